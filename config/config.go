@@ -1,0 +1,136 @@
+// Package config loads the one typed Config of hogsend-proxy from defaults, an
+// optional YAML file (HOGSEND_CONFIG) and HOGSEND_* environment variables, in that
+// order of precedence, and validates it with messages that name the variable.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of the service.
+type Config struct {
+	Listen            string        // HOGSEND_LISTEN
+	RedisURL          string        // HOGSEND_REDIS_URL; empty = in-process identity store
+	ClickHouseURL     string        // HOGSEND_CLICKHOUSE_URL; empty = embedded chDB
+	DataDir           string        // HOGSEND_DATA_DIR
+	AdminAPIKey       string        // HOGSEND_ADMIN_API_KEY
+	IdempotencyWindow time.Duration // HOGSEND_IDEMPOTENCY_WINDOW
+	SpoolMaxBytes     int64         // HOGSEND_SPOOL_MAX_BYTES; 0 = unlimited
+	MaxBodyBytes      int64         // HOGSEND_MAX_BODY_BYTES
+	ShutdownTimeout   time.Duration // HOGSEND_SHUTDOWN_TIMEOUT
+	BatchRows         int           // HOGSEND_CLICKHOUSE_BATCH_ROWS
+	BatchDelay        time.Duration // HOGSEND_CLICKHOUSE_BATCH_DELAY
+	ChDBLibPath       string        // HOGSEND_CHDB_LIB
+	IngestSuspended   bool          // HOGSEND_INGEST_SUSPENDED
+	LogLevel          string        // HOGSEND_LOG_LEVEL
+}
+
+// Embedded reports whether the service runs without Redis and ClickHouse servers.
+func (c *Config) Embedded() bool { return c.RedisURL == "" && c.ClickHouseURL == "" }
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		Listen:            "127.0.0.1:8080",
+		DataDir:           "./data",
+		IdempotencyWindow: 168 * time.Hour,
+		MaxBodyBytes:      20 << 20,
+		ShutdownTimeout:   30 * time.Second,
+		BatchRows:         10000,
+		BatchDelay:        time.Second,
+		LogLevel:          "info",
+	}
+}
+
+// Load builds the configuration from defaults, the YAML file named by
+// HOGSEND_CONFIG (if set) and the environment, then validates it. getenv is
+// os.Getenv in the binary and a map lookup in tests.
+func Load(getenv func(string) string) (Config, error) {
+	c := Default()
+	if path := getenv("HOGSEND_CONFIG"); path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("HOGSEND_CONFIG: read %s: %w", path, err)
+		}
+		if err := applyYAML(&c, raw, path); err != nil {
+			return c, err
+		}
+	}
+	for _, f := range fields {
+		v, ok := lookup(getenv, f.env)
+		if !ok {
+			continue
+		}
+		if err := f.set(&c, v); err != nil {
+			return c, fmt.Errorf("%s: %w", f.env, err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// lookup treats an empty variable as unset, except for the URL variables where
+// empty explicitly selects the embedded default.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	if v == "" {
+		return "", false
+	}
+	return v, true
+}
+
+// Validate checks cross-field rules; each error names the variable.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("HOGSEND_LISTEN: %q is not host:port: %v", c.Listen, err)
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			return fmt.Errorf("HOGSEND_REDIS_URL: %q is not a redis://host:port URL", c.RedisURL)
+		}
+	}
+	if c.ClickHouseURL != "" {
+		u, err := url.Parse(c.ClickHouseURL)
+		if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
+			return fmt.Errorf("HOGSEND_CLICKHOUSE_URL: %q is not a clickhouse://host:9000/database URL", c.ClickHouseURL)
+		}
+	}
+	if (c.RedisURL == "") != (c.ClickHouseURL == "") {
+		return fmt.Errorf("HOGSEND_REDIS_URL and HOGSEND_CLICKHOUSE_URL: set both for a server deployment, or neither for the embedded mode")
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return fmt.Errorf("HOGSEND_DATA_DIR: must not be empty")
+	}
+	if c.IdempotencyWindow < time.Second {
+		return fmt.Errorf("HOGSEND_IDEMPOTENCY_WINDOW: %s is too short (minimum 1s)", c.IdempotencyWindow)
+	}
+	if c.SpoolMaxBytes < 0 {
+		return fmt.Errorf("HOGSEND_SPOOL_MAX_BYTES: must be 0 (unlimited) or positive")
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("HOGSEND_MAX_BODY_BYTES: %d is too small (minimum 1024)", c.MaxBodyBytes)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("HOGSEND_SHUTDOWN_TIMEOUT: must be positive")
+	}
+	if c.BatchRows <= 0 {
+		return fmt.Errorf("HOGSEND_CLICKHOUSE_BATCH_ROWS: must be positive")
+	}
+	if c.BatchDelay <= 0 {
+		return fmt.Errorf("HOGSEND_CLICKHOUSE_BATCH_DELAY: must be positive")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("HOGSEND_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	return nil
+}

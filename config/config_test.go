@@ -1,0 +1,78 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.DataDir != "./data" || c.IdempotencyWindow != 168*time.Hour || !c.Embedded() {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestEnvOverridesYAML(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.yaml")
+	os.WriteFile(p, []byte("listen: 0.0.0.0:9000\nidempotency_window: 1h\nspool_max_bytes: 1GiB\nconversions:\n  rules: []\n"), 0o644)
+	c, err := Load(env(map[string]string{"HOGSEND_CONFIG": p, "HOGSEND_IDEMPOTENCY_WINDOW": "2h"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "0.0.0.0:9000" {
+		t.Fatalf("listen from yaml: %q", c.Listen)
+	}
+	if c.IdempotencyWindow != 2*time.Hour {
+		t.Fatalf("env must win: %s", c.IdempotencyWindow)
+	}
+	if c.SpoolMaxBytes != 1<<30 {
+		t.Fatalf("spool max: %d", c.SpoolMaxBytes)
+	}
+}
+
+func TestErrorsNameTheVariable(t *testing.T) {
+	f := func(vars map[string]string, want string) {
+		t.Helper()
+		_, err := Load(env(vars))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Load(%v) error = %v, want it to contain %q", vars, err, want)
+		}
+	}
+	f(map[string]string{"HOGSEND_IDEMPOTENCY_WINDOW": "week"}, "HOGSEND_IDEMPOTENCY_WINDOW")
+	f(map[string]string{"HOGSEND_LISTEN": "nope"}, "HOGSEND_LISTEN")
+	f(map[string]string{"HOGSEND_REDIS_URL": "http://x", "HOGSEND_CLICKHOUSE_URL": "clickhouse://h:9000/db"}, "HOGSEND_REDIS_URL")
+	f(map[string]string{"HOGSEND_REDIS_URL": "redis://h:6379"}, "HOGSEND_CLICKHOUSE_URL")
+	f(map[string]string{"HOGSEND_SPOOL_MAX_BYTES": "lots"}, "HOGSEND_SPOOL_MAX_BYTES")
+	f(map[string]string{"HOGSEND_LOG_LEVEL": "loud"}, "HOGSEND_LOG_LEVEL")
+	f(map[string]string{"HOGSEND_CONFIG": "/nonexistent.yaml"}, "HOGSEND_CONFIG")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.yaml")
+	os.WriteFile(p, []byte("lisen: x\n"), 0o644)
+	f(map[string]string{"HOGSEND_CONFIG": p}, `unknown key "lisen"`)
+}
+
+func TestParseBytes(t *testing.T) {
+	f := func(in string, want int64) {
+		t.Helper()
+		got, err := ParseBytes(in)
+		if err != nil || got != want {
+			t.Fatalf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	f("1024", 1024)
+	f("512MiB", 512<<20)
+	f("10GiB", 10<<30)
+	f("64M", 64<<20)
+	f("0", 0)
+}

@@ -1,0 +1,104 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// field binds one setting to its environment variable and YAML key. The table is
+// the single list of settings: Load, the YAML reader and the README table all
+// follow it.
+type field struct {
+	env  string
+	yaml string
+	help string
+	set  func(c *Config, v string) error
+}
+
+var fields = []field{
+	{"HOGSEND_LISTEN", "listen", "address the HTTP server listens on", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"HOGSEND_REDIS_URL", "redis_url", "Redis for identity and idempotency; empty = in-process store", func(c *Config, v string) error { c.RedisURL = v; return nil }},
+	{"HOGSEND_CLICKHOUSE_URL", "clickhouse_url", "ClickHouse native-protocol URL; empty = embedded chDB", func(c *Config, v string) error { c.ClickHouseURL = v; return nil }},
+	{"HOGSEND_DATA_DIR", "data_dir", "spool and embedded data directory", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"HOGSEND_ADMIN_API_KEY", "admin_api_key", "a bearer equal to it has full-admin", func(c *Config, v string) error { c.AdminAPIKey = v; return nil }},
+	{"HOGSEND_IDEMPOTENCY_WINDOW", "idempotency_window", "how long an idempotency key is remembered", durationField(func(c *Config) *time.Duration { return &c.IdempotencyWindow })},
+	{"HOGSEND_SPOOL_MAX_BYTES", "spool_max_bytes", "cap on spool bytes on disk; 0 = unlimited", bytesField(func(c *Config) *int64 { return &c.SpoolMaxBytes })},
+	{"HOGSEND_MAX_BODY_BYTES", "max_body_bytes", "largest accepted request body", bytesField(func(c *Config) *int64 { return &c.MaxBodyBytes })},
+	{"HOGSEND_SHUTDOWN_TIMEOUT", "shutdown_timeout", "bound on graceful shutdown", durationField(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"HOGSEND_CLICKHOUSE_BATCH_ROWS", "clickhouse_batch_rows", "rows per ClickHouse insert", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		c.BatchRows = n
+		return nil
+	}},
+	{"HOGSEND_CLICKHOUSE_BATCH_DELAY", "clickhouse_batch_delay", "longest wait before a partial insert", durationField(func(c *Config) *time.Duration { return &c.BatchDelay })},
+	{"HOGSEND_CHDB_LIB", "chdb_lib", "path of libchdb.so for the embedded mode", func(c *Config, v string) error { c.ChDBLibPath = v; return nil }},
+	{"HOGSEND_INGEST_SUSPENDED", "ingest_suspended", "answer POST /v1/events with 429 ingest_suspended", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean", v)
+		}
+		c.IngestSuspended = b
+		return nil
+	}},
+	{"HOGSEND_LOG_LEVEL", "log_level", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = strings.ToLower(v); return nil }},
+}
+
+func durationField(ptr func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration like 30s or 168h", v)
+		}
+		*ptr(c) = d
+		return nil
+	}
+}
+
+// bytesField accepts a plain byte count or one with a KiB/MiB/GiB/TiB (or K/M/G/T)
+// suffix.
+func bytesField(ptr func(*Config) *int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := ParseBytes(v)
+		if err != nil {
+			return err
+		}
+		*ptr(c) = n
+		return nil
+	}
+}
+
+// ParseBytes parses "1048576", "512MiB", "10GiB", "64M".
+func ParseBytes(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a byte size like 1048576 or 10GiB", v)
+	}
+	return n * mult, nil
+}
+
+// Variables lists every HOGSEND_* variable with its YAML key and meaning, for
+// documentation and `hogsend-proxy config`.
+func Variables() [][3]string {
+	out := make([][3]string, 0, len(fields)+1)
+	out = append(out, [3]string{"HOGSEND_CONFIG", "", "path of an optional YAML configuration file"})
+	for _, f := range fields {
+		out = append(out, [3]string{f.env, f.yaml, f.help})
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+// Package identity resolves identity keys to canonical contacts and claims
+// idempotency keys. Store has two implementations, Redis (production) and an
+// in-process one (embedded mode); one conformance suite runs against both.
+package identity
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+// Key is one normalised identity key: Kind is canonical.KindExternal,
+// canonical.KindEmail or canonical.KindAnonymous.
+type Key struct {
+	Kind  string
+	Value string
+}
+
+// Prop is one top-level property change. Value is raw JSON; a nil Value (or the
+// JSON literal null) removes the property.
+type Prop struct {
+	Name  string
+	Value []byte
+}
+
+// ResolveOp is one resolve-or-create of a contact, with its property patch and an
+// optional idempotency claim, applied atomically.
+type ResolveOp struct {
+	// Keys in precedence order (external, email, anonymous); at most one per kind.
+	Keys []Key
+	// Set is merged shallowly into the contact's properties (null removes a key;
+	// the top-level objects "discord" and "telegram" merge one level deep).
+	Set []Prop
+	// SetOnce sets properties only where the contact does not have them yet.
+	SetOnce []Prop
+	// NewID is the id a created contact gets.
+	NewID uuid.UUID
+	// Source is recorded on a created contact (first touch).
+	Source string
+	// NoCreate resolves without creating: when no contact matches, the result has
+	// Found == false and nothing is written.
+	NoCreate bool
+	// IdempotencyKey, when not empty, is claimed for IdempotencyWindow after the
+	// resolve; Duplicate reports a key already held.
+	IdempotencyKey    string
+	IdempotencyWindow time.Duration
+	// Now is the request time in Unix milliseconds.
+	Now int64
+}
+
+// ResolveResult is the outcome of one ResolveOp.
+type ResolveResult struct {
+	Found   bool // false only for NoCreate ops that matched nothing
+	Created bool // a new contact was created
+	Linked  bool // an existing contact was resolved (fill-in-link or merge)
+	Merged  bool // two or more contacts were merged into Contact
+	// Duplicate: the idempotency key was already claimed inside its window.
+	Duplicate bool
+	// Contact is the survivor's full state after the op, with a new Version.
+	Contact canonical.Contact
+	// Losers are the merged-away contacts, soft-deleted, with new Versions.
+	Losers []canonical.Contact
+	// Aliases are the alias rows this op wrote (new keys, promotions, merges).
+	Aliases []canonical.Alias
+	// Err is a per-op failure (the batch as a whole went through).
+	Err error
+}
+
+// ErrUnavailable wraps failures to reach the backing store; callers answer 503.
+var ErrUnavailable = errors.New("identity store unavailable")
+
+// Store is the identity store. Every method is atomic per key under concurrency:
+// two concurrent first resolves of the same new email create one contact.
+type Store interface {
+	// Resolve applies ops in order, in one round trip to the backing store.
+	// results[i] belongs to ops[i].
+	Resolve(ctx context.Context, ops []ResolveOp, results []ResolveResult) error
+	// ReleaseIdempotency forgets claimed keys, so that a retry after a failure
+	// downstream of the claim can succeed.
+	ReleaseIdempotency(ctx context.Context, keys []string) error
+	// Find returns the live contacts whose email (normalised) or external id
+	// matches, following aliases; at most two, email match first.
+	Find(ctx context.Context, email, userID string) ([]canonical.Contact, error)
+	// Delete soft-deletes the live contacts matched as in Find and removes all
+	// their aliases; it returns the deleted contacts (with DeletedAt and a new
+	// Version) and the alias tombstones written.
+	Delete(ctx context.Context, email, userID string, now int64) ([]canonical.Contact, []canonical.Alias, error)
+	// PutAPIKey stores (or replaces) an API key by its hash.
+	PutAPIKey(ctx context.Context, k canonical.APIKey) error
+	// APIKey looks a key up by hash.
+	APIKey(ctx context.Context, hash string) (canonical.APIKey, bool, error)
+	// Restore loads state read back from ClickHouse (rebuild). Rows are applied
+	// in Version order; a row older than the stored one is ignored. Idempotency
+	// keys are claimed until their expiry (Unix ms).
+	Restore(ctx context.Context, s canonical.Snapshot) error
+	// Ping reports whether the backing store is usable.
+	Ping(ctx context.Context) error
+	Close() error
+}
