@@ -1,0 +1,117 @@
+package identity_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+)
+
+// TestDifferential runs the same random op sequences against the memory store
+// and the Redis store and requires identical results, field for field: the
+// two implementations of the algorithm (Go and Lua) must not drift apart.
+func TestDifferential(t *testing.T) {
+	srv := testenv.Redis(t)
+	ctx := context.Background()
+	values := []string{`1`, `"s"`, `null`, `{"id":"1","n":null}`, `{"x":{"y":[1,"}"]},"id":2}`,
+		`[1,2]`, `{ "sp" : 1.50 , "e":"q\"}" }`, `{}`, `true`, `123456789012345678901`}
+	names := []string{"a", "b", "discord", "telegram", `q"k`}
+	pick := func(r *rand.Rand, s []string) string { return s[r.IntN(len(s))] }
+	for seed := range uint64(20) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 7))
+			mem := identity.NewMemory()
+			red := newRedis(t, srv.RedisURL(), identity.WithKeyPrefix(fmt.Sprintf("d%d:", seed)))
+			var stats [6]int // created linked merged duplicate not-found deleted
+			for step := range 300 {
+				now := identitytestT0 + int64(step)
+				if r.IntN(20) == 0 {
+					e, u := fmt.Sprintf("e%d@x", r.IntN(5)), fmt.Sprintf("e%d", r.IntN(5))
+					if r.IntN(2) == 0 {
+						e = ""
+					}
+					mc, ma, merr := mem.Delete(ctx, e, u, now)
+					rc, ra, rerr := red.Delete(ctx, e, u, now)
+					if merr != nil || rerr != nil {
+						t.Fatalf("delete: %v / %v", merr, rerr)
+					}
+					same(t, step, "delete contacts", mc, rc)
+					same(t, step, "delete aliases", ma, ra)
+					stats[5] += len(mc)
+					continue
+				}
+				n := 1 + r.IntN(4)
+				ops := make([]identity.ResolveOp, n)
+				for i := range ops {
+					o := &ops[i]
+					o.NewID = uuid.Must(uuid.NewV7())
+					o.Now = now
+					o.NoCreate = r.IntN(8) == 0
+					for _, kind := range []string{canonical.KindExternal, canonical.KindEmail, canonical.KindAnonymous} {
+						if r.IntN(3) == 0 {
+							v := fmt.Sprintf("%s%d", kind[:1], r.IntN(5))
+							if kind == canonical.KindEmail {
+								v += "@x"
+							}
+							o.Keys = append(o.Keys, identity.Key{Kind: kind, Value: v})
+						}
+					}
+					for range r.IntN(3) {
+						o.Set = append(o.Set, identity.Prop{Name: pick(r, names), Value: []byte(pick(r, values))})
+					}
+					for range r.IntN(2) {
+						o.SetOnce = append(o.SetOnce, identity.Prop{Name: pick(r, names), Value: []byte(pick(r, values))})
+					}
+					if r.IntN(4) == 0 {
+						o.IdempotencyKey = fmt.Sprint("k", r.IntN(6))
+					}
+				}
+				mres := make([]identity.ResolveResult, n)
+				rres := make([]identity.ResolveResult, n)
+				if err := mem.Resolve(ctx, ops, mres); err != nil {
+					t.Fatal(err)
+				}
+				if err := red.Resolve(ctx, ops, rres); err != nil {
+					t.Fatal(err)
+				}
+				same(t, step, "resolve", mres, rres)
+				for _, x := range mres {
+					for i, on := range []bool{x.Created, x.Linked, x.Merged, x.Duplicate, !x.Found && x.Err == nil} {
+						if on {
+							stats[i]++
+						}
+					}
+				}
+			}
+			// Every outcome must have been exercised for the comparison to mean much.
+			for i, n := range stats {
+				if n == 0 {
+					t.Errorf("outcome %d never happened: %v", i, stats)
+				}
+			}
+			t.Logf("created, linked, merged, duplicate, not found, deleted: %v", stats)
+			for i := range 5 {
+				e, u := fmt.Sprintf("e%d@x", i), fmt.Sprintf("e%d", i)
+				mc, _ := mem.Find(ctx, e, u)
+				rc, _ := red.Find(ctx, e, u)
+				same(t, -1, "find", mc, rc)
+			}
+		})
+	}
+}
+
+const identitytestT0 = int64(1_700_000_000_000)
+
+func same(t *testing.T, step int, what string, m, r any) {
+	t.Helper()
+	if !reflect.DeepEqual(m, r) {
+		t.Fatalf("step %d %s differs:\n memory %+v\n redis  %+v", step, what, m, r)
+	}
+}

@@ -1,0 +1,76 @@
+package identitytest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+)
+
+func testIdempotency(t *testing.T, newStore func(*testing.T) identity.Store) {
+	s := newStore(t)
+	r := resolve1(t, s, withIdem(op(T0, mail("i@x")), "k1", 0))
+	equal(t, "first", flags(r), "found,created")
+	// A duplicate still resolves and merges properties (upstream behaviour).
+	r2 := resolve1(t, s, withIdem(withSet(op(T0+1, mail("i@x")), set("plan", `"b"`)), "k1", 0))
+	equal(t, "duplicate", flags(r2), "found,linked,duplicate")
+	equal(t, "duplicate applied properties", string(r2.Contact.Properties), `{"plan":"b"}`)
+	equal(t, "duplicate bumped last seen", r2.Contact.LastSeenAt, T0+1)
+	// The scope is global: another contact, same key, still a duplicate.
+	equal(t, "other contact", flags(resolve1(t, s, withIdem(op(T0+2, mail("j@x")), "k1", 0))), "found,created,duplicate")
+	equal(t, "other key", flags(resolve1(t, s, withIdem(op(T0+3, mail("i@x")), "k2", 0))), "found,linked")
+
+	if err := s.ReleaseIdempotency(ctx(t), []string{"k1", "never-claimed"}); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "after release", flags(resolve1(t, s, withIdem(op(T0+4, mail("i@x")), "k1", 0))), "found,linked")
+	equal(t, "claimed again", flags(resolve1(t, s, withIdem(op(T0+5, mail("i@x")), "k1", 0))), "found,linked,duplicate")
+	if err := s.ReleaseIdempotency(ctx(t), nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// Two ops of one call with the same key: the second is the duplicate.
+	res := resolve(t, s, withIdem(op(T0+6, mail("i@x")), "k3", 0), withIdem(op(T0+6, mail("i@x")), "k3", 0))
+	equal(t, "batch first", res[0].Duplicate, false)
+	equal(t, "batch second", res[1].Duplicate, true)
+}
+
+func testIdempotencyWindow(t *testing.T, newStore func(*testing.T) identity.Store) {
+	s := newStore(t)
+	const window = 150 * time.Millisecond
+	o := withIdem(op(T0, mail("w@x")), "short", window)
+	equal(t, "first", resolve1(t, s, o).Duplicate, false)
+	equal(t, "inside window", resolve1(t, s, o).Duplicate, true)
+	time.Sleep(3 * window)
+	equal(t, "after window", resolve1(t, s, o).Duplicate, false)
+	equal(t, "claimed anew", resolve1(t, s, o).Duplicate, true)
+}
+
+func testAPIKeys(t *testing.T, newStore func(*testing.T) identity.Store) {
+	s := newStore(t)
+	k := canonical.APIKey{
+		Hash: "ab12", Prefix: "sk_live_", Name: "server", Scopes: []string{"ingest", "read"},
+		CreatedAt: T0, ExpiresAt: T0 + 1000,
+	}
+	if err := s.PutAPIKey(ctx(t), k); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.APIKey(ctx(t), "ab12")
+	if err != nil || !ok {
+		t.Fatalf("get: %v %v", ok, err)
+	}
+	equal(t, "key", got, k)
+	k.RevokedAt, k.Scopes, k.Name = T0+5, nil, "renamed"
+	if err := s.PutAPIKey(ctx(t), k); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = s.APIKey(ctx(t), "ab12")
+	equal(t, "replaced", got, k)
+	if _, ok, err := s.APIKey(ctx(t), "missing"); ok || err != nil {
+		t.Errorf("missing key: %v %v", ok, err)
+	}
+	if err := s.Ping(ctx(t)); err != nil {
+		t.Errorf("ping: %v", err)
+	}
+}

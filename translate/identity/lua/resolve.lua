@@ -1,0 +1,268 @@
+-- resolve: one ResolveOp, atomically. Mirrors memory_resolve.go step by step.
+-- ARGV: prefix now newID source nocreate idemKey idemWindowMs
+--       ext extUUID email anon anonUUID
+--       nset (name value)*nset nonce (name value)*nonce
+-- Set values are '' for null (remove). xxxUUID is the lower-case uuid form of
+-- the key when it is uuid-shaped, else ''.
+-- Reply: found created linked merged duplicate version [contact block]
+--        nlosers (block)* naliases (kind value contactID fromID reason)*
+local now = ARGV[2]
+local newID = ARGV[3]
+local source = ARGV[4]
+local nocreate = ARGV[5] == '1'
+local idem = ARGV[6]
+local windowMs = ARGV[7]
+local keys = {ARGV[8], ARGV[10], ARGV[11]}
+local uuids = {ARGV[9], '', ARGV[12]}
+local nset = tonumber(ARGV[13])
+local setAt = 14
+local onceAt = setAt + 2 * nset + 1
+local nonce = tonumber(ARGV[onceAt - 1])
+
+local version = nil
+local aliasOut = {}
+
+local function setAlias(kind, value, id, from, reason)
+  pointAlias(kind, value, id, version)
+  local n = #aliasOut
+  aliasOut[n + 1] = kind
+  aliasOut[n + 2] = value
+  aliasOut[n + 3] = id
+  aliasOut[n + 4] = from
+  aliasOut[n + 5] = reason
+end
+
+-- isOtherKey: v is the canonical key (ext ?? anon ?? id) of another live contact.
+local function isOtherKey(v, u, self)
+  local o = aliasOwner('external', v)
+  if o and o ~= self then
+    local c = liveContact(o)
+    if c and c.ext == v then return true end
+  end
+  o = aliasOwner('anonymous', v)
+  if o and o ~= self then
+    local c = liveContact(o)
+    if c and c.ext == '' and c.anon == v then return true end
+  end
+  if u ~= '' and u ~= self then
+    local c = liveContact(u)
+    if c and c.ext == '' and c.anon == '' then return true end
+  end
+  return false
+end
+
+-- applyPatch: SetOnce first, so that Set wins for a name in both.
+local function applyPatch(c)
+  for j = 0, nonce - 1 do
+    local val = ARGV[onceAt + 2 * j + 1]
+    local f = '.' .. ARGV[onceAt + 2 * j]
+    if val ~= '' and c.p[f] == nil then setProp(c, f, val) end
+  end
+  for j = 0, nset - 1 do
+    local name, val = ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]
+    local f = '.' .. name
+    if val == '' then
+      if c.p[f] ~= nil then setProp(c, f, nil) end
+    elseif nested(name) and isObj(val) then
+      setProp(c, f, mergeObj(c.p[f] or '', val))
+    else
+      setProp(c, f, val)
+    end
+  end
+end
+
+local function rankLess(a, b)
+  local ae, be = a.ext ~= '', b.ext ~= ''
+  if ae ~= be then return ae end
+  local af, bf = tonumber(a.first), tonumber(b.first)
+  if af ~= bf then return af < bf end
+  return bytesLess(a.id, b.id)
+end
+
+local function nextVersion()
+  return string.format('%d', redis.call('INCR', P .. 'seq'))
+end
+
+-- Look each key up: alias first, then (external only) a contact with that id.
+local aks = {}
+for i = 1, 3 do
+  if keys[i] ~= '' then aks[#aks + 1] = P .. 'a:' .. KINDS[i] .. ':' .. keys[i] end
+end
+prefetchAliases(aks)
+local matched, seen = {}, {}
+for i = 1, 3 do
+  local v = keys[i]
+  if v ~= '' then
+    local o = aliasOwner(KINDS[i], v)
+    local c = o and liveContact(o)
+    if not c and i == 1 and uuids[1] ~= '' then c = liveContact(uuids[1]) end
+    if c and not seen[c.id] then
+      seen[c.id] = true
+      matched[#matched + 1] = c
+    end
+  end
+end
+
+local created, linked, merged = '0', '0', '0'
+local survivor = nil
+local losers = {}
+
+if #matched == 0 then
+  if not nocreate then
+    version = nextVersion()
+    local c = newContact(newID)
+    loaded[newID] = c
+    setMeta(c, 'ext', keys[1])
+    setMeta(c, 'email', keys[2])
+    setMeta(c, 'anon', keys[3])
+    setMeta(c, 'source', source)
+    for _, f in ipairs({'first', 'last', 'created', 'updated'}) do setMeta(c, f, now) end
+    setMeta(c, 'deleted', '0')
+    setMeta(c, 'version', version)
+    applyPatch(c)
+    for i = 1, 3 do
+      if keys[i] ~= '' then setAlias(KINDS[i], keys[i], newID, '', 'resolve') end
+    end
+    created = '1'
+    survivor = c
+  end
+elseif #matched == 1 then
+  -- Fill-in-link: an empty column takes the key; a differing column is kept
+  -- and the key only becomes an extra alias.
+  local c = matched[1]
+  version = nextVersion()
+  for i = 1, 3 do
+    local v = keys[i]
+    local col = COLS[i]
+    if v ~= '' and c[col] ~= v and not (i ~= 2 and isOtherKey(v, uuids[i], c.id)) then
+      if c[col] == '' then setMeta(c, col, v) end
+      if aliasOwner(KINDS[i], v) ~= c.id then setAlias(KINDS[i], v, c.id, '', 'promote') end
+    end
+  end
+  applyPatch(c)
+  setMeta(c, 'last', now)
+  setMeta(c, 'updated', now)
+  setMeta(c, 'version', version)
+  linked = '1'
+  survivor = c
+else
+  version = nextVersion()
+  local cs = {}
+  for j, c in ipairs(matched) do cs[j] = c end
+  table.sort(cs, rankLess)
+  local s = cs[1]
+  -- Soft-delete losers first, so that the liveness checks below free their keys.
+  for j = 2, #cs do
+    local l = cs[j]
+    setMeta(l, 'deleted', now)
+    setMeta(l, 'updated', now)
+    setMeta(l, 'version', version)
+    losers[#losers + 1] = l
+  end
+  -- Properties: worst loser first, survivor on top (the patch comes last).
+  local acc, order = {}, {}
+  for j = #cs, 1, -1 do
+    local c = cs[j]
+    for _, f in ipairs(c.order) do
+      local val = c.p[f]
+      if val then
+        local cur = acc[f]
+        if cur == nil then
+          order[#order + 1] = f
+          acc[f] = val
+        elseif nested(string.sub(f, 2)) and isObj(val) then
+          acc[f] = mergeObj(cur, val)
+        else
+          acc[f] = val
+        end
+      end
+    end
+  end
+  for _, f in ipairs(order) do
+    if s.p[f] ~= acc[f] then setProp(s, f, acc[f]) end
+  end
+  -- Missing identity columns: the request's value, else a loser's.
+  for i = 1, 3 do
+    local col = COLS[i]
+    if s[col] == '' then
+      local v = keys[i]
+      if v == '' then
+        for j = 2, #cs do
+          if cs[j][col] ~= '' then v = cs[j][col]; break end
+        end
+      end
+      if v ~= '' then setMeta(s, col, v) end
+    end
+  end
+  if s.source == '' then
+    for j = 2, #cs do
+      if cs[j].source ~= '' then
+        setMeta(s, 'source', cs[j].source)
+        break
+      end
+    end
+  end
+  local first = s.first
+  for j = 2, #cs do
+    local l = cs[j]
+    if tonumber(l.first) < tonumber(first) then first = l.first end
+    -- Every loser key moves to the survivor; a loser known only by its uuid
+    -- also gets external:<uuid>, so history stored under it still resolves.
+    local list, dedup = {}, {}
+    local function add(m)
+      if not dedup[m] then
+        dedup[m] = true
+        list[#list + 1] = m
+      end
+    end
+    for _, m in ipairs(redis.call('SMEMBERS', P .. 'ca:' .. l.id)) do add(m) end
+    for i = 1, 3 do
+      if l[COLS[i]] ~= '' then add(KINDS[i] .. ':' .. l[COLS[i]]) end
+    end
+    if l.ext == '' and l.anon == '' then add('external:' .. l.id) end
+    table.sort(list, bytesLess)
+    for _, m in ipairs(list) do
+      local p = string.find(m, ':', 1, true)
+      local kind, value = string.sub(m, 1, p - 1), string.sub(m, p + 1)
+      local o = aliasOwner(kind, value)
+      if not (o and liveContact(o)) then setAlias(kind, value, s.id, l.id, 'merge') end
+    end
+    redis.call('DEL', P .. 'ca:' .. l.id)
+  end
+  for i = 1, 3 do
+    local v = keys[i]
+    if v ~= '' then
+      local o = aliasOwner(KINDS[i], v)
+      if not (o and liveContact(o)) and not (i ~= 2 and isOtherKey(v, uuids[i], s.id)) then
+        setAlias(KINDS[i], v, s.id, '', 'promote')
+      end
+    end
+  end
+  applyPatch(s)
+  setMeta(s, 'first', first)
+  setMeta(s, 'last', now)
+  setMeta(s, 'updated', now)
+  setMeta(s, 'version', version)
+  linked, merged = '1', '1'
+  survivor = s
+end
+
+if survivor then
+  flushContact(survivor)
+  for _, l in ipairs(losers) do flushContact(l) end
+  flushAliases()
+end
+
+-- The resolve runs even for a duplicate (upstream behaviour); the claim comes last.
+local dup = '0'
+if idem ~= '' and not redis.call('SET', P .. 'i:' .. idem, '1', 'NX', 'PX', windowMs) then
+  dup = '1'
+end
+
+local out = {survivor and '1' or '0', created, linked, merged, dup, version or '0'}
+if survivor then appendContact(out, survivor) end
+out[#out + 1] = string.format('%d', #losers)
+for _, l in ipairs(losers) do appendContact(out, l) end
+out[#out + 1] = string.format('%d', #aliasOut / 5)
+for i = 1, #aliasOut do out[#out + 1] = aliasOut[i] end
+return out

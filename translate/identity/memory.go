@@ -1,0 +1,236 @@
+package identity
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+var _ Store = (*Memory)(nil)
+
+// Memory is the in-process identity store of the embedded mode. One mutex
+// guards everything: a Resolve call holds it for all its ops, which gives the
+// same per-key atomicity as the Redis scripts at a fraction of the cost.
+type Memory struct {
+	mu       sync.Mutex
+	contacts map[uuid.UUID]*memContact
+	aliases  map[Key]memAlias
+	idem     map[string]int64 // key → expiry, wall-clock Unix ms
+	apiKeys  map[string]canonical.APIKey
+	seq      uint64 // last version handed out
+	claims   int    // claims since the last sweep of expired keys
+}
+
+// memContact is a contact with its properties and the alias keys pointing at it.
+type memContact struct {
+	c       canonical.Contact // Properties unused: props holds them
+	props   propList
+	aliases map[Key]struct{}
+}
+
+type memAlias struct {
+	id      uuid.UUID
+	version uint64
+}
+
+// NewMemory returns an empty in-process store.
+func NewMemory() *Memory {
+	return &Memory{
+		contacts: make(map[uuid.UUID]*memContact),
+		aliases:  make(map[Key]memAlias),
+		idem:     make(map[string]int64),
+		apiKeys:  make(map[string]canonical.APIKey),
+	}
+}
+
+func (m *Memory) next() uint64 {
+	m.seq++
+	return m.seq
+}
+
+// live returns the contact with id if it exists and is not deleted.
+func (m *Memory) live(id uuid.UUID) *memContact {
+	if c := m.contacts[id]; c != nil && c.c.DeletedAt == 0 {
+		return c
+	}
+	return nil
+}
+
+// aliasLive returns the live contact an alias points at.
+func (m *Memory) aliasLive(kind, value string) *memContact {
+	if a, ok := m.aliases[Key{Kind: kind, Value: value}]; ok {
+		return m.live(a.id)
+	}
+	return nil
+}
+
+// result copies a contact's state out, with its properties as JSON.
+func (c *memContact) result() canonical.Contact {
+	out := c.c
+	out.Properties = c.props.appendJSON(make([]byte, 0, c.props.jsonSize()))
+	return out
+}
+
+// column returns the identity column of a key slot.
+func (c *memContact) column(slot int) *string {
+	switch slot {
+	case slotExternal:
+		return &c.c.ExternalID
+	case slotEmail:
+		return &c.c.Email
+	}
+	return &c.c.AnonymousID
+}
+
+// ReleaseIdempotency forgets claimed keys.
+func (m *Memory) ReleaseIdempotency(_ context.Context, keys []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		delete(m.idem, k)
+	}
+	return nil
+}
+
+// claim claims op's idempotency key unless a live claim holds it.
+func (m *Memory) claim(op *ResolveOp, r *ResolveResult, wall int64) {
+	if op.IdempotencyKey == "" {
+		return
+	}
+	if exp, ok := m.idem[op.IdempotencyKey]; ok && exp > wall {
+		r.Duplicate = true
+		return
+	}
+	m.idem[op.IdempotencyKey] = wall + idempotencyMillis(op)
+	// Expired keys are swept in bulk now and then rather than by a timer, so an
+	// idle store costs nothing and a busy one amortises the scan.
+	if m.claims++; m.claims >= 4096 && m.claims >= len(m.idem)/2 {
+		m.claims = 0
+		for k, exp := range m.idem {
+			if exp <= wall {
+				delete(m.idem, k)
+			}
+		}
+	}
+}
+
+// matches returns the live contacts Find and Delete target: email first, then
+// the external id, each followed through the alias index.
+func (m *Memory) matches(email, userID string) []*memContact {
+	var out []*memContact
+	if email = NormalizeEmail(email); email != "" {
+		if c := m.aliasLive(canonical.KindEmail, email); c != nil {
+			out = append(out, c)
+		}
+	}
+	if userID = NormalizeID(userID); userID != "" {
+		if c := m.aliasLive(canonical.KindExternal, userID); c != nil && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Find returns the live contacts matching email or userID.
+func (m *Memory) Find(_ context.Context, email, userID string) ([]canonical.Contact, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cs := m.matches(email, userID)
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	out := make([]canonical.Contact, len(cs))
+	for i, c := range cs {
+		out[i] = c.result()
+	}
+	return out, nil
+}
+
+// Delete soft-deletes the contacts Find would return and drops their aliases.
+func (m *Memory) Delete(_ context.Context, email, userID string, now int64) ([]canonical.Contact, []canonical.Alias, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cs := m.matches(email, userID)
+	if len(cs) == 0 {
+		return nil, nil, nil
+	}
+	if now == 0 {
+		now = time.Now().UnixMilli()
+	}
+	v := m.next()
+	var contacts []canonical.Contact
+	var tombs []canonical.Alias
+	for _, c := range cs {
+		c.c.DeletedAt, c.c.UpdatedAt, c.c.Version = now, now, v
+		for _, k := range sortedKeys(c.aliases) {
+			if a, ok := m.aliases[k]; ok && a.id == c.c.ID {
+				delete(m.aliases, k)
+				tombs = append(tombs, canonical.Alias{
+					Kind: k.Kind, Value: k.Value, ContactID: c.c.ID,
+					Deleted: true, Version: v, At: now,
+				})
+			}
+		}
+		clear(c.aliases)
+		contacts = append(contacts, c.result())
+	}
+	return contacts, tombs, nil
+}
+
+// sortedKeys orders alias keys by "kind:value" bytes, as lua/lib.lua does, so
+// both stores emit alias rows in one order.
+func sortedKeys(set map[Key]struct{}) []Key {
+	ks := make([]Key, 0, len(set))
+	for k := range set {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, compareKeys)
+	return ks
+}
+
+// compareKeys compares as "kind:value" strings; no kind is a prefix of
+// another, so comparing kind then value gives the same order.
+func compareKeys(a, b Key) int {
+	if a.Kind != b.Kind {
+		if a.Kind < b.Kind {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a.Value < b.Value:
+		return -1
+	case a.Value > b.Value:
+		return 1
+	}
+	return 0
+}
+
+// PutAPIKey stores or replaces an API key.
+func (m *Memory) PutAPIKey(_ context.Context, k canonical.APIKey) error {
+	k.Scopes = slices.Clone(k.Scopes)
+	m.mu.Lock()
+	m.apiKeys[k.Hash] = k
+	m.mu.Unlock()
+	return nil
+}
+
+// APIKey looks a key up by hash.
+func (m *Memory) APIKey(_ context.Context, hash string) (canonical.APIKey, bool, error) {
+	m.mu.Lock()
+	k, ok := m.apiKeys[hash]
+	m.mu.Unlock()
+	k.Scopes = slices.Clone(k.Scopes)
+	return k, ok, nil
+}
+
+// Ping always succeeds: the store is in process.
+func (m *Memory) Ping(context.Context) error { return nil }
+
+// Close does nothing; the state lives until the process ends.
+func (m *Memory) Close() error { return nil }

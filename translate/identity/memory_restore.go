@@ -1,0 +1,128 @@
+package identity
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+// Restore loads a snapshot read back from ClickHouse: contacts, then aliases,
+// then an index entry for every live identity column that no live alias covers
+// (rows written by older tools may lack alias rows), then API keys and claims.
+// The version counter ends at least at the highest version seen.
+func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
+	contacts := slices.Clone(s.Contacts)
+	slices.SortStableFunc(contacts, func(a, b canonical.Contact) int { return cmp.Compare(a.Version, b.Version) })
+	aliases := slices.Clone(s.Aliases)
+	slices.SortStableFunc(aliases, func(a, b canonical.Alias) int { return cmp.Compare(a.Version, b.Version) })
+
+	// Decode properties before taking the lock.
+	props := make([]propList, len(contacts))
+	for i := range contacts {
+		l, err := parseProps(contacts[i].Properties)
+		if err != nil {
+			return fmt.Errorf("restore contact %s: %w", contacts[i].ID, err)
+		}
+		props[i] = l
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, row := range contacts {
+		m.seq = max(m.seq, row.Version)
+		cur := m.contacts[row.ID]
+		if cur != nil && cur.c.Version >= row.Version {
+			continue
+		}
+		if cur == nil {
+			cur = &memContact{aliases: make(map[Key]struct{})}
+			m.contacts[row.ID] = cur
+		}
+		cur.c = row
+		cur.c.Properties = nil
+		cur.props = props[i]
+	}
+	for _, row := range aliases {
+		m.seq = max(m.seq, row.Version)
+		k := Key{Kind: row.Kind, Value: row.Value}
+		cur, ok := m.aliases[k]
+		if ok && cur.version >= row.Version {
+			continue
+		}
+		if ok {
+			if oc := m.contacts[cur.id]; oc != nil {
+				delete(oc.aliases, k)
+			}
+		}
+		if row.Deleted {
+			delete(m.aliases, k)
+			continue
+		}
+		m.aliases[k] = memAlias{id: row.ContactID, version: row.Version}
+		if c := m.contacts[row.ContactID]; c != nil {
+			c.aliases[k] = struct{}{}
+		}
+	}
+	for _, row := range contacts {
+		c := m.live(row.ID)
+		if c == nil {
+			continue
+		}
+		for slot := range numSlots {
+			v := *c.column(slot)
+			if v == "" {
+				continue
+			}
+			k := Key{Kind: slotKinds[slot], Value: v}
+			a, ok := m.aliases[k]
+			if ok && m.live(a.id) != nil {
+				continue
+			}
+			if ok {
+				if oc := m.contacts[a.id]; oc != nil {
+					delete(oc.aliases, k)
+				}
+			}
+			m.aliases[k] = memAlias{id: c.c.ID, version: c.c.Version}
+			c.aliases[k] = struct{}{}
+		}
+	}
+	for _, k := range s.APIKeys {
+		k.Scopes = slices.Clone(k.Scopes)
+		m.apiKeys[k.Hash] = k
+	}
+	wall := time.Now().UnixMilli()
+	for _, cl := range s.Idempotency {
+		if cl.ExpiresAt > wall && cl.ExpiresAt > m.idem[cl.Key] {
+			m.idem[cl.Key] = cl.ExpiresAt
+		}
+	}
+	return nil
+}
+
+// parseProps splits a stored JSON object into a propList.
+func parseProps(raw []byte) (propList, error) {
+	if isNullJSON(raw) {
+		return nil, nil
+	}
+	ms, ok := splitObject(raw, nil)
+	if !ok {
+		return nil, fmt.Errorf("properties are not a JSON object")
+	}
+	var l propList
+	for _, mb := range ms {
+		name, ok := decodeJSONKey(mb.key)
+		if !ok {
+			return nil, fmt.Errorf("bad property name %s", mb.key)
+		}
+		if isNullJSON(mb.val) {
+			continue
+		}
+		l.put(name, slices.Clone(mb.val))
+	}
+	return l, nil
+}

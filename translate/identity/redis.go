@@ -1,0 +1,197 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+var _ Store = (*Redis)(nil)
+
+// Redis is the production identity store. Every Resolve op, Find and Delete is
+// one Lua script, so it is atomic per key; a Resolve call sends all its ops in
+// one pipeline. The key layout is described in lua/lib.lua.
+//
+// The scripts touch keys they discover (alias → contact), so they are not
+// Redis Cluster safe; use a single primary (with replicas) per deployment.
+type Redis struct {
+	c      *redis.Client
+	prefix string
+}
+
+// RedisOption configures NewRedis.
+type RedisOption func(*redisConfig)
+
+type redisConfig struct {
+	prefix string
+	tune   []func(*redis.Options)
+}
+
+// WithKeyPrefix sets the prefix of every key (default "hs:"), so that several
+// deployments or tests can share one Redis.
+func WithKeyPrefix(p string) RedisOption {
+	return func(c *redisConfig) { c.prefix = p }
+}
+
+// WithRedisOptions adjusts the go-redis client options parsed from the URL.
+func WithRedisOptions(f func(*redis.Options)) RedisOption {
+	return func(c *redisConfig) { c.tune = append(c.tune, f) }
+}
+
+// NewRedis connects to url (redis://…), checks the server answers and loads
+// the scripts. A failure to reach Redis wraps ErrUnavailable.
+func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, error) {
+	cfg := redisConfig{prefix: "hs:"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ro, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse redis url: %w", err)
+	}
+	// Request deadlines must bound every call, or a dead Redis stalls requests
+	// for the library's own read timeout.
+	ro.ContextTimeoutEnabled = true
+	// No library retries unless the URL asks for them: a resent pipeline would
+	// apply ops twice, and the replay would see its own idempotency claim and
+	// report a duplicate.
+	if ro.MaxRetries == 0 {
+		ro.MaxRetries = -1
+	}
+	// Five dial attempts 100 ms apart (the default) hold every request for half
+	// a second while Redis is down; fail over to the caller's 503 sooner.
+	if ro.DialerRetries == 0 {
+		ro.DialerRetries = 2
+	}
+	for _, f := range cfg.tune {
+		f(ro)
+	}
+	c := redis.NewClient(ro)
+	if err := loadScripts(ctx, c); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("connect identity redis: %w", err)
+	}
+	return &Redis{c: c, prefix: cfg.prefix}, nil
+}
+
+// Client exposes the underlying client (health checks, tests).
+func (r *Redis) Client() *redis.Client { return r.c }
+
+// Ping reports whether Redis answers.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.c.Ping(ctx).Err(); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (r *Redis) Close() error { return r.c.Close() }
+
+// ReleaseIdempotency forgets claimed keys.
+func (r *Redis) ReleaseIdempotency(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ks := make([]string, len(keys))
+	for i, k := range keys {
+		ks[i] = r.prefix + "i:" + k
+	}
+	if err := r.c.Del(ctx, ks...).Err(); err != nil {
+		return unavailable("release idempotency keys", err)
+	}
+	return nil
+}
+
+// Find returns the live contacts matching email or userID.
+func (r *Redis) Find(ctx context.Context, email, userID string) ([]canonical.Contact, error) {
+	v, err := scriptFind.run(ctx, r.c, r.prefix, NormalizeEmail(email), NormalizeID(userID))
+	if err != nil {
+		return nil, err
+	}
+	rd := replyReader{a: asSlice(v)}
+	n := rd.count()
+	var out []canonical.Contact
+	for range n {
+		var c canonical.Contact
+		rd.contact(&c)
+		out = append(out, c)
+	}
+	if rd.err != nil {
+		return nil, fmt.Errorf("find: %w", rd.err)
+	}
+	return out, nil
+}
+
+// Delete soft-deletes the contacts Find would return and drops their aliases.
+func (r *Redis) Delete(ctx context.Context, email, userID string, now int64) ([]canonical.Contact, []canonical.Alias, error) {
+	if now == 0 {
+		now = time.Now().UnixMilli()
+	}
+	v, err := scriptDelete.run(ctx, r.c, r.prefix, NormalizeEmail(email), NormalizeID(userID), now)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd := replyReader{a: asSlice(v)}
+	var contacts []canonical.Contact
+	for range rd.count() {
+		var c canonical.Contact
+		rd.contact(&c)
+		contacts = append(contacts, c)
+	}
+	var tombs []canonical.Alias
+	for range rd.count() {
+		a := canonical.Alias{Kind: rd.str(), Value: rd.str(), Deleted: true, At: now}
+		a.ContactID = rd.uuid()
+		if len(contacts) > 0 {
+			a.Version = contacts[0].Version
+		}
+		tombs = append(tombs, a)
+	}
+	if rd.err != nil {
+		return nil, nil, fmt.Errorf("delete: %w", rd.err)
+	}
+	return contacts, tombs, nil
+}
+
+// API keys are plain hashes; scopes are joined with commas (scope names are
+// identifiers and never contain one).
+var apiKeyFields = []string{"hash", "prefix", "name", "scopes", "created", "expires", "revoked"}
+
+// PutAPIKey stores or replaces an API key.
+func (r *Redis) PutAPIKey(ctx context.Context, k canonical.APIKey) error {
+	err := r.c.HSet(ctx, r.prefix+"k:"+k.Hash,
+		"hash", k.Hash, "prefix", k.Prefix, "name", k.Name, "scopes", strings.Join(k.Scopes, ","),
+		"created", k.CreatedAt, "expires", k.ExpiresAt, "revoked", k.RevokedAt).Err()
+	if err != nil {
+		return unavailable("put api key", err)
+	}
+	return nil
+}
+
+// APIKey looks a key up by hash.
+func (r *Redis) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool, error) {
+	v, err := r.c.HMGet(ctx, r.prefix+"k:"+hash, apiKeyFields...).Result()
+	if err != nil {
+		return canonical.APIKey{}, false, unavailable("get api key", err)
+	}
+	if v[0] == nil {
+		return canonical.APIKey{}, false, nil
+	}
+	s := func(i int) string { x, _ := v[i].(string); return x }
+	n := func(i int) int64 { x, _ := strconv.ParseInt(s(i), 10, 64); return x }
+	k := canonical.APIKey{
+		Hash: s(0), Prefix: s(1), Name: s(2),
+		CreatedAt: n(4), ExpiresAt: n(5), RevokedAt: n(6),
+	}
+	if sc := s(3); sc != "" {
+		k.Scopes = strings.Split(sc, ",")
+	}
+	return k, true, nil
+}

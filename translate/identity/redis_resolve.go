@@ -1,0 +1,156 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+// Resolve sends every op as one EVALSHA of lua/resolve.lua in a single
+// pipeline: one round trip per call, each op atomic on the server.
+func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveResult) error {
+	if len(results) < len(ops) {
+		return fmt.Errorf("resolve: %d results for %d ops", len(results), len(ops))
+	}
+	wall := time.Now().UnixMilli()
+	var cmdBuf [64]*redis.Cmd
+	cmds := cmdBuf[:0]
+	if len(ops) > len(cmdBuf) {
+		cmds = make([]*redis.Cmd, 0, len(ops))
+	}
+	nows := make([]int64, len(ops))
+	pipe := r.c.Pipeline()
+	for i := range ops {
+		results[i] = ResolveResult{}
+		op := &ops[i]
+		keys, err := prepareOp(op)
+		if err != nil {
+			results[i].Err = err
+			cmds = append(cmds, nil)
+			continue
+		}
+		nows[i] = op.Now
+		if nows[i] == 0 {
+			nows[i] = wall
+		}
+		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &keys, nows[i])...))
+	}
+	if pipe.Len() == 0 {
+		return nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		if err := r.retryNoScript(ctx, cmds); err != nil {
+			return err
+		}
+	}
+	for i, cmd := range cmds {
+		if cmd == nil {
+			continue
+		}
+		v, err := cmd.Result()
+		if err != nil {
+			if !isReplyError(err) {
+				return unavailable("resolve", err)
+			}
+			// An error reply (OOM, LOADING, a script error) spoils this op
+			// only; it is still an availability problem for the caller.
+			results[i].Err = unavailable("resolve", err)
+			continue
+		}
+		decodeResolve(asSlice(v), nows[i], &results[i])
+	}
+	return nil
+}
+
+// retryNoScript re-sends, as EVAL with the full source, the ops that failed
+// with NOSCRIPT (script cache flushed, or Redis restarted). Ops that ran are
+// not resent. A connection failure is returned as is.
+func (r *Redis) retryNoScript(ctx context.Context, cmds []*redis.Cmd) error {
+	var redo []int
+	for i, cmd := range cmds {
+		if cmd == nil {
+			continue
+		}
+		err := cmd.Err()
+		if err != nil && !isReplyError(err) {
+			return unavailable("resolve", err)
+		}
+		if isNoScript(err) {
+			redo = append(redo, i)
+		}
+	}
+	if len(redo) == 0 {
+		return nil
+	}
+	pipe := r.c.Pipeline()
+	for _, i := range redo {
+		cmds[i] = pipe.Eval(ctx, scriptResolve.src, nil, cmds[i].Args()[3:]...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !isReplyError(err) {
+		return unavailable("resolve", err)
+	}
+	return nil
+}
+
+// resolveArgs builds ARGV for lua/resolve.lua (layout documented there).
+func (r *Redis) resolveArgs(op *ResolveOp, keys *opKeys, now int64) []any {
+	args := make([]any, 0, 14+2*len(op.Set)+2*len(op.SetOnce))
+	nocreate := "0"
+	if op.NoCreate {
+		nocreate = "1"
+	}
+	window := ""
+	if op.IdempotencyKey != "" {
+		window = strconv.FormatInt(idempotencyMillis(op), 10)
+	}
+	args = append(args,
+		r.prefix, now, op.NewID.String(), op.Source, nocreate, op.IdempotencyKey, window,
+		keys[slotExternal], uuidForm(keys[slotExternal]), keys[slotEmail],
+		keys[slotAnonymous], uuidForm(keys[slotAnonymous]),
+		len(op.Set))
+	for _, p := range op.Set {
+		if isNullJSON(p.Value) {
+			args = append(args, p.Name, "")
+		} else {
+			args = append(args, p.Name, p.Value)
+		}
+	}
+	args = append(args, len(op.SetOnce))
+	for _, p := range op.SetOnce {
+		if isNullJSON(p.Value) {
+			args = append(args, p.Name, "")
+		} else {
+			args = append(args, p.Name, p.Value)
+		}
+	}
+	return args
+}
+
+// decodeResolve fills res from a resolve.lua reply.
+func decodeResolve(a []any, now int64, res *ResolveResult) {
+	rd := replyReader{a: a}
+	res.Found = rd.bool()
+	res.Created = rd.bool()
+	res.Linked = rd.bool()
+	res.Merged = rd.bool()
+	res.Duplicate = rd.bool()
+	version := uint64(rd.int())
+	if res.Found {
+		rd.contact(&res.Contact)
+	}
+	if n := rd.count(); n > 0 {
+		res.Losers = make([]canonical.Contact, n)
+		for i := range res.Losers {
+			rd.contact(&res.Losers[i])
+		}
+	}
+	res.Aliases = rd.aliasRows(version, now)
+	if rd.err != nil {
+		res.Err = fmt.Errorf("resolve: %w", rd.err)
+	}
+}

@@ -1,0 +1,100 @@
+package identity
+
+import (
+	"context"
+	"crypto/sha1"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed lua/*.lua
+var luaFS embed.FS
+
+// script is a Lua script with lua/lib.lua prepended, addressed by its SHA-1.
+type script struct {
+	name string
+	src  string
+	sha  string
+}
+
+func mustScript(name string) *script {
+	lib, err := luaFS.ReadFile("lua/lib.lua")
+	if err != nil {
+		panic(err)
+	}
+	body, err := luaFS.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic(err)
+	}
+	src := string(lib) + "\n" + string(body)
+	sum := sha1.Sum([]byte(src))
+	return &script{name: name, src: src, sha: hex.EncodeToString(sum[:])}
+}
+
+var (
+	scriptResolve        = mustScript("resolve")
+	scriptFind           = mustScript("find")
+	scriptDelete         = mustScript("delete")
+	scriptRestoreContact = mustScript("restore_contact")
+	scriptRestoreAlias   = mustScript("restore_alias")
+	scriptRestoreIndex   = mustScript("restore_index")
+
+	allScripts = []*script{
+		scriptResolve, scriptFind, scriptDelete,
+		scriptRestoreContact, scriptRestoreAlias, scriptRestoreIndex,
+	}
+)
+
+// loadScripts puts every script into Redis's script cache, so the first
+// EVALSHA of each does not pay a NOSCRIPT round trip.
+func loadScripts(ctx context.Context, c *redis.Client) error {
+	pipe := c.Pipeline()
+	for _, s := range allScripts {
+		pipe.ScriptLoad(ctx, s.src)
+	}
+	cmds, err := pipe.Exec(ctx)
+	if err != nil {
+		return unavailable("load scripts", err)
+	}
+	for i, cmd := range cmds {
+		if sha := cmd.(*redis.StringCmd).Val(); sha != allScripts[i].sha {
+			return fmt.Errorf("load script %s: redis sha %s, want %s", allScripts[i].name, sha, allScripts[i].sha)
+		}
+	}
+	return nil
+}
+
+// run evaluates one script by SHA, loading it on NOSCRIPT (after a restart or
+// SCRIPT FLUSH). Only for single calls; Resolve handles its pipeline itself.
+func (s *script) run(ctx context.Context, c *redis.Client, args ...any) (any, error) {
+	v, err := c.EvalSha(ctx, s.sha, nil, args...).Result()
+	if isNoScript(err) {
+		v, err = c.Eval(ctx, s.src, nil, args...).Result()
+	}
+	if err != nil {
+		return nil, unavailable(s.name, err)
+	}
+	return v, nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
+}
+
+// unavailable wraps a failure to use Redis so that errors.Is(err,
+// ErrUnavailable) holds and callers answer 503.
+func unavailable(what string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
+}
+
+// isReplyError reports a Redis error reply, which concerns one command only,
+// as opposed to a connection failure, which concerns the whole pipeline.
+func isReplyError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re)
+}
