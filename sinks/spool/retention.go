@@ -1,0 +1,87 @@
+package spool
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// Retention: a sealed segment is deleted once every consumer's committed
+// cursor is at or past its end. The active segment is never deleted while
+// active; when the spool is full and all consumers have read the whole
+// active segment, the writer seals it early (reclaimActive) so a MaxBytes
+// smaller than a segment cannot wedge the spool.
+
+// minCursorLocked returns the slowest consumer's committed cursor. s.mu must
+// be held and there must be at least one consumer.
+func (s *Spool) minCursorLocked() Position {
+	min := s.cursors[s.consumers[0]]
+	for _, name := range s.consumers[1:] {
+		if p := s.cursors[name]; p.Compare(min) < 0 {
+			min = p
+		}
+	}
+	return min
+}
+
+// collect deletes the sealed segments every consumer has passed.
+func (s *Spool) collect() {
+	if len(s.consumers) == 0 {
+		return
+	}
+	s.deleteMu.Lock()
+	defer s.deleteMu.Unlock()
+
+	s.mu.Lock()
+	min := s.minCursorLocked()
+	var victims []segment
+	for _, sg := range s.segments[:len(s.segments)-1] {
+		if (Position{sg.seq, sg.size}).Compare(min) > 0 {
+			break
+		}
+		victims = append(victims, sg)
+	}
+	s.mu.Unlock()
+
+	removed, freed := 0, int64(0)
+	for _, sg := range victims {
+		// Readers may still hold the file open; on unix that is fine, the
+		// data stays readable until they close it.
+		err := os.Remove(segmentPath(s.dir, sg.seq))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("spool: delete consumed segment, will retry on next commit", "segment", sg.seq, "err", err)
+			break
+		}
+		removed++
+		freed += sg.size
+	}
+	if removed == 0 {
+		return
+	}
+	// Only collect removes segments and it holds deleteMu, so the victims
+	// are still the head of the list even if the writer appended since.
+	s.mu.Lock()
+	s.segments = s.segments[removed:]
+	s.mu.Unlock()
+	s.diskBytes.Add(-freed)
+}
+
+// reclaimActive seals the active segment if every consumer has consumed all
+// of it, and deletes it. It runs on the writer goroutine with nothing pending.
+func (s *Spool) reclaimActive() bool {
+	if s.activeSize <= segmentHeaderSize || len(s.consumers) == 0 {
+		return false
+	}
+	s.mu.Lock()
+	min := s.minCursorLocked()
+	s.mu.Unlock()
+	if min.Compare(Position{s.activeSeq, s.activeSize}) < 0 {
+		return false
+	}
+	if err := s.roll(); err != nil {
+		s.fail(err)
+		return false
+	}
+	s.collect()
+	return true
+}
