@@ -1,0 +1,274 @@
+package clickhouse
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Table names inside the database.
+const (
+	tableEvents     = "user_events"
+	tableContacts   = "contacts"
+	tableAliases    = "contact_aliases"
+	tableAPIKeys    = "api_keys"
+	tableLists      = "list_memberships"
+	tableMigrations = "schema_migrations"
+)
+
+// Column lists, in the order the insert code writes them. 18.16 needs the
+// explicit list in INSERT, and it keeps the two backends in step.
+var (
+	eventColumns = []string{
+		"id", "event", "user_id", "contact_id", "distinct_id", "properties", "value",
+		"currency", "groups", "source", "lib", "ip", "idempotency_key", "occurred_at", "received_at",
+	}
+	contactColumns = []string{
+		"id", "external_id", "email", "anonymous_id", "properties", "source", "first_seen_at",
+		"last_seen_at", "created_at", "updated_at", "deleted_at", "is_deleted", "version",
+	}
+	aliasColumns = []string{
+		"alias_kind", "alias_value", "contact_id", "from_contact_id", "reason", "is_deleted", "version", "created_at",
+	}
+	apiKeyColumns = []string{
+		"key_hash", "key_prefix", "name", "scopes", "created_at", "expires_at", "revoked_at", "version",
+	}
+	listColumns = []string{"contact_id", "email", "list_id", "subscribed", "version", "updated_at"}
+)
+
+// insertPrefix is "INSERT INTO db.table (c1, c2, …)".
+func insertPrefix(db, table string, cols []string) string {
+	return "INSERT INTO " + db + "." + table + " (" + strings.Join(cols, ", ") + ")"
+}
+
+// serverVersion is a parsed SELECT version(), e.g. 18.16.1 or 26.5.1.1.
+type serverVersion struct {
+	Major, Minor int
+	Text         string
+}
+
+func parseServerVersion(s string) (serverVersion, error) {
+	s = strings.TrimSpace(s)
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 {
+		return serverVersion{}, fmt.Errorf("parse server version %q", s)
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return serverVersion{}, fmt.Errorf("parse server version %q", s)
+	}
+	return serverVersion{Major: major, Minor: minor, Text: s}, nil
+}
+
+func (v serverVersion) atLeast(major, minor int) bool {
+	return v.Major > major || (v.Major == major && v.Minor >= minor)
+}
+
+// features are the schema capabilities of a server version; see the table in
+// the package documentation.
+type features struct {
+	Version        serverVersion
+	DateTime64     bool // DateTime64(3,'UTC') and toUnixTimestamp64Milli
+	LowCardinality bool // without the experimental setting
+	Codecs         bool // column CODEC(ZSTD(1))
+	Decimal        bool // Decimal(14,2)
+	InsertDedup    bool // non_replicated_deduplication_window
+}
+
+// modernFrom is the first version all the modern features are taken from.
+// Versions 19.x–20.x have some of them, but nothing we target runs them, so
+// they get the conservative schema.
+const modernMajor = 21
+
+func featuresFor(v serverVersion) features {
+	modern := v.atLeast(modernMajor, 1)
+	return features{
+		Version:        v,
+		DateTime64:     modern,
+		LowCardinality: modern,
+		Codecs:         modern,
+		Decimal:        v.atLeast(18, 12),
+		InsertDedup:    modern,
+	}
+}
+
+func (f features) timeType() string {
+	if f.DateTime64 {
+		return "DateTime64(3, 'UTC')"
+	}
+	return "DateTime('UTC')"
+}
+
+func (f features) lowCardinality() string {
+	if f.LowCardinality {
+		return "LowCardinality(String)"
+	}
+	return "String"
+}
+
+func (f features) jsonType() string {
+	if f.Codecs {
+		return "String CODEC(ZSTD(1))"
+	}
+	return "String"
+}
+
+func (f features) valueType() string {
+	if f.Decimal {
+		return "Nullable(Decimal(14, 2))"
+	}
+	return "Nullable(Float64)"
+}
+
+func (f features) settings() string {
+	if f.InsertDedup {
+		// Makes a retried identical insert block a no-op on the server too.
+		return "\nSETTINGS non_replicated_deduplication_window = 1000"
+	}
+	return ""
+}
+
+// millis is an SQL expression for a time column as Int64 Unix milliseconds. On
+// modern servers it works for DateTime and DateTime64 columns alike, so tables
+// created before a server upgrade are still read correctly.
+func (f features) millis(col string) string {
+	if f.DateTime64 {
+		return "toUnixTimestamp64Milli(toDateTime64(" + col + ", 3, 'UTC'))"
+	}
+	return "toInt64(toUnixTimestamp(" + col + ")) * 1000"
+}
+
+// precisionMillis is the resolution of stored times in milliseconds.
+func (f features) precisionMillis() int64 {
+	if f.DateTime64 {
+		return 1
+	}
+	return 1000
+}
+
+// migration is one schema step, recorded in schema_migrations once applied.
+// Its statements must be safe to run again (IF NOT EXISTS), since a crash can
+// come between them and the record.
+type migration struct {
+	Version uint32
+	Name    string
+	Stmts   []string
+}
+
+func migrations(db string, f features) []migration {
+	t, lc := f.timeType(), f.lowCardinality()
+	return []migration{{
+		Version: 1,
+		Name:    "initial schema",
+		Stmts: []string{
+			`CREATE TABLE IF NOT EXISTS ` + db + `.user_events (
+    id UUID,
+    event ` + lc + `,
+    user_id String,
+    contact_id UUID,
+    distinct_id String,
+    properties ` + f.jsonType() + `,
+    value ` + f.valueType() + `,
+    currency ` + lc + `,
+    groups ` + f.jsonType() + `,
+    source ` + lc + `,
+    lib ` + lc + `,
+    ip String,
+    idempotency_key String,
+    occurred_at ` + t + `,
+    received_at ` + t + `
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (user_id, event, occurred_at, id)` + f.settings(),
+
+			`CREATE TABLE IF NOT EXISTS ` + db + `.contacts (
+    id UUID,
+    external_id String,
+    email String,
+    anonymous_id String,
+    properties ` + f.jsonType() + `,
+    source ` + lc + `,
+    first_seen_at ` + t + `,
+    last_seen_at ` + t + `,
+    created_at ` + t + `,
+    updated_at ` + t + `,
+    deleted_at ` + t + `,
+    is_deleted UInt8,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id` + f.settings(),
+
+			`CREATE TABLE IF NOT EXISTS ` + db + `.contact_aliases (
+    alias_kind ` + lc + `,
+    alias_value String,
+    contact_id UUID,
+    from_contact_id UUID,
+    reason ` + lc + `,
+    is_deleted UInt8,
+    version UInt64,
+    created_at ` + t + `
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (alias_kind, alias_value)` + f.settings(),
+
+			`CREATE TABLE IF NOT EXISTS ` + db + `.api_keys (
+    key_hash String,
+    key_prefix String,
+    name String,
+    scopes Array(String),
+    created_at ` + t + `,
+    expires_at ` + t + `,
+    revoked_at ` + t + `,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY key_hash` + f.settings(),
+		},
+	}, {
+		Version: 2,
+		Name:    "list memberships",
+		Stmts: []string{
+			`CREATE TABLE IF NOT EXISTS ` + db + `.list_memberships (
+    contact_id UUID,
+    email String,
+    list_id ` + lc + `,
+    subscribed UInt8,
+    version UInt64,
+    updated_at ` + t + `
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (contact_id, list_id)` + f.settings(),
+		},
+	}}
+}
+
+// migrationsTableDDL creates the table that records applied migrations.
+func migrationsTableDDL(db string) string {
+	return `CREATE TABLE IF NOT EXISTS ` + db + `.schema_migrations (
+    version UInt32,
+    name String,
+    applied_at DateTime
+) ENGINE = ReplacingMergeTree
+ORDER BY version`
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// quoteString quotes s as a ClickHouse string literal.
+func quoteString(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case 0:
+			b.WriteString(`\0`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}

@@ -1,0 +1,239 @@
+package clickhouse
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Server is a Backend on a clickhouse-server, over the native protocol.
+type Server struct {
+	conn driver.Conn
+	opts *ch.Options // for the bootstrap connection of Migrate
+	db   string
+
+	mu   sync.Mutex
+	feat *features // detected lazily, then cached
+}
+
+// OpenServer opens a connection pool to the server at rawURL:
+//
+//	clickhouse://host[:9000]/database[?username=&password=&dial_timeout=5s&read_timeout=5m&secure=false]
+//
+// The database defaults to "hogsend"; user and password may also be given
+// as URL user info. OpenServer does no network IO, so a server that is down
+// at start-up does not stop the proxy; Ping checks it.
+func OpenServer(_ context.Context, rawURL string) (*Server, error) {
+	opts, db, err := parseServerURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := ch.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse %s: %w", redactURL(rawURL), err)
+	}
+	return &Server{conn: conn, opts: opts, db: db}, nil
+}
+
+func parseServerURL(rawURL string) (*ch.Options, string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, "", fmt.Errorf("parse clickhouse url: %w", err)
+	}
+	if u.Scheme != "clickhouse" && u.Scheme != "tcp" {
+		return nil, "", fmt.Errorf("clickhouse url %s: scheme must be clickhouse:// (native protocol)", redactURL(rawURL))
+	}
+	host := u.Host
+	if host == "" {
+		return nil, "", fmt.Errorf("clickhouse url %s: missing host", redactURL(rawURL))
+	}
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "9000")
+	}
+	db := strings.Trim(u.Path, "/")
+	if db == "" {
+		db = DefaultDatabase
+	}
+	if !identifier.MatchString(db) {
+		return nil, "", fmt.Errorf("clickhouse url %s: database name %q is not a plain identifier", redactURL(rawURL), db)
+	}
+	opts := &ch.Options{
+		Protocol:         ch.Native,
+		Addr:             []string{host},
+		Auth:             ch.Auth{Database: db, Username: "default"},
+		DialTimeout:      5 * time.Second,
+		ReadTimeout:      5 * time.Minute,
+		MaxOpenConns:     8,
+		MaxIdleConns:     4,
+		ConnMaxLifetime:  time.Hour,
+		Compression:      &ch.Compression{Method: ch.CompressionLZ4},
+		ConnOpenStrategy: ch.ConnOpenInOrder,
+	}
+	if u.User != nil {
+		opts.Auth.Username = u.User.Username()
+		opts.Auth.Password, _ = u.User.Password()
+	}
+	for key, vals := range u.Query() {
+		v := vals[len(vals)-1]
+		switch key {
+		case "username", "user":
+			opts.Auth.Username = v
+		case "password":
+			opts.Auth.Password = v
+		case "dial_timeout", "read_timeout":
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return nil, "", fmt.Errorf("clickhouse url %s: %s: %w", redactURL(rawURL), key, err)
+			}
+			if key == "dial_timeout" {
+				opts.DialTimeout = d
+			} else {
+				opts.ReadTimeout = d
+			}
+		case "secure":
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, "", fmt.Errorf("clickhouse url %s: secure: %w", redactURL(rawURL), err)
+			}
+			if on {
+				opts.TLS = &tls.Config{ServerName: u.Hostname()}
+			}
+		default:
+			return nil, "", fmt.Errorf("clickhouse url %s: unknown parameter %q", redactURL(rawURL), key)
+		}
+	}
+	return opts, db, nil
+}
+
+// redactURL hides the password of a URL for error messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Database is the database the tables are in.
+func (s *Server) Database() string { return s.db }
+
+// Migrate creates the database if needed and applies pending migrations.
+func (s *Server) Migrate(ctx context.Context) error {
+	if err := s.createDatabase(ctx); err != nil {
+		return err
+	}
+	f, err := s.features(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := migrate(ctx, s, s.db, f); err != nil {
+		return fmt.Errorf("migrate clickhouse database %s (server %s): %w", s.db, f.Version.Text, err)
+	}
+	return nil
+}
+
+// createDatabase runs CREATE DATABASE over a connection to the server's
+// default database: the pool's connections name s.db in their handshake,
+// which the server refuses while it does not exist.
+func (s *Server) createDatabase(ctx context.Context) error {
+	opts := *s.opts
+	opts.Auth.Database = ""
+	opts.MaxOpenConns, opts.MaxIdleConns = 1, 1
+	conn, err := ch.Open(&opts)
+	if err != nil {
+		return fmt.Errorf("open clickhouse bootstrap connection: %w", err)
+	}
+	defer conn.Close()
+	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+s.db); err != nil {
+		return fmt.Errorf("create database %s: %w", s.db, err)
+	}
+	return nil
+}
+
+// features returns the server's schema features, asking it once.
+func (s *Server) features(ctx context.Context) (features, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.feat != nil {
+		return *s.feat, nil
+	}
+	f, err := detectFeatures(ctx, s)
+	if err != nil {
+		return features{}, err
+	}
+	s.feat = &f
+	return f, nil
+}
+
+// Ping checks that the server answers.
+func (s *Server) Ping(ctx context.Context) error {
+	if err := s.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("ping clickhouse: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (s *Server) Close() error {
+	return s.conn.Close()
+}
+
+func (s *Server) exec(ctx context.Context, sql string) error {
+	return s.conn.Exec(ctx, sql)
+}
+
+// Query runs sql and returns its rows as text.
+func (s *Server) Query(ctx context.Context, sql string) ([][]string, error) {
+	var out [][]string
+	err := s.queryRows(ctx, sql, func(row []string) error {
+		out = append(out, append([]string(nil), row...))
+		return nil
+	})
+	return out, err
+}
+
+func (s *Server) queryRows(ctx context.Context, sql string, fn func(row []string) error) error {
+	rows, err := s.conn.Query(ctx, sql)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	types := rows.ColumnTypes()
+	dest := make([]any, len(types))
+	for i, t := range types {
+		dest[i] = newScanTarget(t)
+	}
+	row := make([]string, len(types))
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("scan row: %w", err)
+		}
+		for i := range dest {
+			row[i] = formatScanned(dest[i], types[i].DatabaseTypeName())
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return nil
+}

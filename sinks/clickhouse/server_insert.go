@@ -1,0 +1,185 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+// Inserts use one native INSERT per call with whole columns appended at once
+// (no per-row reflection), and the explicit column list 18.16 requires.
+
+// insertColumns sends one INSERT of the given columns. build receives the
+// prepared batch's column types (e.g. to pick the value column's Go type)
+// and returns one slice per column.
+func (s *Server) insertColumns(ctx context.Context, table string, cols []string, build func(types []string) []any) error {
+	batch, err := s.conn.PrepareBatch(ctx, insertPrefix(s.db, table, cols))
+	if err != nil {
+		return fmt.Errorf("insert into %s.%s: prepare: %w", s.db, table, err)
+	}
+	defer batch.Close()
+	bcols := batch.Columns()
+	types := make([]string, len(bcols))
+	for i, c := range bcols {
+		types[i] = string(c.Type())
+	}
+	data := build(types)
+	for i, d := range data {
+		if err := batch.Column(i).Append(d); err != nil {
+			return fmt.Errorf("insert into %s.%s: column %s: %w", s.db, table, cols[i], err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert into %s.%s: send: %w", s.db, table, err)
+	}
+	return nil
+}
+
+// InsertEvents inserts rows into user_events.
+func (s *Server) InsertEvents(ctx context.Context, rows []canonical.Event) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insertColumns(ctx, tableEvents, eventColumns, func(types []string) []any {
+		n := len(rows)
+		ids, contacts := make([]uuid.UUID, n), make([]uuid.UUID, n)
+		names, users, distinct, currency := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		source, lib, ip, idem := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		props, groups := make([][]byte, n), make([][]byte, n)
+		occurred, received := make([]time.Time, n), make([]time.Time, n)
+		for i := range rows {
+			e := &rows[i]
+			ids[i], names[i], users[i], contacts[i] = e.ID, e.Name, e.UserID, e.ContactID
+			distinct[i], props[i], currency[i], groups[i] = e.DistinctID, jsonOrEmpty(e.Properties), e.Currency, jsonOrEmpty(e.Groups)
+			source[i], lib[i], ip[i], idem[i] = e.Source, e.Lib, e.IP, e.IdempotencyKey
+			occurred[i], received[i] = storedTime(e.OccurredAt), storedTime(e.ReceivedAt)
+		}
+		value := valueColumn(rows, strings.Contains(types[eventValueColumn], "Decimal"))
+		return []any{ids, names, users, contacts, distinct, props, value, currency, groups, source, lib, ip, idem, occurred, received}
+	})
+}
+
+// eventValueColumn is the index of "value" in eventColumns.
+const eventValueColumn = 6
+
+// valueColumn builds the Nullable value column: decimals rounded to cents
+// for Decimal(14,2), float64s on servers without Decimal.
+func valueColumn(rows []canonical.Event, asDecimal bool) any {
+	n := len(rows)
+	if asDecimal {
+		vs, backing := make([]*decimal.Decimal, n), make([]decimal.Decimal, n)
+		for i := range rows {
+			if rows[i].HasValue {
+				backing[i] = decimal.NewFromFloat(rows[i].Value).Round(2)
+				vs[i] = &backing[i]
+			}
+		}
+		return vs
+	}
+	vs, backing := make([]*float64, n), make([]float64, n)
+	for i := range rows {
+		if rows[i].HasValue {
+			backing[i] = roundCents(rows[i].Value)
+			vs[i] = &backing[i]
+		}
+	}
+	return vs
+}
+
+// InsertContacts inserts contact versions into contacts.
+func (s *Server) InsertContacts(ctx context.Context, rows []canonical.Contact) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insertColumns(ctx, tableContacts, contactColumns, func([]string) []any {
+		n := len(rows)
+		ids := make([]uuid.UUID, n)
+		ext, email, anon, source := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		props := make([][]byte, n)
+		first, last, created, updated, deleted := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+		isDeleted := make([]uint8, n)
+		version := make([]uint64, n)
+		for i := range rows {
+			c := &rows[i]
+			ids[i], ext[i], email[i], anon[i] = c.ID, c.ExternalID, c.Email, c.AnonymousID
+			props[i], source[i] = jsonOrEmpty(c.Properties), c.Source
+			first[i], last[i] = storedTime(c.FirstSeenAt), storedTime(c.LastSeenAt)
+			created[i], updated[i], deleted[i] = storedTime(c.CreatedAt), storedTime(c.UpdatedAt), storedTime(c.DeletedAt)
+			isDeleted[i], version[i] = boolUInt8(c.DeletedAt != 0), c.Version
+		}
+		return []any{ids, ext, email, anon, props, source, first, last, created, updated, deleted, isDeleted, version}
+	})
+}
+
+// InsertAliases inserts alias versions (and tombstones) into contact_aliases.
+func (s *Server) InsertAliases(ctx context.Context, rows []canonical.Alias) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insertColumns(ctx, tableAliases, aliasColumns, func([]string) []any {
+		n := len(rows)
+		kind, value, reason := make([]string, n), make([]string, n), make([]string, n)
+		contact, from := make([]uuid.UUID, n), make([]uuid.UUID, n)
+		deleted := make([]uint8, n)
+		version := make([]uint64, n)
+		created := make([]time.Time, n)
+		for i := range rows {
+			a := &rows[i]
+			kind[i], value[i], contact[i], from[i], reason[i] = a.Kind, a.Value, a.ContactID, a.FromContactID, a.Reason
+			deleted[i], version[i], created[i] = boolUInt8(a.Deleted), a.Version, storedTime(a.At)
+		}
+		return []any{kind, value, contact, from, reason, deleted, version, created}
+	})
+}
+
+// InsertAPIKeys inserts API key rows into api_keys.
+func (s *Server) InsertAPIKeys(ctx context.Context, rows []canonical.APIKey) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insertColumns(ctx, tableAPIKeys, apiKeyColumns, func([]string) []any {
+		n := len(rows)
+		hash, prefix, name := make([]string, n), make([]string, n), make([]string, n)
+		scopes := make([][]string, n)
+		created, expires, revoked := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+		version := make([]uint64, n)
+		for i := range rows {
+			k := &rows[i]
+			hash[i], prefix[i], name[i] = k.Hash, k.Prefix, k.Name
+			scopes[i] = k.Scopes
+			if scopes[i] == nil {
+				scopes[i] = []string{}
+			}
+			created[i], expires[i], revoked[i] = storedTime(k.CreatedAt), storedTime(k.ExpiresAt), storedTime(k.RevokedAt)
+			version[i] = apiKeyVersion(k)
+		}
+		return []any{hash, prefix, name, scopes, created, expires, revoked, version}
+	})
+}
+
+// InsertLists inserts list opt-in/opt-out versions into list_memberships.
+func (s *Server) InsertLists(ctx context.Context, rows []canonical.ListMembership) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insertColumns(ctx, tableLists, listColumns, func([]string) []any {
+		n := len(rows)
+		contact := make([]uuid.UUID, n)
+		email, list := make([]string, n), make([]string, n)
+		subscribed := make([]uint8, n)
+		version := make([]uint64, n)
+		updated := make([]time.Time, n)
+		for i := range rows {
+			l := &rows[i]
+			contact[i], email[i], list[i] = l.ContactID, l.Email, l.ListID
+			subscribed[i], version[i], updated[i] = boolUInt8(l.Subscribed), l.Version, storedTime(l.At)
+		}
+		return []any{contact, email, list, subscribed, version, updated}
+	})
+}

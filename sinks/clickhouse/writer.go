@@ -1,0 +1,319 @@
+package clickhouse
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/sinks/spool"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+// WriterOptions configures a Writer; zero values take the defaults.
+type WriterOptions struct {
+	// MaxRows flushes once this many rows (over all tables) are pending.
+	// Default 10000.
+	MaxRows int
+	// MaxDelay flushes once the oldest pending entry has waited this long.
+	// Default 1s.
+	MaxDelay time.Duration
+	// MaxBackoff caps the wait between retries of a failed insert; retries
+	// start at 100ms and double. Default 5s.
+	MaxBackoff time.Duration
+	// InsertTimeout bounds one insert call. Default 60s.
+	InsertTimeout time.Duration
+	// Logger receives insert failures and skipped records; nil is slog.Default().
+	Logger *slog.Logger
+}
+
+func (o *WriterOptions) withDefaults() {
+	if o.MaxRows <= 0 {
+		o.MaxRows = 10000
+	}
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Second
+	}
+	if o.InsertTimeout <= 0 {
+		o.InsertTimeout = 60 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Writer drains a spool consumer into a Backend. It reads entries, decodes
+// each canonical.Batch, accumulates rows until MaxRows or MaxDelay, inserts
+// each non-empty table (contacts, aliases, api_keys, then events; one insert
+// at a time), and only then commits the spool cursor past those entries.
+//
+// A failed insert is retried with the same rows, with backoff, until it
+// succeeds or Run's context ends; the cursor never passes rows that are not
+// inserted. Tables of a flush that were already inserted are not sent again
+// on retry; a retry that repeats rows the server did store (an ack lost with
+// the connection) is collapsed by the ReplacingMergeTree keys (and, on modern
+// servers, by insert deduplication), so every row is stored exactly once as
+// readers see it (FINAL).
+type Writer struct {
+	b    Backend
+	r    *spool.Reader
+	opts WriterOptions
+	log  *slog.Logger
+
+	// Owned by Run.
+	entries []spool.Entry
+	decoded canonical.Batch
+	pending canonical.Batch
+	last    spool.Position // Pos of the last entry taken into pending
+	taken   bool           // entries were taken since the last commit
+	first   time.Time      // when the first of them was taken
+	done    [5]bool        // tables of the current flush already inserted
+
+	batches atomic.Uint64
+	rows    atomic.Uint64
+	errors  atomic.Uint64
+	skipped atomic.Uint64
+}
+
+// NewWriter returns a Writer from r into b; call Run to start it.
+func NewWriter(b Backend, r *spool.Reader, opts WriterOptions) *Writer {
+	opts.withDefaults()
+	return &Writer{b: b, r: r, opts: opts, log: opts.Logger}
+}
+
+// Batches is the number of flushes inserted and committed.
+func (w *Writer) Batches() uint64 { return w.batches.Load() }
+
+// Rows is the number of rows inserted (all tables).
+func (w *Writer) Rows() uint64 { return w.rows.Load() }
+
+// Errors is the number of failed insert or commit attempts.
+func (w *Writer) Errors() uint64 { return w.errors.Load() }
+
+// Skipped is the number of spool entries (and skipped segment tails) that
+// could not be decoded and were passed over.
+func (w *Writer) Skipped() uint64 { return w.skipped.Load() }
+
+// Drained reports whether the committed cursor has reached the durable end
+// of the spool, i.e. everything appended so far is inserted.
+func (w *Writer) Drained() bool { return w.r.Backlog() == 0 }
+
+// WaitDrained blocks until Drained or ctx ends.
+func (w *Writer) WaitDrained(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for !w.Drained() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for clickhouse writer to drain (backlog %d bytes): %w", w.r.Backlog(), ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// maxEntriesPerRead bounds one spool read; entries are whole requests.
+const maxEntriesPerRead = 512
+
+// Run drains the spool until ctx ends (then it returns nil) or the spool is
+// closed and read to its end (pending rows are flushed first). Rows pending
+// when ctx ends are not flushed: the cursor is not past them, so the next
+// Run reads them again. Run must not be called concurrently.
+func (w *Writer) Run(ctx context.Context) error {
+	w.resetPending()
+	w.r.Rewind() // start from the committed cursor
+	defer w.r.Rewind()
+	for {
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if w.taken {
+			rctx, cancel = context.WithDeadline(ctx, w.first.Add(w.opts.MaxDelay))
+		}
+		entries, err := w.r.Next(rctx, maxEntriesPerRead, w.entries[:0])
+		cancel()
+		w.entries = entries
+		for i := range entries {
+			w.take(&entries[i])
+			// Entries stay valid until the next read, so a flush may come
+			// between two of them: MaxRows is only overshot by one entry.
+			if w.pendingRows() >= w.opts.MaxRows {
+				if err := w.flush(ctx); err != nil {
+					return nil // ctx ended; the rows will be read again
+				}
+			}
+		}
+		clear(w.entries) // drop references to the reader's buffer
+		if ctx.Err() != nil {
+			return nil
+		}
+		switch {
+		case err == nil, errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(err, spool.ErrCorrupt):
+			if err := w.skipCorrupt(ctx, err); err != nil {
+				return nil // ctx ended
+			}
+			continue
+		case errors.Is(err, spool.ErrClosed):
+			if w.taken {
+				if err := w.flush(ctx); err != nil {
+					return nil
+				}
+			}
+			return nil
+		default:
+			return fmt.Errorf("read spool: %w", err)
+		}
+		if w.due() {
+			if err := w.flush(ctx); err != nil {
+				return nil // ctx ended; the rows will be read again
+			}
+		}
+	}
+}
+
+func (w *Writer) pendingRows() int { return w.pending.Len() }
+
+func (w *Writer) due() bool {
+	return w.taken && (w.pendingRows() >= w.opts.MaxRows || time.Since(w.first) >= w.opts.MaxDelay)
+}
+
+// take decodes one entry into the pending rows. The entry's Data is only
+// valid until the next read, and decoded rows alias it, so it is copied.
+func (w *Writer) take(e *spool.Entry) {
+	if !w.taken {
+		w.taken, w.first = true, time.Now()
+	}
+	w.last = e.Pos
+	if err := canonical.DecodeBatch(bytes.Clone(e.Data), &w.decoded); err != nil {
+		w.skipped.Add(1)
+		w.log.Error("clickhouse writer: skipping undecodable spool entry", "pos", e.Pos.String(), "err", err)
+		return
+	}
+	w.pending.Events = append(w.pending.Events, w.decoded.Events...)
+	w.pending.Contacts = append(w.pending.Contacts, w.decoded.Contacts...)
+	w.pending.Aliases = append(w.pending.Aliases, w.decoded.Aliases...)
+	w.pending.APIKeys = append(w.pending.APIKeys, w.decoded.APIKeys...)
+	w.pending.Lists = append(w.pending.Lists, w.decoded.Lists...)
+}
+
+// skipCorrupt handles a corrupt spool frame: the good entries before it are
+// flushed, then the rest of its segment is skipped and committed past, since
+// otherwise the consumer would be stuck on it forever.
+func (w *Writer) skipCorrupt(ctx context.Context, cause error) error {
+	if w.taken {
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
+	}
+	pos, n := w.r.SkipSegment()
+	w.skipped.Add(1)
+	w.log.Error("clickhouse writer: skipped corrupt spool data", "err", cause, "skipped_bytes", n, "resume", pos.String())
+	w.taken, w.last = true, pos
+	return w.commit(ctx)
+}
+
+// flush inserts the pending rows, retrying until they are in or ctx ends,
+// then commits the cursor.
+func (w *Writer) flush(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := w.insertPending(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		w.errors.Add(1)
+		w.log.Warn("clickhouse writer: insert failed, retrying", "rows", w.pendingRows(), "retry_in", backoff, "err", err)
+		if err := sleep(ctx, backoff); err != nil {
+			return err
+		}
+		backoff = min(backoff*2, w.opts.MaxBackoff)
+	}
+	n := w.pendingRows()
+	if err := w.commit(ctx); err != nil {
+		return err
+	}
+	w.batches.Add(1)
+	w.rows.Add(uint64(n))
+	return nil
+}
+
+// commit records the cursor past the taken entries, retrying spool failures.
+func (w *Writer) commit(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := w.r.Commit(w.last)
+		if err == nil {
+			break
+		}
+		w.errors.Add(1)
+		w.log.Error("clickhouse writer: commit spool cursor failed, retrying", "pos", w.last.String(), "err", err)
+		if err := sleep(ctx, backoff); err != nil {
+			return err
+		}
+		backoff = min(backoff*2, w.opts.MaxBackoff)
+	}
+	w.resetPending()
+	return nil
+}
+
+// insertPending inserts each non-empty table not yet inserted in this flush.
+func (w *Writer) insertPending(ctx context.Context) error {
+	steps := [len(w.done)]struct {
+		table string
+		n     int
+		do    func(context.Context) error
+	}{
+		{tableContacts, len(w.pending.Contacts), func(c context.Context) error { return w.b.InsertContacts(c, w.pending.Contacts) }},
+		{tableAliases, len(w.pending.Aliases), func(c context.Context) error { return w.b.InsertAliases(c, w.pending.Aliases) }},
+		{tableAPIKeys, len(w.pending.APIKeys), func(c context.Context) error { return w.b.InsertAPIKeys(c, w.pending.APIKeys) }},
+		{tableLists, len(w.pending.Lists), func(c context.Context) error { return w.b.InsertLists(c, w.pending.Lists) }},
+		{tableEvents, len(w.pending.Events), func(c context.Context) error { return w.b.InsertEvents(c, w.pending.Events) }},
+	}
+	for i, s := range steps {
+		if w.done[i] || s.n == 0 {
+			continue
+		}
+		ictx, cancel := context.WithTimeout(ctx, w.opts.InsertTimeout)
+		err := s.do(ictx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("insert %d rows into %s: %w", s.n, s.table, err)
+		}
+		w.done[i] = true
+	}
+	return nil
+}
+
+func (w *Writer) resetPending() {
+	// Drop the row slices if a burst grew them far past a normal flush, so
+	// one spike does not pin the memory.
+	if cap(w.pending.Events) > 4*w.opts.MaxRows {
+		w.pending = canonical.Batch{}
+	}
+	clear(w.pending.Events)
+	clear(w.pending.Contacts)
+	clear(w.pending.Aliases)
+	clear(w.pending.APIKeys)
+	clear(w.pending.Lists)
+	w.pending.Reset()
+	w.taken, w.done = false, [len(w.done)]bool{}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
