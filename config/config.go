@@ -28,6 +28,7 @@ type Config struct {
 	ChDBLibPath       string        // HOGSEND_CHDB_LIB
 	IngestSuspended   bool          // HOGSEND_INGEST_SUSPENDED
 	LogLevel          string        // HOGSEND_LOG_LEVEL
+	PprofListen       string        // HOGSEND_PPROF_LISTEN; empty = off
 }
 
 // Embedded reports whether the service runs without Redis and ClickHouse servers.
@@ -126,6 +127,11 @@ func (c *Config) Validate() error {
 	}
 	if c.BatchDelay <= 0 {
 		return fmt.Errorf("HOGSEND_CLICKHOUSE_BATCH_DELAY: must be positive")
+	}
+	if c.PprofListen != "" {
+		if _, _, err := net.SplitHostPort(c.PprofListen); err != nil {
+			return fmt.Errorf("HOGSEND_PPROF_LISTEN: %q is not host:port: %v", c.PprofListen, err)
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -46,6 +46,7 @@ var fields = []field{
 		return nil
 	}},
 	{"HOGSEND_LOG_LEVEL", "log_level", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = strings.ToLower(v); return nil }},
+	{"HOGSEND_PPROF_LISTEN", "pprof_listen", "address for Go's pprof handlers; empty = off", func(c *Config, v string) error { c.PprofListen = v; return nil }},
 }
 
 func durationField(ptr func(*Config) *time.Duration) func(*Config, string) error {

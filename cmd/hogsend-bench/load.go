@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/valyala/fasthttp"
+
+	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
+)
+
+type eventLoad struct {
+	addr      string
+	key       string
+	conns     int
+	contacts  int
+	warmAcked int64
+	warmed    bool
+}
+
+type loadResult struct {
+	acked, errors int64
+	elapsed       time.Duration
+	latencies     []time.Duration
+}
+
+func (r *loadResult) p(q float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(q * float64(len(r.latencies)-1))
+	return r.latencies[i].Round(10 * time.Microsecond)
+}
+
+// run drives the load for d and returns what was acknowledged. The first call
+// is the warm-up; its acknowledged count is kept for the row check.
+func (l *eventLoad) run(d time.Duration) (*loadResult, error) {
+	client := &fasthttp.HostClient{Addr: l.addr, MaxConns: l.conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	var acked, errs atomic.Int64
+	var mu sync.Mutex
+	var all []time.Duration
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	auth := "Bearer " + l.key
+	for w := 0; w < l.conns; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			lat := make([]time.Duration, 0, 1<<16)
+			body := make([]byte, 0, 256)
+			for n := 0; time.Now().Before(deadline); n++ {
+				c := rng.IntN(l.contacts)
+				body = append(body[:0], `{"name":"page.viewed","email":"user`...)
+				body = strconv.AppendInt(body, int64(c), 10)
+				body = append(body, `@bench.example","eventProperties":{"path":"/pricing","n":`...)
+				body = strconv.AppendInt(body, int64(n), 10)
+				body = append(body, `}}`...)
+				req.Reset()
+				req.SetRequestURI("http://" + l.addr + "/v1/events")
+				req.Header.SetMethod(fasthttp.MethodPost)
+				req.Header.SetContentType("application/json")
+				req.Header.Set("Authorization", auth)
+				req.SetBodyRaw(body)
+				t0 := time.Now()
+				err := client.Do(req, resp)
+				lat = append(lat, time.Since(t0))
+				if err != nil || resp.StatusCode() != fasthttp.StatusAccepted {
+					errs.Add(1)
+					continue
+				}
+				acked.Add(1)
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	res := &loadResult{acked: acked.Load(), errors: errs.Load(), elapsed: time.Since(start), latencies: all}
+	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
+	if !l.warmed {
+		l.warmed = true
+		l.warmAcked = res.acked
+	}
+	return res, nil
+}
+
+func waitReady(base string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		status, _, err := fasthttp.Get(nil, base+"/readyz")
+		if err == nil && status == fasthttp.StatusOK {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("hogsend-proxy not ready within %s", timeout)
+}
+
+func mintKey(base, admin string) (string, error) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(base + "/v1/admin/api-keys")
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/json")
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.SetBodyString(`{"name":"bench","scopes":["ingest"]}`)
+	if err := fasthttp.Do(req, resp); err != nil {
+		return "", fmt.Errorf("mint key: %w", err)
+	}
+	if resp.StatusCode() != fasthttp.StatusCreated {
+		return "", fmt.Errorf("mint key: %d %s", resp.StatusCode(), resp.Body())
+	}
+	return gjson.GetBytes(resp.Body(), "key").String(), nil
+}
+
+// waitRows polls user_events until it holds want rows (FINAL, so a replayed
+// insert would not hide a loss) or the timeout passes.
+func waitRows(ctx context.Context, url string, want int64, timeout time.Duration) (int64, error) {
+	b, err := clickhouse.OpenServer(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer b.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		rows, err := b.Query(ctx, "SELECT count() FROM hogsend.user_events FINAL")
+		if err != nil {
+			return 0, fmt.Errorf("count user_events: %w", err)
+		}
+		n, _ := strconv.ParseInt(rows[0][0], 10, 64)
+		if n >= want || time.Now().After(deadline) {
+			return n, nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}

@@ -1,0 +1,197 @@
+// Command hogsend-bench is the whole-process load benchmark behind `make bench`.
+// It starts its own redis-server and clickhouse-server on loopback, runs the
+// hogsend-proxy binary against them, drives POST /v1/events (one event per
+// request, unique emails drawn from a pool of contacts) over keep-alive
+// connections for a fixed duration, waits until ClickHouse has every
+// acknowledged event, and prints throughput, latency and the row count.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
+)
+
+func main() {
+	duration := flag.Duration("duration", 20*time.Second, "how long to drive load")
+	conns := flag.Int("conns", 64, "keep-alive connections (one in-flight request each)")
+	contacts := flag.Int("contacts", 100000, "distinct contacts the emails are drawn from")
+	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
+	flag.Parse()
+
+	env := newEnv()
+	defer env.close()
+	if err := run(env, *duration, *warmup, *conns, *contacts, *cpuProfile); err != nil {
+		fmt.Fprintln(os.Stderr, "hogsend-bench:", err)
+		env.close()
+		os.Exit(1)
+	}
+}
+
+func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile string) error {
+	fmt.Println("starting redis-server and clickhouse-server on loopback …")
+	redis := testenv.Redis(env)
+	ch := testenv.ClickHouse(env)
+
+	bin := filepath.Join(env.TempDir(), "hogsend-proxy")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/hogsend-proxy")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build hogsend-proxy: %w", err)
+	}
+	port := testenv.FreePort(env)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	proxy := exec.Command(bin, "serve")
+	proxy.Env = append(os.Environ(),
+		"HOGSEND_LISTEN="+addr,
+		"HOGSEND_REDIS_URL="+redis.RedisURL(),
+		"HOGSEND_CLICKHOUSE_URL="+ch.ClickHouseURL("hogsend"),
+		"HOGSEND_DATA_DIR="+filepath.Join(env.TempDir(), "data"),
+		"HOGSEND_ADMIN_API_KEY=bench-admin-key",
+		"HOGSEND_LOG_LEVEL=warn",
+	)
+	pprofAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(env))
+	if cpuProfile != "" {
+		proxy.Env = append(proxy.Env, "HOGSEND_PPROF_LISTEN="+pprofAddr)
+	}
+	proxy.Stdout, proxy.Stderr = os.Stdout, os.Stderr
+	if err := proxy.Start(); err != nil {
+		return fmt.Errorf("start hogsend-proxy: %w", err)
+	}
+	env.Cleanup(func() {
+		_ = proxy.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { proxy.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			proxy.Process.Kill()
+		}
+	})
+	base := "http://" + addr
+	if err := waitReady(base, 60*time.Second); err != nil {
+		return err
+	}
+	key, err := mintKey(base, "bench-admin-key")
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("warm-up %s, then %s of POST /v1/events over %d connections, emails from %d contacts\n", warmup, duration, conns, contacts)
+	load := &eventLoad{addr: addr, key: key, conns: conns, contacts: contacts}
+	if warmup > 0 {
+		if _, err := load.run(warmup); err != nil {
+			return err
+		}
+	}
+	profileDone := make(chan error, 1)
+	if cpuProfile != "" {
+		go func() { profileDone <- fetchProfile(pprofAddr, duration, cpuProfile) }()
+	} else {
+		profileDone <- nil
+	}
+	res, err := load.run(duration)
+	if err != nil {
+		return err
+	}
+	if err := <-profileDone; err != nil {
+		return err
+	}
+	// Warm-up events are stored too; the row check counts them.
+	totalAcked := res.acked + load.warmAcked
+	start := time.Now()
+	rows, err := countEvents(ch.ClickHouseURL("hogsend"), totalAcked, 180*time.Second)
+	if err != nil {
+		return err
+	}
+	drain := time.Since(start)
+	fmt.Println()
+	fmt.Println("POST /v1/events, one event per request, durable acknowledgement (fsync) before 202")
+	fmt.Printf("  acknowledged:     %d events in %.1fs = %.0f events/s\n", res.acked, res.elapsed.Seconds(), float64(res.acked)/res.elapsed.Seconds())
+	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s  max %s\n", res.p(0.50), res.p(0.90), res.p(0.99), res.p(1))
+	fmt.Printf("  errors:           %d (non-202 answers or transport errors)\n", res.errors)
+	fmt.Printf("  user_events rows: %d (acknowledged incl. warm-up: %d) after %.1fs drain\n", rows, totalAcked, drain.Seconds())
+	if rows != totalAcked {
+		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, totalAcked)
+	}
+	return nil
+}
+
+// benchEnv satisfies testenv.TB outside a test binary.
+type benchEnv struct {
+	dirs     []string
+	cleanups []func()
+	closed   bool
+}
+
+func newEnv() *benchEnv { return &benchEnv{} }
+
+func (e *benchEnv) Helper() {}
+func (e *benchEnv) Fatal(args ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{"hogsend-bench:"}, args...)...)
+	e.close()
+	os.Exit(1)
+}
+func (e *benchEnv) Fatalf(format string, args ...any) { e.Fatal(fmt.Sprintf(format, args...)) }
+func (e *benchEnv) Skipf(format string, args ...any)  { e.Fatal(fmt.Sprintf(format, args...)) }
+func (e *benchEnv) Cleanup(f func())                  { e.cleanups = append(e.cleanups, f) }
+func (e *benchEnv) TempDir() string {
+	d, err := os.MkdirTemp("", "hogsend-bench-*")
+	if err != nil {
+		e.Fatalf("temp dir: %v", err)
+	}
+	e.dirs = append(e.dirs, d)
+	return d
+}
+
+func (e *benchEnv) close() {
+	if e.closed {
+		return
+	}
+	e.closed = true
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+	for _, d := range e.dirs {
+		if strings.HasPrefix(d, os.TempDir()) {
+			os.RemoveAll(d)
+		}
+	}
+}
+
+var _ testenv.TB = (*benchEnv)(nil)
+
+func countEvents(url string, want int64, timeout time.Duration) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+10*time.Second)
+	defer cancel()
+	return waitRows(ctx, url, want, timeout)
+}
+
+func fetchProfile(addr string, d time.Duration, path string) error {
+	secs := int(d.Seconds()) - 1
+	if secs < 1 {
+		secs = 1
+	}
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}

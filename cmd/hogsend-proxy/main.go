@@ -1,0 +1,53 @@
+// Command hogsend-proxy serves the Hogsend data API and PostHog capture at the
+// edge of a Hogsend deployment. Subcommands: serve (default), migrate, keys,
+// version.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `usage: hogsend-proxy [command]
+
+commands:
+  serve                       serve HTTP (the default)
+  migrate                     create or upgrade the ClickHouse tables
+  keys create --name N --scopes ingest[,read,…] [--expires 720h]
+                              mint an API key; prints it once, stores only its SHA-256
+  version                     print the version
+
+configuration comes from HOGSEND_* environment variables and the YAML file
+named by HOGSEND_CONFIG; see README.md.
+`
+
+func main() {
+	args := os.Args[1:]
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(args)
+	case "migrate":
+		err = runMigrate(args)
+	case "keys":
+		err = runKeys(args)
+	case "version", "--version", "-v":
+		fmt.Println("hogsend-proxy", version)
+	case "help", "--help", "-h":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "hogsend-proxy: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hogsend-proxy: %v\n", err)
+		os.Exit(1)
+	}
+}

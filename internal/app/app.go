@@ -1,0 +1,211 @@
+// Package app wires hogsend-proxy together from a Config: spool, ClickHouse
+// backend and writer, identity store, ingestor and HTTP server. The binary and
+// the end-to-end tests both start the service through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/hogsend/hogsend-proxy/config"
+	"github.com/hogsend/hogsend-proxy/proxy"
+	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
+	"github.com/hogsend/hogsend-proxy/sinks/spool"
+	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+)
+
+// App is a running service.
+type App struct {
+	Config  config.Config
+	Log     *slog.Logger
+	Spool   *spool.Spool
+	Backend clickhouse.Backend
+	Store   identity.Store
+	Reader  *spool.Reader
+	Writer  *clickhouse.Writer
+	Ingest  *translate.Ingestor
+	Server  *proxy.Server
+	Version string
+
+	ln         net.Listener
+	pprof      *http.Server
+	serveErr   chan error
+	stopWriter context.CancelFunc
+	writerDone chan error
+	closeOnce  sync.Once
+}
+
+// spoolJournal adapts the spool to translate.Journal.
+type spoolJournal struct{ sp *spool.Spool }
+
+func (j spoolJournal) Append(ctx context.Context, payload []byte) error {
+	_, err := j.sp.Append(ctx, payload)
+	return err
+}
+
+// Start opens every dependency, runs migrations, rebuilds the in-process
+// identity store in embedded mode, and starts serving on cfg.Listen.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (a *App, err error) {
+	a = &App{Config: cfg, Log: log, Version: version}
+	defer func() {
+		if err != nil {
+			a.closeDeps()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("HOGSEND_DATA_DIR: %w", err)
+	}
+	if a.Spool, err = OpenSpool(&cfg, log); err != nil {
+		return nil, err
+	}
+	if a.Backend, err = OpenBackend(ctx, &cfg); err != nil {
+		return nil, err
+	}
+	if err := a.Backend.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate clickhouse: %w", err)
+	}
+	if a.Store, err = OpenStore(ctx, &cfg); err != nil {
+		return nil, err
+	}
+	if a.Reader, err = a.Spool.Reader("clickhouse"); err != nil {
+		return nil, fmt.Errorf("open spool reader: %w", err)
+	}
+	if cfg.RedisURL == "" {
+		n, err := rebuildMemoryStore(ctx, &cfg, a.Store, a.Backend, a.Reader)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("identity store rebuilt from embedded clickhouse", "pending_spool_entries", n)
+	}
+
+	set := metrics.NewSet()
+	a.Writer = clickhouse.NewWriter(a.Backend, a.Reader, clickhouse.WriterOptions{
+		MaxRows: cfg.BatchRows, MaxDelay: cfg.BatchDelay, Logger: log,
+	})
+	a.registerPipelineMetrics(set)
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	a.stopWriter = stopWriter
+	a.writerDone = make(chan error, 1)
+	go func() { a.writerDone <- a.Writer.Run(writerCtx) }()
+
+	a.Ingest = translate.NewIngestor(a.Store, spoolJournal{a.Spool}, translate.IngestorOptions{
+		IdempotencyWindow: cfg.IdempotencyWindow,
+	})
+	a.Server = proxy.New(proxy.Options{
+		Ingest:          a.Ingest,
+		Auth:            proxy.NewAuthenticator(cfg.AdminAPIKey, a.Store),
+		Metrics:         set,
+		Logger:          log,
+		MaxBodyBytes:    int(cfg.MaxBodyBytes),
+		IngestSuspended: cfg.IngestSuspended,
+		Checks: []proxy.Check{
+			{Name: "identity", Fn: a.Store.Ping},
+			{Name: "clickhouse", Fn: a.Backend.Ping, Detail: func() string {
+				return fmt.Sprintf("writer backlog %d bytes", a.Reader.Backlog())
+			}},
+			{Name: "spool", Fn: func(context.Context) error { return a.Spool.Healthy() }},
+		},
+	})
+	if cfg.PprofListen != "" {
+		if a.pprof, err = startPprof(cfg.PprofListen, log); err != nil {
+			return nil, fmt.Errorf("HOGSEND_PPROF_LISTEN: %w", err)
+		}
+	}
+	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("HOGSEND_LISTEN: %w", err)
+	}
+	mode := "server"
+	if cfg.Embedded() {
+		mode = "embedded"
+	}
+	log.Info("hogsend-proxy listening", "addr", a.ln.Addr().String(), "mode", mode, "version", version, "data_dir", cfg.DataDir)
+	a.serveErr = make(chan error, 1)
+	go func() { a.serveErr <- a.Server.Serve(a.ln) }()
+	return a, nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Done reports a fatal serve error.
+func (a *App) Done() <-chan error { return a.serveErr }
+
+// WaitDrained waits until the ClickHouse writer has consumed the whole spool.
+func (a *App) WaitDrained(ctx context.Context) error {
+	for a.Reader.Backlog() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("clickhouse writer backlog %d bytes: %w", a.Reader.Backlog(), ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Shutdown stops accepting, finishes in-flight requests, lets the writer drain
+// for what is left of timeout, and closes everything. What the writer could not
+// insert stays in the spool for the next start.
+func (a *App) Shutdown(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	done := make(chan error, 1)
+	go func() { done <- a.Server.Shutdown() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			a.Log.Warn("http shutdown", "err", err)
+		}
+	case <-time.After(time.Until(deadline)):
+		a.Log.Warn("in-flight requests did not finish before the shutdown timeout")
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	_ = a.WaitDrained(ctx)
+	cancel()
+	backlog := a.Reader.Backlog()
+	a.closeDeps()
+	a.Log.Info("stopped", "spool_backlog_bytes", backlog)
+	return nil
+}
+
+func (a *App) closeDeps() {
+	a.closeOnce.Do(func() {
+		if a.pprof != nil {
+			a.pprof.Close()
+		}
+		if a.stopWriter != nil {
+			a.stopWriter()
+			if err := <-a.writerDone; err != nil && !errors.Is(err, context.Canceled) {
+				a.Log.Warn("clickhouse writer", "err", err)
+			}
+		}
+		if a.Ingest != nil {
+			a.Ingest.Close()
+		}
+		if a.Store != nil {
+			a.Store.Close()
+		}
+		if a.Backend != nil {
+			a.Backend.Close()
+		}
+		if a.Spool != nil {
+			a.Spool.Close()
+		}
+	})
+}
+
+func (a *App) registerPipelineMetrics(set *metrics.Set) {
+	set.NewGauge("hogsend_spool_bytes", func() float64 { return float64(a.Spool.Bytes()) })
+	set.NewGauge(`hogsend_spool_backlog_bytes{consumer="clickhouse"}`, func() float64 { return float64(a.Reader.Backlog()) })
+	set.NewGauge("hogsend_clickhouse_insert_batches_total", func() float64 { return float64(a.Writer.Batches()) })
+	set.NewGauge("hogsend_clickhouse_insert_rows_total", func() float64 { return float64(a.Writer.Rows()) })
+	set.NewGauge("hogsend_clickhouse_insert_errors_total", func() float64 { return float64(a.Writer.Errors()) })
+}

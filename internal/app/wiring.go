@@ -1,0 +1,173 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/config"
+	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
+	"github.com/hogsend/hogsend-proxy/sinks/spool"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+)
+
+// spoolConsumers are the readers whose cursors gate spool segment deletion.
+var spoolConsumers = []string{"clickhouse"}
+
+// NewLogger returns the service's text logger at level.
+func NewLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// chdbLibCandidates are where `make run` and the install script put libchdb.
+func locateChDB(cfg *config.Config) error {
+	if cfg.ChDBLibPath != "" {
+		if _, err := os.Stat(cfg.ChDBLibPath); err != nil {
+			return fmt.Errorf("HOGSEND_CHDB_LIB: %w", err)
+		}
+		return os.Setenv("CHDB_LIB_PATH", cfg.ChDBLibPath)
+	}
+	if p := os.Getenv("CHDB_LIB_PATH"); p != "" {
+		return nil
+	}
+	candidates := []string{
+		".deps/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so",
+		"/usr/local/lib/libchdb.so",
+	}
+	if exe, err := os.Executable(); err == nil {
+		dir := filepath.Dir(exe)
+		candidates = append(candidates,
+			filepath.Join(dir, "libchdb.so"),
+			filepath.Join(dir, "../.deps/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so"))
+	}
+	for _, p := range candidates {
+		if _, err := os.Stat(p); err == nil {
+			abs, _ := filepath.Abs(p)
+			return os.Setenv("CHDB_LIB_PATH", abs)
+		}
+	}
+	return errors.New("embedded mode needs libchdb.so: run `make run` (it installs it), or set HOGSEND_CHDB_LIB, or set HOGSEND_REDIS_URL and HOGSEND_CLICKHOUSE_URL")
+}
+
+// OpenBackend opens ClickHouse: the server when configured, else embedded chDB.
+func OpenBackend(ctx context.Context, cfg *config.Config) (clickhouse.Backend, error) {
+	if cfg.ClickHouseURL != "" {
+		b, err := clickhouse.OpenServer(ctx, cfg.ClickHouseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open clickhouse %s: %w", redactURL(cfg.ClickHouseURL), err)
+		}
+		return b, nil
+	}
+	if err := locateChDB(cfg); err != nil {
+		return nil, err
+	}
+	b, err := clickhouse.OpenEmbedded(filepath.Join(cfg.DataDir, "clickhouse"))
+	if err != nil {
+		return nil, fmt.Errorf("open embedded clickhouse under %s: %w", cfg.DataDir, err)
+	}
+	return b, nil
+}
+
+// OpenStore opens Redis when configured, else the in-process store.
+func OpenStore(ctx context.Context, cfg *config.Config) (identity.Store, error) {
+	if cfg.RedisURL == "" {
+		return identity.NewMemory(), nil
+	}
+	s, err := identity.NewRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("open redis %s: %w", redactURL(cfg.RedisURL), err)
+	}
+	return s, nil
+}
+
+// OpenSpool opens the spool under the data directory; its lock keeps a second
+// process off it.
+func OpenSpool(cfg *config.Config, log *slog.Logger) (*spool.Spool, error) {
+	sp, err := spool.Open(spool.Options{
+		Dir:       filepath.Join(cfg.DataDir, "spool"),
+		MaxBytes:  cfg.SpoolMaxBytes,
+		Consumers: spoolConsumers,
+		Logger:    log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open spool under %s: %w", cfg.DataDir, err)
+	}
+	return sp, nil
+}
+
+// rebuildMemoryStore restores the in-process store from ClickHouse plus the
+// spool entries ClickHouse has not received yet, so the embedded mode survives
+// restarts with its contacts, aliases, keys and idempotency claims.
+func rebuildMemoryStore(ctx context.Context, cfg *config.Config, store identity.Store, backend clickhouse.Backend, r *spool.Reader) (int, error) {
+	now := time.Now()
+	snap, err := backend.LoadSnapshot(ctx, now.Add(-cfg.IdempotencyWindow).UnixMilli(), cfg.IdempotencyWindow)
+	if err != nil {
+		return 0, fmt.Errorf("load identity snapshot: %w", err)
+	}
+	pending := 0
+	var b canonical.Batch
+	var buf []spool.Entry
+	for r.Backlog() > 0 {
+		rctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		entries, err := r.Next(rctx, 1024, buf[:0])
+		cancel()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				break
+			}
+			return 0, fmt.Errorf("replay spool: %w", err)
+		}
+		buf = entries
+		for _, e := range entries {
+			if err := canonical.DecodeBatch(e.Data, &b); err != nil {
+				return 0, fmt.Errorf("replay spool entry at %v: %w", e.Pos, err)
+			}
+			pending++
+			snap.Contacts = append(snap.Contacts, cloneContacts(b.Contacts)...)
+			snap.Aliases = append(snap.Aliases, b.Aliases...)
+			snap.APIKeys = append(snap.APIKeys, b.APIKeys...)
+			for _, ev := range b.Events {
+				if ev.IdempotencyKey != "" && ev.ReceivedAt+cfg.IdempotencyWindow.Milliseconds() > now.UnixMilli() {
+					snap.Idempotency = append(snap.Idempotency, canonical.IdempotencyClaim{
+						Key: ev.IdempotencyKey, ExpiresAt: ev.ReceivedAt + cfg.IdempotencyWindow.Milliseconds(),
+					})
+				}
+			}
+		}
+		if len(entries) == 0 {
+			break
+		}
+	}
+	r.Rewind()
+	if err := store.Restore(ctx, snap); err != nil {
+		return 0, fmt.Errorf("restore identity store: %w", err)
+	}
+	return pending, nil
+}
+
+// cloneContacts copies the property bytes, which alias the spool's read buffer.
+func cloneContacts(cs []canonical.Contact) []canonical.Contact {
+	out := make([]canonical.Contact, len(cs))
+	for i, c := range cs {
+		c.Properties = append([]byte(nil), c.Properties...)
+		out[i] = c
+	}
+	return out
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "…@" + u[i+1:]
+		}
+	}
+	return u
+}

@@ -1,0 +1,86 @@
+package proxy
+
+import (
+	"github.com/tidwall/gjson"
+	"github.com/valyala/fasthttp"
+
+	"github.com/hogsend/hogsend-proxy/translate"
+)
+
+// validScopes are the scopes a minted secret key may carry.
+var validScopes = map[string]bool{
+	"read": true, "journey-admin": true, "full-admin": true, "ingest": true, "accounts": true, "referrals": true,
+}
+
+// createAPIKey serves POST /v1/admin/api-keys (full-admin): body
+// {name, scopes?, expiresAt?}; answers 201 {id, name, key, keyPrefix, scopes,
+// createdAt}. The key is shown once; only its hash is stored.
+func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
+	p, aerr := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"))
+	if aerr != nil {
+		writeError(ctx, aerr.status, aerr.msg)
+		return
+	}
+	if !p.IsAdmin() {
+		writeError(ctx, errForbidden.status, errForbidden.msg)
+		return
+	}
+	body := ctx.PostBody()
+	if !isJSON(ctx) || !gjson.ValidBytes(body) {
+		writeError(ctx, fasthttp.StatusBadRequest, translate.ErrMalformedJSON.Error())
+		return
+	}
+	root := gjson.ParseBytes(body)
+	name := root.Get("name")
+	if name.Type != gjson.String || name.Str == "" || len(name.Str) > 100 {
+		writeError(ctx, fasthttp.StatusBadRequest, "name must be a string of 1 to 100 characters")
+		return
+	}
+	scopes := []string{"read"}
+	if sc := root.Get("scopes"); sc.Exists() {
+		if !sc.IsArray() {
+			writeError(ctx, fasthttp.StatusBadRequest, "scopes must be an array of strings")
+			return
+		}
+		scopes = scopes[:0]
+		for _, v := range sc.Array() {
+			if v.Type != gjson.String || !validScopes[v.Str] {
+				writeError(ctx, fasthttp.StatusBadRequest, "unknown scope "+v.Raw)
+				return
+			}
+			scopes = append(scopes, v.Str)
+		}
+	}
+	var expires int64
+	if ex := root.Get("expiresAt"); ex.Exists() {
+		ms, ok := translate.ParseISODatetime(ex.String())
+		if !ok {
+			writeError(ctx, fasthttp.StatusBadRequest, "expiresAt must be an ISO datetime ending in Z")
+			return
+		}
+		expires = ms
+	}
+	key, rec, err := s.ingest.CreateAPIKey(ctx, name.Str, scopes, expires)
+	if err != nil {
+		s.writeTranslateError(ctx, err)
+		return
+	}
+	b := append(make([]byte, 0, 256), `{"id":`...)
+	b = translate.AppendJSONString(b, rec.Hash[:16])
+	b = append(b, `,"name":`...)
+	b = translate.AppendJSONString(b, rec.Name)
+	b = append(b, `,"key":`...)
+	b = translate.AppendJSONString(b, key)
+	b = append(b, `,"keyPrefix":`...)
+	b = translate.AppendJSONString(b, rec.Prefix)
+	b = append(b, `,"scopes":[`...)
+	for i, sc := range rec.Scopes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = translate.AppendJSONString(b, sc)
+	}
+	b = append(b, `],"createdAt":"`...)
+	b = appendISO(b, rec.CreatedAt)
+	writeJSON(ctx, fasthttp.StatusCreated, append(b, `"}`...))
+}

@@ -1,0 +1,65 @@
+package proxy
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// route names used as metric labels; the index is the route's id.
+var routeNames = []string{
+	"other", "/healthz", "/readyz", "/metrics",
+	"PUT /v1/contacts", "GET /v1/contacts/find", "DELETE /v1/contacts", "POST /v1/events",
+	"POST /v1/admin/api-keys", "OPTIONS",
+}
+
+const (
+	routeOther = iota
+	routeHealthz
+	routeReadyz
+	routeMetrics
+	routeUpsertContact
+	routeFindContacts
+	routeDeleteContacts
+	routeTrackEvent
+	routeCreateAPIKey
+	routeOptions
+)
+
+// serverMetrics are the proxy's own series, registered on a Set owned by the
+// caller so nothing here is global.
+type serverMetrics struct {
+	set             *metrics.Set
+	requests        [][600]atomic.Pointer[metrics.Counter] // [route][status]
+	durations       []*metrics.Histogram
+	eventsAccepted  *metrics.Counter
+	eventsDuplicate *metrics.Counter
+}
+
+func newServerMetrics(set *metrics.Set) *serverMetrics {
+	m := &serverMetrics{
+		set:             set,
+		requests:        make([][600]atomic.Pointer[metrics.Counter], len(routeNames)),
+		eventsAccepted:  set.NewCounter(`hogsend_events_accepted_total{api="native"}`),
+		eventsDuplicate: set.NewCounter(`hogsend_events_duplicate_total{api="native"}`),
+	}
+	for _, r := range routeNames {
+		m.durations = append(m.durations, set.NewHistogram(fmt.Sprintf(`hogsend_http_request_duration_seconds{route=%q}`, r)))
+	}
+	return m
+}
+
+func (m *serverMetrics) request(route, status int, seconds float64) {
+	if status < 100 || status >= 600 {
+		status = 599
+	}
+	slot := &m.requests[route][status]
+	c := slot.Load()
+	if c == nil {
+		c = m.set.GetOrCreateCounter(fmt.Sprintf(`hogsend_http_requests_total{route=%q,status="%d"}`, routeNames[route], status))
+		slot.Store(c)
+	}
+	c.Inc()
+	m.durations[route].Update(seconds)
+}

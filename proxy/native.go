@@ -1,0 +1,191 @@
+package proxy
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+// The native Hogsend data API: PUT /v1/contacts, GET /v1/contacts/find,
+// DELETE /v1/contacts, POST /v1/events, with upstream's statuses and bodies.
+
+// requireIngest authenticates and checks the ingest scope, answering the error
+// itself; ok is false when the request was answered.
+func (s *Server) requireIngest(ctx *fasthttp.RequestCtx) (Principal, bool) {
+	p, aerr := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"))
+	if aerr != nil {
+		if aerr.status == fasthttp.StatusServiceUnavailable {
+			writeUnavailable(ctx, aerr.msg)
+		} else {
+			writeError(ctx, aerr.status, aerr.msg)
+		}
+		return p, false
+	}
+	if !p.CanIngest() {
+		writeError(ctx, errForbidden.status, errForbidden.msg)
+		return p, false
+	}
+	return p, true
+}
+
+// writeTranslateError maps translate's errors to upstream's answers.
+func (s *Server) writeTranslateError(ctx *fasthttp.RequestCtx, err error) {
+	var verr *translate.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		writeJSON(ctx, fasthttp.StatusBadRequest, verr.AppendZodEnvelope(nil))
+	case errors.Is(err, translate.ErrMalformedJSON), errors.Is(err, translate.ErrIdentityRequired),
+		errors.Is(err, translate.ErrNoEmailForLists):
+		writeError(ctx, fasthttp.StatusBadRequest, err.Error())
+	case errors.Is(err, translate.ErrContactNotFound):
+		writeError(ctx, fasthttp.StatusNotFound, err.Error())
+	case translate.IsUnavailable(err):
+		s.log.Warn("request not acknowledged", "path", string(ctx.Path()), "err", err)
+		writeUnavailable(ctx, "Service Unavailable")
+	default:
+		s.log.Error("request failed", "path", string(ctx.Path()), "err", err)
+		writeError(ctx, fasthttp.StatusInternalServerError, "Internal Server Error")
+	}
+}
+
+func isJSON(ctx *fasthttp.RequestCtx) bool {
+	return translate.IsJSONContentType(ctx.Request.Header.ContentType())
+}
+
+func (s *Server) upsertContact(ctx *fasthttp.RequestCtx) {
+	if _, ok := s.requireIngest(ctx); !ok {
+		return
+	}
+	u, err := translate.ParseContactUpsert(ctx.PostBody(), isJSON(ctx))
+	if err != nil {
+		s.writeTranslateError(ctx, err)
+		return
+	}
+	res, err := s.ingest.UpsertContact(ctx, u)
+	if err != nil {
+		s.writeTranslateError(ctx, err)
+		return
+	}
+	b := make([]byte, 0, 96)
+	b = append(b, `{"id":"`...)
+	b = append(b, res.ID.String()...)
+	b = append(b, `","created":`...)
+	b = strconv.AppendBool(b, res.Created)
+	b = append(b, `,"linked":`...)
+	b = strconv.AppendBool(b, res.Linked)
+	writeJSON(ctx, fasthttp.StatusOK, append(b, '}'))
+}
+
+var ingestSuspendedBody = []byte(`{"error":"ingest_suspended","message":"Event ingest is suspended for this instance (plan limit reached or billing hold). Already-accepted events are unaffected."}`)
+
+func (s *Server) trackEvent(ctx *fasthttp.RequestCtx) {
+	if s.suspended {
+		writeJSON(ctx, fasthttp.StatusTooManyRequests, ingestSuspendedBody)
+		return
+	}
+	if _, ok := s.requireIngest(ctx); !ok {
+		return
+	}
+	e, err := translate.ParseEvent(ctx.PostBody(), isJSON(ctx), string(ctx.Request.Header.Peek("Idempotency-Key")))
+	if err != nil {
+		s.writeTranslateError(ctx, err)
+		return
+	}
+	res, err := s.ingest.TrackEvent(ctx, e, "api")
+	if err != nil {
+		s.writeTranslateError(ctx, err)
+		return
+	}
+	if res.Stored {
+		s.metrics.eventsAccepted.Inc()
+	} else {
+		s.metrics.eventsDuplicate.Inc()
+	}
+	b := make([]byte, 0, 96)
+	b = append(b, `{"stored":`...)
+	b = strconv.AppendBool(b, res.Stored)
+	b = append(b, `,"exits":[],"contactKey":`...)
+	b = translate.AppendJSONString(b, res.ContactKey)
+	if res.ListsError != "" {
+		b = append(b, `,"listsError":`...)
+		b = translate.AppendJSONString(b, res.ListsError)
+	}
+	writeJSON(ctx, fasthttp.StatusAccepted, append(b, '}'))
+}
+
+func (s *Server) findContacts(ctx *fasthttp.RequestCtx) {
+	if _, ok := s.requireIngest(ctx); !ok {
+		return
+	}
+	args := ctx.QueryArgs()
+	keys, err := translate.FindKeys(string(args.Peek("email")), string(args.Peek("userId")))
+	if err != nil {
+		s.writeTranslateError(ctx, err)
+		return
+	}
+	cs, err := s.ingest.FindContacts(ctx, keys)
+	if err != nil {
+		s.writeTranslateError(ctx, err)
+		return
+	}
+	b := append(make([]byte, 0, 256), `{"contacts":[`...)
+	for i := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendContact(b, &cs[i])
+	}
+	writeJSON(ctx, fasthttp.StatusOK, append(b, "]}"...))
+}
+
+// appendContact writes upstream's serializeContact shape.
+func appendContact(b []byte, c *canonical.Contact) []byte {
+	b = append(b, `{"id":"`...)
+	b = append(b, c.ID.String()...)
+	b = append(b, `","externalId":`...)
+	b = appendNullableString(b, c.ExternalID)
+	b = append(b, `,"email":`...)
+	b = appendNullableString(b, c.Email)
+	b = append(b, `,"properties":`...)
+	if len(c.Properties) == 0 {
+		b = append(b, "{}"...)
+	} else {
+		b = append(b, c.Properties...)
+	}
+	b = append(b, `,"firstSeenAt":"`...)
+	b = appendISO(b, c.FirstSeenAt)
+	b = append(b, `","lastSeenAt":"`...)
+	b = appendISO(b, c.LastSeenAt)
+	b = append(b, `","createdAt":"`...)
+	b = appendISO(b, c.CreatedAt)
+	b = append(b, `","updatedAt":"`...)
+	b = appendISO(b, c.UpdatedAt)
+	return append(b, `"}`...)
+}
+
+func appendNullableString(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, "null"...)
+	}
+	return translate.AppendJSONString(b, s)
+}
+
+func (s *Server) deleteContacts(ctx *fasthttp.RequestCtx) {
+	if _, ok := s.requireIngest(ctx); !ok {
+		return
+	}
+	keys, err := translate.ParseContactKeys(ctx.PostBody(), isJSON(ctx))
+	if err != nil {
+		s.writeTranslateError(ctx, err)
+		return
+	}
+	if err := s.ingest.DeleteContacts(ctx, keys); err != nil {
+		s.writeTranslateError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, []byte(`{"deleted":true}`))
+}

@@ -1,0 +1,297 @@
+package translate
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+)
+
+// Journal makes encoded records durable before a request is acknowledged. The
+// spool implements it; Append returns only after fsync.
+type Journal interface {
+	Append(ctx context.Context, payload []byte) error
+}
+
+// Ingestor turns validated native requests into identity operations and durable
+// canonical records.
+type Ingestor struct {
+	store    identity.Store
+	resolver *Coalescer
+	journal  Journal
+	window   time.Duration
+	now      func() time.Time
+	bufs     sync.Pool
+}
+
+// IngestorOptions configures an Ingestor.
+type IngestorOptions struct {
+	IdempotencyWindow time.Duration
+	Now               func() time.Time // nil = time.Now
+	// ResolveWorkers and ResolveBatch size the coalescer (defaults 4 and 256).
+	ResolveWorkers int
+	ResolveBatch   int
+}
+
+// NewIngestor wires an Ingestor; Close stops its coalescer.
+func NewIngestor(store identity.Store, journal Journal, opts IngestorOptions) *Ingestor {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ResolveWorkers <= 0 {
+		opts.ResolveWorkers = 4
+	}
+	if opts.ResolveBatch <= 0 {
+		opts.ResolveBatch = 256
+	}
+	return &Ingestor{
+		store:    store,
+		resolver: NewCoalescer(store, opts.ResolveWorkers, opts.ResolveBatch, 10*time.Second),
+		journal:  journal,
+		window:   opts.IdempotencyWindow,
+		now:      opts.Now,
+	}
+}
+
+// Close stops background work.
+func (in *Ingestor) Close() { in.resolver.Close() }
+
+// UpsertResult answers PUT /v1/contacts.
+type UpsertResult struct {
+	ID      uuid.UUID
+	Created bool
+	Linked  bool
+}
+
+// EventResult answers POST /v1/events.
+type EventResult struct {
+	Stored     bool
+	ContactKey string
+	ListsError string
+}
+
+func identityKeys(email, userID, anonymousID string) []identity.Key {
+	keys := make([]identity.Key, 0, 3)
+	if userID != "" {
+		keys = append(keys, identity.Key{Kind: canonical.KindExternal, Value: userID})
+	}
+	if email != "" {
+		keys = append(keys, identity.Key{Kind: canonical.KindEmail, Value: email})
+	}
+	if anonymousID != "" {
+		keys = append(keys, identity.Key{Kind: canonical.KindAnonymous, Value: anonymousID})
+	}
+	return keys
+}
+
+func (in *Ingestor) resolve(op identity.ResolveOp) (identity.ResolveResult, error) {
+	res, err := in.resolver.Resolve(op)
+	if err != nil {
+		return res, fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
+	}
+	return res, nil
+}
+
+// addResolved appends the contact rows and alias rows a resolve produced.
+func addResolved(b *canonical.Batch, res *identity.ResolveResult) {
+	b.Contacts = append(b.Contacts, res.Contact)
+	b.Contacts = append(b.Contacts, res.Losers...)
+	b.Aliases = append(b.Aliases, res.Aliases...)
+}
+
+// addLists records list flags; it needs an email on record.
+func addLists(b *canonical.Batch, c *canonical.Contact, lists []ListFlag, now int64) error {
+	if c.Email == "" {
+		return ErrNoEmailForLists
+	}
+	for _, l := range lists {
+		b.Lists = append(b.Lists, canonical.ListMembership{
+			ContactID: c.ID, Email: c.Email, ListID: l.ID, Subscribed: l.Subscribed, Version: c.Version, At: now,
+		})
+	}
+	return nil
+}
+
+func (in *Ingestor) commit(ctx context.Context, b *canonical.Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	buf, _ := in.bufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	*buf = canonical.AppendBatch((*buf)[:0], b)
+	err := in.journal.Append(ctx, *buf)
+	if cap(*buf) <= 1<<20 {
+		in.bufs.Put(buf)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNotDurable, err)
+	}
+	return nil
+}
+
+// UpsertContact resolves or creates the contact and merges its properties.
+// The list error, if any, comes after the contact change is durable, as
+// upstream answers it after its commit.
+func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert) (UpsertResult, error) {
+	now := in.now().UnixMilli()
+	res, err := in.resolve(identity.ResolveOp{
+		Keys:  identityKeys(u.Email, u.UserID, u.AnonymousID),
+		Set:   u.Properties,
+		NewID: newContactID(),
+		Now:   now,
+	})
+	if err != nil {
+		return UpsertResult{}, err
+	}
+	var b canonical.Batch
+	addResolved(&b, &res)
+	var listErr error
+	if u.HasLists {
+		listErr = addLists(&b, &res.Contact, u.Lists, now)
+	}
+	if err := in.commit(ctx, &b); err != nil {
+		return UpsertResult{}, err
+	}
+	out := UpsertResult{ID: res.Contact.ID, Created: res.Created, Linked: res.Linked}
+	return out, listErr
+}
+
+// TrackEvent resolves the contact (creating it when needed), claims the
+// idempotency key and stores the event. A duplicate still touches the contact,
+// as upstream does, but stores no event.
+func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string) (EventResult, error) {
+	received := in.now().UnixMilli()
+	op := identity.ResolveOp{
+		Keys:   identityKeys(e.Email, e.UserID, e.AnonymousID),
+		Set:    e.ContactProperties,
+		NewID:  newContactID(),
+		Source: source,
+		Now:    received,
+	}
+	if e.IdempotencyKey != "" {
+		op.IdempotencyKey, op.IdempotencyWindow = e.IdempotencyKey, in.window
+	}
+	res, err := in.resolve(op)
+	if err != nil {
+		return EventResult{}, err
+	}
+	out := EventResult{ContactKey: res.Contact.Key(), Stored: !res.Duplicate}
+	var b canonical.Batch
+	addResolved(&b, &res)
+	if !res.Duplicate {
+		occurred := e.Timestamp
+		if occurred == 0 {
+			occurred = received
+		}
+		b.Events = append(b.Events, canonical.Event{
+			ID: newEventID(), Name: e.Name, UserID: out.ContactKey, ContactID: res.Contact.ID,
+			Properties: e.EventProperties, HasValue: e.HasValue, Value: e.Value, Currency: e.Currency,
+			Groups: e.Groups, Source: source, IdempotencyKey: e.IdempotencyKey,
+			OccurredAt: occurred, ReceivedAt: received,
+		})
+	}
+	if e.HasLists {
+		if err := addLists(&b, &res.Contact, e.Lists, received); err != nil {
+			out.ListsError = err.Error()
+		}
+	}
+	if err := in.commit(ctx, &b); err != nil {
+		if op.IdempotencyKey != "" && !res.Duplicate {
+			// Let a retry claim the key again: nothing was stored under it.
+			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = in.store.ReleaseIdempotency(rctx, []string{op.IdempotencyKey})
+			cancel()
+		}
+		return EventResult{}, err
+	}
+	return out, nil
+}
+
+// FindContacts returns the live contacts matching either key.
+func (in *Ingestor) FindContacts(ctx context.Context, k ContactKeys) ([]canonical.Contact, error) {
+	cs, err := in.store.Find(ctx, k.Email, k.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
+	}
+	return cs, nil
+}
+
+// DeleteContacts soft-deletes the matching contacts and drops their aliases.
+func (in *Ingestor) DeleteContacts(ctx context.Context, k ContactKeys) error {
+	deleted, tombstones, err := in.store.Delete(ctx, k.Email, k.UserID, in.now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
+	}
+	if len(deleted) == 0 {
+		return ErrContactNotFound
+	}
+	return in.commit(ctx, &canonical.Batch{Contacts: deleted, Aliases: tombstones})
+}
+
+// NewAPIKey mints a secret key: "hsk_" + base64url of 32 random bytes. Only its
+// SHA-256 is kept.
+func NewAPIKey(name string, scopes []string, expiresAt, now int64) (string, canonical.APIKey, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", canonical.APIKey{}, fmt.Errorf("read random bytes: %w", err)
+	}
+	key := "hsk_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	return key, canonical.APIKey{
+		Hash: HashAPIKey(key), Prefix: key[:8], Name: name, Scopes: scopes, CreatedAt: now, ExpiresAt: expiresAt,
+	}, nil
+}
+
+// HashAPIKey is the stored form of a key: lower-case hex SHA-256.
+func HashAPIKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateAPIKey mints and stores a key on a running service.
+func (in *Ingestor) CreateAPIKey(ctx context.Context, name string, scopes []string, expiresAt int64) (string, canonical.APIKey, error) {
+	key, rec, err := NewAPIKey(name, scopes, expiresAt, in.now().UnixMilli())
+	if err != nil {
+		return "", rec, err
+	}
+	if err := in.store.PutAPIKey(ctx, rec); err != nil {
+		return "", rec, fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
+	}
+	if err := in.commit(ctx, &canonical.Batch{APIKeys: []canonical.APIKey{rec}}); err != nil {
+		return "", rec, err
+	}
+	return key, rec, nil
+}
+
+// APIKey looks a key up by its hash.
+func (in *Ingestor) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool, error) {
+	return in.store.APIKey(ctx, hash)
+}
+
+func newContactID() uuid.UUID { return mustV7() }
+func newEventID() uuid.UUID   { return mustV7() }
+
+func mustV7() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		// NewV7 fails only when the system random source does.
+		return uuid.New()
+	}
+	return id
+}
+
+// IsUnavailable reports errors the proxy answers with 503 and Retry-After.
+func IsUnavailable(err error) bool {
+	return errors.Is(err, ErrIdentityStoreDown) || errors.Is(err, ErrNotDurable)
+}

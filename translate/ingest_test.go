@@ -1,0 +1,103 @@
+package translate
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+)
+
+// flakyJournal fails the next n appends, then records payloads.
+type flakyJournal struct {
+	mu      sync.Mutex
+	fail    int
+	batches []canonical.Batch
+}
+
+func (j *flakyJournal) Append(_ context.Context, payload []byte) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.fail > 0 {
+		j.fail--
+		return errors.New("disk full")
+	}
+	var b canonical.Batch
+	if err := canonical.DecodeBatch(append([]byte(nil), payload...), &b); err != nil {
+		return err
+	}
+	j.batches = append(j.batches, b)
+	return nil
+}
+
+func newTestIngestor(j Journal) *Ingestor {
+	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	return in
+}
+
+func TestTrackEventReleasesClaimWhenNotDurable(t *testing.T) {
+	j := &flakyJournal{fail: 1}
+	in := newTestIngestor(j)
+	defer in.Close()
+	ev, err := ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, "key-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.TrackEvent(context.Background(), ev, "api"); !errors.Is(err, ErrNotDurable) || !IsUnavailable(err) {
+		t.Fatalf("first attempt error = %v, want ErrNotDurable", err)
+	}
+	// The retry with the same key must be stored, not answered as a duplicate.
+	res, err := in.TrackEvent(context.Background(), ev, "api")
+	if err != nil || !res.Stored || res.ContactKey != "u1" {
+		t.Fatalf("retry = %+v, %v; want stored", res, err)
+	}
+	res, err = in.TrackEvent(context.Background(), ev, "api")
+	if err != nil || res.Stored {
+		t.Fatalf("third = %+v, %v; want duplicate", res, err)
+	}
+	events := 0
+	for _, b := range j.batches {
+		events += len(b.Events)
+	}
+	if events != 1 {
+		t.Fatalf("durable events = %d, want 1", events)
+	}
+}
+
+func TestTrackEventRecords(t *testing.T) {
+	j := &flakyJournal{}
+	in := newTestIngestor(j)
+	defer in.Close()
+	fixed := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	in.now = func() time.Time { return fixed }
+	ev, err := ParseEvent([]byte(`{"name":"paid","email":"A@B.co","value":12.345,"currency":"usd","eventProperties":{"x":1},"contactProperties":{"plan":"pro"}}`), true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := in.TrackEvent(context.Background(), ev, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.batches) != 1 {
+		t.Fatalf("batches = %d", len(j.batches))
+	}
+	b := j.batches[0]
+	if len(b.Events) != 1 || len(b.Contacts) != 1 {
+		t.Fatalf("batch = %+v", b)
+	}
+	e, c := b.Events[0], b.Contacts[0]
+	if e.Name != "paid" || e.UserID != res.ContactKey || e.ContactID != c.ID || string(e.Properties) != `{"x":1}` ||
+		!e.HasValue || e.Value != 12.345 || e.Currency != "USD" || e.Source != "api" ||
+		e.OccurredAt != fixed.UnixMilli() || e.ReceivedAt != fixed.UnixMilli() {
+		t.Fatalf("event = %+v", e)
+	}
+	if c.Email != "a@b.co" || string(c.Properties) != `{"plan":"pro"}` || c.Source != "api" {
+		t.Fatalf("contact = %+v props %s", c, c.Properties)
+	}
+	if res.ContactKey != c.ID.String() {
+		t.Fatalf("contactKey = %s, want the id of an email-only contact", res.ContactKey)
+	}
+}

@@ -1,0 +1,471 @@
+package translate
+
+import (
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+)
+
+// Native request bodies are validated the way upstream's zod schemas do (unknown
+// fields dropped, the first failing field reported with zod's issue shape) and
+// read with gjson straight from the request bytes.
+
+// ListFlag is one list opt-in (true) or opt-out (false).
+type ListFlag struct {
+	ID         string
+	Subscribed bool
+}
+
+// ContactUpsert is a validated PUT /v1/contacts body.
+type ContactUpsert struct {
+	Email       string // trimmed, lower-cased
+	UserID      string // trimmed
+	AnonymousID string // trimmed
+	Properties  []identity.Prop
+	Lists       []ListFlag
+	HasLists    bool
+}
+
+// EventInput is a validated POST /v1/events body.
+type EventInput struct {
+	Name              string
+	Email             string
+	UserID            string
+	AnonymousID       string
+	EventProperties   []byte // JSON object text
+	ContactProperties []identity.Prop
+	HasValue          bool
+	Value             float64
+	Currency          string // upper-cased; empty when no value
+	Groups            []byte // JSON object text
+	Lists             []ListFlag
+	HasLists          bool
+	IdempotencyKey    string
+	Timestamp         int64 // Unix ms; 0 = receive time
+}
+
+// ContactKeys is a validated DELETE /v1/contacts body or find query.
+type ContactKeys struct {
+	Email  string
+	UserID string
+}
+
+// IsJSONContentType reports whether the request's Content-Type selects JSON
+// parsing: application/json with optional parameters. Upstream skips body
+// validation for anything else and sees an empty object.
+func IsJSONContentType(ct []byte) bool {
+	s := string(ct)
+	if i := strings.IndexByte(s, ';'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.EqualFold(strings.TrimSpace(s), "application/json")
+}
+
+// parseObject checks body is well-formed JSON holding an object.
+func parseObject(body []byte) (gjson.Result, error) {
+	if !gjson.ValidBytes(body) {
+		return gjson.Result{}, ErrMalformedJSON
+	}
+	root := gjson.Parse(string(body))
+	if !root.IsObject() {
+		return root, &ValidationError{Issues: []Issue{typeIssue([]string{}, "object", received(root))}}
+	}
+	return root, nil
+}
+
+// fields returns the last value of each top-level key, as JSON.parse keeps it.
+func fields(root gjson.Result) map[string]gjson.Result {
+	m := make(map[string]gjson.Result, 8)
+	root.ForEach(func(k, v gjson.Result) bool {
+		m[k.String()] = v
+		return true
+	})
+	return m
+}
+
+func received(v gjson.Result) string {
+	switch v.Type {
+	case gjson.Null:
+		return "null"
+	case gjson.False, gjson.True:
+		return "boolean"
+	case gjson.Number:
+		return "number"
+	case gjson.String:
+		return "string"
+	}
+	if v.IsArray() {
+		return "array"
+	}
+	return "object"
+}
+
+type checker struct{ issues []Issue }
+
+func (c *checker) add(is Issue) { c.issues = append(c.issues, is) }
+
+func (c *checker) err() error {
+	if len(c.issues) == 0 {
+		return nil
+	}
+	return &ValidationError{Issues: c.issues}
+}
+
+// str validates an optional string field; ok is false when absent or invalid.
+func (c *checker) str(f map[string]gjson.Result, name string, min, max int) (string, bool) {
+	v, ok := f[name]
+	if !ok {
+		return "", false
+	}
+	if v.Type != gjson.String {
+		c.add(typeIssue([]string{name}, "string", received(v)))
+		return "", false
+	}
+	s := v.Str
+	n := utf16Len(s)
+	if min > 0 && n < min {
+		c.add(tooSmall([]string{name}, min))
+		return "", false
+	}
+	if max > 0 && n > max {
+		c.add(tooBig([]string{name}, max))
+		return "", false
+	}
+	return s, true
+}
+
+// utf16Len is JavaScript's string length, which zod's bounds count.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *checker) email(f map[string]gjson.Result) string {
+	s, ok := c.str(f, "email", 0, 0)
+	if !ok {
+		return ""
+	}
+	if !ValidEmail(s) {
+		c.add(emailIssue([]string{"email"}))
+		return ""
+	}
+	return identity.NormalizeEmail(s)
+}
+
+// object validates an optional record field and returns it.
+func (c *checker) object(f map[string]gjson.Result, name string) (gjson.Result, bool) {
+	v, ok := f[name]
+	if !ok {
+		return v, false
+	}
+	if !v.IsObject() {
+		c.add(typeIssue([]string{name}, "record", received(v)))
+		return v, false
+	}
+	return v, true
+}
+
+func props(v gjson.Result) []identity.Prop {
+	var out []identity.Prop
+	v.ForEach(func(k, val gjson.Result) bool {
+		p := identity.Prop{Name: k.String()}
+		if val.Type != gjson.Null {
+			p.Value = []byte(val.Raw)
+		}
+		out = append(out, p)
+		return true
+	})
+	return out
+}
+
+func (c *checker) lists(f map[string]gjson.Result) ([]ListFlag, bool) {
+	v, ok := c.object(f, "lists")
+	if !ok {
+		return nil, false
+	}
+	var out []ListFlag
+	v.ForEach(func(k, val gjson.Result) bool {
+		if val.Type != gjson.True && val.Type != gjson.False {
+			c.add(typeIssue([]string{"lists", k.String()}, "boolean", received(val)))
+			return true
+		}
+		out = append(out, ListFlag{ID: k.String(), Subscribed: val.Type == gjson.True})
+		return true
+	})
+	return out, true
+}
+
+func (c *checker) identity(f map[string]gjson.Result) (email, userID, anonymousID string) {
+	email = c.email(f)
+	if s, ok := c.str(f, "userId", 1, 0); ok {
+		userID = identity.NormalizeID(s)
+	}
+	if s, ok := c.str(f, "anonymousId", 1, 200); ok {
+		anonymousID = identity.NormalizeID(s)
+	}
+	return email, userID, anonymousID
+}
+
+// ParseContactUpsert validates a PUT /v1/contacts body. isJSON is false when the
+// Content-Type was not JSON: upstream then sees an empty body.
+func ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+	var u ContactUpsert
+	if !isJSON {
+		return u, ErrIdentityRequired
+	}
+	root, err := parseObject(body)
+	if err != nil {
+		return u, err
+	}
+	f := fields(root)
+	var c checker
+	u.Email, u.UserID, u.AnonymousID = c.identity(f)
+	if p, ok := c.object(f, "properties"); ok {
+		u.Properties = props(p)
+	}
+	u.Lists, u.HasLists = c.lists(f)
+	c.str(f, "userToken", 0, 0)
+	if err := c.err(); err != nil {
+		return u, err
+	}
+	if u.Email == "" && u.UserID == "" {
+		return u, ErrIdentityRequired
+	}
+	return u, nil
+}
+
+// ParseEvent validates a POST /v1/events body; headerKey is the Idempotency-Key
+// header, which wins over the body field.
+func ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+	var e EventInput
+	if !isJSON {
+		return e, ErrIdentityRequired
+	}
+	root, err := parseObject(body)
+	if err != nil {
+		return e, err
+	}
+	f := fields(root)
+	var c checker
+	if _, ok := f["name"]; !ok {
+		c.add(typeIssue([]string{"name"}, "string", "undefined"))
+	} else {
+		e.Name, _ = c.str(f, "name", 1, 0)
+	}
+	e.Email, e.UserID, e.AnonymousID = c.identity(f)
+	e.EventProperties = []byte("{}")
+	if p, ok := c.object(f, "eventProperties"); ok {
+		e.EventProperties = []byte(p.Raw)
+	}
+	if p, ok := c.object(f, "contactProperties"); ok {
+		e.ContactProperties = props(p)
+	}
+	if v, ok := f["value"]; ok {
+		if v.Type != gjson.Number || math.IsInf(v.Num, 0) || math.IsNaN(v.Num) {
+			c.add(typeIssue([]string{"value"}, "number", received(v)))
+		} else {
+			e.HasValue, e.Value = true, v.Num
+		}
+	}
+	if s, ok := c.str(f, "currency", 0, 0); ok {
+		if !isCurrency(s) {
+			c.add(currencyIssue([]string{"currency"}))
+		} else {
+			e.Currency = strings.ToUpper(s)
+		}
+	}
+	e.Lists, e.HasLists = c.lists(f)
+	e.Groups = []byte("{}")
+	if g, ok := c.object(f, "groups"); ok {
+		e.Groups = c.groups(g)
+	}
+	bodyKey, _ := c.str(f, "idempotencyKey", 0, 0)
+	if s, ok := c.str(f, "timestamp", 0, 0); ok {
+		if ms, ok := ParseISODatetime(s); ok {
+			e.Timestamp = ms
+		} else {
+			c.add(datetimeIssue([]string{"timestamp"}))
+		}
+	}
+	c.str(f, "userToken", 0, 0)
+	if err := c.err(); err != nil {
+		return e, err
+	}
+	if e.Email == "" && e.UserID == "" {
+		return e, ErrIdentityRequired
+	}
+	if !e.HasValue {
+		e.Currency = "" // upstream ignores currency without a value
+	}
+	e.IdempotencyKey = bodyKey
+	if headerKey != "" {
+		e.IdempotencyKey = headerKey
+	}
+	return e, nil
+}
+
+// groups checks a record of non-empty string → non-empty string and returns its
+// JSON text.
+func (c *checker) groups(g gjson.Result) []byte {
+	n := len(c.issues)
+	g.ForEach(func(k, v gjson.Result) bool {
+		key := k.String()
+		path := []string{"groups", key}
+		switch {
+		case key == "":
+			c.add(keyIssue(path))
+		case v.Type != gjson.String:
+			c.add(typeIssue(path, "string", received(v)))
+		case v.Str == "":
+			c.add(tooSmall(path, 1))
+		}
+		return true
+	})
+	if len(c.issues) > n {
+		return nil
+	}
+	return []byte(g.Raw)
+}
+
+// ParseContactKeys validates a DELETE /v1/contacts body.
+func ParseContactKeys(body []byte, isJSON bool) (ContactKeys, error) {
+	var k ContactKeys
+	if !isJSON {
+		return k, ErrIdentityRequired
+	}
+	root, err := parseObject(body)
+	if err != nil {
+		return k, err
+	}
+	f := fields(root)
+	var c checker
+	if s, ok := c.str(f, "email", 0, 0); ok {
+		k.Email = identity.NormalizeEmail(s)
+	}
+	if s, ok := c.str(f, "userId", 0, 0); ok {
+		k.UserID = identity.NormalizeID(s)
+	}
+	if err := c.err(); err != nil {
+		return k, err
+	}
+	if k.Email == "" && k.UserID == "" {
+		return k, ErrIdentityRequired
+	}
+	return k, nil
+}
+
+// FindKeys normalises the find query parameters.
+func FindKeys(email, userID string) (ContactKeys, error) {
+	k := ContactKeys{Email: identity.NormalizeEmail(email), UserID: identity.NormalizeID(userID)}
+	if k.Email == "" && k.UserID == "" {
+		return k, ErrIdentityRequired
+	}
+	return k, nil
+}
+
+func isCurrency(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidEmail implements zod 4's email pattern:
+// ^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$
+func ValidEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || !utf8.ValidString(s) {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	if local[0] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !(isAlnum(c) || c == '_' || c == '\'' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	if last := local[len(local)-1]; last == '.' || last == '\'' {
+		return false
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for i, l := range labels {
+		if i == len(labels)-1 {
+			if len(l) < 2 {
+				return false
+			}
+			for j := 0; j < len(l); j++ {
+				if !isAlpha(l[j]) {
+					return false
+				}
+			}
+			continue
+		}
+		if l == "" || !isAlnum(l[0]) {
+			return false
+		}
+		for j := 0; j < len(l); j++ {
+			if !isAlnum(l[j]) && l[j] != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+func isAlnum(c byte) bool { return isAlpha(c) || (c >= '0' && c <= '9') }
+
+// ParseISODatetime accepts zod 4's default datetime: YYYY-MM-DDTHH:MM with
+// optional :SS and fraction, and a Z suffix only. It returns Unix ms.
+func ParseISODatetime(s string) (int64, bool) {
+	if len(s) < 17 || s[len(s)-1] != 'Z' || s[10] != 'T' {
+		return 0, false
+	}
+	body := s[:len(s)-1]
+	layouts := []string{"2006-01-02T15:04", "2006-01-02T15:04:05"}
+	if strings.IndexByte(body, '.') > 0 {
+		frac := body[strings.IndexByte(body, '.')+1:]
+		if frac == "" || strings.Trim(frac, "0123456789") != "" || len(body) < 20 {
+			return 0, false
+		}
+		// time.Parse takes at most 9 fraction digits; zod takes any number.
+		if len(frac) > 9 {
+			body = body[:len(body)-len(frac)+9]
+		}
+		layouts = []string{"2006-01-02T15:04:05.999999999"}
+	}
+	for _, l := range layouts {
+		if len(body) < len(l)-8 {
+			continue
+		}
+		t, err := time.Parse(l, body)
+		if err == nil && (l != "2006-01-02T15:04" || len(body) == 16) && (l != "2006-01-02T15:04:05" || len(body) == 19) {
+			return t.UnixMilli(), true
+		}
+	}
+	return 0, false
+}
