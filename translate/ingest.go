@@ -32,6 +32,7 @@ type Ingestor struct {
 	window   time.Duration
 	now      func() time.Time
 	bufs     sync.Pool
+	rows     contactRowFilter
 }
 
 // IngestorOptions configures an Ingestor.
@@ -189,7 +190,9 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string)
 	}
 	out := EventResult{ContactKey: res.Contact.Key(), Stored: !res.Duplicate}
 	var b canonical.Batch
-	addResolved(&b, &res)
+	if in.rows.needed(&res, len(e.ContactProperties) > 0) {
+		addResolved(&b, &res)
+	}
 	if !res.Duplicate {
 		occurred := e.Timestamp
 		if occurred == 0 {
@@ -208,6 +211,7 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string)
 		}
 	}
 	if err := in.commit(ctx, &b); err != nil {
+		in.rows.forget(res.Contact.ID)
 		if op.IdempotencyKey != "" && !res.Duplicate {
 			// Let a retry claim the key again: nothing was stored under it.
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

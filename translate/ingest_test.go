@@ -101,3 +101,46 @@ func TestTrackEventRecords(t *testing.T) {
 		t.Fatalf("contactKey = %s, want the id of an email-only contact", res.ContactKey)
 	}
 }
+
+func TestEventContactRowsOncePerMinute(t *testing.T) {
+	j := &flakyJournal{}
+	in := newTestIngestor(j)
+	defer in.Close()
+	clock := time.Date(2026, 5, 1, 12, 0, 10, 0, time.UTC)
+	in.now = func() time.Time { return clock }
+	send := func(body string) {
+		t.Helper()
+		ev, err := ParseEvent([]byte(body), true, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.TrackEvent(context.Background(), ev, "api"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	contactRows := func() int {
+		n := 0
+		for _, b := range j.batches {
+			n += len(b.Contacts)
+		}
+		return n
+	}
+	send(`{"name":"a","userId":"u1"}`) // created: row
+	send(`{"name":"b","userId":"u1"}`) // same minute, nothing changed: no row
+	if got := contactRows(); got != 1 {
+		t.Fatalf("contact rows = %d, want 1", got)
+	}
+	send(`{"name":"c","userId":"u1","contactProperties":{"plan":"pro"}}`) // property change: row
+	send(`{"name":"d","userId":"u1","email":"u1@example.com"}`)          // new key: row
+	if got := contactRows(); got != 3 {
+		t.Fatalf("contact rows = %d, want 3", got)
+	}
+	clock = clock.Add(time.Minute)
+	send(`{"name":"e","userId":"u1"}`) // next minute: last_seen_at row
+	if got := contactRows(); got != 4 {
+		t.Fatalf("contact rows = %d, want 4", got)
+	}
+	if events := len(j.batches); events != 5 {
+		t.Fatalf("batches = %d, want 5 (every event is stored)", events)
+	}
+}
