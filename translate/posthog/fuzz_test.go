@@ -1,0 +1,87 @@
+package posthog
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/url"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func FuzzDecodeRequest(f *testing.F) {
+	js := decodeEvent
+	b64 := base64.StdEncoding.EncodeToString([]byte(js))
+	lz := lzCompressToBase64(js)
+	form := "application/x-www-form-urlencoded"
+	f.Add("/e/", "", "application/json", "", []byte(js))
+	f.Add("/e/", "compression=gzip-js&_=1", "text/plain", "", gzipBytes(f, []byte(js)))
+	f.Add("/batch/", "", "application/json", "gzip", gzipBytes(f, []byte(js)))
+	f.Add("/e/", "", form, "", []byte("data="+url.QueryEscape(b64)+"&ver=1"))
+	f.Add("/e/", "", form, "", []byte("data="+lz+"&compression=lz64"))
+	f.Add("/e/", "data="+url.QueryEscape(b64), "", "", []byte(nil))
+	f.Add("/batch/", "", "", "lz64", []byte(lz))
+	f.Add("/batch/", "", "text/plain", "", []byte(b64))
+	f.Add("/e/", "", "", "", []byte(`{"a":"\ud83c\ud83c"}`))
+	f.Add("/e/", "", "", "", []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"))
+	const limit = 1 << 20
+	f.Fuzz(func(t *testing.T, path, query, contentType, contentEncoding string, body []byte) {
+		in := RequestInput{Path: path, Query: []byte(query), ContentType: contentType, ContentEncoding: contentEncoding, Body: body}
+		out, err := DecodeRequest(in, Limits{MaxDecompressed: limit})
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || Reason(err) == "other" || e.Error() == "" {
+				t.Fatalf("untyped error %#v", err)
+			}
+			return
+		}
+		if len(out) > limit || !utf8.Valid(out) {
+			t.Fatalf("output of %d bytes, valid utf-8 %v", len(out), utf8.Valid(out))
+		}
+		if len(out) > 0 && len(body) > 0 && &out[0] == &body[0] {
+			t.Fatalf("output aliases the body")
+		}
+		checkParse(t, out, path)
+	})
+}
+
+func FuzzParsePayload(f *testing.F) {
+	f.Add([]byte(`{"api_key":"t","batch":[{"event":"a","distinct_id":"d","uuid":"018a981f-4b35-7c66-825e-8b0eeae65714","timestamp":"2024-01-01T00:00:00Z"}],"sent_at":"2024-01-01T00:00:01Z"}`), "/batch/")
+	f.Add([]byte(`[{"event":"a","offset":12,"properties":{"distinct_id":["x"],"token":"t","$ignore_sent_at":true}}]`), "/e/")
+	f.Add([]byte(`{"distinct_id":"d","$token":"t","$set":{"a":1}}`), "/engage/")
+	f.Add([]byte(`{"event":"$performance_event","distinct_id":"d","token":"t"}`), "/e/")
+	f.Add([]byte(`{"event":"a","distinct_id":{"a":[1, 2]},"api_key":"t","timestamp":"1694769302325"}`), "/e/")
+	f.Fuzz(func(t *testing.T, body []byte, path string) {
+		checkParse(t, body, path)
+	})
+}
+
+// checkParse runs ParsePayload and EventTime and checks their invariants.
+func checkParse(t *testing.T, text []byte, path string) {
+	t.Helper()
+	p, err := ParsePayload(text, path)
+	if err != nil {
+		if Reason(err) == "other" {
+			t.Fatalf("untyped error %#v", err)
+		}
+		return
+	}
+	if p.Token == "" || len(p.Token) > maxTokenLen {
+		t.Fatalf("token %q", p.Token)
+	}
+	now := time.Date(2025, 7, 1, 11, 0, 0, 0, time.UTC)
+	sentAt, _ := ResolveSentAt(p.SentAt, []byte("_=1751367600000"))
+	for i := range p.Events {
+		ev := &p.Events[i]
+		if ev.Name == "" || ev.Name == droppedEventName || ev.DistinctID == "" || utf8.RuneCountInString(ev.DistinctID) > maxDistinctIDLen {
+			t.Fatalf("event %+v", ev)
+		}
+		if ev.UUID.String() == "00000000-0000-0000-0000-000000000000" && ev.UUIDGenerated {
+			t.Fatalf("generated a zero uuid")
+		}
+		got := EventTime(ev, sentAt, now)
+		if got.Sub(now) > maxFuture || got.Year() < 0 || got.Year() > 9999 {
+			t.Fatalf("event time %s", got)
+		}
+	}
+}

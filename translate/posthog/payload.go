@@ -1,0 +1,397 @@
+package posthog
+
+import (
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/google/uuid"
+	"github.com/tidwall/gjson"
+)
+
+// maxDistinctIDLen is where capture cuts a distinct_id, in characters.
+const maxDistinctIDLen = 200
+
+// droppedEventName is removed from every payload (spec §2.3).
+const droppedEventName = "$performance_event"
+
+// Payload is one capture request's content.
+type Payload struct {
+	// Token is the project token (spec §2.5), trimmed and shape-checked.
+	Token string
+	// SentAt is the batch body's sent_at as sent ("" when absent). See
+	// ResolveSentAt for the query fallback.
+	SentAt string
+	// HistoricalMigration is the batch body's historical_migration: true.
+	HistoricalMigration bool
+	// Events are the accepted events in request order.
+	Events []RawEvent
+	// Dropped counts the $performance_event events removed. A request whose
+	// events were all dropped is a success with no Events.
+	Dropped int
+}
+
+// RawEvent is one event as received, with the fields capture validates
+// already read. Everything else is read lazily from Raw / Properties: their
+// text aliases the payload passed to ParsePayload.
+type RawEvent struct {
+	Raw        gjson.Result // the event object
+	Properties gjson.Result // properties; Exists() is false when absent or null
+	Set        gjson.Result // top-level $set, when present
+	SetOnce    gjson.Result // top-level $set_once, when present
+
+	Name          string    // "$identify" for a nameless event on /engage
+	Engage        bool      // the name was given by the /engage rule
+	DistinctID    string    // spec §2.6: stringified, NUL → U+FFFD, ≤ 200 characters
+	UUID          uuid.UUID // the client's uuid, or a new UUIDv7
+	UUIDGenerated bool      // the client sent no uuid
+	// Token is the event's own token: token, $token or api_key, else
+	// properties.token; trimmed, "" when none. Payload.Token is the one used.
+	Token        string
+	Timestamp    string // raw timestamp text, "" when absent
+	Offset       int64  // milliseconds before now, when HasOffset
+	HasOffset    bool
+	IgnoreSentAt bool // properties.$ignore_sent_at is true
+	Cookieless   bool // properties.$cookieless_mode is true
+}
+
+// Prop returns the property named key (a literal key, not a gjson path).
+func (ev *RawEvent) Prop(key string) gjson.Result {
+	var res gjson.Result
+	ev.Properties.ForEach(func(k, v gjson.Result) bool {
+		if k.Str == key {
+			res = v
+			return false
+		}
+		return true
+	})
+	return res
+}
+
+// ParsePayload reads the JSON text of a capture request (the output of
+// DecodeRequest) sent to path. It accepts, in this order (spec §2.3): an array
+// of events; a batch object {api_key|token, batch, sent_at, historical_migration}
+// (an object holding a "batch" key is taken as a batch even without a token);
+// one event object; and, on paths starting with /engage, an object without an
+// event name, which becomes $identify.
+//
+// It resolves the token (§2.5), the distinct_id (§2.6) and the uuid (§2.8) of
+// every event, and drops $performance_event. The strings and gjson results
+// of the Payload alias jsonText, which must not be modified afterwards.
+// Errors are *Error; see the Err* kinds.
+func ParsePayload(jsonText []byte, path string) (Payload, error) {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	engage := strings.HasPrefix(path, "/engage")
+	text := unsafe.String(unsafe.SliceData(jsonText), len(jsonText))
+	if !gjson.Valid(text) {
+		return Payload{}, newError(ErrInvalidPayload, "parse json: invalid json")
+	}
+	root := gjson.Parse(text)
+
+	var p Payload
+	var batchToken string
+	switch {
+	case root.IsArray():
+		if err := p.appendEvents(root, engage); err != nil {
+			return Payload{}, err
+		}
+	case root.IsObject():
+		var batch gjson.Result
+		var tokenErr error
+		root.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "batch":
+				if !batch.Exists() {
+					batch = v
+				}
+			case "api_key", "token":
+				if batchToken != "" {
+					break
+				}
+				if v.Type == gjson.String {
+					batchToken = v.Str
+				} else if v.Type != gjson.Null {
+					tokenErr = newError(ErrInvalidToken, "invalid project api key: "+k.Str+" must be a string")
+				}
+			case "sent_at":
+				if v.Type == gjson.String && p.SentAt == "" {
+					p.SentAt = v.Str
+				}
+			case "historical_migration":
+				p.HistoricalMigration = p.HistoricalMigration || v.Type == gjson.True
+			}
+			return true
+		})
+		if batch.Exists() && batch.Type != gjson.Null {
+			if tokenErr != nil {
+				return Payload{}, tokenErr
+			}
+			if !batch.IsArray() {
+				return Payload{}, newError(ErrInvalidPayload, "batch must be an array of events")
+			}
+			if err := p.appendEvents(batch, engage); err != nil {
+				return Payload{}, err
+			}
+			break
+		}
+		// One event object: its api_key/token are the event's own.
+		batchToken, p.SentAt, p.HistoricalMigration = "", "", false
+		ev, err := parseEvent(root, engage, true)
+		if err != nil {
+			return Payload{}, err
+		}
+		p.Events = append(make([]RawEvent, 0, 1), ev)
+	default:
+		return Payload{}, newError(ErrInvalidPayload, "payload must be a json object or an array of events")
+	}
+
+	if len(p.Events) == 0 {
+		return Payload{}, newError(ErrEmptyBatch, "empty batch: the payload holds no events")
+	}
+	tok, err := resolveToken(batchToken, p.Events)
+	if err != nil {
+		return Payload{}, err
+	}
+	p.Token = tok
+
+	kept := p.Events[:0]
+	for i := range p.Events {
+		ev := &p.Events[i]
+		if ev.Name == droppedEventName {
+			p.Dropped++
+			continue
+		}
+		if err := ev.validate(); err != nil {
+			return Payload{}, err
+		}
+		kept = append(kept, *ev)
+	}
+	clear(p.Events[len(kept):])
+	p.Events = kept
+	return p, nil
+}
+
+// appendEvents reads every element of the events array arr.
+func (p *Payload) appendEvents(arr gjson.Result, engage bool) error {
+	n := len(arr.Raw) / 1024
+	p.Events = make([]RawEvent, 0, min(max(n, 1), 512))
+	var err error
+	arr.ForEach(func(_, v gjson.Result) bool {
+		if !v.IsObject() {
+			err = newError(ErrInvalidPayload, "all events must be json objects")
+			return false
+		}
+		var ev RawEvent
+		if ev, err = parseEvent(v, engage, false); err != nil {
+			return false
+		}
+		p.Events = append(p.Events, ev)
+		return true
+	})
+	return err
+}
+
+// parseEvent reads the fields of one event object; the distinct_id, uuid and
+// $cookieless_mode checks run later in validate.
+func parseEvent(obj gjson.Result, engage, single bool) (RawEvent, error) {
+	ev := RawEvent{Raw: obj}
+	var name, distinctID, altDistinctID, id, offset, props gjson.Result
+	var token string
+	obj.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "event":
+			setOnce(&name, v)
+		case "distinct_id":
+			setOnce(&distinctID, v)
+		case "$distinct_id":
+			setOnce(&altDistinctID, v)
+		case "uuid":
+			setOnce(&id, v)
+		case "properties":
+			setOnce(&props, v)
+		case "timestamp":
+			if ev.Timestamp == "" {
+				switch v.Type {
+				case gjson.String:
+					ev.Timestamp = v.Str
+				case gjson.Number: // lenient: an epoch number
+					ev.Timestamp = v.Raw
+				}
+			}
+		case "offset":
+			setOnce(&offset, v)
+		case "$set":
+			setOnce(&ev.Set, v)
+		case "$set_once":
+			setOnce(&ev.SetOnce, v)
+		case "token", "$token", "api_key":
+			if token == "" && v.Type == gjson.String {
+				token = strings.TrimSpace(v.Str)
+			}
+		}
+		return true
+	})
+
+	switch name.Type {
+	case gjson.String:
+		if name.Str == "" {
+			return ev, newError(ErrMissingEventName, "missing event name: event is empty")
+		}
+		ev.Name = name.Str
+	case gjson.Null: // absent or null
+		if !engage {
+			if single {
+				return ev, newError(ErrMissingEventName, "non-engage request missing event name attribute")
+			}
+			return ev, newError(ErrMissingEventName, "missing event name in a batch event")
+		}
+		ev.Name, ev.Engage = "$identify", true
+	default:
+		return ev, newError(ErrInvalidPayload, "event name must be a string")
+	}
+
+	switch {
+	case props.IsObject():
+		ev.Properties = props
+	case props.Type != gjson.Null:
+		return ev, newError(ErrInvalidPayload, "properties must be a json object")
+	}
+
+	if offset.Type == gjson.Number {
+		ev.Offset, ev.HasOffset = offset.Int(), true
+	}
+
+	// distinct_id: the top level unless missing or null, else the property.
+	dist := distinctID
+	if dist.Type == gjson.Null {
+		dist = altDistinctID
+	}
+	var propDistinctID, propToken, cookieless gjson.Result
+	ev.Properties.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "distinct_id":
+			setOnce(&propDistinctID, v)
+		case "token":
+			setOnce(&propToken, v)
+		case "$ignore_sent_at":
+			ev.IgnoreSentAt = ev.IgnoreSentAt || v.Type == gjson.True
+		case "$cookieless_mode":
+			setOnce(&cookieless, v)
+		}
+		return true
+	})
+	if dist.Type == gjson.Null {
+		dist = propDistinctID
+	}
+	if token == "" && propToken.Type == gjson.String {
+		token = strings.TrimSpace(propToken.Str)
+	}
+	ev.Token = token
+	ev.DistinctID = distinctIDString(dist)
+
+	switch cookieless.Type {
+	case gjson.Null:
+	case gjson.True:
+		ev.Cookieless = true
+	case gjson.False:
+	default:
+		return ev, newError(ErrInvalidCookielessMode, "invalid $cookieless_mode: must be a boolean")
+	}
+
+	switch {
+	case id.Type == gjson.Null || (id.Type == gjson.String && id.Str == ""):
+		ev.UUIDGenerated = true
+	case id.Type != gjson.String:
+		return ev, newError(ErrInvalidUUID, "invalid uuid: must be a string")
+	default:
+		u, err := uuid.Parse(id.Str)
+		if err != nil {
+			return ev, newError(ErrInvalidUUID, "invalid uuid "+strconv.Quote(shorten(id.Str)))
+		}
+		ev.UUID = u
+	}
+	return ev, nil
+}
+
+// validate runs the per-event checks that follow token resolution.
+func (ev *RawEvent) validate() error {
+	if ev.DistinctID == "" {
+		return newError(ErrMissingDistinctID, "missing distinct_id in event "+strconv.Quote(shorten(ev.Name)))
+	}
+	if ev.UUIDGenerated {
+		u, err := uuid.NewV7()
+		if err != nil {
+			return wrapError(ErrInvalidPayload, "generate uuid", err)
+		}
+		ev.UUID = u
+	}
+	return nil
+}
+
+func setOnce(dst *gjson.Result, v gjson.Result) {
+	if !dst.Exists() {
+		*dst = v
+	}
+}
+
+// distinctIDString is capture's distinct_id conversion: strings as they are,
+// other JSON values as compact JSON text; NUL becomes U+FFFD; cut to 200
+// characters. Missing or null gives "".
+func distinctIDString(v gjson.Result) string {
+	var s string
+	switch v.Type {
+	case gjson.Null:
+		return ""
+	case gjson.String:
+		s = v.Str
+	case gjson.Number:
+		s = v.Raw
+	case gjson.True:
+		s = "true"
+	case gjson.False:
+		s = "false"
+	default:
+		s = compactJSON(v.Raw)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	}
+	if len(s) > maxDistinctIDLen {
+		n := 0
+		for i := range s {
+			if n == maxDistinctIDLen {
+				return s[:i]
+			}
+			n++
+		}
+	}
+	return s
+}
+
+// compactJSON removes the blanks outside strings of valid JSON text.
+func compactJSON(raw string) string {
+	out := make([]byte, 0, len(raw))
+	inString, escaped := false, false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
