@@ -19,6 +19,7 @@ type Config struct {
 	ClickHouseURL     string        // HOGSEND_CLICKHOUSE_URL; empty = embedded chDB
 	DataDir           string        // HOGSEND_DATA_DIR
 	AdminAPIKey       string        // HOGSEND_ADMIN_API_KEY
+	UserTokenSecret   string        // HOGSEND_USER_TOKEN_SECRET
 	IdempotencyWindow time.Duration // HOGSEND_IDEMPOTENCY_WINDOW
 	SpoolMaxBytes     int64         // HOGSEND_SPOOL_MAX_BYTES; 0 = unlimited
 	MaxBodyBytes      int64         // HOGSEND_MAX_BODY_BYTES

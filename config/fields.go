@@ -23,6 +23,7 @@ var fields = []field{
 	{"HOGSEND_CLICKHOUSE_URL", "clickhouse_url", "ClickHouse native-protocol URL; empty = embedded chDB", func(c *Config, v string) error { c.ClickHouseURL = v; return nil }},
 	{"HOGSEND_DATA_DIR", "data_dir", "spool and embedded data directory", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"HOGSEND_ADMIN_API_KEY", "admin_api_key", "a bearer equal to it has full-admin", func(c *Config, v string) error { c.AdminAPIKey = v; return nil }},
+	{"HOGSEND_USER_TOKEN_SECRET", "user_token_secret", "HMAC secret of the userTokens that let publishable keys act on a userId", func(c *Config, v string) error { c.UserTokenSecret = v; return nil }},
 	{"HOGSEND_IDEMPOTENCY_WINDOW", "idempotency_window", "how long an idempotency key is remembered", durationField(func(c *Config) *time.Duration { return &c.IdempotencyWindow })},
 	{"HOGSEND_SPOOL_MAX_BYTES", "spool_max_bytes", "cap on spool bytes on disk; 0 = unlimited", bytesField(func(c *Config) *int64 { return &c.SpoolMaxBytes })},
 	{"HOGSEND_MAX_BODY_BYTES", "max_body_bytes", "largest accepted request body", bytesField(func(c *Config) *int64 { return &c.MaxBodyBytes })},

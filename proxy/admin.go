@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"net/url"
+	"strings"
+
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 
@@ -16,12 +19,11 @@ var validScopes = map[string]bool{
 // {name, scopes?, expiresAt?}; answers 201 {id, name, key, keyPrefix, scopes,
 // createdAt}. The key is shown once; only its hash is stored.
 func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
-	p, aerr := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"))
-	if aerr != nil {
-		writeError(ctx, aerr.status, aerr.msg)
+	p, ok := s.authenticate(ctx)
+	if !ok {
 		return
 	}
-	if !p.IsAdmin() {
+	if p.Publishable || !p.IsAdmin() {
 		writeError(ctx, errForbidden.status, errForbidden.msg)
 		return
 	}
@@ -51,6 +53,23 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 			scopes = append(scopes, v.Str)
 		}
 	}
+	// A publishable key gets only ingest-public and needs at least one origin.
+	var origins []string
+	publishable := root.Get("publishable").Bool()
+	if publishable {
+		for _, v := range root.Get("allowedOrigins").Array() {
+			if v.Type != gjson.String || !validOrigin(v.Str) {
+				writeError(ctx, fasthttp.StatusBadRequest, "allowedOrigins must be origins like https://app.example.com")
+				return
+			}
+			origins = append(origins, v.Str)
+		}
+		if len(origins) == 0 {
+			writeError(ctx, fasthttp.StatusBadRequest, "a publishable key needs at least one allowed origin")
+			return
+		}
+		scopes = []string{ScopeIngestPublic}
+	}
 	var expires int64
 	if ex := root.Get("expiresAt"); ex.Exists() {
 		ms, ok := translate.ParseISODatetime(ex.String())
@@ -60,7 +79,7 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 		}
 		expires = ms
 	}
-	key, rec, err := s.ingest.CreateAPIKey(ctx, name.Str, scopes, expires)
+	key, rec, err := s.ingest.CreateAPIKey(ctx, name.Str, scopes, expires, origins)
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
@@ -80,7 +99,25 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 		}
 		b = translate.AppendJSONString(b, sc)
 	}
-	b = append(b, `],"createdAt":"`...)
+	b = append(b, `]`...)
+	if publishable {
+		b = append(b, `,"allowedOrigins":[`...)
+		for i, o := range rec.AllowedOrigins {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = translate.AppendJSONString(b, o)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"createdAt":"`...)
 	b = appendISO(b, rec.CreatedAt)
 	writeJSON(ctx, fasthttp.StatusCreated, append(b, `"}`...))
+}
+
+// validOrigin accepts scheme://host[:port] with no path, as browsers send it.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.User == nil && !strings.ContainsAny(o, " ,")
 }

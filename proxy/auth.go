@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ const (
 	ScopeJourneyAdmin = "journey-admin"
 	ScopeFullAdmin    = "full-admin"
 	ScopeIngest       = "ingest"
+	ScopeIngestPublic = "ingest-public"
 )
 
 // KeyLookup finds a stored API key by the hex SHA-256 of the secret.
@@ -26,8 +28,9 @@ type KeyLookup interface {
 
 // Principal is an authenticated caller.
 type Principal struct {
-	KeyID  string // key prefix, or "legacy" for the admin key
-	Scopes []string
+	KeyID       string // key prefix, or "legacy" for the admin key
+	Scopes      []string
+	Publishable bool // a pk_ browser key, already checked against the Origin
 }
 
 func (p *Principal) has(scope string) bool {
@@ -40,8 +43,10 @@ func (p *Principal) has(scope string) bool {
 }
 
 // CanIngest: an explicit ingest grant, or full-admin. read and journey-admin do
-// not include ingest.
-func (p *Principal) CanIngest() bool { return p.has(ScopeIngest) || p.has(ScopeFullAdmin) }
+// not include ingest, and publishable keys never pass it.
+func (p *Principal) CanIngest() bool {
+	return !p.Publishable && (p.has(ScopeIngest) || p.has(ScopeFullAdmin))
+}
 
 // IsAdmin reports the full-admin scope.
 func (p *Principal) IsAdmin() bool { return p.has(ScopeFullAdmin) }
@@ -56,6 +61,7 @@ var (
 	errUnauthorized = &authError{401, "Unauthorized"}
 	errKeyExpired   = &authError{401, "API key expired"}
 	errForbidden    = &authError{403, "Forbidden: insufficient scope"}
+	errOrigin       = &authError{403, "Forbidden: origin not allowed"}
 	errAuthBackend  = &authError{503, "authentication backend unavailable"}
 )
 
@@ -87,9 +93,12 @@ func NewAuthenticator(adminKey string, keys KeyLookup) *Authenticator {
 
 var bearerPrefix = []byte("Bearer ")
 
+var publishablePrefix = []byte("pk_")
+
 // Authenticate checks the Authorization header value. The "Bearer " prefix is
-// case-sensitive, as upstream's startsWith check is.
-func (a *Authenticator) Authenticate(ctx context.Context, header []byte) (Principal, *authError) {
+// case-sensitive, as upstream's startsWith check is. origin is the request's
+// Origin header, which a publishable key must be allowed to come from.
+func (a *Authenticator) Authenticate(ctx context.Context, header, origin []byte) (Principal, *authError) {
 	if !bytes.HasPrefix(header, bearerPrefix) {
 		return Principal{}, errUnauthorized
 	}
@@ -125,5 +134,17 @@ func (a *Authenticator) Authenticate(ctx context.Context, header []byte) (Princi
 	if c.key.ExpiresAt != 0 && now.UnixMilli() >= c.key.ExpiresAt {
 		return Principal{}, errKeyExpired
 	}
-	return Principal{KeyID: c.key.Prefix, Scopes: c.key.Scopes}, nil
+	p := Principal{KeyID: c.key.Prefix, Scopes: c.key.Scopes}
+	if bytes.HasPrefix(token, publishablePrefix) {
+		// A browser key carries only ingest-public; one that also holds a secret
+		// scope is refused rather than trusted.
+		if !p.has(ScopeIngestPublic) || p.has(ScopeIngest) || p.has(ScopeFullAdmin) {
+			return Principal{}, errForbidden
+		}
+		if len(origin) == 0 || !slices.Contains(c.key.AllowedOrigins, string(origin)) {
+			return Principal{}, errOrigin
+		}
+		p.Publishable = true
+	}
+	return p, nil
 }

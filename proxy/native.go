@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -13,10 +14,10 @@ import (
 // The native Hogsend data API: PUT /v1/contacts, GET /v1/contacts/find,
 // DELETE /v1/contacts, POST /v1/events, with upstream's statuses and bodies.
 
-// requireIngest authenticates and checks the ingest scope, answering the error
-// itself; ok is false when the request was answered.
-func (s *Server) requireIngest(ctx *fasthttp.RequestCtx) (Principal, bool) {
-	p, aerr := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"))
+// authenticate checks the bearer key, answering the error itself; ok is false
+// when the request was answered.
+func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (Principal, bool) {
+	p, aerr := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"), ctx.Request.Header.Peek("Origin"))
 	if aerr != nil {
 		if aerr.status == fasthttp.StatusServiceUnavailable {
 			writeUnavailable(ctx, aerr.msg)
@@ -25,11 +26,27 @@ func (s *Server) requireIngest(ctx *fasthttp.RequestCtx) (Principal, bool) {
 		}
 		return p, false
 	}
-	if !p.CanIngest() {
+	return p, true
+}
+
+// requireIngest admits secret keys with ingest (or full-admin) only.
+func (s *Server) requireIngest(ctx *fasthttp.RequestCtx) (Principal, bool) {
+	p, ok := s.authenticate(ctx)
+	if ok && !p.CanIngest() {
 		writeError(ctx, errForbidden.status, errForbidden.msg)
 		return p, false
 	}
-	return p, true
+	return p, ok
+}
+
+// requireIngestOrPublishable admits what requireIngest does, plus pk_ keys.
+func (s *Server) requireIngestOrPublishable(ctx *fasthttp.RequestCtx) (Principal, bool) {
+	p, ok := s.authenticate(ctx)
+	if ok && !p.Publishable && !p.CanIngest() {
+		writeError(ctx, errForbidden.status, errForbidden.msg)
+		return p, false
+	}
+	return p, ok
 }
 
 // writeTranslateError maps translate's errors to upstream's answers.
@@ -43,6 +60,8 @@ func (s *Server) writeTranslateError(ctx *fasthttp.RequestCtx, err error) {
 		writeError(ctx, fasthttp.StatusBadRequest, err.Error())
 	case errors.Is(err, translate.ErrContactNotFound):
 		writeError(ctx, fasthttp.StatusNotFound, err.Error())
+	case translate.IsForbidden(err):
+		writeError(ctx, fasthttp.StatusForbidden, err.Error())
 	case translate.IsUnavailable(err):
 		s.log.Warn("request not acknowledged", "path", string(ctx.Path()), "err", err)
 		writeUnavailable(ctx, "Service Unavailable")
@@ -57,15 +76,23 @@ func isJSON(ctx *fasthttp.RequestCtx) bool {
 }
 
 func (s *Server) upsertContact(ctx *fasthttp.RequestCtx) {
-	if _, ok := s.requireIngest(ctx); !ok {
+	p, ok := s.requireIngestOrPublishable(ctx)
+	if !ok {
 		return
 	}
-	u, err := translate.ParseContactUpsert(ctx.PostBody(), isJSON(ctx))
+	parse := translate.ParseContactUpsert
+	if p.Publishable {
+		parse = translate.ParsePublishableContactUpsert
+	}
+	u, err := parse(ctx.PostBody(), isJSON(ctx))
+	if err == nil && p.Publishable {
+		err = translate.GatePublishable(u.Email, u.UserID, u.UserToken, s.userTokenSecret, time.Now())
+	}
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
 	}
-	res, err := s.ingest.UpsertContact(ctx, u)
+	res, err := s.ingest.UpsertContact(ctx, u, p.Publishable)
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
@@ -87,15 +114,23 @@ func (s *Server) trackEvent(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusTooManyRequests, ingestSuspendedBody)
 		return
 	}
-	if _, ok := s.requireIngest(ctx); !ok {
+	p, ok := s.requireIngestOrPublishable(ctx)
+	if !ok {
 		return
 	}
-	e, err := translate.ParseEvent(ctx.PostBody(), isJSON(ctx), string(ctx.Request.Header.Peek("Idempotency-Key")))
+	parse, source := translate.ParseEvent, "api"
+	if p.Publishable {
+		parse, source = translate.ParsePublishableEvent, "inapp"
+	}
+	e, err := parse(ctx.PostBody(), isJSON(ctx), string(ctx.Request.Header.Peek("Idempotency-Key")))
+	if err == nil && p.Publishable {
+		err = translate.GatePublishable(e.Email, e.UserID, e.UserToken, s.userTokenSecret, time.Now())
+	}
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
 	}
-	res, err := s.ingest.TrackEvent(ctx, e, "api")
+	res, err := s.ingest.TrackEvent(ctx, e, source, p.Publishable)
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return

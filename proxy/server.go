@@ -24,6 +24,7 @@ type Options struct {
 	Logger          *slog.Logger
 	MaxBodyBytes    int
 	IngestSuspended bool
+	UserTokenSecret string        // verifies publishable keys' userTokens
 	ReadTimeout     time.Duration // default 30s; slow clients get cut off
 	IdleTimeout     time.Duration // default 90s
 }
@@ -37,6 +38,8 @@ type Server struct {
 	log       *slog.Logger
 	suspended bool
 	http      *fasthttp.Server
+
+	userTokenSecret string
 }
 
 // New builds a Server.
@@ -55,7 +58,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{
 		ingest: o.Ingest, auth: o.Auth, metrics: newServerMetrics(o.Metrics), checks: o.Checks,
-		log: o.Logger, suspended: o.IngestSuspended,
+		log: o.Logger, suspended: o.IngestSuspended, userTokenSecret: o.UserTokenSecret,
 	}
 	s.http = &fasthttp.Server{
 		Handler:                       s.handle,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/tidwall/gjson"
 
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
@@ -144,17 +145,22 @@ func (in *Ingestor) commit(ctx context.Context, b *canonical.Batch) error {
 
 // UpsertContact resolves or creates the contact and merges its properties.
 // The list error, if any, comes after the contact change is durable, as
-// upstream answers it after its commit.
-func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert) (UpsertResult, error) {
+// upstream answers it after its commit. A publishable caller's anonymous write
+// may not touch an identified contact.
+func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert, publishable bool) (UpsertResult, error) {
 	now := in.now().UnixMilli()
 	res, err := in.resolve(identity.ResolveOp{
-		Keys:  identityKeys(u.Email, u.UserID, u.AnonymousID),
-		Set:   u.Properties,
-		NewID: newContactID(),
-		Now:   now,
+		Keys:             identityKeys(u.Email, u.UserID, u.AnonymousID),
+		Set:              u.Properties,
+		NewID:            newContactID(),
+		Now:              now,
+		RefuseIdentified: publishable && u.Email == "" && u.UserID == "",
 	})
 	if err != nil {
 		return UpsertResult{}, err
+	}
+	if res.Refused {
+		return UpsertResult{}, ErrAnonymousIdentified
 	}
 	var b canonical.Batch
 	addResolved(&b, &res)
@@ -172,14 +178,21 @@ func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert) (UpsertR
 // TrackEvent resolves the contact (creating it when needed), claims the
 // idempotency key and stores the event. A duplicate still touches the contact,
 // as upstream does, but stores no event.
-func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string) (EventResult, error) {
+//
+// A publishable (pk_) caller writing anonymously may not touch an identified
+// contact, and an anonymous event with no value and no groups is an
+// observation: it creates no contact and is stored under the anonymous id.
+func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string, publishable bool) (EventResult, error) {
 	received := in.now().UnixMilli()
+	anonymous := publishable && e.Email == "" && e.UserID == ""
 	op := identity.ResolveOp{
-		Keys:   identityKeys(e.Email, e.UserID, e.AnonymousID),
-		Set:    e.ContactProperties,
-		NewID:  newContactID(),
-		Source: source,
-		Now:    received,
+		Keys:             identityKeys(e.Email, e.UserID, e.AnonymousID),
+		Set:              e.ContactProperties,
+		NewID:            newContactID(),
+		Source:           source,
+		Now:              received,
+		RefuseIdentified: anonymous,
+		NoCreate:         anonymous && !e.HasValue && isEmptyObject(e.Groups),
 	}
 	if e.IdempotencyKey != "" {
 		op.IdempotencyKey, op.IdempotencyWindow = e.IdempotencyKey, in.window
@@ -188,10 +201,18 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string)
 	if err != nil {
 		return EventResult{}, err
 	}
-	out := EventResult{ContactKey: res.Contact.Key(), Stored: !res.Duplicate}
+	if res.Refused {
+		return EventResult{}, ErrAnonymousIdentified
+	}
+	out := EventResult{Stored: !res.Duplicate}
 	var b canonical.Batch
-	if in.rows.needed(&res, len(e.ContactProperties) > 0) {
-		addResolved(&b, &res)
+	if res.Found {
+		out.ContactKey = res.Contact.Key()
+		if in.rows.needed(&res, len(e.ContactProperties) > 0) {
+			addResolved(&b, &res)
+		}
+	} else {
+		out.ContactKey = e.AnonymousID // observation only: no contact
 	}
 	if !res.Duplicate {
 		occurred := e.Timestamp
@@ -205,13 +226,16 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string)
 			OccurredAt: occurred, ReceivedAt: received,
 		})
 	}
-	if e.HasLists {
+	// A publishable caller's list write that asserts an identity is skipped.
+	if e.HasLists && !(publishable && (e.Email != "" || e.UserID != "")) {
 		if err := addLists(&b, &res.Contact, e.Lists, received); err != nil {
 			out.ListsError = err.Error()
 		}
 	}
 	if err := in.commit(ctx, &b); err != nil {
-		in.rows.forget(res.Contact.ID)
+		if res.Found {
+			in.rows.forget(res.Contact.ID)
+		}
 		if op.IdempotencyKey != "" && !res.Duplicate {
 			// Let a retry claim the key again: nothing was stored under it.
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -244,16 +268,21 @@ func (in *Ingestor) DeleteContacts(ctx context.Context, k ContactKeys) error {
 	return in.commit(ctx, &canonical.Batch{Contacts: deleted, Aliases: tombstones})
 }
 
-// NewAPIKey mints a secret key: "hsk_" + base64url of 32 random bytes. Only its
-// SHA-256 is kept.
-func NewAPIKey(name string, scopes []string, expiresAt, now int64) (string, canonical.APIKey, error) {
+// NewAPIKey mints a key: "hsk_" (secret) or, with allowed origins, "pk_"
+// (publishable), then base64url of 32 random bytes. Only its SHA-256 is kept.
+func NewAPIKey(name string, scopes []string, expiresAt, now int64, allowedOrigins []string) (string, canonical.APIKey, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", canonical.APIKey{}, fmt.Errorf("read random bytes: %w", err)
 	}
-	key := "hsk_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	prefix := "hsk_"
+	if len(allowedOrigins) > 0 {
+		prefix = "pk_"
+	}
+	key := prefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	return key, canonical.APIKey{
 		Hash: HashAPIKey(key), Prefix: key[:8], Name: name, Scopes: scopes, CreatedAt: now, ExpiresAt: expiresAt,
+		AllowedOrigins: allowedOrigins,
 	}, nil
 }
 
@@ -264,8 +293,8 @@ func HashAPIKey(key string) string {
 }
 
 // CreateAPIKey mints and stores a key on a running service.
-func (in *Ingestor) CreateAPIKey(ctx context.Context, name string, scopes []string, expiresAt int64) (string, canonical.APIKey, error) {
-	key, rec, err := NewAPIKey(name, scopes, expiresAt, in.now().UnixMilli())
+func (in *Ingestor) CreateAPIKey(ctx context.Context, name string, scopes []string, expiresAt int64, allowedOrigins []string) (string, canonical.APIKey, error) {
+	key, rec, err := NewAPIKey(name, scopes, expiresAt, in.now().UnixMilli(), allowedOrigins)
 	if err != nil {
 		return "", rec, err
 	}
@@ -281,6 +310,16 @@ func (in *Ingestor) CreateAPIKey(ctx context.Context, name string, scopes []stri
 // APIKey looks a key up by its hash.
 func (in *Ingestor) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool, error) {
 	return in.store.APIKey(ctx, hash)
+}
+
+// isEmptyObject reports a JSON object with no members.
+func isEmptyObject(b []byte) bool {
+	empty := true
+	gjson.ParseBytes(b).ForEach(func(_, _ gjson.Result) bool {
+		empty = false
+		return false
+	})
+	return empty
 }
 
 func newContactID() uuid.UUID { return mustV7() }

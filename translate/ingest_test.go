@@ -46,15 +46,15 @@ func TestTrackEventReleasesClaimWhenNotDurable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.TrackEvent(context.Background(), ev, "api"); !errors.Is(err, ErrNotDurable) || !IsUnavailable(err) {
+	if _, err := in.TrackEvent(context.Background(), ev, "api", false); !errors.Is(err, ErrNotDurable) || !IsUnavailable(err) {
 		t.Fatalf("first attempt error = %v, want ErrNotDurable", err)
 	}
 	// The retry with the same key must be stored, not answered as a duplicate.
-	res, err := in.TrackEvent(context.Background(), ev, "api")
+	res, err := in.TrackEvent(context.Background(), ev, "api", false)
 	if err != nil || !res.Stored || res.ContactKey != "u1" {
 		t.Fatalf("retry = %+v, %v; want stored", res, err)
 	}
-	res, err = in.TrackEvent(context.Background(), ev, "api")
+	res, err = in.TrackEvent(context.Background(), ev, "api", false)
 	if err != nil || res.Stored {
 		t.Fatalf("third = %+v, %v; want duplicate", res, err)
 	}
@@ -77,7 +77,7 @@ func TestTrackEventRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := in.TrackEvent(context.Background(), ev, "api")
+	res, err := in.TrackEvent(context.Background(), ev, "api", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestEventContactRowsOncePerMinute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := in.TrackEvent(context.Background(), ev, "api"); err != nil {
+		if _, err := in.TrackEvent(context.Background(), ev, "api", false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -131,7 +131,7 @@ func TestEventContactRowsOncePerMinute(t *testing.T) {
 		t.Fatalf("contact rows = %d, want 1", got)
 	}
 	send(`{"name":"c","userId":"u1","contactProperties":{"plan":"pro"}}`) // property change: row
-	send(`{"name":"d","userId":"u1","email":"u1@example.com"}`)          // new key: row
+	send(`{"name":"d","userId":"u1","email":"u1@example.com"}`)           // new key: row
 	if got := contactRows(); got != 3 {
 		t.Fatalf("contact rows = %d, want 3", got)
 	}

@@ -29,6 +29,7 @@ type ContactUpsert struct {
 	Properties  []identity.Prop
 	Lists       []ListFlag
 	HasLists    bool
+	UserToken   string
 }
 
 // EventInput is a validated POST /v1/events body.
@@ -47,6 +48,7 @@ type EventInput struct {
 	HasLists          bool
 	IdempotencyKey    string
 	Timestamp         int64 // Unix ms; 0 = receive time
+	UserToken         string
 }
 
 // ContactKeys is a validated DELETE /v1/contacts body or find query.
@@ -218,9 +220,20 @@ func (c *checker) identity(f map[string]gjson.Result) (email, userID, anonymousI
 	return email, userID, anonymousID
 }
 
-// ParseContactUpsert validates a PUT /v1/contacts body. isJSON is false when the
-// Content-Type was not JSON: upstream then sees an empty body.
+// ParseContactUpsert validates a PUT /v1/contacts body from a secret key.
+// isJSON is false when the Content-Type was not JSON: upstream then sees an
+// empty body.
 func ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+	return parseContactUpsert(body, isJSON, false)
+}
+
+// ParsePublishableContactUpsert is ParseContactUpsert for a pk_ key, which may
+// write with anonymousId alone.
+func ParsePublishableContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+	return parseContactUpsert(body, isJSON, true)
+}
+
+func parseContactUpsert(body []byte, isJSON, anonymousOK bool) (ContactUpsert, error) {
 	var u ContactUpsert
 	if !isJSON {
 		return u, ErrIdentityRequired
@@ -236,19 +249,29 @@ func ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
 		u.Properties = props(p)
 	}
 	u.Lists, u.HasLists = c.lists(f)
-	c.str(f, "userToken", 0, 0)
+	u.UserToken, _ = c.str(f, "userToken", 0, 0)
 	if err := c.err(); err != nil {
 		return u, err
 	}
-	if u.Email == "" && u.UserID == "" {
+	if u.Email == "" && u.UserID == "" && (!anonymousOK || u.AnonymousID == "") {
 		return u, ErrIdentityRequired
 	}
 	return u, nil
 }
 
-// ParseEvent validates a POST /v1/events body; headerKey is the Idempotency-Key
-// header, which wins over the body field.
+// ParseEvent validates a POST /v1/events body from a secret key; headerKey is
+// the Idempotency-Key header, which wins over the body field.
 func ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+	return parseEvent(body, isJSON, headerKey, false)
+}
+
+// ParsePublishableEvent is ParseEvent for a pk_ key, which may send events
+// with anonymousId alone.
+func ParsePublishableEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+	return parseEvent(body, isJSON, headerKey, true)
+}
+
+func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool) (EventInput, error) {
 	var e EventInput
 	if !isJSON {
 		return e, ErrIdentityRequired
@@ -299,11 +322,11 @@ func ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) 
 			c.add(datetimeIssue([]string{"timestamp"}))
 		}
 	}
-	c.str(f, "userToken", 0, 0)
+	e.UserToken, _ = c.str(f, "userToken", 0, 0)
 	if err := c.err(); err != nil {
 		return e, err
 	}
-	if e.Email == "" && e.UserID == "" {
+	if e.Email == "" && e.UserID == "" && (!anonymousOK || e.AnonymousID == "") {
 		return e, ErrIdentityRequired
 	}
 	if !e.HasValue {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -17,21 +18,23 @@ import (
 )
 
 type eventLoad struct {
-	addr      string
-	key       string
-	conns     int
-	contacts  int
-	warmAcked int64
-	warmed    bool
+	addr     string
+	key      string
+	conns    int
+	contacts int
 }
 
 type loadResult struct {
 	acked, errors int64
 	elapsed       time.Duration
 	latencies     []time.Duration
+	pct           map[string]time.Duration // from wrk's summary
 }
 
 func (r *loadResult) p(q float64) time.Duration {
+	if r.pct != nil {
+		return r.pct[strconv.Itoa(int(q*100))]
+	}
 	if len(r.latencies) == 0 {
 		return 0
 	}
@@ -39,8 +42,8 @@ func (r *loadResult) p(q float64) time.Duration {
 	return r.latencies[i].Round(10 * time.Microsecond)
 }
 
-// run drives the load for d and returns what was acknowledged. The first call
-// is the warm-up; its acknowledged count is kept for the row check.
+// run drives the load for d with Go's fasthttp client and returns what was
+// acknowledged.
 func (l *eventLoad) run(d time.Duration) (*loadResult, error) {
 	client := &fasthttp.HostClient{Addr: l.addr, MaxConns: l.conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	var acked, errs atomic.Int64
@@ -90,10 +93,6 @@ func (l *eventLoad) run(d time.Duration) (*loadResult, error) {
 	wg.Wait()
 	res := &loadResult{acked: acked.Load(), errors: errs.Load(), elapsed: time.Since(start), latencies: all}
 	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
-	if !l.warmed {
-		l.warmed = true
-		l.warmAcked = res.acked
-	}
 	return res, nil
 }
 
@@ -147,4 +146,22 @@ func waitRows(ctx context.Context, url string, want int64, timeout time.Duration
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// acceptedEvents reads the server's count of stored native events.
+func acceptedEvents(base string) (int64, error) {
+	status, body, err := fasthttp.Get(nil, base+"/metrics")
+	if err != nil || status != fasthttp.StatusOK {
+		return 0, fmt.Errorf("read /metrics: %d %v", status, err)
+	}
+	const name = `hogsend_events_accepted_total{api="native"} `
+	i := bytes.Index(body, []byte(name))
+	if i < 0 {
+		return 0, fmt.Errorf("/metrics lacks %s", name)
+	}
+	line := body[i+len(name):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	return strconv.ParseInt(string(line), 10, 64)
 }

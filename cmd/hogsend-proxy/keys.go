@@ -21,12 +21,13 @@ var mintableScopes = map[string]bool{
 
 func runKeys(args []string) error {
 	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: hogsend-proxy keys create --name N --scopes ingest[,read,…] [--expires 720h]")
+		return errors.New("usage: hogsend-proxy keys create --name N --scopes ingest[,read,…] [--expires 720h] [--publishable-origins https://app.example]")
 	}
 	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
 	name := fs.String("name", "", "a name for the key (1-100 characters)")
 	scopes := fs.String("scopes", "ingest", "comma-separated scopes: ingest, read, journey-admin, full-admin, accounts, referrals")
 	expires := fs.Duration("expires", 0, "lifetime of the key; 0 = never expires")
+	origins := fs.String("publishable-origins", "", "comma-separated origins: mint a publishable pk_ browser key for them instead of a secret key")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -56,7 +57,17 @@ func runKeys(args []string) error {
 	if *expires > 0 {
 		expiresAt = now.Add(*expires).UnixMilli()
 	}
-	key, rec, err := translate.NewAPIKey(*name, list, expiresAt, now.UnixMilli())
+	var allowed []string
+	if *origins != "" {
+		for _, o := range strings.Split(*origins, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				allowed = append(allowed, o)
+			}
+		}
+		// A publishable key is a browser key: ingest-public only.
+		list = []string{"ingest-public"}
+	}
+	key, rec, err := translate.NewAPIKey(*name, list, expiresAt, now.UnixMilli(), allowed)
 	if err != nil {
 		return err
 	}

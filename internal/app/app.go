@@ -108,6 +108,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 		Logger:          log,
 		MaxBodyBytes:    int(cfg.MaxBodyBytes),
 		IngestSuspended: cfg.IngestSuspended,
+		UserTokenSecret: cfg.UserTokenSecret,
 		Checks: []proxy.Check{
 			{Name: "identity", Fn: a.Store.Ping},
 			{Name: "clickhouse", Fn: a.Backend.Ping, Detail: func() string {

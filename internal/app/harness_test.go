@@ -17,7 +17,10 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
 
-const testAdminKey = "test-admin-key-0123456789"
+const (
+	testAdminKey        = "test-admin-key-0123456789"
+	testUserTokenSecret = "test-user-token-secret"
+)
 
 // harness is a running service plus helpers to call it and read ClickHouse.
 type harness struct {
@@ -43,6 +46,7 @@ func baseConfig(t *testing.T, dataDir string) config.Config {
 	cfg.Listen = "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	cfg.DataDir = dataDir
 	cfg.AdminAPIKey = testAdminKey
+	cfg.UserTokenSecret = testUserTokenSecret
 	cfg.BatchDelay = 50 * time.Millisecond
 	cfg.ShutdownTimeout = 10 * time.Second
 	return cfg

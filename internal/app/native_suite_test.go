@@ -17,7 +17,7 @@ func runNativeSuite(t *testing.T, h *harness) {
 	}{
 		{"auth", testAuth}, {"validation", testValidation}, {"contacts", testContacts}, {"merge", testMerge},
 		{"delete", testDelete}, {"lists", testLists}, {"events", testEvents}, {"idempotency", testIdempotency},
-		{"health", testHealth},
+		{"publishable", testPublishable}, {"health", testHealth},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			parent := h.t

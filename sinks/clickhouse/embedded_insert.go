@@ -105,7 +105,8 @@ func (e *Embedded) InsertAPIKeys(ctx context.Context, rows []canonical.APIKey) e
 		b = appendTSVTime(append(b, '\t'), r.CreatedAt, ms)
 		b = appendTSVTime(append(b, '\t'), r.ExpiresAt, ms)
 		b = appendTSVTime(append(b, '\t'), r.RevokedAt, ms)
-		return appendTSVUint(append(b, '\t'), apiKeyVersion(r))
+		b = appendTSVUint(append(b, '\t'), apiKeyVersion(r))
+		return appendTSVStringArray(append(b, '\t'), r.AllowedOrigins)
 	})
 }
 

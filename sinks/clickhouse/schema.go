@@ -33,6 +33,7 @@ var (
 	}
 	apiKeyColumns = []string{
 		"key_hash", "key_prefix", "name", "scopes", "created_at", "expires_at", "revoked_at", "version",
+		"allowed_origins",
 	}
 	listColumns = []string{"contact_id", "email", "list_id", "subscribed", "version", "updated_at"}
 )
@@ -220,7 +221,8 @@ ORDER BY (alias_kind, alias_value)` + f.settings(),
     created_at ` + t + `,
     expires_at ` + t + `,
     revoked_at ` + t + `,
-    version UInt64
+    version UInt64,
+    allowed_origins Array(String)
 ) ENGINE = ReplacingMergeTree(version)
 ORDER BY key_hash` + f.settings(),
 		},

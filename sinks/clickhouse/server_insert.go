@@ -149,17 +149,21 @@ func (s *Server) InsertAPIKeys(ctx context.Context, rows []canonical.APIKey) err
 		scopes := make([][]string, n)
 		created, expires, revoked := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 		version := make([]uint64, n)
+		origins := make([][]string, n)
 		for i := range rows {
 			k := &rows[i]
 			hash[i], prefix[i], name[i] = k.Hash, k.Prefix, k.Name
-			scopes[i] = k.Scopes
+			scopes[i], origins[i] = k.Scopes, k.AllowedOrigins
 			if scopes[i] == nil {
 				scopes[i] = []string{}
+			}
+			if origins[i] == nil {
+				origins[i] = []string{}
 			}
 			created[i], expires[i], revoked[i] = storedTime(k.CreatedAt), storedTime(k.ExpiresAt), storedTime(k.RevokedAt)
 			version[i] = apiKeyVersion(k)
 		}
-		return []any{hash, prefix, name, scopes, created, expires, revoked, version}
+		return []any{hash, prefix, name, scopes, created, expires, revoked, version, origins}
 	})
 }
 

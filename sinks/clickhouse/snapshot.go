@@ -65,13 +65,18 @@ FROM %s.contact_aliases FINAL`, ms("created_at"), db)
 	}
 
 	// Scopes are fixed tokens ("read", "ingest", …), never containing a comma.
-	q = fmt.Sprintf(`SELECT key_hash, key_prefix, name, arrayStringConcat(scopes, ','), %s, %s, %s
+	// Origins never contain a space.
+	q = fmt.Sprintf(`SELECT key_hash, key_prefix, name, arrayStringConcat(scopes, ','), %s, %s, %s,
+    arrayStringConcat(allowed_origins, ' ')
 FROM %s.api_keys FINAL`, ms("created_at"), ms("expires_at"), ms("revoked_at"), db)
 	err = r.queryRows(ctx, q, func(row []string) error {
 		p := fieldParser{row: row}
 		k := canonical.APIKey{
 			Hash: row[0], Prefix: row[1], Name: row[2], Scopes: splitScopes(row[3]),
 			CreatedAt: p.int(4), ExpiresAt: p.int(5), RevokedAt: p.int(6),
+		}
+		if row[7] != "" {
+			k.AllowedOrigins = strings.Split(row[7], " ")
 		}
 		snap.APIKeys = append(snap.APIKeys, k)
 		return p.err

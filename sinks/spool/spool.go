@@ -157,7 +157,7 @@ func Open(opts Options) (*Spool, error) {
 		maxBytes:     opts.MaxBytes,
 		consumers:    append([]string(nil), opts.Consumers...),
 		log:          log,
-		syncData:     (*os.File).Sync,
+		syncData:     syncFileData,
 		lock:         lock,
 		wake:         make(chan struct{}, 1),
 		writerDone:   make(chan struct{}),

@@ -97,7 +97,12 @@ func appendAPIKey(dst []byte, k *APIKey) []byte {
 	}
 	dst = binary.AppendVarint(dst, k.CreatedAt)
 	dst = binary.AppendVarint(dst, k.ExpiresAt)
-	return binary.AppendVarint(dst, k.RevokedAt)
+	dst = binary.AppendVarint(dst, k.RevokedAt)
+	dst = binary.AppendUvarint(dst, uint64(len(k.AllowedOrigins)))
+	for _, o := range k.AllowedOrigins {
+		dst = appendString(dst, o)
+	}
+	return dst
 }
 
 func appendList(dst []byte, l *ListMembership) []byte {
@@ -311,6 +316,12 @@ func (d *decoder) apiKey(k *APIKey) {
 	k.CreatedAt = d.varint()
 	k.ExpiresAt = d.varint()
 	k.RevokedAt = d.varint()
+	if n := d.count(); n > 0 {
+		k.AllowedOrigins = make([]string, 0, n)
+		for ; n > 0 && d.err == nil; n-- {
+			k.AllowedOrigins = append(k.AllowedOrigins, d.string())
+		}
+	}
 }
 
 func (d *decoder) list(l *ListMembership) {

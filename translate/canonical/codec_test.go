@@ -17,7 +17,7 @@ func sampleBatch() *Batch {
 		}},
 		Contacts: []Contact{{ID: id, ExternalID: "u1", Email: "a@b.co", Properties: []byte(`{"x":"y"}`), FirstSeenAt: 1, LastSeenAt: 2, CreatedAt: 1, UpdatedAt: 2, Version: 7}},
 		Aliases:  []Alias{{Kind: KindEmail, Value: "a@b.co", ContactID: id, Reason: ReasonResolve, Version: 7, At: 2}, {Kind: KindExternal, Value: "old", Deleted: true, Version: 8}},
-		APIKeys:  []APIKey{{Hash: "ab", Prefix: "hsk_abcd", Name: "n", Scopes: []string{"ingest", "read"}, CreatedAt: 5}},
+		APIKeys:  []APIKey{{Hash: "ab", Prefix: "hsk_abcd", Name: "n", Scopes: []string{"ingest", "read"}, CreatedAt: 5}, {Hash: "cd", Prefix: "pk_abcde", Scopes: []string{"ingest-public"}, AllowedOrigins: []string{"https://app.example"}}},
 		Lists:    []ListMembership{{ContactID: id, Email: "a@b.co", ListID: "news", Subscribed: true, Version: 7, At: 2}},
 	}
 }

@@ -84,13 +84,16 @@ type Alias struct {
 
 // APIKey is a stored API key; only the SHA-256 of the secret is kept.
 type APIKey struct {
-	Hash      string // lower-case hex sha256 of the full key
-	Prefix    string // first 8 characters of the key
-	Name      string
-	Scopes    []string
-	CreatedAt int64
-	ExpiresAt int64
-	RevokedAt int64
+	Hash   string // lower-case hex sha256 of the full key
+	Prefix string // first 8 characters of the key ("pk_…" for publishable keys)
+	Name   string
+	Scopes []string
+	// AllowedOrigins are the exact Origin values a publishable (pk_) key may
+	// be used from.
+	AllowedOrigins []string
+	CreatedAt      int64
+	ExpiresAt      int64
+	RevokedAt      int64
 }
 
 // Batch is what one request appends to the spool: everything it changed, made

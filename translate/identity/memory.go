@@ -213,7 +213,7 @@ func compareKeys(a, b Key) int {
 
 // PutAPIKey stores or replaces an API key.
 func (m *Memory) PutAPIKey(_ context.Context, k canonical.APIKey) error {
-	k.Scopes = slices.Clone(k.Scopes)
+	k.Scopes, k.AllowedOrigins = slices.Clone(k.Scopes), slices.Clone(k.AllowedOrigins)
 	m.mu.Lock()
 	m.apiKeys[k.Hash] = k
 	m.mu.Unlock()
@@ -225,7 +225,7 @@ func (m *Memory) APIKey(_ context.Context, hash string) (canonical.APIKey, bool,
 	m.mu.Lock()
 	k, ok := m.apiKeys[hash]
 	m.mu.Unlock()
-	k.Scopes = slices.Clone(k.Scopes)
+	k.Scopes, k.AllowedOrigins = slices.Clone(k.Scopes), slices.Clone(k.AllowedOrigins)
 	return k, ok, nil
 }
 

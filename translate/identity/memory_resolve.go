@@ -55,6 +55,14 @@ func (m *Memory) resolveOne(op *ResolveOp, r *ResolveResult, wall int64) {
 			matched = append(matched, c)
 		}
 	}
+	if op.RefuseIdentified {
+		for _, c := range matched {
+			if c.c.ExternalID != "" || c.c.Email != "" {
+				r.Refused = true
+				return
+			}
+		}
+	}
 	switch len(matched) {
 	case 0:
 		if op.NoCreate {

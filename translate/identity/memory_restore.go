@@ -92,7 +92,7 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 		}
 	}
 	for _, k := range s.APIKeys {
-		k.Scopes = slices.Clone(k.Scopes)
+		k.Scopes, k.AllowedOrigins = slices.Clone(k.Scopes), slices.Clone(k.AllowedOrigins)
 		m.apiKeys[k.Hash] = k
 	}
 	wall := time.Now().UnixMilli()

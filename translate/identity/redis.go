@@ -162,13 +162,15 @@ func (r *Redis) Delete(ctx context.Context, email, userID string, now int64) ([]
 
 // API keys are plain hashes; scopes are joined with commas (scope names are
 // identifiers and never contain one).
-var apiKeyFields = []string{"hash", "prefix", "name", "scopes", "created", "expires", "revoked"}
+// Allowed origins are joined with spaces, which an origin cannot contain.
+var apiKeyFields = []string{"hash", "prefix", "name", "scopes", "created", "expires", "revoked", "origins"}
 
 // PutAPIKey stores or replaces an API key.
 func (r *Redis) PutAPIKey(ctx context.Context, k canonical.APIKey) error {
 	err := r.c.HSet(ctx, r.prefix+"k:"+k.Hash,
 		"hash", k.Hash, "prefix", k.Prefix, "name", k.Name, "scopes", strings.Join(k.Scopes, ","),
-		"created", k.CreatedAt, "expires", k.ExpiresAt, "revoked", k.RevokedAt).Err()
+		"created", k.CreatedAt, "expires", k.ExpiresAt, "revoked", k.RevokedAt,
+		"origins", strings.Join(k.AllowedOrigins, " ")).Err()
 	if err != nil {
 		return unavailable("put api key", err)
 	}
@@ -192,6 +194,9 @@ func (r *Redis) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool
 	}
 	if sc := s(3); sc != "" {
 		k.Scopes = strings.Split(sc, ",")
+	}
+	if o := s(7); o != "" {
+		k.AllowedOrigins = strings.Split(o, " ")
 	}
 	return k, true, nil
 }

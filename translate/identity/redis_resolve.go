@@ -100,16 +100,19 @@ func (r *Redis) retryNoScript(ctx context.Context, cmds []*redis.Cmd) error {
 // resolveArgs builds ARGV for lua/resolve.lua (layout documented there).
 func (r *Redis) resolveArgs(op *ResolveOp, keys *opKeys, now int64) []any {
 	args := make([]any, 0, 14+2*len(op.Set)+2*len(op.SetOnce))
-	nocreate := "0"
+	flags := 0
 	if op.NoCreate {
-		nocreate = "1"
+		flags |= 1
+	}
+	if op.RefuseIdentified {
+		flags |= 2
 	}
 	window := ""
 	if op.IdempotencyKey != "" {
 		window = strconv.FormatInt(idempotencyMillis(op), 10)
 	}
 	args = append(args,
-		r.prefix, now, op.NewID.String(), op.Source, nocreate, op.IdempotencyKey, window,
+		r.prefix, now, op.NewID.String(), op.Source, flags, op.IdempotencyKey, window,
 		keys[slotExternal], uuidForm(keys[slotExternal]), keys[slotEmail],
 		keys[slotAnonymous], uuidForm(keys[slotAnonymous]),
 		len(op.Set))
@@ -150,6 +153,7 @@ func decodeResolve(a []any, now int64, res *ResolveResult) {
 		}
 	}
 	res.Aliases = rd.aliasRows(version, now)
+	res.Refused = rd.bool()
 	if rd.err != nil {
 		res.Err = fmt.Errorf("resolve: %w", rd.err)
 	}

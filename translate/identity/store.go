@@ -44,6 +44,11 @@ type ResolveOp struct {
 	// NoCreate resolves without creating: when no contact matches, the result has
 	// Found == false and nothing is written.
 	NoCreate bool
+	// RefuseIdentified makes the op write nothing (not even the idempotency
+	// claim) when the keys match a contact that has an external id or an email:
+	// a publishable key's anonymous write may not attach to or merge an
+	// identified person. The result then has Refused == true.
+	RefuseIdentified bool
 	// IdempotencyKey, when not empty, is claimed for IdempotencyWindow after the
 	// resolve; Duplicate reports a key already held.
 	IdempotencyKey    string
@@ -66,6 +71,8 @@ type ResolveResult struct {
 	Losers []canonical.Contact
 	// Aliases are the alias rows this op wrote (new keys, promotions, merges).
 	Aliases []canonical.Alias
+	// Refused: RefuseIdentified matched an identified contact; nothing was written.
+	Refused bool
 	// Err is a per-op failure (the batch as a whole went through).
 	Err error
 }

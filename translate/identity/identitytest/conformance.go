@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"Find", testFind},
 		{"Delete", testDelete},
 		{"NoCreate", testNoCreate},
+		{"RefuseIdentified", testRefuseIdentified},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyWindow", testIdempotencyWindow},
 		{"Versions", testVersions},
@@ -147,7 +148,7 @@ func flags(r identity.ResolveResult) string {
 	for _, f := range []struct {
 		on   bool
 		name string
-	}{{r.Found, "found"}, {r.Created, "created"}, {r.Linked, "linked"}, {r.Merged, "merged"}, {r.Duplicate, "duplicate"}} {
+	}{{r.Found, "found"}, {r.Created, "created"}, {r.Linked, "linked"}, {r.Merged, "merged"}, {r.Duplicate, "duplicate"}, {r.Refused, "refused"}} {
 		if f.on {
 			if b.Len() > 0 {
 				b.WriteByte(',')

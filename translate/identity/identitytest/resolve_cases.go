@@ -225,3 +225,33 @@ func testVersions(t *testing.T, newStore func(*testing.T) identity.Store) {
 	}
 	next("create after delete", resolve1(t, s, op(T0, mail("a@x"))).Contact.Version)
 }
+
+// testRefuseIdentified: an anonymous write that must not touch identified
+// people creates and links anonymous contacts only.
+func testRefuseIdentified(t *testing.T, newStore func(*testing.T) identity.Store) {
+	s := newStore(t)
+	refusing := func(o identity.ResolveOp) identity.ResolveOp {
+		o.RefuseIdentified = true
+		return o
+	}
+	// Unknown anonymous id: created as usual.
+	r := resolve1(t, s, refusing(withSet(op(T0, anon("anon-1")), set("a", "1"))))
+	equal(t, "create", flags(r), "found,created")
+	anonID := r.Contact.ID
+	// Known anonymous-only contact: linked as usual.
+	r = resolve1(t, s, refusing(op(T0+1, anon("anon-1"))))
+	equal(t, "link anonymous", flags(r), "found,linked")
+	equal(t, "same contact", r.Contact.ID, anonID)
+	// Once the anonymous id belongs to an identified person, nothing is written.
+	resolve1(t, s, op(T0+2, anon("anon-1"), mail("known@x")))
+	before := find(t, s, "known@x", "")
+	o := withIdem(refusing(withSet(op(T0+3, anon("anon-1")), set("b", "2"))), "refused-key", 0)
+	r = resolve1(t, s, o)
+	equal(t, "refused", flags(r), "refused")
+	equal(t, "no aliases", len(r.Aliases), 0)
+	after := find(t, s, "known@x", "")
+	equal(t, "untouched", after, before)
+	// The idempotency key was not claimed by the refused op.
+	o.RefuseIdentified = false
+	equal(t, "key still free", flags(resolve1(t, s, o)), "found,linked")
+}

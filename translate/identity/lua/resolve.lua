@@ -1,15 +1,18 @@
 -- resolve: one ResolveOp, atomically. Mirrors memory_resolve.go step by step.
--- ARGV: prefix now newID source nocreate idemKey idemWindowMs
+-- ARGV: prefix now newID source flags idemKey idemWindowMs
 --       ext extUUID email anon anonUUID
 --       nset (name value)*nset nonce (name value)*nonce
 -- Set values are '' for null (remove). xxxUUID is the lower-case uuid form of
 -- the key when it is uuid-shaped, else ''.
+-- flags: 1 = NoCreate, 2 = RefuseIdentified (bits).
 -- Reply: found created linked merged duplicate version [contact block]
---        nlosers (block)* naliases (kind value contactID fromID reason)*
+--        nlosers (block)* naliases (kind value contactID fromID reason)* refused
 local now = ARGV[2]
 local newID = ARGV[3]
 local source = ARGV[4]
-local nocreate = ARGV[5] == '1'
+local flags = tonumber(ARGV[5])
+local nocreate = flags % 2 == 1
+local refuseIdentified = flags >= 2
 local idem = ARGV[6]
 local windowMs = ARGV[7]
 local keys = {ARGV[8], ARGV[10], ARGV[11]}
@@ -99,6 +102,14 @@ for i = 1, 3 do
     if c and not seen[c.id] then
       seen[c.id] = true
       matched[#matched + 1] = c
+    end
+  end
+end
+
+if refuseIdentified then
+  for _, c in ipairs(matched) do
+    if c.ext ~= '' or c.email ~= '' then
+      return {'0', '0', '0', '0', '0', '0', '0', '0', '1'}
     end
   end
 end
@@ -265,4 +276,5 @@ out[#out + 1] = string.format('%d', #losers)
 for _, l in ipairs(losers) do appendContact(out, l) end
 out[#out + 1] = string.format('%d', #aliasOut / 5)
 for i = 1, #aliasOut do out[#out + 1] = aliasOut[i] end
+out[#out + 1] = '0'
 return out

@@ -1,0 +1,74 @@
+package translate
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestUserToken(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	secret := "s3cret"
+	tok := SignUserToken("u1", now.Add(time.Hour), secret)
+	if got, err := VerifyUserToken(tok, secret, now); err != nil || got != "u1" {
+		t.Fatalf("verify = %q, %v", got, err)
+	}
+	f := func(token, secret string, want error) {
+		t.Helper()
+		if _, err := VerifyUserToken(token, secret, now); !errors.Is(err, want) {
+			t.Fatalf("VerifyUserToken(%q) = %v, want %v", token, err, want)
+		}
+	}
+	f(tok, "other", ErrInvalidUserToken)
+	f(tok, "", ErrInvalidUserToken)
+	f(SignUserToken("u1", now.Add(-time.Second), secret), secret, ErrInvalidUserToken)
+	f("no-dot", secret, ErrInvalidUserToken)
+	f(tok+"x", secret, ErrInvalidUserToken)
+	f("."+tok, secret, ErrInvalidUserToken)
+	// exp in seconds is accepted too.
+	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"userId":"u2","exp":1767229200}`))
+	if _, err := VerifyUserToken(payload+"."+macFor(payload, secret), secret, now); err != nil {
+		t.Fatalf("exp in seconds: %v", err)
+	}
+}
+
+func TestGatePublishable(t *testing.T) {
+	now := time.Now()
+	tok := SignUserToken("u1", now.Add(time.Hour), "k")
+	f := func(email, userID, token string, want error) {
+		t.Helper()
+		if err := GatePublishable(email, userID, token, "k", now); !errors.Is(err, want) {
+			t.Fatalf("GatePublishable(%q, %q) = %v, want %v", email, userID, err, want)
+		}
+	}
+	f("", "", "", nil)
+	f("a@b.co", "", "", ErrNeedUserToken)
+	f("", "u1", "", ErrNeedUserToken)
+	f("", "u1", "bad", ErrInvalidUserToken)
+	f("", "u2", tok, ErrUserTokenIdentity)
+	f("a@b.co", "", tok, ErrUserTokenIdentity)
+	f("", "u1", tok, nil)
+	f("a@b.co", "u1", tok, nil)
+}
+
+func TestParsePublishableAllowsAnonymous(t *testing.T) {
+	if _, err := ParseEvent([]byte(`{"name":"x","anonymousId":"a"}`), true, ""); !errors.Is(err, ErrIdentityRequired) {
+		t.Fatalf("secret key anonymous event = %v", err)
+	}
+	e, err := ParsePublishableEvent([]byte(`{"name":"x","anonymousId":" a ","userToken":"t"}`), true, "")
+	if err != nil || e.AnonymousID != "a" || e.UserToken != "t" {
+		t.Fatalf("publishable event = %+v, %v", e, err)
+	}
+	if _, err := ParsePublishableContactUpsert([]byte(`{"properties":{}}`), true); !errors.Is(err, ErrIdentityRequired) {
+		t.Fatalf("publishable upsert with no key = %v", err)
+	}
+}
+
+func macFor(payload, secret string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
