@@ -43,7 +43,7 @@ func Default() Config {
 		IdempotencyWindow: 168 * time.Hour,
 		MaxBodyBytes:      20 << 20,
 		ShutdownTimeout:   30 * time.Second,
-		BatchRows:         10000,
+		BatchRows:         100000,
 		BatchDelay:        time.Second,
 		LogLevel:          "info",
 	}

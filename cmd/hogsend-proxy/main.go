@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -25,6 +26,11 @@ named by HOGSEND_CONFIG; see README.md.
 `
 
 func main() {
+	// The live heap is small and allocation-heavy request handling makes the
+	// default GC target (100%) cost ~5% of throughput; trade a little memory.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
 	args := os.Args[1:]
 	cmd := "serve"
 	if len(args) > 0 {

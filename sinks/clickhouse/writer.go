@@ -15,11 +15,12 @@ import (
 
 // WriterOptions configures a Writer; zero values take the defaults.
 type WriterOptions struct {
-	// MaxRows flushes once this many rows (over all tables) are pending.
-	// Default 10000.
+	// MaxRows flushes once this many rows (over all tables) are pending; it
+	// bounds memory and insert size. Default 100000.
 	MaxRows int
-	// MaxDelay flushes once the oldest pending entry has waited this long.
-	// Default 1s.
+	// MaxDelay flushes once the oldest pending entry has waited this long,
+	// so a table gets about one insert per MaxDelay under steady load (what
+	// ClickHouse's merges want). Default 1s.
 	MaxDelay time.Duration
 	// MaxBackoff caps the wait between retries of a failed insert; retries
 	// start at 100ms and double. Default 5s.
@@ -32,7 +33,7 @@ type WriterOptions struct {
 
 func (o *WriterOptions) withDefaults() {
 	if o.MaxRows <= 0 {
-		o.MaxRows = 10000
+		o.MaxRows = 100000
 	}
 	if o.MaxDelay <= 0 {
 		o.MaxDelay = time.Second
