@@ -42,8 +42,9 @@ test: test-deps vet
 fuzz:
 	scripts/run-fuzz.sh $(FUZZTIME)
 
-bench: test-deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./translate/... ./sinks/spool/ ./proxy/...
+bench: libchdb
+	scripts/install-test-deps.sh --bench
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./translate/... ./sinks/...
 	$(GO) run ./cmd/hogsend-bench
 
 clean:

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the servers the tests start themselves: Debian's redis-server and
-# clickhouse-server (plus wrk for the load benchmark). Idempotent: installs only
-# what is missing.
+# clickhouse-server; with --bench also wrk, the load generator of `make bench`.
+# Idempotent: installs only what is missing.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
 command -v clickhouse-client >/dev/null 2>&1 || missing+=(clickhouse-client)
+if [ "${1:-}" = "--bench" ]; then
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

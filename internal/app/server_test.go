@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -86,5 +87,41 @@ func TestConcurrentFirstEvents(t *testing.T) {
 	}
 	if n := h.count("SELECT count() FROM user_events WHERE event = 'first'"); n != 50 {
 		t.Fatalf("events = %d, want 50", n)
+	}
+}
+
+// TestClickHouseOutage: while ClickHouse is down the proxy keeps acknowledging
+// into the spool, /readyz names ClickHouse and shows the backlog, and once it
+// is back everything arrives exactly once.
+func TestClickHouseOutage(t *testing.T) {
+	cfg, _, ch := serverConfig(t)
+	h := startHarness(t, cfg)
+	send := func(i int) {
+		t.Helper()
+		r := h.json("POST", "/v1/events", `{"name":"ch.outage","userId":"u_ch","eventProperties":{"i":`+strconv.Itoa(i)+`}}`)
+		if r.status != 202 {
+			t.Fatalf("event %d: %d %s", i, r.status, r.body)
+		}
+	}
+	for i := 0; i < 10; i++ {
+		send(i)
+	}
+	ch.Kill()
+	for i := 10; i < 60; i++ {
+		send(i)
+	}
+	rz := h.do("GET", "/readyz", "", "", "")
+	if rz.status != 503 || !strings.Contains(string(rz.body), `"clickhouse":{"ok":false`) || !strings.Contains(string(rz.body), "writer backlog") {
+		t.Fatalf("readyz during outage: %d %s", rz.status, rz.body)
+	}
+	ch.Restart(60 * time.Second)
+	if n := h.count("SELECT count() FROM user_events FINAL WHERE event = 'ch.outage'"); n != 60 {
+		t.Fatalf("events after outage = %d, want 60", n)
+	}
+	if n := h.count("SELECT uniqExact(id) FROM user_events WHERE event = 'ch.outage'"); n != 60 {
+		t.Fatalf("distinct ids = %d, want 60", n)
+	}
+	if r := h.do("GET", "/readyz", "", "", ""); r.status != 200 {
+		t.Fatalf("readyz after recovery: %d %s", r.status, r.body)
 	}
 }
