@@ -28,14 +28,15 @@ request = function()
 end
 `
 
-// runWrk drives the load with wrk (one thread per core, conns connections)
+// runWrk drives the load with wrk (one thread, conns connections: a second
+// thread only adds context switches on a 2-core machine)
 // and parses its summary.
 func (l *eventLoad) runWrk(d time.Duration, dir string) (*loadResult, error) {
 	script := filepath.Join(dir, "events.lua")
 	if err := os.WriteFile(script, []byte(fmt.Sprintf(wrkScript, l.contacts, l.key)), 0o644); err != nil {
 		return nil, err
 	}
-	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(l.conns), "-d"+d.String(), "--latency", "-s", script,
+	out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(l.conns), "-d"+d.String(), "--latency", "-s", script,
 		"http://"+l.addr+"/v1/events").CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %v\n%s", err, out)
