@@ -19,6 +19,8 @@ commands:
   migrate                     create or upgrade the ClickHouse tables
   keys create --name N --scopes ingest[,read,…] [--expires 720h]
                               mint an API key; prints it once, stores only its SHA-256
+  rebuild-identity [--flush]  restore Redis from ClickHouse after Redis lost its data
+                              (stop serve first: it replays the spool too)
   version                     print the version
 
 configuration comes from HOGSEND_* environment variables and the YAML file
@@ -44,6 +46,8 @@ func main() {
 		err = runMigrate(args)
 	case "keys":
 		err = runKeys(args)
+	case "rebuild-identity":
+		err = runRebuildIdentity(args)
 	case "version", "--version", "-v":
 		fmt.Println("hogsend-proxy", version)
 	case "help", "--help", "-h":

@@ -81,7 +81,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 		return nil, fmt.Errorf("open spool reader: %w", err)
 	}
 	if cfg.RedisURL == "" {
-		n, err := rebuildMemoryStore(ctx, &cfg, a.Store, a.Backend, a.Reader)
+		n, err := restoreIdentity(ctx, &cfg, a.Store, a.Backend, a.Reader)
 		if err != nil {
 			return nil, err
 		}

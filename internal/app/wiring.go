@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/hogsend/hogsend-proxy/config"
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
@@ -101,56 +100,6 @@ func OpenSpool(cfg *config.Config, log *slog.Logger) (*spool.Spool, error) {
 		return nil, fmt.Errorf("open spool under %s: %w", cfg.DataDir, err)
 	}
 	return sp, nil
-}
-
-// rebuildMemoryStore restores the in-process store from ClickHouse plus the
-// spool entries ClickHouse has not received yet, so the embedded mode survives
-// restarts with its contacts, aliases, keys and idempotency claims.
-func rebuildMemoryStore(ctx context.Context, cfg *config.Config, store identity.Store, backend clickhouse.Backend, r *spool.Reader) (int, error) {
-	now := time.Now()
-	snap, err := backend.LoadSnapshot(ctx, now.Add(-cfg.IdempotencyWindow).UnixMilli(), cfg.IdempotencyWindow)
-	if err != nil {
-		return 0, fmt.Errorf("load identity snapshot: %w", err)
-	}
-	pending := 0
-	var b canonical.Batch
-	var buf []spool.Entry
-	for r.Backlog() > 0 {
-		rctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		entries, err := r.Next(rctx, 1024, buf[:0])
-		cancel()
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				break
-			}
-			return 0, fmt.Errorf("replay spool: %w", err)
-		}
-		buf = entries
-		for _, e := range entries {
-			if err := canonical.DecodeBatch(e.Data, &b); err != nil {
-				return 0, fmt.Errorf("replay spool entry at %v: %w", e.Pos, err)
-			}
-			pending++
-			snap.Contacts = append(snap.Contacts, cloneContacts(b.Contacts)...)
-			snap.Aliases = append(snap.Aliases, b.Aliases...)
-			snap.APIKeys = append(snap.APIKeys, b.APIKeys...)
-			for _, ev := range b.Events {
-				if ev.IdempotencyKey != "" && ev.ReceivedAt+cfg.IdempotencyWindow.Milliseconds() > now.UnixMilli() {
-					snap.Idempotency = append(snap.Idempotency, canonical.IdempotencyClaim{
-						Key: ev.IdempotencyKey, ExpiresAt: ev.ReceivedAt + cfg.IdempotencyWindow.Milliseconds(),
-					})
-				}
-			}
-		}
-		if len(entries) == 0 {
-			break
-		}
-	}
-	r.Rewind()
-	if err := store.Restore(ctx, snap); err != nil {
-		return 0, fmt.Errorf("restore identity store: %w", err)
-	}
-	return pending, nil
 }
 
 // cloneContacts copies the property bytes, which alias the spool's read buffer.

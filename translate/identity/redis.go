@@ -200,3 +200,6 @@ func (r *Redis) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool
 	}
 	return k, true, nil
 }
+
+// Prefix is the prefix of every key this store writes.
+func (r *Redis) Prefix() string { return r.prefix }
