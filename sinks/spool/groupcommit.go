@@ -187,6 +187,12 @@ func (s *Spool) place(r *appendReq) {
 	if roll {
 		s.flush()
 		if err := s.roll(); err != nil {
+			if isNoSpace(err) {
+				// No room for the next segment: refuse like the cap does.
+				s.full.Add(1)
+				r.finish(Position{}, fmt.Errorf("%w: %w", ErrFull, err))
+				return
+			}
 			s.fail(err)
 			r.finish(Position{}, err)
 			return
@@ -229,9 +235,18 @@ func (s *Spool) flush() {
 		}
 	}
 	if err != nil {
-		s.fail(err)
-		if terr := s.active.Truncate(off); terr != nil {
+		terr := s.active.Truncate(off)
+		if terr != nil {
 			s.log.Error("spool: truncate after failed write", "segment", s.activeSeq, "offset", off, "err", terr)
+		}
+		// A full disk is like the byte cap: these appends fail and later ones
+		// may succeed once space frees up. Any other write error, and every
+		// fsync error (the page cache may have dropped data), is final.
+		if terr != nil || !isNoSpace(err) {
+			s.fail(err)
+		} else {
+			s.full.Add(uint64(len(s.piece)))
+			err = fmt.Errorf("%w: %w", ErrFull, err)
 		}
 		for _, r := range s.piece {
 			r.finish(Position{}, err)

@@ -72,7 +72,10 @@ func createSegment(dir string, seq uint64) (*os.File, error) {
 		return nil, fmt.Errorf("spool: create segment %d: %w", seq, err)
 	}
 	if err := writeSegmentHeader(f); err != nil {
+		// Remove the headerless file (a full disk, say) so the next try can
+		// create the same segment again.
 		f.Close()
+		os.Remove(segmentPath(dir, seq))
 		return nil, fmt.Errorf("spool: create segment %d: %w", seq, err)
 	}
 	if err := syncDir(dir); err != nil {
