@@ -24,6 +24,8 @@ type Config struct {
 	SpoolMaxBytes     int64         // HOGSEND_SPOOL_MAX_BYTES; 0 = unlimited
 	MaxBodyBytes      int64         // HOGSEND_MAX_BODY_BYTES
 	ShutdownTimeout   time.Duration // HOGSEND_SHUTDOWN_TIMEOUT
+	ReadTimeout       time.Duration // HOGSEND_READ_TIMEOUT
+	MaxConns          int           // HOGSEND_MAX_CONNS
 	BatchRows         int           // HOGSEND_CLICKHOUSE_BATCH_ROWS
 	BatchDelay        time.Duration // HOGSEND_CLICKHOUSE_BATCH_DELAY
 	ChDBLibPath       string        // HOGSEND_CHDB_LIB
@@ -43,6 +45,8 @@ func Default() Config {
 		IdempotencyWindow: 168 * time.Hour,
 		MaxBodyBytes:      20 << 20,
 		ShutdownTimeout:   30 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		MaxConns:          10000,
 		BatchRows:         100000,
 		BatchDelay:        time.Second,
 		LogLevel:          "info",
@@ -122,6 +126,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("HOGSEND_SHUTDOWN_TIMEOUT: must be positive")
+	}
+	if c.ReadTimeout <= 0 {
+		return fmt.Errorf("HOGSEND_READ_TIMEOUT: must be positive")
+	}
+	if c.MaxConns <= 0 {
+		return fmt.Errorf("HOGSEND_MAX_CONNS: must be positive")
 	}
 	if c.BatchRows <= 0 {
 		return fmt.Errorf("HOGSEND_CLICKHOUSE_BATCH_ROWS: must be positive")

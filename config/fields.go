@@ -28,6 +28,15 @@ var fields = []field{
 	{"HOGSEND_SPOOL_MAX_BYTES", "spool_max_bytes", "cap on spool bytes on disk; 0 = unlimited", bytesField(func(c *Config) *int64 { return &c.SpoolMaxBytes })},
 	{"HOGSEND_MAX_BODY_BYTES", "max_body_bytes", "largest accepted request body", bytesField(func(c *Config) *int64 { return &c.MaxBodyBytes })},
 	{"HOGSEND_SHUTDOWN_TIMEOUT", "shutdown_timeout", "bound on graceful shutdown", durationField(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"HOGSEND_READ_TIMEOUT", "read_timeout", "longest time a client may take to send a request", durationField(func(c *Config) *time.Duration { return &c.ReadTimeout })},
+	{"HOGSEND_MAX_CONNS", "max_conns", "most concurrent client connections; more get 503", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		c.MaxConns = n
+		return nil
+	}},
 	{"HOGSEND_CLICKHOUSE_BATCH_ROWS", "clickhouse_batch_rows", "most rows per ClickHouse insert; inserts happen once per batch delay or when this many rows wait", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
 	"github.com/hogsend/hogsend-proxy/translate"
@@ -61,4 +62,6 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 func (s *Server) metricsPage(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	s.metrics.set.WritePrometheus(ctx)
+	// Process and Go runtime series: goroutines, heap, GC, open fds.
+	metrics.WriteProcessMetrics(ctx)
 }

@@ -55,7 +55,7 @@ func (s *Server) writeTranslateError(ctx *fasthttp.RequestCtx, err error) {
 	switch {
 	case errors.As(err, &verr):
 		writeJSON(ctx, fasthttp.StatusBadRequest, verr.AppendZodEnvelope(nil))
-	case errors.Is(err, translate.ErrMalformedJSON), errors.Is(err, translate.ErrIdentityRequired),
+	case errors.Is(err, translate.ErrMalformedJSON), errors.Is(err, translate.ErrIdentityRequired), errors.Is(err, translate.ErrTooDeep),
 		errors.Is(err, translate.ErrNoEmailForLists):
 		writeError(ctx, fasthttp.StatusBadRequest, err.Error())
 	case errors.Is(err, translate.ErrContactNotFound):

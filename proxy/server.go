@@ -26,6 +26,7 @@ type Options struct {
 	IngestSuspended bool
 	UserTokenSecret string        // verifies publishable keys' userTokens
 	ReadTimeout     time.Duration // default 30s; slow clients get cut off
+	MaxConns        int           // concurrent connections; default 10000
 	IdleTimeout     time.Duration // default 90s
 }
 
@@ -53,6 +54,9 @@ func New(o Options) *Server {
 	if o.ReadTimeout == 0 {
 		o.ReadTimeout = 30 * time.Second
 	}
+	if o.MaxConns == 0 {
+		o.MaxConns = 10000
+	}
 	if o.IdleTimeout == 0 {
 		o.IdleTimeout = 90 * time.Second
 	}
@@ -68,6 +72,7 @@ func New(o Options) *Server {
 		WriteTimeout:                  30 * time.Second,
 		IdleTimeout:                   o.IdleTimeout,
 		MaxRequestBodySize:            o.MaxBodyBytes,
+		Concurrency:                   o.MaxConns,
 		NoDefaultDate:                 false,
 		NoDefaultContentType:          true,
 		DisablePreParseMultipartForm:  true,

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"time"
@@ -68,8 +69,34 @@ func IsJSONContentType(ct []byte) bool {
 	return strings.EqualFold(strings.TrimSpace(s), "application/json")
 }
 
-// parseObject checks body is well-formed JSON holding an object.
+// replaceInvalidUTF8 turns each invalid byte into U+FFFD, as a WHATWG
+// TextDecoder does (bytes.ToValidUTF8 would fold a run into one).
+func replaceInvalidUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = append(out, "\uFFFD"...)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
+}
+
+// ErrTooDeep refuses JSON nested deeper than MaxJSONDepth.
+var ErrTooDeep = errors.New("JSON nested too deeply") //nolint:staticcheck // wire string
+
+// parseObject checks body is well-formed JSON holding an object. Invalid UTF-8
+// becomes U+FFFD, as the upstream runtime's text decoding does.
 func parseObject(body []byte) (gjson.Result, error) {
+	if !WithinDepth(body, MaxJSONDepth) {
+		return gjson.Result{}, ErrTooDeep
+	}
+	if !utf8.Valid(body) {
+		body = replaceInvalidUTF8(body)
+	}
 	if !gjson.ValidBytes(body) {
 		return gjson.Result{}, ErrMalformedJSON
 	}

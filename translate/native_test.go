@@ -211,3 +211,27 @@ func FuzzParseContactUpsert(f *testing.F) {
 		}
 	})
 }
+
+func TestWithinDepth(t *testing.T) {
+	f := func(in string, max int, want bool) {
+		t.Helper()
+		if got := WithinDepth([]byte(in), max); got != want {
+			t.Fatalf("WithinDepth(%q, %d) = %v", in, max, got)
+		}
+	}
+	f(`{"a":[1,{"b":2}]}`, 3, true)
+	f(`{"a":[1,{"b":2}]}`, 2, false)
+	f(`{"a":"[[[[[[[[[["}`, 1, true) // brackets inside strings do not count
+	f(`{"a":"\"[[["}`, 1, true)
+	f(strings.Repeat("[", 300)+strings.Repeat("]", 300), MaxJSONDepth, false)
+}
+
+func TestInvalidUTF8IsReplaced(t *testing.T) {
+	ev, err := ParseEvent([]byte("{\"name\":\"n\\u00e9\",\"userId\":\"u\",\"eventProperties\":{\"s\":\"a\xff\xfeb\"}}"), true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(ev.EventProperties) != "{\"s\":\"a\uFFFD\uFFFDb\"}" || ev.Name != "né" {
+		t.Fatalf("event = %q %q", ev.Name, ev.EventProperties)
+	}
+}

@@ -109,6 +109,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 		MaxBodyBytes:    int(cfg.MaxBodyBytes),
 		IngestSuspended: cfg.IngestSuspended,
 		UserTokenSecret: cfg.UserTokenSecret,
+		ReadTimeout:     cfg.ReadTimeout,
+		MaxConns:        cfg.MaxConns,
 		Checks: []proxy.Check{
 			{Name: "identity", Fn: a.Store.Ping},
 			{Name: "clickhouse", Fn: a.Backend.Ping, Detail: func() string {
