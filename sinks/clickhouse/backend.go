@@ -20,6 +20,8 @@ type Backend interface {
 	InsertAliases(ctx context.Context, rows []canonical.Alias) error
 	InsertAPIKeys(ctx context.Context, rows []canonical.APIKey) error
 	InsertLists(ctx context.Context, rows []canonical.ListMembership) error
+	// InsertDeadLetters stores rows the other inserts refused; see DeadLetter.
+	InsertDeadLetters(ctx context.Context, rows []DeadLetter) error
 	// LoadSnapshot reads back identity state: the latest version of every
 	// contact and alias (deleted ones and tombstones included), the API keys,
 	// and the idempotency keys of events received at or after since (Unix

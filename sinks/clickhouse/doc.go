@@ -9,6 +9,17 @@
 // Writer drains the spool into a Backend in batches and advances its spool
 // cursor only after the rows are inserted.
 //
+// # Poison rows
+//
+// An insert that fails because of the server or the network is retried
+// with the same rows until it succeeds. One that fails because a row holds
+// a value ClickHouse (or clickhouse-go, while encoding) refuses, e.g. a
+// value with more integer digits than Decimal(14, 2) holds, is bisected
+// down to the refused rows; they go to dead_letters (table, row as JSON,
+// the canonical record for replay, the error, the spool position) and the
+// rest is inserted, so one bad record does not block the spool. See
+// poison.go for which errors are which, isolate.go for the bisection.
+//
 // # Versioned rows
 //
 // Every table is a ReplacingMergeTree. contacts, contact_aliases and api_keys

@@ -9,12 +9,13 @@ import (
 
 // Table names inside the database.
 const (
-	tableEvents     = "user_events"
-	tableContacts   = "contacts"
-	tableAliases    = "contact_aliases"
-	tableAPIKeys    = "api_keys"
-	tableLists      = "list_memberships"
-	tableMigrations = "schema_migrations"
+	tableEvents      = "user_events"
+	tableContacts    = "contacts"
+	tableAliases     = "contact_aliases"
+	tableAPIKeys     = "api_keys"
+	tableLists       = "list_memberships"
+	tableDeadLetters = "dead_letters"
+	tableMigrations  = "schema_migrations"
 )
 
 // Column lists, in the order the insert code writes them. 18.16 needs the
@@ -35,7 +36,8 @@ var (
 		"key_hash", "key_prefix", "name", "scopes", "created_at", "expires_at", "revoked_at", "version",
 		"allowed_origins",
 	}
-	listColumns = []string{"contact_id", "email", "list_id", "subscribed", "version", "updated_at"}
+	listColumns       = []string{"contact_id", "email", "list_id", "subscribed", "version", "updated_at"}
+	deadLetterColumns = []string{"failed_at", "`table`", "row", "record", "reason", "spool_segment", "spool_offset"}
 )
 
 // insertPrefix is "INSERT INTO db.table (c1, c2, …)".
@@ -239,6 +241,24 @@ ORDER BY key_hash` + f.settings(),
     updated_at ` + t + `
 ) ENGINE = ReplacingMergeTree(version)
 ORDER BY (contact_id, list_id)` + f.settings(),
+		},
+	}, {
+		Version: 3,
+		Name:    "dead letters",
+		Stmts: []string{
+			// Rows ClickHouse refused (see DeadLetter). A row dead-lettered
+			// twice (a retried insert, a re-read spool entry) collapses by
+			// its table, spool entry and record.
+			`CREATE TABLE IF NOT EXISTS ` + db + `.dead_letters (
+    failed_at ` + t + `,
+    ` + "`table`" + ` ` + lc + `,
+    row ` + f.jsonType() + `,
+    record ` + f.jsonType() + `,
+    reason String,
+    spool_segment UInt64,
+    spool_offset Int64
+) ENGINE = ReplacingMergeTree
+ORDER BY (` + "`table`" + `, spool_segment, spool_offset, cityHash64(record))` + f.settings(),
 		},
 	}}
 }

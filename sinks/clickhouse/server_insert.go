@@ -2,10 +2,13 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
@@ -17,8 +20,9 @@ import (
 
 // insertColumns sends one INSERT of the given columns. build receives the
 // prepared batch's column types (e.g. to pick the value column's Go type)
-// and returns one slice per column.
-func (s *Server) insertColumns(ctx context.Context, table string, cols []string, build func(types []string) []any) error {
+// and returns one slice per column, or a refusedError for a value no column
+// type can hold.
+func (s *Server) insertColumns(ctx context.Context, table string, cols []string, build func(types []string) ([]any, error)) error {
 	batch, err := s.conn.PrepareBatch(ctx, insertPrefix(s.db, table, cols))
 	if err != nil {
 		return fmt.Errorf("insert into %s.%s: prepare: %w", s.db, table, err)
@@ -29,10 +33,13 @@ func (s *Server) insertColumns(ctx context.Context, table string, cols []string,
 	for i, c := range bcols {
 		types[i] = string(c.Type())
 	}
-	data := build(types)
+	data, err := build(types)
+	if err != nil {
+		return fmt.Errorf("insert into %s.%s: %w", s.db, table, err)
+	}
 	for i, d := range data {
 		if err := batch.Column(i).Append(d); err != nil {
-			return fmt.Errorf("insert into %s.%s: column %s: %w", s.db, table, cols[i], err)
+			return fmt.Errorf("insert into %s.%s: column %s: %w", s.db, table, cols[i], appendError(err))
 		}
 	}
 	if err := batch.Send(); err != nil {
@@ -46,7 +53,7 @@ func (s *Server) InsertEvents(ctx context.Context, rows []canonical.Event) error
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.insertColumns(ctx, tableEvents, eventColumns, func(types []string) []any {
+	return s.insertColumns(ctx, tableEvents, eventColumns, func(types []string) ([]any, error) {
 		n := len(rows)
 		ids, contacts := make([]uuid.UUID, n), make([]uuid.UUID, n)
 		names, users, distinct, currency := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -60,27 +67,41 @@ func (s *Server) InsertEvents(ctx context.Context, rows []canonical.Event) error
 			source[i], lib[i], ip[i], idem[i] = e.Source, e.Lib, e.IP, e.IdempotencyKey
 			occurred[i], received[i] = storedTime(e.OccurredAt), storedTime(e.ReceivedAt)
 		}
-		value := valueColumn(rows, strings.Contains(types[eventValueColumn], "Decimal"))
-		return []any{ids, names, users, contacts, distinct, props, value, currency, groups, source, lib, ip, idem, occurred, received}
+		value, err := valueColumn(rows, types[eventValueColumn])
+		if err != nil {
+			return nil, err
+		}
+		return []any{ids, names, users, contacts, distinct, props, value, currency, groups, source, lib, ip, idem, occurred, received}, nil
 	})
 }
 
 // eventValueColumn is the index of "value" in eventColumns.
 const eventValueColumn = 6
 
-// valueColumn builds the Nullable value column: decimals rounded to cents
-// for Decimal(14,2), float64s on servers without Decimal.
-func valueColumn(rows []canonical.Event, asDecimal bool) any {
+// valueColumn builds the Nullable value column of type typ: decimals rounded
+// to cents for Decimal(14,2), float64s on servers without Decimal.
+//
+// A value with more integer digits than the Decimal holds is refused here:
+// the native protocol sends Decimals as raw integers, which the server stores
+// unchecked (clickhouse-go only refuses what overflows Int64), while the
+// embedded backend's text insert and the server's own parsers refuse it
+// ("Too many digits"). Both backends thus refuse the same rows.
+func valueColumn(rows []canonical.Event, typ string) (any, error) {
 	n := len(rows)
-	if asDecimal {
+	if precision, scale, ok := decimalType(typ); ok {
+		limit := decimal.New(1, int32(precision-scale))
 		vs, backing := make([]*decimal.Decimal, n), make([]decimal.Decimal, n)
 		for i := range rows {
 			if rows[i].HasValue {
-				backing[i] = decimal.NewFromFloat(rows[i].Value).Round(2)
+				backing[i] = decimal.NewFromFloat(rows[i].Value).Round(int32(scale))
+				if backing[i].Abs().Cmp(limit) >= 0 {
+					return nil, refused(fmt.Errorf("value %s of event %s does not fit %s: more than %d integer digits",
+						backing[i].String(), rows[i].ID, typ, precision-scale))
+				}
 				vs[i] = &backing[i]
 			}
 		}
-		return vs
+		return vs, nil
 	}
 	vs, backing := make([]*float64, n), make([]float64, n)
 	for i := range rows {
@@ -89,7 +110,42 @@ func valueColumn(rows []canonical.Event, asDecimal bool) any {
 			vs[i] = &backing[i]
 		}
 	}
-	return vs
+	return vs, nil
+}
+
+// decimalType reads the precision and scale of a (Nullable) Decimal(P, S)
+// column type.
+func decimalType(typ string) (precision, scale int, ok bool) {
+	i := strings.Index(typ, "Decimal(")
+	if i < 0 {
+		return 0, 0, false
+	}
+	args, _, found := strings.Cut(typ[i+len("Decimal("):], ")")
+	if !found {
+		return 0, 0, false
+	}
+	p, s, found := strings.Cut(args, ",")
+	if !found {
+		return 0, 0, false
+	}
+	precision, err1 := strconv.Atoi(strings.TrimSpace(p))
+	scale, err2 := strconv.Atoi(strings.TrimSpace(s))
+	if err1 != nil || err2 != nil || scale < 0 || scale > precision {
+		return 0, 0, false
+	}
+	return precision, scale, true
+}
+
+// appendError marks a value clickhouse-go refused while encoding the block
+// (e.g. "value … overflows Decimal64") as the rows' fault. A Go type the
+// column does not take is our bug, not the rows', and stays a plain error.
+func appendError(err error) error {
+	var conv *column.ColumnConverterError
+	var unsupported *column.UnsupportedColumnTypeError
+	if errors.As(err, &conv) || errors.As(err, &unsupported) {
+		return err
+	}
+	return refused(err)
 }
 
 // InsertContacts inserts contact versions into contacts.
@@ -97,7 +153,7 @@ func (s *Server) InsertContacts(ctx context.Context, rows []canonical.Contact) e
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.insertColumns(ctx, tableContacts, contactColumns, func([]string) []any {
+	return s.insertColumns(ctx, tableContacts, contactColumns, func([]string) ([]any, error) {
 		n := len(rows)
 		ids := make([]uuid.UUID, n)
 		ext, email, anon, source := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -113,7 +169,7 @@ func (s *Server) InsertContacts(ctx context.Context, rows []canonical.Contact) e
 			created[i], updated[i], deleted[i] = storedTime(c.CreatedAt), storedTime(c.UpdatedAt), storedTime(c.DeletedAt)
 			isDeleted[i], version[i] = boolUInt8(c.DeletedAt != 0), c.Version
 		}
-		return []any{ids, ext, email, anon, props, source, first, last, created, updated, deleted, isDeleted, version}
+		return []any{ids, ext, email, anon, props, source, first, last, created, updated, deleted, isDeleted, version}, nil
 	})
 }
 
@@ -122,7 +178,7 @@ func (s *Server) InsertAliases(ctx context.Context, rows []canonical.Alias) erro
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.insertColumns(ctx, tableAliases, aliasColumns, func([]string) []any {
+	return s.insertColumns(ctx, tableAliases, aliasColumns, func([]string) ([]any, error) {
 		n := len(rows)
 		kind, value, reason := make([]string, n), make([]string, n), make([]string, n)
 		contact, from := make([]uuid.UUID, n), make([]uuid.UUID, n)
@@ -134,7 +190,7 @@ func (s *Server) InsertAliases(ctx context.Context, rows []canonical.Alias) erro
 			kind[i], value[i], contact[i], from[i], reason[i] = a.Kind, a.Value, a.ContactID, a.FromContactID, a.Reason
 			deleted[i], version[i], created[i] = boolUInt8(a.Deleted), a.Version, storedTime(a.At)
 		}
-		return []any{kind, value, contact, from, reason, deleted, version, created}
+		return []any{kind, value, contact, from, reason, deleted, version, created}, nil
 	})
 }
 
@@ -143,7 +199,7 @@ func (s *Server) InsertAPIKeys(ctx context.Context, rows []canonical.APIKey) err
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.insertColumns(ctx, tableAPIKeys, apiKeyColumns, func([]string) []any {
+	return s.insertColumns(ctx, tableAPIKeys, apiKeyColumns, func([]string) ([]any, error) {
 		n := len(rows)
 		hash, prefix, name := make([]string, n), make([]string, n), make([]string, n)
 		scopes := make([][]string, n)
@@ -163,7 +219,7 @@ func (s *Server) InsertAPIKeys(ctx context.Context, rows []canonical.APIKey) err
 			created[i], expires[i], revoked[i] = storedTime(k.CreatedAt), storedTime(k.ExpiresAt), storedTime(k.RevokedAt)
 			version[i] = apiKeyVersion(k)
 		}
-		return []any{hash, prefix, name, scopes, created, expires, revoked, version, origins}
+		return []any{hash, prefix, name, scopes, created, expires, revoked, version, origins}, nil
 	})
 }
 
@@ -172,7 +228,7 @@ func (s *Server) InsertLists(ctx context.Context, rows []canonical.ListMembershi
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.insertColumns(ctx, tableLists, listColumns, func([]string) []any {
+	return s.insertColumns(ctx, tableLists, listColumns, func([]string) ([]any, error) {
 		n := len(rows)
 		contact := make([]uuid.UUID, n)
 		email, list := make([]string, n), make([]string, n)
@@ -184,6 +240,27 @@ func (s *Server) InsertLists(ctx context.Context, rows []canonical.ListMembershi
 			contact[i], email[i], list[i] = l.ContactID, l.Email, l.ListID
 			subscribed[i], version[i], updated[i] = boolUInt8(l.Subscribed), l.Version, storedTime(l.At)
 		}
-		return []any{contact, email, list, subscribed, version, updated}
+		return []any{contact, email, list, subscribed, version, updated}, nil
+	})
+}
+
+// InsertDeadLetters inserts refused rows into dead_letters.
+func (s *Server) InsertDeadLetters(ctx context.Context, rows []DeadLetter) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insertColumns(ctx, tableDeadLetters, deadLetterColumns, func([]string) ([]any, error) {
+		n := len(rows)
+		failed := make([]time.Time, n)
+		table, record, reason := make([]string, n), make([]string, n), make([]string, n)
+		row := make([][]byte, n)
+		segment := make([]uint64, n)
+		offset := make([]int64, n)
+		for i := range rows {
+			d := &rows[i]
+			failed[i], table[i], row[i], record[i], reason[i] = storedTime(d.FailedAt), d.Table, d.Row, d.Record, d.Reason
+			segment[i], offset[i] = d.Pos.Segment, d.Pos.Offset
+		}
+		return []any{failed, table, row, record, reason, segment, offset}, nil
 	})
 }

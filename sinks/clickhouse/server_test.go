@@ -18,10 +18,10 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
-	if n := queryInt(t, s, "SELECT count() FROM schema_migrations"); n != 2 {
-		t.Fatalf("schema_migrations rows = %d, want 2 (second Migrate must be a no-op)", n)
+	if n := queryInt(t, s, "SELECT count() FROM schema_migrations"); n != 3 {
+		t.Fatalf("schema_migrations rows = %d, want 3 (second Migrate must be a no-op)", n)
 	}
-	if got := queryRow(t, s, "SELECT groupArray(name) FROM (SELECT name FROM schema_migrations ORDER BY version)"); !slices.Equal(got, []string{"['initial schema','list memberships']"}) {
+	if got := queryRow(t, s, "SELECT groupArray(name) FROM (SELECT name FROM schema_migrations ORDER BY version)"); !slices.Equal(got, []string{"['initial schema','list memberships','dead letters']"}) {
 		t.Fatalf("schema_migrations = %q", got)
 	}
 
@@ -66,6 +66,13 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 		"api_keys.version":             "UInt64",
 		"list_memberships.list_id":     lc,
 		"list_memberships.subscribed":  "UInt8",
+		"dead_letters.failed_at":       timeType,
+		"dead_letters.table":           lc,
+		"dead_letters.row":             js,
+		"dead_letters.record":          js,
+		"dead_letters.reason":          "String",
+		"dead_letters.spool_segment":   "UInt64",
+		"dead_letters.spool_offset":    "Int64",
 		"schema_migrations.version":    "UInt32",
 		"schema_migrations.applied_at": "DateTime",
 	}
@@ -74,14 +81,15 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 			t.Errorf("%s type = %q, want %q", col, types[col], typ)
 		}
 	}
-	if len(types) != len(eventColumns)+len(contactColumns)+len(aliasColumns)+len(apiKeyColumns)+len(listColumns)+3 {
-		t.Errorf("got %d columns, want %d", len(types), len(eventColumns)+len(contactColumns)+len(aliasColumns)+len(apiKeyColumns)+len(listColumns)+3)
+	wantColumns := len(eventColumns) + len(contactColumns) + len(aliasColumns) + len(apiKeyColumns) + len(listColumns) + len(deadLetterColumns) + 3
+	if len(types) != wantColumns {
+		t.Errorf("got %d columns, want %d", len(types), wantColumns)
 	}
 	engines, err := s.Query(ctx, "SELECT name, engine, create_table_query FROM system.tables WHERE database = 'hogsend' ORDER BY name")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(engines) != 6 {
+	if len(engines) != 7 {
 		t.Fatalf("tables = %q", engines)
 	}
 	for _, r := range engines {

@@ -55,12 +55,18 @@ func (o *WriterOptions) withDefaults() {
 // at a time), and only then commits the spool cursor past those entries.
 //
 // A failed insert is retried with the same rows, with backoff, until it
-// succeeds or Run's context ends; the cursor never passes rows that are not
-// inserted. Tables of a flush that were already inserted are not sent again
-// on retry; a retry that repeats rows the server did store (an ack lost with
-// the connection) is collapsed by the ReplacingMergeTree keys (and, on modern
-// servers, by insert deduplication), so every row is stored exactly once as
-// readers see it (FINAL).
+// succeeds or Run's context ends; the cursor never passes rows that are
+// neither inserted nor dead-lettered. Tables of a flush that were already
+// inserted are not sent again on retry; a retry that repeats rows the server
+// did store (an ack lost with the connection) is collapsed by the
+// ReplacingMergeTree keys (and, on modern servers, by insert deduplication),
+// so every row is stored exactly once as readers see it (FINAL).
+//
+// An insert refused because of its rows (see classifyInsertError: a value
+// the column cannot hold), not because of the server or the network, is
+// isolated instead of retried: the table's rows are bisected, the good parts
+// inserted, and each row refused on its own goes to dead_letters with the
+// reason (see isolate.go), so one bad record does not block those behind it.
 type Writer struct {
 	b    Backend
 	r    *spool.Reader
@@ -71,15 +77,19 @@ type Writer struct {
 	entries []spool.Entry
 	decoded canonical.Batch
 	pending canonical.Batch
-	last    spool.Position // Pos of the last entry taken into pending
-	taken   bool           // entries were taken since the last commit
-	first   time.Time      // when the first of them was taken
-	done    [5]bool        // tables of the current flush already inserted
+	last    spool.Position  // Pos of the last entry taken into pending
+	taken   bool            // entries were taken since the last commit
+	first   time.Time       // when the first of them was taken
+	done    [numTables]bool // tables of the current flush already inserted
+	marks   []entryMark     // one per entry taken, to find a row's entry
+	iso     *isolation      // the table being isolated, kept across retries
+	dead    int             // rows of the current flush dead-lettered
 
-	batches atomic.Uint64
-	rows    atomic.Uint64
-	errors  atomic.Uint64
-	skipped atomic.Uint64
+	batches      atomic.Uint64
+	rows         atomic.Uint64
+	errors       atomic.Uint64
+	skipped      atomic.Uint64
+	deadLettered atomic.Uint64
 }
 
 // NewWriter returns a Writer from r into b; call Run to start it.
@@ -94,8 +104,14 @@ func (w *Writer) Batches() uint64 { return w.batches.Load() }
 // Rows is the number of rows inserted (all tables).
 func (w *Writer) Rows() uint64 { return w.rows.Load() }
 
-// Errors is the number of failed insert or commit attempts.
+// Errors is the number of failed insert or commit attempts that were
+// retried. An insert refused because of its rows is not retried but
+// isolated; the rows it ends up refusing are counted by DeadLettered.
 func (w *Writer) Errors() uint64 { return w.errors.Load() }
+
+// DeadLettered is the number of rows ClickHouse refused that were moved to
+// dead_letters (not counted in Rows).
+func (w *Writer) DeadLettered() uint64 { return w.deadLettered.Load() }
 
 // Skipped is the number of spool entries (and skipped segment tails) that
 // could not be decoded and were passed over.
@@ -200,6 +216,11 @@ func (w *Writer) take(e *spool.Entry) {
 	w.pending.Aliases = append(w.pending.Aliases, w.decoded.Aliases...)
 	w.pending.APIKeys = append(w.pending.APIKeys, w.decoded.APIKeys...)
 	w.pending.Lists = append(w.pending.Lists, w.decoded.Lists...)
+	m := entryMark{pos: e.Pos}
+	for t := range numTables {
+		m.ends[t] = w.pendingLen(t)
+	}
+	w.marks = append(w.marks, m)
 }
 
 // skipCorrupt handles a corrupt spool frame: the good entries before it are
@@ -237,7 +258,7 @@ func (w *Writer) flush(ctx context.Context) error {
 		}
 		backoff = min(backoff*2, w.opts.MaxBackoff)
 	}
-	n := w.pendingRows()
+	n := w.pendingRows() - w.dead
 	if err := w.commit(ctx); err != nil {
 		return err
 	}
@@ -265,30 +286,31 @@ func (w *Writer) commit(ctx context.Context) error {
 	return nil
 }
 
-// insertPending inserts each non-empty table not yet inserted in this flush.
+// insertPending inserts each non-empty table not yet inserted in this flush;
+// a table whose rows are refused is isolated (see isolate).
 func (w *Writer) insertPending(ctx context.Context) error {
-	steps := [len(w.done)]struct {
-		table string
-		n     int
-		do    func(context.Context) error
-	}{
-		{tableContacts, len(w.pending.Contacts), func(c context.Context) error { return w.b.InsertContacts(c, w.pending.Contacts) }},
-		{tableAliases, len(w.pending.Aliases), func(c context.Context) error { return w.b.InsertAliases(c, w.pending.Aliases) }},
-		{tableAPIKeys, len(w.pending.APIKeys), func(c context.Context) error { return w.b.InsertAPIKeys(c, w.pending.APIKeys) }},
-		{tableLists, len(w.pending.Lists), func(c context.Context) error { return w.b.InsertLists(c, w.pending.Lists) }},
-		{tableEvents, len(w.pending.Events), func(c context.Context) error { return w.b.InsertEvents(c, w.pending.Events) }},
-	}
-	for i, s := range steps {
-		if w.done[i] || s.n == 0 {
+	for t := range numTables {
+		n := w.pendingLen(t)
+		if w.done[t] || n == 0 {
 			continue
 		}
-		ictx, cancel := context.WithTimeout(ctx, w.opts.InsertTimeout)
-		err := s.do(ictx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("insert %d rows into %s: %w", s.n, s.table, err)
+		if w.iso == nil || w.iso.table != t {
+			err := w.insertRange(ctx, t, 0, n)
+			if err == nil {
+				w.done[t] = true
+				continue
+			}
+			if ctx.Err() != nil || classifyInsertError(err) == failRetry {
+				return fmt.Errorf("insert %d rows into %s: %w", n, t.name(), err)
+			}
+			w.log.Warn("clickhouse writer: insert refused, isolating the rows at fault", "table", t.name(), "rows", n, "err", err)
+			w.iso = newIsolation(t, n, err)
 		}
-		w.done[i] = true
+		if err := w.isolate(ctx); err != nil {
+			return err
+		}
+		w.iso = nil
+		w.done[t] = true
 	}
 	return nil
 }
@@ -297,7 +319,7 @@ func (w *Writer) resetPending() {
 	// Drop the row slices if a burst grew them far past a normal flush, so
 	// one spike does not pin the memory.
 	if cap(w.pending.Events) > 4*w.opts.MaxRows {
-		w.pending = canonical.Batch{}
+		w.pending, w.marks = canonical.Batch{}, nil
 	}
 	clear(w.pending.Events)
 	clear(w.pending.Contacts)
@@ -305,7 +327,8 @@ func (w *Writer) resetPending() {
 	clear(w.pending.APIKeys)
 	clear(w.pending.Lists)
 	w.pending.Reset()
-	w.taken, w.done = false, [len(w.done)]bool{}
+	w.taken, w.done = false, [numTables]bool{}
+	w.marks, w.iso, w.dead = w.marks[:0], nil, 0
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
 	"github.com/google/uuid"
 
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
@@ -194,6 +195,10 @@ func TestWriterExactlyOnceAcrossClickHouseKill(t *testing.T) {
 	if got := r.Committed(); got != last.Load().(spool.Position) {
 		t.Fatalf("committed %v, want end of log %v", got, last.Load())
 	}
+	// An outage is not the rows' fault: nothing may be dead-lettered.
+	if n := queryInt(t, s, "SELECT count() FROM dead_letters"); n != 0 || w.DeadLettered() != 0 {
+		t.Fatalf("dead letters after an outage: %d rows, DeadLettered() = %d; want none", n, w.DeadLettered())
+	}
 	t.Logf("appended %d batches (%d events, %d during the outage); writer: %d flushes, %d failed attempts",
 		appended.Load(), total, (appended.Load()-killedAt)*per, w.Batches(), w.Errors())
 }
@@ -209,16 +214,24 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// fakeBackend records inserts and can be told to fail event inserts.
+// fakeBackend records inserts and can be told to fail event inserts: all
+// of them (an outage), the n-th call (failCalls), or those holding a poison
+// event (refused like ClickHouse refuses a bad value, nothing inserted).
 type fakeBackend struct {
 	Backend // unused methods panic
 
 	mu           sync.Mutex
 	failEvents   bool
+	failCalls    map[int]bool       // event insert calls (1-based) that fail with a transport error
+	poison       map[uuid.UUID]bool // events refused with ARGUMENT_OUT_OF_BOUND
+	failDead     int                // dead-letter inserts still to fail with a transport error
 	eventCalls   int
+	eventSizes   []int // rows per event insert call
 	contactCalls int
+	deadCalls    int
 	events       map[uuid.UUID]int
 	contacts     int
+	dead         []DeadLetter
 }
 
 func newFakeBackend() *fakeBackend { return &fakeBackend{events: map[uuid.UUID]int{}} }
@@ -227,8 +240,15 @@ func (f *fakeBackend) InsertEvents(_ context.Context, rows []canonical.Event) er
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.eventCalls++
-	if f.failEvents {
+	f.eventSizes = append(f.eventSizes, len(rows))
+	if f.failEvents || f.failCalls[f.eventCalls] {
 		return errors.New("connection refused")
+	}
+	for _, e := range rows {
+		if f.poison[e.ID] {
+			return fmt.Errorf("insert into hogsend.user_events: send: %w",
+				&proto.Exception{Code: 69, Name: "DB::Exception", Message: "Decimal value is too big: event " + e.ID.String()})
+		}
 	}
 	for _, e := range rows {
 		f.events[e.ID]++
@@ -244,9 +264,27 @@ func (f *fakeBackend) InsertContacts(_ context.Context, rows []canonical.Contact
 	return nil
 }
 
+func (f *fakeBackend) InsertDeadLetters(_ context.Context, rows []DeadLetter) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deadCalls++
+	if f.failDead > 0 {
+		f.failDead--
+		return errors.New("write: connection reset by peer")
+	}
+	f.dead = append(f.dead, rows...)
+	return nil
+}
+
 func (f *fakeBackend) InsertAliases(context.Context, []canonical.Alias) error        { return nil }
 func (f *fakeBackend) InsertAPIKeys(context.Context, []canonical.APIKey) error       { return nil }
 func (f *fakeBackend) InsertLists(context.Context, []canonical.ListMembership) error { return nil }
+
+func (f *fakeBackend) deadLetters() (calls int, rows []DeadLetter) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deadCalls, append([]DeadLetter(nil), f.dead...)
+}
 
 func (f *fakeBackend) snapshot() (eventCalls, contactCalls, contacts int, events map[uuid.UUID]int) {
 	f.mu.Lock()
