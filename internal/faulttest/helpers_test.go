@@ -436,8 +436,9 @@ func (c *chReader) count(sql string) int64 {
 // storedPairs returns how many rows (after FINAL) each (w, seq) of event has.
 func (c *chReader) storedPairs(event string) map[pair]int {
 	c.t.Helper()
-	rows := c.mustQuery(fmt.Sprintf(`SELECT visitParamExtractInt(properties, 'w'), visitParamExtractInt(properties, 'seq'), count()
-FROM hogsend.user_events FINAL WHERE event = '%s' GROUP BY 1, 2`, event))
+	// ClickHouse 18.16 has no positional GROUP BY (1, 2 are constants there).
+	rows := c.mustQuery(fmt.Sprintf(`SELECT visitParamExtractInt(properties, 'w') AS w, visitParamExtractInt(properties, 'seq') AS seq, count()
+FROM hogsend.user_events FINAL WHERE event = '%s' GROUP BY w, seq`, event))
 	out := make(map[pair]int, len(rows))
 	for _, r := range rows {
 		w, err1 := strconv.Atoi(r[0])
