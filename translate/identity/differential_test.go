@@ -23,13 +23,14 @@ func TestDifferential(t *testing.T) {
 	values := []string{`1`, `"s"`, `null`, `{"id":"1","n":null}`, `{"x":{"y":[1,"}"]},"id":2}`,
 		`[1,2]`, `{ "sp" : 1.50 , "e":"q\"}" }`, `{}`, `true`, `123456789012345678901`}
 	names := []string{"a", "b", "discord", "telegram", `q"k`}
+	distincts := []string{"e0", "e1", "e2", "a0", "a1", "a2", "d0", "d1", "d2", "d3", " d4 "}
 	pick := func(r *rand.Rand, s []string) string { return s[r.IntN(len(s))] }
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
 			mem := identity.NewMemory()
 			red := newRedis(t, srv.RedisURL(), identity.WithKeyPrefix(fmt.Sprintf("d%d:", seed)))
-			var stats [6]int // created linked merged duplicate not-found deleted
+			var stats [8]int // created linked merged duplicate not-found deleted merge-refused refused
 			for step := range 300 {
 				now := identitytestT0 + int64(step)
 				if r.IntN(20) == 0 {
@@ -72,6 +73,22 @@ func TestDifferential(t *testing.T) {
 					if r.IntN(4) == 0 {
 						o.IdempotencyKey = fmt.Sprint("k", r.IntN(6))
 					}
+					// PostHog ids overlap the native external and anonymous
+					// values, so lookups cross kinds.
+					if r.IntN(2) == 0 {
+						o.Distinct = pick(r, distincts)
+						o.Identify = r.IntN(3) == 0
+						if r.IntN(2) == 0 {
+							o.MergeFrom = pick(r, distincts)
+							o.MergeDangerously = r.IntN(4) == 0
+						}
+						if r.IntN(8) == 0 && len(o.Keys) > 0 {
+							o.RefuseIdentified = true
+						}
+					}
+					for range r.IntN(2) {
+						o.Unset = append(o.Unset, pick(r, names))
+					}
 				}
 				mres := make([]identity.ResolveResult, n)
 				rres := make([]identity.ResolveResult, n)
@@ -83,7 +100,8 @@ func TestDifferential(t *testing.T) {
 				}
 				same(t, step, "resolve", mres, rres)
 				for _, x := range mres {
-					for i, on := range []bool{x.Created, x.Linked, x.Merged, x.Duplicate, !x.Found && x.Err == nil} {
+					for i, on := range []bool{x.Created, x.Linked, x.Merged, x.Duplicate,
+						!x.Found && x.Err == nil && !x.Refused, false, x.MergeRefused, x.Refused} {
 						if on {
 							stats[i]++
 						}
@@ -96,7 +114,7 @@ func TestDifferential(t *testing.T) {
 					t.Errorf("outcome %d never happened: %v", i, stats)
 				}
 			}
-			t.Logf("created, linked, merged, duplicate, not found, deleted: %v", stats)
+			t.Logf("created, linked, merged, duplicate, not found, deleted, merge refused, refused: %v", stats)
 			for i := range 5 {
 				e, u := fmt.Sprintf("e%d@x", i), fmt.Sprintf("e%d", i)
 				mc, _ := mem.Find(ctx, e, u)

@@ -41,16 +41,25 @@ func slotOf(kind string) int {
 // opKeys holds one op's normalised key values by slot; "" means absent.
 type opKeys [numSlots]string
 
+// prepared is a validated op: its Keys by slot and its PostHog distinct ids,
+// normalised. mergeFrom is "" when absent or equal to distinct.
+type prepared struct {
+	keys      opKeys
+	distinct  string
+	mergeFrom string
+}
+
 // prepareOp validates an op and normalises its keys. Keys are normalised again
 // here (cheap when already normal) so that a caller's slip cannot split one
 // person into two contacts.
-func prepareOp(op *ResolveOp) (opKeys, error) {
-	var k opKeys
+func prepareOp(op *ResolveOp) (prepared, error) {
+	var p prepared
+	k := &p.keys
 	n := 0
 	for _, key := range op.Keys {
 		s := slotOf(key.Kind)
 		if s < 0 {
-			return k, fmt.Errorf("resolve: unknown identity key kind %q", key.Kind)
+			return p, fmt.Errorf("resolve: unknown identity key kind %q", key.Kind)
 		}
 		v := key.Value
 		if s == slotEmail {
@@ -62,20 +71,91 @@ func prepareOp(op *ResolveOp) (opKeys, error) {
 			continue
 		}
 		if k[s] != "" && k[s] != v {
-			return k, fmt.Errorf("resolve: two %s keys in one op", key.Kind)
+			return p, fmt.Errorf("resolve: two %s keys in one op", key.Kind)
 		}
 		if k[s] == "" {
 			n++
 		}
 		k[s] = v
 	}
+	if op.Distinct != "" || op.MergeFrom != "" || op.Identify {
+		p.distinct = NormalizeID(op.Distinct)
+		if p.mergeFrom = NormalizeID(op.MergeFrom); p.mergeFrom == p.distinct {
+			p.mergeFrom = ""
+		}
+		if p.distinct == "" && (p.mergeFrom != "" || op.Identify) {
+			return p, errors.New("resolve: Identify or MergeFrom without Distinct")
+		}
+		if p.distinct != "" {
+			n++
+		}
+	}
 	if n == 0 {
-		return k, ErrNoKeys
+		return p, ErrNoKeys
 	}
 	if !op.NoCreate && op.NewID == uuid.Nil {
-		return k, errors.New("resolve: op that may create a contact has no NewID")
+		return p, errors.New("resolve: op that may create a contact has no NewID")
 	}
-	return k, nil
+	return p, nil
+}
+
+// wkey is one key an op may write: a slot and a normalised value.
+type wkey struct {
+	slot int
+	val  string
+}
+
+// writeKeys lists the keys an op writes, in order: Keys by slot, then
+// Distinct, then MergeFrom. A kind can occur twice (Keys' external id and an
+// identified Distinct): the first fills an empty column, the second only
+// becomes an alias, as in fill-in-link. lua/resolve.lua builds the same list.
+type writeKeys struct {
+	n int
+	k [numSlots + 2]wkey
+}
+
+func (w *writeKeys) add(slot int, v string) {
+	for _, x := range w.k[:w.n] {
+		if x.slot == slot && x.val == v {
+			return
+		}
+	}
+	w.k[w.n] = wkey{slot, v}
+	w.n++
+}
+
+// first is the first value written for slot, or "".
+func (w *writeKeys) first(slot int) string {
+	for _, x := range w.k[:w.n] {
+		if x.slot == slot {
+			return x.val
+		}
+	}
+	return ""
+}
+
+// newWriteKeys builds the write list once the lookups are done: Distinct is
+// written when Identify is set (as external) or when it matched no contact
+// (as anonymous); MergeFrom when it matched no contact (as anonymous; a
+// refused merge always matched one).
+func newWriteKeys(p *prepared, identify, distinctFound, mergeFromFound bool) writeKeys {
+	var w writeKeys
+	for s, v := range p.keys {
+		if v != "" {
+			w.add(s, v)
+		}
+	}
+	if p.distinct != "" {
+		if identify {
+			w.add(slotExternal, p.distinct)
+		} else if !distinctFound {
+			w.add(slotAnonymous, p.distinct)
+		}
+	}
+	if p.mergeFrom != "" && !mergeFromFound {
+		w.add(slotAnonymous, p.mergeFrom)
+	}
+	return w
 }
 
 // idempotencyMillis is the claim window of op in milliseconds, at least 1

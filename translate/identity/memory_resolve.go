@@ -32,7 +32,7 @@ func (m *Memory) Resolve(ctx context.Context, ops []ResolveOp, results []Resolve
 }
 
 func (m *Memory) resolveOne(op *ResolveOp, r *ResolveResult, wall int64) {
-	keys, err := prepareOp(op)
+	p, err := prepareOp(op)
 	if err != nil {
 		r.Err = err
 		return
@@ -41,14 +41,24 @@ func (m *Memory) resolveOne(op *ResolveOp, r *ResolveResult, wall int64) {
 	if now == 0 {
 		now = wall
 	}
-	var buf [numSlots]*memContact
+	// matched is the target side: Distinct's contact t, then what Keys match.
+	var buf [numSlots + 2]*memContact
 	matched := buf[:0]
-	for s, v := range keys {
+	var t, src *memContact
+	if p.distinct != "" {
+		if t = m.distinctLive(p.distinct); t != nil {
+			matched = append(matched, t)
+		}
+		if p.mergeFrom != "" {
+			src = m.distinctLive(p.mergeFrom)
+		}
+	}
+	for slot, v := range p.keys {
 		if v == "" {
 			continue
 		}
-		c := m.aliasLive(slotKinds[s], v)
-		if c == nil && s == slotExternal {
+		c := m.aliasLive(slotKinds[slot], v)
+		if c == nil && slot == slotExternal {
 			c = m.byUUID(v)
 		}
 		if c != nil && !slices.Contains(matched, c) {
@@ -62,21 +72,50 @@ func (m *Memory) resolveOne(op *ResolveOp, r *ResolveResult, wall int64) {
 				return
 			}
 		}
+		if src != nil && (src.c.ExternalID != "" || src.c.Email != "") {
+			r.Refused = true
+			return
+		}
 	}
+	// MergeFrom's contact joins from outside the target side, unless refused.
+	fromLast := false
+	if src != nil && !slices.Contains(matched, src) {
+		if len(matched) > 0 && src.c.ExternalID != "" && !op.MergeDangerously {
+			r.MergeRefused = true
+		} else {
+			fromLast = true
+			matched = append(matched, src)
+		}
+	}
+	wk := newWriteKeys(&p, op.Identify, t != nil, src != nil)
 	switch len(matched) {
 	case 0:
 		if op.NoCreate {
 			m.claim(op, r, wall)
 			return
 		}
-		m.create(op, &keys, now, r)
+		m.create(op, &wk, now, r)
 	case 1:
-		m.link(op, &keys, matched[0], now, r)
+		m.link(op, &wk, matched[0], now, r)
 	default:
-		m.merge(op, &keys, matched, now, r)
+		// While MergeFrom is in play, Distinct's contact survives; MergeFrom's
+		// (from outside) comes last.
+		var pin *memContact
+		if p.mergeFrom != "" {
+			pin = t
+		}
+		m.merge(op, &wk, matched, pin, fromLast, now, r)
 	}
 	r.Found = true
 	m.claim(op, r, wall)
+}
+
+// distinctLive looks a PostHog distinct id up: external alias, then anonymous.
+func (m *Memory) distinctLive(v string) *memContact {
+	if c := m.aliasLive(canonical.KindExternal, v); c != nil {
+		return c
+	}
+	return m.aliasLive(canonical.KindAnonymous, v)
 }
 
 // byUUID returns the live contact whose id is the uuid-shaped v.
@@ -91,22 +130,20 @@ func (m *Memory) byUUID(v string) *memContact {
 	return m.live(id)
 }
 
-func (m *Memory) create(op *ResolveOp, keys *opKeys, now int64, r *ResolveResult) {
+func (m *Memory) create(op *ResolveOp, wk *writeKeys, now int64, r *ResolveResult) {
 	v := m.next()
 	c := &memContact{
 		c: canonical.Contact{
-			ID: op.NewID, ExternalID: keys[slotExternal], Email: keys[slotEmail],
-			AnonymousID: keys[slotAnonymous], Source: op.Source,
+			ID: op.NewID, ExternalID: wk.first(slotExternal), Email: wk.first(slotEmail),
+			AnonymousID: wk.first(slotAnonymous), Source: op.Source,
 			FirstSeenAt: now, LastSeenAt: now, CreatedAt: now, UpdatedAt: now, Version: v,
 		},
 		aliases: make(map[Key]struct{}, numSlots),
 	}
 	c.props.apply(op)
 	m.contacts[c.c.ID] = c
-	for s, val := range keys {
-		if val != "" {
-			m.setAlias(r, Key{slotKinds[s], val}, c, uuid.Nil, canonical.ReasonResolve, v, now)
-		}
+	for _, k := range wk.k[:wk.n] {
+		m.setAlias(r, Key{slotKinds[k.slot], k.val}, c, uuid.Nil, canonical.ReasonResolve, v, now)
 	}
 	r.Created = true
 	r.Contact = c.result()
@@ -114,12 +151,10 @@ func (m *Memory) create(op *ResolveOp, keys *opKeys, now int64, r *ResolveResult
 
 // link is upstream's fill-in-link: an empty column takes the key, a differing
 // column is kept and the key only becomes an extra alias.
-func (m *Memory) link(op *ResolveOp, keys *opKeys, c *memContact, now int64, r *ResolveResult) {
+func (m *Memory) link(op *ResolveOp, wk *writeKeys, c *memContact, now int64, r *ResolveResult) {
 	v := m.next()
-	for s, val := range keys {
-		if val == "" {
-			continue
-		}
+	for _, x := range wk.k[:wk.n] {
+		s, val := x.slot, x.val
 		col := c.column(s)
 		if *col == val {
 			continue
@@ -141,10 +176,26 @@ func (m *Memory) link(op *ResolveOp, keys *opKeys, c *memContact, now int64, r *
 	r.Contact = c.result()
 }
 
-// merge folds two or more matched contacts into the survivor.
-func (m *Memory) merge(op *ResolveOp, keys *opKeys, cs []*memContact, now int64, r *ResolveResult) {
+// merge folds two or more matched contacts into the survivor: pin when not
+// nil, else the best by the survivor rule. With fromLast, the last contact
+// (MergeFrom's) is kept last, below every other.
+func (m *Memory) merge(op *ResolveOp, wk *writeKeys, cs []*memContact, pin *memContact, fromLast bool, now int64, r *ResolveResult) {
 	v := m.next()
-	slices.SortFunc(cs, compareRank)
+	head := cs
+	if fromLast {
+		head = cs[:len(cs)-1]
+	}
+	slices.SortFunc(head, func(a, b *memContact) int {
+		switch {
+		case a == b:
+			return 0
+		case a == pin:
+			return -1
+		case b == pin:
+			return 1
+		}
+		return compareRank(a, b)
+	})
 	s, losers := cs[0], cs[1:]
 	// Losers are soft-deleted first, as upstream does, so that the liveness
 	// checks below treat their keys as free.
@@ -161,7 +212,7 @@ func (m *Memory) merge(op *ResolveOp, keys *opKeys, cs []*memContact, now int64,
 		if *col != "" {
 			continue
 		}
-		if *col = keys[slot]; *col == "" {
+		if *col = wk.first(slot); *col == "" {
 			for _, l := range losers {
 				if lv := *l.column(slot); lv != "" {
 					*col = lv
@@ -189,15 +240,12 @@ func (m *Memory) merge(op *ResolveOp, keys *opKeys, cs []*memContact, now int64,
 		}
 		clear(l.aliases)
 	}
-	for slot, val := range keys {
-		if val == "" {
-			continue
-		}
-		k := Key{slotKinds[slot], val}
+	for _, x := range wk.k[:wk.n] {
+		k := Key{slotKinds[x.slot], x.val}
 		if a, ok := m.aliases[k]; ok && m.live(a.id) != nil {
 			continue
 		}
-		if slot != slotEmail && m.isOtherKey(val, s) {
+		if x.slot != slotEmail && m.isOtherKey(x.val, s) {
 			continue
 		}
 		m.setAlias(r, k, s, uuid.Nil, canonical.ReasonPromote, v, now)

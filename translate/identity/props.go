@@ -327,13 +327,17 @@ func (l *propList) overlay(src propList) {
 	}
 }
 
-// apply runs an op's patch: SetOnce first, so that Set wins for a name in both.
+// apply runs an op's patch: SetOnce first, so that Set wins for a name in
+// both, then Unset, which wins over both.
 func (l *propList) apply(op *ResolveOp) {
 	for _, p := range op.SetOnce {
 		l.setOnce(p.Name, p.Value)
 	}
 	for _, p := range op.Set {
 		l.set(p.Name, p.Value)
+	}
+	for _, name := range op.Unset {
+		l.del(name)
 	}
 }
 

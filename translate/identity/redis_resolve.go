@@ -28,7 +28,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 	for i := range ops {
 		results[i] = ResolveResult{}
 		op := &ops[i]
-		keys, err := prepareOp(op)
+		p, err := prepareOp(op)
 		if err != nil {
 			results[i].Err = err
 			cmds = append(cmds, nil)
@@ -38,7 +38,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		if nows[i] == 0 {
 			nows[i] = wall
 		}
-		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &keys, nows[i])...))
+		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &p, nows[i])...))
 	}
 	if pipe.Len() == 0 {
 		return nil
@@ -98,8 +98,12 @@ func (r *Redis) retryNoScript(ctx context.Context, cmds []*redis.Cmd) error {
 }
 
 // resolveArgs builds ARGV for lua/resolve.lua (layout documented there).
-func (r *Redis) resolveArgs(op *ResolveOp, keys *opKeys, now int64) []any {
-	args := make([]any, 0, 14+2*len(op.Set)+2*len(op.SetOnce))
+func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
+	n := 14 + 2*len(op.Set) + 2*len(op.SetOnce)
+	if p.distinct != "" || len(op.Unset) > 0 {
+		n += 1 + len(op.Unset) + 4
+	}
+	args := make([]any, 0, n)
 	flags := 0
 	if op.NoCreate {
 		flags |= 1
@@ -107,10 +111,17 @@ func (r *Redis) resolveArgs(op *ResolveOp, keys *opKeys, now int64) []any {
 	if op.RefuseIdentified {
 		flags |= 2
 	}
+	if op.Identify {
+		flags |= 4
+	}
+	if op.MergeDangerously {
+		flags |= 8
+	}
 	window := ""
 	if op.IdempotencyKey != "" {
 		window = strconv.FormatInt(idempotencyMillis(op), 10)
 	}
+	keys := &p.keys
 	args = append(args,
 		r.prefix, now, op.NewID.String(), op.Source, flags, op.IdempotencyKey, window,
 		keys[slotExternal], uuidForm(keys[slotExternal]), keys[slotEmail],
@@ -130,6 +141,17 @@ func (r *Redis) resolveArgs(op *ResolveOp, keys *opKeys, now int64) []any {
 		} else {
 			args = append(args, p.Name, p.Value)
 		}
+	}
+	// Trailing groups, left out when empty so that native ops cost nothing more.
+	if p.distinct == "" && len(op.Unset) == 0 {
+		return args
+	}
+	args = append(args, len(op.Unset))
+	for _, name := range op.Unset {
+		args = append(args, name)
+	}
+	if p.distinct != "" {
+		args = append(args, p.distinct, uuidForm(p.distinct), p.mergeFrom, uuidForm(p.mergeFrom))
 	}
 	return args
 }
@@ -153,7 +175,12 @@ func decodeResolve(a []any, now int64, res *ResolveResult) {
 		}
 	}
 	res.Aliases = rd.aliasRows(version, now)
-	res.Refused = rd.bool()
+	switch rd.str() {
+	case "1":
+		res.Refused = true
+	case "2":
+		res.MergeRefused = true
+	}
 	if rd.err != nil {
 		res.Err = fmt.Errorf("resolve: %w", rd.err)
 	}

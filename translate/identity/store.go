@@ -37,6 +37,8 @@ type ResolveOp struct {
 	Set []Prop
 	// SetOnce sets properties only where the contact does not have them yet.
 	SetOnce []Prop
+	// Unset names properties removed after Set and SetOnce (PostHog $unset).
+	Unset []string
 	// NewID is the id a created contact gets.
 	NewID uuid.UUID
 	// Source is recorded on a created contact (first touch).
@@ -55,6 +57,36 @@ type ResolveOp struct {
 	IdempotencyWindow time.Duration
 	// Now is the request time in Unix milliseconds.
 	Now int64
+
+	// PostHog identity (posthog-capture.md §4). All zero means none of it.
+	//
+	// Distinct is a PostHog distinct_id. It is looked up as an alias of kind
+	// external, then of kind anonymous (never as a contact id), together with
+	// Keys. When it matched nothing it is written as an anonymous key, or as an
+	// external key when Identify is set; when it matched, only Identify writes it.
+	Distinct string
+	// Identify makes Distinct an identified user id: the contact's external key
+	// (external_id filled when empty, alias external:<Distinct>, reason
+	// promote); a different external_id is never overwritten.
+	Identify bool
+	// MergeFrom is another distinct id ($identify's $anon_distinct_id,
+	// $create_alias's alias), looked up like Distinct, whose contact S merges
+	// into Distinct's contact T; Distinct is required with it. Rules, with the
+	// target side being T, else the contacts Keys match:
+	//   - MergeFrom == Distinct: as if MergeFrom were empty;
+	//   - S not found: MergeFrom is written as an anonymous key of the target
+	//     (or of the created contact);
+	//   - S found and nothing on the target side: S is resolved (fill-in-link);
+	//   - S already on the target side: nothing more to merge;
+	//   - else S merges in, unless S has an external_id and MergeDangerously
+	//     is false: then MergeRefused, S is left alone and MergeFrom is not
+	//     written.
+	// While MergeFrom is in play, T (when found) survives whatever the native
+	// survivor rule says; other contacts Keys match rank behind it by the
+	// native rule, and S comes last (its properties lowest).
+	MergeFrom string
+	// MergeDangerously merges even when MergeFrom's contact is identified.
+	MergeDangerously bool
 }
 
 // ResolveResult is the outcome of one ResolveOp.
@@ -73,6 +105,10 @@ type ResolveResult struct {
 	Aliases []canonical.Alias
 	// Refused: RefuseIdentified matched an identified contact; nothing was written.
 	Refused bool
+	// MergeRefused: MergeFrom's contact differs from the target and has an
+	// external_id, and MergeDangerously was not set; it was not merged, and the
+	// op resolved the target alone.
+	MergeRefused bool
 	// Err is a per-op failure (the batch as a whole went through).
 	Err error
 }

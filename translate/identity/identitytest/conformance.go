@@ -46,6 +46,13 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"ConcurrentMerge", testConcurrentMerge},
 		{"ConcurrentMixedKeys", testConcurrentMixedKeys},
+		{"PostHogIdentity", testPostHogIdentity},
+		{"PostHogUnset", testPostHogUnset},
+		{"PostHogValidation", testPostHogValidation},
+		{"PostHogIdempotencyAndVersions", testPostHogIdempotencyAndVersions},
+		{"PostHogRestore", testPostHogRestore},
+		{"PostHogConcurrentIdentify", testPostHogConcurrentIdentify},
+		{"PostHogConcurrentMixed", testPostHogConcurrentMixed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
@@ -148,7 +155,7 @@ func flags(r identity.ResolveResult) string {
 	for _, f := range []struct {
 		on   bool
 		name string
-	}{{r.Found, "found"}, {r.Created, "created"}, {r.Linked, "linked"}, {r.Merged, "merged"}, {r.Duplicate, "duplicate"}, {r.Refused, "refused"}} {
+	}{{r.Found, "found"}, {r.Created, "created"}, {r.Linked, "linked"}, {r.Merged, "merged"}, {r.Duplicate, "duplicate"}, {r.Refused, "refused"}, {r.MergeRefused, "mergeRefused"}} {
 		if f.on {
 			if b.Len() > 0 {
 				b.WriteByte(',')

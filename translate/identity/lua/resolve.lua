@@ -2,17 +2,23 @@
 -- ARGV: prefix now newID source flags idemKey idemWindowMs
 --       ext extUUID email anon anonUUID
 --       nset (name value)*nset nonce (name value)*nonce
+--       [nunset name*nunset [distinct distinctUUID mergeFrom mergeFromUUID]]
 -- Set values are '' for null (remove). xxxUUID is the lower-case uuid form of
--- the key when it is uuid-shaped, else ''.
--- flags: 1 = NoCreate, 2 = RefuseIdentified (bits).
+-- the key when it is uuid-shaped, else ''. The bracketed groups are left out
+-- when empty (a native op sends what it always did); mergeFrom is '' when
+-- absent or equal to distinct.
+-- flags: 1 = NoCreate, 2 = RefuseIdentified, 4 = Identify, 8 = MergeDangerously (bits).
 -- Reply: found created linked merged duplicate version [contact block]
 --        nlosers (block)* naliases (kind value contactID fromID reason)* refused
+-- refused: '0', '1' = Refused (RefuseIdentified), '2' = MergeRefused.
 local now = ARGV[2]
 local newID = ARGV[3]
 local source = ARGV[4]
 local flags = tonumber(ARGV[5])
 local nocreate = flags % 2 == 1
-local refuseIdentified = flags >= 2
+local refuseIdentified = math.floor(flags / 2) % 2 == 1
+local identify = math.floor(flags / 4) % 2 == 1
+local dangerously = math.floor(flags / 8) % 2 == 1
 local idem = ARGV[6]
 local windowMs = ARGV[7]
 local keys = {ARGV[8], ARGV[10], ARGV[11]}
@@ -21,6 +27,11 @@ local nset = tonumber(ARGV[13])
 local setAt = 14
 local onceAt = setAt + 2 * nset + 1
 local nonce = tonumber(ARGV[onceAt - 1])
+local unsetAt = onceAt + 2 * nonce + 1
+local nunset = tonumber(ARGV[unsetAt - 1] or '0')
+local phAt = unsetAt + nunset
+local distinct, distinctUUID = ARGV[phAt] or '', ARGV[phAt + 1] or ''
+local mergeFrom, mergeFromUUID = ARGV[phAt + 2] or '', ARGV[phAt + 3] or ''
 
 local version = nil
 local aliasOut = {}
@@ -54,7 +65,7 @@ local function isOtherKey(v, u, self)
   return false
 end
 
--- applyPatch: SetOnce first, so that Set wins for a name in both.
+-- applyPatch: SetOnce first, so that Set wins for a name in both, then Unset.
 local function applyPatch(c)
   for j = 0, nonce - 1 do
     local val = ARGV[onceAt + 2 * j + 1]
@@ -72,6 +83,10 @@ local function applyPatch(c)
       setProp(c, f, val)
     end
   end
+  for j = 0, nunset - 1 do
+    local f = '.' .. ARGV[unsetAt + j]
+    if c.p[f] ~= nil then setProp(c, f, nil) end
+  end
 end
 
 local function rankLess(a, b)
@@ -87,12 +102,38 @@ local function nextVersion()
 end
 
 -- Look each key up: alias first, then (external only) a contact with that id.
+-- matched is the target side: Distinct's contact t, then what Keys match.
 local aks = {}
 for i = 1, 3 do
   if keys[i] ~= '' then aks[#aks + 1] = P .. 'a:' .. KINDS[i] .. ':' .. keys[i] end
 end
+if distinct ~= '' then
+  aks[#aks + 1] = P .. 'a:external:' .. distinct
+  aks[#aks + 1] = P .. 'a:anonymous:' .. distinct
+end
+if mergeFrom ~= '' then
+  aks[#aks + 1] = P .. 'a:external:' .. mergeFrom
+  aks[#aks + 1] = P .. 'a:anonymous:' .. mergeFrom
+end
 prefetchAliases(aks)
 local matched, seen = {}, {}
+local t, src = nil, nil
+if distinct ~= '' then
+  -- distinctLive looks a PostHog distinct id up: external alias, then anonymous.
+  local function distinctLive(v)
+    local o = aliasOwner('external', v)
+    local c = o and liveContact(o)
+    if c then return c end
+    o = aliasOwner('anonymous', v)
+    return o and liveContact(o) or nil
+  end
+  t = distinctLive(distinct)
+  if t then
+    seen[t.id] = true
+    matched[1] = t
+  end
+  if mergeFrom ~= '' then src = distinctLive(mergeFrom) end
+end
 for i = 1, 3 do
   local v = keys[i]
   if v ~= '' then
@@ -107,11 +148,59 @@ for i = 1, 3 do
 end
 
 if refuseIdentified then
-  for _, c in ipairs(matched) do
+  local all = {}
+  for j, c in ipairs(matched) do all[j] = c end
+  if src then all[#all + 1] = src end
+  for _, c in ipairs(all) do
     if c.ext ~= '' or c.email ~= '' then
       return {'0', '0', '0', '0', '0', '0', '0', '0', '1'}
     end
   end
+end
+
+-- MergeFrom's contact joins from outside the target side, unless refused.
+local refused = '0'
+local fromLast = false
+if src and not seen[src.id] then
+  if #matched > 0 and src.ext ~= '' and not dangerously then
+    refused = '2'
+  else
+    fromLast = true
+    seen[src.id] = true
+    matched[#matched + 1] = src
+  end
+end
+
+-- Write keys, as newWriteKeys in keys.go: Keys by slot, then Distinct (as
+-- external when identifying, else as anonymous when it matched nothing), then
+-- MergeFrom (as anonymous when it matched nothing). They extend keys and
+-- uuids in place, so a native op allocates nothing here: key j (1..nk, ''
+-- when absent) has slot j for j <= 3, else wslot[j] (wslot is nil without
+-- a distinct id).
+local nk = 3
+local wslot = nil
+if distinct ~= '' then
+  wslot = {}
+  local function addWK(i, v, u)
+    if keys[i] == v then return end
+    for j = 4, nk do
+      if wslot[j] == i and keys[j] == v then return end
+    end
+    nk = nk + 1
+    keys[nk], uuids[nk], wslot[nk] = v, u, i
+  end
+  if identify then addWK(1, distinct, distinctUUID)
+  elseif not t then addWK(3, distinct, distinctUUID) end
+  if mergeFrom ~= '' and not src then addWK(3, mergeFrom, mergeFromUUID) end
+end
+
+-- firstWK is the first write key of slot i, or ''.
+local function firstWK(i)
+  if keys[i] ~= '' then return keys[i] end
+  for j = 4, nk do
+    if wslot[j] == i then return keys[j] end
+  end
+  return ''
 end
 
 local created, linked, merged = '0', '0', '0'
@@ -123,16 +212,16 @@ if #matched == 0 then
     version = nextVersion()
     local c = newContact(newID)
     loaded[newID] = c
-    setMeta(c, 'ext', keys[1])
-    setMeta(c, 'email', keys[2])
-    setMeta(c, 'anon', keys[3])
+    setMeta(c, 'ext', firstWK(1))
+    setMeta(c, 'email', firstWK(2))
+    setMeta(c, 'anon', firstWK(3))
     setMeta(c, 'source', source)
     for _, f in ipairs({'first', 'last', 'created', 'updated'}) do setMeta(c, f, now) end
     setMeta(c, 'deleted', '0')
     setMeta(c, 'version', version)
     applyPatch(c)
-    for i = 1, 3 do
-      if keys[i] ~= '' then setAlias(KINDS[i], keys[i], newID, '', 'resolve') end
+    for j = 1, nk do
+      if keys[j] ~= '' then setAlias(KINDS[j <= 3 and j or wslot[j]], keys[j], newID, '', 'resolve') end
     end
     created = '1'
     survivor = c
@@ -142,10 +231,10 @@ elseif #matched == 1 then
   -- and the key only becomes an extra alias.
   local c = matched[1]
   version = nextVersion()
-  for i = 1, 3 do
-    local v = keys[i]
+  for j = 1, nk do
+    local i, v = j <= 3 and j or wslot[j], keys[j]
     local col = COLS[i]
-    if v ~= '' and c[col] ~= v and not (i ~= 2 and isOtherKey(v, uuids[i], c.id)) then
+    if v ~= '' and c[col] ~= v and not (i ~= 2 and isOtherKey(v, uuids[j], c.id)) then
       if c[col] == '' then setMeta(c, col, v) end
       if aliasOwner(KINDS[i], v) ~= c.id then setAlias(KINDS[i], v, c.id, '', 'promote') end
     end
@@ -158,9 +247,21 @@ elseif #matched == 1 then
   survivor = c
 else
   version = nextVersion()
+  -- The survivor: Distinct's contact while MergeFrom is in play, else the
+  -- best by the survivor rule; MergeFrom's contact from outside comes last.
+  local pin = nil
+  if mergeFrom ~= '' then pin = t end
   local cs = {}
-  for j, c in ipairs(matched) do cs[j] = c end
-  table.sort(cs, rankLess)
+  local nhead = #matched
+  if fromLast then nhead = nhead - 1 end
+  for j = 1, nhead do cs[j] = matched[j] end
+  table.sort(cs, function(a, b)
+    if a == b then return false end
+    if a == pin then return true end
+    if b == pin then return false end
+    return rankLess(a, b)
+  end)
+  if fromLast then cs[#cs + 1] = matched[#matched] end
   local s = cs[1]
   -- Soft-delete losers first, so that the liveness checks below free their keys.
   for j = 2, #cs do
@@ -196,7 +297,7 @@ else
   for i = 1, 3 do
     local col = COLS[i]
     if s[col] == '' then
-      local v = keys[i]
+      local v = firstWK(i)
       if v == '' then
         for j = 2, #cs do
           if cs[j][col] ~= '' then v = cs[j][col]; break end
@@ -240,11 +341,11 @@ else
     end
     redis.call('DEL', P .. 'ca:' .. l.id)
   end
-  for i = 1, 3 do
-    local v = keys[i]
+  for j = 1, nk do
+    local i, v = j <= 3 and j or wslot[j], keys[j]
     if v ~= '' then
       local o = aliasOwner(KINDS[i], v)
-      if not (o and liveContact(o)) and not (i ~= 2 and isOtherKey(v, uuids[i], s.id)) then
+      if not (o and liveContact(o)) and not (i ~= 2 and isOtherKey(v, uuids[j], s.id)) then
         setAlias(KINDS[i], v, s.id, '', 'promote')
       end
     end
@@ -276,5 +377,5 @@ out[#out + 1] = string.format('%d', #losers)
 for _, l in ipairs(losers) do appendContact(out, l) end
 out[#out + 1] = string.format('%d', #aliasOut / 5)
 for i = 1, #aliasOut do out[#out + 1] = aliasOut[i] end
-out[#out + 1] = '0'
+out[#out + 1] = refused
 return out
