@@ -32,6 +32,8 @@ type Config struct {
 	IngestSuspended   bool          // HOGSEND_INGEST_SUSPENDED
 	LogLevel          string        // HOGSEND_LOG_LEVEL
 	PprofListen       string        // HOGSEND_PPROF_LISTEN; empty = off
+	PostHogTokens     []string      // HOGSEND_POSTHOG_TOKENS; empty = any well-formed token
+	TrustedProxies    []*net.IPNet  // HOGSEND_TRUSTED_PROXIES
 }
 
 // Embedded reports whether the service runs without Redis and ClickHouse servers.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,36 @@ var fields = []field{
 		return nil
 	}},
 	{"HOGSEND_LOG_LEVEL", "log_level", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = strings.ToLower(v); return nil }},
+	{"HOGSEND_POSTHOG_TOKENS", "posthog_tokens", "comma-separated PostHog project tokens accepted on capture; empty = any well-formed token", func(c *Config, v string) error {
+		c.PostHogTokens = nil
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				c.PostHogTokens = append(c.PostHogTokens, t)
+			}
+		}
+		return nil
+	}},
+	{"HOGSEND_TRUSTED_PROXIES", "trusted_proxies", "comma-separated IPs or CIDRs whose X-Forwarded-For gives the client IP", func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if !strings.Contains(p, "/") {
+				if ip := net.ParseIP(p); ip != nil && ip.To4() != nil {
+					p += "/32"
+				} else {
+					p += "/128"
+				}
+			}
+			_, n, err := net.ParseCIDR(p)
+			if err != nil {
+				return fmt.Errorf("%q is not an IP or CIDR", p)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, n)
+		}
+		return nil
+	}},
 	{"HOGSEND_PPROF_LISTEN", "pprof_listen", "address for Go's pprof handlers; empty = off", func(c *Config, v string) error { c.PprofListen = v; return nil }},
 }
 

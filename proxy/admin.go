@@ -79,7 +79,7 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 		}
 		expires = ms
 	}
-	key, rec, err := s.ingest.CreateAPIKey(ctx, name.Str, scopes, expires, origins)
+	key, rec, err := s.ingest.CreateAPIKey(requestContext(ctx), name.Str, scopes, expires, origins)
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -11,7 +12,7 @@ import (
 var routeNames = []string{
 	"other", "/healthz", "/readyz", "/metrics",
 	"PUT /v1/contacts", "GET /v1/contacts/find", "DELETE /v1/contacts", "POST /v1/events",
-	"POST /v1/admin/api-keys", "OPTIONS",
+	"POST /v1/admin/api-keys", "OPTIONS", "posthog capture", "posthog other",
 }
 
 const (
@@ -25,6 +26,8 @@ const (
 	routeTrackEvent
 	routeCreateAPIKey
 	routeOptions
+	routePostHogCapture
+	routePostHogOther
 )
 
 // serverMetrics are the proxy's own series, registered on a Set owned by the
@@ -35,6 +38,10 @@ type serverMetrics struct {
 	durations       []*metrics.Histogram
 	eventsAccepted  *metrics.Counter
 	eventsDuplicate *metrics.Counter
+
+	posthogAccepted  *metrics.Counter
+	posthogDuplicate *metrics.Counter
+	rejects          sync.Map // reason → *metrics.Counter
 }
 
 func newServerMetrics(set *metrics.Set) *serverMetrics {
@@ -43,6 +50,9 @@ func newServerMetrics(set *metrics.Set) *serverMetrics {
 		requests:        make([][600]atomic.Pointer[metrics.Counter], len(routeNames)),
 		eventsAccepted:  set.NewCounter(`hogsend_events_accepted_total{api="native"}`),
 		eventsDuplicate: set.NewCounter(`hogsend_events_duplicate_total{api="native"}`),
+
+		posthogAccepted:  set.NewCounter(`hogsend_events_accepted_total{api="posthog"}`),
+		posthogDuplicate: set.NewCounter(`hogsend_events_duplicate_total{api="posthog"}`),
 	}
 	for _, r := range routeNames {
 		m.durations = append(m.durations, set.NewHistogram(fmt.Sprintf(`hogsend_http_request_duration_seconds{route=%q}`, r)))
@@ -62,4 +72,13 @@ func (m *serverMetrics) request(route, status int, seconds float64) {
 	}
 	c.Inc()
 	m.durations[route].Update(seconds)
+}
+
+// posthogRejected counts a refused capture request by reason.
+func (m *serverMetrics) posthogRejected(reason string) {
+	c, ok := m.rejects.Load(reason)
+	if !ok {
+		c, _ = m.rejects.LoadOrStore(reason, m.set.GetOrCreateCounter(fmt.Sprintf(`hogsend_capture_rejected_total{reason=%q}`, reason)))
+	}
+	c.(*metrics.Counter).Inc()
 }

@@ -17,7 +17,7 @@ import (
 // authenticate checks the bearer key, answering the error itself; ok is false
 // when the request was answered.
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (Principal, bool) {
-	p, aerr := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"), ctx.Request.Header.Peek("Origin"))
+	p, aerr := s.auth.Authenticate(requestContext(ctx), ctx.Request.Header.Peek("Authorization"), ctx.Request.Header.Peek("Origin"))
 	if aerr != nil {
 		if aerr.status == fasthttp.StatusServiceUnavailable {
 			writeUnavailable(ctx, aerr.msg)
@@ -92,7 +92,7 @@ func (s *Server) upsertContact(ctx *fasthttp.RequestCtx) {
 		s.writeTranslateError(ctx, err)
 		return
 	}
-	res, err := s.ingest.UpsertContact(ctx, u, p.Publishable)
+	res, err := s.ingest.UpsertContact(requestContext(ctx), u, p.Publishable)
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
@@ -130,7 +130,7 @@ func (s *Server) trackEvent(ctx *fasthttp.RequestCtx) {
 		s.writeTranslateError(ctx, err)
 		return
 	}
-	res, err := s.ingest.TrackEvent(ctx, e, source, p.Publishable)
+	res, err := s.ingest.TrackEvent(requestContext(ctx), e, source, p.Publishable)
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
@@ -162,7 +162,7 @@ func (s *Server) findContacts(ctx *fasthttp.RequestCtx) {
 		s.writeTranslateError(ctx, err)
 		return
 	}
-	cs, err := s.ingest.FindContacts(ctx, keys)
+	cs, err := s.ingest.FindContacts(requestContext(ctx), keys)
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
@@ -218,7 +218,7 @@ func (s *Server) deleteContacts(ctx *fasthttp.RequestCtx) {
 		s.writeTranslateError(ctx, err)
 		return
 	}
-	if err := s.ingest.DeleteContacts(ctx, keys); err != nil {
+	if err := s.ingest.DeleteContacts(requestContext(ctx), keys); err != nil {
 		s.writeTranslateError(ctx, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -59,4 +60,12 @@ func preflight(ctx *fasthttp.RequestCtx) {
 // appendISO writes Unix ms as JavaScript's toISOString does.
 func appendISO(dst []byte, ms int64) []byte {
 	return time.UnixMilli(ms).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
+}
+
+// requestContext is the context handed to translate. fasthttp cancels a
+// RequestCtx as soon as Shutdown starts, which would refuse requests already
+// being handled; a graceful shutdown must finish them, so the cancellation is
+// dropped (the shutdown bound is enforced by the caller of Shutdown).
+func requestContext(ctx *fasthttp.RequestCtx) context.Context {
+	return context.WithoutCancel(ctx)
 }

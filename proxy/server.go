@@ -24,7 +24,9 @@ type Options struct {
 	Logger          *slog.Logger
 	MaxBodyBytes    int
 	IngestSuspended bool
-	UserTokenSecret string        // verifies publishable keys' userTokens
+	UserTokenSecret string // verifies publishable keys' userTokens
+	Capture         translate.CaptureOptions
+	TrustedProxies  []*net.IPNet  // peers whose X-Forwarded-For is believed
 	ReadTimeout     time.Duration // default 30s; slow clients get cut off
 	MaxConns        int           // concurrent connections; default 10000
 	IdleTimeout     time.Duration // default 90s
@@ -41,6 +43,8 @@ type Server struct {
 	http      *fasthttp.Server
 
 	userTokenSecret string
+	captureOpts     translate.CaptureOptions
+	trustedProxies  []*net.IPNet
 }
 
 // New builds a Server.
@@ -63,6 +67,7 @@ func New(o Options) *Server {
 	s := &Server{
 		ingest: o.Ingest, auth: o.Auth, metrics: newServerMetrics(o.Metrics), checks: o.Checks,
 		log: o.Logger, suspended: o.IngestSuspended, userTokenSecret: o.UserTokenSecret,
+		captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
 	}
 	s.http = &fasthttp.Server{
 		Handler:                       s.handle,
@@ -136,6 +141,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) int {
 	case path == "/v1/admin/api-keys" && method == fasthttp.MethodPost:
 		s.createAPIKey(ctx)
 		return routeCreateAPIKey
+	}
+	if route, ok := s.routePostHog(ctx, path); ok {
+		return route
 	}
 	writeError(ctx, fasthttp.StatusNotFound, "Not Found")
 	return routeOther

@@ -7,10 +7,12 @@ import (
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
 
-// Coalescer merges resolve ops of concurrent requests into one Store.Resolve
-// call, so the identity store sees one round trip per burst instead of one per
-// request. Each worker takes what is queued, up to maxBatch ops, and resolves it;
-// with several workers, round trips overlap.
+// Coalescer merges the resolve ops of concurrent requests into one
+// Store.Resolve call, so the identity store sees one round trip per burst
+// instead of one per request. Each worker takes what is queued, up to
+// maxBatch ops, and resolves it; with several workers, round trips overlap.
+// A request's ops stay together and in order in one call, so a batch's
+// $identify is applied after the events that came before it.
 type Coalescer struct {
 	store    identity.Store
 	reqs     chan *pendingResolve
@@ -20,13 +22,13 @@ type Coalescer struct {
 }
 
 type pendingResolve struct {
-	op   identity.ResolveOp
-	res  identity.ResolveResult
+	ops  []identity.ResolveOp
+	res  []identity.ResolveResult
 	err  error
 	done chan struct{}
 }
 
-// NewCoalescer starts workers goroutines that resolve batches of at most
+// NewCoalescer starts workers goroutines that resolve batches of about
 // maxBatch ops, each call bounded by timeout.
 func NewCoalescer(store identity.Store, workers, maxBatch int, timeout time.Duration) *Coalescer {
 	c := &Coalescer{
@@ -42,19 +44,29 @@ func NewCoalescer(store identity.Store, workers, maxBatch int, timeout time.Dura
 	return c
 }
 
-// Resolve queues op and waits for its result. It does not give up when the
-// caller's context ends: the op may already be applied, and its caller must see
-// the outcome (an idempotency key claimed for an event that was never stored
-// would lose the event on retry).
+// Resolve queues one op and waits for its result.
 func (c *Coalescer) Resolve(op identity.ResolveOp) (identity.ResolveResult, error) {
-	p := &pendingResolve{op: op, done: make(chan struct{})}
+	var res [1]identity.ResolveResult
+	err := c.ResolveAll([]identity.ResolveOp{op}, res[:])
+	if err == nil {
+		err = res[0].Err
+	}
+	return res[0], err
+}
+
+// ResolveAll queues ops as one unit and waits for their results. It does not
+// give up when the caller goes away: the ops may already be applied, and their
+// caller must see the outcome (an idempotency key claimed for an event that
+// was never stored would lose the event on retry).
+func (c *Coalescer) ResolveAll(ops []identity.ResolveOp, res []identity.ResolveResult) error {
+	p := &pendingResolve{ops: ops, res: res[:len(ops)], done: make(chan struct{})}
 	select {
 	case c.reqs <- p:
 	case <-c.done:
-		return p.res, ErrIdentityStoreDown
+		return ErrIdentityStoreDown
 	}
 	<-p.done
-	return p.res, p.err
+	return p.err
 }
 
 // Close stops the workers once queued ops are done.
@@ -63,7 +75,7 @@ func (c *Coalescer) Close() { close(c.done) }
 func (c *Coalescer) work() {
 	batch := make([]*pendingResolve, 0, c.maxBatch)
 	ops := make([]identity.ResolveOp, 0, c.maxBatch)
-	results := make([]identity.ResolveResult, c.maxBatch)
+	results := make([]identity.ResolveResult, 0, c.maxBatch)
 	for {
 		var first *pendingResolve
 		select {
@@ -72,33 +84,36 @@ func (c *Coalescer) work() {
 			return
 		}
 		batch = append(batch[:0], first)
+		n := len(first.ops)
 	fill:
-		for len(batch) < c.maxBatch {
+		for n < c.maxBatch {
 			select {
 			case p := <-c.reqs:
 				batch = append(batch, p)
+				n += len(p.ops)
 			default:
 				break fill
 			}
 		}
 		ops = ops[:0]
 		for _, p := range batch {
-			ops = append(ops, p.op)
+			ops = append(ops, p.ops...)
 		}
-		res := results[:len(batch)]
-		for i := range res {
-			res[i] = identity.ResolveResult{}
+		if cap(results) < len(ops) {
+			results = make([]identity.ResolveResult, len(ops))
 		}
+		results = results[:len(ops)]
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-		err := c.store.Resolve(ctx, ops, res)
+		err := c.store.Resolve(ctx, ops, results)
 		cancel()
+		off := 0
 		for i, p := range batch {
-			p.res, p.err = res[i], err
-			if err == nil {
-				p.err = res[i].Err
-			}
+			copy(p.res, results[off:off+len(p.ops)])
+			off += len(p.ops)
+			p.err = err
 			close(p.done)
 			batch[i] = nil
 		}
+		clear(results)
 	}
 }

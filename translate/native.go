@@ -16,6 +16,9 @@ import (
 // fields dropped, the first failing field reported with zod's issue shape) and
 // read with gjson straight from the request bytes.
 
+// maxValue is the largest magnitude user_events.value (Decimal(14,2)) holds.
+const maxValue = 999_999_999_999.99
+
 // ListFlag is one list opt-in (true) or opt-out (false).
 type ListFlag struct {
 	ID         string
@@ -325,6 +328,10 @@ func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool) (E
 	if v, ok := f["value"]; ok {
 		if v.Type != gjson.Number || math.IsInf(v.Num, 0) || math.IsNaN(v.Num) {
 			c.add(typeIssue([]string{"value"}, "number", received(v)))
+		} else if math.Abs(v.Num) > maxValue {
+			// user_events.value is Decimal(14,2): refuse here what the table cannot hold.
+			c.add(Issue{Code: "too_big", Origin: "number", Path: []string{"value"},
+				Message: "Too big: expected number to be <=999999999999.99"})
 		} else {
 			e.HasValue, e.Value = true, v.Num
 		}

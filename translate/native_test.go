@@ -108,6 +108,8 @@ func TestParseErrors(t *testing.T) {
 	f(`{"name":"x","userId":"u","anonymousId":"`+strings.Repeat("é", 201)+`"}`, nil, "too_big")
 	f(`{"name":"x","userId":"u","currency":"EURO","value":1}`, nil, "invalid_format")
 	f(`{"name":"x","userId":"u","value":true}`, nil, "invalid_type")
+	f(`{"name":"x","userId":"u","value":1e12}`, nil, "too_big")
+	f(`{"name":"x","userId":"u","value":-1e15}`, nil, "too_big")
 	f(`{"name":"x","userId":"u","groups":{"":"v"}}`, nil, "invalid_key")
 	f(`{"name":"x","userId":"u","groups":{"k":1}}`, nil, "invalid_type")
 	f(`{"name":"x","userId":"u","lists":[]}`, nil, "invalid_type")

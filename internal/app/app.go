@@ -110,6 +110,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 		IngestSuspended: cfg.IngestSuspended,
 		UserTokenSecret: cfg.UserTokenSecret,
 		ReadTimeout:     cfg.ReadTimeout,
+		Capture:         translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecompressed: int(cfg.MaxBodyBytes) * 5},
+		TrustedProxies:  cfg.TrustedProxies,
 		MaxConns:        cfg.MaxConns,
 		Checks: []proxy.Check{
 			{Name: "identity", Fn: a.Store.Ping},
@@ -211,4 +213,16 @@ func (a *App) registerPipelineMetrics(set *metrics.Set) {
 	set.NewGauge("hogsend_clickhouse_insert_batches_total", func() float64 { return float64(a.Writer.Batches()) })
 	set.NewGauge("hogsend_clickhouse_insert_rows_total", func() float64 { return float64(a.Writer.Rows()) })
 	set.NewGauge("hogsend_clickhouse_insert_errors_total", func() float64 { return float64(a.Writer.Errors()) })
+	set.NewGauge("hogsend_clickhouse_dead_lettered_total", func() float64 { return float64(a.Writer.DeadLettered()) })
+}
+
+func tokenSet(tokens []string) map[string]bool {
+	if len(tokens) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(tokens))
+	for _, t := range tokens {
+		m[t] = true
+	}
+	return m
 }

@@ -26,10 +26,16 @@ func TestRedisOutage(t *testing.T) {
 	if r := h.json("POST", "/v1/events", `{"name":"before","userId":"u_out"}`); r.status != 202 {
 		t.Fatalf("before outage: %d %s", r.status, r.body)
 	}
+	baseline := goroutines(t, h)
 	redis.Kill()
-	r := h.json("POST", "/v1/events", `{"name":"during","userId":"u_out"}`)
-	if r.status != 503 || r.header.Get("Retry-After") == "" {
-		t.Fatalf("during outage: %d %v %s", r.status, r.header, r.body)
+	var r response
+	// The idempotency claim cannot be checked either: the request is refused,
+	// never acknowledged on a guess.
+	for i := 0; i < 200; i++ {
+		r = h.json("POST", "/v1/events", `{"name":"during","userId":"u_out"}`, "Idempotency-Key", "outage-"+strconv.Itoa(i))
+		if r.status != 503 || r.header.Get("Retry-After") == "" {
+			t.Fatalf("during outage: %d %v %s", r.status, r.header, r.body)
+		}
 	}
 	rz := h.do("GET", "/readyz", "", "", "")
 	if rz.status != 503 || !strings.Contains(string(rz.body), `"identity":{"ok":false`) {
@@ -47,8 +53,16 @@ func TestRedisOutage(t *testing.T) {
 	if r.status != 202 {
 		t.Fatalf("no recovery after Redis restart: %d %s", r.status, r.body)
 	}
-	if n := h.count("SELECT count() FROM user_events FINAL WHERE user_id = 'u_out'"); n != 2 {
-		t.Fatalf("events for u_out = %d, want 2 (the refused one must not be stored)", n)
+	// 200 refused requests left no goroutines (or their connections) behind.
+	if now := goroutines(t, h); now > baseline+10 {
+		t.Fatalf("goroutines %d after the outage, %d before", now, baseline)
+	}
+	// A key refused during the outage was never claimed.
+	if r := h.json("POST", "/v1/events", `{"name":"during.retry","userId":"u_out"}`, "Idempotency-Key", "outage-0"); r.status != 202 || r.json(t)["stored"] != true {
+		t.Fatalf("retry of a refused key: %d %s", r.status, r.body)
+	}
+	if n := h.count("SELECT count() FROM user_events FINAL WHERE user_id = 'u_out'"); n != 3 {
+		t.Fatalf("events for u_out = %d, want 3 (the refused ones must not be stored)", n)
 	}
 }
 

@@ -58,7 +58,8 @@ func appendEvent(dst []byte, e *Event) []byte {
 	dst = appendString(dst, e.Lib)
 	dst = appendString(dst, e.IP)
 	dst = binary.AppendVarint(dst, e.OccurredAt)
-	return binary.AppendVarint(dst, e.ReceivedAt)
+	dst = binary.AppendVarint(dst, e.ReceivedAt)
+	return appendBool(dst, e.Historical)
 }
 
 func appendContact(dst []byte, c *Contact) []byte {
@@ -276,6 +277,7 @@ func (d *decoder) event(e *Event) {
 	e.IP = d.string()
 	e.OccurredAt = d.varint()
 	e.ReceivedAt = d.varint()
+	e.Historical = d.bool()
 }
 
 func (d *decoder) contact(c *Contact) {

@@ -13,7 +13,7 @@ func sampleBatch() *Batch {
 		Events: []Event{{
 			ID: id, Name: "signup", UserID: "u1", ContactID: id, Properties: []byte(`{"a":1}`),
 			HasValue: true, Value: 12.5, Currency: "USD", Groups: []byte(`{}`), Source: "api",
-			IdempotencyKey: "k", DistinctID: "d", Lib: "web", IP: "1.2.3.4", OccurredAt: 1700000000123, ReceivedAt: 1700000000456,
+			IdempotencyKey: "k", DistinctID: "d", Lib: "web", IP: "1.2.3.4", OccurredAt: 1700000000123, ReceivedAt: 1700000000456, Historical: true,
 		}},
 		Contacts: []Contact{{ID: id, ExternalID: "u1", Email: "a@b.co", Properties: []byte(`{"x":"y"}`), FirstSeenAt: 1, LastSeenAt: 2, CreatedAt: 1, UpdatedAt: 2, Version: 7}},
 		Aliases:  []Alias{{Kind: KindEmail, Value: "a@b.co", ContactID: id, Reason: ReasonResolve, Version: 7, At: 2}, {Kind: KindExternal, Value: "old", Deleted: true, Version: 8}},

@@ -25,6 +25,9 @@ type Event struct {
 	IP             string
 	OccurredAt     int64
 	ReceivedAt     int64
+	// Historical marks an import (PostHog historical_migration): stored, but
+	// never a fresh trigger for conversions.
+	Historical bool
 }
 
 // Contact is the full state of one contact at one version (a row of contacts).

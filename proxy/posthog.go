@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/posthog"
+)
+
+// PostHog capture: what unmodified PostHog SDKs call when their host points
+// here (shared/spec/posthog-capture.md §1–3).
+
+// captureRoutes are the v0 capture paths, without their optional trailing slash.
+var captureRoutes = map[string]bool{
+	"/e": true, "/i/v0/e": true, "/batch": true, "/capture": true, "/track": true, "/engage": true,
+	"/i/v0/ai/batch": true,
+}
+
+var (
+	captureOK          = []byte(`{"status":"Ok"}`)
+	recordingsDropped  = []byte(`{"status":"Ok","quota_limited":["recordings"]}`)
+	noFlags            = []byte(`{"flags":{},"featureFlags":{},"featureFlagPayloads":{},"errorsWhileComputingFlags":false,"quotaLimited":[],"requestId":""}`)
+	legacyDecideNoFlag = []byte(`{"featureFlags":{},"featureFlagPayloads":{},"errorsWhileComputingFlags":false,"sessionRecording":false,"supportedCompression":["gzip","gzip-js"],"config":{"enable_collect_everything":false},"siteApps":[]}`)
+)
+
+// routePostHog serves the PostHog paths; ok is false for any other path.
+func (s *Server) routePostHog(ctx *fasthttp.RequestCtx, path string) (int, bool) {
+	trimmed := strings.TrimSuffix(path, "/")
+	switch {
+	case captureRoutes[trimmed]:
+		if ctx.IsOptions() {
+			posthogCORS(ctx)
+			writeJSON(ctx, fasthttp.StatusOK, captureOK)
+			return routePostHogCapture, true
+		}
+		posthogCORS(ctx)
+		s.capture(ctx, trimmed)
+		return routePostHogCapture, true
+	case trimmed == "/s":
+		posthogCORS(ctx)
+		writeJSON(ctx, fasthttp.StatusOK, recordingsDropped)
+		return routePostHogOther, true
+	case trimmed == "/flags":
+		posthogCORS(ctx)
+		writeJSON(ctx, fasthttp.StatusOK, noFlags)
+		return routePostHogOther, true
+	case trimmed == "/decide":
+		posthogCORS(ctx)
+		writeJSON(ctx, fasthttp.StatusOK, legacyDecideNoFlag)
+		return routePostHogOther, true
+	case strings.HasPrefix(trimmed, "/array/") && (strings.HasSuffix(trimmed, "/config") || strings.HasSuffix(trimmed, "/config.js")):
+		posthogCORS(ctx)
+		s.remoteConfig(ctx, trimmed)
+		return routePostHogOther, true
+	case trimmed == "/_readiness" || trimmed == "/_liveness":
+		ctx.SetContentType("text/plain")
+		ctx.SetBodyString("capture")
+		return routePostHogOther, true
+	}
+	return 0, false
+}
+
+// posthogCORS mirrors the origin and requested headers, credentials allowed,
+// as capture does.
+func posthogCORS(ctx *fasthttp.RequestCtx) {
+	origin := ctx.Request.Header.Peek("Origin")
+	if len(origin) == 0 {
+		ctx.Response.Header.Set("Access-Control-Allow-Origin", "*")
+	} else {
+		ctx.Response.Header.SetBytesV("Access-Control-Allow-Origin", origin)
+		ctx.Response.Header.Set("Access-Control-Allow-Credentials", "true")
+		ctx.Response.Header.Set("Vary", "Origin")
+	}
+	ctx.Response.Header.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	if h := ctx.Request.Header.Peek("Access-Control-Request-Headers"); len(h) > 0 {
+		ctx.Response.Header.SetBytesV("Access-Control-Allow-Headers", h)
+	}
+}
+
+func (s *Server) capture(ctx *fasthttp.RequestCtx, path string) {
+	res, err := s.ingest.Capture(requestContext(ctx), translate.CaptureRequest{
+		Path:            path,
+		Query:           ctx.URI().QueryString(),
+		ContentType:     string(ctx.Request.Header.ContentType()),
+		ContentEncoding: string(ctx.Request.Header.ContentEncoding()),
+		Body:            ctx.Request.Body(),
+		IP:              s.clientIP(ctx),
+	}, s.captureOpts)
+	if err != nil {
+		s.writeCaptureError(ctx, err)
+		return
+	}
+	s.metrics.posthogAccepted.Add(res.Stored)
+	s.metrics.posthogDuplicate.Add(res.Duplicates)
+	if string(ctx.QueryArgs().Peek("beacon")) == "1" {
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, captureOK)
+}
+
+// writeCaptureError answers with the statuses SDKs act on: 400 (drop), 401,
+// 413 (posthog-node halves its batch), 503 + Retry-After (every SDK retries).
+func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
+	status := fasthttp.StatusBadRequest
+	kind := "validation_error"
+	switch {
+	case translate.IsUnavailable(err):
+		s.log.Warn("capture not acknowledged", "err", err)
+		ctx.Response.Header.Set("Retry-After", "1")
+		status, kind = fasthttp.StatusServiceUnavailable, "server_error"
+	case errors.Is(err, posthog.ErrTooLarge):
+		status = fasthttp.StatusRequestEntityTooLarge
+	case errors.Is(err, posthog.ErrNoToken), errors.Is(err, posthog.ErrInvalidToken),
+		errors.Is(err, posthog.ErrMultipleTokens), errors.Is(err, translate.ErrUnknownToken):
+		status, kind = fasthttp.StatusUnauthorized, "authentication_error"
+	}
+	code := posthog.Reason(err)
+	if code == "" {
+		code = "invalid_payload"
+	}
+	s.metrics.posthogRejected(code)
+	b := append(make([]byte, 0, 128), `{"type":`...)
+	b = translate.AppendJSONString(b, kind)
+	b = append(b, `,"code":`...)
+	b = translate.AppendJSONString(b, code)
+	b = append(b, `,"detail":`...)
+	b = translate.AppendJSONString(b, err.Error())
+	writeJSON(ctx, status, append(b, '}'))
+}
+
+// remoteConfig answers posthog-js's start-up config: gzip allowed, events to
+// /i/v0/e/, no recordings, flags, surveys or site apps.
+func (s *Server) remoteConfig(ctx *fasthttp.RequestCtx, path string) {
+	token := strings.TrimPrefix(path, "/array/")
+	token = token[:strings.IndexByte(token, '/')]
+	cfg := append(make([]byte, 0, 256), `{"token":`...)
+	cfg = translate.AppendJSONString(cfg, token)
+	cfg = append(cfg, `,"supportedCompression":["gzip","gzip-js"],"hasFeatureFlags":false,"analytics":{"endpoint":"/i/v0/e/"},"sessionRecording":false,"heatmaps":false,"surveys":false,"siteApps":[]}`...)
+	if strings.HasSuffix(path, ".js") {
+		js := append(make([]byte, 0, 384), "(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};window._POSTHOG_REMOTE_CONFIG["...)
+		js = translate.AppendJSONString(js, token)
+		js = append(js, "]={config:"...)
+		js = append(js, cfg...)
+		js = append(js, ",siteApps:[]};})();"...)
+		ctx.SetContentType("application/javascript")
+		ctx.SetBody(js)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, cfg)
+}
+
+// clientIP is the peer address, or the first X-Forwarded-For hop when the
+// peer is a trusted proxy.
+func (s *Server) clientIP(ctx *fasthttp.RequestCtx) string {
+	peer := ctx.RemoteIP()
+	if len(s.trustedProxies) > 0 && s.trusted(peer) {
+		if xff := ctx.Request.Header.Peek("X-Forwarded-For"); len(xff) > 0 {
+			first := string(xff)
+			if i := strings.IndexByte(first, ','); i >= 0 {
+				first = first[:i]
+			}
+			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(ip net.IP) bool {
+	for _, n := range s.trustedProxies {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,311 @@
+package translate
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/tidwall/gjson"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/posthog"
+)
+
+// CaptureRequest is one PostHog capture request, as the HTTP layer received it.
+type CaptureRequest struct {
+	Path            string
+	Query           []byte
+	ContentType     string
+	ContentEncoding string
+	Body            []byte
+	IP              string // client address (X-Forwarded-For only from trusted proxies)
+}
+
+// CaptureResult is what a capture request stored.
+type CaptureResult struct {
+	Stored     int // events made durable
+	Duplicates int // events whose uuid was already stored within the window
+	Dropped    int // $performance_event and other filtered events
+	Warnings   []string
+}
+
+// ErrUnknownToken refuses a project token not in HOGSEND_POSTHOG_TOKENS (401).
+var ErrUnknownToken = errors.New("project api key not allowed")
+
+// CaptureOptions configures PostHog capture.
+type CaptureOptions struct {
+	// Tokens, when not empty, are the only project tokens accepted.
+	Tokens map[string]bool
+	// MaxDecompressed bounds a body after decompression (413 above).
+	MaxDecompressed int
+}
+
+// Capture decodes a PostHog capture request, applies PostHog's identity rules
+// through the identity store (one round trip for the whole request, in event
+// order) and makes the events durable before returning. Events are
+// deduplicated on the client's uuid within the idempotency window.
+func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts CaptureOptions) (CaptureResult, error) {
+	var out CaptureResult
+	text, err := posthog.DecodeRequest(posthog.RequestInput{
+		Path: req.Path, Query: req.Query, ContentType: req.ContentType,
+		ContentEncoding: req.ContentEncoding, Body: req.Body,
+	}, posthog.Limits{MaxDecompressed: opts.MaxDecompressed})
+	if err != nil {
+		return out, err
+	}
+	if !WithinDepth(text, MaxJSONDepth) {
+		return out, ErrTooDeep
+	}
+	p, err := posthog.ParsePayload(text, req.Path)
+	if err != nil {
+		return out, err
+	}
+	if len(opts.Tokens) > 0 && !opts.Tokens[p.Token] {
+		return out, ErrUnknownToken
+	}
+	out.Dropped = p.Dropped
+	if len(p.Events) == 0 {
+		return out, nil
+	}
+	now := in.now()
+	sentAt, _ := posthog.ResolveSentAt(p.SentAt, req.Query)
+
+	plans := make([]capturePlan, len(p.Events))
+	ops := make([]identity.ResolveOp, 0, len(p.Events))
+	for i := range p.Events {
+		plan := &plans[i]
+		plan.op = -1
+		op, ok, warn := in.personOp(&p.Events[i], now.UnixMilli())
+		if warn != "" {
+			out.Warnings = append(out.Warnings, warn)
+		}
+		if ok {
+			plan.op = len(ops)
+			ops = append(ops, op)
+		}
+	}
+	results := make([]identity.ResolveResult, len(ops))
+	if len(ops) > 0 {
+		if err := in.resolver.ResolveAll(ops, results); err != nil {
+			return out, errors.Join(ErrIdentityStoreDown, err)
+		}
+		for i := range results {
+			if results[i].Err != nil {
+				return out, errors.Join(ErrIdentityStoreDown, results[i].Err)
+			}
+		}
+	}
+
+	var b canonical.Batch
+	received := now.UnixMilli()
+	claimed := make([]string, 0, len(p.Events))
+	for i := range p.Events {
+		ev := &p.Events[i]
+		plan := &plans[i]
+		e := canonical.Event{
+			ID: ev.UUID, Name: ev.Name, UserID: ev.DistinctID, DistinctID: ev.DistinctID,
+			Properties: eventProperties(ev), Groups: eventGroups(ev), Source: "posthog",
+			Lib: ev.Prop("$lib").String(), IP: req.IP,
+			OccurredAt: posthog.EventTime(ev, sentAt, now).UnixMilli(), ReceivedAt: received,
+			Historical: p.HistoricalMigration,
+		}
+		if plan.op >= 0 {
+			res := &results[plan.op]
+			if res.MergeRefused {
+				out.Warnings = append(out.Warnings, "cannot_merge_already_identified")
+			}
+			if res.Found {
+				e.UserID, e.ContactID = res.Contact.Key(), res.Contact.ID
+				if ops[plan.op].NoCreate {
+					// Personless: linked to a known contact, which it does not change.
+				} else if in.rows.needed(res, len(ops[plan.op].Set)+len(ops[plan.op].SetOnce)+len(ops[plan.op].Unset) > 0) {
+					addResolved(&b, res)
+				}
+			}
+			if res.Duplicate {
+				out.Duplicates++
+				continue
+			}
+			if k := ops[plan.op].IdempotencyKey; k != "" {
+				claimed = append(claimed, k)
+			}
+		}
+		b.Events = append(b.Events, e)
+		out.Stored++
+	}
+	if err := in.commit(ctx, &b); err != nil {
+		if len(claimed) > 0 {
+			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = in.store.ReleaseIdempotency(rctx, claimed)
+			cancel()
+		}
+		return CaptureResult{}, err
+	}
+	return out, nil
+}
+
+type capturePlan struct {
+	op int // index into the request's resolve ops, -1 when none
+}
+
+// uuidKey is the idempotency key of a PostHog event: its client uuid.
+func uuidKey(id uuid.UUID) string { return "ph:" + id.String() }
+
+// personOp builds the identity op of one event under PostHog's rules (spec
+// §4): every distinct_id is an alias of a contact; $identify and
+// $create_alias merge (refused when the other person is identified, except
+// for $merge_dangerously; never with an illegal id); $set, $set_once and
+// $unset change the contact; $set.email becomes its email key; with
+// $process_person_profile false the event changes and creates no contact.
+func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveOp, bool, string) {
+	op := identity.ResolveOp{
+		Distinct: ev.DistinctID, NewID: newContactID(), Source: "posthog", Now: now,
+	}
+	if !ev.UUIDGenerated {
+		op.IdempotencyKey, op.IdempotencyWindow = uuidKey(ev.UUID), in.window
+	}
+	// Personless events (and placeholder ids such as "anonymous", which would
+	// gather strangers into one contact) are deduplicated and linked to a
+	// known contact, but never create or change one.
+	if ev.Prop("$process_person_profile").Type == gjson.False || IllegalDistinctID(ev.DistinctID) {
+		op.NoCreate, op.NewID = true, uuid.Nil
+		return op, true, ""
+	}
+	warn := ""
+	switch ev.Name {
+	case "$identify":
+		op.Identify = true
+		if anon := ev.Prop("$anon_distinct_id"); anon.Exists() && anon.Type != gjson.Null {
+			if a := anon.String(); a != "" && a != ev.DistinctID {
+				if IllegalDistinctID(a) {
+					warn = "cannot_merge_with_illegal_distinct_id"
+				} else {
+					op.MergeFrom = a
+				}
+			}
+		}
+	case "$create_alias", "$merge_dangerously":
+		op.Identify = ev.Name == "$create_alias"
+		if a := ev.Prop("alias").String(); a != "" && a != ev.DistinctID {
+			if IllegalDistinctID(a) {
+				warn = "cannot_merge_with_illegal_distinct_id"
+			} else {
+				op.MergeFrom, op.MergeDangerously = a, ev.Name == "$merge_dangerously"
+			}
+		}
+	}
+	if ev.Name == "$groupidentify" || ev.Name == "$exception" || ev.Name == "$$heatmap" {
+		return op, true, warn // no person property updates (spec §4.1)
+	}
+	set := mergedObject(ev.Set, ev.Prop("$set"))
+	setOnce := mergedObject(ev.SetOnce, ev.Prop("$set_once"))
+	op.Set, op.SetOnce = set, setOnce
+	op.Unset = unsetKeys(ev.Prop("$unset"))
+	for _, p := range set {
+		if p.Name == "email" && p.Value != nil {
+			if e := gjson.ParseBytes(p.Value); e.Type == gjson.String && ValidEmail(strings.TrimSpace(e.Str)) {
+				op.Keys = append(op.Keys, identity.Key{Kind: canonical.KindEmail, Value: identity.NormalizeEmail(e.Str)})
+			}
+		}
+	}
+	return op, true, warn
+}
+
+// mergedObject lays the top-level object over the one in properties (the
+// top level wins, spec §4.2) and returns its members as props.
+func mergedObject(top, inProps gjson.Result) []identity.Prop {
+	var out []identity.Prop
+	index := map[string]int{}
+	add := func(obj gjson.Result) {
+		if !obj.IsObject() {
+			return
+		}
+		obj.ForEach(func(k, v gjson.Result) bool {
+			p := identity.Prop{Name: k.String()}
+			if v.Type != gjson.Null {
+				p.Value = []byte(v.Raw)
+			}
+			if i, ok := index[p.Name]; ok {
+				out[i] = p
+			} else {
+				index[p.Name] = len(out)
+				out = append(out, p)
+			}
+			return true
+		})
+	}
+	add(inProps)
+	add(top)
+	return out
+}
+
+// unsetKeys reads $unset: an array of keys, or an object whose keys are used.
+func unsetKeys(v gjson.Result) []string {
+	var out []string
+	switch {
+	case v.IsArray():
+		for _, k := range v.Array() {
+			if k.Type == gjson.String && k.Str != "" {
+				out = append(out, k.Str)
+			}
+		}
+	case v.IsObject():
+		v.ForEach(func(k, _ gjson.Result) bool {
+			out = append(out, k.String())
+			return true
+		})
+	}
+	return out
+}
+
+// eventProperties keeps the properties as sent (with $set and friends, as
+// PostHog stores them) and adds a top-level $set/$set_once the client put
+// beside them.
+func eventProperties(ev *posthog.RawEvent) []byte {
+	if !ev.Properties.IsObject() {
+		return []byte("{}")
+	}
+	return []byte(ev.Properties.Raw)
+}
+
+// eventGroups are the event's $groups ({type: key}); a $groupidentify is
+// stored as the group it describes.
+func eventGroups(ev *posthog.RawEvent) []byte {
+	if ev.Name == "$groupidentify" {
+		t, k := ev.Prop("$group_type"), ev.Prop("$group_key")
+		if t.Type == gjson.String && t.Str != "" && k.Exists() {
+			b := append([]byte{'{'}, AppendJSONString(nil, t.Str)...)
+			b = append(b, ':')
+			b = AppendJSONString(b, k.String())
+			return append(b, '}')
+		}
+	}
+	if g := ev.Prop("$groups"); g.IsObject() {
+		return []byte(g.Raw)
+	}
+	return []byte("{}")
+}
+
+// IllegalDistinctID reports ids that never merge (spec §4.4): blank, or one of
+// PostHog's placeholder values, also when wrapped in quotes.
+func IllegalDistinctID(id string) bool {
+	s := strings.TrimSpace(id)
+	if s == "" {
+		return true
+	}
+	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'') {
+		s = s[1 : len(s)-1]
+	}
+	switch strings.ToLower(s) {
+	case "anonymous", "guest", "distinctid", "distinct_id", "id", "not_authenticated", "email", "undefined", "true", "false":
+		return true
+	}
+	switch s {
+	case "[object Object]", "NaN", "None", "none", "null", "0", "undefined":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,189 @@
+package translate
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+)
+
+type dumpLine struct {
+	Path            string `json:"path"`
+	ContentType     string `json:"content_type"`
+	ContentEncoding string `json:"content_encoding"`
+	IP              string `json:"ip"`
+	Now             string `json:"now"`
+	Body            string `json:"body"`
+	Output          []struct {
+		UUID       string `json:"uuid"`
+		DistinctID string `json:"distinct_id"`
+		IP         string `json:"ip"`
+		Data       string `json:"data"`
+		SentAt     string `json:"sent_at"`
+		Token      string `json:"token"`
+	} `json:"output"`
+	HistoricalMigration bool `json:"historical_migration"`
+}
+
+// readDump reads the recorded PostHog traffic from the shared fixtures.
+func readDump(t *testing.T) []dumpLine {
+	t.Helper()
+	path := filepath.Join("..", "..", "shared", "fixtures", "posthog", "requests_dump.jsonl")
+	f, err := os.Open(path)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("fixture missing: %v", err)
+		}
+		t.Skipf("fixture missing: %v", err)
+	}
+	defer f.Close()
+	var out []dumpLine
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var d dumpLine
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatalf("dump line: %v", err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func replay(t *testing.T, in *Ingestor, d dumpLine) CaptureResult {
+	t.Helper()
+	now, err := time.Parse(time.RFC3339Nano, d.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.now = func() time.Time { return now }
+	body, err := base64.StdEncoding.DecodeString(d.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, query, _ := strings.Cut(d.Path, "?")
+	res, err := in.Capture(context.Background(), CaptureRequest{
+		Path: strings.TrimSuffix(path, "/"), Query: []byte(query), ContentType: d.ContentType,
+		ContentEncoding: d.ContentEncoding, Body: body, IP: d.IP,
+	}, CaptureOptions{})
+	if err != nil {
+		t.Fatalf("capture %s: %v", d.Path, err)
+	}
+	return res
+}
+
+// expectedTime applies PostHog's clock-skew rules to the recorded event,
+// independently of the decoder: offset wins; else timestamp corrected by
+// sent_at − now; else the raw timestamp.
+func expectedTime(t *testing.T, data map[string]any, sentAt string, now time.Time) time.Time {
+	if off, ok := data["offset"]; ok {
+		ms, _ := off.(json.Number).Int64()
+		return now.Add(-time.Duration(ms) * time.Millisecond)
+	}
+	ts, err := time.Parse(time.RFC3339Nano, data["timestamp"].(string))
+	if err != nil {
+		t.Fatalf("timestamp %v: %v", data["timestamp"], err)
+	}
+	if sentAt == "" {
+		return ts
+	}
+	sent, err := time.Parse(time.RFC3339Nano, sentAt)
+	if err != nil {
+		t.Fatalf("sent_at %q: %v", sentAt, err)
+	}
+	return ts.Add(-sent.Sub(now))
+}
+
+// TestCaptureReplaysRecordedTraffic replays every request of the recorded
+// PostHog SDK traffic with the clock pinned to its receive time and compares
+// the stored events with the recorded output: names, distinct ids, uuids,
+// IPs, properties and corrected timestamps.
+func TestCaptureReplaysRecordedTraffic(t *testing.T) {
+	lines := readDump(t)
+	events := 0
+	for i, d := range lines {
+		j := &flakyJournal{}
+		in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+		res := replay(t, in, d)
+		in.Close()
+		var got []canonical.Event
+		for _, b := range j.batches {
+			got = append(got, b.Events...)
+		}
+		if res.Stored != len(d.Output) || len(got) != len(d.Output) {
+			t.Fatalf("line %d (%s): stored %d events, recorded %d", i, d.Path, len(got), len(d.Output))
+		}
+		now, _ := time.Parse(time.RFC3339Nano, d.Now)
+		for k, want := range d.Output {
+			e := got[k]
+			dec := json.NewDecoder(strings.NewReader(want.Data))
+			dec.UseNumber()
+			var data map[string]any
+			if err := dec.Decode(&data); err != nil {
+				t.Fatal(err)
+			}
+			if e.ID.String() != want.UUID || e.DistinctID != want.DistinctID || e.Name != data["event"] || e.IP != want.IP || e.Source != "posthog" {
+				t.Fatalf("line %d event %d = {%s %q %q %q}, want {%s %q %q %q}", i, k, e.ID, e.DistinctID, e.Name, e.IP, want.UUID, want.DistinctID, data["event"], want.IP)
+			}
+			if e.Historical != d.HistoricalMigration {
+				t.Fatalf("line %d: historical = %v", i, e.Historical)
+			}
+			var gotProps, wantProps any
+			json.Unmarshal(e.Properties, &gotProps)
+			wp, _ := json.Marshal(data["properties"])
+			json.Unmarshal(wp, &wantProps)
+			if !reflect.DeepEqual(gotProps, wantProps) {
+				t.Fatalf("line %d event %d properties differ:\n got %s\nwant %s", i, k, e.Properties, wp)
+			}
+			wantAt := expectedTime(t, data, want.SentAt, now).UnixMilli()
+			if diff := e.OccurredAt - wantAt; diff < -1 || diff > 1 {
+				t.Fatalf("line %d event %d occurred_at = %d, want %d (±1 ms)", i, k, e.OccurredAt, wantAt)
+			}
+			events++
+		}
+	}
+	t.Logf("replayed %d requests, %d events matched", len(lines), events)
+	if events != 88 {
+		t.Fatalf("events matched = %d, want the 88 recorded", events)
+	}
+}
+
+// TestCaptureDeduplicatesOnUUID: the dump resends two requests whose events
+// carry uuids already stored; replayed into one store they are not stored twice.
+func TestCaptureDeduplicatesOnUUID(t *testing.T) {
+	lines := readDump(t)
+	j := &flakyJournal{}
+	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	defer in.Close()
+	stored, dups := 0, 0
+	for _, d := range lines {
+		res := replay(t, in, d)
+		stored += res.Stored
+		dups += res.Duplicates
+	}
+	seen := map[string]bool{}
+	for _, b := range j.batches {
+		for _, e := range b.Events {
+			if seen[e.ID.String()] {
+				t.Fatalf("uuid %s stored twice", e.ID)
+			}
+			seen[e.ID.String()] = true
+		}
+	}
+	if dups != 6 || stored != 82 || len(seen) != 82 {
+		t.Fatalf("stored %d (%d unique), duplicates %d; want 82 stored and the 6 resent events refused", stored, len(seen), dups)
+	}
+}
