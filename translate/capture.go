@@ -102,6 +102,7 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	var b canonical.Batch
 	received := now.UnixMilli()
 	claimed := make([]string, 0, len(p.Events))
+	pending := false
 	for i := range p.Events {
 		ev := &p.Events[i]
 		plan := &plans[i]
@@ -125,6 +126,10 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 					addResolved(&b, res)
 				}
 			}
+			if res.ClaimPending {
+				pending = true
+				continue
+			}
 			if res.Duplicate {
 				out.Duplicates++
 				continue
@@ -136,14 +141,23 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		b.Events = append(b.Events, e)
 		out.Stored++
 	}
-	if err := in.commit(ctx, &b); err != nil {
+	if pending {
+		// Part of the batch is held by an attempt still in flight: store
+		// nothing of it now and let the SDK resend the whole batch.
+		b.Events = b.Events[:0]
+	}
+	if err := in.commit(ctx, &b); err != nil || pending {
 		if len(claimed) > 0 {
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = in.store.ReleaseIdempotency(rctx, claimed)
 			cancel()
 		}
+		if err == nil {
+			err = ErrClaimPending
+		}
 		return CaptureResult{}, err
 	}
+	in.claims.confirm(claimed)
 	return out, nil
 }
 

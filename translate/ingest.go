@@ -34,6 +34,7 @@ type Ingestor struct {
 	now      func() time.Time
 	bufs     sync.Pool
 	rows     contactRowFilter
+	claims   *claimConfirmer
 }
 
 // IngestorOptions configures an Ingestor.
@@ -59,14 +60,18 @@ func NewIngestor(store identity.Store, journal Journal, opts IngestorOptions) *I
 	return &Ingestor{
 		store:    store,
 		resolver: NewCoalescer(store, opts.ResolveWorkers, opts.ResolveBatch, 10*time.Second),
+		claims:   newClaimConfirmer(store, opts.IdempotencyWindow),
 		journal:  journal,
 		window:   opts.IdempotencyWindow,
 		now:      opts.Now,
 	}
 }
 
-// Close stops background work.
-func (in *Ingestor) Close() { in.resolver.Close() }
+// Close stops background work, confirming the claims still queued.
+func (in *Ingestor) Close() {
+	in.resolver.Close()
+	in.claims.close()
+}
 
 // UpsertResult answers PUT /v1/contacts.
 type UpsertResult struct {
@@ -204,7 +209,7 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 	if res.Refused {
 		return EventResult{}, ErrAnonymousIdentified
 	}
-	out := EventResult{Stored: !res.Duplicate}
+	out := EventResult{Stored: !res.Duplicate && !res.ClaimPending}
 	var b canonical.Batch
 	if res.Found {
 		out.ContactKey = res.Contact.Key()
@@ -214,7 +219,7 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 	} else {
 		out.ContactKey = e.AnonymousID // observation only: no contact
 	}
-	if !res.Duplicate {
+	if out.Stored {
 		occurred := e.Timestamp
 		if occurred == 0 {
 			occurred = received
@@ -236,13 +241,19 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 		if res.Found {
 			in.rows.forget(res.Contact.ID)
 		}
-		if op.IdempotencyKey != "" && !res.Duplicate {
+		if op.IdempotencyKey != "" && out.Stored {
 			// Let a retry claim the key again: nothing was stored under it.
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = in.store.ReleaseIdempotency(rctx, []string{op.IdempotencyKey})
 			cancel()
 		}
 		return EventResult{}, err
+	}
+	if res.ClaimPending {
+		return EventResult{}, ErrClaimPending
+	}
+	if op.IdempotencyKey != "" && out.Stored {
+		in.claims.confirm([]string{op.IdempotencyKey})
 	}
 	return out, nil
 }
@@ -336,5 +347,5 @@ func mustV7() uuid.UUID {
 
 // IsUnavailable reports errors the proxy answers with 503 and Retry-After.
 func IsUnavailable(err error) bool {
-	return errors.Is(err, ErrIdentityStoreDown) || errors.Is(err, ErrNotDurable)
+	return errors.Is(err, ErrIdentityStoreDown) || errors.Is(err, ErrNotDurable) || errors.Is(err, ErrClaimPending)
 }

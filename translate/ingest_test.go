@@ -144,3 +144,41 @@ func TestEventContactRowsOncePerMinute(t *testing.T) {
 		t.Fatalf("batches = %d, want 5 (every event is stored)", events)
 	}
 }
+
+// TestCrashAfterClaimNeverAnswersStored: an attempt that claimed its key and
+// died before its records were durable leaves a pending claim; a retry is told
+// to retry (503), never that the event was stored, and succeeds once the
+// pending claim expires.
+func TestCrashAfterClaimNeverAnswersStored(t *testing.T) {
+	store := identity.NewMemory()
+	j := &flakyJournal{}
+	const window = 300 * time.Millisecond
+	in := NewIngestor(store, j, IngestorOptions{IdempotencyWindow: window})
+	defer in.Close()
+	// The crashed attempt: claimed, never confirmed, nothing durable.
+	res := make([]identity.ResolveResult, 1)
+	crashed := identity.ResolveOp{Keys: []identity.Key{{Kind: "external", Value: "u1"}}, NewID: newContactID(),
+		IdempotencyKey: "crash-key", IdempotencyWindow: window, Now: time.Now().UnixMilli()}
+	if err := store.Resolve(context.Background(), []identity.ResolveOp{crashed}, res); err != nil || res[0].Err != nil {
+		t.Fatal(err, res[0].Err)
+	}
+	ev, _ := ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, "crash-key")
+	if _, err := in.TrackEvent(context.Background(), ev, "api", false); !errors.Is(err, ErrClaimPending) || !IsUnavailable(err) {
+		t.Fatalf("retry during the pending claim = %v, want ErrClaimPending (503)", err)
+	}
+	time.Sleep(window + 100*time.Millisecond)
+	r, err := in.TrackEvent(context.Background(), ev, "api", false)
+	if err != nil || !r.Stored {
+		t.Fatalf("retry after the pending claim expired = %+v, %v; want stored", r, err)
+	}
+	if r, err := in.TrackEvent(context.Background(), ev, "api", false); err != nil || r.Stored {
+		t.Fatalf("after the stored retry = %+v, %v; want a duplicate", r, err)
+	}
+	events := 0
+	for _, b := range j.batches {
+		events += len(b.Events)
+	}
+	if events != 1 {
+		t.Fatalf("events stored = %d, want 1", events)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -99,8 +100,20 @@ func TestDifferential(t *testing.T) {
 					t.Fatal(err)
 				}
 				same(t, step, "resolve", mres, rres)
+				var claimed []string
+				for i, x := range mres {
+					if k := ops[i].IdempotencyKey; k != "" && !x.Duplicate && !x.ClaimPending && !x.Refused && x.Err == nil {
+						claimed = append(claimed, k)
+					}
+				}
+				if err := mem.ConfirmIdempotency(ctx, claimed, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+				if err := red.ConfirmIdempotency(ctx, claimed, time.Hour); err != nil {
+					t.Fatal(err)
+				}
 				for _, x := range mres {
-					for i, on := range []bool{x.Created, x.Linked, x.Merged, x.Duplicate,
+					for i, on := range []bool{x.Created, x.Linked, x.Merged, x.Duplicate || x.ClaimPending,
 						!x.Found && x.Err == nil && !x.Refused, false, x.MergeRefused, x.Refused} {
 						if on {
 							stats[i]++

@@ -20,7 +20,7 @@ type Memory struct {
 	mu       sync.Mutex
 	contacts map[uuid.UUID]*memContact
 	aliases  map[Key]memAlias
-	idem     map[string]int64 // key → expiry, wall-clock Unix ms
+	idem     map[string]memClaim
 	apiKeys  map[string]canonical.APIKey
 	seq      uint64 // last version handed out
 	claims   int    // claims since the last sweep of expired keys
@@ -43,7 +43,7 @@ func NewMemory() *Memory {
 	return &Memory{
 		contacts: make(map[uuid.UUID]*memContact),
 		aliases:  make(map[Key]memAlias),
-		idem:     make(map[string]int64),
+		idem:     make(map[string]memClaim),
 		apiKeys:  make(map[string]canonical.APIKey),
 	}
 }
@@ -102,17 +102,21 @@ func (m *Memory) claim(op *ResolveOp, r *ResolveResult, wall int64) {
 	if op.IdempotencyKey == "" {
 		return
 	}
-	if exp, ok := m.idem[op.IdempotencyKey]; ok && exp > wall {
-		r.Duplicate = true
+	if c, ok := m.idem[op.IdempotencyKey]; ok && c.exp > wall {
+		if c.pending {
+			r.ClaimPending = true
+		} else {
+			r.Duplicate = true
+		}
 		return
 	}
-	m.idem[op.IdempotencyKey] = wall + idempotencyMillis(op)
+	m.idem[op.IdempotencyKey] = memClaim{exp: wall + min(idempotencyMillis(op), PendingClaimWindow.Milliseconds()), pending: true}
 	// Expired keys are swept in bulk now and then rather than by a timer, so an
 	// idle store costs nothing and a busy one amortises the scan.
 	if m.claims++; m.claims >= 4096 && m.claims >= len(m.idem)/2 {
 		m.claims = 0
-		for k, exp := range m.idem {
-			if exp <= wall {
+		for k, c := range m.idem {
+			if c.exp <= wall {
 				delete(m.idem, k)
 			}
 		}
@@ -234,3 +238,23 @@ func (m *Memory) Ping(context.Context) error { return nil }
 
 // Close does nothing; the state lives until the process ends.
 func (m *Memory) Close() error { return nil }
+
+// memClaim is one idempotency claim: pending until confirmed.
+type memClaim struct {
+	exp     int64 // wall-clock Unix ms
+	pending bool
+}
+
+// ConfirmIdempotency marks claims confirmed for window.
+func (m *Memory) ConfirmIdempotency(_ context.Context, keys []string, window time.Duration) error {
+	if window <= 0 {
+		window = DefaultIdempotencyWindow
+	}
+	exp := time.Now().UnixMilli() + window.Milliseconds()
+	m.mu.Lock()
+	for _, k := range keys {
+		m.idem[k] = memClaim{exp: exp}
+	}
+	m.mu.Unlock()
+	return nil
+}

@@ -97,8 +97,8 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 	}
 	wall := time.Now().UnixMilli()
 	for _, cl := range s.Idempotency {
-		if cl.ExpiresAt > wall && cl.ExpiresAt > m.idem[cl.Key] {
-			m.idem[cl.Key] = cl.ExpiresAt
+		if cur := m.idem[cl.Key]; cl.ExpiresAt > wall && (cl.ExpiresAt > cur.exp || cur.pending) {
+			m.idem[cl.Key] = memClaim{exp: cl.ExpiresAt}
 		}
 	}
 	return nil

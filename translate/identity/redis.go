@@ -109,6 +109,24 @@ func (r *Redis) ReleaseIdempotency(ctx context.Context, keys []string) error {
 	return nil
 }
 
+// ConfirmIdempotency marks claims confirmed for window, in one round trip.
+func (r *Redis) ConfirmIdempotency(ctx context.Context, keys []string, window time.Duration) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if window <= 0 {
+		window = DefaultIdempotencyWindow
+	}
+	p := r.c.Pipeline()
+	for _, k := range keys {
+		p.Set(ctx, r.prefix+"i:"+k, "1", window)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return unavailable("confirm idempotency keys", err)
+	}
+	return nil
+}
+
 // Find returns the live contacts matching email or userID.
 func (r *Redis) Find(ctx context.Context, email, userID string) ([]canonical.Contact, error) {
 	v, err := scriptFind.run(ctx, r.c, r.prefix, NormalizeEmail(email), NormalizeID(userID))

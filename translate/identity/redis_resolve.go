@@ -119,7 +119,8 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
 	}
 	window := ""
 	if op.IdempotencyKey != "" {
-		window = strconv.FormatInt(idempotencyMillis(op), 10)
+		// Claims start pending, for at most PendingClaimWindow.
+		window = strconv.FormatInt(min(idempotencyMillis(op), PendingClaimWindow.Milliseconds()), 10)
 	}
 	keys := &p.keys
 	args = append(args,
@@ -163,7 +164,12 @@ func decodeResolve(a []any, now int64, res *ResolveResult) {
 	res.Created = rd.bool()
 	res.Linked = rd.bool()
 	res.Merged = rd.bool()
-	res.Duplicate = rd.bool()
+	switch rd.str() {
+	case "1":
+		res.Duplicate = true
+	case "2":
+		res.ClaimPending = true
+	}
 	version := uint64(rd.int())
 	if res.Found {
 		rd.contact(&res.Contact)

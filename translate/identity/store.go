@@ -95,8 +95,14 @@ type ResolveResult struct {
 	Created bool // a new contact was created
 	Linked  bool // an existing contact was resolved (fill-in-link or merge)
 	Merged  bool // two or more contacts were merged into Contact
-	// Duplicate: the idempotency key was already claimed inside its window.
+	// Duplicate: the idempotency key was already claimed, and confirmed,
+	// inside its window.
 	Duplicate bool
+	// ClaimPending: the key is held by a claim not yet confirmed — another
+	// request with it is still in flight, or crashed before its records were
+	// durable. The caller answers "retry later": the claim expires after
+	// PendingClaimWindow unless confirmed.
+	ClaimPending bool
 	// Contact is the survivor's full state after the op, with a new Version.
 	Contact canonical.Contact
 	// Losers are the merged-away contacts, soft-deleted, with new Versions.
@@ -113,6 +119,9 @@ type ResolveResult struct {
 	Err error
 }
 
+// PendingClaimWindow is how long an unconfirmed idempotency claim lives.
+const PendingClaimWindow = 60 * time.Second
+
 // ErrUnavailable wraps failures to reach the backing store; callers answer 503.
 var ErrUnavailable = errors.New("identity store unavailable")
 
@@ -125,6 +134,11 @@ type Store interface {
 	// ReleaseIdempotency forgets claimed keys, so that a retry after a failure
 	// downstream of the claim can succeed.
 	ReleaseIdempotency(ctx context.Context, keys []string) error
+	// ConfirmIdempotency turns pending claims into confirmed ones held for
+	// window, once the records they guard are durable. A claim is made pending
+	// (for PendingClaimWindow) so that a crash between the claim and the
+	// durable write cannot make a retry look like a stored duplicate.
+	ConfirmIdempotency(ctx context.Context, keys []string, window time.Duration) error
 	// Find returns the live contacts whose email (normalised) or external id
 	// matches, following aliases; at most two, email match first.
 	Find(ctx context.Context, email, userID string) ([]canonical.Contact, error)

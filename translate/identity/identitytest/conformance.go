@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"RefuseIdentified", testRefuseIdentified},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyWindow", testIdempotencyWindow},
+		{"PendingClaims", testPendingClaims},
 		{"Versions", testVersions},
 		{"Batch", testBatch},
 		{"APIKeys", testAPIKeys},
@@ -112,10 +113,18 @@ func resolve(t *testing.T, s identity.Store, ops ...identity.ResolveOp) []identi
 	if err := s.Resolve(ctx(t), ops, res); err != nil {
 		t.Fatalf("resolve: %v", err)
 	}
+	var claimed []string
 	for i, r := range res {
 		if r.Err != nil {
 			t.Fatalf("resolve op %d: %v", i, r.Err)
 		}
+		if k := ops[i].IdempotencyKey; k != "" && !r.Duplicate && !r.ClaimPending && !r.Refused {
+			claimed = append(claimed, k)
+		}
+	}
+	// As the ingestor does once the records are durable.
+	if err := s.ConfirmIdempotency(ctx(t), claimed, ops[0].IdempotencyWindow); err != nil {
+		t.Fatalf("confirm: %v", err)
 	}
 	return res
 }
@@ -155,7 +164,7 @@ func flags(r identity.ResolveResult) string {
 	for _, f := range []struct {
 		on   bool
 		name string
-	}{{r.Found, "found"}, {r.Created, "created"}, {r.Linked, "linked"}, {r.Merged, "merged"}, {r.Duplicate, "duplicate"}, {r.Refused, "refused"}, {r.MergeRefused, "mergeRefused"}} {
+	}{{r.Found, "found"}, {r.Created, "created"}, {r.Linked, "linked"}, {r.Merged, "merged"}, {r.Duplicate, "duplicate"}, {r.ClaimPending, "pending"}, {r.Refused, "refused"}, {r.MergeRefused, "mergeRefused"}} {
 		if f.on {
 			if b.Len() > 0 {
 				b.WriteByte(',')

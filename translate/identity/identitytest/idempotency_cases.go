@@ -30,10 +30,35 @@ func testIdempotency(t *testing.T, newStore func(*testing.T) identity.Store) {
 		t.Fatal(err)
 	}
 
-	// Two ops of one call with the same key: the second is the duplicate.
+	// Two ops of one call with the same key: the second finds the first's
+	// claim still pending (its records are not durable yet).
 	res := resolve(t, s, withIdem(op(T0+6, mail("i@x")), "k3", 0), withIdem(op(T0+6, mail("i@x")), "k3", 0))
-	equal(t, "batch first", res[0].Duplicate, false)
-	equal(t, "batch second", res[1].Duplicate, true)
+	equal(t, "batch first", flags(res[0]), "found,linked")
+	equal(t, "batch second", flags(res[1]), "found,linked,pending")
+}
+
+// testPendingClaims: a claim stays pending until confirmed, so a retry of a
+// request that died before its records were durable is told to retry, never
+// that it was stored; confirmed, the same key is a duplicate.
+func testPendingClaims(t *testing.T, newStore func(*testing.T) identity.Store) {
+	s := newStore(t)
+	o := withIdem(op(T0, mail("p@x")), "pend", 0)
+	res := make([]identity.ResolveResult, 1)
+	if err := s.Resolve(ctx(t), []identity.ResolveOp{o}, res); err != nil || res[0].Err != nil {
+		t.Fatalf("claim: %v %v", err, res[0].Err)
+	}
+	equal(t, "claimed", flags(res[0]), "found,created")
+	if err := s.Resolve(ctx(t), []identity.ResolveOp{o}, res); err != nil || res[0].Err != nil {
+		t.Fatalf("retry: %v %v", err, res[0].Err)
+	}
+	equal(t, "retry while pending", flags(res[0]), "found,linked,pending")
+	if err := s.ConfirmIdempotency(ctx(t), []string{"pend"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Resolve(ctx(t), []identity.ResolveOp{o}, res); err != nil || res[0].Err != nil {
+		t.Fatalf("after confirm: %v %v", err, res[0].Err)
+	}
+	equal(t, "after confirm", flags(res[0]), "found,linked,duplicate")
 }
 
 func testIdempotencyWindow(t *testing.T, newStore func(*testing.T) identity.Store) {

@@ -366,9 +366,10 @@ if survivor then
 end
 
 -- The resolve runs even for a duplicate (upstream behaviour); the claim comes last.
+-- A new claim is pending ('p') until ConfirmIdempotency; '1' is confirmed.
 local dup = '0'
-if idem ~= '' and not redis.call('SET', P .. 'i:' .. idem, '1', 'NX', 'PX', windowMs) then
-  dup = '1'
+if idem ~= '' and not redis.call('SET', P .. 'i:' .. idem, 'p', 'NX', 'PX', windowMs) then
+  if redis.call('GET', P .. 'i:' .. idem) == 'p' then dup = '2' else dup = '1' end
 end
 
 local out = {survivor and '1' or '0', created, linked, merged, dup, version or '0'}
