@@ -187,3 +187,28 @@ func TestCaptureDeduplicatesOnUUID(t *testing.T) {
 		t.Fatalf("stored %d (%d unique), duplicates %d; want 82 stored and the 6 resent events refused", stored, len(seen), dups)
 	}
 }
+
+// FuzzCapture: any capture request body either fails with a typed error or
+// stores events whose properties and groups are valid JSON; never a panic.
+func FuzzCapture(f *testing.F) {
+	f.Add([]byte(`{"api_key":"phc_x","batch":[{"event":"e","distinct_id":"d","properties":{"$set":{"email":"a@b.co"}}}]}`), "/batch")
+	f.Add([]byte(`{"api_key":"phc_x","event":"$identify","distinct_id":"u","properties":{"$anon_distinct_id":"a"}}`), "/e")
+	f.Add([]byte(`{"api_key":"phc_x","distinct_id":"u","$set":{"a":1}}`), "/engage")
+	f.Add([]byte(`data=eyJldmVudCI6ImUifQ==`), "/e")
+	f.Fuzz(func(t *testing.T, body []byte, path string) {
+		j := &flakyJournal{}
+		in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+		defer in.Close()
+		_, err := in.Capture(context.Background(), CaptureRequest{Path: path, Body: body, ContentType: "application/json"}, CaptureOptions{MaxDecompressed: 1 << 20})
+		if err != nil {
+			return
+		}
+		for _, b := range j.batches {
+			for _, e := range b.Events {
+				if !json.Valid(e.Properties) || !json.Valid(e.Groups) {
+					t.Fatalf("stored invalid JSON for %q", body)
+				}
+			}
+		}
+	})
+}
