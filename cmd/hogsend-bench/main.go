@@ -121,7 +121,17 @@ func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpu
 	}
 	// The server's own count of 202s is the acknowledged total: a client
 	// stopping at the deadline drops answers to requests already in flight.
+	// Requests in flight when the generator stopped still finish: wait until
+	// the server's count stops moving.
 	serverAcked, err := acceptedEvents(base)
+	for err == nil {
+		time.Sleep(300 * time.Millisecond)
+		var again int64
+		if again, err = acceptedEvents(base); err == nil && again == serverAcked {
+			break
+		}
+		serverAcked = again
+	}
 	if err != nil {
 		return err
 	}

@@ -209,6 +209,8 @@ func (a *App) closeDeps() {
 
 func (a *App) registerPipelineMetrics(set *metrics.Set) {
 	set.NewGauge("hogsend_spool_bytes", func() float64 { return float64(a.Spool.Bytes()) })
+	set.NewGauge("hogsend_spool_appends_total", func() float64 { return float64(a.Spool.Stats().Appends) })
+	set.NewGauge("hogsend_spool_fsyncs_total", func() float64 { return float64(a.Spool.Stats().Syncs) })
 	set.NewGauge(`hogsend_spool_backlog_bytes{consumer="clickhouse"}`, func() float64 { return float64(a.Reader.Backlog()) })
 	set.NewGauge("hogsend_clickhouse_insert_batches_total", func() float64 { return float64(a.Writer.Batches()) })
 	set.NewGauge("hogsend_clickhouse_insert_rows_total", func() float64 { return float64(a.Writer.Rows()) })

@@ -23,6 +23,7 @@ func TestHostileInput(t *testing.T) {
 	cfg.MaxConns = 40
 	h := startHarness(t, cfg)
 	baseline := goroutines(t, h)
+	rssBefore := metricValue(t, h, "process_resident_memory_bytes")
 
 	// Oversized: 413 with a reason.
 	big := `{"name":"x","userId":"u","eventProperties":{"pad":"` + strings.Repeat("a", 100<<10) + `"}}`
@@ -110,6 +111,32 @@ func TestHostileInput(t *testing.T) {
 	if now > baseline+10 {
 		t.Fatalf("goroutines %d after the hostile input, %d before", now, baseline)
 	}
+	// Memory stays bounded: the limits cap what any request can make us hold.
+	rssAfter := metricValue(t, h, "process_resident_memory_bytes")
+	t.Logf("goroutines %d → %d, resident memory %.0f MiB → %.0f MiB", baseline, now, rssBefore/(1<<20), rssAfter/(1<<20))
+	if rssAfter > rssBefore+128<<20 {
+		t.Fatalf("resident memory grew from %.0f to %.0f MiB", rssBefore/(1<<20), rssAfter/(1<<20))
+	}
+}
+
+func metricValue(t *testing.T, h *harness, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(h.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` ([0-9.e+]+)`).FindSubmatch(b.Bytes())
+	if m == nil {
+		t.Fatalf("/metrics lacks %s", name)
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 var goroutinesLine = regexp.MustCompile(`(?m)^go_goroutines (\d+)`)
