@@ -89,9 +89,9 @@ func TestPostHogCaptureHTTP(t *testing.T) {
 			continue
 		}
 		var d struct {
-			Path, Body, IP                 string
-			ContentType                    string `json:"content_type"`
-			ContentEncoding                string `json:"content_encoding"`
+			Path, Body, IP  string
+			ContentType     string `json:"content_type"`
+			ContentEncoding string `json:"content_encoding"`
 		}
 		if err := json.Unmarshal([]byte(line), &d); err != nil {
 			t.Fatal(err)
