@@ -139,21 +139,7 @@ func metricValue(t *testing.T, h *harness, name string) float64 {
 	return v
 }
 
-var goroutinesLine = regexp.MustCompile(`(?m)^go_goroutines (\d+)`)
-
 func goroutines(t *testing.T, h *harness) int {
 	t.Helper()
-	resp, err := http.Get(h.base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
-	m := goroutinesLine.FindSubmatch(b.Bytes())
-	if m == nil {
-		t.Fatalf("/metrics lacks go_goroutines")
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
+	return int(metricValue(t, h, "go_goroutines"))
 }

@@ -3,6 +3,7 @@ package identity
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 	"strings"
 	"unicode/utf8"
 )
@@ -198,33 +199,7 @@ func mergeObject(base, patch []byte) []byte {
 
 // appendJSONString appends s as a JSON string literal. Property names come
 // decoded from the request, so they must be escaped again when assembling.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+func appendJSONString(dst []byte, s string) []byte { return jsontext.AppendString(dst, s) }
 
 // decodeJSONKey turns a raw quoted member key into its string. Off the hot
 // path (Restore only), so encoding/json handles the rare escaped key.
