@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,14 @@ func TestPostHogSDK(t *testing.T) {
 	if len(rows) != 1 || rows[0][0] != "posthog-go" || rows[0][1] != "127.0.0.1" || rows[0][2] != "https://app.example/pricing" {
 		t.Fatalf("pageview row = %v", rows)
 	}
+	// Without trusted proxies X-Forwarded-For is ignored.
+	if r := h.do("POST", "/batch/", "", "application/json", `{"api_key":"phc_x","batch":[{"event":"xff.untrusted","distinct_id":"d-x"}]}`,
+		"X-Forwarded-For", "203.0.113.7"); r.status != 200 {
+		t.Fatalf("xff: %d %s", r.status, r.body)
+	}
+	if rows := h.rows("SELECT ip FROM user_events WHERE event = 'xff.untrusted'"); len(rows) != 1 || rows[0][0] != "127.0.0.1" {
+		t.Fatalf("untrusted client ip = %v", rows)
+	}
 	if g := h.rows("SELECT groups FROM user_events WHERE event = 'order placed'"); len(g) != 1 || g[0][0] != `{"company":"acme"}` {
 		t.Fatalf("groups = %v", g)
 	}
@@ -74,6 +83,8 @@ func TestPostHogSDK(t *testing.T) {
 // the routes posthog-js calls at start-up.
 func TestPostHogCaptureHTTP(t *testing.T) {
 	cfg, _, _ := serverConfig(t)
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	cfg.TrustedProxies = []*net.IPNet{loopback}
 	h := startHarness(t, cfg)
 	path := filepath.Join("..", "..", "..", "shared", "fixtures", "posthog", "requests_dump.jsonl")
 	raw, err := os.ReadFile(path)
@@ -163,6 +174,14 @@ func TestPostHogCaptureHTTP(t *testing.T) {
 		if r.status != 200 || !strings.Contains(string(r.body), c.want) {
 			t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.body)
 		}
+	}
+	// Behind a trusted proxy the client address comes from X-Forwarded-For.
+	if r := h.do("POST", "/i/v0/e/", "", "application/json", `{"api_key":"phc_x","event":"xff","distinct_id":"d-xff"}`,
+		"X-Forwarded-For", "203.0.113.7, 10.0.0.1"); r.status != 200 {
+		t.Fatalf("xff: %d %s", r.status, r.body)
+	}
+	if rows := h.rows("SELECT ip FROM user_events WHERE event = 'xff'"); len(rows) != 1 || rows[0][0] != "203.0.113.7" {
+		t.Fatalf("client ip = %v", rows)
 	}
 	r := h.do("OPTIONS", "/i/v0/e/", "", "", "", "Origin", "https://shop.example", "Access-Control-Request-Headers", "content-type")
 	if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != "https://shop.example" || r.header.Get("Access-Control-Allow-Credentials") != "true" {
