@@ -41,7 +41,8 @@ type Ingestor struct {
 type IngestorOptions struct {
 	IdempotencyWindow time.Duration
 	Now               func() time.Time // nil = time.Now
-	// ResolveWorkers and ResolveBatch size the coalescer (defaults 4 and 256).
+	// ResolveWorkers and ResolveBatch size the coalescer (defaults 8 and 16:
+	// small pipelines, many in flight, keep each op's wait for its batch short).
 	ResolveWorkers int
 	ResolveBatch   int
 }
@@ -52,10 +53,10 @@ func NewIngestor(store identity.Store, journal Journal, opts IngestorOptions) *I
 		opts.Now = time.Now
 	}
 	if opts.ResolveWorkers <= 0 {
-		opts.ResolveWorkers = 4
+		opts.ResolveWorkers = 8
 	}
 	if opts.ResolveBatch <= 0 {
-		opts.ResolveBatch = 256
+		opts.ResolveBatch = 16
 	}
 	return &Ingestor{
 		store:    store,
