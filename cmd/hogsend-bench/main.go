@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
@@ -28,11 +29,20 @@ func main() {
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
+	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events a request) or all")
+	batchConns := flag.Int("batch-conns", 32, "connections of the batch scenario")
 	flag.Parse()
 
 	env := newEnv()
 	defer env.close()
-	if err := run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator); err != nil {
+	var err error
+	if *scenario == "events" || *scenario == "all" {
+		err = run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator)
+	}
+	if err == nil && (*scenario == "batch" || *scenario == "all") {
+		err = runBatch(newEnv(), *duration, *batchConns, *contacts)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "hogsend-bench:", err)
 		env.close()
 		os.Exit(1)
@@ -46,49 +56,11 @@ func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpu
 			generator = "go"
 		}
 	}
-	fmt.Println("starting redis-server and clickhouse-server on loopback …")
-	redis := testenv.Redis(env)
-	ch := testenv.ClickHouse(env)
-
-	bin := filepath.Join(env.TempDir(), "hogsend-proxy")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/hogsend-proxy")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build hogsend-proxy: %w", err)
-	}
-	port := testenv.FreePort(env)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	proxy := exec.Command(bin, "serve")
-	proxy.Env = append(os.Environ(),
-		"HOGSEND_LISTEN="+addr,
-		"HOGSEND_REDIS_URL="+redis.RedisURL(),
-		"HOGSEND_CLICKHOUSE_URL="+ch.ClickHouseURL("hogsend"),
-		"HOGSEND_DATA_DIR="+filepath.Join(env.TempDir(), "data"),
-		"HOGSEND_ADMIN_API_KEY=bench-admin-key",
-		"HOGSEND_LOG_LEVEL=warn",
-	)
-	pprofAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(env))
-	if cpuProfile != "" {
-		proxy.Env = append(proxy.Env, "HOGSEND_PPROF_LISTEN="+pprofAddr)
-	}
-	proxy.Stdout, proxy.Stderr = os.Stdout, os.Stderr
-	if err := proxy.Start(); err != nil {
-		return fmt.Errorf("start hogsend-proxy: %w", err)
-	}
-	env.Cleanup(func() {
-		_ = proxy.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { proxy.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			proxy.Process.Kill()
-		}
-	})
-	base := "http://" + addr
-	if err := waitReady(base, 60*time.Second); err != nil {
+	st, err := startStack(env, cpuProfile != "")
+	if err != nil {
 		return err
 	}
+	addr, base, ch, pprofAddr := st.addr, st.base, st.ch, st.pprofAddr
 	key, err := mintKey(base, "bench-admin-key")
 	if err != nil {
 		return err
@@ -220,4 +192,109 @@ func fetchProfile(addr string, d time.Duration, path string) error {
 	defer f.Close()
 	_, err = io.Copy(f, resp.Body)
 	return err
+}
+
+// stack is a running Redis + ClickHouse + hogsend-proxy for one scenario.
+type stack struct {
+	addr, base, pprofAddr string
+	ch                    *testenv.Process
+}
+
+func startStack(env *benchEnv, withPprof bool) (*stack, error) {
+	fmt.Println("starting redis-server and clickhouse-server on loopback …")
+	redis := testenv.Redis(env)
+	ch := testenv.ClickHouse(env)
+
+	bin := filepath.Join(env.TempDir(), "hogsend-proxy")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/hogsend-proxy")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("build hogsend-proxy: %w", err)
+	}
+	port := testenv.FreePort(env)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	proxy := exec.Command(bin, "serve")
+	proxy.Env = append(os.Environ(),
+		"HOGSEND_LISTEN="+addr,
+		"HOGSEND_REDIS_URL="+redis.RedisURL(),
+		"HOGSEND_CLICKHOUSE_URL="+ch.ClickHouseURL("hogsend"),
+		"HOGSEND_DATA_DIR="+filepath.Join(env.TempDir(), "data"),
+		"HOGSEND_ADMIN_API_KEY=bench-admin-key",
+		"HOGSEND_LOG_LEVEL=warn",
+	)
+	pprofAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(env))
+	if withPprof {
+		proxy.Env = append(proxy.Env, "HOGSEND_PPROF_LISTEN="+pprofAddr)
+	}
+	proxy.Stdout, proxy.Stderr = os.Stdout, os.Stderr
+	if err := proxy.Start(); err != nil {
+		return nil, fmt.Errorf("start hogsend-proxy: %w", err)
+	}
+	env.Cleanup(func() {
+		_ = proxy.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { proxy.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			proxy.Process.Kill()
+		}
+	})
+	base := "http://" + addr
+	if err := waitReady(base, 60*time.Second); err != nil {
+		return nil, err
+	}
+	return &stack{addr: addr, base: base, ch: ch, pprofAddr: pprofAddr}, nil
+}
+
+// runBatch is the PostHog scenario on a fresh stack: gzip /batch/ bodies of 50
+// posthog-js-shaped events, every uuid unique.
+func runBatch(env *benchEnv, duration time.Duration, conns, contacts int) error {
+	defer env.close()
+	const perBody = 50
+	n := 6000
+	fmt.Printf("\nbuilding %d gzip /batch/ bodies of %d posthog-js-shaped events …\n", n, perBody)
+	bodies := buildBatchBodies(n, perBody, contacts)
+	st, err := startStack(env, false)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless)\n", duration, conns)
+	load := &batchLoad{addr: st.addr, conns: conns, bodies: bodies, events: perBody}
+	var next atomic.Int64
+	res, err := load.run(duration, &next)
+	if err != nil {
+		return err
+	}
+	acked, err := postHogAccepted(st.base)
+	for err == nil {
+		time.Sleep(300 * time.Millisecond)
+		var again int64
+		if again, err = postHogAccepted(st.base); err == nil && again == acked {
+			break
+		}
+		acked = again
+	}
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	rows, err := countEvents(st.ch.ClickHouseURL("hogsend"), acked, 180*time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	fmt.Println("POST /batch/ (PostHog), 50 events per gzip request, durable acknowledgement before 200")
+	if int(next.Load()) >= len(bodies) {
+		fmt.Printf("  (all %d prepared bodies were sent before the deadline)\n", len(bodies))
+	}
+	fmt.Printf("  acknowledged:     %d events in %.1fs = %.0f events/s (%.0f requests/s)\n", res.acked, res.elapsed.Seconds(),
+		float64(res.acked)/res.elapsed.Seconds(), float64(res.acked)/perBody/res.elapsed.Seconds())
+	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
+	fmt.Printf("  errors:           %d\n", res.errors)
+	fmt.Printf("  user_events rows: %d; server-acknowledged: %d; drained %.1fs after the load stopped\n", rows, acked, time.Since(start).Seconds())
+	if rows != acked {
+		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, acked)
+	}
+	return nil
 }

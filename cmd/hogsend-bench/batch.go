@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/valyala/fasthttp"
+)
+
+// batchLoad drives POST /batch/ with gzip bodies of 50 posthog-js-shaped
+// events, the way posthog-js sends them (text/plain, no compression hint).
+// Bodies are built before the proxy starts, each event with its own uuid, so
+// generating them costs the measured system nothing.
+type batchLoad struct {
+	addr   string
+	conns  int
+	bodies [][]byte
+	events int // per body
+}
+
+// buildBatchBodies makes n bodies of perBody events for people drawn from
+// contacts distinct ids; half of them anonymous and personless, as posthog-js
+// sends for visitors who have not identified.
+func buildBatchBodies(n, perBody, contacts int) [][]byte {
+	bodies := make([][]byte, n)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			var js, gz bytes.Buffer
+			for i := w; i < n; i += 2 {
+				js.Reset()
+				person := rng.IntN(contacts)
+				anonymous := person%2 == 0
+				js.WriteString(`{"api_key":"phc_bench","sent_at":"`)
+				js.WriteString(time.Now().UTC().Format(time.RFC3339Nano))
+				js.WriteString(`","batch":[`)
+				for e := 0; e < perBody; e++ {
+					if e > 0 {
+						js.WriteByte(',')
+					}
+					id := uuid.Must(uuid.NewV7())
+					fmt.Fprintf(&js, `{"uuid":"%s","event":"$pageview","timestamp":"%s","properties":{"token":"phc_bench","distinct_id":"visitor-%d","$process_person_profile":%t,"$current_url":"https://app.example/pricing?i=%d","$host":"app.example","$pathname":"/pricing","$browser":"Chrome","$browser_version":131,"$os":"Mac OS X","$os_version":"15.1","$device_type":"Desktop","$screen_height":1117,"$screen_width":1728,"$viewport_height":959,"$viewport_width":1728,"$lib":"web","$lib_version":"1.449.2","$insert_id":"%d","$time":%d,"$session_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","$window_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a6c","$pageview_id":"%s","$referrer":"$direct","$referring_domain":"$direct","$is_identified":%t,"$device_id":"0193a1b2-0000-7000-8000-%012d","$sdk_debug_replay_internal_buffer_length":0,"title":"Pricing"}}`,
+						id, time.Now().UTC().Format(time.RFC3339Nano), person, !anonymous, e, e, time.Now().Unix(), id, !anonymous, person)
+				}
+				js.WriteString(`]}`)
+				gz.Reset()
+				zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+				zw.Write(js.Bytes())
+				zw.Close()
+				bodies[i] = bytes.Clone(gz.Bytes())
+			}
+		}(w)
+	}
+	wg.Wait()
+	return bodies
+}
+
+func (l *batchLoad) run(d time.Duration, next *atomic.Int64) (*loadResult, error) {
+	client := &fasthttp.HostClient{Addr: l.addr, MaxConns: l.conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	var acked, errs atomic.Int64
+	var mu sync.Mutex
+	var all []time.Duration
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < l.conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			lat := make([]time.Duration, 0, 1<<14)
+			for time.Now().Before(deadline) {
+				i := next.Add(1) - 1
+				if int(i) >= len(l.bodies) {
+					break // every body sent once: no uuid is sent twice
+				}
+				req.Reset()
+				req.SetRequestURI("http://" + l.addr + "/batch/")
+				req.Header.SetMethod(fasthttp.MethodPost)
+				req.Header.SetContentType("text/plain")
+				req.SetBodyRaw(l.bodies[i])
+				t0 := time.Now()
+				err := client.Do(req, resp)
+				lat = append(lat, time.Since(t0))
+				if err != nil || resp.StatusCode() != fasthttp.StatusOK {
+					errs.Add(1)
+					continue
+				}
+				acked.Add(int64(l.events))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res := &loadResult{acked: acked.Load(), errors: errs.Load(), elapsed: time.Since(start), latencies: all}
+	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
+	return res, nil
+}
+
+// postHogAccepted reads the server's count of stored PostHog events.
+func postHogAccepted(base string) (int64, error) {
+	status, body, err := fasthttp.Get(nil, base+"/metrics")
+	if err != nil || status != fasthttp.StatusOK {
+		return 0, fmt.Errorf("read /metrics: %d %v", status, err)
+	}
+	const name = `hogsend_events_accepted_total{api="posthog"} `
+	i := bytes.Index(body, []byte(name))
+	if i < 0 {
+		return 0, fmt.Errorf("/metrics lacks %s", name)
+	}
+	line := body[i+len(name):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	return strconv.ParseInt(string(line), 10, 64)
+}
