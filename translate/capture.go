@@ -73,17 +73,17 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	now := in.now()
 	sentAt, _ := posthog.ResolveSentAt(p.SentAt, req.Query)
 
-	plans := make([]capturePlan, len(p.Events))
+	// opOf[i] is the index of event i's identity op, -1 when it has none.
+	opOf := make([]int, len(p.Events))
 	ops := make([]identity.ResolveOp, 0, len(p.Events))
 	for i := range p.Events {
-		plan := &plans[i]
-		plan.op = -1
+		opOf[i] = -1
 		op, ok, warn := in.personOp(&p.Events[i], now.UnixMilli())
 		if warn != "" {
 			out.Warnings = append(out.Warnings, warn)
 		}
 		if ok {
-			plan.op = len(ops)
+			opOf[i] = len(ops)
 			ops = append(ops, op)
 		}
 	}
@@ -105,7 +105,6 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	pending := false
 	for i := range p.Events {
 		ev := &p.Events[i]
-		plan := &plans[i]
 		e := canonical.Event{
 			ID: ev.UUID, Name: ev.Name, UserID: ev.DistinctID, DistinctID: ev.DistinctID,
 			Properties: eventProperties(ev), Groups: eventGroups(ev), Source: "posthog",
@@ -113,16 +112,15 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 			OccurredAt: posthog.EventTime(ev, sentAt, now).UnixMilli(), ReceivedAt: received,
 			Historical: p.HistoricalMigration,
 		}
-		if plan.op >= 0 {
-			res := &results[plan.op]
+		if k := opOf[i]; k >= 0 {
+			op, res := &ops[k], &results[k]
 			if res.MergeRefused {
 				out.Warnings = append(out.Warnings, "cannot_merge_already_identified")
 			}
 			if res.Found {
 				e.UserID, e.ContactID = res.Contact.Key(), res.Contact.ID
-				if ops[plan.op].NoCreate {
-					// Personless: linked to a known contact, which it does not change.
-				} else if in.rows.needed(res, len(ops[plan.op].Set)+len(ops[plan.op].SetOnce)+len(ops[plan.op].Unset) > 0) {
+				// A personless event is linked to a known contact but does not change it.
+				if !op.NoCreate && in.rows.needed(res, len(op.Set)+len(op.SetOnce)+len(op.Unset) > 0) {
 					addResolved(&b, res)
 				}
 			}
@@ -134,8 +132,8 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 				out.Duplicates++
 				continue
 			}
-			if k := ops[plan.op].IdempotencyKey; k != "" {
-				claimed = append(claimed, k)
+			if op.IdempotencyKey != "" {
+				claimed = append(claimed, op.IdempotencyKey)
 			}
 		}
 		b.Events = append(b.Events, e)
@@ -159,10 +157,6 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	}
 	in.claims.confirm(claimed)
 	return out, nil
-}
-
-type capturePlan struct {
-	op int // index into the request's resolve ops, -1 when none
 }
 
 // uuidKey is the idempotency key of a PostHog event: its client uuid.
@@ -275,9 +269,8 @@ func unsetKeys(v gjson.Result) []string {
 	return out
 }
 
-// eventProperties keeps the properties as sent (with $set and friends, as
-// PostHog stores them) and adds a top-level $set/$set_once the client put
-// beside them.
+// eventProperties keeps the properties as sent, $set and friends included,
+// as PostHog stores them.
 func eventProperties(ev *posthog.RawEvent) []byte {
 	if !ev.Properties.IsObject() {
 		return []byte("{}")
