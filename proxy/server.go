@@ -96,9 +96,6 @@ func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
 // Shutdown stops accepting, waits for in-flight requests, then returns.
 func (s *Server) Shutdown() error { return s.http.Shutdown() }
 
-// Handler exposes the request handler (tests drive it over in-memory listeners).
-func (s *Server) Handler() fasthttp.RequestHandler { return s.handle }
-
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	route := s.route(ctx)

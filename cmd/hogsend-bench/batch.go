@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,22 +109,4 @@ func (l *batchLoad) run(d time.Duration, next *atomic.Int64) (*loadResult, error
 	res := &loadResult{acked: acked.Load(), errors: errs.Load(), elapsed: time.Since(start), latencies: all}
 	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
 	return res, nil
-}
-
-// postHogAccepted reads the server's count of stored PostHog events.
-func postHogAccepted(base string) (int64, error) {
-	status, body, err := fasthttp.Get(nil, base+"/metrics")
-	if err != nil || status != fasthttp.StatusOK {
-		return 0, fmt.Errorf("read /metrics: %d %v", status, err)
-	}
-	const name = `hogsend_events_accepted_total{api="posthog"} `
-	i := bytes.Index(body, []byte(name))
-	if i < 0 {
-		return 0, fmt.Errorf("/metrics lacks %s", name)
-	}
-	line := body[i+len(name):]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
-	}
-	return strconv.ParseInt(string(line), 10, 64)
 }

@@ -148,20 +148,34 @@ func waitRows(ctx context.Context, url string, want int64, timeout time.Duration
 	}
 }
 
-// acceptedEvents reads the server's count of stored native events.
-func acceptedEvents(base string) (int64, error) {
-	status, body, err := fasthttp.Get(nil, base+"/metrics")
-	if err != nil || status != fasthttp.StatusOK {
-		return 0, fmt.Errorf("read /metrics: %d %v", status, err)
+// acceptedEvents reads the server's count of stored events of api ("native"
+// or "posthog") once it stops moving: requests in flight when the generator
+// stopped still finish.
+func acceptedEvents(base, api string) (int64, error) {
+	read := func() (int64, error) {
+		status, body, err := fasthttp.Get(nil, base+"/metrics")
+		if err != nil || status != fasthttp.StatusOK {
+			return 0, fmt.Errorf("read /metrics: %d %v", status, err)
+		}
+		name := `hogsend_events_accepted_total{api="` + api + `"} `
+		i := bytes.Index(body, []byte(name))
+		if i < 0 {
+			return 0, fmt.Errorf("/metrics lacks %s", name)
+		}
+		line := body[i+len(name):]
+		if j := bytes.IndexByte(line, '\n'); j >= 0 {
+			line = line[:j]
+		}
+		return strconv.ParseInt(string(line), 10, 64)
 	}
-	const name = `hogsend_events_accepted_total{api="native"} `
-	i := bytes.Index(body, []byte(name))
-	if i < 0 {
-		return 0, fmt.Errorf("/metrics lacks %s", name)
+	n, err := read()
+	for err == nil {
+		time.Sleep(300 * time.Millisecond)
+		var again int64
+		if again, err = read(); err == nil && again == n {
+			return n, nil
+		}
+		n = again
 	}
-	line := body[i+len(name):]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
-	}
-	return strconv.ParseInt(string(line), 10, 64)
+	return 0, err
 }

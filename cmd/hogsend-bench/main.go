@@ -93,17 +93,7 @@ func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpu
 	}
 	// The server's own count of 202s is the acknowledged total: a client
 	// stopping at the deadline drops answers to requests already in flight.
-	// Requests in flight when the generator stopped still finish: wait until
-	// the server's count stops moving.
-	serverAcked, err := acceptedEvents(base)
-	for err == nil {
-		time.Sleep(300 * time.Millisecond)
-		var again int64
-		if again, err = acceptedEvents(base); err == nil && again == serverAcked {
-			break
-		}
-		serverAcked = again
-	}
+	serverAcked, err := acceptedEvents(base, "native")
 	if err != nil {
 		return err
 	}
@@ -266,15 +256,7 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int) error 
 	if err != nil {
 		return err
 	}
-	acked, err := postHogAccepted(st.base)
-	for err == nil {
-		time.Sleep(300 * time.Millisecond)
-		var again int64
-		if again, err = postHogAccepted(st.base); err == nil && again == acked {
-			break
-		}
-		acked = again
-	}
+	acked, err := acceptedEvents(st.base, "posthog")
 	if err != nil {
 		return err
 	}
