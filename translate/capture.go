@@ -73,18 +73,47 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	now := in.now()
 	sentAt, _ := posthog.ResolveSentAt(p.SentAt, req.Query)
 
-	// opOf[i] is the index of event i's identity op, -1 when it has none.
+	// opOf[i] is the index of event i's own op (-1 when none) and personOf[i]
+	// the op whose result is its contact. An event that changes nothing about
+	// its person shares the resolve of the request's earlier op for the same
+	// distinct_id and only claims its uuid: SDK batches are mostly one
+	// person's events, and a claim costs a fraction of a resolve.
 	opOf := make([]int, len(p.Events))
+	personOf := make([]int, len(p.Events))
 	ops := make([]identity.ResolveOp, 0, len(p.Events))
+	leader := make(map[string]int, 4)
 	for i := range p.Events {
-		opOf[i] = -1
+		opOf[i], personOf[i] = -1, -1
 		op, ok, warn := in.personOp(&p.Events[i], now.UnixMilli())
 		if warn != "" {
 			out.Warnings = append(out.Warnings, warn)
 		}
-		if ok {
-			opOf[i] = len(ops)
-			ops = append(ops, op)
+		if !ok {
+			continue
+		}
+		plain := op.MergeFrom == "" && !op.Identify && len(op.Keys) == 0 &&
+			len(op.Set) == 0 && len(op.SetOnce) == 0 && len(op.Unset) == 0
+		group := op.Distinct
+		if op.NoCreate {
+			group += "\x00personless"
+		}
+		if l, seen := leader[group]; plain && seen {
+			personOf[i] = l
+			if op.IdempotencyKey != "" {
+				opOf[i] = len(ops)
+				ops = append(ops, identity.ResolveOp{ClaimOnly: true, IdempotencyKey: op.IdempotencyKey,
+					IdempotencyWindow: op.IdempotencyWindow, Now: op.Now})
+			}
+			continue
+		}
+		opOf[i], personOf[i] = len(ops), len(ops)
+		ops = append(ops, op)
+		if plain {
+			leader[group] = opOf[i]
+		} else {
+			// An identify, alias or property change may move or merge contacts:
+			// later events resolve again.
+			clear(leader)
 		}
 	}
 	results := make([]identity.ResolveResult, len(ops))
@@ -112,18 +141,23 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 			OccurredAt: posthog.EventTime(ev, sentAt, now).UnixMilli(), ReceivedAt: received,
 			Historical: p.HistoricalMigration,
 		}
-		if k := opOf[i]; k >= 0 {
+		if k := personOf[i]; k >= 0 {
 			op, res := &ops[k], &results[k]
-			if res.MergeRefused {
-				out.Warnings = append(out.Warnings, "cannot_merge_already_identified")
-			}
 			if res.Found {
 				e.UserID, e.ContactID = res.Contact.Key(), res.Contact.ID
+			}
+			if k == opOf[i] {
+				if res.MergeRefused {
+					out.Warnings = append(out.Warnings, "cannot_merge_already_identified")
+				}
 				// A personless event is linked to a known contact but does not change it.
-				if !op.NoCreate && in.rows.needed(res, len(op.Set)+len(op.SetOnce)+len(op.Unset) > 0) {
+				if res.Found && !op.NoCreate && in.rows.needed(res, len(op.Set)+len(op.SetOnce)+len(op.Unset) > 0) {
 					addResolved(&b, res)
 				}
 			}
+		}
+		if k := opOf[i]; k >= 0 {
+			op, res := &ops[k], &results[k]
 			if res.ClaimPending {
 				pending = true
 				continue

@@ -212,3 +212,40 @@ func FuzzCapture(f *testing.F) {
 		}
 	})
 }
+
+// TestCaptureSharesResolvesWithinABatch: events of one person in one request
+// resolve the person once and claim each uuid; an identify in between makes
+// later events resolve again, so none lands on a merged-away contact.
+func TestCaptureSharesResolvesWithinABatch(t *testing.T) {
+	j := &flakyJournal{}
+	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	defer in.Close()
+	body := `{"api_key":"phc_x","batch":[
+		{"event":"a","distinct_id":"anon-1","uuid":"0193a1b2-0000-7000-8000-000000000001"},
+		{"event":"b","distinct_id":"anon-1","uuid":"0193a1b2-0000-7000-8000-000000000002"},
+		{"event":"$identify","distinct_id":"user-1","uuid":"0193a1b2-0000-7000-8000-000000000003","properties":{"$anon_distinct_id":"anon-1"}},
+		{"event":"c","distinct_id":"anon-1","uuid":"0193a1b2-0000-7000-8000-000000000004"},
+		{"event":"d","distinct_id":"user-1","uuid":"0193a1b2-0000-7000-8000-000000000005"}]}`
+	res, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(body), ContentType: "application/json"}, CaptureOptions{})
+	if err != nil || res.Stored != 5 {
+		t.Fatalf("capture = %+v, %v", res, err)
+	}
+	byName := map[string]canonical.Event{}
+	for _, b := range j.batches {
+		for _, e := range b.Events {
+			byName[e.Name] = e
+		}
+	}
+	if byName["a"].ContactID != byName["b"].ContactID {
+		t.Fatalf("events of one person got different contacts")
+	}
+	survivor := byName["$identify"].ContactID
+	if byName["c"].ContactID != survivor || byName["d"].ContactID != survivor {
+		t.Fatalf("after identify: c=%s d=%s, want the survivor %s", byName["c"].ContactID, byName["d"].ContactID, survivor)
+	}
+	// The same request again: every uuid, shared resolve or not, is a duplicate.
+	res, err = in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(body), ContentType: "application/json"}, CaptureOptions{})
+	if err != nil || res.Stored != 0 || res.Duplicates != 5 {
+		t.Fatalf("resent batch = %+v, %v; want 5 duplicates", res, err)
+	}
+}

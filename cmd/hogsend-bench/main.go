@@ -242,7 +242,7 @@ func startStack(env *benchEnv, withPprof bool) (*stack, error) {
 func runBatch(env *benchEnv, duration time.Duration, conns, contacts int) error {
 	defer env.close()
 	const perBody = 50
-	n := 6000
+	n := 15000
 	fmt.Printf("\nbuilding %d gzip /batch/ bodies of %d posthog-js-shaped events …\n", n, perBody)
 	bodies := buildBatchBodies(n, perBody, contacts)
 	st, err := startStack(env, false)

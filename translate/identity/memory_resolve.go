@@ -3,6 +3,7 @@ package identity
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -32,6 +33,14 @@ func (m *Memory) Resolve(ctx context.Context, ops []ResolveOp, results []Resolve
 }
 
 func (m *Memory) resolveOne(op *ResolveOp, r *ResolveResult, wall int64) {
+	if op.ClaimOnly {
+		if op.IdempotencyKey == "" {
+			r.Err = errors.New("resolve: claim-only op without an idempotency key")
+			return
+		}
+		m.claim(op, r, wall)
+		return
+	}
 	p, err := prepareOp(op)
 	if err != nil {
 		r.Err = err

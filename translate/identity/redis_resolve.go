@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -28,6 +29,16 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 	for i := range ops {
 		results[i] = ResolveResult{}
 		op := &ops[i]
+		if op.ClaimOnly {
+			if op.IdempotencyKey == "" {
+				results[i].Err = errors.New("resolve: claim-only op without an idempotency key")
+				cmds = append(cmds, nil)
+				continue
+			}
+			window := min(idempotencyMillis(op), PendingClaimWindow.Milliseconds())
+			cmds = append(cmds, pipe.EvalSha(ctx, scriptClaim.sha, nil, r.prefix, op.IdempotencyKey, window))
+			continue
+		}
 		p, err := prepareOp(op)
 		if err != nil {
 			results[i].Err = err
@@ -62,6 +73,15 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 			results[i].Err = unavailable("resolve", err)
 			continue
 		}
+		if ops[i].ClaimOnly {
+			switch s, _ := v.(string); s {
+			case "1":
+				results[i].Duplicate = true
+			case "2":
+				results[i].ClaimPending = true
+			}
+			continue
+		}
 		decodeResolve(asSlice(v), nows[i], &results[i])
 	}
 	return nil
@@ -89,7 +109,11 @@ func (r *Redis) retryNoScript(ctx context.Context, cmds []*redis.Cmd) error {
 	}
 	pipe := r.c.Pipeline()
 	for _, i := range redo {
-		cmds[i] = pipe.Eval(ctx, scriptResolve.src, nil, cmds[i].Args()[3:]...)
+		src := scriptResolve.src
+		if cmds[i].Args()[1] == scriptClaim.sha {
+			src = scriptClaim.src
+		}
+		cmds[i] = pipe.Eval(ctx, src, nil, cmds[i].Args()[3:]...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isReplyError(err) {
 		return unavailable("resolve", err)

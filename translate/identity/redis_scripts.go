@@ -38,6 +38,7 @@ func mustScript(name string) *script {
 
 var (
 	scriptResolve        = mustScript("resolve")
+	scriptClaim          = mustScript("claim")
 	scriptFind           = mustScript("find")
 	scriptDelete         = mustScript("delete")
 	scriptRestoreContact = mustScript("restore_contact")
@@ -45,7 +46,7 @@ var (
 	scriptRestoreIndex   = mustScript("restore_index")
 
 	allScripts = []*script{
-		scriptResolve, scriptFind, scriptDelete,
+		scriptResolve, scriptClaim, scriptFind, scriptDelete,
 		scriptRestoreContact, scriptRestoreAlias, scriptRestoreIndex,
 	}
 )

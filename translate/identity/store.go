@@ -46,6 +46,10 @@ type ResolveOp struct {
 	// NoCreate resolves without creating: when no contact matches, the result has
 	// Found == false and nothing is written.
 	NoCreate bool
+	// ClaimOnly makes the op claim IdempotencyKey and nothing else: no keys
+	// are looked up, no contact is touched, Found stays false; Duplicate and
+	// ClaimPending report the claim as for any op.
+	ClaimOnly bool
 	// RefuseIdentified makes the op write nothing (not even the idempotency
 	// claim) when the keys match a contact that has an external id or an email:
 	// a publishable key's anonymous write may not attach to or merge an

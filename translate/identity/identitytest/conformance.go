@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyWindow", testIdempotencyWindow},
 		{"PendingClaims", testPendingClaims},
+		{"ClaimOnly", testClaimOnly},
 		{"Versions", testVersions},
 		{"Batch", testBatch},
 		{"APIKeys", testAPIKeys},

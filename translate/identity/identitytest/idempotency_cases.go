@@ -99,3 +99,30 @@ func testAPIKeys(t *testing.T, newStore func(*testing.T) identity.Store) {
 		t.Errorf("ping: %v", err)
 	}
 }
+
+// testClaimOnly: a claim-only op claims its key like any op and touches no
+// contact.
+func testClaimOnly(t *testing.T, newStore func(*testing.T) identity.Store) {
+	s := newStore(t)
+	o := identity.ResolveOp{ClaimOnly: true, IdempotencyKey: "only", Now: T0}
+	res := make([]identity.ResolveResult, 3)
+	ops := []identity.ResolveOp{o, o, {ClaimOnly: true, Now: T0}}
+	if err := s.Resolve(ctx(t), ops, res); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "claimed", flags(res[0]), "")
+	equal(t, "second in the batch", flags(res[1]), "pending")
+	if res[2].Err == nil {
+		t.Fatalf("claim-only op without a key accepted")
+	}
+	if err := s.ConfirmIdempotency(ctx(t), []string{"only"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Resolve(ctx(t), ops[:1], res[:1]); err != nil || res[0].Err != nil {
+		t.Fatal(err, res[0].Err)
+	}
+	equal(t, "after confirm", flags(res[0]), "duplicate")
+	// The same key on a full op is a duplicate too: one namespace of claims.
+	equal(t, "full op", flags(resolve1(t, s, withIdem(op(T0+1, mail("c@x")), "only", 0))), "found,created,duplicate")
+	equal(t, "no contact from claims", len(find(t, s, "c@x", "")), 1)
+}
