@@ -80,11 +80,13 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	// person's events, and a claim costs a fraction of a resolve.
 	opOf := make([]int, len(p.Events))
 	personOf := make([]int, len(p.Events))
+	facts := make([]eventFacts, len(p.Events))
 	ops := make([]identity.ResolveOp, 0, len(p.Events))
 	leader := make(map[string]int, 4)
 	for i := range p.Events {
 		opOf[i], personOf[i] = -1, -1
-		op, ok, warn := in.personOp(&p.Events[i], now.UnixMilli())
+		facts[i] = readFacts(&p.Events[i])
+		op, ok, warn := in.personOp(&p.Events[i], &facts[i], now.UnixMilli())
 		if warn != "" {
 			out.Warnings = append(out.Warnings, warn)
 		}
@@ -136,8 +138,8 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		ev := &p.Events[i]
 		e := canonical.Event{
 			ID: ev.UUID, Name: ev.Name, UserID: ev.DistinctID, DistinctID: ev.DistinctID,
-			Properties: eventProperties(ev), Groups: eventGroups(ev), Source: "posthog",
-			Lib: ev.Prop("$lib").String(), IP: req.IP,
+			Properties: eventProperties(ev), Groups: eventGroups(ev, &facts[i]), Source: "posthog",
+			Lib: facts[i].lib.String(), IP: req.IP,
 			OccurredAt: posthog.EventTime(ev, sentAt, now).UnixMilli(), ReceivedAt: received,
 			Historical: p.HistoricalMigration,
 		}
@@ -202,7 +204,7 @@ func uuidKey(id uuid.UUID) string { return "ph:" + id.String() }
 // for $merge_dangerously; never with an illegal id); $set, $set_once and
 // $unset change the contact; $set.email becomes its email key; with
 // $process_person_profile false the event changes and creates no contact.
-func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveOp, bool, string) {
+func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (identity.ResolveOp, bool, string) {
 	op := identity.ResolveOp{
 		Distinct: ev.DistinctID, NewID: newContactID(), Source: "posthog", Now: now,
 	}
@@ -212,7 +214,7 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveO
 	// Personless events (and placeholder ids such as "anonymous", which would
 	// gather strangers into one contact) are deduplicated and linked to a
 	// known contact, but never create or change one.
-	if ev.Prop("$process_person_profile").Type == gjson.False || IllegalDistinctID(ev.DistinctID) {
+	if f.processPerson.Type == gjson.False || IllegalDistinctID(ev.DistinctID) {
 		op.NoCreate, op.NewID = true, uuid.Nil
 		return op, true, ""
 	}
@@ -220,7 +222,7 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveO
 	switch ev.Name {
 	case "$identify":
 		op.Identify = true
-		if anon := ev.Prop("$anon_distinct_id"); anon.Exists() && anon.Type != gjson.Null {
+		if anon := f.anonDistinctID; anon.Exists() && anon.Type != gjson.Null {
 			if a := anon.String(); a != "" && a != ev.DistinctID {
 				if IllegalDistinctID(a) {
 					warn = "cannot_merge_with_illegal_distinct_id"
@@ -231,7 +233,7 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveO
 		}
 	case "$create_alias", "$merge_dangerously":
 		op.Identify = ev.Name == "$create_alias"
-		if a := ev.Prop("alias").String(); a != "" && a != ev.DistinctID {
+		if a := f.alias.String(); a != "" && a != ev.DistinctID {
 			if IllegalDistinctID(a) {
 				warn = "cannot_merge_with_illegal_distinct_id"
 			} else {
@@ -242,10 +244,10 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveO
 	if ev.Name == "$groupidentify" || ev.Name == "$exception" || ev.Name == "$$heatmap" {
 		return op, true, warn // no person property updates (spec §4.1)
 	}
-	set := mergedObject(ev.Set, ev.Prop("$set"))
-	setOnce := mergedObject(ev.SetOnce, ev.Prop("$set_once"))
+	set := mergedObject(ev.Set, f.set)
+	setOnce := mergedObject(ev.SetOnce, f.setOnce)
 	op.Set, op.SetOnce = set, setOnce
-	op.Unset = unsetKeys(ev.Prop("$unset"))
+	op.Unset = unsetKeys(f.unset)
 	for _, p := range set {
 		if p.Name == "email" && p.Value != nil {
 			if e := gjson.ParseBytes(p.Value); e.Type == gjson.String && ValidEmail(strings.TrimSpace(e.Str)) {
@@ -254,6 +256,44 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveO
 		}
 	}
 	return op, true, warn
+}
+
+// eventFacts are the properties capture acts on, read in one pass over the
+// event's properties (a lookup each would rescan them every time).
+type eventFacts struct {
+	lib, processPerson, anonDistinctID, alias gjson.Result
+	set, setOnce, unset, groups               gjson.Result
+	groupType, groupKey                       gjson.Result
+}
+
+func readFacts(ev *posthog.RawEvent) eventFacts {
+	var f eventFacts
+	ev.Properties.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "$lib":
+			f.lib = v
+		case "$process_person_profile":
+			f.processPerson = v
+		case "$anon_distinct_id":
+			f.anonDistinctID = v
+		case "alias":
+			f.alias = v
+		case "$set":
+			f.set = v
+		case "$set_once":
+			f.setOnce = v
+		case "$unset":
+			f.unset = v
+		case "$groups":
+			f.groups = v
+		case "$group_type":
+			f.groupType = v
+		case "$group_key":
+			f.groupKey = v
+		}
+		return true
+	})
+	return f
 }
 
 // mergedObject lays the top-level object over the one in properties (the
@@ -314,9 +354,9 @@ func eventProperties(ev *posthog.RawEvent) []byte {
 
 // eventGroups are the event's $groups ({type: key}); a $groupidentify is
 // stored as the group it describes.
-func eventGroups(ev *posthog.RawEvent) []byte {
+func eventGroups(ev *posthog.RawEvent, f *eventFacts) []byte {
 	if ev.Name == "$groupidentify" {
-		t, k := ev.Prop("$group_type"), ev.Prop("$group_key")
+		t, k := f.groupType, f.groupKey
 		if t.Type == gjson.String && t.Str != "" && k.Exists() {
 			b := append([]byte{'{'}, AppendJSONString(nil, t.Str)...)
 			b = append(b, ':')
@@ -324,7 +364,7 @@ func eventGroups(ev *posthog.RawEvent) []byte {
 			return append(b, '}')
 		}
 	}
-	if g := ev.Prop("$groups"); g.IsObject() {
+	if g := f.groups; g.IsObject() {
 		return []byte(g.Raw)
 	}
 	return []byte("{}")

@@ -40,7 +40,7 @@ func main() {
 		err = run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator)
 	}
 	if err == nil && (*scenario == "batch" || *scenario == "all") {
-		err = runBatch(newEnv(), *duration, *batchConns, *contacts)
+		err = runBatch(newEnv(), *duration, *batchConns, *contacts, *cpuProfile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hogsend-bench:", err)
@@ -239,15 +239,18 @@ func startStack(env *benchEnv, withPprof bool) (*stack, error) {
 
 // runBatch is the PostHog scenario on a fresh stack: gzip /batch/ bodies of 50
 // posthog-js-shaped events, every uuid unique.
-func runBatch(env *benchEnv, duration time.Duration, conns, contacts int) error {
+func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuProfile string) error {
 	defer env.close()
 	const perBody = 50
 	n := 15000
 	fmt.Printf("\nbuilding %d gzip /batch/ bodies of %d posthog-js-shaped events …\n", n, perBody)
 	bodies := buildBatchBodies(n, perBody, contacts)
-	st, err := startStack(env, false)
+	st, err := startStack(env, cpuProfile != "")
 	if err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		go fetchProfile(st.pprofAddr, 5*time.Second, cpuProfile+".batch")
 	}
 	fmt.Printf("%s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless)\n", duration, conns)
 	load := &batchLoad{addr: st.addr, conns: conns, bodies: bodies, events: perBody}
