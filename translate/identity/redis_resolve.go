@@ -26,17 +26,18 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 	}
 	nows := make([]int64, len(ops))
 	pipe := r.c.Pipeline()
+	var claimOps []int
 	for i := range ops {
 		results[i] = ResolveResult{}
 		op := &ops[i]
 		if op.ClaimOnly {
+			// Claim-only ops of the batch share one script call, below.
+			cmds = append(cmds, nil)
 			if op.IdempotencyKey == "" {
 				results[i].Err = errors.New("resolve: claim-only op without an idempotency key")
-				cmds = append(cmds, nil)
 				continue
 			}
-			window := min(idempotencyMillis(op), PendingClaimWindow.Milliseconds())
-			cmds = append(cmds, pipe.EvalSha(ctx, scriptClaim.sha, nil, r.prefix, op.IdempotencyKey, window))
+			claimOps = append(claimOps, i)
 			continue
 		}
 		p, err := prepareOp(op)
@@ -51,12 +52,57 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		}
 		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &p, nows[i])...))
 	}
+	var claimCmd *redis.Cmd
+	if len(claimOps) > 0 {
+		// Claims are independent of each other and of resolves of other keys;
+		// one call with every key, windows capped at the pending window.
+		window := PendingClaimWindow.Milliseconds()
+		args := make([]any, 0, 2+len(claimOps))
+		args = append(args, r.prefix, window)
+		for _, i := range claimOps {
+			window = min(window, idempotencyMillis(&ops[i]))
+			args = append(args, ops[i].IdempotencyKey)
+		}
+		args[1] = window
+		claimCmd = pipe.EvalSha(ctx, scriptClaim.sha, nil, args...)
+	}
 	if pipe.Len() == 0 {
 		return nil
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		if err := r.retryNoScript(ctx, cmds); err != nil {
+		all := cmds
+		if claimCmd != nil {
+			all = append(cmds[:len(cmds):len(cmds)], claimCmd)
+		}
+		if err := r.retryNoScript(ctx, all); err != nil {
 			return err
+		}
+		copy(cmds, all)
+		if claimCmd != nil {
+			claimCmd = all[len(all)-1]
+		}
+	}
+	if claimCmd != nil {
+		v, err := claimCmd.Result()
+		if err != nil {
+			if !isReplyError(err) {
+				return unavailable("claim", err)
+			}
+			for _, i := range claimOps {
+				results[i].Err = unavailable("claim", err)
+			}
+		} else {
+			states := asSlice(v)
+			for n, i := range claimOps {
+				if n < len(states) {
+					switch s, _ := states[n].(string); s {
+					case "1":
+						results[i].Duplicate = true
+					case "2":
+						results[i].ClaimPending = true
+					}
+				}
+			}
 		}
 	}
 	for i, cmd := range cmds {
@@ -71,15 +117,6 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 			// An error reply (OOM, LOADING, a script error) spoils this op
 			// only; it is still an availability problem for the caller.
 			results[i].Err = unavailable("resolve", err)
-			continue
-		}
-		if ops[i].ClaimOnly {
-			switch s, _ := v.(string); s {
-			case "1":
-				results[i].Duplicate = true
-			case "2":
-				results[i].ClaimPending = true
-			}
 			continue
 		}
 		decodeResolve(asSlice(v), nows[i], &results[i])

@@ -144,4 +144,20 @@ func TestRedisScriptFlush(t *testing.T) {
 	if cs, err := s.Find(ctx, "f@x", ""); err != nil || len(cs) != 1 {
 		t.Errorf("find after flush: %v %v", cs, err)
 	}
+	// A batch mixing resolves and claim-only ops, after a flush: both scripts
+	// are re-sent, and every op's answer lands on the right op.
+	if err := s.Client().ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(k string) identity.ResolveOp {
+		return identity.ResolveOp{ClaimOnly: true, IdempotencyKey: k, IdempotencyWindow: time.Hour}
+	}
+	ops = []identity.ResolveOp{claim("c1"), emailOp("h@x"), claim("c2"), claim("c1")}
+	res = make([]identity.ResolveResult, len(ops))
+	if err := s.Resolve(ctx, ops, res); err != nil {
+		t.Fatal(err)
+	}
+	if res[0].ClaimPending || res[0].Duplicate || !res[1].Created || res[2].ClaimPending || !res[3].ClaimPending {
+		t.Errorf("mixed batch after flush: %+v", res)
+	}
 }
