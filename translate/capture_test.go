@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -247,5 +248,26 @@ func TestCaptureSharesResolvesWithinABatch(t *testing.T) {
 	res, err = in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(body), ContentType: "application/json"}, CaptureOptions{})
 	if err != nil || res.Stored != 0 || res.Duplicates != 5 {
 		t.Fatalf("resent batch = %+v, %v; want 5 duplicates", res, err)
+	}
+}
+
+func TestCaptureTokenAllowList(t *testing.T) {
+	j := &flakyJournal{}
+	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	defer in.Close()
+	opts := CaptureOptions{Tokens: map[string]bool{"phc_allowed": true}}
+	send := func(token string) error {
+		_, err := in.Capture(context.Background(), CaptureRequest{Path: "/e", ContentType: "application/json",
+			Body: []byte(`{"api_key":"` + token + `","event":"e","distinct_id":"d"}`)}, opts)
+		return err
+	}
+	if err := send("phc_other"); !errors.Is(err, ErrUnknownToken) {
+		t.Fatalf("unlisted token = %v, want ErrUnknownToken", err)
+	}
+	if err := send("phc_allowed"); err != nil {
+		t.Fatalf("listed token = %v", err)
+	}
+	if n := len(j.batches); n != 1 {
+		t.Fatalf("batches = %d, want only the allowed request stored", n)
 	}
 }
