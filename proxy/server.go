@@ -70,13 +70,16 @@ func New(o Options) *Server {
 		captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
 	}
 	s.http = &fasthttp.Server{
-		Handler:                       s.handle,
-		ErrorHandler:                  s.handleParseError,
-		Name:                          "hogsend-proxy",
-		ReadTimeout:                   o.ReadTimeout,
-		WriteTimeout:                  30 * time.Second,
-		IdleTimeout:                   o.IdleTimeout,
-		MaxRequestBodySize:            o.MaxBodyBytes,
+		Handler:            s.handle,
+		ErrorHandler:       s.handleParseError,
+		Name:               "hogsend-proxy",
+		ReadTimeout:        o.ReadTimeout,
+		WriteTimeout:       30 * time.Second,
+		IdleTimeout:        o.IdleTimeout,
+		MaxRequestBodySize: o.MaxBodyBytes,
+		// PostHog SDKs may put a whole payload in GET ?data=: room for 32 KiB
+		// of request line and headers (fasthttp's default is 4 KiB).
+		ReadBufferSize:                64 << 10,
 		Concurrency:                   o.MaxConns,
 		NoDefaultDate:                 false,
 		NoDefaultContentType:          true,
@@ -150,9 +153,12 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) int {
 // get 413, slow clients 408, anything else 400, each with a reason.
 func (s *Server) handleParseError(ctx *fasthttp.RequestCtx, err error) {
 	var netErr net.Error
+	var small *fasthttp.ErrSmallBuffer
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
+	case errors.As(err, &small):
+		writeError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "request line and headers too large (32 KiB at most)")
 	case errors.As(err, &netErr) && netErr.Timeout():
 		writeError(ctx, fasthttp.StatusRequestTimeout, "request timeout")
 	default:
