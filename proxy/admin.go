@@ -10,11 +10,6 @@ import (
 	"github.com/hogsend/hogsend-proxy/translate"
 )
 
-// validScopes are the scopes a minted secret key may carry.
-var validScopes = map[string]bool{
-	"read": true, "journey-admin": true, "full-admin": true, "ingest": true, "accounts": true, "referrals": true,
-}
-
 // createAPIKey serves POST /v1/admin/api-keys (full-admin): body
 // {name, scopes?, expiresAt?}; answers 201 {id, name, key, keyPrefix, scopes,
 // createdAt}. The key is shown once; only its hash is stored.
@@ -46,7 +41,7 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 		}
 		scopes = scopes[:0]
 		for _, v := range sc.Array() {
-			if v.Type != gjson.String || !validScopes[v.Str] {
+			if v.Type != gjson.String || !translate.IsSecretScope(v.Str) {
 				writeError(ctx, fasthttp.StatusBadRequest, "unknown scope "+v.Raw)
 				return
 			}

@@ -280,6 +280,15 @@ func (in *Ingestor) DeleteContacts(ctx context.Context, k ContactKeys) error {
 	return in.commit(ctx, &canonical.Batch{Contacts: deleted, Aliases: tombstones})
 }
 
+// secretScopes are the scopes a secret (hsk_) key may be minted with;
+// publishable keys get ingest-public only.
+var secretScopes = map[string]bool{
+	"read": true, "journey-admin": true, "full-admin": true, "ingest": true, "accounts": true, "referrals": true,
+}
+
+// IsSecretScope reports whether a secret key may carry scope s.
+func IsSecretScope(s string) bool { return secretScopes[s] }
+
 // NewAPIKey mints a key: "hsk_" (secret) or, with allowed origins, "pk_"
 // (publishable), then base64url of 32 random bytes. Only its SHA-256 is kept.
 func NewAPIKey(name string, scopes []string, expiresAt, now int64, allowedOrigins []string) (string, canonical.APIKey, error) {

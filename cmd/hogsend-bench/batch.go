@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,47 +65,15 @@ func buildBatchBodies(n, perBody, contacts int) [][]byte {
 }
 
 func (l *batchLoad) run(d time.Duration, next *atomic.Int64) (*loadResult, error) {
-	client := &fasthttp.HostClient{Addr: l.addr, MaxConns: l.conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
-	var acked, errs atomic.Int64
-	var mu sync.Mutex
-	var all []time.Duration
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < l.conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(resp)
-			lat := make([]time.Duration, 0, 1<<14)
-			for time.Now().Before(deadline) {
-				i := next.Add(1) - 1
-				if int(i) >= len(l.bodies) {
-					break // every body sent once: no uuid is sent twice
-				}
-				req.Reset()
-				req.SetRequestURI("http://" + l.addr + "/batch/")
-				req.Header.SetMethod(fasthttp.MethodPost)
-				req.Header.SetContentType("text/plain")
-				req.SetBodyRaw(l.bodies[i])
-				t0 := time.Now()
-				err := client.Do(req, resp)
-				lat = append(lat, time.Since(t0))
-				if err != nil || resp.StatusCode() != fasthttp.StatusOK {
-					errs.Add(1)
-					continue
-				}
-				acked.Add(int64(l.events))
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	res := &loadResult{acked: acked.Load(), errors: errs.Load(), elapsed: time.Since(start), latencies: all}
-	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
-	return res, nil
+	return driveHTTP(l.addr, l.conns, d, func(_, _ int, req *fasthttp.Request) (int64, int, bool) {
+		i := next.Add(1) - 1
+		if int(i) >= len(l.bodies) {
+			return 0, 0, false // every body sent once: no uuid is sent twice
+		}
+		req.SetRequestURI("http://" + l.addr + "/batch/")
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.Header.SetContentType("text/plain")
+		req.SetBodyRaw(l.bodies[i])
+		return int64(l.events), fasthttp.StatusOK, true
+	}), nil
 }

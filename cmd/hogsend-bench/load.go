@@ -42,48 +42,41 @@ func (r *loadResult) p(q float64) time.Duration {
 	return r.latencies[i].Round(10 * time.Microsecond)
 }
 
-// run drives the load for d with Go's fasthttp client and returns what was
-// acknowledged.
-func (l *eventLoad) run(d time.Duration) (*loadResult, error) {
-	client := &fasthttp.HostClient{Addr: l.addr, MaxConns: l.conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+// driveHTTP runs conns workers, each on its own keep-alive connection,
+// until d passes or next reports there is nothing left to send. next fills
+// req for worker w's n-th request and returns how many events it carries
+// and the status that acknowledges them.
+func driveHTTP(addr string, conns int, d time.Duration,
+	next func(w, n int, req *fasthttp.Request) (events int64, okStatus int, more bool)) *loadResult {
+	client := &fasthttp.HostClient{Addr: addr, MaxConns: conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	var acked, errs atomic.Int64
 	var mu sync.Mutex
 	var all []time.Duration
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	start := time.Now()
-	auth := "Bearer " + l.key
-	for w := 0; w < l.conns; w++ {
+	for w := 0; w < conns; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(resp)
-			lat := make([]time.Duration, 0, 1<<16)
-			body := make([]byte, 0, 256)
+			lat := make([]time.Duration, 0, 1<<14)
 			for n := 0; time.Now().Before(deadline); n++ {
-				c := rng.IntN(l.contacts)
-				body = append(body[:0], `{"name":"page.viewed","email":"user`...)
-				body = strconv.AppendInt(body, int64(c), 10)
-				body = append(body, `@bench.example","eventProperties":{"path":"/pricing","n":`...)
-				body = strconv.AppendInt(body, int64(n), 10)
-				body = append(body, `}}`...)
 				req.Reset()
-				req.SetRequestURI("http://" + l.addr + "/v1/events")
-				req.Header.SetMethod(fasthttp.MethodPost)
-				req.Header.SetContentType("application/json")
-				req.Header.Set("Authorization", auth)
-				req.SetBodyRaw(body)
+				events, okStatus, more := next(w, n, req)
+				if !more {
+					break
+				}
 				t0 := time.Now()
 				err := client.Do(req, resp)
 				lat = append(lat, time.Since(t0))
-				if err != nil || resp.StatusCode() != fasthttp.StatusAccepted {
+				if err != nil || resp.StatusCode() != okStatus {
 					errs.Add(1)
 					continue
 				}
-				acked.Add(1)
+				acked.Add(events)
 			}
 			mu.Lock()
 			all = append(all, lat...)
@@ -93,7 +86,31 @@ func (l *eventLoad) run(d time.Duration) (*loadResult, error) {
 	wg.Wait()
 	res := &loadResult{acked: acked.Load(), errors: errs.Load(), elapsed: time.Since(start), latencies: all}
 	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
-	return res, nil
+	return res
+}
+
+// run drives POST /v1/events for d with Go's fasthttp client.
+func (l *eventLoad) run(d time.Duration) (*loadResult, error) {
+	auth := "Bearer " + l.key
+	rngs := make([]*rand.Rand, l.conns)
+	bodies := make([][]byte, l.conns)
+	for w := range rngs {
+		rngs[w] = rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+		bodies[w] = make([]byte, 0, 256)
+	}
+	return driveHTTP(l.addr, l.conns, d, func(w, n int, req *fasthttp.Request) (int64, int, bool) {
+		body := append(bodies[w][:0], `{"name":"page.viewed","email":"user`...)
+		body = strconv.AppendInt(body, int64(rngs[w].IntN(l.contacts)), 10)
+		body = append(body, `@bench.example","eventProperties":{"path":"/pricing","n":`...)
+		body = strconv.AppendInt(body, int64(n), 10)
+		bodies[w] = append(body, `}}`...)
+		req.SetRequestURI("http://" + l.addr + "/v1/events")
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.Header.SetContentType("application/json")
+		req.Header.Set("Authorization", auth)
+		req.SetBodyRaw(bodies[w])
+		return 1, fasthttp.StatusAccepted, true
+	}), nil
 }
 
 func waitReady(base string, timeout time.Duration) error {

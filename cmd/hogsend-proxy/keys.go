@@ -15,10 +15,6 @@ import (
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
-var mintableScopes = map[string]bool{
-	"read": true, "journey-admin": true, "full-admin": true, "ingest": true, "accounts": true, "referrals": true,
-}
-
 func runKeys(args []string) error {
 	if len(args) == 0 || args[0] != "create" {
 		return errors.New("usage: hogsend-proxy keys create --name N --scopes ingest[,read,…] [--expires 720h] [--publishable-origins https://app.example]")
@@ -40,7 +36,7 @@ func runKeys(args []string) error {
 		if s == "" {
 			continue
 		}
-		if !mintableScopes[s] {
+		if !translate.IsSecretScope(s) {
 			return fmt.Errorf("keys create: unknown scope %q", s)
 		}
 		list = append(list, s)

@@ -2,16 +2,7 @@
 -- ARGV: prefix email userID now.
 -- Reply: n (contact block)* ntombs (kind value contactID)*
 local email, uid, now = ARGV[2], ARGV[3], ARGV[4]
-local cs = {}
-if email ~= '' then
-  local o = aliasOwner('email', email)
-  cs[1] = o and liveContact(o) or nil
-end
-if uid ~= '' then
-  local o = aliasOwner('external', uid)
-  local c = o and liveContact(o)
-  if c and c ~= cs[1] then cs[#cs + 1] = c end
-end
+local cs = matchContacts(email, uid)
 if #cs == 0 then return {'0', '0'} end
 local version = string.format('%d', redis.call('INCR', P .. 'seq'))
 local tombs, dels = {}, {}

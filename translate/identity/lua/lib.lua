@@ -339,3 +339,19 @@ local function mergeObj(base, patch)
 end
 
 local function nested(name) return name == 'discord' or name == 'telegram' end
+
+-- matchContacts is what find and delete target: the live contact of the
+-- email, then that of the external id when it is another one.
+local function matchContacts(email, uid)
+  local cs = {}
+  if email ~= '' then
+    local o = aliasOwner('email', email)
+    cs[1] = o and liveContact(o) or nil
+  end
+  if uid ~= '' then
+    local o = aliasOwner('external', uid)
+    local c = o and liveContact(o)
+    if c and c ~= cs[1] then cs[#cs + 1] = c end
+  end
+  return cs
+end
