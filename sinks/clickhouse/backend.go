@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
@@ -27,6 +29,13 @@ type Backend interface {
 	// and the idempotency keys of events received at or after since (Unix
 	// ms), each expiring window after its event was received.
 	LoadSnapshot(ctx context.Context, since int64, window time.Duration) (canonical.Snapshot, error)
+	// Conversions: click context, dispatch history and dead letters.
+	InsertClicks(ctx context.Context, rows []Click) error
+	InsertDispatches(ctx context.Context, rows []Dispatch) error
+	InsertConversionDeadLetters(ctx context.Context, rows []ConversionDeadLetter) error
+	LoadContactFacts(ctx context.Context, id uuid.UUID) (ContactFacts, error)
+	LoadRecentClicks(ctx context.Context, contacts []uuid.UUID, since, until int64) ([]Click, error)
+	LoadConversionDeadLetters(ctx context.Context, destination string) ([]ConversionDeadLetter, error)
 	// Query runs sql and returns its rows as text, NULL as `\N`. It is meant
 	// for tests and operations, not for the hot path.
 	Query(ctx context.Context, sql string) ([][]string, error)

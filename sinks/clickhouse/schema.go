@@ -15,6 +15,9 @@ const (
 	tableAPIKeys     = "api_keys"
 	tableLists       = "list_memberships"
 	tableDeadLetters = "dead_letters"
+	tableClicks      = "contact_clicks"
+	tableDispatches  = "conversion_dispatches"
+	tableConvDead    = "conversion_dead_letters"
 	tableMigrations  = "schema_migrations"
 )
 
@@ -38,6 +41,12 @@ var (
 	}
 	listColumns       = []string{"contact_id", "email", "list_id", "subscribed", "version", "updated_at"}
 	deadLetterColumns = []string{"failed_at", "`table`", "row", "record", "reason", "spool_segment", "spool_offset"}
+	clickColumns      = []string{"contact_id", "kind", "value", "clicked_at", "event_id"}
+	dispatchColumns   = []string{
+		"at", "destination", "dedup_id", "rule_id", "event_id", "contact_id", "event_name", "status",
+		"attempts", "http_status", "last_error", "latency_ms",
+	}
+	convDeadColumns = []string{"destination", "dedup_id", "conversion", "reason", "failed_at", "replayed_at", "version"}
 )
 
 // insertPrefix is "INSERT INTO db.table (c1, c2, …)".
@@ -259,6 +268,55 @@ ORDER BY (contact_id, list_id)` + f.settings(),
     spool_offset Int64
 ) ENGINE = ReplacingMergeTree
 ORDER BY (` + "`table`" + `, spool_segment, spool_offset, cityHash64(record))` + f.settings(),
+		},
+	}, {
+		Version: 4,
+		Name:    "conversions",
+		Stmts: []string{
+			// Click and browser ids seen on any event, per contact: the
+			// attribution context of later conversions.
+			`CREATE TABLE IF NOT EXISTS ` + db + `.contact_clicks (
+    contact_id UUID,
+    kind ` + lc + `,
+    value String,
+    clicked_at ` + t + `,
+    event_id UUID
+) ENGINE = ReplacingMergeTree
+ORDER BY (contact_id, kind, value, clicked_at)` + f.settings(),
+
+			// One row per state change of a conversion at a destination
+			// (queued, each attempt, delivered, failed): the history, read
+			// with argMax(status, at) for the current state.
+			`CREATE TABLE IF NOT EXISTS ` + db + `.conversion_dispatches (
+    at ` + t + `,
+    destination ` + lc + `,
+    dedup_id String,
+    rule_id ` + lc + `,
+    event_id UUID,
+    contact_id UUID,
+    event_name ` + lc + `,
+    status ` + lc + `,
+    attempts UInt32,
+    http_status UInt16,
+    last_error String,
+    latency_ms UInt32
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(at)
+ORDER BY (destination, dedup_id, at)`,
+
+			// Conversions a platform refused for good, with the platform's
+			// reason and the conversion as JSON so that a replay re-sends it
+			// unchanged; replayed_at is set by a later version when replayed.
+			`CREATE TABLE IF NOT EXISTS ` + db + `.conversion_dead_letters (
+    destination ` + lc + `,
+    dedup_id String,
+    conversion ` + f.jsonType() + `,
+    reason String,
+    failed_at ` + t + `,
+    replayed_at ` + t + `,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (destination, dedup_id)` + f.settings(),
 		},
 	}}
 }

@@ -18,10 +18,10 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
-	if n := queryInt(t, s, "SELECT count() FROM schema_migrations"); n != 3 {
-		t.Fatalf("schema_migrations rows = %d, want 3 (second Migrate must be a no-op)", n)
+	if n := queryInt(t, s, "SELECT count() FROM schema_migrations"); n != 4 {
+		t.Fatalf("schema_migrations rows = %d, want 4 (second Migrate must be a no-op)", n)
 	}
-	if got := queryRow(t, s, "SELECT groupArray(name) FROM (SELECT name FROM schema_migrations ORDER BY version)"); !slices.Equal(got, []string{"['initial schema','list memberships','dead letters']"}) {
+	if got := queryRow(t, s, "SELECT groupArray(name) FROM (SELECT name FROM schema_migrations ORDER BY version)"); !slices.Equal(got, []string{"['initial schema','list memberships','dead letters','conversions']"}) {
 		t.Fatalf("schema_migrations = %q", got)
 	}
 
@@ -46,42 +46,51 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 		types[r[0]+"."+r[1]] = r[2]
 	}
 	want := map[string]string{
-		"user_events.id":               "UUID",
-		"user_events.event":            lc,
-		"user_events.user_id":          "String",
-		"user_events.contact_id":       "UUID",
-		"user_events.properties":       js,
-		"user_events.value":            "Nullable(Decimal(14, 2))",
-		"user_events.currency":         lc,
-		"user_events.groups":           js,
-		"user_events.occurred_at":      timeType,
-		"user_events.received_at":      timeType,
-		"contacts.deleted_at":          timeType,
-		"contacts.is_deleted":          "UInt8",
-		"contacts.version":             "UInt64",
-		"contact_aliases.alias_kind":   lc,
-		"contact_aliases.reason":       lc,
-		"contact_aliases.is_deleted":   "UInt8",
-		"api_keys.scopes":              "Array(String)",
-		"api_keys.version":             "UInt64",
-		"list_memberships.list_id":     lc,
-		"list_memberships.subscribed":  "UInt8",
-		"dead_letters.failed_at":       timeType,
-		"dead_letters.table":           lc,
-		"dead_letters.row":             js,
-		"dead_letters.record":          js,
-		"dead_letters.reason":          "String",
-		"dead_letters.spool_segment":   "UInt64",
-		"dead_letters.spool_offset":    "Int64",
-		"schema_migrations.version":    "UInt32",
-		"schema_migrations.applied_at": "DateTime",
+		"user_events.id":                     "UUID",
+		"user_events.event":                  lc,
+		"user_events.user_id":                "String",
+		"user_events.contact_id":             "UUID",
+		"user_events.properties":             js,
+		"user_events.value":                  "Nullable(Decimal(14, 2))",
+		"user_events.currency":               lc,
+		"user_events.groups":                 js,
+		"user_events.occurred_at":            timeType,
+		"user_events.received_at":            timeType,
+		"contacts.deleted_at":                timeType,
+		"contacts.is_deleted":                "UInt8",
+		"contacts.version":                   "UInt64",
+		"contact_aliases.alias_kind":         lc,
+		"contact_aliases.reason":             lc,
+		"contact_aliases.is_deleted":         "UInt8",
+		"api_keys.scopes":                    "Array(String)",
+		"api_keys.version":                   "UInt64",
+		"list_memberships.list_id":           lc,
+		"list_memberships.subscribed":        "UInt8",
+		"dead_letters.failed_at":             timeType,
+		"dead_letters.table":                 lc,
+		"dead_letters.row":                   js,
+		"dead_letters.record":                js,
+		"dead_letters.reason":                "String",
+		"dead_letters.spool_segment":         "UInt64",
+		"dead_letters.spool_offset":          "Int64",
+		"contact_clicks.clicked_at":          timeType,
+		"contact_clicks.kind":                lc,
+		"conversion_dispatches.at":           timeType,
+		"conversion_dispatches.status":       lc,
+		"conversion_dispatches.attempts":     "UInt32",
+		"conversion_dispatches.http_status":  "UInt16",
+		"conversion_dead_letters.conversion": js,
+		"conversion_dead_letters.version":    "UInt64",
+		"schema_migrations.version":          "UInt32",
+		"schema_migrations.applied_at":       "DateTime",
 	}
 	for col, typ := range want {
 		if types[col] != typ {
 			t.Errorf("%s type = %q, want %q", col, types[col], typ)
 		}
 	}
-	wantColumns := len(eventColumns) + len(contactColumns) + len(aliasColumns) + len(apiKeyColumns) + len(listColumns) + len(deadLetterColumns) + 3
+	wantColumns := len(eventColumns) + len(contactColumns) + len(aliasColumns) + len(apiKeyColumns) + len(listColumns) + len(deadLetterColumns) +
+		len(clickColumns) + len(dispatchColumns) + len(convDeadColumns) + 3
 	if len(types) != wantColumns {
 		t.Errorf("got %d columns, want %d", len(types), wantColumns)
 	}
@@ -89,10 +98,17 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(engines) != 7 {
+	if len(engines) != 10 {
 		t.Fatalf("tables = %q", engines)
 	}
 	for _, r := range engines {
+		if r[0] == tableDispatches {
+			// Every attempt's row is kept: history, not latest state.
+			if r[1] != "MergeTree" {
+				t.Errorf("%s engine = %s", r[0], r[1])
+			}
+			continue
+		}
 		if r[1] != "ReplacingMergeTree" {
 			t.Errorf("%s engine = %s", r[0], r[1])
 		}

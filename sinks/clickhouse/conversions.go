@@ -1,0 +1,289 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Click is one click or browser id seen on an event (a row of contact_clicks).
+type Click struct {
+	ContactID uuid.UUID
+	Kind      string // "gclid", "fbclid", "fbc", "fbp", "ttclid", …
+	Value     string
+	At        int64 // Unix ms of the event that carried it
+	EventID   uuid.UUID
+}
+
+// Dispatch is one state change of a conversion at a destination (a row of
+// conversion_dispatches).
+type Dispatch struct {
+	At          int64 // Unix ms
+	Destination string
+	DedupID     string
+	RuleID      string
+	EventID     uuid.UUID
+	ContactID   uuid.UUID
+	EventName   string
+	Status      string // "pending", "delivered", "failed"
+	Attempts    uint32
+	HTTPStatus  uint16
+	LastError   string
+	LatencyMs   uint32
+}
+
+// ConversionDeadLetter is a conversion a platform refused for good (a row of
+// conversion_dead_letters). Conversion is the queued record as JSON.
+type ConversionDeadLetter struct {
+	Destination string
+	DedupID     string
+	Conversion  []byte
+	Reason      string
+	FailedAt    int64 // Unix ms
+	ReplayedAt  int64 // Unix ms, 0 until replayed
+	Version     uint64
+}
+
+// ContactFacts is what a conversion needs to know of a contact.
+type ContactFacts struct {
+	Found      bool
+	Deleted    bool
+	ExternalID string
+	Email      string
+	Properties []byte // JSON object text
+	// Merged are the contacts merged into this one: their clicks count too.
+	Merged []uuid.UUID
+}
+
+func appendClickTSV(b []byte, c *Click, ms bool) []byte {
+	b = appendTSVUUID(b, c.ContactID)
+	b = appendTSVString(append(b, '\t'), c.Kind)
+	b = appendTSVString(append(b, '\t'), c.Value)
+	b = appendTSVTime(append(b, '\t'), c.At, ms)
+	return appendTSVUUID(append(b, '\t'), c.EventID)
+}
+
+func appendDispatchTSV(b []byte, d *Dispatch, ms bool) []byte {
+	b = appendTSVTime(b, d.At, ms)
+	b = appendTSVString(append(b, '\t'), d.Destination)
+	b = appendTSVString(append(b, '\t'), d.DedupID)
+	b = appendTSVString(append(b, '\t'), d.RuleID)
+	b = appendTSVUUID(append(b, '\t'), d.EventID)
+	b = appendTSVUUID(append(b, '\t'), d.ContactID)
+	b = appendTSVString(append(b, '\t'), d.EventName)
+	b = appendTSVString(append(b, '\t'), d.Status)
+	b = appendTSVUint(append(b, '\t'), uint64(d.Attempts))
+	b = appendTSVUint(append(b, '\t'), uint64(d.HTTPStatus))
+	b = appendTSVString(append(b, '\t'), d.LastError)
+	return appendTSVUint(append(b, '\t'), uint64(d.LatencyMs))
+}
+
+func appendConvDeadTSV(b []byte, d *ConversionDeadLetter, ms bool) []byte {
+	b = appendTSVString(b, d.Destination)
+	b = appendTSVString(append(b, '\t'), d.DedupID)
+	b = appendTSVBytes(append(b, '\t'), d.Conversion)
+	b = appendTSVString(append(b, '\t'), d.Reason)
+	b = appendTSVTime(append(b, '\t'), d.FailedAt, ms)
+	b = appendTSVTime(append(b, '\t'), d.ReplayedAt, ms)
+	return appendTSVUint(append(b, '\t'), d.Version)
+}
+
+// InsertClicks inserts rows into contact_clicks.
+func (e *Embedded) InsertClicks(ctx context.Context, rows []Click) error {
+	ms := e.feat.DateTime64
+	return e.insert(ctx, tableClicks, clickColumns, len(rows), func(b []byte, i int) []byte {
+		return appendClickTSV(b, &rows[i], ms)
+	})
+}
+
+// InsertDispatches inserts rows into conversion_dispatches.
+func (e *Embedded) InsertDispatches(ctx context.Context, rows []Dispatch) error {
+	ms := e.feat.DateTime64
+	return e.insert(ctx, tableDispatches, dispatchColumns, len(rows), func(b []byte, i int) []byte {
+		return appendDispatchTSV(b, &rows[i], ms)
+	})
+}
+
+// InsertConversionDeadLetters inserts rows into conversion_dead_letters.
+func (e *Embedded) InsertConversionDeadLetters(ctx context.Context, rows []ConversionDeadLetter) error {
+	ms := e.feat.DateTime64
+	return e.insert(ctx, tableConvDead, convDeadColumns, len(rows), func(b []byte, i int) []byte {
+		return appendConvDeadTSV(b, &rows[i], ms)
+	})
+}
+
+// InsertClicks inserts rows into contact_clicks.
+func (s *Server) InsertClicks(ctx context.Context, rows []Click) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insertColumns(ctx, tableClicks, clickColumns, func([]string) ([]any, error) {
+		n := len(rows)
+		contact, event := make([]uuid.UUID, n), make([]uuid.UUID, n)
+		kind, value := make([]string, n), make([]string, n)
+		at := make([]time.Time, n)
+		for i := range rows {
+			c := &rows[i]
+			contact[i], kind[i], value[i], at[i], event[i] = c.ContactID, c.Kind, c.Value, storedTime(c.At), c.EventID
+		}
+		return []any{contact, kind, value, at, event}, nil
+	})
+}
+
+// InsertDispatches inserts rows into conversion_dispatches.
+func (s *Server) InsertDispatches(ctx context.Context, rows []Dispatch) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insertColumns(ctx, tableDispatches, dispatchColumns, func([]string) ([]any, error) {
+		n := len(rows)
+		at := make([]time.Time, n)
+		dest, dedup, rule, name, status, lastErr := make([]string, n), make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n)
+		event, contact := make([]uuid.UUID, n), make([]uuid.UUID, n)
+		attempts, latency := make([]uint32, n), make([]uint32, n)
+		httpStatus := make([]uint16, n)
+		for i := range rows {
+			d := &rows[i]
+			at[i], dest[i], dedup[i], rule[i], event[i], contact[i] = storedTime(d.At), d.Destination, d.DedupID, d.RuleID, d.EventID, d.ContactID
+			name[i], status[i], attempts[i], httpStatus[i], lastErr[i], latency[i] = d.EventName, d.Status, d.Attempts, d.HTTPStatus, d.LastError, d.LatencyMs
+		}
+		return []any{at, dest, dedup, rule, event, contact, name, status, attempts, httpStatus, lastErr, latency}, nil
+	})
+}
+
+// InsertConversionDeadLetters inserts rows into conversion_dead_letters.
+func (s *Server) InsertConversionDeadLetters(ctx context.Context, rows []ConversionDeadLetter) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insertColumns(ctx, tableConvDead, convDeadColumns, func([]string) ([]any, error) {
+		n := len(rows)
+		dest, dedup, conv, reason := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		failed, replayed := make([]time.Time, n), make([]time.Time, n)
+		version := make([]uint64, n)
+		for i := range rows {
+			d := &rows[i]
+			dest[i], dedup[i], conv[i], reason[i] = d.Destination, d.DedupID, string(d.Conversion), d.Reason
+			failed[i], replayed[i], version[i] = storedTime(d.FailedAt), storedTime(d.ReplayedAt), d.Version
+		}
+		return []any{dest, dedup, conv, reason, failed, replayed, version}, nil
+	})
+}
+
+// LoadContactFacts reads a contact's latest row and the contacts merged into it.
+func (e *Embedded) LoadContactFacts(ctx context.Context, id uuid.UUID) (ContactFacts, error) {
+	return loadContactFacts(ctx, e, e.db, id)
+}
+
+// LoadContactFacts reads a contact's latest row and the contacts merged into it.
+func (s *Server) LoadContactFacts(ctx context.Context, id uuid.UUID) (ContactFacts, error) {
+	return loadContactFacts(ctx, s, s.db, id)
+}
+
+// LoadRecentClicks reads the clicks of contacts at or after since and at or
+// before until (Unix ms), newest first.
+func (e *Embedded) LoadRecentClicks(ctx context.Context, contacts []uuid.UUID, since, until int64) ([]Click, error) {
+	return loadRecentClicks(ctx, e, e.db, e.feat, contacts, since, until)
+}
+
+// LoadRecentClicks reads the clicks of contacts at or after since and at or
+// before until (Unix ms), newest first.
+func (s *Server) LoadRecentClicks(ctx context.Context, contacts []uuid.UUID, since, until int64) ([]Click, error) {
+	f, err := s.features(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return loadRecentClicks(ctx, s, s.db, f, contacts, since, until)
+}
+
+// LoadConversionDeadLetters reads the dead letters not yet replayed, of one
+// destination or ("" ) of all.
+func (e *Embedded) LoadConversionDeadLetters(ctx context.Context, destination string) ([]ConversionDeadLetter, error) {
+	return loadConversionDeadLetters(ctx, e, e.db, e.feat, destination)
+}
+
+// LoadConversionDeadLetters reads the dead letters not yet replayed, of one
+// destination or ("") of all.
+func (s *Server) LoadConversionDeadLetters(ctx context.Context, destination string) ([]ConversionDeadLetter, error) {
+	f, err := s.features(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return loadConversionDeadLetters(ctx, s, s.db, f, destination)
+}
+
+func loadContactFacts(ctx context.Context, r runner, db string, id uuid.UUID) (ContactFacts, error) {
+	var facts ContactFacts
+	q := fmt.Sprintf(`SELECT external_id, email, properties, is_deleted FROM %s.contacts FINAL WHERE id = toUUID('%s')`, db, id)
+	err := r.queryRows(ctx, q, func(row []string) error {
+		facts.Found = true
+		facts.ExternalID, facts.Email = row[0], row[1]
+		facts.Properties = []byte(row[2])
+		facts.Deleted = row[3] == "1"
+		return nil
+	})
+	if err != nil {
+		return facts, fmt.Errorf("load contact %s: %w", id, err)
+	}
+	q = fmt.Sprintf(`SELECT DISTINCT from_contact_id FROM %s.contact_aliases FINAL
+WHERE contact_id = toUUID('%s') AND reason = 'merge' AND from_contact_id != toUUID('%s')`, db, id, uuid.Nil)
+	err = r.queryRows(ctx, q, func(row []string) error {
+		p := fieldParser{row: row}
+		facts.Merged = append(facts.Merged, p.uuid(0))
+		return p.err
+	})
+	if err != nil {
+		return facts, fmt.Errorf("load contacts merged into %s: %w", id, err)
+	}
+	return facts, nil
+}
+
+func loadRecentClicks(ctx context.Context, r runner, db string, f features, contacts []uuid.UUID, since, until int64) ([]Click, error) {
+	if len(contacts) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(contacts))
+	for i, c := range contacts {
+		ids[i] = "toUUID('" + c.String() + "')"
+	}
+	floor := since - since%f.precisionMillis()
+	q := fmt.Sprintf(`SELECT contact_id, kind, value, %s AS at, event_id FROM %s.contact_clicks FINAL
+WHERE contact_id IN (%s) AND %s >= %d AND %s <= %d
+ORDER BY at DESC LIMIT 500`, f.millis("clicked_at"), db, strings.Join(ids, ", "), f.millis("clicked_at"), floor, f.millis("clicked_at"), until)
+	var out []Click
+	err := r.queryRows(ctx, q, func(row []string) error {
+		p := fieldParser{row: row}
+		out = append(out, Click{ContactID: p.uuid(0), Kind: row[1], Value: row[2], At: p.int(3), EventID: p.uuid(4)})
+		return p.err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load recent clicks: %w", err)
+	}
+	return out, nil
+}
+
+func loadConversionDeadLetters(ctx context.Context, r runner, db string, f features, destination string) ([]ConversionDeadLetter, error) {
+	where := "replayed_at = toDateTime(0)"
+	if destination != "" {
+		where += " AND destination = " + quoteString(destination)
+	}
+	q := fmt.Sprintf(`SELECT destination, dedup_id, conversion, reason, %s, version
+FROM %s.conversion_dead_letters FINAL WHERE %s ORDER BY failed_at, dedup_id`, f.millis("failed_at"), db, where)
+	var out []ConversionDeadLetter
+	err := r.queryRows(ctx, q, func(row []string) error {
+		p := fieldParser{row: row}
+		out = append(out, ConversionDeadLetter{
+			Destination: row[0], DedupID: row[1], Conversion: []byte(row[2]), Reason: row[3],
+			FailedAt: p.int(4), Version: uint64(p.int(5)),
+		})
+		return p.err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load conversion dead letters: %w", err)
+	}
+	return out, nil
+}
