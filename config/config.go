@@ -10,10 +10,15 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Config is the whole configuration of the service.
 type Config struct {
+	// Conversions is the YAML file's conversions section, parsed by
+	// conversions/platforms at start-up; nil when absent.
+	Conversions       *yaml.Node
 	Listen            string        // HOGSEND_LISTEN
 	RedisURL          string        // HOGSEND_REDIS_URL; empty = in-process identity store
 	ClickHouseURL     string        // HOGSEND_CLICKHOUSE_URL; empty = embedded chDB

@@ -30,6 +30,9 @@ func applyYAML(c *Config, raw []byte, path string) error {
 		f, ok := known[k]
 		if !ok {
 			if k == "conversions" {
+				// Parsed by conversions/platforms, which knows the
+				// platforms; kept raw here.
+				c.Conversions = &node
 				continue
 			}
 			return fmt.Errorf("HOGSEND_CONFIG: %s: unknown key %q", path, k)

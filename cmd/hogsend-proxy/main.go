@@ -1,6 +1,6 @@
 // Command hogsend-proxy serves the Hogsend data API and PostHog capture at the
 // edge of a Hogsend deployment. Subcommands: serve (default), migrate, keys,
-// version.
+// rebuild-identity, conversions replay, version.
 package main
 
 import (
@@ -21,6 +21,8 @@ commands:
                               mint an API key; prints it once, stores only its SHA-256
   rebuild-identity [--flush]  restore Redis from ClickHouse after Redis lost its data
                               (stop serve first: it replays the spool too)
+  conversions replay [--destination D]
+                              re-send dead-lettered conversions with their original dedup ids
   version                     print the version
 
 configuration comes from HOGSEND_* environment variables and the YAML file
@@ -48,6 +50,8 @@ func main() {
 		err = runKeys(args)
 	case "rebuild-identity":
 		err = runRebuildIdentity(args)
+	case "conversions":
+		err = runConversions(args)
 	case "version", "--version", "-v":
 		fmt.Println("hogsend-proxy", version)
 	case "help", "--help", "-h":

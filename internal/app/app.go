@@ -36,6 +36,8 @@ type App struct {
 	Ingest  *translate.Ingestor
 	Server  *proxy.Server
 	Version string
+	// Conversions is nil unless the config has a conversions section.
+	Conversions *Conversions
 
 	ln         net.Listener
 	pprof      *http.Server
@@ -64,6 +66,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("HOGSEND_DATA_DIR: %w", err)
+	}
+	convSettings, err := LoadConversions(&cfg)
+	if err != nil {
+		return nil, err
 	}
 	if a.Spool, err = OpenSpool(&cfg, log); err != nil {
 		return nil, err
@@ -97,6 +103,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 	a.stopWriter = stopWriter
 	a.writerDone = make(chan error, 1)
 	go func() { a.writerDone <- a.Writer.Run(writerCtx) }()
+	if cfg.Conversions != nil {
+		if err := a.startConversions(convSettings, set); err != nil {
+			return nil, err
+		}
+	}
 
 	a.Ingest = translate.NewIngestor(a.Store, spoolJournal{a.Spool}, translate.IngestorOptions{
 		IdempotencyWindow: cfg.IdempotencyWindow,
@@ -185,6 +196,9 @@ func (a *App) closeDeps() {
 	a.closeOnce.Do(func() {
 		if a.pprof != nil {
 			a.pprof.Close()
+		}
+		if a.Conversions != nil {
+			a.Conversions.stop()
 		}
 		if a.stopWriter != nil {
 			a.stopWriter()

@@ -10,14 +10,22 @@ import (
 	"strings"
 
 	"github.com/hogsend/hogsend-proxy/config"
+	"github.com/hogsend/hogsend-proxy/conversions"
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
 
-// spoolConsumers are the readers whose cursors gate spool segment deletion.
-var spoolConsumers = []string{"clickhouse"}
+// spoolConsumers are the readers whose cursors gate spool segment deletion:
+// the ClickHouse writer, and the conversions deriver when conversions are
+// configured.
+func spoolConsumers(cfg *config.Config) []string {
+	if cfg.Conversions != nil {
+		return []string{"clickhouse", conversions.SpoolConsumer}
+	}
+	return []string{"clickhouse"}
+}
 
 // NewLogger returns the service's text logger at level.
 func NewLogger(level string) *slog.Logger {
@@ -93,7 +101,7 @@ func OpenSpool(cfg *config.Config, log *slog.Logger) (*spool.Spool, error) {
 	sp, err := spool.Open(spool.Options{
 		Dir:       filepath.Join(cfg.DataDir, "spool"),
 		MaxBytes:  cfg.SpoolMaxBytes,
-		Consumers: spoolConsumers,
+		Consumers: spoolConsumers(cfg),
 		Logger:    log,
 	})
 	if err != nil {

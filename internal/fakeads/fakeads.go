@@ -23,9 +23,17 @@ type Fault struct {
 // Script is a queue of faults answered before normal handling, plus an
 // outage switch that answers every request with one fault until cleared.
 type Script struct {
-	mu     sync.Mutex
-	queue  []Fault
-	outage *Fault
+	mu      sync.Mutex
+	queue   []Fault
+	outage  *Fault
+	latency time.Duration
+}
+
+// SetLatency makes every request take at least d (a slow platform).
+func (s *Script) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	s.latency = d
+	s.mu.Unlock()
 }
 
 // Push queues faults for the next requests, one each.
@@ -56,8 +64,15 @@ func (s *Script) Up() {
 	s.mu.Unlock()
 }
 
-// Next returns the fault to answer the current request with, if any.
+// Next returns the fault to answer the current request with, if any,
+// after the configured latency.
 func (s *Script) Next() (Fault, bool) {
+	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency > 0 {
+		time.Sleep(latency)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.outage != nil {

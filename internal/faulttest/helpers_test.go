@@ -274,6 +274,9 @@ type loadGen struct {
 	// stopAfter503, if positive, ends a worker after that many consecutive 503s.
 	stopAfter503 int
 	maxPerWorker int
+	// emailed adds an email to every event's contact (ad platforms need an
+	// identifier to match).
+	emailed bool
 }
 
 func newLoad(base, key, event string, workers int) *loadGen {
@@ -324,6 +327,9 @@ func (l *loadGen) worker(w int) {
 func (l *loadGen) send(w, seq int) outcome {
 	o := outcome{W: w, Seq: seq, Start: time.Now()}
 	body := fmt.Sprintf(`{"name":%q,"userId":"fault-w%d","eventProperties":{"seq":%d,"w":%d}}`, l.event, w, seq, w)
+	if l.emailed {
+		body = fmt.Sprintf(`{"name":%q,"userId":"fault-w%d","email":"fault-w%d@example.com","eventProperties":{"seq":%d,"w":%d}}`, l.event, w, w, seq, w)
+	}
 	req, _ := http.NewRequest("POST", l.base+"/v1/events", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+l.key)
 	req.Header.Set("Content-Type", "application/json")

@@ -1,0 +1,317 @@
+package conversions
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hogsend/hogsend-proxy/conversions/rules"
+	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
+	"github.com/hogsend/hogsend-proxy/sinks/spool"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+// SpoolConsumer is the name of the deriver's cursor in the event spool.
+const SpoolConsumer = "conversions"
+
+// ContextStore is where the deriver records clicks and reads the contact
+// context of a conversion (ClickHouse).
+type ContextStore interface {
+	InsertClicks(ctx context.Context, rows []clickhouse.Click) error
+	LoadContactFacts(ctx context.Context, id uuid.UUID) (clickhouse.ContactFacts, error)
+	LoadRecentClicks(ctx context.Context, contacts []uuid.UUID, since, until int64) ([]clickhouse.Click, error)
+}
+
+// Consent is the consent setting of the config.
+type ConsentConfig struct {
+	// Property is read on the event, else on the contact; "" disables
+	// the consent gate.
+	Property string
+	// Require forwards only conversions with consent granted; otherwise
+	// only an explicit denial stops one.
+	Require bool
+}
+
+// DeriverOptions wire a Deriver.
+type DeriverOptions struct {
+	Rules       []rules.Rule
+	Dispatchers []*Dispatcher
+	Consent     ConsentConfig
+	Store       ContextStore
+	// StoredUpTo is the event spool position ClickHouse holds everything
+	// before (the writer's committed cursor): contacts are read from there,
+	// so the deriver never runs ahead of it.
+	StoredUpTo func() spool.Position
+	Log        *slog.Logger
+	Now        func() time.Time
+}
+
+// Deriver reads the event spool behind the ClickHouse writer, records the
+// click ids of every event, and turns each fresh event that matches a rule
+// into one conversion per destination of the rule, appended durably to that
+// destination's queue before the spool cursor moves. Duplicates never reach
+// the spool, and historical imports never match a rule.
+type Deriver struct {
+	opts  DeriverOptions
+	dests map[string]*Dispatcher
+	r     *spool.Reader
+	log   *slog.Logger
+
+	derived atomic.Uint64
+	skipped atomic.Uint64
+	clicks  atomic.Uint64
+}
+
+// NewDeriver returns a deriver reading with r (the SpoolConsumer reader).
+func NewDeriver(r *spool.Reader, opts DeriverOptions) *Deriver {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	d := &Deriver{opts: opts, r: r, log: opts.Log, dests: make(map[string]*Dispatcher)}
+	for _, disp := range opts.Dispatchers {
+		d.dests[disp.Name()] = disp
+	}
+	return d
+}
+
+// Derived counts conversions queued, Skipped those refused by consent or
+// for lack of a contact, Clicks the click ids recorded.
+func (d *Deriver) Derived() uint64 { return d.derived.Load() }
+func (d *Deriver) Skipped() uint64 { return d.skipped.Load() }
+func (d *Deriver) Clicks() uint64  { return d.clicks.Load() }
+
+// Backlog is the event spool bytes not yet derived.
+func (d *Deriver) Backlog() int64 { return d.r.Backlog() }
+
+// candidate is an event matching a rule, copied out of the read buffer.
+type candidate struct {
+	ev   canonical.Event
+	rule *rules.Rule
+}
+
+// Run derives until ctx ends.
+func (d *Deriver) Run(ctx context.Context) error {
+	buf := make([]spool.Entry, 0, 64)
+	var batch canonical.Batch
+	for ctx.Err() == nil {
+		entries, err := d.r.Next(ctx, cap(buf), buf[:0])
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("read event spool: %w", err)
+		}
+		if len(entries) == 0 {
+			continue
+		}
+		var clicks []clickhouse.Click
+		var cands []candidate
+		for _, e := range entries {
+			if err := canonical.DecodeBatch(e.Data, &batch); err != nil {
+				d.log.Error("skipping undecodable spool entry", "err", err, "segment", e.Pos.Segment, "offset", e.Pos.Offset)
+				continue
+			}
+			for i := range batch.Events {
+				ev := &batch.Events[i]
+				if ev.ContactID == uuid.Nil || ev.Historical {
+					continue
+				}
+				for _, c := range ExtractClicks(ev.Properties) {
+					clicks = append(clicks, clickhouse.Click{ContactID: ev.ContactID, Kind: c.Kind, Value: c.Value, At: ev.OccurredAt, EventID: ev.ID})
+				}
+				for r := range d.opts.Rules {
+					rule := &d.opts.Rules[r]
+					if rule.Matches(ev) {
+						cands = append(cands, candidate{ev: cloneEvent(ev), rule: rule})
+					}
+				}
+			}
+		}
+		last := entries[len(entries)-1].Pos
+		if err := d.derive(ctx, last, clicks, cands); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := d.r.Commit(last); err != nil {
+			return fmt.Errorf("commit conversions cursor: %w", err)
+		}
+	}
+	return nil
+}
+
+// derive records clicks and queues the conversions of cands; it retries
+// until done or ctx ends, so the cursor never passes an event whose
+// conversions are not queued.
+func (d *Deriver) derive(ctx context.Context, upTo spool.Position, clicks []clickhouse.Click, cands []candidate) error {
+	if len(cands) > 0 {
+		// Contacts and aliases of these events must be in ClickHouse.
+		for d.opts.StoredUpTo().Compare(upTo) < 0 {
+			if !sleep(ctx, 20*time.Millisecond) {
+				return ctx.Err()
+			}
+		}
+	}
+	wait := 100 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := d.tryDerive(ctx, clicks, cands)
+		if err == nil {
+			return nil
+		}
+		if attempt == 0 || attempt%50 == 0 {
+			d.log.Warn("deriving conversions failed; retrying", "err", err)
+		}
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
+}
+
+func (d *Deriver) tryDerive(ctx context.Context, clicks []clickhouse.Click, cands []candidate) error {
+	if len(clicks) > 0 {
+		if err := d.opts.Store.InsertClicks(ctx, clicks); err != nil {
+			return fmt.Errorf("record clicks: %w", err)
+		}
+	}
+	perDest := make(map[string][]Conversion)
+	var skipped uint64
+	facts := make(map[uuid.UUID]clickhouse.ContactFacts)
+	for i := range cands {
+		c := &cands[i]
+		f, ok := facts[c.ev.ContactID]
+		if !ok {
+			var err error
+			if f, err = d.opts.Store.LoadContactFacts(ctx, c.ev.ContactID); err != nil {
+				return err
+			}
+			facts[c.ev.ContactID] = f
+		}
+		if f.Deleted {
+			skipped++
+			continue
+		}
+		consent := consentOf(d.opts.Consent.Property, c.ev.Properties, f.Properties)
+		if consent == ConsentDenied || d.opts.Consent.Require && consent != ConsentGranted {
+			skipped++
+			continue
+		}
+		conv, err := d.build(ctx, c, &f)
+		if err != nil {
+			return err
+		}
+		conv.Consent = consent
+		for _, dest := range c.rule.Destinations {
+			if _, ok := d.dests[dest.Name]; !ok {
+				continue
+			}
+			one := conv
+			one.EventName = dest.EventName
+			perDest[dest.Name] = append(perDest[dest.Name], one)
+		}
+	}
+	for name, convs := range perDest {
+		if err := d.dests[name].Queue().Append(ctx, convs, 0); err != nil {
+			return err
+		}
+	}
+	if len(clicks) > 0 {
+		d.clicks.Add(uint64(len(clicks)))
+	}
+	d.skipped.Add(skipped)
+	for _, convs := range perDest {
+		d.derived.Add(uint64(len(convs)))
+	}
+	return nil
+}
+
+// build assembles the conversion of one candidate, without its destination.
+func (d *Deriver) build(ctx context.Context, c *candidate, f *clickhouse.ContactFacts) (Conversion, error) {
+	ev := &c.ev
+	contact := ev.ContactID.String()
+	conv := Conversion{
+		DedupID:      DedupID(contact, c.rule.ID, ev.ID.String()),
+		RuleID:       c.rule.ID,
+		EventID:      ev.ID.String(),
+		TriggerEvent: ev.Name,
+		ContactID:    contact,
+		OccurredAt:   time.UnixMilli(ev.OccurredAt).UTC(),
+		User:         userOf(ev, f),
+	}
+	if v, cur, ok := c.rule.EventValue(ev); ok {
+		conv.HasValue, conv.Value, conv.Currency = true, v, cur
+	}
+	conv.OrderID = firstString(ev.Properties, "order_id", "orderId", "transaction_id")
+	conv.PageURL = firstString(ev.Properties, "$current_url", "url", "page_url")
+
+	// Clicks on the event itself first, then the contact's most recent
+	// click of each kind within the attribution window.
+	got := make(map[string]bool)
+	for _, fc := range ExtractClicks(ev.Properties) {
+		setClick(&conv.Clicks, fc.Kind, fc.Value)
+		got[fc.Kind] = true
+		if fc.Kind == "fbclid" || conv.Clicks.At.IsZero() {
+			conv.Clicks.At = conv.OccurredAt
+		}
+	}
+	ids := append([]uuid.UUID{ev.ContactID}, f.Merged...)
+	since := ev.OccurredAt - c.rule.AttributionWindow.Milliseconds()
+	stored, err := d.opts.Store.LoadRecentClicks(ctx, ids, since, ev.OccurredAt)
+	if err != nil {
+		return conv, err
+	}
+	for _, s := range stored { // newest first
+		if got[s.Kind] {
+			continue
+		}
+		got[s.Kind] = true
+		setClick(&conv.Clicks, s.Kind, s.Value)
+		if s.Kind == "fbclid" || conv.Clicks.At.IsZero() {
+			conv.Clicks.At = time.UnixMilli(s.At).UTC()
+		}
+	}
+	return conv, nil
+}
+
+func setClick(c *Clicks, kind, value string) {
+	switch kind {
+	case "fbclid":
+		c.Fbclid = value
+	case "fbc":
+		c.Fbc = value
+	case "fbp":
+		c.Fbp = value
+	case "gclid":
+		c.Gclid = value
+	case "gbraid":
+		c.Gbraid = value
+	case "wbraid":
+		c.Wbraid = value
+	case "ttclid":
+		c.Ttclid = value
+	case "ttp":
+		c.Ttp = value
+	case "li_fat_id":
+		c.LiFatID = value
+	case "rdt_cid":
+		c.RdtCid = value
+	case "rdt_uuid":
+		c.RdtUUID = value
+	}
+}
+
+// cloneEvent copies the byte fields, which alias the spool's read buffer.
+func cloneEvent(ev *canonical.Event) canonical.Event {
+	c := *ev
+	c.Properties = append([]byte(nil), ev.Properties...)
+	c.Groups = nil
+	return c
+}

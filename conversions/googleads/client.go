@@ -1,0 +1,184 @@
+package googleads
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
+)
+
+// maxConversions is Google's per-request limit ("Upload fewer than 2001
+// events", TOO_MANY_CONVERSIONS_IN_REQUEST).
+const maxConversions = 2000
+
+// maxResponseBytes bounds what is read of an answer: 2,000 result rows with
+// identifiers stay well below it.
+const maxResponseBytes = 16 << 20
+
+// Client uploads click conversions to one Google Ads account.
+type Client struct {
+	cfg       Config
+	http      *http.Client
+	now       func() time.Time
+	tokens    *tokenSource
+	build     builder
+	uploadURL string
+}
+
+var _ conversions.Destination = (*Client)(nil)
+
+// New validates cfg (filling its defaults) and returns a client.
+func New(cfg Config, opts conversions.ClientOptions) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("google_ads config: %w", err)
+	}
+	hc := opts.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: cfg.Timeout}
+	}
+	now := opts.Clock()
+	return &Client{
+		cfg:  cfg,
+		http: hc,
+		now:  now,
+		tokens: &tokenSource{
+			http: hc, now: now, url: cfg.TokenURL,
+			clientID: cfg.ClientID, secret: cfg.ClientSecret, grant: cfg.RefreshToken,
+		},
+		build:     newBuilder(cfg),
+		uploadURL: cfg.BaseURL + "/" + cfg.APIVersion + "/customers/" + cfg.CustomerID + ":uploadClickConversions",
+	}, nil
+}
+
+// Name is the destination's config key.
+func (c *Client) Name() string { return "google_ads" }
+
+// MaxBatch is Google's per-request limit.
+func (c *Client) MaxBatch() int { return maxConversions }
+
+// Send uploads the batch in one request. Conversions that fail the checks
+// Google would apply are answered without being sent; the rest go in one
+// uploadClickConversions call with partialFailure, and each gets its row's
+// outcome.
+func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
+	out := make([]conversions.Outcome, len(batch))
+	now := c.now()
+	var rows []clickConversion
+	sentAs := make([]int, len(batch)) // batch index → row index, -1 when not sent
+	byOrder := make(map[string]int)   // action+orderId → row index
+	for i, cv := range batch {
+		sentAs[i] = -1
+		if o, ok := c.checkTiming(cv, now); !ok {
+			out[i] = o
+			continue
+		}
+		row, err := c.build.conversion(cv)
+		if err != nil {
+			out[i] = rejected(err.Error())
+			continue
+		}
+		// The same conversion twice in one request would be
+		// DUPLICATE_ORDER_ID, which Google documents as "not processed":
+		// send it once and give every copy that row's outcome.
+		key := row.ConversionAction + "\x00" + row.OrderID
+		if j, dup := byOrder[key]; dup {
+			sentAs[i] = j
+			continue
+		}
+		byOrder[key] = len(rows)
+		sentAs[i] = len(rows)
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return out
+	}
+
+	var results []conversions.Outcome
+	if len(rows) > maxConversions {
+		// Google would refuse the whole request; let the dispatcher split.
+		results = conversions.Outcomes(len(rows), conversions.Outcome{
+			Class:      conversions.Rejected,
+			Reason:     fmt.Sprintf("batch of %d conversions exceeds Google's limit of %d (TOO_MANY_CONVERSIONS_IN_REQUEST)", len(rows), maxConversions),
+			WholeBatch: true,
+		})
+	} else if body, err := c.build.body(rows); err != nil {
+		results = conversions.Outcomes(len(rows), rejected(err.Error()))
+	} else {
+		results = c.upload(ctx, body, len(rows))
+	}
+	for i, j := range sentAs {
+		if j >= 0 {
+			out[i] = results[j]
+		}
+	}
+	return out
+}
+
+// answer is one HTTP exchange, read in full.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// upload posts body and classifies the answer. A 401 about the access
+// token gets one fresh token and one more try, inside this Send.
+func (c *Client) upload(ctx context.Context, body []byte, n int) []conversions.Outcome {
+	tok, err := c.tokens.get(ctx)
+	if err != nil {
+		return conversions.Outcomes(n, tokenOutcome(err))
+	}
+	ans, err := c.post(ctx, body, tok)
+	if err != nil {
+		return conversions.Outcomes(n, conversions.TransportFailure(err))
+	}
+	if ans.status == http.StatusUnauthorized && oauthRefreshable(ans.body) {
+		c.tokens.invalidate(tok)
+		if tok, err = c.tokens.get(ctx); err != nil {
+			return conversions.Outcomes(n, tokenOutcome(err))
+		}
+		if ans, err = c.post(ctx, body, tok); err != nil {
+			return conversions.Outcomes(n, conversions.TransportFailure(err))
+		}
+	}
+	if ans.status == http.StatusOK {
+		return classifyOK(ans.body, n, c.cfg.ValidateOnly)
+	}
+	return classifyError(ans.status, ans.header, ans.body, n, c.now())
+}
+
+func (c *Client) post(ctx context.Context, body []byte, token string) (answer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.uploadURL, bytes.NewReader(body))
+	if err != nil {
+		return answer{}, fmt.Errorf("build upload request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("developer-token", c.cfg.DeveloperToken)
+	if c.cfg.LoginCustomerID != "" {
+		req.Header.Set("login-customer-id", c.cfg.LoginCustomerID)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return answer{}, fmt.Errorf("upload click conversions: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return answer{}, fmt.Errorf("read upload answer (HTTP %d): %w", resp.StatusCode, err)
+	}
+	return answer{status: resp.StatusCode, header: resp.Header, body: raw}, nil
+}
+
+func tokenOutcome(err error) conversions.Outcome {
+	var te *tokenError
+	if errors.As(err, &te) {
+		return te.outcome
+	}
+	return conversions.TransportFailure(err)
+}

@@ -1,0 +1,132 @@
+package linkedin
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
+)
+
+// maxResponse bounds how much of an answer is read: LinkedIn's answers are
+// small, a BATCH_CREATE of 5,000 elements is about 100 KB.
+const maxResponse = 1 << 20
+
+// Client sends conversions to one LinkedIn conversion rule.
+type Client struct {
+	cfg      Config
+	endpoint string
+	http     *http.Client
+	now      func() time.Time
+}
+
+var _ conversions.Destination = (*Client)(nil)
+
+// New validates cfg (filling its defaults) and returns a client.
+func New(cfg Config, opts conversions.ClientOptions) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Client{
+		cfg:      cfg,
+		endpoint: cfg.BaseURL + "/rest/conversionEvents",
+		http:     opts.HTTPClient(),
+		now:      opts.Clock(),
+	}, nil
+}
+
+// Name is the destination's config key.
+func (c *Client) Name() string { return "linkedin" }
+
+// MaxBatch is the configured batch limit, at most LinkedIn's 5,000.
+func (c *Client) MaxBatch() int { return c.cfg.MaxBatch }
+
+// Send delivers batch in one request: a single create for one conversion,
+// a BATCH_CREATE for more. Conversions that fail validation are Rejected
+// and left out of the request; the rest are sent.
+func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
+	out := make([]conversions.Outcome, len(batch))
+	if len(batch) > c.cfg.MaxBatch {
+		// Never send what LinkedIn refuses for its size: ask the
+		// dispatcher to split instead.
+		return conversions.Outcomes(len(batch), conversions.Outcome{
+			Class:      conversions.Rejected,
+			Reason:     fmt.Sprintf("batch of %d exceeds linkedin max_batch %d", len(batch), c.cfg.MaxBatch),
+			WholeBatch: true,
+		})
+	}
+	now := c.now()
+	events := make([]event, 0, len(batch))
+	sent := make([]int, 0, len(batch)) // sent[k] is the batch position of events[k]
+	for i := range batch {
+		ev, err := buildEvent(&batch[i], &c.cfg, now)
+		if err != nil {
+			out[i] = conversions.Outcome{Class: conversions.Rejected, Reason: "linkedin: " + err.Error()}
+			continue
+		}
+		events = append(events, ev)
+		sent = append(sent, i)
+	}
+	if len(events) == 0 {
+		return out
+	}
+	whole := false
+	for k, o := range c.post(ctx, events) {
+		out[sent[k]] = o
+		whole = whole || o.WholeBatch
+	}
+	if whole {
+		// The dispatcher splits a batch only when every outcome is a
+		// WholeBatch rejection, and dead-letters otherwise: mark the rows
+		// refused before sending too, so the innocent sent rows are split
+		// and re-sent rather than dead-lettered. Alone, a refused row is
+		// rejected again, for good.
+		for i := range out {
+			if out[i].Class == conversions.Rejected {
+				out[i].WholeBatch = true
+			}
+		}
+	}
+	return out
+}
+
+// post sends events in one request and classifies the answer per element.
+func (c *Client) post(ctx context.Context, events []event) []conversions.Outcome {
+	n := len(events)
+	var body []byte
+	var err error
+	if n == 1 {
+		body, err = encodeSingle(events[0])
+	} else {
+		body, err = encodeBatch(events)
+	}
+	if err != nil {
+		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Rejected, Reason: "linkedin: " + err.Error()})
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		// Only a broken base_url gets here, and Validate checks it.
+		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Halt, Reason: "linkedin: build request: " + err.Error()})
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
+	req.Header.Set("LinkedIn-Version", c.cfg.Version)
+	req.Header.Set("X-Restli-Protocol-Version", "2.0.0")
+	req.Header.Set("Content-Type", "application/json")
+	if n > 1 {
+		req.Header.Set("X-RestLi-Method", "BATCH_CREATE")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return conversions.Outcomes(n, conversions.TransportFailure(err))
+	}
+	defer resp.Body.Close()
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil && resp.StatusCode/100 != 2 {
+		// An error answer cut short still has its status to classify by.
+		respBody = nil
+	}
+	return classify(resp.StatusCode, resp.Header, respBody, n, c.now())
+}

@@ -1,0 +1,129 @@
+package reddit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
+)
+
+// maxAnswer bounds how much of an answer is read: Reddit echoes invalid
+// events, so a 1,000-event refusal can be large, but never megabytes.
+const maxAnswer = 1 << 20
+
+// userAgent follows the Reddit API convention of naming the app (PH does
+// the same, spec §8.1).
+const userAgent = "hogsend-proxy:conversions:v3"
+
+// Client sends conversions to one Reddit pixel.
+type Client struct {
+	cfg      Config
+	endpoint string
+	http     *http.Client
+	now      func() time.Time
+}
+
+var _ conversions.Destination = (*Client)(nil)
+
+// New validates cfg (filling its defaults) and returns a client.
+func New(cfg Config, opts conversions.ClientOptions) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("reddit config: %w", err)
+	}
+	return &Client{
+		cfg:      cfg,
+		endpoint: cfg.BaseURL + "/api/" + cfg.APIVersion + "/pixels/" + cfg.PixelID + "/conversion_events",
+		http:     opts.HTTPClient(),
+		now:      opts.Clock(),
+	}, nil
+}
+
+// Name is the destination's config key.
+func (c *Client) Name() string { return "reddit" }
+
+// MaxBatch is Reddit's largest accepted batch.
+func (c *Client) MaxBatch() int { return MaxBatchSize }
+
+// Send validates every conversion, refuses the invalid ones without sending
+// them, and sends the rest in one request. Conversions beyond MaxBatch are
+// not sent and come back as Retry, to go out with a later batch.
+func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
+	out := make([]conversions.Outcome, len(batch))
+	now := c.now()
+	events := make([]event, 0, min(len(batch), MaxBatchSize))
+	pos := make([]int, 0, cap(events)) // batch index of each event
+	for i, conv := range batch {
+		if i >= MaxBatchSize {
+			out[i] = conversions.Outcome{Class: conversions.Retry, Reason: fmt.Sprintf("not sent: batch over reddit's limit of %d", MaxBatchSize)}
+			continue
+		}
+		ev, err := c.buildEvent(conv, now)
+		if err != nil {
+			out[i] = conversions.Outcome{Class: conversions.Rejected, Reason: "reddit: " + err.Error()}
+			continue
+		}
+		events = append(events, ev)
+		pos = append(pos, i)
+	}
+	if len(events) == 0 {
+		return out
+	}
+	whole := false
+	for j, o := range c.post(ctx, events) {
+		out[pos[j]] = o
+		whole = whole || o.WholeBatch
+	}
+	if whole {
+		// The dispatcher splits a batch only when every outcome asks for
+		// it; a conversion refused before sending would otherwise get the
+		// sent ones dead-lettered with the culprit. Refused again alone,
+		// it keeps its own reason.
+		for i := range out {
+			if out[i].Class == conversions.Rejected {
+				out[i].WholeBatch = true
+			}
+		}
+	}
+	return out
+}
+
+// post sends one request and classifies the answer per event.
+func (c *Client) post(ctx context.Context, events []event) []conversions.Outcome {
+	n := len(events)
+	testID := ""
+	if c.cfg.TestMode {
+		testID = c.cfg.TestID
+	}
+	payload, err := encodeBody(testID, events)
+	if err != nil {
+		// Not reachable with validated events; refuse rather than loop.
+		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Rejected, Reason: err.Error(), WholeBatch: n > 1})
+	}
+	if c.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
+	if err != nil {
+		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Halt, Reason: "build reddit request: " + err.Error()})
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return conversions.Outcomes(n, conversions.TransportFailure(err))
+	}
+	defer resp.Body.Close()
+	// A body cut short still has its status, and the status decides the
+	// class; the body only adds the reason.
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	return classify(resp, raw, events, c.now())
+}

@@ -1,0 +1,320 @@
+package app
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads/googleadsfake"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads/linkedinfake"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads/metafake"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads/redditfake"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads/tiktokfake"
+)
+
+// conversionsNode parses a YAML document holding a conversions: section.
+func conversionsNode(t *testing.T, doc string) *yaml.Node {
+	t.Helper()
+	var m map[string]yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatalf("conversions yaml: %v", err)
+	}
+	n, ok := m["conversions"]
+	if !ok {
+		t.Fatal("no conversions key")
+	}
+	return &n
+}
+
+// platformFakes are the strict fake platforms of a test.
+type platformFakes struct {
+	meta     *metafake.Server
+	google   *googleadsfake.Server
+	tiktok   *tiktokfake.Server
+	linkedin *linkedinfake.Server
+	reddit   *redditfake.Server
+}
+
+func startFakes(t *testing.T) *platformFakes {
+	f := &platformFakes{
+		meta:     metafake.New(metafake.WithPixelID("1234567890"), metafake.WithAccessToken("meta-token")),
+		google:   googleadsfake.New(),
+		tiktok:   tiktokfake.New(),
+		linkedin: linkedinfake.New(),
+		reddit:   redditfake.New(),
+	}
+	t.Cleanup(func() {
+		f.meta.Close()
+		f.google.Close()
+		f.tiktok.Close()
+		f.linkedin.Close()
+		f.reddit.Close()
+	})
+	return f
+}
+
+// ledgers are the dedup ledgers of every fake, by destination name.
+func (f *platformFakes) ledgers() map[string]*fakeads.Ledger {
+	return map[string]*fakeads.Ledger{
+		"meta": f.meta.Ledger, "google_ads": f.google.Ledger, "tiktok": f.tiktok.Ledger,
+		"linkedin": f.linkedin.Ledger, "reddit": f.reddit.Ledger,
+	}
+}
+
+// yaml is the conversions section pointing every destination at its fake,
+// with quick retries and a breaker that opens after 3 failures for 1 s.
+func (f *platformFakes) yaml(rules string) string {
+	return fmt.Sprintf(`
+conversions:
+  destinations:
+    meta: {pixel_id: "1234567890", access_token: "${TEST_META_TOKEN}", api_version: "v21.0", base_url: %q}
+    google_ads: {customer_id: %q, conversion_action: %q, developer_token: %q, client_id: %q, client_secret: %q,
+                 refresh_token: %q, token_url: %q, base_url: %q, api_version: "v24"}
+    tiktok: {pixel_code: %q, access_token: %q, base_url: %q}
+    linkedin: {conversion_urn: "urn:lla:llaPartnerConversion:123", access_token: %q, version: "202607", base_url: %q}
+    reddit: {pixel_id: %q, access_token: %q, base_url: %q}
+  consent: {property: marketing_consent}
+  delivery: {retry_initial: 50ms, retry_max: 400ms, breaker_failures: 3, breaker_open_for: 1s}
+  rules:
+%s`, f.meta.URL,
+		googleadsfake.DefaultCustomerID, googleadsfake.DefaultConversionActionID, googleadsfake.DefaultDeveloperToken,
+		googleadsfake.DefaultClientID, googleadsfake.DefaultClientSecret, googleadsfake.DefaultRefreshToken,
+		f.google.TokenURL(), f.google.URL,
+		tiktokfake.DefaultPixelCode, tiktokfake.DefaultAccessToken, f.tiktok.URL,
+		linkedinfake.DefaultToken, f.linkedin.URL,
+		redditfake.DefaultPixelID, redditfake.DefaultToken, f.reddit.URL, rules)
+}
+
+const paidRule = `
+    - id: paid_subscription
+      trigger: {event: subscription.created, where: [{property: plan, operator: eq, value: pro}]}
+      value: {source: property, key: amount, currency_key: currency, divide_by: 100}
+      attribution_window: 720h
+      destinations: {meta: Purchase, google_ads: purchase, tiktok: CompletePayment, linkedin: purchase, reddit: Purchase}
+`
+
+func waitUntil(t *testing.T, what string, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) dispatcher(name string) *conversions.Dispatcher {
+	for _, d := range h.app.Conversions.Dispatchers {
+		if d.Name() == name {
+			return d
+		}
+	}
+	h.t.Fatalf("no dispatcher %s", name)
+	return nil
+}
+
+func TestConversionsEndToEnd(t *testing.T) {
+	t.Setenv("TEST_META_TOKEN", "meta-token")
+	fakes := startFakes(t)
+	cfg, _, _ := serverConfig(t)
+	cfg.Conversions = conversionsNode(t, fakes.yaml(paidRule))
+	h := startHarness(t, cfg)
+
+	// A click arrives first (Hogsend's campaign.arrived), then the paid
+	// subscription, which carries no click id of its own.
+	r := h.json("POST", "/v1/events", jsonBody(map[string]any{
+		"email": "Buyer@Example.com", "name": "campaign.arrived",
+		"eventProperties": map[string]any{"clickIds": map[string]any{"ttclid": "tt-click-1", "li_fat_id": "li-fat-1"}},
+	}))
+	if r.status != 202 {
+		t.Fatalf("click: %d %s", r.status, r.body)
+	}
+	events := []map[string]any{
+		// converts
+		{"email": "buyer@example.com", "name": "subscription.created", "eventProperties": map[string]any{"plan": "pro", "amount": 4900, "currency": "usd"}},
+		// not the plan of the rule
+		{"email": "buyer@example.com", "name": "subscription.created", "eventProperties": map[string]any{"plan": "free"}},
+		// consent denied on the event
+		{"email": "buyer@example.com", "name": "subscription.created", "eventProperties": map[string]any{"plan": "pro", "marketing_consent": false}},
+		// another event name
+		{"email": "buyer@example.com", "name": "subscription.renewed", "eventProperties": map[string]any{"plan": "pro"}},
+	}
+	for i, ev := range events {
+		r := h.json("POST", "/v1/events", jsonBody(ev))
+		if r.status != 202 {
+			t.Fatalf("event %d: %d %s", i, r.status, r.body)
+		}
+	}
+	// The same event again with its idempotency key is a duplicate: no conversion.
+	for range 2 {
+		if r := h.json("POST", "/v1/events", jsonBody(events[0]), "Idempotency-Key", "paid-once"); r.status != 202 {
+			t.Fatalf("idempotent event: %d %s", r.status, r.body)
+		}
+	}
+
+	waitUntil(t, "two conversions per platform", 30*time.Second, func() bool {
+		for _, l := range fakes.ledgers() {
+			if l.Unique() != 2 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(300 * time.Millisecond) // nothing else may arrive
+	for name, l := range fakes.ledgers() {
+		if n := l.Unique(); n != 2 {
+			t.Fatalf("%s counted %d conversions, want 2", name, n)
+		}
+	}
+	// Two stored events convert: the first, and the first of the two
+	// sends with the same idempotency key.
+	converting := h.rows(`SELECT toString(id), toString(contact_id) FROM user_events
+WHERE event = 'subscription.created' AND properties LIKE '%4900%' ORDER BY id`)
+	if len(converting) != 2 {
+		t.Fatalf("converting events %q", converting)
+	}
+	var wantKeys []string
+	for _, ev := range converting {
+		wantKeys = append(wantKeys, "CompletePayment\x00"+conversions.DedupID(ev[1], "paid_subscription", ev[0]))
+	}
+	gotKeys := fakes.tiktok.Ledger.Keys()
+	slices.Sort(gotKeys)
+	slices.Sort(wantKeys)
+	if !slices.Equal(gotKeys, wantKeys) {
+		t.Fatalf("tiktok dedup keys %q, want %q", gotKeys, wantKeys)
+	}
+	wantDedup := conversions.DedupID(converting[0][1], "paid_subscription", converting[0][0])
+	reqs := fakes.tiktok.Requests()
+	var body string
+	for _, rq := range reqs {
+		if strings.Contains(string(rq.Body), wantDedup) {
+			body = string(rq.Body)
+		}
+	}
+	if body == "" {
+		t.Fatalf("no tiktok request carries dedup id %s", wantDedup)
+	}
+	for _, want := range []string{
+		`"event":"CompletePayment"`, `"ttclid":"tt-click-1"`, `"value":49`, `"currency":"USD"`,
+		// sha256("buyer@example.com")
+		`"email":"6a6c26195c3682faa816966af789717c3bfa834eee6c599d667d2b3429c27cfd"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("tiktok body lacks %s: %s", want, body)
+		}
+	}
+	var li string
+	for _, rq := range fakes.linkedin.Requests() {
+		if strings.Contains(string(rq.Body), wantDedup) {
+			li = string(rq.Body)
+		}
+	}
+	for _, want := range []string{`"LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID"`, `"li-fat-1"`, `"eventId":"` + wantDedup + `"`} {
+		if !strings.Contains(li, want) {
+			t.Errorf("linkedin body lacks %s: %s", want, li)
+		}
+	}
+
+	waitUntil(t, "dispatch history", 10*time.Second, func() bool {
+		return h.count("SELECT count() FROM conversion_dispatches WHERE status = 'delivered'") == 10
+	})
+	if n := h.count("SELECT count() FROM contact_clicks WHERE kind IN ('ttclid', 'li_fat_id')"); n != 2 {
+		t.Fatalf("recorded clicks = %d, want 2", n)
+	}
+	if n := h.app.Conversions.Deriver.Skipped(); n != 1 {
+		t.Fatalf("skipped (consent) = %d, want 1", n)
+	}
+}
+
+// While one platform is down its breaker opens and its queue holds; the
+// other platform keeps receiving; when the platform is back everything
+// queued is delivered once and the breaker closes.
+func TestConversionsOutageOpensBreakerOthersFlow(t *testing.T) {
+	t.Setenv("TEST_META_TOKEN", "meta-token")
+	fakes := startFakes(t)
+	cfg, _, _ := serverConfig(t)
+	cfg.Conversions = conversionsNode(t, fakes.yaml(paidRule))
+	h := startHarness(t, cfg)
+
+	fakes.tiktok.Script.Down(fakeads.Fault{Status: 503, Body: `{"code":50000,"message":"down"}`})
+	const n = 20
+	for i := range n {
+		r := h.json("POST", "/v1/events", jsonBody(map[string]any{
+			"email": fmt.Sprintf("p%d@example.com", i), "name": "subscription.created",
+			"eventProperties": map[string]any{"plan": "pro", "amount": 1000 + i, "currency": "EUR", "ttclid": fmt.Sprint("tt", i), "li_fat_id": fmt.Sprint("li", i)},
+		}))
+		if r.status != 202 {
+			t.Fatalf("event %d: %d %s", i, r.status, r.body)
+		}
+	}
+	waitUntil(t, "the other platforms to receive everything during the tiktok outage", 30*time.Second, func() bool {
+		for name, l := range fakes.ledgers() {
+			if name != "tiktok" && l.Unique() != n {
+				return false
+			}
+		}
+		return true
+	})
+	tt := h.dispatcher("tiktok")
+	waitUntil(t, "the tiktok breaker to open", 30*time.Second, func() bool { return tt.BreakerState() == "open" })
+	if got := fakes.tiktok.Ledger.Unique(); got != 0 {
+		t.Fatalf("tiktok counted %d while down", got)
+	}
+	fakes.tiktok.Script.Up()
+	waitUntil(t, "tiktok to catch up", 30*time.Second, func() bool { return fakes.tiktok.Ledger.Unique() == n })
+	waitUntil(t, "the tiktok breaker to close", 10*time.Second, func() bool { return tt.BreakerState() == "closed" })
+	if tt.Failed() != 0 || tt.Delivered() != n {
+		t.Fatalf("tiktok delivered %d failed %d, want %d and 0", tt.Delivered(), tt.Failed(), n)
+	}
+	if tt.Backlog() != 0 {
+		t.Fatalf("tiktok queue backlog %d bytes after catching up", tt.Backlog())
+	}
+}
+
+// A conversion the platform refuses for good is dead-lettered with the
+// platform's reason; replay re-sends it with its original dedup id.
+func TestConversionsDeadLetterAndReplay(t *testing.T) {
+	t.Setenv("TEST_META_TOKEN", "meta-token")
+	fakes := startFakes(t)
+	cfg, _, _ := serverConfig(t)
+	cfg.Conversions = conversionsNode(t, fakes.yaml(paidRule))
+	h := startHarness(t, cfg)
+
+	fakes.tiktok.Script.Push(tiktokfake.InvalidEvent(0, "properties.value", "Not a valid number"))
+	r := h.json("POST", "/v1/events", jsonBody(map[string]any{
+		"email": "dl@example.com", "name": "subscription.created",
+		"eventProperties": map[string]any{"plan": "pro", "amount": 500, "currency": "EUR", "ttclid": "tt-dl"},
+	}))
+	if r.status != 202 {
+		t.Fatalf("event: %d %s", r.status, r.body)
+	}
+	waitUntil(t, "the dead letter", 30*time.Second, func() bool {
+		letters, err := h.app.Backend.LoadConversionDeadLetters(t.Context(), "tiktok")
+		return err == nil && len(letters) == 1
+	})
+	letters, _ := h.app.Backend.LoadConversionDeadLetters(t.Context(), "tiktok")
+	if !strings.Contains(letters[0].Reason, "Not a valid number") {
+		t.Fatalf("dead letter reason %q", letters[0].Reason)
+	}
+	if got := fakes.tiktok.Ledger.Unique(); got != 0 {
+		t.Fatalf("tiktok counted %d", got)
+	}
+	res, err := conversions.Replay(t.Context(), h.dispatcher("tiktok").Destination(), letters, h.app.Backend,
+		h.app.Conversions.History, h.app.Conversions.Settings.Dispatch, t.TempDir())
+	if err != nil || res.Replayed != 1 || res.Delivered != 1 {
+		t.Fatalf("replay = %+v, %v", res, err)
+	}
+	if keys := fakes.tiktok.Ledger.Keys(); len(keys) != 1 || !strings.HasSuffix(keys[0], letters[0].DedupID) {
+		t.Fatalf("tiktok ledger %q, want the dead letter's dedup id %s", keys, letters[0].DedupID)
+	}
+	if left, err := h.app.Backend.LoadConversionDeadLetters(t.Context(), "tiktok"); err != nil || len(left) != 0 {
+		t.Fatalf("dead letters after replay: %+v, %v", left, err)
+	}
+}

@@ -1,0 +1,103 @@
+package faulttest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads/linkedinfake"
+)
+
+// A SIGKILL while the conversion queue is being delivered loses nothing: the
+// restarted proxy re-sends what was not confirmed with the same dedup ids,
+// so the platform (deduplicating on eventId like LinkedIn) counts every
+// conversion exactly once.
+func TestSIGKILLMidConversionQueue(t *testing.T) {
+	fake := linkedinfake.New()
+	t.Cleanup(fake.Close)
+	// Small batches on a slow platform: the queue drains over seconds.
+	fake.Script.SetLatency(40 * time.Millisecond)
+	cfgPath := filepath.Join(t.TempDir(), "hogsend.yaml")
+	yaml := fmt.Sprintf(`
+conversions:
+  destinations:
+    linkedin: {conversion_urn: "urn:lla:llaPartnerConversion:77", access_token: %q, version: "202607", base_url: %q, max_batch: 5}
+  delivery: {retry_initial: 50ms, retry_max: 500ms}
+  rules:
+    - id: signup
+      trigger: {event: signed.up}
+      destinations: {linkedin: signup}
+`, linkedinfake.DefaultToken, fake.URL)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, "HOGSEND_CONFIG="+cfgPath)
+	p := s.start()
+
+	const n = 400
+	load := newLoad(s.base, s.key, "signed.up", 8)
+	load.maxPerWorker = n / 8
+	load.emailed = true
+	outcomes := load.run().wait()
+	acked := 0
+	for _, o := range outcomes {
+		if o.acked() {
+			acked++
+		}
+	}
+	if acked != n {
+		t.Fatalf("acknowledged %d of %d: %s", acked, n, summary(outcomes))
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for fake.Ledger.Unique() < n/4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d conversions delivered before the kill", fake.Ledger.Unique())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.kill()
+	before := fake.Ledger.Unique()
+	t.Logf("killed with %d of %d conversions counted by the platform", before, n)
+	if before >= n {
+		t.Fatalf("the queue drained before the kill; nothing was tested")
+	}
+
+	fake.Script.SetLatency(0)
+	restart := time.Now()
+	s.start()
+	deadline = time.Now().Add(90 * time.Second)
+	for fake.Ledger.Unique() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("after restart: %d of %d conversions counted", fake.Ledger.Unique(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("restart → all %d counted in %v; %d re-sent duplicates deduplicated by the platform",
+		n, time.Since(restart).Round(time.Millisecond), fake.Ledger.Duplicates())
+
+	// Exactly the expected conversions: one per stored event, each under
+	// sha256(contact:rule:event).
+	c := openCH(t, s.ch)
+	rows := c.mustQuery(`SELECT toString(id), toString(contact_id) FROM hogsend.user_events FINAL WHERE event = 'signed.up'`)
+	if len(rows) != n {
+		t.Fatalf("stored %d events, want %d", len(rows), n)
+	}
+	var want []string
+	for _, r := range rows {
+		want = append(want, "urn:lla:llaPartnerConversion:77|"+conversions.DedupID(r[1], "signup", r[0]))
+	}
+	got := fake.Ledger.Keys()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("platform counted %d keys, want %d; first got %q want %q", len(got), len(want), got[:min(3, len(got))], want[:3])
+	}
+	time.Sleep(300 * time.Millisecond)
+	if u := fake.Ledger.Unique(); u != n {
+		t.Fatalf("platform counted %d after settling, want %d", u, n)
+	}
+}
