@@ -9,7 +9,7 @@ CHDB_LIB    := $(CHDB_DIR)/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
 VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -s -w -X main.version=$(VERSION)
 # Packages with goroutines and shared state run under the race detector too.
-RACE_PKGS   := ./sinks/... ./translate/... ./proxy/...
+RACE_PKGS   := ./sinks/... ./translate/... ./proxy/... ./conversions/...
 FUZZTIME    ?= 10s
 
 export CHDB_LIB_PATH := $(CHDB_LIB)

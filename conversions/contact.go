@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/hogsend/hogsend-proxy/conversions/rules"
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
@@ -32,7 +33,7 @@ func userOf(ev *canonical.Event, f *clickhouse.ContactFacts) User {
 		Zip:         either("zip", "postal_code", "postalCode", "zip_code", "$geoip_postal_code"),
 		Country:     either("country_code", "countryCode", "country", "$geoip_country_code"),
 		ExternalID:  f.ExternalID,
-		IP:          ev.IP,
+		IP:          event("$ip", "ip", "client_ip", "clientIp"),
 		UserAgent:   event("$raw_user_agent", "user_agent", "userAgent", "$user_agent"),
 		Title:       either("title", "job_title", "jobTitle"),
 		CompanyName: either("company_name", "companyName", "company"),
@@ -46,10 +47,20 @@ func userOf(ev *canonical.Event, f *clickhouse.ContactFacts) User {
 	if len(u.Country) != 2 {
 		u.Country = ""
 	}
-	if u.IP == "" {
-		u.IP = event("$ip", "ip")
+	if u.IP == "" && browserOriginated(ev) {
+		// The request's address is the person's only when a browser sent
+		// it; a backend's events carry the backend's address.
+		u.IP = ev.IP
 	}
 	return u
+}
+
+func browserOriginated(ev *canonical.Event) bool {
+	switch rules.SourceOf(ev) {
+	case rules.SourceInApp, rules.SourcePostHogWeb:
+		return true
+	}
+	return false
 }
 
 // consentOf reads the consent property on the event, else on the contact.

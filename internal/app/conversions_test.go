@@ -318,3 +318,104 @@ func TestConversionsDeadLetterAndReplay(t *testing.T) {
 		t.Fatalf("dead letters after replay: %+v, %v", left, err)
 	}
 }
+
+// PostHog traffic: clicks from a pageview's URL and $initial_* person
+// properties attribute a later server-side conversion; browser-captured
+// events (posthog-js) do not convert by default, nor do historical imports.
+func TestConversionsFromPostHog(t *testing.T) {
+	t.Setenv("TEST_META_TOKEN", "meta-token")
+	fakes := startFakes(t)
+	cfg, _, _ := serverConfig(t)
+	cfg.Conversions = conversionsNode(t, fakes.yaml(`
+    - id: signup
+      trigger: {event: signed_up}
+      value: {source: fixed, amount: 10, currency: EUR}
+      destinations: {tiktok: CompleteRegistration, reddit: SignUp, meta: CompleteRegistration}
+`))
+	h := startHarness(t, cfg)
+	capture := func(body string) {
+		t.Helper()
+		if r := h.do("POST", "/batch/", "", "application/json", body); r.status != 200 {
+			t.Fatalf("capture: %d %s", r.status, r.body)
+		}
+	}
+	// The browser: a landing pageview with click ids in the URL, then
+	// identify, then a browser-side signed_up (not trusted by default).
+	capture(`{"api_key":"phc_x","batch":[
+{"event":"$pageview","distinct_id":"anon-1","uuid":"0190e0a0-0000-7000-8000-00000000a001","properties":{"$lib":"web","$current_url":"https://shop.example/?ttclid=TT-1&rdt_cid=RDT-1","$set_once":{"$initial_fbclid":"FbClid-1"}}},
+{"event":"$identify","distinct_id":"user-1","uuid":"0190e0a0-0000-7000-8000-00000000a002","properties":{"$lib":"web","$anon_distinct_id":"anon-1","$set":{"email":"ph@example.com"}}},
+{"event":"signed_up","distinct_id":"user-1","uuid":"0190e0a0-0000-7000-8000-00000000a003","properties":{"$lib":"web"}}]}`)
+	// An import of old data: never a conversion.
+	capture(`{"api_key":"phc_x","historical_migration":true,"batch":[
+{"event":"signed_up","distinct_id":"user-1","uuid":"0190e0a0-0000-7000-8000-00000000a004","properties":{"$lib":"posthog-node"}}]}`)
+	// The backend (posthog-node) records the real signup.
+	capture(`{"api_key":"phc_x","batch":[
+{"event":"signed_up","distinct_id":"user-1","uuid":"0190e0a0-0000-7000-8000-00000000a005","properties":{"$lib":"posthog-node","$ip":"203.0.113.9"}}]}`)
+
+	waitUntil(t, "one conversion per platform", 30*time.Second, func() bool {
+		return fakes.tiktok.Ledger.Unique() == 1 && fakes.reddit.Ledger.Unique() == 1 && fakes.meta.Ledger.Unique() == 1
+	})
+	time.Sleep(300 * time.Millisecond)
+	if fakes.tiktok.Ledger.Unique() != 1 || fakes.reddit.Ledger.Unique() != 1 || fakes.meta.Ledger.Unique() != 1 {
+		t.Fatalf("conversions: tiktok %d reddit %d meta %d, want 1 each", fakes.tiktok.Ledger.Unique(), fakes.reddit.Ledger.Unique(), fakes.meta.Ledger.Unique())
+	}
+	contact := h.rows("SELECT toString(contact_id) FROM user_events WHERE id = toUUID('0190e0a0-0000-7000-8000-00000000a005')")[0][0]
+	dedup := conversions.DedupID(contact, "signup", "0190e0a0-0000-7000-8000-00000000a005")
+	body := func(reqs []fakeads.Request) string {
+		for _, r := range reqs {
+			if strings.Contains(string(r.Body), dedup) {
+				return string(r.Body)
+			}
+		}
+		t.Fatalf("no request carries %s", dedup)
+		return ""
+	}
+	if b := body(fakes.tiktok.Requests()); !strings.Contains(b, `"ttclid":"TT-1"`) || !strings.Contains(b, `"ip":"203.0.113.9"`) {
+		t.Errorf("tiktok body lacks the pageview's ttclid or the ip: %s", b)
+	}
+	if b := body(fakes.reddit.Requests()); !strings.Contains(b, `"click_id":"RDT-1"`) {
+		t.Errorf("reddit body lacks the pageview's rdt_cid: %s", b)
+	}
+	// fbc is built from the fbclid of $initial_fbclid with that event's time, case kept.
+	if b := body(fakes.meta.Requests()); !strings.Contains(b, `.FbClid-1"`) || !strings.Contains(b, `"fbc":"fb.1.`) {
+		t.Errorf("meta body lacks fbc from $initial_fbclid: %s", b)
+	}
+}
+
+// A destination whose credentials are refused stops loudly (Halt): its
+// queue is kept, nothing is dead-lettered, the others keep flowing.
+func TestConversionsHaltOnConfigError(t *testing.T) {
+	t.Setenv("TEST_META_TOKEN", "meta-token")
+	fakes := startFakes(t)
+	cfg, _, _ := serverConfig(t)
+	cfg.Conversions = conversionsNode(t, fakes.yaml(paidRule))
+	h := startHarness(t, cfg)
+	fakes.linkedin.Script.Down(linkedinfake.RevokedToken())
+	for i := range 3 {
+		r := h.json("POST", "/v1/events", jsonBody(map[string]any{
+			"email": fmt.Sprintf("h%d@example.com", i), "name": "subscription.created",
+			"eventProperties": map[string]any{"plan": "pro", "amount": 100, "currency": "EUR"},
+		}))
+		if r.status != 202 {
+			t.Fatalf("event: %d %s", r.status, r.body)
+		}
+	}
+	li := h.dispatcher("linkedin")
+	waitUntil(t, "linkedin to halt", 30*time.Second, func() bool { return li.Halted() != "" })
+	waitUntil(t, "tiktok to deliver", 30*time.Second, func() bool { return fakes.tiktok.Ledger.Unique() == 3 })
+	requests := fakes.linkedin.Requests()
+	time.Sleep(500 * time.Millisecond)
+	if n := len(fakes.linkedin.Requests()); n != len(requests) {
+		t.Fatalf("a halted destination kept sending: %d requests, then %d", len(requests), n)
+	}
+	if li.Failed() != 0 || li.Backlog() == 0 {
+		t.Fatalf("halted linkedin: failed %d backlog %d; want nothing dead-lettered and the queue kept", li.Failed(), li.Backlog())
+	}
+	if !strings.Contains(li.Halted(), "401") && !strings.Contains(strings.ToLower(li.Halted()), "token") {
+		t.Fatalf("halt reason %q does not say why", li.Halted())
+	}
+	m := h.do("GET", "/metrics", "", "", "")
+	if !strings.Contains(string(m.body), `hogsend_conversion_destination_halted{destination="linkedin"} 1`) {
+		t.Fatalf("metrics do not show the halt")
+	}
+}
