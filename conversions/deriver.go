@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -22,7 +23,7 @@ const SpoolConsumer = "conversions"
 // context of a conversion (ClickHouse).
 type ContextStore interface {
 	InsertClicks(ctx context.Context, rows []clickhouse.Click) error
-	LoadContactFacts(ctx context.Context, id uuid.UUID) (clickhouse.ContactFacts, error)
+	LoadContactFacts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*clickhouse.ContactFacts, error)
 	LoadRecentClicks(ctx context.Context, contacts []uuid.UUID, since, until int64) ([]clickhouse.Click, error)
 }
 
@@ -184,38 +185,57 @@ func (d *Deriver) tryDerive(ctx context.Context, clicks []clickhouse.Click, cand
 	}
 	perDest := make(map[string][]Conversion)
 	var skipped uint64
-	facts := make(map[uuid.UUID]clickhouse.ContactFacts)
-	for i := range cands {
-		c := &cands[i]
-		f, ok := facts[c.ev.ContactID]
-		if !ok {
-			var err error
-			if f, err = d.opts.Store.LoadContactFacts(ctx, c.ev.ContactID); err != nil {
-				return err
+	if len(cands) > 0 {
+		// Three queries per spool read, whatever the number of conversions.
+		var ids []uuid.UUID
+		seen := make(map[uuid.UUID]bool)
+		since, until := cands[0].ev.OccurredAt, cands[0].ev.OccurredAt
+		for i := range cands {
+			ev := &cands[i].ev
+			if !seen[ev.ContactID] {
+				seen[ev.ContactID] = true
+				ids = append(ids, ev.ContactID)
 			}
-			facts[c.ev.ContactID] = f
+			since = min(since, ev.OccurredAt-cands[i].rule.AttributionWindow.Milliseconds())
+			until = max(until, ev.OccurredAt)
 		}
-		if f.Deleted {
-			skipped++
-			continue
-		}
-		consent := consentOf(d.opts.Consent.Property, c.ev.Properties, f.Properties)
-		if consent == ConsentDenied || d.opts.Consent.Require && consent != ConsentGranted {
-			skipped++
-			continue
-		}
-		conv, err := d.build(ctx, c, &f)
+		facts, err := d.opts.Store.LoadContactFacts(ctx, ids)
 		if err != nil {
 			return err
 		}
-		conv.Consent = consent
-		for _, dest := range c.rule.Destinations {
-			if _, ok := d.dests[dest.Name]; !ok {
+		clickIDs := append([]uuid.UUID(nil), ids...)
+		for _, f := range facts {
+			clickIDs = append(clickIDs, f.Merged...)
+		}
+		stored, err := d.opts.Store.LoadRecentClicks(ctx, clickIDs, since, until)
+		if err != nil {
+			return err
+		}
+		for i := range cands {
+			c := &cands[i]
+			f := facts[c.ev.ContactID]
+			if f == nil {
+				f = &clickhouse.ContactFacts{ID: c.ev.ContactID}
+			}
+			if f.Deleted {
+				skipped++
 				continue
 			}
-			one := conv
-			one.EventName = dest.EventName
-			perDest[dest.Name] = append(perDest[dest.Name], one)
+			consent := consentOf(d.opts.Consent.Property, c.ev.Properties, f.Properties)
+			if consent == ConsentDenied || d.opts.Consent.Require && consent != ConsentGranted {
+				skipped++
+				continue
+			}
+			conv := d.build(c, f, stored)
+			conv.Consent = consent
+			for _, dest := range c.rule.Destinations {
+				if _, ok := d.dests[dest.Name]; !ok {
+					continue
+				}
+				one := conv
+				one.EventName = dest.EventName
+				perDest[dest.Name] = append(perDest[dest.Name], one)
+			}
 		}
 	}
 	for name, convs := range perDest {
@@ -234,7 +254,8 @@ func (d *Deriver) tryDerive(ctx context.Context, clicks []clickhouse.Click, cand
 }
 
 // build assembles the conversion of one candidate, without its destination.
-func (d *Deriver) build(ctx context.Context, c *candidate, f *clickhouse.ContactFacts) (Conversion, error) {
+// stored are recent clicks of the read's contacts, newest first.
+func (d *Deriver) build(c *candidate, f *clickhouse.ContactFacts, stored []clickhouse.Click) Conversion {
 	ev := &c.ev
 	contact := ev.ContactID.String()
 	conv := Conversion{
@@ -252,8 +273,8 @@ func (d *Deriver) build(ctx context.Context, c *candidate, f *clickhouse.Contact
 	conv.OrderID = firstString(ev.Properties, "order_id", "orderId", "transaction_id")
 	conv.PageURL = firstString(ev.Properties, "$current_url", "url", "page_url")
 
-	// Clicks on the event itself first, then the contact's most recent
-	// click of each kind within the attribution window.
+	// Clicks on the event itself first, then the contact's (or a contact
+	// merged into it) most recent click of each kind within the window.
 	got := make(map[string]bool)
 	for _, fc := range ExtractClicks(ev.Properties) {
 		setClick(&conv.Clicks, fc.Kind, fc.Value)
@@ -262,14 +283,9 @@ func (d *Deriver) build(ctx context.Context, c *candidate, f *clickhouse.Contact
 			conv.Clicks.At = conv.OccurredAt
 		}
 	}
-	ids := append([]uuid.UUID{ev.ContactID}, f.Merged...)
 	since := ev.OccurredAt - c.rule.AttributionWindow.Milliseconds()
-	stored, err := d.opts.Store.LoadRecentClicks(ctx, ids, since, ev.OccurredAt)
-	if err != nil {
-		return conv, err
-	}
 	for _, s := range stored { // newest first
-		if got[s.Kind] {
+		if got[s.Kind] || s.At < since || s.At > ev.OccurredAt || !(s.ContactID == ev.ContactID || slices.Contains(f.Merged, s.ContactID)) {
 			continue
 		}
 		got[s.Kind] = true
@@ -278,7 +294,7 @@ func (d *Deriver) build(ctx context.Context, c *candidate, f *clickhouse.Contact
 			conv.Clicks.At = time.UnixMilli(s.At).UTC()
 		}
 	}
-	return conv, nil
+	return conv
 }
 
 func setClick(c *Clicks, kind, value string) {

@@ -33,7 +33,7 @@ type Backend interface {
 	InsertClicks(ctx context.Context, rows []Click) error
 	InsertDispatches(ctx context.Context, rows []Dispatch) error
 	InsertConversionDeadLetters(ctx context.Context, rows []ConversionDeadLetter) error
-	LoadContactFacts(ctx context.Context, id uuid.UUID) (ContactFacts, error)
+	LoadContactFacts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*ContactFacts, error)
 	LoadRecentClicks(ctx context.Context, contacts []uuid.UUID, since, until int64) ([]Click, error)
 	LoadConversionDeadLetters(ctx context.Context, destination string) ([]ConversionDeadLetter, error)
 	// Query runs sql and returns its rows as text, NULL as `\N`. It is meant

@@ -49,6 +49,7 @@ type ConversionDeadLetter struct {
 
 // ContactFacts is what a conversion needs to know of a contact.
 type ContactFacts struct {
+	ID         uuid.UUID
 	Found      bool
 	Deleted    bool
 	ExternalID string
@@ -174,14 +175,16 @@ func (s *Server) InsertConversionDeadLetters(ctx context.Context, rows []Convers
 	})
 }
 
-// LoadContactFacts reads a contact's latest row and the contacts merged into it.
-func (e *Embedded) LoadContactFacts(ctx context.Context, id uuid.UUID) (ContactFacts, error) {
-	return loadContactFacts(ctx, e, e.db, id)
+// LoadContactFacts reads the latest row of each contact and the contacts
+// merged into it, in two queries whatever the number of contacts.
+func (e *Embedded) LoadContactFacts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*ContactFacts, error) {
+	return loadContactFacts(ctx, e, e.db, ids)
 }
 
-// LoadContactFacts reads a contact's latest row and the contacts merged into it.
-func (s *Server) LoadContactFacts(ctx context.Context, id uuid.UUID) (ContactFacts, error) {
-	return loadContactFacts(ctx, s, s.db, id)
+// LoadContactFacts reads the latest row of each contact and the contacts
+// merged into it, in two queries whatever the number of contacts.
+func (s *Server) LoadContactFacts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*ContactFacts, error) {
+	return loadContactFacts(ctx, s, s.db, ids)
 }
 
 // LoadRecentClicks reads the clicks of contacts at or after since and at or
@@ -216,44 +219,63 @@ func (s *Server) LoadConversionDeadLetters(ctx context.Context, destination stri
 	return loadConversionDeadLetters(ctx, s, s.db, f, destination)
 }
 
-func loadContactFacts(ctx context.Context, r runner, db string, id uuid.UUID) (ContactFacts, error) {
-	var facts ContactFacts
-	q := fmt.Sprintf(`SELECT external_id, email, properties, is_deleted FROM %s.contacts FINAL WHERE id = toUUID('%s')`, db, id)
-	err := r.queryRows(ctx, q, func(row []string) error {
-		facts.Found = true
-		facts.ExternalID, facts.Email = row[0], row[1]
-		facts.Properties = []byte(row[2])
-		facts.Deleted = row[3] == "1"
-		return nil
-	})
-	if err != nil {
-		return facts, fmt.Errorf("load contact %s: %w", id, err)
+func loadContactFacts(ctx context.Context, r runner, db string, ids []uuid.UUID) (map[uuid.UUID]*ContactFacts, error) {
+	out := make(map[uuid.UUID]*ContactFacts, len(ids))
+	if len(ids) == 0 {
+		return out, nil
 	}
-	q = fmt.Sprintf(`SELECT DISTINCT from_contact_id FROM %s.contact_aliases FINAL
-WHERE contact_id = toUUID('%s') AND reason = 'merge' AND from_contact_id != toUUID('%s')`, db, id, uuid.Nil)
-	err = r.queryRows(ctx, q, func(row []string) error {
+	for _, id := range ids {
+		out[id] = &ContactFacts{ID: id}
+	}
+	list := uuidList(ids)
+	q := fmt.Sprintf(`SELECT id, external_id, email, properties, is_deleted FROM %s.contacts FINAL WHERE id IN (%s)`, db, list)
+	err := r.queryRows(ctx, q, func(row []string) error {
 		p := fieldParser{row: row}
-		facts.Merged = append(facts.Merged, p.uuid(0))
+		f := out[p.uuid(0)]
+		if f == nil {
+			return p.err
+		}
+		f.Found = true
+		f.ExternalID, f.Email = row[1], row[2]
+		f.Properties = []byte(row[3])
+		f.Deleted = row[4] == "1"
 		return p.err
 	})
 	if err != nil {
-		return facts, fmt.Errorf("load contacts merged into %s: %w", id, err)
+		return nil, fmt.Errorf("load contacts: %w", err)
 	}
-	return facts, nil
+	q = fmt.Sprintf(`SELECT DISTINCT contact_id, from_contact_id FROM %s.contact_aliases FINAL
+WHERE contact_id IN (%s) AND reason = 'merge' AND from_contact_id != toUUID('%s')`, db, list, uuid.Nil)
+	err = r.queryRows(ctx, q, func(row []string) error {
+		p := fieldParser{row: row}
+		if f := out[p.uuid(0)]; f != nil {
+			f.Merged = append(f.Merged, p.uuid(1))
+		}
+		return p.err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load merged contacts: %w", err)
+	}
+	return out, nil
+}
+
+func uuidList(ids []uuid.UUID) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = "toUUID('" + id.String() + "')"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func loadRecentClicks(ctx context.Context, r runner, db string, f features, contacts []uuid.UUID, since, until int64) ([]Click, error) {
 	if len(contacts) == 0 {
 		return nil, nil
 	}
-	ids := make([]string, len(contacts))
-	for i, c := range contacts {
-		ids[i] = "toUUID('" + c.String() + "')"
-	}
 	floor := since - since%f.precisionMillis()
+	// The newest 50 clicks of each kind per contact are plenty to attribute.
 	q := fmt.Sprintf(`SELECT contact_id, kind, value, %s AS at, event_id FROM %s.contact_clicks FINAL
 WHERE contact_id IN (%s) AND %s >= %d AND %s <= %d
-ORDER BY at DESC LIMIT 500`, f.millis("clicked_at"), db, strings.Join(ids, ", "), f.millis("clicked_at"), floor, f.millis("clicked_at"), until)
+ORDER BY at DESC LIMIT 50 BY contact_id, kind`, f.millis("clicked_at"), db, uuidList(contacts), f.millis("clicked_at"), floor, f.millis("clicked_at"), until)
 	var out []Click
 	err := r.queryRows(ctx, q, func(row []string) error {
 		p := fieldParser{row: row}
