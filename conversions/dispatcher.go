@@ -21,10 +21,13 @@ import (
 // DispatchOptions tune delivery; zero values take the defaults.
 type DispatchOptions struct {
 	RetryInitial time.Duration // first backoff (1 s)
-	RetryMax     time.Duration // backoff cap (5 min); longer platform delays defer the conversion
+	// RetryMax caps the backoff (30 s); a platform-requested delay longer
+	// than it (Google's 6 h TOO_RECENT) parks the conversion in the
+	// deferred queue instead of holding the queue.
+	RetryMax time.Duration
 	// BreakerFailures consecutive unavailable attempts open the breaker (5).
 	BreakerFailures uint32
-	BreakerOpenFor  time.Duration // open period before a half-open probe (30 s)
+	BreakerOpenFor  time.Duration // open period before a half-open probe (10 s)
 	Now             func() time.Time
 	Log             *slog.Logger
 }
@@ -34,13 +37,13 @@ func (o *DispatchOptions) defaults() {
 		o.RetryInitial = time.Second
 	}
 	if o.RetryMax <= 0 {
-		o.RetryMax = 5 * time.Minute
+		o.RetryMax = 30 * time.Second
 	}
 	if o.BreakerFailures == 0 {
 		o.BreakerFailures = 5
 	}
 	if o.BreakerOpenFor <= 0 {
-		o.BreakerOpenFor = 30 * time.Second
+		o.BreakerOpenFor = 10 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -325,7 +328,13 @@ func (d *Dispatcher) deliver(ctx context.Context, convs []Conversion) error {
 			}
 			continue
 		}
-		wait = max(wait, backoff(d.opts.RetryInitial, d.opts.RetryMax, round))
+		limit := d.opts.RetryMax
+		if errors.Is(err, errUnavailable) {
+			// The platform is down: the breaker paces the probes, so
+			// backing off longer than its open period only delays recovery.
+			limit = min(limit, d.opts.BreakerOpenFor)
+		}
+		wait = max(wait, backoff(d.opts.RetryInitial, limit, round))
 		round++
 		d.log.Debug("retrying conversions", "count", len(retry), "in", wait)
 		if !sleep(ctx, wait) {

@@ -170,20 +170,7 @@ func waitRows(ctx context.Context, url string, want int64, timeout time.Duration
 // stopped still finish.
 func acceptedEvents(base, api string) (int64, error) {
 	read := func() (int64, error) {
-		status, body, err := fasthttp.Get(nil, base+"/metrics")
-		if err != nil || status != fasthttp.StatusOK {
-			return 0, fmt.Errorf("read /metrics: %d %v", status, err)
-		}
-		name := `hogsend_events_accepted_total{api="` + api + `"} `
-		i := bytes.Index(body, []byte(name))
-		if i < 0 {
-			return 0, fmt.Errorf("/metrics lacks %s", name)
-		}
-		line := body[i+len(name):]
-		if j := bytes.IndexByte(line, '\n'); j >= 0 {
-			line = line[:j]
-		}
-		return strconv.ParseInt(string(line), 10, 64)
+		return metricValue(base, `hogsend_events_accepted_total{api="`+api+`"}`)
 	}
 	n, err := read()
 	for err == nil {
@@ -195,4 +182,21 @@ func acceptedEvents(base, api string) (int64, error) {
 		n = again
 	}
 	return 0, err
+}
+
+// metricValue reads one integer sample of /metrics by its full name.
+func metricValue(base, name string) (int64, error) {
+	status, body, err := fasthttp.Get(nil, base+"/metrics")
+	if err != nil || status != fasthttp.StatusOK {
+		return 0, fmt.Errorf("read /metrics: %d %v", status, err)
+	}
+	i := bytes.Index(body, []byte(name+" "))
+	if i < 0 {
+		return 0, fmt.Errorf("/metrics lacks %s", name)
+	}
+	line := body[i+len(name)+1:]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	return strconv.ParseInt(string(line), 10, 64)
 }

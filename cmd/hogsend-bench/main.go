@@ -29,7 +29,9 @@ func main() {
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
-	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events a request) or all")
+	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events a request), conversions (delivery to a fake ad platform) or all")
+	conversionsN := flag.Int("conversions", 20000, "conversions queued in the conversions scenario")
+	outage := flag.Duration("outage", 60*time.Second, "platform outage of the conversions scenario")
 	batchConns := flag.Int("batch-conns", 32, "connections of the batch scenario")
 	flag.Parse()
 
@@ -41,6 +43,9 @@ func main() {
 	}
 	if err == nil && (*scenario == "batch" || *scenario == "all") {
 		err = runBatch(newEnv(), *duration, *batchConns, *contacts, *cpuProfile)
+	}
+	if err == nil && (*scenario == "conversions" || *scenario == "all") {
+		err = runConversions(newEnv(), *conversionsN, *outage)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hogsend-bench:", err)
@@ -190,7 +195,7 @@ type stack struct {
 	ch                    *testenv.Process
 }
 
-func startStack(env *benchEnv, withPprof bool) (*stack, error) {
+func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, error) {
 	fmt.Println("starting redis-server and clickhouse-server on loopback …")
 	redis := testenv.Redis(env)
 	ch := testenv.ClickHouse(env)
@@ -212,6 +217,7 @@ func startStack(env *benchEnv, withPprof bool) (*stack, error) {
 		"HOGSEND_ADMIN_API_KEY=bench-admin-key",
 		"HOGSEND_LOG_LEVEL=warn",
 	)
+	proxy.Env = append(proxy.Env, extraEnv...)
 	pprofAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(env))
 	if withPprof {
 		proxy.Env = append(proxy.Env, "HOGSEND_PPROF_LISTEN="+pprofAddr)
