@@ -3,8 +3,10 @@ package faulttest
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +101,69 @@ conversions:
 	time.Sleep(300 * time.Millisecond)
 	if u := fake.Ledger.Unique(); u != n {
 		t.Fatalf("platform counted %d after settling, want %d", u, n)
+	}
+}
+
+// `hogsend-proxy conversions replay` re-sends a dead letter while the server
+// runs, with the conversion's original dedup id.
+func TestConversionsReplayCommand(t *testing.T) {
+	fake := linkedinfake.New()
+	t.Cleanup(fake.Close)
+	cfgPath := filepath.Join(t.TempDir(), "hogsend.yaml")
+	yaml := fmt.Sprintf(`
+conversions:
+  destinations:
+    linkedin: {conversion_urn: "urn:lla:llaPartnerConversion:77", access_token: "${LI_TOKEN}", version: "202607", base_url: %q}
+  rules:
+    - id: signup
+      trigger: {event: signed.up}
+      destinations: {linkedin: signup}
+`, fake.URL)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, "HOGSEND_CONFIG="+cfgPath, "LI_TOKEN="+linkedinfake.DefaultToken)
+	s.start()
+	fake.Script.Push(linkedinfake.Unprocessable("conversionHappenedAt is too old"))
+	load := newLoad(s.base, s.key, "signed.up", 1)
+	load.maxPerWorker = 1
+	load.emailed = true
+	if out := load.run().wait(); len(out) != 1 || !out[0].acked() {
+		t.Fatalf("event not acknowledged: %s", summary(out))
+	}
+	c := openCH(t, s.ch)
+	deadline := time.Now().Add(30 * time.Second)
+	for c.count("SELECT count() FROM hogsend.conversion_dead_letters FINAL WHERE replayed_at = toDateTime(0)") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no dead letter")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if fake.Ledger.Unique() != 0 {
+		t.Fatalf("counted %d before the replay", fake.Ledger.Unique())
+	}
+	replay := func(args ...string) (string, error) {
+		cmd := exec.Command(s.bin, append([]string{"conversions", "replay"}, args...)...)
+		cmd.Env = append(os.Environ(), s.env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := replay("--destination", "meta"); err == nil || !strings.Contains(out, `--destination "meta" is not configured (configured: linkedin)`) {
+		t.Fatalf("unknown destination: %v\n%s", err, out)
+	}
+	out, err := replay("--destination", "linkedin")
+	if err != nil || !strings.Contains(out, "linkedin: 1 replayed, 1 delivered, 0 refused again") {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	rows := c.mustQuery(`SELECT toString(id), toString(contact_id) FROM hogsend.user_events FINAL WHERE event = 'signed.up'`)
+	want := "urn:lla:llaPartnerConversion:77|" + conversions.DedupID(rows[0][1], "signup", rows[0][0])
+	if keys := fake.Ledger.Keys(); len(keys) != 1 || keys[0] != want {
+		t.Fatalf("ledger %q, want %q", keys, want)
+	}
+	if n := c.count("SELECT count() FROM hogsend.conversion_dead_letters FINAL WHERE replayed_at = toDateTime(0)"); n != 0 {
+		t.Fatalf("%d dead letters left after the replay", n)
+	}
+	if out, err := replay(); err != nil || !strings.Contains(out, "linkedin: 0 replayed") {
+		t.Fatalf("second replay: %v\n%s", err, out)
 	}
 }
