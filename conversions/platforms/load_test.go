@@ -1,6 +1,7 @@
 package platforms
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -83,5 +84,26 @@ func TestExpandOnlyBraces(t *testing.T) {
 		if got := expand(in, get); got != want {
 			t.Fatalf("expand(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The example file shipped in config/ parses, with its secrets from the
+// environment.
+func TestExampleConfigLoads(t *testing.T) {
+	raw, err := os.ReadFile("../../config/hogsend.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	node := doc["conversions"]
+	s, err := Load(&node, Options{LookupEnv: func(k string) (string, bool) { return "secret-" + strings.ToLower(k), true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Destinations) != 5 || len(s.Rules) != 2 {
+		t.Fatalf("%d destinations, %d rules", len(s.Destinations), len(s.Rules))
 	}
 }
