@@ -419,3 +419,42 @@ func TestConversionsHaltOnConfigError(t *testing.T) {
 		t.Fatalf("metrics do not show the halt")
 	}
 }
+
+// The embedded default forwards conversions too, and a conversion queued
+// while its platform is down survives a restart of the proxy.
+func TestConversionsEmbeddedMode(t *testing.T) {
+	requireChDB(t)
+	t.Setenv("TEST_META_TOKEN", "meta-token")
+	fakes := startFakes(t)
+	dir := t.TempDir()
+	cfg := baseConfig(t, dir)
+	cfg.Conversions = conversionsNode(t, fakes.yaml(paidRule))
+	h := startHarness(t, cfg)
+	fakes.reddit.Script.Down(fakeads.Fault{Status: 503, Body: `{"message":"down"}`})
+	r := h.json("POST", "/v1/events", jsonBody(map[string]any{
+		"email": "emb@example.com", "name": "subscription.created",
+		"eventProperties": map[string]any{"plan": "pro", "amount": 2500, "currency": "GBP"},
+	}))
+	if r.status != 202 {
+		t.Fatalf("event: %d %s", r.status, r.body)
+	}
+	waitUntil(t, "tiktok", 60*time.Second, func() bool { return fakes.tiktok.Ledger.Unique() == 1 })
+	if fakes.reddit.Ledger.Unique() != 0 || h.dispatcher("reddit").Backlog() == 0 {
+		t.Fatal("reddit should hold the conversion in its queue")
+	}
+	key := h.key
+	h.stop()
+
+	fakes.reddit.Script.Up()
+	cfg.Listen = baseConfig(t, dir).Listen
+	h2 := startHarness(t, cfg)
+	h2.key = key
+	waitUntil(t, "reddit after the restart", 60*time.Second, func() bool { return fakes.reddit.Ledger.Unique() == 1 })
+	time.Sleep(300 * time.Millisecond)
+	if fakes.tiktok.Ledger.Unique() != 1 || fakes.tiktok.Ledger.Duplicates() != 0 {
+		t.Fatalf("tiktok counted %d (+%d duplicates) after the restart, want 1 and no re-send", fakes.tiktok.Ledger.Unique(), fakes.tiktok.Ledger.Duplicates())
+	}
+	if n := h2.count("SELECT count() FROM conversion_dispatches WHERE status = 'delivered'"); n < 2 {
+		t.Fatalf("delivered dispatch rows = %d", n)
+	}
+}
