@@ -392,13 +392,18 @@ func allRetry(out []Outcome) bool {
 	return len(out) > 0
 }
 
+// allWholeBatchRejects: every conversion was rejected and the platform
+// refused the request as a whole (the others were refused by the client
+// before sending and will be again, alone, with their own reason).
 func allWholeBatchRejects(out []Outcome) bool {
+	whole := false
 	for _, o := range out {
-		if o.Class != Rejected || !o.WholeBatch {
+		if o.Class != Rejected {
 			return false
 		}
+		whole = whole || o.WholeBatch
 	}
-	return len(out) > 0
+	return whole
 }
 
 // backoff is the capped exponential delay of retry round n with full

@@ -174,3 +174,36 @@ func TestDispatcherSplitsRefusedBatches(t *testing.T) {
 	}
 	waitFor(t, "the queue committed", func() bool { return d.Backlog() == 0 })
 }
+
+// A batch refused as a whole while the client refused one row itself:
+// the dispatcher splits it, so only the two bad rows are dead-lettered.
+func TestDispatcherSplitsAroundClientRejections(t *testing.T) {
+	fake := tiktokfake.New(tiktokfake.WithMaxAge(24 * time.Hour))
+	t.Cleanup(fake.Close)
+	client, err := tiktok.New(tiktok.Config{
+		PixelCode: tiktokfake.DefaultPixelCode, AccessToken: tiktokfake.DefaultAccessToken,
+		BaseURL: fake.URL, MaxAge: "720h",
+	}, conversions.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := &deadLetters{}
+	d, err := conversions.OpenDispatcher(t.TempDir(), client, dead, nil, conversions.DispatchOptions{RetryInitial: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []conversions.Conversion
+	for i := range 8 {
+		batch = append(batch, conversion(i, time.Now().Add(-time.Minute)))
+	}
+	batch[2].OccurredAt = time.Now().Add(-72 * time.Hour) // the platform refuses it, and the batch with it
+	batch[5].User = conversions.User{}                      // the client refuses it: no identifier
+	if err := d.Queue().Append(context.Background(), batch, 0); err != nil {
+		t.Fatal(err)
+	}
+	run(t, d)
+	waitFor(t, "the split batch", func() bool { return d.Delivered() == 6 && d.Failed() == 2 })
+	if fake.Ledger.Unique() != 6 {
+		t.Fatalf("counted %d", fake.Ledger.Unique())
+	}
+}

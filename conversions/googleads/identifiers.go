@@ -30,23 +30,7 @@ func hashedEmail(raw string) string {
 // number ("07700 900123") needs defaultCountry: without it the country is
 // unknown, and guessing would hash somebody else's number.
 func hashedPhone(raw, defaultCountry string) string {
-	t := strings.TrimSpace(raw)
-	if t == "" {
-		return ""
-	}
-	if hashing.IsHashed(t) {
-		return strings.ToLower(t)
-	}
-	international := strings.HasPrefix(t, "+") || strings.HasPrefix(t, "00")
-	if !international && defaultCountry == "" {
-		return ""
-	}
-	e := hashing.PhoneE164(t, defaultCountry)
-	// E.164 numbers have at most 15 digits; fewer than 7 is no phone number.
-	if n := len(e) - 1; e == "" || n < 7 || n > 15 {
-		return ""
-	}
-	return hashing.Hash(e)
+	return hashing.Hash(hashing.StrictE164(raw, defaultCountry))
 }
 
 func plausibleEmail(s string) bool {

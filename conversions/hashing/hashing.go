@@ -126,6 +126,26 @@ func PhoneE164(raw, defaultCountryCode string) string {
 	return "+" + d
 }
 
+// StrictE164 is PhoneE164 for matching: a national-format number without a
+// default country, or one outside E.164's 7 to 15 digits, is absent ("")
+// rather than a guess that would hash somebody else's number. A digest
+// passes through lower-cased.
+func StrictE164(raw, defaultCountryCode string) string {
+	t := strings.TrimSpace(raw)
+	if d, ok := prehashed(t); ok {
+		return d
+	}
+	international := strings.HasPrefix(t, "+") || strings.HasPrefix(t, "00")
+	if !international && defaultCountryCode == "" {
+		return ""
+	}
+	e := PhoneE164(t, defaultCountryCode)
+	if n := len(e) - 1; e == "" || n < 7 || n > 15 {
+		return ""
+	}
+	return e
+}
+
 // Name is Meta's first/last name form: lower case, letters only (no
 // punctuation, no spaces, no digits), UTF-8 letters kept.
 func Name(raw string) string {

@@ -66,6 +66,11 @@ func TestNormalisers(t *testing.T) {
 	f(GoogleEmail("A.B.C@googlemail.com"), "abc@googlemail.com")
 	f(GoogleEmail("a.b@example.com"), "a.b@example.com")
 	f(PhoneDigits("no digits", "1"), "")
+	f(StrictE164("+44 7700 900123", ""), "+447700900123")
+	f(StrictE164("07700 900123", "44"), "+447700900123")
+	f(StrictE164("07700 900123", ""), "") // national, no country: unknown
+	f(StrictE164("+1 555", ""), "")       // too short to be a number
+	f(StrictE164("+1234567890123456", ""), "")
 	f(TrimLower("  Mary "), "mary")
 }
 

@@ -73,22 +73,8 @@ func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []con
 	if len(events) == 0 {
 		return out
 	}
-	whole := false
 	for k, o := range c.post(ctx, events) {
 		out[sent[k]] = o
-		whole = whole || o.WholeBatch
-	}
-	if whole {
-		// The dispatcher splits a batch only when every outcome is a
-		// WholeBatch rejection, and dead-letters otherwise: mark the rows
-		// refused before sending too, so the innocent sent rows are split
-		// and re-sent rather than dead-lettered. Alone, a refused row is
-		// rejected again, for good.
-		for i := range out {
-			if out[i].Class == conversions.Rejected {
-				out[i].WholeBatch = true
-			}
-		}
 	}
 	return out
 }

@@ -270,16 +270,16 @@ func TestFakeValidationAnswers(t *testing.T) {
 	}
 }
 
-// When the sent rows are refused as a whole, the rows refused before
-// sending are marked WholeBatch too: the dispatcher splits only a batch
-// whose every outcome is a WholeBatch rejection.
+// When the sent rows are refused as a whole, they are marked WholeBatch
+// and a row refused before sending keeps its own rejection: the dispatcher
+// splits such a batch, and alone the invalid row is refused again.
 func TestWholeBatchWithPreRejectedRows(t *testing.T) {
 	fake := newFake(t)
 	fake.Script.Push(linkedinfake.Unprocessable("payload invalid"))
 	b := batchOf(3)
 	b[1].DedupID = ""
 	out := newClient(t, fake).Send(context.Background(), b)
-	if got := classes(out); got != "rejected/whole,rejected/whole,rejected/whole" || !strings.Contains(out[1].Reason, "dedup_id: required") {
+	if got := classes(out); got != "rejected/whole,rejected,rejected/whole" || !strings.Contains(out[1].Reason, "dedup_id: required") {
 		t.Fatalf("outcomes %s (%+v)", got, out)
 	}
 	// Alone, the invalid row is rejected for good.

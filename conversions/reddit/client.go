@@ -72,21 +72,8 @@ func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []con
 	if len(events) == 0 {
 		return out
 	}
-	whole := false
 	for j, o := range c.post(ctx, events) {
 		out[pos[j]] = o
-		whole = whole || o.WholeBatch
-	}
-	if whole {
-		// The dispatcher splits a batch only when every outcome asks for
-		// it; a conversion refused before sending would otherwise get the
-		// sent ones dead-lettered with the culprit. Refused again alone,
-		// it keeps its own reason.
-		for i := range out {
-			if out[i].Class == conversions.Rejected {
-				out[i].WholeBatch = true
-			}
-		}
 	}
 	return out
 }

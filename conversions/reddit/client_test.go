@@ -184,7 +184,7 @@ func TestSendPlatformRefusals(t *testing.T) {
 		notSent := conv("not-sent")
 		notSent.DedupID = ""
 		out := c.Send(context.Background(), []conversions.Conversion{conv("a"), old, notSent})
-		if got := classes(out); got != "rejected/whole,rejected/whole,rejected/whole" {
+		if got := classes(out); got != "rejected/whole,rejected/whole,rejected" {
 			t.Fatalf("classes %s (%+v)", got, out)
 		}
 		if !strings.Contains(out[1].Reason, "invalid event: event_at timestamp must be less than 168h0m0s old") ||

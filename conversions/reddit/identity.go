@@ -56,23 +56,7 @@ func hashEmail(raw string) string {
 // dropped rather than sent under a guessed country. A 64-hex value is
 // already a digest and passes through.
 func phoneE164(raw, defaultCountry string) string {
-	t := strings.TrimSpace(raw)
-	if t == "" {
-		return ""
-	}
-	if hashing.IsHashed(t) {
-		return strings.ToLower(t)
-	}
-	international := strings.HasPrefix(t, "+") || strings.HasPrefix(t, "00")
-	if !international && defaultCountry == "" {
-		return ""
-	}
-	p := hashing.PhoneE164(t, defaultCountry)
-	// E.164 has at most 15 digits; fewer than 7 is no reachable number.
-	if n := len(p) - 1; p == "" || n < 7 || n > 15 {
-		return ""
-	}
-	return p
+	return hashing.StrictE164(raw, defaultCountry)
 }
 
 // hashIP hashes the canonical text of the address. v3 hashing of ip_address

@@ -34,14 +34,10 @@ func email(raw string) string {
 	return hashed(e)
 }
 
-// phone is the E.164 digest; a number outside E.164's 7 to 15 digits is
-// junk that would only waste a match attempt, so it is absent.
+// phone is the E.164 digest; a number that cannot be put in E.164 (no
+// country, outside 7 to 15 digits) is absent rather than a wrong guess.
 func phone(raw, defaultCountry string) string {
-	p := hashing.PhoneE164(raw, defaultCountry)
-	if !hashing.IsHashed(p) && (len(p) < 8 || len(p) > 16) {
-		return ""
-	}
-	return hashed(p)
+	return hashed(hashing.StrictE164(raw, defaultCountry))
 }
 
 // name is TikTok's first/last name form: lower case with every whitespace
