@@ -43,6 +43,8 @@ type DeriverOptions struct {
 	Dispatchers []*Dispatcher
 	Consent     ConsentConfig
 	Store       ContextStore
+	// History, when set, gets a pending row for every conversion queued.
+	History *History
 	// StoredUpTo is the event spool position ClickHouse holds everything
 	// before (the writer's committed cursor): contacts are read from there,
 	// so the deriver never runs ahead of it.
@@ -241,6 +243,14 @@ func (d *Deriver) tryDerive(ctx context.Context, clicks []clickhouse.Click, cand
 	for name, convs := range perDest {
 		if err := d.dests[name].Queue().Append(ctx, convs, 0); err != nil {
 			return err
+		}
+	}
+	if h := d.opts.History; h != nil {
+		now := d.opts.Now().UnixMilli()
+		for name, convs := range perDest {
+			for i := range convs {
+				h.Record(dispatchRow(&convs[i], name, StatusPending, now))
+			}
 		}
 	}
 	if len(clicks) > 0 {

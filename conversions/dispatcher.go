@@ -373,14 +373,20 @@ func (d *Dispatcher) record(c *Conversion, status string, attempts uint32, o Out
 	if d.history == nil {
 		return
 	}
+	row := dispatchRow(c, d.Name(), status, d.opts.Now().UnixMilli())
+	row.Attempts, row.HTTPStatus, row.LastError = attempts, uint16(o.Status), o.Reason
+	row.LatencyMs = uint32(min(latency.Milliseconds(), 1<<31))
+	d.history.Record(row)
+}
+
+// dispatchRow is the conversion_dispatches row of c at destination.
+func dispatchRow(c *Conversion, destination, status string, at int64) clickhouse.Dispatch {
 	eventID, _ := uuid.Parse(c.EventID)
 	contactID, _ := uuid.Parse(c.ContactID)
-	d.history.Record(clickhouse.Dispatch{
-		At: d.opts.Now().UnixMilli(), Destination: d.Name(), DedupID: c.DedupID, RuleID: c.RuleID,
+	return clickhouse.Dispatch{
+		At: at, Destination: destination, DedupID: c.DedupID, RuleID: c.RuleID,
 		EventID: eventID, ContactID: contactID, EventName: c.EventName, Status: status,
-		Attempts: attempts, HTTPStatus: uint16(o.Status), LastError: o.Reason,
-		LatencyMs: uint32(min(latency.Milliseconds(), 1<<31)),
-	})
+	}
 }
 
 func allRetry(out []Outcome) bool {

@@ -197,7 +197,7 @@ func TestDispatcherSplitsAroundClientRejections(t *testing.T) {
 		batch = append(batch, conversion(i, time.Now().Add(-time.Minute)))
 	}
 	batch[2].OccurredAt = time.Now().Add(-72 * time.Hour) // the platform refuses it, and the batch with it
-	batch[5].User = conversions.User{}                      // the client refuses it: no identifier
+	batch[5].User = conversions.User{}                    // the client refuses it: no identifier
 	if err := d.Queue().Append(context.Background(), batch, 0); err != nil {
 		t.Fatal(err)
 	}

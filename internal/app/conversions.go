@@ -66,6 +66,7 @@ func (a *App) startConversions(settings *platforms.Settings, set *metrics.Set) (
 		Dispatchers: c.Dispatchers,
 		Consent:     settings.Consent,
 		Store:       a.Backend,
+		History:     c.History,
 		StoredUpTo:  a.Reader.Committed,
 		Log:         log,
 	})

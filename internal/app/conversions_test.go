@@ -225,6 +225,11 @@ WHERE event = 'subscription.created' AND properties LIKE '%4900%' ORDER BY id`)
 	waitUntil(t, "dispatch history", 10*time.Second, func() bool {
 		return h.count("SELECT count() FROM conversion_dispatches WHERE status = 'delivered'") == 10
 	})
+	// Each conversion was recorded pending when queued, then delivered.
+	if got := h.rows(`SELECT destination, groupArray(status) FROM (SELECT destination, status FROM conversion_dispatches
+WHERE dedup_id = '` + wantDedup + `' ORDER BY at, status DESC) GROUP BY destination ORDER BY destination`); len(got) != 5 || got[0][1] != "['pending','delivered']" {
+		t.Fatalf("dispatch history of %s: %q", wantDedup, got)
+	}
 	if n := h.count("SELECT count() FROM contact_clicks WHERE kind IN ('ttclid', 'li_fat_id')"); n != 2 {
 		t.Fatalf("recorded clicks = %d, want 2", n)
 	}
