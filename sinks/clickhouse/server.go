@@ -23,6 +23,11 @@ type Server struct {
 
 	mu   sync.Mutex
 	feat *features // detected lazily, then cached
+
+	// scratch backs the placeholder of reserveStrings; its content is
+	// never read, only its length.
+	scratchMu sync.Mutex
+	scratch   []byte
 }
 
 // OpenServer opens a connection pool to the server at rawURL:

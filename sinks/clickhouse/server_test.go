@@ -1,8 +1,10 @@
 package clickhouse
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -375,4 +377,39 @@ func TestEventColumnsLayout(t *testing.T) {
 	if eventColumns[eventValueColumn] != "value" {
 		t.Fatalf("eventColumns[%d] = %q, want value", eventValueColumn, eventColumns[eventValueColumn])
 	}
+}
+
+// Columns past reserveMin are pre-sized (reserveStrings): the rows must come
+// back byte for byte, and a second, larger insert on the same connection too.
+func TestServerInsertLargeStringColumns(t *testing.T) {
+	s, _ := newTestServer(t)
+	ctx := testContext(t)
+	for round, n := range []int{3000, 5000} {
+		rows := make([]canonical.Event, n)
+		var want int64
+		for i := range rows {
+			rows[i] = testEvent(round*10000 + i)
+			rows[i].Properties = []byte(fmt.Sprintf(`{"i":%d,"pad":"%s"}`, i, strings.Repeat("x", 400+i%97)))
+			want += int64(len(rows[i].Properties))
+		}
+		if err := s.InsertEvents(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		total := queryRow(t, s, fmt.Sprintf("SELECT count(), sum(length(properties)) FROM user_events WHERE length(properties) > 400 AND user_id LIKE 'user-%%' AND id IN (%s)", idList(rows)))
+		if total[0] != strconv.Itoa(n) || total[1] != strconv.FormatInt(want, 10) {
+			t.Fatalf("round %d: stored %q, want %d rows of %d bytes", round, total, n, want)
+		}
+		last := queryRow(t, s, fmt.Sprintf("SELECT properties FROM user_events WHERE id = toUUID('%s')", rows[n-1].ID))
+		if last[0] != string(rows[n-1].Properties) {
+			t.Fatalf("round %d: last row's properties differ", round)
+		}
+	}
+}
+
+func idList(rows []canonical.Event) string {
+	ids := make([]string, len(rows))
+	for i := range rows {
+		ids[i] = "toUUID('" + rows[i].ID.String() + "')"
+	}
+	return strings.Join(ids, ",")
 }
