@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/tidwall/gjson"
@@ -258,8 +259,9 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (id
 	return op, true, warn
 }
 
-// eventFacts are the properties capture acts on, read in one pass over the
-// event's properties (a lookup each would rescan them every time).
+// eventFacts are the properties capture acts on, read by the payload parser
+// in its one pass over the event's properties (a lookup each would rescan
+// them every time).
 type eventFacts struct {
 	lib, processPerson, anonDistinctID, alias gjson.Result
 	set, setOnce, unset, groups               gjson.Result
@@ -267,33 +269,12 @@ type eventFacts struct {
 }
 
 func readFacts(ev *posthog.RawEvent) eventFacts {
-	var f eventFacts
-	ev.Properties.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "$lib":
-			f.lib = v
-		case "$process_person_profile":
-			f.processPerson = v
-		case "$anon_distinct_id":
-			f.anonDistinctID = v
-		case "alias":
-			f.alias = v
-		case "$set":
-			f.set = v
-		case "$set_once":
-			f.setOnce = v
-		case "$unset":
-			f.unset = v
-		case "$groups":
-			f.groups = v
-		case "$group_type":
-			f.groupType = v
-		case "$group_key":
-			f.groupKey = v
-		}
-		return true
-	})
-	return f
+	f := &ev.Facts
+	return eventFacts{
+		lib: f.Lib, processPerson: f.ProcessPerson, anonDistinctID: f.AnonDistinctID, alias: f.Alias,
+		set: f.Set, setOnce: f.SetOnce, unset: f.Unset, groups: f.Groups,
+		groupType: f.GroupType, groupKey: f.GroupKey,
+	}
 }
 
 // mergedObject lays the top-level object over the one in properties (the
@@ -349,7 +330,10 @@ func eventProperties(ev *posthog.RawEvent) []byte {
 	if !ev.Properties.IsObject() {
 		return []byte("{}")
 	}
-	return []byte(ev.Properties.Raw)
+	// A view, not a copy: the request body outlives the commit, and the
+	// spool append copies the event.
+	raw := ev.Properties.Raw
+	return unsafe.Slice(unsafe.StringData(raw), len(raw))
 }
 
 // eventGroups are the event's $groups ({type: key}); a $groupidentify is

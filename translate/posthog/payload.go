@@ -53,6 +53,17 @@ type RawEvent struct {
 	HasOffset    bool
 	IgnoreSentAt bool // properties.$ignore_sent_at is true
 	Cookieless   bool // properties.$cookieless_mode is true
+	// Facts are the properties identity and storage act on, read in the
+	// same pass over properties as the fields above.
+	Facts PropFacts
+}
+
+// PropFacts are properties read while parsing; a repeated key's last
+// value wins, as a JSON object lookup would.
+type PropFacts struct {
+	Lib, ProcessPerson, AnonDistinctID, Alias gjson.Result
+	Set, SetOnce, Unset, Groups               gjson.Result
+	GroupType, GroupKey                       gjson.Result
 }
 
 // Prop returns the property named key (a literal key, not a gjson path).
@@ -279,6 +290,26 @@ func parseEvent(obj gjson.Result, engage, single bool) (RawEvent, error) {
 			ev.IgnoreSentAt = ev.IgnoreSentAt || v.Type == gjson.True
 		case "$cookieless_mode":
 			setOnce(&cookieless, v)
+		case "$lib":
+			ev.Facts.Lib = v
+		case "$process_person_profile":
+			ev.Facts.ProcessPerson = v
+		case "$anon_distinct_id":
+			ev.Facts.AnonDistinctID = v
+		case "alias":
+			ev.Facts.Alias = v
+		case "$set":
+			ev.Facts.Set = v
+		case "$set_once":
+			ev.Facts.SetOnce = v
+		case "$unset":
+			ev.Facts.Unset = v
+		case "$groups":
+			ev.Facts.Groups = v
+		case "$group_type":
+			ev.Facts.GroupType = v
+		case "$group_key":
+			ev.Facts.GroupKey = v
 		}
 		return true
 	})
