@@ -237,3 +237,44 @@ func TestInvalidUTF8IsReplaced(t *testing.T) {
 		t.Fatalf("event = %q %q", ev.Name, ev.EventProperties)
 	}
 }
+
+// withinDepthReference is the plain byte-by-byte scan WithinDepth must
+// agree with.
+func withinDepthReference(b []byte, max int) bool {
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			if depth++; depth > max {
+				return false
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return true
+}
+
+func FuzzWithinDepth(f *testing.F) {
+	for _, s := range []string{`[[["\"[["]]]`, `{"a":"\\\\"}[[[`, `"\\\"[[[["[[`, `[[[[`, `"unterminated [[[[`} {
+		f.Add([]byte(s), 3)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, max int) {
+		max = max%8 + 1
+		if got, want := WithinDepth(b, max), withinDepthReference(b, max); got != want {
+			t.Fatalf("WithinDepth(%q, %d) = %v, reference %v", b, max, got, want)
+		}
+	})
+}
