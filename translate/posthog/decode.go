@@ -2,13 +2,14 @@ package posthog
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"errors"
 	"io"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // DefaultMaxDecompressed is the decompressed payload limit when Limits leaves
