@@ -192,7 +192,13 @@ func fetchProfile(addr string, d time.Duration, path string) error {
 // stack is a running Redis + ClickHouse + hogsend-proxy for one scenario.
 type stack struct {
 	addr, base, pprofAddr string
-	ch                    *testenv.Process
+	ch, redis             *testenv.Process
+	proxyPID              int
+}
+
+// cpu starts measuring the CPU of the proxy, Redis and ClickHouse.
+func (st *stack) cpu() *cpuMeter {
+	return newCPUMeter([]string{"proxy", "redis", "clickhouse"}, []int{st.proxyPID, st.redis.PID(), st.ch.PID()})
 }
 
 func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, error) {
@@ -240,7 +246,7 @@ func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, erro
 	if err := waitReady(base, 60*time.Second); err != nil {
 		return nil, err
 	}
-	return &stack{addr: addr, base: base, ch: ch, pprofAddr: pprofAddr}, nil
+	return &stack{addr: addr, base: base, ch: ch, redis: redis, proxyPID: proxy.Process.Pid, pprofAddr: pprofAddr}, nil
 }
 
 // runBatch is the PostHog scenario on a fresh stack: gzip /batch/ bodies of 50
@@ -265,6 +271,7 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuPro
 	fmt.Printf("%s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless)\n", duration, conns)
 	load := &batchLoad{addr: st.addr, conns: conns, bodies: bodies, events: perBody}
 	var next atomic.Int64
+	meter := st.cpu()
 	res, err := load.run(duration, &next)
 	if err != nil {
 		return err
@@ -287,6 +294,7 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuPro
 		float64(res.acked)/res.elapsed.Seconds(), float64(res.acked)/perBody/res.elapsed.Seconds())
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
 	fmt.Printf("  errors:           %d\n", res.errors)
+	meter.report(res.acked, res.elapsed)
 	fmt.Printf("  user_events rows: %d; server-acknowledged: %d; drained %.1fs after the load stopped\n", rows, acked, time.Since(start).Seconds())
 	if rows != acked {
 		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, acked)

@@ -117,14 +117,13 @@ func (r *Redis) ConfirmIdempotency(ctx context.Context, keys []string, window ti
 	if window <= 0 {
 		window = DefaultIdempotencyWindow
 	}
-	p := r.c.Pipeline()
+	args := make([]any, 0, 2+len(keys))
+	args = append(args, r.prefix, window.Milliseconds())
 	for _, k := range keys {
-		p.Set(ctx, r.prefix+"i:"+k, "1", window)
+		args = append(args, k)
 	}
-	if _, err := p.Exec(ctx); err != nil {
-		return unavailable("confirm idempotency keys", err)
-	}
-	return nil
+	_, err := scriptConfirm.run(ctx, r.c, args...)
+	return err
 }
 
 // Find returns the live contacts matching email or userID.

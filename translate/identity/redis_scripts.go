@@ -39,6 +39,7 @@ func mustScript(name string) *script {
 var (
 	scriptResolve        = mustScript("resolve")
 	scriptClaim          = mustScript("claim")
+	scriptConfirm        = mustScript("confirm")
 	scriptFind           = mustScript("find")
 	scriptDelete         = mustScript("delete")
 	scriptRestoreContact = mustScript("restore_contact")
@@ -46,7 +47,7 @@ var (
 	scriptRestoreIndex   = mustScript("restore_index")
 
 	allScripts = []*script{
-		scriptResolve, scriptClaim, scriptFind, scriptDelete,
+		scriptResolve, scriptClaim, scriptConfirm, scriptFind, scriptDelete,
 		scriptRestoreContact, scriptRestoreAlias, scriptRestoreIndex,
 	}
 )

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime/stime in /proc/<pid>/stat; it
+// is 100 on every Linux we run on.
+const clockTicks = 100
+
+// processCPU reads the user+system CPU a process has used so far.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command (which may contain spaces) start after ')'.
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad utime/stime", pid)
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// cpuMeter measures the CPU of named processes over an interval.
+type cpuMeter struct {
+	names []string
+	pids  []int
+	start []time.Duration
+}
+
+func newCPUMeter(names []string, pids []int) *cpuMeter {
+	m := &cpuMeter{names: names, pids: pids, start: make([]time.Duration, len(pids))}
+	for i, pid := range pids {
+		m.start[i], _ = processCPU(pid)
+	}
+	return m
+}
+
+// report prints each process's CPU per event and share of the wall time.
+func (m *cpuMeter) report(events int64, wall time.Duration) {
+	var parts []string
+	for i, pid := range m.pids {
+		end, err := processCPU(pid)
+		if err != nil {
+			continue
+		}
+		used := end - m.start[i]
+		parts = append(parts, fmt.Sprintf("%s %.2f µs (%.0f%%)", m.names[i],
+			float64(used.Microseconds())/float64(events), 100*used.Seconds()/wall.Seconds()))
+	}
+	fmt.Printf("  cpu per event:    %s\n", strings.Join(parts, ", "))
+}
