@@ -99,57 +99,76 @@ func ParsePayload(jsonText []byte, path string) (Payload, error) {
 	if !gjson.Valid(text) {
 		return Payload{}, newError(ErrInvalidPayload, "parse json: invalid json")
 	}
-	root := gjson.Parse(text)
+	start := skipSpace(text, 0)
 
 	var p Payload
 	var batchToken string
-	switch {
-	case root.IsArray():
-		if err := p.appendEvents(root, engage); err != nil {
+	switch text[start] {
+	case '[':
+		var err error
+		p.Events = make([]RawEvent, 0, eventsCapacity(len(text)))
+		elements(text, start, p.eventReader(text, engage, &err))
+		if err != nil {
 			return Payload{}, err
 		}
-	case root.IsObject():
-		var batch gjson.Result
-		var tokenErr error
-		root.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
+	case '{':
+		var batchSeen, batchNull, batchArray bool
+		var tokenErr, eventsErr error
+		members(text, start, func(k string, at int) int {
+			switch k {
 			case "batch":
-				if !batch.Exists() {
-					batch = v
+				if batchSeen {
+					break
+				}
+				batchSeen = true
+				switch text[at] {
+				case '[':
+					batchArray = true
+					p.Events = make([]RawEvent, 0, eventsCapacity(len(text)))
+					return elements(text, at, p.eventReader(text, engage, &eventsErr))
+				case 'n':
+					batchNull = true
 				}
 			case "api_key", "token":
 				if batchToken != "" {
 					break
 				}
+				v, end := valueAt(text, at)
 				if v.Type == gjson.String {
 					batchToken = v.Str
 				} else if v.Type != gjson.Null {
-					tokenErr = newError(ErrInvalidToken, "invalid project api key: "+k.Str+" must be a string")
+					tokenErr = newError(ErrInvalidToken, "invalid project api key: "+k+" must be a string")
 				}
+				return end
 			case "sent_at":
+				v, end := valueAt(text, at)
 				if v.Type == gjson.String && p.SentAt == "" {
 					p.SentAt = v.Str
 				}
+				return end
 			case "historical_migration":
+				v, end := valueAt(text, at)
 				p.HistoricalMigration = p.HistoricalMigration || v.Type == gjson.True
+				return end
 			}
-			return true
+			return skipValue(text, at)
 		})
-		if batch.Exists() && batch.Type != gjson.Null {
+		if batchSeen && !batchNull {
 			if tokenErr != nil {
 				return Payload{}, tokenErr
 			}
-			if !batch.IsArray() {
+			if !batchArray {
 				return Payload{}, newError(ErrInvalidPayload, "batch must be an array of events")
 			}
-			if err := p.appendEvents(batch, engage); err != nil {
-				return Payload{}, err
+			if eventsErr != nil {
+				return Payload{}, eventsErr
 			}
 			break
 		}
 		// One event object: its api_key/token are the event's own.
 		batchToken, p.SentAt, p.HistoricalMigration = "", "", false
-		ev, err := parseEvent(root, engage, true)
+		p.Events = p.Events[:0]
+		ev, _, err := parseEvent(text, start, engage, true)
 		if err != nil {
 			return Payload{}, err
 		}
@@ -184,45 +203,122 @@ func ParsePayload(jsonText []byte, path string) (Payload, error) {
 	return p, nil
 }
 
-// appendEvents reads every element of the events array arr.
-func (p *Payload) appendEvents(arr gjson.Result, engage bool) error {
-	n := len(arr.Raw) / 1024
-	p.Events = make([]RawEvent, 0, min(max(n, 1), 512))
-	var err error
-	arr.ForEach(func(_, v gjson.Result) bool {
-		if !v.IsObject() {
-			err = newError(ErrInvalidPayload, "all events must be json objects")
-			return false
+// eventsCapacity guesses the number of events of a payload of n bytes.
+func eventsCapacity(n int) int { return min(max(n/1024, 1), 512) }
+
+// eventReader returns the element callback that parses each event of an
+// array into p.Events; the first error is kept in *err and the rest of the
+// array skipped.
+func (p *Payload) eventReader(text string, engage bool, err *error) func(at int) int {
+	return func(at int) int {
+		if *err != nil {
+			return skipValue(text, at)
 		}
-		var ev RawEvent
-		if ev, err = parseEvent(v, engage, false); err != nil {
-			return false
+		if text[at] != '{' {
+			*err = newError(ErrInvalidPayload, "all events must be json objects")
+			return skipValue(text, at)
+		}
+		ev, end, e := parseEvent(text, at, engage, false)
+		if e != nil {
+			*err = e
+			return end
 		}
 		p.Events = append(p.Events, ev)
-		return true
-	})
-	return err
+		return end
+	}
 }
 
 // parseEvent reads the fields of one event object; the distinct_id, uuid and
 // $cookieless_mode checks run later in validate.
-func parseEvent(obj gjson.Result, engage, single bool) (RawEvent, error) {
-	ev := RawEvent{Raw: obj}
+// It walks the event once: the members it needs are read as values, the
+// properties object is walked member by member, everything else skipped.
+// It returns the index just past the event object at text[at].
+func parseEvent(text string, at int, engage, single bool) (RawEvent, int, error) {
+	var ev RawEvent
 	var name, distinctID, altDistinctID, id, offset, props gjson.Result
+	var propDistinctID, propToken, cookieless gjson.Result
 	var token string
-	obj.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "event":
-			setOnce(&name, v)
+	// first reads the value at i into dst unless dst already holds one
+	// (the first of a repeated key wins).
+	first := func(dst *gjson.Result, i int) int {
+		if dst.Exists() {
+			return skipValue(text, i)
+		}
+		v, end := valueAt(text, i)
+		*dst = v
+		return end
+	}
+	property := func(k string, i int) int {
+		var v gjson.Result
+		var end int
+		switch k {
 		case "distinct_id":
-			setOnce(&distinctID, v)
+			return first(&propDistinctID, i)
+		case "token":
+			return first(&propToken, i)
+		case "$cookieless_mode":
+			return first(&cookieless, i)
+		case "$ignore_sent_at", "$lib", "$process_person_profile", "$anon_distinct_id", "alias",
+			"$set", "$set_once", "$unset", "$groups", "$group_type", "$group_key":
+			v, end = valueAt(text, i)
+		default:
+			return skipValue(text, i)
+		}
+		f := &ev.Facts
+		switch k {
+		case "$ignore_sent_at":
+			ev.IgnoreSentAt = ev.IgnoreSentAt || v.Type == gjson.True
+		case "$lib":
+			f.Lib = v
+		case "$process_person_profile":
+			f.ProcessPerson = v
+		case "$anon_distinct_id":
+			f.AnonDistinctID = v
+		case "alias":
+			f.Alias = v
+		case "$set":
+			f.Set = v
+		case "$set_once":
+			f.SetOnce = v
+		case "$unset":
+			f.Unset = v
+		case "$groups":
+			f.Groups = v
+		case "$group_type":
+			f.GroupType = v
+		case "$group_key":
+			f.GroupKey = v
+		}
+		return end
+	}
+	end := members(text, at, func(k string, i int) int {
+		switch k {
+		case "event":
+			return first(&name, i)
+		case "distinct_id":
+			return first(&distinctID, i)
 		case "$distinct_id":
-			setOnce(&altDistinctID, v)
+			return first(&altDistinctID, i)
 		case "uuid":
-			setOnce(&id, v)
+			return first(&id, i)
+		case "offset":
+			return first(&offset, i)
+		case "$set":
+			return first(&ev.Set, i)
+		case "$set_once":
+			return first(&ev.SetOnce, i)
 		case "properties":
-			setOnce(&props, v)
+			if props.Exists() {
+				return skipValue(text, i)
+			}
+			if text[i] != '{' {
+				return first(&props, i)
+			}
+			end := members(text, i, property)
+			props = gjson.Result{Type: gjson.JSON, Raw: text[i:end], Index: i}
+			return end
 		case "timestamp":
+			v, end := valueAt(text, i)
 			if ev.Timestamp == "" {
 				switch v.Type {
 				case gjson.String:
@@ -231,43 +327,41 @@ func parseEvent(obj gjson.Result, engage, single bool) (RawEvent, error) {
 					ev.Timestamp = v.Raw
 				}
 			}
-		case "offset":
-			setOnce(&offset, v)
-		case "$set":
-			setOnce(&ev.Set, v)
-		case "$set_once":
-			setOnce(&ev.SetOnce, v)
+			return end
 		case "token", "$token", "api_key":
+			v, end := valueAt(text, i)
 			if token == "" && v.Type == gjson.String {
 				token = strings.TrimSpace(v.Str)
 			}
+			return end
 		}
-		return true
+		return skipValue(text, i)
 	})
+	ev.Raw = gjson.Result{Type: gjson.JSON, Raw: text[at:end], Index: at}
 
 	switch name.Type {
 	case gjson.String:
 		if name.Str == "" {
-			return ev, newError(ErrMissingEventName, "missing event name: event is empty")
+			return ev, end, newError(ErrMissingEventName, "missing event name: event is empty")
 		}
 		ev.Name = name.Str
 	case gjson.Null: // absent or null
 		if !engage {
 			if single {
-				return ev, newError(ErrMissingEventName, "non-engage request missing event name attribute")
+				return ev, end, newError(ErrMissingEventName, "non-engage request missing event name attribute")
 			}
-			return ev, newError(ErrMissingEventName, "missing event name in a batch event")
+			return ev, end, newError(ErrMissingEventName, "missing event name in a batch event")
 		}
 		ev.Name, ev.Engage = "$identify", true
 	default:
-		return ev, newError(ErrInvalidPayload, "event name must be a string")
+		return ev, end, newError(ErrInvalidPayload, "event name must be a string")
 	}
 
 	switch {
 	case props.IsObject():
 		ev.Properties = props
 	case props.Type != gjson.Null:
-		return ev, newError(ErrInvalidPayload, "properties must be a json object")
+		return ev, end, newError(ErrInvalidPayload, "properties must be a json object")
 	}
 
 	if offset.Type == gjson.Number {
@@ -279,40 +373,6 @@ func parseEvent(obj gjson.Result, engage, single bool) (RawEvent, error) {
 	if dist.Type == gjson.Null {
 		dist = altDistinctID
 	}
-	var propDistinctID, propToken, cookieless gjson.Result
-	ev.Properties.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "distinct_id":
-			setOnce(&propDistinctID, v)
-		case "token":
-			setOnce(&propToken, v)
-		case "$ignore_sent_at":
-			ev.IgnoreSentAt = ev.IgnoreSentAt || v.Type == gjson.True
-		case "$cookieless_mode":
-			setOnce(&cookieless, v)
-		case "$lib":
-			ev.Facts.Lib = v
-		case "$process_person_profile":
-			ev.Facts.ProcessPerson = v
-		case "$anon_distinct_id":
-			ev.Facts.AnonDistinctID = v
-		case "alias":
-			ev.Facts.Alias = v
-		case "$set":
-			ev.Facts.Set = v
-		case "$set_once":
-			ev.Facts.SetOnce = v
-		case "$unset":
-			ev.Facts.Unset = v
-		case "$groups":
-			ev.Facts.Groups = v
-		case "$group_type":
-			ev.Facts.GroupType = v
-		case "$group_key":
-			ev.Facts.GroupKey = v
-		}
-		return true
-	})
 	if dist.Type == gjson.Null {
 		dist = propDistinctID
 	}
@@ -328,22 +388,22 @@ func parseEvent(obj gjson.Result, engage, single bool) (RawEvent, error) {
 		ev.Cookieless = true
 	case gjson.False:
 	default:
-		return ev, newError(ErrInvalidCookielessMode, "invalid $cookieless_mode: must be a boolean")
+		return ev, end, newError(ErrInvalidCookielessMode, "invalid $cookieless_mode: must be a boolean")
 	}
 
 	switch {
 	case id.Type == gjson.Null || (id.Type == gjson.String && id.Str == ""):
 		ev.UUIDGenerated = true
 	case id.Type != gjson.String:
-		return ev, newError(ErrInvalidUUID, "invalid uuid: must be a string")
+		return ev, end, newError(ErrInvalidUUID, "invalid uuid: must be a string")
 	default:
 		u, err := uuid.Parse(id.Str)
 		if err != nil {
-			return ev, newError(ErrInvalidUUID, "invalid uuid "+strconv.Quote(shorten(id.Str)))
+			return ev, end, newError(ErrInvalidUUID, "invalid uuid "+strconv.Quote(shorten(id.Str)))
 		}
 		ev.UUID = u
 	}
-	return ev, nil
+	return ev, end, nil
 }
 
 // validate runs the per-event checks that follow token resolution.
