@@ -47,8 +47,9 @@ func newCPUMeter(names []string, pids []int) *cpuMeter {
 	return m
 }
 
-// report prints each process's CPU per event and share of the wall time.
-func (m *cpuMeter) report(events int64, wall time.Duration) {
+// report prints each process's CPU per event and its share of the wall
+// time (a share of one core; the machine has two).
+func (m *cpuMeter) report(events int64, wall time.Duration) string {
 	var parts []string
 	for i, pid := range m.pids {
 		end, err := processCPU(pid)
@@ -59,5 +60,5 @@ func (m *cpuMeter) report(events int64, wall time.Duration) {
 		parts = append(parts, fmt.Sprintf("%s %.2f µs (%.0f%%)", m.names[i],
 			float64(used.Microseconds())/float64(events), 100*used.Seconds()/wall.Seconds()))
 	}
-	fmt.Printf("  cpu per event:    %s\n", strings.Join(parts, ", "))
+	return fmt.Sprintf("  cpu per event:    %s\n", strings.Join(parts, ", "))
 }

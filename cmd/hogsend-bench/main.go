@@ -89,10 +89,12 @@ func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpu
 	} else {
 		profileDone <- nil
 	}
+	meter := st.cpu()
 	res, err := drive(duration)
 	if err != nil {
 		return err
 	}
+	cpu := meter.report(res.acked, res.elapsed)
 	if err := <-profileDone; err != nil {
 		return err
 	}
@@ -113,6 +115,7 @@ func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpu
 	fmt.Printf("  acknowledged:     %d events in %.1fs = %.0f events/s\n", res.acked, res.elapsed.Seconds(), float64(res.acked)/res.elapsed.Seconds())
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
 	fmt.Printf("  errors:           %d (non-202 answers or transport errors)\n", res.errors)
+	fmt.Print(cpu)
 	fmt.Printf("  user_events rows: %d; server-acknowledged 202s incl. warm-up: %d; drained %.1fs after the load stopped\n", rows, serverAcked, drain.Seconds())
 	if rows != serverAcked {
 		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, serverAcked)
@@ -294,7 +297,7 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuPro
 		float64(res.acked)/res.elapsed.Seconds(), float64(res.acked)/perBody/res.elapsed.Seconds())
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
 	fmt.Printf("  errors:           %d\n", res.errors)
-	meter.report(res.acked, res.elapsed)
+	fmt.Print(meter.report(res.acked, res.elapsed))
 	fmt.Printf("  user_events rows: %d; server-acknowledged: %d; drained %.1fs after the load stopped\n", rows, acked, time.Since(start).Seconds())
 	if rows != acked {
 		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, acked)
