@@ -86,3 +86,17 @@ func DedupID(contactID, ruleID, eventID string) string {
 	sum := sha256.Sum256([]byte(contactID + ":" + ruleID + ":" + eventID))
 	return hex.EncodeToString(sum[:])
 }
+
+// ValidCurrency reports whether code is an ISO 4217 code as Conversion
+// carries it: three ASCII letters, upper case.
+func ValidCurrency(code string) bool {
+	if len(code) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if code[i] < 'A' || code[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}

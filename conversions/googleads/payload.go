@@ -159,7 +159,7 @@ func (b builder) conversion(c conversions.Conversion) (clickConversion, error) {
 		v := double(c.Value)
 		row.ConversionValue = &v
 		if cur := strings.ToUpper(strings.TrimSpace(c.Currency)); cur != "" {
-			if !isCurrency(cur) {
+			if !conversions.ValidCurrency(cur) {
 				return row, fmt.Errorf("currency: want an ISO 4217 code, got %q", c.Currency)
 			}
 			row.CurrencyCode = cur
@@ -199,18 +199,6 @@ func plainToken(s string) bool {
 	}
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || unicode.IsSpace(r) {
-			return false
-		}
-	}
-	return true
-}
-
-func isCurrency(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
 			return false
 		}
 	}

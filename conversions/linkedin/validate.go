@@ -46,7 +46,7 @@ func checkConversion(c *conversions.Conversion, now time.Time) error {
 		if math.IsNaN(c.Value) || math.IsInf(c.Value, 0) || c.Value < 0 {
 			return fmt.Errorf("value: %v is not a non-negative amount", c.Value)
 		}
-		if !currencyCode(normCurrency(c.Currency)) {
+		if !conversions.ValidCurrency(normCurrency(c.Currency)) {
 			// Guessing a currency would report a wrong amount; refuse.
 			return fmt.Errorf("currency: %q is not an ISO 4217 code", c.Currency)
 		}
@@ -55,8 +55,6 @@ func checkConversion(c *conversions.Conversion, now time.Time) error {
 }
 
 func normCurrency(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
-
-func currencyCode(s string) bool { return upperLetters(s, 3) }
 
 // upperLetters reports whether s is exactly n ASCII upper-case letters.
 func upperLetters(s string, n int) bool {

@@ -61,7 +61,7 @@ func checkConversion(c conversions.Conversion, now time.Time, source, page strin
 		if math.IsNaN(c.Value) || math.IsInf(c.Value, 0) {
 			return fmt.Errorf("custom_data.value: not a number (%v)", c.Value)
 		}
-		if !isCurrency(strings.TrimSpace(c.Currency)) {
+		if !conversions.ValidCurrency(strings.ToUpper(strings.TrimSpace(c.Currency))) {
 			return fmt.Errorf("custom_data.currency: want an ISO 4217 code with the value, got %q", c.Currency)
 		}
 	}
@@ -83,17 +83,4 @@ func checkUserData(u userData) error {
 		return nil
 	}
 	return errors.New("user_data: no identifier Meta can match (need email, phone, external id, fbc, fbp, ip with user agent, or name with city or zip)")
-}
-
-func isCurrency(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		c := s[i] | 0x20 // ASCII lower case
-		if c < 'a' || c > 'z' {
-			return false
-		}
-	}
-	return true
 }

@@ -67,7 +67,7 @@ func (c *Client) buildEvent(conv conversions.Conversion, now time.Time) (event, 
 	// types (PAGE_VISIT, VIEW_CONTENT, SEARCH) they are left out, not refused.
 	if conv.HasValue && takesValue(typ.TrackingType) {
 		cur := strings.ToUpper(strings.TrimSpace(conv.Currency))
-		if !isCurrency(cur) {
+		if !conversions.ValidCurrency(cur) {
 			return event{}, fmt.Errorf("currency: %q is not an ISO 4217 code", conv.Currency)
 		}
 		v := conv.Value
@@ -109,16 +109,4 @@ func pageURL(raw string) string {
 		return ""
 	}
 	return t
-}
-
-func isCurrency(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }

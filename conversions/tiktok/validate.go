@@ -44,7 +44,7 @@ func check(c conversions.Conversion, now time.Time, maxAge time.Duration) error 
 		if math.IsNaN(c.Value) || math.IsInf(c.Value, 0) || c.Value < 0 {
 			return fmt.Errorf("value: %v is not a non-negative number", c.Value)
 		}
-		if !currencyCode(c.Currency) {
+		if !conversions.ValidCurrency(c.Currency) {
 			return fmt.Errorf("currency: %q is not an ISO 4217 code", c.Currency)
 		}
 	}
@@ -55,16 +55,4 @@ func check(c conversions.Conversion, now time.Time, maxAge time.Duration) error 
 // with; ip and user agent alone identify no one.
 func (u *user) hasMatchKey() bool {
 	return u.Email != "" || u.Phone != "" || u.ExternalID != "" || u.Ttclid != "" || u.Ttp != ""
-}
-
-func currencyCode(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }
