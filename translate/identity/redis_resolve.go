@@ -92,13 +92,13 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 				results[i].Err = unavailable("claim", err)
 			}
 		} else {
-			states := asSlice(v)
+			states, _ := v.(string)
 			for n, i := range claimOps {
 				if n < len(states) {
-					switch s, _ := states[n].(string); s {
-					case "1":
+					switch states[n] {
+					case '1':
 						results[i].Duplicate = true
-					case "2":
+					case '2':
 						results[i].ClaimPending = true
 					}
 				}
