@@ -197,7 +197,22 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 }
 
 // uuidKey is the idempotency key of a PostHog event: its client uuid.
-func uuidKey(id uuid.UUID) string { return "ph:" + id.String() }
+func uuidKey(id uuid.UUID) string {
+	// One allocation: "ph:" and the canonical 8-4-4-4-12 form.
+	const hexDigits = "0123456789abcdef"
+	var b [3 + 36]byte
+	copy(b[:], "ph:")
+	j := 3
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
+		j += 2
+	}
+	return string(b[:])
+}
 
 // personOp builds the identity op of one event under PostHog's rules (spec
 // §4): every distinct_id is an alias of a contact; $identify and
@@ -206,9 +221,7 @@ func uuidKey(id uuid.UUID) string { return "ph:" + id.String() }
 // $unset change the contact; $set.email becomes its email key; with
 // $process_person_profile false the event changes and creates no contact.
 func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (identity.ResolveOp, bool, string) {
-	op := identity.ResolveOp{
-		Distinct: ev.DistinctID, NewID: newContactID(), Source: "posthog", Now: now,
-	}
+	op := identity.ResolveOp{Distinct: ev.DistinctID, Source: "posthog", Now: now}
 	if !ev.UUIDGenerated {
 		op.IdempotencyKey, op.IdempotencyWindow = uuidKey(ev.UUID), in.window
 	}
@@ -216,9 +229,10 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (id
 	// gather strangers into one contact) are deduplicated and linked to a
 	// known contact, but never create or change one.
 	if f.processPerson.Type == gjson.False || IllegalDistinctID(ev.DistinctID) {
-		op.NoCreate, op.NewID = true, uuid.Nil
+		op.NoCreate = true
 		return op, true, ""
 	}
+	op.NewID = newContactID()
 	warn := ""
 	switch ev.Name {
 	case "$identify":

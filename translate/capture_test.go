@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
@@ -269,5 +271,14 @@ func TestCaptureTokenAllowList(t *testing.T) {
 	}
 	if n := len(j.batches); n != 1 {
 		t.Fatalf("batches = %d, want only the allowed request stored", n)
+	}
+}
+
+func TestUUIDKey(t *testing.T) {
+	for range 100 {
+		id := uuid.Must(uuid.NewV7())
+		if got, want := uuidKey(id), "ph:"+id.String(); got != want {
+			t.Fatalf("uuidKey = %q, want %q", got, want)
+		}
 	}
 }

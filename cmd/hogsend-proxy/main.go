@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+
+	"github.com/google/uuid"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -35,6 +37,9 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(300)
 	}
+	// Event and contact ids (UUIDv7) come from a pooled random buffer
+	// instead of one crypto/rand read and allocation each.
+	uuid.EnableRandPool()
 	args := os.Args[1:]
 	cmd := "serve"
 	if len(args) > 0 {
