@@ -83,7 +83,13 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	personOf := make([]int, len(p.Events))
 	facts := make([]eventFacts, len(p.Events))
 	ops := make([]identity.ResolveOp, 0, len(p.Events))
-	leader := make(map[string]int, 4)
+	// leader is the first plain op of each person (distinct id, and whether
+	// it is personless) that later events of that person share.
+	type person struct {
+		distinct   string
+		personless bool
+	}
+	leader := make(map[person]int, 4)
 	for i := range p.Events {
 		opOf[i], personOf[i] = -1, -1
 		facts[i] = readFacts(&p.Events[i])
@@ -96,10 +102,7 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		}
 		plain := op.MergeFrom == "" && !op.Identify && len(op.Keys) == 0 &&
 			len(op.Set) == 0 && len(op.SetOnce) == 0 && len(op.Unset) == 0
-		group := op.Distinct
-		if op.NoCreate {
-			group += "\x00personless"
-		}
+		group := person{op.Distinct, op.NoCreate}
 		if l, seen := leader[group]; plain && seen {
 			personOf[i] = l
 			if op.IdempotencyKey != "" {
@@ -131,7 +134,7 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		}
 	}
 
-	var b canonical.Batch
+	b := canonical.Batch{Events: make([]canonical.Event, 0, len(p.Events))}
 	received := now.UnixMilli()
 	claimed := make([]string, 0, len(p.Events))
 	pending := false
@@ -342,7 +345,7 @@ func unsetKeys(v gjson.Result) []string {
 // as PostHog stores them.
 func eventProperties(ev *posthog.RawEvent) []byte {
 	if !ev.Properties.IsObject() {
-		return []byte("{}")
+		return emptyObject()
 	}
 	// A view, not a copy: the request body outlives the commit, and the
 	// spool append copies the event.
@@ -365,8 +368,12 @@ func eventGroups(ev *posthog.RawEvent, f *eventFacts) []byte {
 	if g := f.groups; g.IsObject() {
 		return []byte(g.Raw)
 	}
-	return []byte("{}")
+	return emptyObject()
 }
+
+// emptyObject is "{}" without an allocation: a view of a constant, which
+// is read-only memory (a write would fault, not corrupt).
+func emptyObject() []byte { return unsafe.Slice(unsafe.StringData("{}"), 2) }
 
 // IllegalDistinctID reports ids that never merge (spec §4.4): blank, or one of
 // PostHog's placeholder values, also when wrapped in quotes.
