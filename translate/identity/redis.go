@@ -117,13 +117,16 @@ func (r *Redis) ConfirmIdempotency(ctx context.Context, keys []string, window ti
 	if window <= 0 {
 		window = DefaultIdempotencyWindow
 	}
-	args := make([]any, 0, 2+len(keys))
-	args = append(args, r.prefix, window.Milliseconds())
+	// Plain SETs in one pipeline: cheaper for Redis than the same SETs
+	// issued from a script.
+	p := r.c.Pipeline()
 	for _, k := range keys {
-		args = append(args, k)
+		p.Set(ctx, r.prefix+"i:"+k, "1", window)
 	}
-	_, err := scriptConfirm.run(ctx, r.c, args...)
-	return err
+	if _, err := p.Exec(ctx); err != nil {
+		return unavailable("confirm idempotency keys", err)
+	}
+	return nil
 }
 
 // Find returns the live contacts matching email or userID.

@@ -31,7 +31,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		results[i] = ResolveResult{}
 		op := &ops[i]
 		if op.ClaimOnly {
-			// Claim-only ops of the batch share one script call, below.
+			// Claim-only ops are plain SET NX commands, below.
 			cmds = append(cmds, nil)
 			if op.IdempotencyKey == "" {
 				results[i].Err = errors.New("resolve: claim-only op without an idempotency key")
@@ -52,56 +52,59 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		}
 		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &p, nows[i])...))
 	}
-	var claimCmd *redis.Cmd
+	// Claim-only ops are plain SET NX commands in the same pipeline: cheaper
+	// for Redis than the same SETs issued from a script.
+	var claimWindow time.Duration
+	claimCmds := make([]*redis.StatusCmd, len(claimOps))
 	if len(claimOps) > 0 {
-		// Claims are independent of each other and of resolves of other keys;
-		// one call with every key, windows capped at the pending window.
 		window := PendingClaimWindow.Milliseconds()
-		args := make([]any, 0, 2+len(claimOps))
-		args = append(args, r.prefix, window)
 		for _, i := range claimOps {
 			window = min(window, idempotencyMillis(&ops[i]))
-			args = append(args, ops[i].IdempotencyKey)
 		}
-		args[1] = window
-		claimCmd = pipe.EvalSha(ctx, scriptClaim.sha, nil, args...)
+		claimWindow = time.Duration(window) * time.Millisecond
+		for n, i := range claimOps {
+			claimCmds[n] = pipe.SetArgs(ctx, r.prefix+"i:"+ops[i].IdempotencyKey, "p", redis.SetArgs{Mode: "NX", TTL: claimWindow})
+		}
 	}
 	if pipe.Len() == 0 {
 		return nil
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		all := cmds
-		if claimCmd != nil {
-			all = append(cmds[:len(cmds):len(cmds)], claimCmd)
-		}
-		if err := r.retryNoScript(ctx, all); err != nil {
+		// A claim already taken answers nil; a resolve may have met an
+		// empty script cache. retryNoScript looks at each resolve.
+		if err := r.retryNoScript(ctx, cmds); err != nil {
 			return err
 		}
-		copy(cmds, all)
-		if claimCmd != nil {
-			claimCmd = all[len(all)-1]
+	}
+	var taken []int // claim ops whose key exists: duplicate or pending
+	for n, i := range claimOps {
+		err := claimCmds[n].Err()
+		switch {
+		case err == redis.Nil:
+			taken = append(taken, i)
+		case err != nil && !isReplyError(err):
+			return unavailable("claim", err)
+		case err != nil:
+			results[i].Err = unavailable("claim", err)
 		}
 	}
-	if claimCmd != nil {
-		v, err := claimCmd.Result()
-		if err != nil {
-			if !isReplyError(err) {
-				return unavailable("claim", err)
-			}
-			for _, i := range claimOps {
-				results[i].Err = unavailable("claim", err)
-			}
-		} else {
-			states, _ := v.(string)
-			for n, i := range claimOps {
-				if n < len(states) {
-					switch states[n] {
-					case '1':
-						results[i].Duplicate = true
-					case '2':
-						results[i].ClaimPending = true
-					}
-				}
+	if len(taken) > 0 {
+		gp := r.c.Pipeline()
+		gets := make([]*redis.StringCmd, len(taken))
+		for n, i := range taken {
+			gets[n] = gp.Get(ctx, r.prefix+"i:"+ops[i].IdempotencyKey)
+		}
+		if _, err := gp.Exec(ctx); err != nil && err != redis.Nil {
+			return unavailable("claim", err)
+		}
+		for n, i := range taken {
+			switch v, err := gets[n].Result(); {
+			case err == nil && v != "p":
+				results[i].Duplicate = true
+			default:
+				// Pending, or released or expired since the SET: not known
+				// to be stored, so the client retries.
+				results[i].ClaimPending = true
 			}
 		}
 	}
@@ -146,11 +149,7 @@ func (r *Redis) retryNoScript(ctx context.Context, cmds []*redis.Cmd) error {
 	}
 	pipe := r.c.Pipeline()
 	for _, i := range redo {
-		src := scriptResolve.src
-		if cmds[i].Args()[1] == scriptClaim.sha {
-			src = scriptClaim.src
-		}
-		cmds[i] = pipe.Eval(ctx, src, nil, cmds[i].Args()[3:]...)
+		cmds[i] = pipe.Eval(ctx, scriptResolve.src, nil, cmds[i].Args()[3:]...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isReplyError(err) {
 		return unavailable("resolve", err)

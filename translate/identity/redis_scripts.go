@@ -38,8 +38,6 @@ func mustScript(name string) *script {
 
 var (
 	scriptResolve        = mustScript("resolve")
-	scriptClaim          = mustScript("claim")
-	scriptConfirm        = mustScript("confirm")
 	scriptFind           = mustScript("find")
 	scriptDelete         = mustScript("delete")
 	scriptRestoreContact = mustScript("restore_contact")
@@ -47,7 +45,7 @@ var (
 	scriptRestoreIndex   = mustScript("restore_index")
 
 	allScripts = []*script{
-		scriptResolve, scriptClaim, scriptConfirm, scriptFind, scriptDelete,
+		scriptResolve, scriptFind, scriptDelete,
 		scriptRestoreContact, scriptRestoreAlias, scriptRestoreIndex,
 	}
 )
