@@ -3,6 +3,7 @@ package conversions
 import (
 	"net/url"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -37,6 +38,9 @@ func ExtractClicks(props []byte) []FoundClick {
 	if len(props) == 0 || !gjson.ValidBytes(props) {
 		return nil
 	}
+	// A view of props, not a copy (every event passes through here); the
+	// values kept are cloned.
+	text := unsafe.String(unsafe.SliceData(props), len(props))
 	var out []FoundClick
 	seen := make(map[string]bool, 4)
 	add := func(kind, value string) {
@@ -45,7 +49,7 @@ func ExtractClicks(props []byte) []FoundClick {
 			return
 		}
 		seen[kind] = true
-		out = append(out, FoundClick{Kind: kind, Value: value})
+		out = append(out, FoundClick{Kind: kind, Value: strings.Clone(value)})
 	}
 	scan := func(obj gjson.Result, prefix string) {
 		obj.ForEach(func(k, v gjson.Result) bool {
@@ -59,7 +63,7 @@ func ExtractClicks(props []byte) []FoundClick {
 			return true
 		})
 	}
-	root := gjson.ParseBytes(props)
+	root := gjson.Parse(text)
 	scan(root, "")
 	scan(root.Get(`clickIds`), "")
 	scan(root.Get(`\$set`), "$initial_")

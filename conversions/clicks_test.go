@@ -94,3 +94,21 @@ func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
 		}
 	}
 }
+
+// Found values outlive the properties they came from (the spool reuses its
+// read buffer).
+func TestExtractClicksCopiesValues(t *testing.T) {
+	props := []byte(`{"gclid":"abc","$current_url":"https://x/?fbclid=def"}`)
+	found := ExtractClicks(props)
+	for i := range props {
+		props[i] = 'x'
+	}
+	var got []string
+	for _, c := range found {
+		got = append(got, c.Kind+"="+c.Value)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"fbclid=def", "gclid=abc"}) {
+		t.Fatalf("values changed with their source: %q", got)
+	}
+}
