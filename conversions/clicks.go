@@ -8,21 +8,6 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// ClickKinds are the click and browser ids recorded from events: the click
-// ids Hogsend allowlists, plus the cookies platforms match on (Meta's _fbc
-// and _fbp, TikTok's _ttp, Reddit's _rdt_uuid).
-var clickKinds = []string{
-	"fbclid", "gclid", "gbraid", "wbraid", "ttclid", "msclkid", "li_fat_id", "twclid", "rdt_cid", "epik", "sccid",
-	"fbc", "fbp", "ttp", "rdt_uuid",
-}
-
-// clickAliases are other property names of the same ids: cookie names,
-// PostHog's $-prefixed forms, Hogsend's camelCase.
-var clickAliases = map[string]string{
-	"_fbc": "fbc", "$fbc": "fbc", "_fbp": "fbp", "$fbp": "fbp", "_ttp": "ttp", "$ttp": "ttp",
-	"_rdt_uuid": "rdt_uuid", "$rdt_uuid": "rdt_uuid", "liFatId": "li_fat_id",
-}
-
 // maxClickIDBytes bounds a recorded id: real ones are well under 200 bytes.
 const maxClickIDBytes = 512
 
@@ -33,59 +18,100 @@ type FoundClick struct{ Kind, Value string }
 // properties (PostHog's campaign params, native properties), as
 // $initial_* / plain keys in $set and $set_once, under a "clickIds" object
 // (Hogsend's campaign.arrived), and in the query of $current_url or url.
-// The first value found per kind wins.
+// The first value found per kind wins. It runs for every stored event, so
+// it reads the top level of props once and only descends where ids live.
 func ExtractClicks(props []byte) []FoundClick {
-	if len(props) == 0 || !gjson.ValidBytes(props) {
+	if len(props) == 0 {
 		return nil
 	}
-	// A view of props, not a copy (every event passes through here); the
-	// values kept are cloned.
+	// A view of props, not a copy; the values kept are cloned.
 	text := unsafe.String(unsafe.SliceData(props), len(props))
+	root := gjson.Parse(text)
+	if !root.IsObject() {
+		return nil
+	}
 	var out []FoundClick
-	seen := make(map[string]bool, 4)
+	has := func(kind string) bool {
+		for _, c := range out {
+			if c.Kind == kind {
+				return true
+			}
+		}
+		return false
+	}
 	add := func(kind, value string) {
 		value = strings.TrimSpace(value)
-		if value == "" || len(value) > maxClickIDBytes || seen[kind] {
+		if value == "" || len(value) > maxClickIDBytes || has(kind) {
 			return
 		}
-		seen[kind] = true
-		out = append(out, FoundClick{Kind: kind, Value: strings.Clone(value)})
+		// Both may be views of props (a kind is its property name).
+		out = append(out, FoundClick{Kind: strings.Clone(kind), Value: strings.Clone(value)})
 	}
 	scan := func(obj gjson.Result, prefix string) {
 		obj.ForEach(func(k, v gjson.Result) bool {
-			if v.Type != gjson.String {
-				return true
-			}
-			name := strings.TrimPrefix(k.Str, prefix)
-			if kind, ok := clickKindOf(name); ok {
-				add(kind, v.Str)
+			if v.Type == gjson.String {
+				if kind, ok := clickKindOf(strings.TrimPrefix(k.Str, prefix)); ok {
+					add(kind, v.Str)
+				}
 			}
 			return true
 		})
 	}
-	root := gjson.Parse(text)
-	scan(root, "")
-	scan(root.Get(`clickIds`), "")
-	scan(root.Get(`\$set`), "$initial_")
-	scan(root.Get(`\$set_once`), "$initial_")
-	for _, key := range []string{`\$current_url`, "url"} {
-		if u := root.Get(key); u.Type == gjson.String {
-			for kind, v := range queryClicks(u.Str) {
-				add(kind, v)
+	// Nested objects and URLs come after the top-level ids: a property wins.
+	var nested []gjson.Result
+	var prefixes []string
+	var urls []string
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "clickIds":
+			nested, prefixes = append(nested, v), append(prefixes, "")
+		case "$set", "$set_once":
+			nested, prefixes = append(nested, v), append(prefixes, "$initial_")
+		case "$current_url", "url":
+			if v.Type == gjson.String {
+				urls = append(urls, v.Str)
 			}
+		default:
+			if v.Type == gjson.String {
+				if kind, ok := clickKindOf(k.Str); ok {
+					add(kind, v.Str)
+				}
+			}
+		}
+		return true
+	})
+	for i, obj := range nested {
+		if obj.IsObject() {
+			scan(obj, prefixes[i])
+		}
+	}
+	for _, u := range urls {
+		for kind, v := range queryClicks(u) {
+			add(kind, v)
 		}
 	}
 	return out
 }
 
+// clickKindOf maps a property name to the click or browser id it holds:
+// the click ids Hogsend allowlists, the cookies platforms match on (Meta's
+// _fbc and _fbp, TikTok's _ttp, Reddit's _rdt_uuid) under their cookie,
+// PostHog ($-prefixed) and camelCase names.
 func clickKindOf(name string) (string, bool) {
-	if k, ok := clickAliases[name]; ok {
-		return k, true
-	}
-	for _, k := range clickKinds {
-		if k == name {
-			return k, true
-		}
+	switch name {
+	case "fbclid", "gclid", "gbraid", "wbraid", "ttclid", "msclkid", "li_fat_id", "twclid", "rdt_cid", "epik", "sccid",
+		"fbc", "fbp", "ttp", "rdt_uuid":
+		return name, true
+	case "_fbc", "$fbc":
+		return "fbc", true
+	case "_fbp", "$fbp":
+		return "fbp", true
+	case "_ttp", "$ttp":
+		return "ttp", true
+	case "_rdt_uuid", "$rdt_uuid":
+		return "rdt_uuid", true
+	case "liFatId":
+		return "li_fat_id", true
 	}
 	return "", false
 }
@@ -93,6 +119,15 @@ func clickKindOf(name string) (string, bool) {
 func queryClicks(raw string) map[string]string {
 	q := strings.IndexByte(raw, '?')
 	if q < 0 {
+		return nil
+	}
+	// Every click parameter name contains one of these; a URL without any
+	// is not parsed.
+	hinted := false
+	for _, h := range [...]string{"clid", "braid", "fat_id", "rdt_cid", "epik", "sccid"} {
+		hinted = hinted || strings.Contains(raw[q:], h)
+	}
+	if !hinted {
 		return nil
 	}
 	query := raw[q+1:]

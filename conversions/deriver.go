@@ -2,6 +2,7 @@ package conversions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -99,17 +100,43 @@ type candidate struct {
 	rule *rules.Rule
 }
 
+// commitEvery spaces the deriver's cursor writes (each one a file write
+// and fsync). Committing late is safe: after a crash the deriver reads the
+// uncommitted entries again, re-queueing their conversions under the same
+// dedup ids (platforms count them once) and re-recording identical clicks
+// (ReplacingMergeTree keeps one).
+const commitEvery = time.Second
+
 // Run derives until ctx ends.
 func (d *Deriver) Run(ctx context.Context) error {
 	buf := make([]spool.Entry, 0, 64)
 	var batch canonical.Batch
+	var done spool.Position // derived up to here, maybe not committed yet
+	lastCommit := time.Now()
+	defer func() {
+		if done != (spool.Position{}) {
+			if err := d.r.Commit(done); err != nil {
+				d.log.Warn("commit conversions cursor at shutdown", "err", err)
+			}
+		}
+	}()
 	for ctx.Err() == nil {
-		entries, err := d.r.Next(ctx, cap(buf), buf[:0])
+		rctx, cancel := context.WithTimeout(ctx, commitEvery)
+		entries, err := d.r.Next(rctx, cap(buf), buf[:0])
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("read event spool: %w", err)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("read event spool: %w", err)
+			}
+		}
+		if time.Since(lastCommit) >= commitEvery && done != (spool.Position{}) && done != d.r.Committed() {
+			if err := d.r.Commit(done); err != nil {
+				return fmt.Errorf("commit conversions cursor: %w", err)
+			}
+			lastCommit = time.Now()
 		}
 		if len(entries) == 0 {
 			continue
@@ -144,9 +171,7 @@ func (d *Deriver) Run(ctx context.Context) error {
 			}
 			return err
 		}
-		if err := d.r.Commit(last); err != nil {
-			return fmt.Errorf("commit conversions cursor: %w", err)
-		}
+		done = last
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ func main() {
 	conversionsN := flag.Int("conversions", 20000, "conversions queued in the conversions scenario")
 	outage := flag.Duration("outage", 60*time.Second, "platform outage of the conversions scenario")
 	batchConns := flag.Int("batch-conns", 32, "connections of the batch scenario")
+	batchConversions := flag.Bool("batch-conversions", false, "run the batch scenario with conversion forwarding configured")
 	flag.Parse()
 
 	env := newEnv()
@@ -42,7 +43,7 @@ func main() {
 		err = run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator)
 	}
 	if err == nil && (*scenario == "batch" || *scenario == "all") {
-		err = runBatch(newEnv(), *duration, *batchConns, *contacts, *cpuProfile)
+		err = runBatch(newEnv(), *duration, *batchConns, *contacts, *cpuProfile, *batchConversions)
 	}
 	if err == nil && (*scenario == "conversions" || *scenario == "all") {
 		err = runConversions(newEnv(), *conversionsN, *outage)
@@ -254,13 +255,26 @@ func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, erro
 
 // runBatch is the PostHog scenario on a fresh stack: gzip /batch/ bodies of 50
 // posthog-js-shaped events, every uuid unique.
-func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuProfile string) error {
+func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuProfile string, withConversions bool) error {
 	defer env.close()
 	const perBody = 50
 	n := 15000
 	fmt.Printf("\nbuilding %d gzip /batch/ bodies of %d posthog-js-shaped events …\n", n, perBody)
 	bodies := buildBatchBodies(n, perBody, contacts)
-	st, err := startStack(env, cpuProfile != "")
+	var extraEnv []string
+	if withConversions {
+		// Conversion forwarding on: every event passes the deriver (clicks
+		// recorded, rules checked); none converts.
+		cfg := filepath.Join(env.TempDir(), "hogsend.yaml")
+		yaml := "conversions:\n  destinations:\n    tiktok: {pixel_code: \"CABCD1234567890\", access_token: \"t\", base_url: \"http://127.0.0.1:9\"}\n" +
+			"  rules:\n    - id: signup\n      trigger: {event: signed_up}\n      destinations: {tiktok: CompleteRegistration}\n"
+		if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+			return err
+		}
+		extraEnv = append(extraEnv, "HOGSEND_CONFIG="+cfg)
+		fmt.Println("conversion forwarding enabled (one rule, matching no event of the load)")
+	}
+	st, err := startStack(env, cpuProfile != "", extraEnv...)
 	if err != nil {
 		return err
 	}
