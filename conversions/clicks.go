@@ -41,6 +41,9 @@ func ExtractClicks(props []byte) []FoundClick {
 	}
 	add := func(kind, value string) {
 		value = strings.TrimSpace(value)
+		if kind == "ga_client_id" {
+			value = gaClientID(value)
+		}
 		if value == "" || len(value) > maxClickIDBytes || has(kind) {
 			return
 		}
@@ -112,6 +115,8 @@ func clickKindOf(name string) (string, bool) {
 		return "rdt_uuid", true
 	case "liFatId":
 		return "li_fat_id", true
+	case "ga_client_id", "$ga_client_id", "_ga":
+		return "ga_client_id", true
 	}
 	return "", false
 }
@@ -148,4 +153,17 @@ func queryClicks(raw string) map[string]string {
 		}
 	}
 	return out
+}
+
+// gaClientID is the client id of a _ga cookie value ("GA1.1.1234.5678" →
+// "1234.5678"); a bare client id is kept as it is.
+func gaClientID(v string) string {
+	if !strings.HasPrefix(v, "GA") {
+		return v
+	}
+	parts := strings.Split(v, ".")
+	if len(parts) < 4 {
+		return v
+	}
+	return parts[len(parts)-2] + "." + parts[len(parts)-1]
 }

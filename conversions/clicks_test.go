@@ -34,6 +34,9 @@ func TestExtractClicks(t *testing.T) {
 	f(`{"$current_url":"https://shop.example/?utm_source=x&gclid=Q1&fbclid=F1#top"}`, "gclid=Q1", "fbclid=F1")
 	// The property wins over the URL; empty and non-string values are ignored.
 	f(`{"gclid":"P","$current_url":"https://x/?gclid=U","fbclid":"","ttclid":5}`, "gclid=P")
+	// Google Analytics' client id, from the _ga cookie or PostHog's property.
+	f(`{"_ga":"GA1.1.1234567890.1700000000"}`, "ga_client_id=1234567890.1700000000")
+	f(`{"$ga_client_id":"555.666"}`, "ga_client_id=555.666")
 	// Oversize values are not ids.
 	f(`{"gclid":"` + strings.Repeat("x", 600) + `"}`)
 	// Case matters: fbc values are case-sensitive and kept as sent.

@@ -65,6 +65,9 @@ type Clicks struct {
 	LiFatID string `json:"li_fat_id,omitempty"`
 	RdtCid  string `json:"rdt_cid,omitempty"`
 	RdtUUID string `json:"rdt_uuid,omitempty"`
+	// GAClientID is Google Analytics' client id (the _ga cookie's
+	// "<random>.<timestamp>"), for GA4's client_id.
+	GAClientID string `json:"ga_client_id,omitempty"`
 	// At is when the click happened (the event that carried it); zero when
 	// unknown. Meta's fbc is "fb.1.<At ms>.<fbclid>".
 	At time.Time `json:"at,omitempty"`

@@ -356,6 +356,8 @@ func setClick(c *Clicks, kind, value string) {
 		c.RdtCid = value
 	case "rdt_uuid":
 		c.RdtUUID = value
+	case "ga_client_id":
+		c.GAClientID = value
 	}
 }
 
