@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/ga4"
 	"github.com/hogsend/hogsend-proxy/conversions/googleads"
 	"github.com/hogsend/hogsend-proxy/conversions/linkedin"
 	"github.com/hogsend/hogsend-proxy/conversions/meta"
@@ -71,6 +72,13 @@ var builders = map[string]func(node *yaml.Node, o conversions.ClientOptions) (co
 			return nil, err
 		}
 		return linkedin.New(c, o)
+	},
+	"ga4": func(n *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error) {
+		var c ga4.Config
+		if err := decodeStrict(n, &c); err != nil {
+			return nil, err
+		}
+		return ga4.New(c, o)
 	},
 	"reddit": func(n *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error) {
 		var c reddit.Config

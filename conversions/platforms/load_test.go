@@ -103,7 +103,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Destinations) != 5 || len(s.Rules) != 2 {
+	if len(s.Destinations) != 6 || len(s.Rules) != 2 {
 		t.Fatalf("%d destinations, %d rules", len(s.Destinations), len(s.Rules))
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads/ga4fake"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/googleadsfake"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/linkedinfake"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/metafake"
@@ -34,6 +35,7 @@ func conversionsNode(t *testing.T, doc string) *yaml.Node {
 
 // platformFakes are the strict fake platforms of a test.
 type platformFakes struct {
+	ga4      *ga4fake.Server
 	meta     *metafake.Server
 	google   *googleadsfake.Server
 	tiktok   *tiktokfake.Server
@@ -43,6 +45,7 @@ type platformFakes struct {
 
 func startFakes(t *testing.T) *platformFakes {
 	f := &platformFakes{
+		ga4:      ga4fake.New(),
 		meta:     metafake.New(metafake.WithPixelID("1234567890"), metafake.WithAccessToken("meta-token")),
 		google:   googleadsfake.New(),
 		tiktok:   tiktokfake.New(),
@@ -50,6 +53,7 @@ func startFakes(t *testing.T) *platformFakes {
 		reddit:   redditfake.New(),
 	}
 	t.Cleanup(func() {
+		f.ga4.Close()
 		f.meta.Close()
 		f.google.Close()
 		f.tiktok.Close()
@@ -63,7 +67,7 @@ func startFakes(t *testing.T) *platformFakes {
 func (f *platformFakes) ledgers() map[string]*fakeads.Ledger {
 	return map[string]*fakeads.Ledger{
 		"meta": f.meta.Ledger, "google_ads": f.google.Ledger, "tiktok": f.tiktok.Ledger,
-		"linkedin": f.linkedin.Ledger, "reddit": f.reddit.Ledger,
+		"linkedin": f.linkedin.Ledger, "reddit": f.reddit.Ledger, "ga4": f.ga4.Ledger,
 	}
 }
 
@@ -79,6 +83,7 @@ conversions:
     tiktok: {pixel_code: %q, access_token: %q, base_url: %q}
     linkedin: {conversion_urn: "urn:lla:llaPartnerConversion:123", access_token: %q, version: "202607", base_url: %q}
     reddit: {pixel_id: %q, access_token: %q, base_url: %q}
+    ga4: {measurement_id: %q, api_secret: %q, base_url: %q}
   consent: {property: marketing_consent}
   delivery: {retry_initial: 50ms, retry_max: 400ms, breaker_failures: 3, breaker_open_for: 1s}
   rules:
@@ -88,7 +93,8 @@ conversions:
 		f.google.TokenURL(), f.google.URL,
 		tiktokfake.DefaultPixelCode, tiktokfake.DefaultAccessToken, f.tiktok.URL,
 		linkedinfake.DefaultToken, f.linkedin.URL,
-		redditfake.DefaultPixelID, redditfake.DefaultToken, f.reddit.URL, rules)
+		redditfake.DefaultPixelID, redditfake.DefaultToken, f.reddit.URL,
+		ga4fake.DefaultMeasurementID, ga4fake.DefaultAPISecret, f.ga4.URL, rules)
 }
 
 const paidRule = `
@@ -96,7 +102,7 @@ const paidRule = `
       trigger: {event: subscription.created, where: [{property: plan, operator: eq, value: pro}]}
       value: {source: property, key: amount, currency_key: currency, divide_by: 100}
       attribution_window: 720h
-      destinations: {meta: Purchase, google_ads: purchase, tiktok: CompletePayment, linkedin: purchase, reddit: Purchase}
+      destinations: {meta: Purchase, google_ads: purchase, tiktok: CompletePayment, linkedin: purchase, reddit: Purchase, ga4: purchase}
 `
 
 func waitUntil(t *testing.T, what string, timeout time.Duration, ok func() bool) {
@@ -223,11 +229,11 @@ WHERE event = 'subscription.created' AND properties LIKE '%4900%' ORDER BY id`)
 	}
 
 	waitUntil(t, "dispatch history", 10*time.Second, func() bool {
-		return h.count("SELECT count() FROM conversion_dispatches WHERE status = 'delivered'") == 10
+		return h.count("SELECT count() FROM conversion_dispatches WHERE status = 'delivered'") == 12
 	})
 	// Each conversion was recorded pending when queued, then delivered.
 	if got := h.rows(`SELECT destination, groupArray(status) FROM (SELECT destination, status FROM conversion_dispatches
-WHERE dedup_id = '` + wantDedup + `' ORDER BY at, status DESC) GROUP BY destination ORDER BY destination`); len(got) != 5 || got[0][1] != "['pending','delivered']" {
+WHERE dedup_id = '` + wantDedup + `' ORDER BY at, status DESC) GROUP BY destination ORDER BY destination`); len(got) != 6 || got[0][1] != "['pending','delivered']" {
 		t.Fatalf("dispatch history of %s: %q", wantDedup, got)
 	}
 	if n := h.count("SELECT count() FROM contact_clicks WHERE kind IN ('ttclid', 'li_fat_id')"); n != 2 {

@@ -1,0 +1,110 @@
+package ga4
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
+)
+
+// MaxBatch is GA4's largest "events" array (spec §5).
+const MaxBatch = 25
+
+// maxResponse bounds how much of an answer is read: the debug endpoint's
+// validation list is small.
+const maxResponse = 1 << 20
+
+var _ conversions.Destination = (*Client)(nil)
+
+// Client is one GA4 web data stream as a conversions.Destination.
+type Client struct {
+	build    builder
+	http     *http.Client
+	now      func() time.Time
+	endpoint string
+	debug    bool
+	timeout  time.Duration
+}
+
+// New validates cfg (filling its defaults) and returns its client.
+func New(cfg Config, opts conversions.ClientOptions) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ga4 config: %w", err)
+	}
+	return &Client{
+		build:    builder{phoneCountry: cfg.DefaultPhoneCountry},
+		http:     opts.HTTPClient(),
+		now:      opts.Clock(),
+		endpoint: cfg.endpoint(),
+		debug:    cfg.Debug,
+		timeout:  cfg.timeout(),
+	}, nil
+}
+
+// Name is the destination's config key.
+func (c *Client) Name() string { return "ga4" }
+
+// MaxBatch is GA4's events-per-request limit.
+func (c *Client) MaxBatch() int { return MaxBatch }
+
+// Send validates batch, rejecting invalid conversions without sending them,
+// and delivers the rest.
+//
+// Exception to "one request per Send": client_id, user_id, consent and
+// user_data are request-level in GA4, so Send issues one request per group
+// of conversions that share them (usually one per contact). Each
+// conversion gets its own request's outcome. Requests go out in order; a
+// cancelled context makes the remaining ones transport failures (Retry).
+func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
+	out := make([]conversions.Outcome, len(batch))
+	now := c.now()
+	items := make([]item, 0, len(batch))
+	pos := make([]int, 0, len(batch)) // pos[k] is the batch index of items[k]
+	for i, conv := range batch {
+		it, err := c.build.item(conv, now)
+		if err != nil {
+			out[i] = conversions.Outcome{Class: conversions.Rejected, Reason: "ga4: " + err.Error()}
+			continue
+		}
+		items = append(items, it)
+		pos = append(pos, i)
+	}
+	reqs, idx := group(items, MaxBatch)
+	for r, req := range reqs {
+		res := c.post(ctx, req)
+		for _, k := range idx[r] {
+			out[pos[k]] = res
+		}
+	}
+	return out
+}
+
+// post sends one request and classifies its answer.
+func (c *Client) post(ctx context.Context, r request) conversions.Outcome {
+	body, err := encode(r)
+	if err != nil {
+		// Deterministic: the same events would fail again.
+		return conversions.Outcome{Class: conversions.Rejected, Reason: "ga4: encode body: " + err.Error(), WholeBatch: len(r.Events) > 1}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return conversions.Outcome{Class: conversions.Halt, Reason: "ga4: build request: " + err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return conversions.TransportFailure(err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil && resp.StatusCode/100 != 2 {
+		return conversions.TransportFailure(fmt.Errorf("read ga4 answer: %w", err))
+	}
+	return classify(resp.StatusCode, resp.Header, answer, c.debug, len(r.Events), c.now())
+}

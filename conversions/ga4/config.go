@@ -1,0 +1,133 @@
+package ga4
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults filled by Validate.
+const (
+	DefaultBaseURL = "https://www.google-analytics.com"
+	// DefaultTimeout bounds one HTTP request when the HTTP client has no
+	// timeout of its own.
+	DefaultTimeout = "30s"
+)
+
+// Config is the "ga4" destination of conversions.destinations. Values are
+// strings as written in YAML (Debug is a bool); ${VAR} expansion happens
+// before decoding.
+type Config struct {
+	// MeasurementID is the web data stream's id, "G-…" (required).
+	MeasurementID string `yaml:"measurement_id"`
+	// APISecret is the stream's Measurement Protocol secret, sent as the
+	// api_secret query parameter: GA4's only auth (required).
+	APISecret string `yaml:"api_secret"`
+	// BaseURL is scheme and host (optionally a path prefix) in front of
+	// /mp/collect; default DefaultBaseURL.
+	BaseURL string `yaml:"base_url"`
+	// Debug sends to /debug/mp/collect, which validates and records
+	// nothing, and turns its validationMessages into rejections.
+	Debug bool `yaml:"debug"`
+	// DefaultPhoneCountry is the calling code (digits, e.g. "1" or "44")
+	// given to phones stored in national format; empty leaves such phones
+	// out of user_data rather than hashing a guess.
+	DefaultPhoneCountry string `yaml:"default_phone_country"`
+	// Timeout bounds one HTTP request (a Go duration), default
+	// DefaultTimeout.
+	Timeout string `yaml:"timeout"`
+}
+
+// Validate fills defaults and checks every field; each error names its YAML
+// key, and all problems are reported at once.
+func (c *Config) Validate() error {
+	if c.BaseURL == "" {
+		c.BaseURL = DefaultBaseURL
+	}
+	if c.Timeout == "" {
+		c.Timeout = DefaultTimeout
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+
+	var errs []error
+	switch {
+	case c.MeasurementID == "":
+		errs = append(errs, errors.New("measurement_id: required"))
+	case !validMeasurementID(c.MeasurementID):
+		// Also catches an unexpanded "${GA4_MEASUREMENT_ID}".
+		errs = append(errs, fmt.Errorf("measurement_id: %q is not of the form G-XXXXXXXXXX", c.MeasurementID))
+	}
+	switch {
+	case c.APISecret == "":
+		errs = append(errs, errors.New("api_secret: required"))
+	case strings.Contains(c.APISecret, "${"):
+		errs = append(errs, errors.New("api_secret: looks like an unexpanded ${VAR}"))
+	case !printable(c.APISecret):
+		errs = append(errs, errors.New("api_secret: must not contain spaces or control characters"))
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+		errs = append(errs, fmt.Errorf("base_url: %q is not an http(s) URL without a query", c.BaseURL))
+	}
+	if p := c.DefaultPhoneCountry; p != "" && (len(p) > 3 || !digits(p) || p[0] == '0') {
+		errs = append(errs, fmt.Errorf("default_phone_country: %q is not a calling code (1 to 3 digits, e.g. 1 or 44)", p))
+	}
+	if d, err := time.ParseDuration(c.Timeout); err != nil || d <= 0 {
+		errs = append(errs, fmt.Errorf("timeout: %q is not a positive duration such as 30s", c.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+// endpoint is the collect URL with its query; call after Validate.
+func (c *Config) endpoint() string {
+	path := "/mp/collect"
+	if c.Debug {
+		path = "/debug/mp/collect"
+	}
+	q := url.Values{}
+	q.Set("measurement_id", c.MeasurementID)
+	q.Set("api_secret", c.APISecret)
+	return c.BaseURL + path + "?" + q.Encode()
+}
+
+// timeout returns Timeout parsed; call after Validate.
+func (c *Config) timeout() time.Duration {
+	d, _ := time.ParseDuration(c.Timeout)
+	return d
+}
+
+// validMeasurementID accepts "G-" followed by upper-case letters and digits.
+func validMeasurementID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "G-")
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// printable reports whether s is printable ASCII without spaces, so it can
+// go in a query unchanged by surprise.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
