@@ -81,7 +81,6 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	// person's events, and a claim costs a fraction of a resolve.
 	opOf := make([]int, len(p.Events))
 	personOf := make([]int, len(p.Events))
-	facts := make([]eventFacts, len(p.Events))
 	ops := make([]identity.ResolveOp, 0, len(p.Events))
 	// leader is the first plain op of each person (distinct id, and whether
 	// it is personless) that later events of that person share.
@@ -92,8 +91,7 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	leader := make(map[person]int, 4)
 	for i := range p.Events {
 		opOf[i], personOf[i] = -1, -1
-		facts[i] = readFacts(&p.Events[i])
-		op, ok, warn := in.personOp(&p.Events[i], &facts[i], now.UnixMilli())
+		op, ok, warn := in.personOp(&p.Events[i], now.UnixMilli())
 		if warn != "" {
 			out.Warnings = append(out.Warnings, warn)
 		}
@@ -142,8 +140,8 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		ev := &p.Events[i]
 		e := canonical.Event{
 			ID: ev.UUID, Name: ev.Name, UserID: ev.DistinctID, DistinctID: ev.DistinctID,
-			Properties: eventProperties(ev), Groups: eventGroups(ev, &facts[i]), Source: "posthog",
-			Lib: facts[i].lib.String(), IP: req.IP,
+			Properties: eventProperties(ev), Groups: eventGroups(ev), Source: "posthog",
+			Lib: ev.Facts.Lib.String(), IP: req.IP,
 			OccurredAt: posthog.EventTime(ev, sentAt, now).UnixMilli(), ReceivedAt: received,
 			Historical: p.HistoricalMigration,
 		}
@@ -223,7 +221,8 @@ func uuidKey(id uuid.UUID) string {
 // for $merge_dangerously; never with an illegal id); $set, $set_once and
 // $unset change the contact; $set.email becomes its email key; with
 // $process_person_profile false the event changes and creates no contact.
-func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (identity.ResolveOp, bool, string) {
+func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveOp, bool, string) {
+	f := &ev.Facts
 	op := identity.ResolveOp{Distinct: ev.DistinctID, Source: "posthog", Now: now}
 	if !ev.UUIDGenerated {
 		op.IdempotencyKey, op.IdempotencyWindow = uuidKey(ev.UUID), in.window
@@ -231,7 +230,7 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (id
 	// Personless events (and placeholder ids such as "anonymous", which would
 	// gather strangers into one contact) are deduplicated and linked to a
 	// known contact, but never create or change one.
-	if f.processPerson.Type == gjson.False || IllegalDistinctID(ev.DistinctID) {
+	if f.ProcessPerson.Type == gjson.False || IllegalDistinctID(ev.DistinctID) {
 		op.NoCreate = true
 		return op, true, ""
 	}
@@ -240,7 +239,7 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (id
 	switch ev.Name {
 	case "$identify":
 		op.Identify = true
-		if anon := f.anonDistinctID; anon.Exists() && anon.Type != gjson.Null {
+		if anon := f.AnonDistinctID; anon.Exists() && anon.Type != gjson.Null {
 			if a := anon.String(); a != "" && a != ev.DistinctID {
 				if IllegalDistinctID(a) {
 					warn = "cannot_merge_with_illegal_distinct_id"
@@ -251,7 +250,7 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (id
 		}
 	case "$create_alias", "$merge_dangerously":
 		op.Identify = ev.Name == "$create_alias"
-		if a := f.alias.String(); a != "" && a != ev.DistinctID {
+		if a := f.Alias.String(); a != "" && a != ev.DistinctID {
 			if IllegalDistinctID(a) {
 				warn = "cannot_merge_with_illegal_distinct_id"
 			} else {
@@ -262,10 +261,10 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (id
 	if ev.Name == "$groupidentify" || ev.Name == "$exception" || ev.Name == "$$heatmap" {
 		return op, true, warn // no person property updates (spec §4.1)
 	}
-	set := mergedObject(ev.Set, f.set)
-	setOnce := mergedObject(ev.SetOnce, f.setOnce)
+	set := mergedObject(ev.Set, f.Set)
+	setOnce := mergedObject(ev.SetOnce, f.SetOnce)
 	op.Set, op.SetOnce = set, setOnce
-	op.Unset = unsetKeys(f.unset)
+	op.Unset = unsetKeys(f.Unset)
 	for _, p := range set {
 		if p.Name == "email" && p.Value != nil {
 			if e := gjson.ParseBytes(p.Value); e.Type == gjson.String && ValidEmail(strings.TrimSpace(e.Str)) {
@@ -274,24 +273,6 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, f *eventFacts, now int64) (id
 		}
 	}
 	return op, true, warn
-}
-
-// eventFacts are the properties capture acts on, read by the payload parser
-// in its one pass over the event's properties (a lookup each would rescan
-// them every time).
-type eventFacts struct {
-	lib, processPerson, anonDistinctID, alias gjson.Result
-	set, setOnce, unset, groups               gjson.Result
-	groupType, groupKey                       gjson.Result
-}
-
-func readFacts(ev *posthog.RawEvent) eventFacts {
-	f := &ev.Facts
-	return eventFacts{
-		lib: f.Lib, processPerson: f.ProcessPerson, anonDistinctID: f.AnonDistinctID, alias: f.Alias,
-		set: f.Set, setOnce: f.SetOnce, unset: f.Unset, groups: f.Groups,
-		groupType: f.GroupType, groupKey: f.GroupKey,
-	}
 }
 
 // mergedObject lays the top-level object over the one in properties (the
@@ -355,9 +336,10 @@ func eventProperties(ev *posthog.RawEvent) []byte {
 
 // eventGroups are the event's $groups ({type: key}); a $groupidentify is
 // stored as the group it describes.
-func eventGroups(ev *posthog.RawEvent, f *eventFacts) []byte {
+func eventGroups(ev *posthog.RawEvent) []byte {
+	f := &ev.Facts
 	if ev.Name == "$groupidentify" {
-		t, k := f.groupType, f.groupKey
+		t, k := f.GroupType, f.GroupKey
 		if t.Type == gjson.String && t.Str != "" && k.Exists() {
 			b := append([]byte{'{'}, AppendJSONString(nil, t.Str)...)
 			b = append(b, ':')
@@ -365,7 +347,7 @@ func eventGroups(ev *posthog.RawEvent, f *eventFacts) []byte {
 			return append(b, '}')
 		}
 	}
-	if g := f.groups; g.IsObject() {
+	if g := f.Groups; g.IsObject() {
 		return []byte(g.Raw)
 	}
 	return emptyObject()

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 // Defaults filled by Validate.
@@ -67,11 +69,15 @@ func (c *Config) Validate() error {
 	case !printable(c.APISecret):
 		errs = append(errs, errors.New("api_secret: must not contain spaces or control characters"))
 	}
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+	if !conversions.HTTPURL(c.BaseURL) {
 		errs = append(errs, fmt.Errorf("base_url: %q is not an http(s) URL without a query", c.BaseURL))
 	}
-	if p := c.DefaultPhoneCountry; p != "" && (len(p) > 3 || !digits(p) || p[0] == '0') {
-		errs = append(errs, fmt.Errorf("default_phone_country: %q is not a calling code (1 to 3 digits, e.g. 1 or 44)", p))
+	// Digits only here: a leading "+" is refused, not stripped.
+	raw := c.DefaultPhoneCountry
+	var calling bool
+	if c.DefaultPhoneCountry, calling = conversions.CallingCode(raw); !calling || strings.Contains(raw, "+") {
+		c.DefaultPhoneCountry = raw
+		errs = append(errs, fmt.Errorf("default_phone_country: %q is not a calling code (1 to 3 digits, e.g. 1 or 44)", c.DefaultPhoneCountry))
 	}
 	if d, err := time.ParseDuration(c.Timeout); err != nil || d <= 0 {
 		errs = append(errs, fmt.Errorf("timeout: %q is not a positive duration such as 30s", c.Timeout))
@@ -110,15 +116,6 @@ func validMeasurementID(id string) bool {
 		}
 	}
 	return true
-}
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // printable reports whether s is printable ASCII without spaces, so it can

@@ -3,10 +3,11 @@ package googleads
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 // Defaults filled in by Validate.
@@ -117,18 +118,18 @@ func (c *Config) Validate() error {
 		c.BaseURL = DefaultBaseURL
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
-	if err := absoluteURL(c.BaseURL); err != nil {
-		bad("base_url", err.Error())
+	if !conversions.HTTPURL(c.BaseURL) {
+		bad("base_url", fmt.Sprintf("want an absolute http(s) URL, got %q", c.BaseURL))
 	}
 	if c.TokenURL == "" {
 		c.TokenURL = DefaultTokenURL
 	}
-	if err := absoluteURL(c.TokenURL); err != nil {
-		bad("token_url", err.Error())
+	if !conversions.HTTPURL(c.TokenURL) {
+		bad("token_url", fmt.Sprintf("want an absolute http(s) URL, got %q", c.TokenURL))
 	}
 
-	c.DefaultPhoneCountry = strings.TrimPrefix(strings.TrimSpace(c.DefaultPhoneCountry), "+")
-	if c.DefaultPhoneCountry != "" && (len(c.DefaultPhoneCountry) > 3 || !allDigits(c.DefaultPhoneCountry)) {
+	var calling bool
+	if c.DefaultPhoneCountry, calling = conversions.CallingCode(c.DefaultPhoneCountry); !calling {
 		bad("default_phone_country", fmt.Sprintf("want a calling code of 1 to 3 digits, got %q", c.DefaultPhoneCountry))
 	}
 	switch {
@@ -170,17 +171,6 @@ func conversionAction(raw, customerID string) (string, bool) {
 		return "", false
 	}
 	return "customers/" + cid + "/conversionActions/" + m[2], true
-}
-
-func absoluteURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("parse %q: %w", raw, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("want an absolute http(s) URL, got %q", raw)
-	}
-	return nil
 }
 
 func allDigits(s string) bool {

@@ -3,8 +3,9 @@ package linkedin
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 const (
@@ -77,7 +78,7 @@ func (c *Config) Validate() error {
 	if c.BaseURL == "" {
 		c.BaseURL = DefaultBaseURL
 	}
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !conversions.HTTPURL(c.BaseURL) {
 		errs = append(errs, fmt.Errorf("base_url: %q is not an http(s) URL", c.BaseURL))
 	}
 	switch {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 const (
@@ -106,7 +108,7 @@ func (c *Config) Validate() error {
 	c.BaseURL = strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
 	if c.BaseURL == "" {
 		c.BaseURL = DefaultBaseURL
-	} else if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	} else if !conversions.HTTPURL(c.BaseURL) {
 		bad("base_url", "must be an absolute http(s) URL, got %q", c.BaseURL)
 	}
 
@@ -117,8 +119,8 @@ func (c *Config) Validate() error {
 		bad("action_source", "must be one of %s, got %q", actionSources, c.ActionSource)
 	}
 
-	c.DefaultPhoneCountry = strings.TrimPrefix(strings.TrimSpace(c.DefaultPhoneCountry), "+")
-	if c.DefaultPhoneCountry != "" && (!digitsRE.MatchString(c.DefaultPhoneCountry) || len(c.DefaultPhoneCountry) > 3) {
+	var calling bool
+	if c.DefaultPhoneCountry, calling = conversions.CallingCode(c.DefaultPhoneCountry); !calling {
 		bad("default_phone_country", "must be a calling code of 1 to 3 digits, got %q", c.DefaultPhoneCountry)
 	}
 

@@ -3,9 +3,10 @@ package reddit
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 // DefaultBaseURL is Reddit's Ads API host.
@@ -89,7 +90,7 @@ func (c *Config) Validate() error {
 	if c.BaseURL == "" {
 		c.BaseURL = DefaultBaseURL
 	}
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !conversions.HTTPURL(c.BaseURL) {
 		bad("base_url", "%q is not an absolute http(s) URL", c.BaseURL)
 	}
 
@@ -114,8 +115,8 @@ func (c *Config) Validate() error {
 		bad("action_source", "%q is not one of WEBSITE, APP, PHYSICAL_STORE, OTHER", c.ActionSource)
 	}
 
-	c.DefaultPhoneCountry = strings.TrimPrefix(strings.TrimSpace(c.DefaultPhoneCountry), "+")
-	if c.DefaultPhoneCountry != "" && (len(c.DefaultPhoneCountry) > 3 || !digitsOnly(c.DefaultPhoneCountry) || c.DefaultPhoneCountry[0] == '0') {
+	var calling bool
+	if c.DefaultPhoneCountry, calling = conversions.CallingCode(c.DefaultPhoneCountry); !calling {
 		bad("default_phone_country", "%q is not a calling code (1 to 3 digits, e.g. 1 or 44)", c.DefaultPhoneCountry)
 	}
 
@@ -131,15 +132,6 @@ func pathSafe(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return s != ""
-}
-
-func digitsOnly(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}

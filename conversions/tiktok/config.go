@@ -3,9 +3,10 @@ package tiktok
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 // Defaults filled by Validate.
@@ -84,7 +85,7 @@ func (c *Config) Validate() error {
 	case !headerSafe(c.AccessToken):
 		errs = append(errs, errors.New("access_token: must not contain spaces or control characters"))
 	}
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+	if !conversions.HTTPURL(c.BaseURL) {
 		errs = append(errs, fmt.Errorf("base_url: %q is not an http(s) URL without a query", c.BaseURL))
 	}
 	if !validVersion(c.APIVersion) {
@@ -93,8 +94,12 @@ func (c *Config) Validate() error {
 	if c.TestEventCode != "" && !headerSafe(c.TestEventCode) {
 		errs = append(errs, errors.New("test_event_code: must not contain spaces or control characters"))
 	}
-	if p := c.DefaultPhoneCountry; p != "" && (len(p) > 3 || !digits(p) || p[0] == '0') {
-		errs = append(errs, fmt.Errorf("default_phone_country: %q is not a calling code (1 to 3 digits, e.g. 1 or 44)", p))
+	// Digits only here: a leading "+" is refused, not stripped.
+	raw := c.DefaultPhoneCountry
+	var calling bool
+	if c.DefaultPhoneCountry, calling = conversions.CallingCode(raw); !calling || strings.Contains(raw, "+") {
+		c.DefaultPhoneCountry = raw
+		errs = append(errs, fmt.Errorf("default_phone_country: %q is not a calling code (1 to 3 digits, e.g. 1 or 44)", c.DefaultPhoneCountry))
 	}
 	if d, err := time.ParseDuration(c.MaxAge); err != nil || d <= 0 {
 		errs = append(errs, fmt.Errorf("max_age: %q is not a positive duration such as 168h", c.MaxAge))

@@ -115,7 +115,6 @@ func registerConversionMetrics(set *metrics.Set, c *Conversions) {
 	set.NewGauge("hogsend_conversion_history_rows_written_total", func() float64 { return float64(c.History.Written()) })
 	set.NewGauge("hogsend_conversion_history_rows_dropped_total", func() float64 { return float64(c.History.Dropped()) })
 	for _, d := range c.Dispatchers {
-		d := d
 		l := fmt.Sprintf(`{destination=%q}`, d.Name())
 		set.NewGauge("hogsend_conversions_delivered_total"+l, func() float64 { return float64(d.Delivered()) })
 		set.NewGauge("hogsend_conversions_failed_total"+l, func() float64 { return float64(d.Failed()) })

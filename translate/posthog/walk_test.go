@@ -20,12 +20,12 @@ func walkTrace(text string, ours bool) []string {
 	read := func(at int) int {
 		n++
 		if n%3 == 0 {
-			out = append(out, fmt.Sprint("skipped to ", text[skipValue(text, at):][:0]))
-			_, end := valueAt(text, at)
-			if skipValue(text, at) != end {
+			out = append(out, "skipped")
+			end := skipValue(text, at)
+			if _, vend := valueAt(text, at); vend != end {
 				out = append(out, "skipValue and valueAt disagree")
 			}
-			return skipValue(text, at)
+			return end
 		}
 		return -1
 	}
@@ -51,7 +51,7 @@ func walkTrace(text string, ours bool) []string {
 	case root.IsObject():
 		root.ForEach(func(k, v gjson.Result) bool {
 			if n++; n%3 == 0 {
-				out = append(out, "skipped to ")
+				out = append(out, "skipped")
 				return true
 			}
 			add(k.Str, v)
@@ -60,7 +60,7 @@ func walkTrace(text string, ours bool) []string {
 	case root.IsArray():
 		root.ForEach(func(_, v gjson.Result) bool {
 			if n++; n%3 == 0 {
-				out = append(out, "skipped to ")
+				out = append(out, "skipped")
 				return true
 			}
 			add("", v)

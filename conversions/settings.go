@@ -1,0 +1,35 @@
+package conversions
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Checks every platform client applies to its config, so that the same
+// value means the same thing for every destination.
+
+// HTTPURL reports whether raw is an absolute http(s) URL without a query:
+// what a base_url (or token_url) must be for paths to be joined onto it.
+func HTTPURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == ""
+}
+
+// CallingCode normalises a default_phone_country ("+44" → "44") and reports
+// whether it is a country calling code: 1 to 3 digits, not starting with 0.
+// "" (no default country) is valid.
+func CallingCode(raw string) (string, bool) {
+	c := strings.TrimPrefix(strings.TrimSpace(raw), "+")
+	if c == "" {
+		return "", true
+	}
+	if len(c) > 3 || c[0] == '0' {
+		return c, false
+	}
+	for i := 0; i < len(c); i++ {
+		if c[i] < '0' || c[i] > '9' {
+			return c, false
+		}
+	}
+	return c, true
+}
