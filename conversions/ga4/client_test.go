@@ -218,7 +218,7 @@ func TestConfigValidate(t *testing.T) {
 	f(Config{MeasurementID: "G-ABC123"}, "api_secret: required")
 	f(Config{MeasurementID: "G-ABC123", APISecret: "${SECRET}"}, "api_secret: looks like an unexpanded")
 	f(Config{MeasurementID: "G-ABC123", APISecret: "s", BaseURL: "ftp://x"}, "base_url:")
-	f(Config{MeasurementID: "G-ABC123", APISecret: "s", DefaultPhoneCountry: "+44"}, "default_phone_country:")
+	f(Config{MeasurementID: "G-ABC123", APISecret: "s", DefaultPhoneCountry: "0044"}, "default_phone_country:")
 	f(Config{MeasurementID: "G-ABC123", APISecret: "s", Timeout: "soon"}, "timeout:")
 
 	cfg := Config{MeasurementID: "G-ABC123", APISecret: "s"}

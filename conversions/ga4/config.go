@@ -72,11 +72,8 @@ func (c *Config) Validate() error {
 	if !conversions.HTTPURL(c.BaseURL) {
 		errs = append(errs, fmt.Errorf("base_url: %q is not an http(s) URL without a query", c.BaseURL))
 	}
-	// Digits only here: a leading "+" is refused, not stripped.
-	raw := c.DefaultPhoneCountry
 	var calling bool
-	if c.DefaultPhoneCountry, calling = conversions.CallingCode(raw); !calling || strings.Contains(raw, "+") {
-		c.DefaultPhoneCountry = raw
+	if c.DefaultPhoneCountry, calling = conversions.CallingCode(c.DefaultPhoneCountry); !calling {
 		errs = append(errs, fmt.Errorf("default_phone_country: %q is not a calling code (1 to 3 digits, e.g. 1 or 44)", c.DefaultPhoneCountry))
 	}
 	if d, err := time.ParseDuration(c.Timeout); err != nil || d <= 0 {

@@ -94,11 +94,8 @@ func (c *Config) Validate() error {
 	if c.TestEventCode != "" && !headerSafe(c.TestEventCode) {
 		errs = append(errs, errors.New("test_event_code: must not contain spaces or control characters"))
 	}
-	// Digits only here: a leading "+" is refused, not stripped.
-	raw := c.DefaultPhoneCountry
 	var calling bool
-	if c.DefaultPhoneCountry, calling = conversions.CallingCode(raw); !calling || strings.Contains(raw, "+") {
-		c.DefaultPhoneCountry = raw
+	if c.DefaultPhoneCountry, calling = conversions.CallingCode(c.DefaultPhoneCountry); !calling {
 		errs = append(errs, fmt.Errorf("default_phone_country: %q is not a calling code (1 to 3 digits, e.g. 1 or 44)", c.DefaultPhoneCountry))
 	}
 	if d, err := time.ParseDuration(c.MaxAge); err != nil || d <= 0 {

@@ -54,7 +54,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	f(Config{PixelCode: "C1", AccessToken: "t", BaseURL: "business-api.tiktok.com"}, "base_url:")
 	f(Config{PixelCode: "C1", AccessToken: "t", APIVersion: "1.3"}, "api_version:")
 	f(Config{PixelCode: "C1", AccessToken: "t", TestEventCode: "TEST 1"}, "test_event_code:")
-	f(Config{PixelCode: "C1", AccessToken: "t", DefaultPhoneCountry: "+44"}, "default_phone_country:")
+	f(Config{PixelCode: "C1", AccessToken: "t", DefaultPhoneCountry: "0044"}, "default_phone_country:")
 	f(Config{PixelCode: "C1", AccessToken: "t", MaxAge: "7d"}, "max_age:")
 	f(Config{PixelCode: "C1", AccessToken: "t", Timeout: "-1s"}, "timeout:")
 
