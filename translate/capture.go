@@ -120,6 +120,17 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 			clear(leader)
 		}
 	}
+	// A request with several claims makes them under one ticket, confirmed
+	// with one write once the events are durable instead of one per event.
+	ticket := ""
+	if claims := countClaims(ops); claims >= 2 {
+		ticket = identity.NewClaimTicket(now.UnixMilli())
+		for i := range ops {
+			if ops[i].IdempotencyKey != "" {
+				ops[i].ClaimTicket = ticket
+			}
+		}
+	}
 	results := make([]identity.ResolveResult, len(ops))
 	if len(ops) > 0 {
 		if err := in.resolver.ResolveAll(ops, results); err != nil {
@@ -193,8 +204,23 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		}
 		return CaptureResult{}, err
 	}
-	in.claims.confirm(claimed)
+	if ticket != "" && len(claimed) > 0 {
+		in.claims.confirm(nil, ticket)
+	} else {
+		in.claims.confirm(claimed, "")
+	}
 	return out, nil
+}
+
+// countClaims is the number of ops that claim an idempotency key.
+func countClaims(ops []identity.ResolveOp) int {
+	n := 0
+	for i := range ops {
+		if ops[i].IdempotencyKey != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // uuidKey is the idempotency key of a PostHog event: its client uuid.

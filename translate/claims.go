@@ -31,8 +31,9 @@ type claimConfirmer struct {
 }
 
 type confirmReq struct {
-	keys []string
-	done chan struct{}
+	keys   []string
+	ticket string
+	done   chan struct{}
 }
 
 func newClaimConfirmer(store identity.Store, window time.Duration) *claimConfirmer {
@@ -43,23 +44,32 @@ func newClaimConfirmer(store identity.Store, window time.Duration) *claimConfirm
 	return c
 }
 
-// confirm marks keys confirmed and returns when that is done (or failed).
-func (c *claimConfirmer) confirm(keys []string) {
-	if len(keys) == 0 {
+// confirm marks keys, and the claims made under ticket (when not empty),
+// confirmed and returns when that is done (or failed).
+func (c *claimConfirmer) confirm(keys []string, ticket string) {
+	if len(keys) == 0 && ticket == "" {
 		return
 	}
-	r := &confirmReq{keys: keys, done: make(chan struct{})}
+	r := &confirmReq{keys: keys, ticket: ticket, done: make(chan struct{})}
 	select {
 	case c.reqs <- r:
 		<-r.done
 	case <-c.done:
-		c.flush(keys)
+		c.flush(keys, ticketList(ticket))
 	}
+}
+
+func ticketList(ticket string) []string {
+	if ticket == "" {
+		return nil
+	}
+	return []string{ticket}
 }
 
 func (c *claimConfirmer) run() {
 	batch := make([]*confirmReq, 0, 256)
 	keys := make([]string, 0, 1024)
+	tickets := make([]string, 0, 256)
 	for {
 		var first *confirmReq
 		select {
@@ -69,25 +79,29 @@ func (c *claimConfirmer) run() {
 			for {
 				select {
 				case r := <-c.reqs:
-					c.flush(r.keys)
+					c.flush(r.keys, ticketList(r.ticket))
 					close(r.done)
 				default:
 					return
 				}
 			}
 		}
-		batch, keys = append(batch[:0], first), append(keys[:0], first.keys...)
-	fill:
-		for len(batch) < cap(batch) && len(keys) < 4096 {
-			select {
-			case r := <-c.reqs:
-				batch = append(batch, r)
-				keys = append(keys, r.keys...)
-			default:
-				break fill
+		batch, keys, tickets = batch[:0], keys[:0], tickets[:0]
+		for r := first; r != nil; {
+			batch = append(batch, r)
+			keys = append(keys, r.keys...)
+			if r.ticket != "" {
+				tickets = append(tickets, r.ticket)
+			}
+			r = nil
+			if len(batch) < cap(batch) && len(keys) < 4096 {
+				select {
+				case r = <-c.reqs:
+				default:
+				}
 			}
 		}
-		c.flush(keys)
+		c.flush(keys, tickets)
 		for i, r := range batch {
 			close(r.done)
 			batch[i] = nil
@@ -95,11 +109,11 @@ func (c *claimConfirmer) run() {
 	}
 }
 
-func (c *claimConfirmer) flush(keys []string) {
+func (c *claimConfirmer) flush(keys, tickets []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.store.ConfirmIdempotency(ctx, keys, c.window); err != nil {
-		c.log.Warn("idempotency claims stay pending", "keys", len(keys), "err", err)
+	if err := c.store.ConfirmIdempotency(ctx, keys, tickets, c.window); err != nil {
+		c.log.Warn("idempotency claims stay pending", "keys", len(keys), "tickets", len(tickets), "err", err)
 	}
 }
 

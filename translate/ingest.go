@@ -254,7 +254,7 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 		return EventResult{}, ErrClaimPending
 	}
 	if op.IdempotencyKey != "" && out.Stored {
-		in.claims.confirm([]string{op.IdempotencyKey})
+		in.claims.confirm([]string{op.IdempotencyKey}, "")
 	}
 	return out, nil
 }

@@ -289,10 +289,19 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuPro
 	load := &batchLoad{addr: st.addr, conns: conns, bodies: bodies, events: perBody}
 	var next atomic.Int64
 	meter := st.cpu()
+	rstats, err := newRedisStats(st.redis.RedisURL())
+	if err != nil {
+		return err
+	}
+	chstats, err := newCHStats(st.ch.ClickHouseURL("hogsend"))
+	if err != nil {
+		return err
+	}
 	res, err := load.run(duration, &next)
 	if err != nil {
 		return err
 	}
+	redisReport, chReport := rstats.report(res.acked), chstats.report(res.acked)
 	acked, err := acceptedEvents(st.base, "posthog")
 	if err != nil {
 		return err
@@ -312,6 +321,8 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuPro
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
 	fmt.Printf("  errors:           %d\n", res.errors)
 	fmt.Print(meter.report(res.acked, res.elapsed))
+	fmt.Print(redisReport)
+	fmt.Print(chReport)
 	fmt.Printf("  user_events rows: %d; server-acknowledged: %d; drained %.1fs after the load stopped\n", rows, acked, time.Since(start).Seconds())
 	if rows != acked {
 		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, acked)

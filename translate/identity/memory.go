@@ -21,6 +21,7 @@ type Memory struct {
 	contacts map[uuid.UUID]*memContact
 	aliases  map[Key]memAlias
 	idem     map[string]memClaim
+	tickets  map[string]memTicket // pending claim tickets
 	apiKeys  map[string]canonical.APIKey
 	seq      uint64 // last version handed out
 	claims   int    // claims since the last sweep of expired keys
@@ -44,6 +45,7 @@ func NewMemory() *Memory {
 		contacts: make(map[uuid.UUID]*memContact),
 		aliases:  make(map[Key]memAlias),
 		idem:     make(map[string]memClaim),
+		tickets:  make(map[string]memTicket),
 		apiKeys:  make(map[string]canonical.APIKey),
 	}
 }
@@ -102,7 +104,7 @@ func (m *Memory) claim(op *ResolveOp, r *ResolveResult, wall int64) {
 	if op.IdempotencyKey == "" {
 		return
 	}
-	if c, ok := m.idem[op.IdempotencyKey]; ok && c.exp > wall {
+	if c, ok := m.idem[op.IdempotencyKey]; ok && c.exp > wall && !c.stale(op.Now, wall) {
 		if c.pending {
 			r.ClaimPending = true
 		} else {
@@ -110,7 +112,13 @@ func (m *Memory) claim(op *ResolveOp, r *ResolveResult, wall int64) {
 		}
 		return
 	}
-	m.idem[op.IdempotencyKey] = memClaim{exp: wall + min(idempotencyMillis(op), PendingClaimWindow.Milliseconds()), pending: true}
+	exp := wall + min(idempotencyMillis(op), PendingClaimWindow.Milliseconds())
+	m.idem[op.IdempotencyKey] = memClaim{exp: exp, pending: true, ticket: op.ClaimTicket}
+	if op.ClaimTicket != "" {
+		t := m.tickets[op.ClaimTicket]
+		t.keys, t.exp = append(t.keys, op.IdempotencyKey), max(t.exp, exp)
+		m.tickets[op.ClaimTicket] = t
+	}
 	// Expired keys are swept in bulk now and then rather than by a timer, so an
 	// idle store costs nothing and a busy one amortises the scan.
 	if m.claims++; m.claims >= 4096 && m.claims >= len(m.idem)/2 {
@@ -118,6 +126,11 @@ func (m *Memory) claim(op *ResolveOp, r *ResolveResult, wall int64) {
 		for k, c := range m.idem {
 			if c.exp <= wall {
 				delete(m.idem, k)
+			}
+		}
+		for id, t := range m.tickets {
+			if t.exp <= wall {
+				delete(m.tickets, id)
 			}
 		}
 	}
@@ -243,18 +256,48 @@ func (m *Memory) Close() error { return nil }
 type memClaim struct {
 	exp     int64 // wall-clock Unix ms
 	pending bool
+	ticket  string // the claim ticket it was made under, if any
+}
+
+// stale reports a pending ticketed claim whose ticket deadline has passed at
+// the request time now (wall when zero), as the Redis store judges it.
+func (c memClaim) stale(now, wall int64) bool {
+	if !c.pending || c.ticket == "" {
+		return false
+	}
+	if now == 0 {
+		now = wall
+	}
+	deadline, _ := ticketDeadline(c.ticket)
+	return now >= deadline
+}
+
+// memTicket lists the keys claimed under one ticket, until it is confirmed
+// or its claims have expired.
+type memTicket struct {
+	keys []string
+	exp  int64
 }
 
 // ConfirmIdempotency marks claims confirmed for window.
-func (m *Memory) ConfirmIdempotency(_ context.Context, keys []string, window time.Duration) error {
+func (m *Memory) ConfirmIdempotency(_ context.Context, keys, tickets []string, window time.Duration) error {
 	if window <= 0 {
 		window = DefaultIdempotencyWindow
 	}
 	exp := time.Now().UnixMilli() + window.Milliseconds()
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, k := range keys {
 		m.idem[k] = memClaim{exp: exp}
 	}
-	m.mu.Unlock()
+	for _, id := range tickets {
+		for _, k := range m.tickets[id].keys {
+			// A key released, or taken over since, is not this ticket's.
+			if c, ok := m.idem[k]; ok && c.pending && c.ticket == id {
+				m.idem[k] = memClaim{exp: exp}
+			}
+		}
+		delete(m.tickets, id)
+	}
 	return nil
 }

@@ -33,6 +33,10 @@ func (m *Memory) Resolve(ctx context.Context, ops []ResolveOp, results []Resolve
 }
 
 func (m *Memory) resolveOne(op *ResolveOp, r *ResolveResult, wall int64) {
+	if err := checkTicket(op); err != nil {
+		r.Err = err
+		return
+	}
 	if op.ClaimOnly {
 		if op.IdempotencyKey == "" {
 			r.Err = errors.New("resolve: claim-only op without an idempotency key")

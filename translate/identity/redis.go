@@ -110,18 +110,22 @@ func (r *Redis) ReleaseIdempotency(ctx context.Context, keys []string) error {
 }
 
 // ConfirmIdempotency marks claims confirmed for window, in one round trip.
-func (r *Redis) ConfirmIdempotency(ctx context.Context, keys []string, window time.Duration) error {
-	if len(keys) == 0 {
+func (r *Redis) ConfirmIdempotency(ctx context.Context, keys, tickets []string, window time.Duration) error {
+	if len(keys) == 0 && len(tickets) == 0 {
 		return nil
 	}
 	if window <= 0 {
 		window = DefaultIdempotencyWindow
 	}
 	// Plain SETs in one pipeline: cheaper for Redis than the same SETs
-	// issued from a script.
+	// issued from a script. A ticket outlives the claims it confirms, which
+	// were written before it with the same window.
 	p := r.c.Pipeline()
 	for _, k := range keys {
 		p.Set(ctx, r.prefix+"i:"+k, "1", window)
+	}
+	for _, t := range tickets {
+		p.Set(ctx, r.prefix+"t:"+t, "1", window)
 	}
 	if _, err := p.Exec(ctx); err != nil {
 		return unavailable("confirm idempotency keys", err)

@@ -27,17 +27,27 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 	nows := make([]int64, len(ops))
 	pipe := r.c.Pipeline()
 	var claimOps []int
+	var claimCmds []*redis.StatusCmd
 	for i := range ops {
 		results[i] = ResolveResult{}
 		op := &ops[i]
+		if err := checkTicket(op); err != nil {
+			results[i].Err = err
+			cmds = append(cmds, nil)
+			continue
+		}
 		if op.ClaimOnly {
-			// Claim-only ops are plain SET NX commands, below.
+			// A plain SET NX in the pipeline, in op order: cheaper for Redis
+			// than the same SET issued from a script.
 			cmds = append(cmds, nil)
 			if op.IdempotencyKey == "" {
 				results[i].Err = errors.New("resolve: claim-only op without an idempotency key")
 				continue
 			}
+			value, ttl := claimValue(op)
 			claimOps = append(claimOps, i)
+			claimCmds = append(claimCmds, pipe.SetArgs(ctx, r.prefix+"i:"+op.IdempotencyKey, value,
+				redis.SetArgs{Mode: "NX", TTL: time.Duration(ttl) * time.Millisecond}))
 			continue
 		}
 		p, err := prepareOp(op)
@@ -52,20 +62,6 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		}
 		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &p, nows[i])...))
 	}
-	// Claim-only ops are plain SET NX commands in the same pipeline: cheaper
-	// for Redis than the same SETs issued from a script.
-	var claimWindow time.Duration
-	claimCmds := make([]*redis.StatusCmd, len(claimOps))
-	if len(claimOps) > 0 {
-		window := PendingClaimWindow.Milliseconds()
-		for _, i := range claimOps {
-			window = min(window, idempotencyMillis(&ops[i]))
-		}
-		claimWindow = time.Duration(window) * time.Millisecond
-		for n, i := range claimOps {
-			claimCmds[n] = pipe.SetArgs(ctx, r.prefix+"i:"+ops[i].IdempotencyKey, "p", redis.SetArgs{Mode: "NX", TTL: claimWindow})
-		}
-	}
 	if pipe.Len() == 0 {
 		return nil
 	}
@@ -76,7 +72,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 			return err
 		}
 	}
-	var taken []int // claim ops whose key exists: duplicate or pending
+	var taken []int // claim ops whose key was held: duplicate, pending or stale
 	for n, i := range claimOps {
 		err := claimCmds[n].Err()
 		switch {
@@ -89,23 +85,8 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		}
 	}
 	if len(taken) > 0 {
-		gp := r.c.Pipeline()
-		gets := make([]*redis.StringCmd, len(taken))
-		for n, i := range taken {
-			gets[n] = gp.Get(ctx, r.prefix+"i:"+ops[i].IdempotencyKey)
-		}
-		if _, err := gp.Exec(ctx); err != nil && err != redis.Nil {
-			return unavailable("claim", err)
-		}
-		for n, i := range taken {
-			switch v, err := gets[n].Result(); {
-			case err == nil && v != "p":
-				results[i].Duplicate = true
-			default:
-				// Pending, or released or expired since the SET: not known
-				// to be stored, so the client retries.
-				results[i].ClaimPending = true
-			}
+		if err := r.judgeTaken(ctx, ops, taken, results); err != nil {
+			return err
 		}
 	}
 	for i, cmd := range cmds {
@@ -159,7 +140,7 @@ func (r *Redis) retryNoScript(ctx context.Context, cmds []*redis.Cmd) error {
 
 // resolveArgs builds ARGV for lua/resolve.lua (layout documented there).
 func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
-	n := 14 + 2*len(op.Set) + 2*len(op.SetOnce)
+	n := 15 + 2*len(op.Set) + 2*len(op.SetOnce)
 	if p.distinct != "" || len(op.Unset) > 0 {
 		n += 1 + len(op.Unset) + 4
 	}
@@ -177,14 +158,15 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
 	if op.MergeDangerously {
 		flags |= 8
 	}
-	window := ""
+	window, value := "", ""
 	if op.IdempotencyKey != "" {
-		// Claims start pending, for at most PendingClaimWindow.
-		window = strconv.FormatInt(min(idempotencyMillis(op), PendingClaimWindow.Milliseconds()), 10)
+		var ttl int64
+		value, ttl = claimValue(op)
+		window = strconv.FormatInt(ttl, 10)
 	}
 	keys := &p.keys
 	args = append(args,
-		r.prefix, now, op.NewID.String(), op.Source, flags, op.IdempotencyKey, window,
+		r.prefix, now, op.NewID.String(), op.Source, flags, op.IdempotencyKey, window, value,
 		keys[slotExternal], uuidForm(keys[slotExternal]), keys[slotEmail],
 		keys[slotAnonymous], uuidForm(keys[slotAnonymous]),
 		len(op.Set))
@@ -250,4 +232,49 @@ func decodeResolve(a []any, now int64, res *ResolveResult) {
 	if rd.err != nil {
 		res.Err = fmt.Errorf("resolve: %w", rd.err)
 	}
+}
+
+// claimValue is the value and TTL (ms) of op's claim: a ticketed claim is held
+// for the whole window from the start (its ticket confirms it); another starts
+// pending, for at most PendingClaimWindow, and is rewritten when confirmed.
+func claimValue(op *ResolveOp) (string, int64) {
+	if op.ClaimTicket != "" {
+		return "t" + op.ClaimTicket, idempotencyMillis(op)
+	}
+	return "p", min(idempotencyMillis(op), PendingClaimWindow.Milliseconds())
+}
+
+// judgeTaken settles the claim-only ops whose SET NX found their key held,
+// with one run of lua/claim.lua: a confirmed claim is a duplicate, a pending
+// one pending, and a stale (or since released) one is claimed after all.
+func (r *Redis) judgeTaken(ctx context.Context, ops []ResolveOp, taken []int, results []ResolveResult) error {
+	wall := time.Now().UnixMilli()
+	args := make([]any, 0, 1+4*len(taken))
+	args = append(args, r.prefix)
+	for _, i := range taken {
+		value, ttl := claimValue(&ops[i])
+		now := ops[i].Now
+		if now == 0 {
+			now = wall
+		}
+		args = append(args, ops[i].IdempotencyKey, value, ttl, now)
+	}
+	v, err := scriptClaim.run(ctx, r.c, args...)
+	if err != nil {
+		return err
+	}
+	codes := asSlice(v)
+	if len(codes) != len(taken) {
+		return fmt.Errorf("claim: %d answers for %d keys", len(codes), len(taken))
+	}
+	for n, i := range taken {
+		switch codes[n] {
+		case "0":
+		case "1":
+			results[i].Duplicate = true
+		default:
+			results[i].ClaimPending = true
+		}
+	}
+	return nil
 }

@@ -81,10 +81,7 @@ func (r *Redis) Restore(ctx context.Context, s canonical.Snapshot) error {
 	return r.chunked(ctx, "restore idempotency", len(s.Idempotency), func(p redis.Pipeliner, i int) error {
 		cl := s.Idempotency[i]
 		if cl.ExpiresAt > wall {
-			// NX then GT: a claim already held keeps the later of the two expiries.
-			k := r.prefix + "i:" + cl.Key
-			p.Do(ctx, "SET", k, "1", "PXAT", cl.ExpiresAt, "NX")
-			p.Do(ctx, "PEXPIREAT", k, cl.ExpiresAt, "GT")
+			p.EvalSha(ctx, scriptRestoreClaim.sha, nil, r.prefix, cl.Key, cl.ExpiresAt)
 		}
 		return nil
 	})
@@ -104,7 +101,6 @@ func (r *Redis) chunked(ctx context.Context, what string, n int, add func(redis.
 		}
 		cmds, _ := p.Exec(ctx)
 		for _, c := range cmds {
-			// redis.Nil is the SET NX of a claim already held, not a failure.
 			if err := c.Err(); err != nil && err != redis.Nil {
 				return unavailable(what, err)
 			}

@@ -43,10 +43,13 @@ var (
 	scriptRestoreContact = mustScript("restore_contact")
 	scriptRestoreAlias   = mustScript("restore_alias")
 	scriptRestoreIndex   = mustScript("restore_index")
+	scriptRestoreClaim   = mustScript("restore_claim")
+	scriptClaim          = mustScript("claim")
 
 	allScripts = []*script{
 		scriptResolve, scriptFind, scriptDelete,
 		scriptRestoreContact, scriptRestoreAlias, scriptRestoreIndex,
+		scriptRestoreClaim, scriptClaim,
 	}
 )
 

@@ -59,6 +59,12 @@ type ResolveOp struct {
 	// resolve; Duplicate reports a key already held.
 	IdempotencyKey    string
 	IdempotencyWindow time.Duration
+	// ClaimTicket (from NewClaimTicket), when set, groups this op's claim
+	// with the other claims of one request: ConfirmIdempotency confirms
+	// them all by the ticket, with one write instead of one per key. The
+	// claim is pending until then, and stale once the ticket's deadline has
+	// passed unconfirmed: the next claim of the key takes it over.
+	ClaimTicket string
 	// Now is the request time in Unix milliseconds.
 	Now int64
 
@@ -139,10 +145,12 @@ type Store interface {
 	// downstream of the claim can succeed.
 	ReleaseIdempotency(ctx context.Context, keys []string) error
 	// ConfirmIdempotency turns pending claims into confirmed ones held for
-	// window, once the records they guard are durable. A claim is made pending
-	// (for PendingClaimWindow) so that a crash between the claim and the
-	// durable write cannot make a retry look like a stored duplicate.
-	ConfirmIdempotency(ctx context.Context, keys []string, window time.Duration) error
+	// window, once the records they guard are durable: the claims of keys
+	// (made without a ticket) and every claim made under one of tickets. A
+	// claim is made pending (for PendingClaimWindow) so that a crash between
+	// the claim and the durable write cannot make a retry look like a stored
+	// duplicate.
+	ConfirmIdempotency(ctx context.Context, keys, tickets []string, window time.Duration) error
 	// Find returns the live contacts whose email (normalised) or external id
 	// matches, following aliases; at most two, email match first.
 	Find(ctx context.Context, email, userID string) ([]canonical.Contact, error)

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyWindow", testIdempotencyWindow},
 		{"PendingClaims", testPendingClaims},
+		{"ClaimTickets", testClaimTickets},
 		{"ClaimOnly", testClaimOnly},
 		{"Versions", testVersions},
 		{"Batch", testBatch},
@@ -124,7 +125,7 @@ func resolve(t *testing.T, s identity.Store, ops ...identity.ResolveOp) []identi
 		}
 	}
 	// As the ingestor does once the records are durable.
-	if err := s.ConfirmIdempotency(ctx(t), claimed, ops[0].IdempotencyWindow); err != nil {
+	if err := s.ConfirmIdempotency(ctx(t), claimed, nil, ops[0].IdempotencyWindow); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
 	return res

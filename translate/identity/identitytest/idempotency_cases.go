@@ -52,7 +52,7 @@ func testPendingClaims(t *testing.T, newStore func(*testing.T) identity.Store) {
 		t.Fatalf("retry: %v %v", err, res[0].Err)
 	}
 	equal(t, "retry while pending", flags(res[0]), "found,linked,pending")
-	if err := s.ConfirmIdempotency(ctx(t), []string{"pend"}, time.Hour); err != nil {
+	if err := s.ConfirmIdempotency(ctx(t), []string{"pend"}, nil, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Resolve(ctx(t), []identity.ResolveOp{o}, res); err != nil || res[0].Err != nil {
@@ -115,7 +115,7 @@ func testClaimOnly(t *testing.T, newStore func(*testing.T) identity.Store) {
 	if res[2].Err == nil {
 		t.Fatalf("claim-only op without a key accepted")
 	}
-	if err := s.ConfirmIdempotency(ctx(t), []string{"only"}, time.Hour); err != nil {
+	if err := s.ConfirmIdempotency(ctx(t), []string{"only"}, nil, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Resolve(ctx(t), ops[:1], res[:1]); err != nil || res[0].Err != nil {
@@ -125,4 +125,78 @@ func testClaimOnly(t *testing.T, newStore func(*testing.T) identity.Store) {
 	// The same key on a full op is a duplicate too: one namespace of claims.
 	equal(t, "full op", flags(resolve1(t, s, withIdem(op(T0+1, mail("c@x")), "only", 0))), "found,created,duplicate")
 	equal(t, "no contact from claims", len(find(t, s, "c@x", "")), 1)
+}
+
+// testClaimTickets: claims made under one ticket are pending until the ticket
+// is confirmed, then duplicates; a ticket never confirmed goes stale at its
+// deadline and the next claim takes its keys over; confirming a ticket never
+// confirms a key another claim holds since.
+func testClaimTickets(t *testing.T, newStore func(*testing.T) identity.Store) {
+	s := newStore(t)
+	claimOnly := func(key, ticket string, now int64) identity.ResolveOp {
+		return identity.ResolveOp{ClaimOnly: true, IdempotencyKey: key, ClaimTicket: ticket, Now: now}
+	}
+	full := func(key, ticket string, now int64) identity.ResolveOp {
+		o := withIdem(op(now, mail("t@x")), key, 0)
+		o.ClaimTicket = ticket
+		return o
+	}
+	run := func(ops ...identity.ResolveOp) []string {
+		t.Helper()
+		res := make([]identity.ResolveResult, len(ops))
+		if err := s.Resolve(ctx(t), ops, res); err != nil {
+			t.Fatal(err)
+		}
+		out := make([]string, len(res))
+		for i, r := range res {
+			if r.Err != nil {
+				t.Fatalf("op %d: %v", i, r.Err)
+			}
+			out[i] = map[bool]string{true: "duplicate", false: map[bool]string{true: "pending", false: "claimed"}[r.ClaimPending]}[r.Duplicate]
+		}
+		return out
+	}
+	t1 := identity.NewClaimTicket(T0)
+	equal(t, "first claims", run(full("a", t1, T0), claimOnly("b", t1, T0), claimOnly("c", t1, T0)), []string{"claimed", "claimed", "claimed"})
+	t2 := identity.NewClaimTicket(T0 + 1)
+	equal(t, "retry before confirm", run(full("a", t2, T0+1), claimOnly("b", t2, T0+1), claimOnly("c", "", T0+1)), []string{"pending", "pending", "pending"})
+	if err := s.ConfirmIdempotency(ctx(t), nil, []string{t1}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "after confirm", run(full("a", t2, T0+2), claimOnly("b", "", T0+2), claimOnly("c", t2, T0+2)), []string{"duplicate", "duplicate", "duplicate"})
+
+	// A request that died: its ticket is never confirmed. Before the
+	// deadline a retry is told to wait; after it, the retry claims.
+	dead := identity.NewClaimTicket(T0)
+	deadline := T0 + identity.PendingClaimWindow.Milliseconds()
+	equal(t, "dead request", run(claimOnly("d", dead, T0), claimOnly("e", dead, T0)), []string{"claimed", "claimed"})
+	equal(t, "before its deadline", run(claimOnly("d", "", deadline-1), full("e", "", deadline-1)), []string{"pending", "pending"})
+	t3 := identity.NewClaimTicket(deadline)
+	equal(t, "after its deadline", run(claimOnly("d", t3, deadline), full("e", t3, deadline)), []string{"claimed", "claimed"})
+	// The dead ticket confirmed late confirms nothing now held by t3.
+	if err := s.ConfirmIdempotency(ctx(t), nil, []string{dead}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "late confirm of the dead ticket", run(claimOnly("d", "", deadline+1)), []string{"pending"})
+	if err := s.ConfirmIdempotency(ctx(t), nil, []string{t3}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "t3 confirmed", run(claimOnly("d", "", deadline+2), claimOnly("e", "", deadline+2)), []string{"duplicate", "duplicate"})
+
+	// Released ticketed claims can be claimed again at once.
+	t4 := identity.NewClaimTicket(T0)
+	equal(t, "claim f", run(claimOnly("f", t4, T0)), []string{"claimed"})
+	if err := s.ReleaseIdempotency(ctx(t), []string{"f"}); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "after release", run(claimOnly("f", "", T0)), []string{"claimed"})
+
+	// A malformed ticket is refused, not stored.
+	res := make([]identity.ResolveResult, 1)
+	if err := s.Resolve(ctx(t), []identity.ResolveOp{claimOnly("g", "not-a-ticket", T0)}, res); err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err == nil {
+		t.Fatal("malformed ticket accepted")
+	}
 }

@@ -10,7 +10,10 @@
 --                        inside a script, which dominates the cost of an op.
 --   P..'ca:'..id         set of 'kind:value' alias keys pointing at the contact
 --   P..'a:'..kind..':'..value   alias: '<contact uuid>:<version>'
---   P..'i:'..key         idempotency claim (PX window)
+--   P..'i:'..key         idempotency claim: 'p' pending (PX pending window),
+--                        '1' confirmed (PX window), or 't'..ticket (PX window):
+--                        confirmed once P..'t:'..ticket exists
+--   P..'t:'..ticket      confirmed claim ticket (PX window)
 --   P..'seq'             version counter
 --   P..'k:'..hash        API key hash
 -- Every value is a string; Lua numbers only appear for comparisons.
@@ -354,4 +357,23 @@ local function matchContacts(email, uid)
     if c and c ~= cs[1] then cs[#cs + 1] = c end
   end
   return cs
+end
+
+-- claimIdem claims idempotency key k (the full Redis key) with value ('p', or
+-- 't'..ticket) for ttl ms at request time now. Returns '0' claimed, '1' held
+-- by a confirmed claim (a duplicate), '2' held by a pending one. A ticketed
+-- claim is pending until its ticket is confirmed and stale past the deadline
+-- the ticket carries ('t'..<base-36 ms>..'.'..nonce): a stale claim's request
+-- died before its records were durable, so this claim takes it over.
+local function claimIdem(k, value, ttl, now)
+  if redis.call('SET', k, value, 'NX', 'PX', ttl) then return '0' end
+  local v = redis.call('GET', k)
+  if v == 'p' then return '2' end
+  if string.sub(v, 1, 1) ~= 't' then return '1' end
+  local ticket = string.sub(v, 2)
+  if redis.call('EXISTS', P .. 't:' .. ticket) == 1 then return '1' end
+  local deadline = tonumber(string.match(ticket, '^(%w+)%.') or '', 36)
+  if deadline and tonumber(now) < deadline then return '2' end
+  redis.call('SET', k, value, 'PX', ttl)
+  return '0'
 end

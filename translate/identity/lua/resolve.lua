@@ -1,5 +1,5 @@
 -- resolve: one ResolveOp, atomically. Mirrors memory_resolve.go step by step.
--- ARGV: prefix now newID source flags idemKey idemWindowMs
+-- ARGV: prefix now newID source flags idemKey idemWindowMs idemValue
 --       ext extUUID email anon anonUUID
 --       nset (name value)*nset nonce (name value)*nonce
 --       [nunset name*nunset [distinct distinctUUID mergeFrom mergeFromUUID]]
@@ -21,10 +21,11 @@ local identify = math.floor(flags / 4) % 2 == 1
 local dangerously = math.floor(flags / 8) % 2 == 1
 local idem = ARGV[6]
 local windowMs = ARGV[7]
-local keys = {ARGV[8], ARGV[10], ARGV[11]}
-local uuids = {ARGV[9], '', ARGV[12]}
-local nset = tonumber(ARGV[13])
-local setAt = 14
+local idemValue = ARGV[8]
+local keys = {ARGV[9], ARGV[11], ARGV[12]}
+local uuids = {ARGV[10], '', ARGV[13]}
+local nset = tonumber(ARGV[14])
+local setAt = 15
 local onceAt = setAt + 2 * nset + 1
 local nonce = tonumber(ARGV[onceAt - 1])
 local unsetAt = onceAt + 2 * nonce + 1
@@ -366,11 +367,9 @@ if survivor then
 end
 
 -- The resolve runs even for a duplicate (upstream behaviour); the claim comes last.
--- A new claim is pending ('p') until ConfirmIdempotency; '1' is confirmed.
+-- A new claim is pending ('p', or a ticket) until ConfirmIdempotency.
 local dup = '0'
-if idem ~= '' and not redis.call('SET', P .. 'i:' .. idem, 'p', 'NX', 'PX', windowMs) then
-  if redis.call('GET', P .. 'i:' .. idem) == 'p' then dup = '2' else dup = '1' end
-end
+if idem ~= '' then dup = claimIdem(P .. 'i:' .. idem, idemValue, windowMs, now) end
 
 local out = {survivor and '1' or '0', created, linked, merged, dup, version or '0'}
 if survivor then appendContact(out, survivor) end
