@@ -4,8 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hogsend/hogsend-proxy/conversions"
 	"gopkg.in/yaml.v3"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 func TestConfigYAMLAndDefaults(t *testing.T) {

@@ -3,9 +3,10 @@ package identity
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
 
 // Property values are raw JSON bytes keyed by top-level name. The rules below
