@@ -32,11 +32,40 @@ func processCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
-// cpuMeter measures the CPU of named processes over an interval.
+// machineCPU reads the busy time of all CPUs so far (everything in the cpu
+// line of /proc/stat but idle and iowait): the three servers, the load
+// generator, and kernel threads such as the file system's journal.
+func machineCPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 8 || fields[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var busy int64
+	for i, f := range fields[1:] {
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
+			continue
+		}
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / clockTicks, nil
+}
+
+// cpuMeter measures the CPU of named processes, of this process (the load
+// generator) and of the whole machine over an interval.
 type cpuMeter struct {
-	names []string
-	pids  []int
-	start []time.Duration
+	names        []string
+	pids         []int
+	start        []time.Duration
+	self, system time.Duration
 }
 
 func newCPUMeter(names []string, pids []int) *cpuMeter {
@@ -44,6 +73,8 @@ func newCPUMeter(names []string, pids []int) *cpuMeter {
 	for i, pid := range pids {
 		m.start[i], _ = processCPU(pid)
 	}
+	m.self, _ = processCPU(os.Getpid())
+	m.system, _ = machineCPU()
 	return m
 }
 
@@ -59,6 +90,15 @@ func (m *cpuMeter) report(events int64, wall time.Duration) string {
 		used := end - m.start[i]
 		parts = append(parts, fmt.Sprintf("%s %.2f µs (%.0f%%)", m.names[i],
 			float64(used.Microseconds())/float64(events), 100*used.Seconds()/wall.Seconds()))
+	}
+	share := func(used time.Duration) string {
+		return fmt.Sprintf("%.2f µs (%.0f%%)", float64(used.Nanoseconds())/1000/float64(events), 100*used.Seconds()/wall.Seconds())
+	}
+	if end, err := processCPU(os.Getpid()); err == nil {
+		parts = append(parts, "load generator "+share(end-m.self))
+	}
+	if end, err := machineCPU(); err == nil {
+		parts = append(parts, "whole machine "+share(end-m.system))
 	}
 	return fmt.Sprintf("  cpu per event:    %s\n", strings.Join(parts, ", "))
 }

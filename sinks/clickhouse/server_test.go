@@ -1,6 +1,8 @@
 package clickhouse
 
 import (
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"fmt"
 	"reflect"
 	"slices"
@@ -330,8 +332,32 @@ func TestParseServerURL(t *testing.T) {
 	bad("http://ch:8123/hogsend", "native protocol")
 	bad("clickhouse:///hogsend", "missing host")
 	bad("clickhouse://ch/bad-name", "not a plain identifier")
-	bad("clickhouse://ch/db?compress=1&password=s3cret", "unknown parameter")
+	bad("clickhouse://ch/db?compression=1&password=s3cret", "unknown parameter")
+	bad("clickhouse://ch/db?compress=zstd&password=s3cret", "neither lz4 nor none")
 	bad("clickhouse://ch/db?dial_timeout=soon", "dial_timeout")
+}
+
+// TestServerCompression: LZ4 across a network, none on loopback, and the
+// URL's compress parameter overrides either.
+func TestServerCompression(t *testing.T) {
+	f := func(raw string, wantLZ4 bool) {
+		t.Helper()
+		o, _, err := parseServerURL(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if got := o.Compression != nil && o.Compression.Method == ch.CompressionLZ4; got != wantLZ4 {
+			t.Fatalf("%s: lz4 = %v, want %v", raw, got, wantLZ4)
+		}
+	}
+	f("clickhouse://ch.internal/hogsend", true)
+	f("clickhouse://10.0.0.5:9000/hogsend", true)
+	f("clickhouse://127.0.0.1:9000/hogsend", false)
+	f("clickhouse://127.0.0.2/hogsend", false)
+	f("clickhouse://[::1]:9000/hogsend", false)
+	f("clickhouse://localhost/hogsend", false)
+	f("clickhouse://127.0.0.1/hogsend?compress=lz4", true)
+	f("clickhouse://ch.internal/hogsend?compress=none", false)
 }
 
 func TestFeaturesForVersions(t *testing.T) {
