@@ -26,6 +26,7 @@ type eventLoad struct {
 
 type loadResult struct {
 	acked, errors int64
+	firstErrors   []string // the first few failures, as answered
 	elapsed       time.Duration
 	latencies     []time.Duration
 	pct           map[string]time.Duration // from wrk's summary
@@ -52,6 +53,7 @@ func driveHTTP(addr string, conns int, d time.Duration,
 	var acked, errs atomic.Int64
 	var mu sync.Mutex
 	var all []time.Duration
+	var firstErrs []string
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -73,7 +75,15 @@ func driveHTTP(addr string, conns int, d time.Duration,
 				err := client.Do(req, resp)
 				lat = append(lat, time.Since(t0))
 				if err != nil || resp.StatusCode() != okStatus {
-					errs.Add(1)
+					if errs.Add(1) <= 3 {
+						what := fmt.Sprint(err)
+						if err == nil {
+							what = fmt.Sprintf("%d %s", resp.StatusCode(), bytes.TrimSpace(resp.Body()))
+						}
+						mu.Lock()
+						firstErrs = append(firstErrs, what)
+						mu.Unlock()
+					}
 					continue
 				}
 				acked.Add(events)
@@ -84,7 +94,7 @@ func driveHTTP(addr string, conns int, d time.Duration,
 		}(w)
 	}
 	wg.Wait()
-	res := &loadResult{acked: acked.Load(), errors: errs.Load(), elapsed: time.Since(start), latencies: all}
+	res := &loadResult{acked: acked.Load(), errors: errs.Load(), firstErrors: firstErrs, elapsed: time.Since(start), latencies: all}
 	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
 	return res
 }

@@ -115,7 +115,7 @@ func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpu
 	fmt.Println("POST /v1/events, one event per request, durable acknowledgement (fsync) before 202")
 	fmt.Printf("  acknowledged:     %d events in %.1fs = %.0f events/s\n", res.acked, res.elapsed.Seconds(), float64(res.acked)/res.elapsed.Seconds())
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
-	fmt.Printf("  errors:           %d (non-202 answers or transport errors)\n", res.errors)
+	fmt.Printf("  errors:           %d (non-202 answers or transport errors) %s\n", res.errors, strings.Join(res.firstErrors, "; "))
 	fmt.Print(cpu)
 	fmt.Printf("  user_events rows: %d; server-acknowledged 202s incl. warm-up: %d; drained %.1fs after the load stopped\n", rows, serverAcked, drain.Seconds())
 	if rows != serverAcked {
@@ -319,7 +319,7 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuPro
 	fmt.Printf("  acknowledged:     %d events in %.1fs = %.0f events/s (%.0f requests/s)\n", res.acked, res.elapsed.Seconds(),
 		float64(res.acked)/res.elapsed.Seconds(), float64(res.acked)/perBody/res.elapsed.Seconds())
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
-	fmt.Printf("  errors:           %d\n", res.errors)
+	fmt.Printf("  errors:           %d %s\n", res.errors, strings.Join(res.firstErrors, "; "))
 	fmt.Print(meter.report(res.acked, res.elapsed))
 	fmt.Print(redisReport)
 	fmt.Print(chReport)
