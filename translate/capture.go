@@ -57,9 +57,6 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	if err != nil {
 		return out, err
 	}
-	if !WithinDepth(text, MaxJSONDepth) {
-		return out, ErrTooDeep
-	}
 	p, err := posthog.ParsePayload(text, req.Path)
 	if err != nil {
 		return out, err

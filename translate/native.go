@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
 
 // Native request bodies are validated the way upstream's zod schemas do (unknown
@@ -88,20 +89,23 @@ func replaceInvalidUTF8(b []byte) []byte {
 	return out
 }
 
+// MaxJSONDepth bounds the nesting of accepted JSON (jsontext.Validate).
+const MaxJSONDepth = jsontext.MaxDepth
+
 // ErrTooDeep refuses JSON nested deeper than MaxJSONDepth.
 var ErrTooDeep = errors.New("JSON nested too deeply") //nolint:staticcheck // wire string
 
 // parseObject checks body is well-formed JSON holding an object. Invalid UTF-8
 // becomes U+FFFD, as the upstream runtime's text decoding does.
 func parseObject(body []byte) (gjson.Result, error) {
-	if !WithinDepth(body, MaxJSONDepth) {
-		return gjson.Result{}, ErrTooDeep
-	}
 	if !utf8.Valid(body) {
 		body = replaceInvalidUTF8(body)
 	}
-	if !gjson.ValidBytes(body) {
+	switch jsontext.Validate(body, MaxJSONDepth) {
+	case jsontext.Invalid:
 		return gjson.Result{}, ErrMalformedJSON
+	case jsontext.TooDeep:
+		return gjson.Result{}, ErrTooDeep
 	}
 	root := gjson.Parse(string(body))
 	if !root.IsObject() {

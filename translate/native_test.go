@@ -214,20 +214,6 @@ func FuzzParseContactUpsert(f *testing.F) {
 	})
 }
 
-func TestWithinDepth(t *testing.T) {
-	f := func(in string, max int, want bool) {
-		t.Helper()
-		if got := WithinDepth([]byte(in), max); got != want {
-			t.Fatalf("WithinDepth(%q, %d) = %v", in, max, got)
-		}
-	}
-	f(`{"a":[1,{"b":2}]}`, 3, true)
-	f(`{"a":[1,{"b":2}]}`, 2, false)
-	f(`{"a":"[[[[[[[[[["}`, 1, true) // brackets inside strings do not count
-	f(`{"a":"\"[[["}`, 1, true)
-	f(strings.Repeat("[", 300)+strings.Repeat("]", 300), MaxJSONDepth, false)
-}
-
 func TestInvalidUTF8IsReplaced(t *testing.T) {
 	ev, err := ParseEvent([]byte("{\"name\":\"n\\u00e9\",\"userId\":\"u\",\"eventProperties\":{\"s\":\"a\xff\xfeb\"}}"), true, "")
 	if err != nil {
@@ -236,45 +222,4 @@ func TestInvalidUTF8IsReplaced(t *testing.T) {
 	if string(ev.EventProperties) != "{\"s\":\"a\uFFFD\uFFFDb\"}" || ev.Name != "né" {
 		t.Fatalf("event = %q %q", ev.Name, ev.EventProperties)
 	}
-}
-
-// withinDepthReference is the plain byte-by-byte scan WithinDepth must
-// agree with.
-func withinDepthReference(b []byte, max int) bool {
-	depth, inString := 0, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '[', '{':
-			if depth++; depth > max {
-				return false
-			}
-		case ']', '}':
-			depth--
-		}
-	}
-	return true
-}
-
-func FuzzWithinDepth(f *testing.F) {
-	for _, s := range []string{`[[["\"[["]]]`, `{"a":"\\\\"}[[[`, `"\\\"[[[["[[`, `[[[[`, `"unterminated [[[[`} {
-		f.Add([]byte(s), 3)
-	}
-	f.Fuzz(func(t *testing.T, b []byte, max int) {
-		max = max%8 + 1
-		if got, want := WithinDepth(b, max), withinDepthReference(b, max); got != want {
-			t.Fatalf("WithinDepth(%q, %d) = %v, reference %v", b, max, got, want)
-		}
-	})
 }

@@ -281,8 +281,8 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuPro
 	if cpuProfile != "" {
 		// Past the warm-up (connection buffers, caches), in steady state.
 		go func() {
-			time.Sleep(4 * time.Second)
-			fetchProfile(st.pprofAddr, 6*time.Second, cpuProfile+".batch")
+			time.Sleep(2 * time.Second)
+			fetchProfile(st.pprofAddr, 5*time.Second, cpuProfile+".batch")
 		}()
 	}
 	fmt.Printf("%s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless)\n", duration, conns)

@@ -19,6 +19,7 @@ import "errors"
 var (
 	ErrEmptyPayload          = errors.New("request missing data payload")
 	ErrInvalidPayload        = errors.New("invalid payload")
+	ErrTooDeep               = errors.New("JSON nested too deeply") //nolint:staticcheck // wire string
 	ErrTooLarge              = errors.New("payload too large")
 	ErrEmptyBatch            = errors.New("empty batch")
 	ErrMissingEventName      = errors.New("missing event name")
@@ -67,6 +68,8 @@ func Reason(err error) string {
 		return "empty_payload"
 	case ErrInvalidPayload:
 		return "invalid_payload"
+	case ErrTooDeep:
+		return "too_deep"
 	case ErrTooLarge:
 		return "too_large"
 	case ErrEmptyBatch:

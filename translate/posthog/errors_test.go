@@ -21,6 +21,7 @@ func TestErrorKindsAndReasons(t *testing.T) {
 	}
 	f(newError(ErrEmptyPayload, "x"), ErrEmptyPayload, "empty_payload", "x")
 	f(newError(ErrTooLarge, "x"), ErrTooLarge, "too_large", "x")
+	f(newError(ErrTooDeep, "x"), ErrTooDeep, "too_deep", "x")
 	f(newError(ErrEmptyBatch, "x"), ErrEmptyBatch, "empty_batch", "x")
 	f(newError(ErrMissingEventName, "x"), ErrMissingEventName, "missing_event_name", "x")
 	f(newError(ErrMissingDistinctID, "x"), ErrMissingDistinctID, "missing_distinct_id", "x")

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tidwall/gjson"
+
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
 
 // maxDistinctIDLen is where capture cuts a distinct_id, in characters.
@@ -96,8 +98,11 @@ func ParsePayload(jsonText []byte, path string) (Payload, error) {
 	}
 	engage := strings.HasPrefix(path, "/engage")
 	text := unsafe.String(unsafe.SliceData(jsonText), len(jsonText))
-	if !gjson.Valid(text) {
+	switch jsontext.Validate(jsonText, jsontext.MaxDepth) {
+	case jsontext.Invalid:
 		return Payload{}, newError(ErrInvalidPayload, "parse json: invalid json")
+	case jsontext.TooDeep:
+		return Payload{}, newError(ErrTooDeep, "parse json: nested more than "+strconv.Itoa(jsontext.MaxDepth)+" levels deep")
 	}
 	start := skipSpace(text, 0)
 

@@ -67,6 +67,9 @@ func TestParsePayloadErrors(t *testing.T) {
 	f("/e/", ``, ErrInvalidPayload, "parse json: invalid json")
 	f("/e/", `{"event":`, ErrInvalidPayload, "invalid json")
 	f("/track", `foo`, ErrInvalidPayload, "invalid json")
+	deep := `{"api_key":"phc_x","batch":[{"event":"e","distinct_id":"d","properties":{"a":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `}}]}`
+	f("/batch/", deep, ErrTooDeep, "nested more than 256 levels deep")
+	f("/batch/", deep[:len(deep)-10], ErrTooDeep, "nested more than 256 levels deep") // deep before it is cut
 	f("/e/", `"event"`, ErrInvalidPayload, "must be a json object or an array")
 	f("/e/", `42`, ErrInvalidPayload, "must be a json object or an array")
 	f("/e/", `[]`, ErrEmptyBatch, "empty batch")

@@ -7,7 +7,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// A walker over JSON text that gjson.Valid has accepted: it yields an
+// A walker over JSON text that jsontext.Validate has accepted: it yields an
 // object's members or an array's elements as gjson.Results, like
 // gjson.Result.ForEach, but skips values with a vectorised search for each
 // string's closing quote instead of a byte-by-byte scan. Event properties
