@@ -43,7 +43,7 @@ func main() {
 		err = run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator)
 	}
 	if err == nil && (*scenario == "batch" || *scenario == "all") {
-		err = runBatch(newEnv(), *duration, *batchConns, *contacts, *cpuProfile, *batchConversions)
+		err = runBatch(newEnv(), *duration, *warmup, *batchConns, *contacts, *cpuProfile, *batchConversions)
 	}
 	if err == nil && (*scenario == "conversions" || *scenario == "all") {
 		err = runConversions(newEnv(), *conversionsN, *outage)
@@ -255,10 +255,12 @@ func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, erro
 
 // runBatch is the PostHog scenario on a fresh stack: gzip /batch/ bodies of 50
 // posthog-js-shaped events, every uuid unique.
-func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuProfile string, withConversions bool) error {
+func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile string, withConversions bool) error {
 	defer env.close()
 	const perBody = 50
-	n := 15000
+	// Enough bodies for the whole run at up to 150,000 events/s: every uuid
+	// is sent once, so a faster system runs out and says so below.
+	n := max(15000, int((warmup+duration).Seconds()*150000/perBody))
 	fmt.Printf("\nbuilding %d gzip /batch/ bodies of %d posthog-js-shaped events …\n", n, perBody)
 	bodies := buildBatchBodies(n, perBody, contacts)
 	var extraEnv []string
@@ -278,16 +280,19 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuPro
 	if err != nil {
 		return err
 	}
-	if cpuProfile != "" {
-		// Past the warm-up (connection buffers, caches), in steady state.
-		go func() {
-			time.Sleep(2 * time.Second)
-			fetchProfile(st.pprofAddr, 5*time.Second, cpuProfile+".batch")
-		}()
-	}
-	fmt.Printf("%s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless)\n", duration, conns)
+	fmt.Printf("warm-up %s, then %s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless)\n", warmup, duration, conns)
 	load := &batchLoad{addr: st.addr, conns: conns, bodies: bodies, events: perBody}
 	var next atomic.Int64
+	if warmup > 0 {
+		// Connection buffers, caches, Redis's and Go's heaps, ClickHouse's
+		// first parts: measured from steady state on, like the events scenario.
+		if _, err := load.run(warmup, &next); err != nil {
+			return err
+		}
+	}
+	if cpuProfile != "" {
+		go func() { fetchProfile(st.pprofAddr, min(duration, 10*time.Second), cpuProfile+".batch") }()
+	}
 	meter := st.cpu()
 	rstats, err := newRedisStats(st.redis.RedisURL())
 	if err != nil {
@@ -323,7 +328,7 @@ func runBatch(env *benchEnv, duration time.Duration, conns, contacts int, cpuPro
 	fmt.Print(meter.report(res.acked, res.elapsed))
 	fmt.Print(redisReport)
 	fmt.Print(chReport)
-	fmt.Printf("  user_events rows: %d; server-acknowledged: %d; drained %.1fs after the load stopped\n", rows, acked, time.Since(start).Seconds())
+	fmt.Printf("  user_events rows: %d; server-acknowledged: %d (warm-up included); drained %.1fs after the load stopped\n", rows, acked, time.Since(start).Seconds())
 	if rows != acked {
 		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, acked)
 	}

@@ -64,5 +64,13 @@ func (s *redisStats) report(events int64) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s %.3f/event × %.2f µs", strings.ToUpper(st.name), float64(st.calls)/float64(events), st.usecPerCall))
 	}
-	return fmt.Sprintf("  redis commands:   %s (server time in the command itself)\n", strings.Join(parts, ", "))
+	forks := "?"
+	if st, err := s.c.Info(context.Background(), "stats").Result(); err == nil {
+		for _, line := range strings.Split(st, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "total_forks:"); ok {
+				forks = v // AOF rewrites: the child's CPU is not in redis's own figure
+			}
+		}
+	}
+	return fmt.Sprintf("  redis commands:   %s (server time in the command itself); %s forks\n", strings.Join(parts, ", "), forks)
 }
