@@ -43,7 +43,7 @@ func main() {
 		err = run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator)
 	}
 	if err == nil && (*scenario == "batch" || *scenario == "all") {
-		err = runBatch(newEnv(), *duration, *warmup, *batchConns, *contacts, *cpuProfile, *batchConversions)
+		err = runBatch(newEnv(), *duration, *warmup, *batchConns, *contacts, *cpuProfile, *generator, *batchConversions)
 	}
 	if err == nil && (*scenario == "conversions" || *scenario == "all") {
 		err = runConversions(newEnv(), *conversionsN, *outage)
@@ -255,8 +255,14 @@ func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, erro
 
 // runBatch is the PostHog scenario on a fresh stack: gzip /batch/ bodies of 50
 // posthog-js-shaped events, every uuid unique.
-func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile string, withConversions bool) error {
+func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile, generator string, withConversions bool) error {
 	defer env.close()
+	if generator == "wrk" {
+		if _, err := exec.LookPath("wrk"); err != nil {
+			fmt.Println("wrk not found; using the Go generator")
+			generator = "go"
+		}
+	}
 	const perBody = 50
 	// Enough bodies for the whole run at up to 150,000 events/s: every uuid
 	// is sent once, so a faster system runs out and says so below.
@@ -280,13 +286,21 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 	if err != nil {
 		return err
 	}
-	fmt.Printf("warm-up %s, then %s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless)\n", warmup, duration, conns)
+	fmt.Printf("warm-up %s, then %s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless), generator %s\n", warmup, duration, conns, generator)
 	load := &batchLoad{addr: st.addr, conns: conns, bodies: bodies, events: perBody}
 	var next atomic.Int64
+	drive := func(d time.Duration) (*loadResult, error) {
+		if generator != "wrk" {
+			return load.run(d, &next)
+		}
+		res, sent, err := load.runWrk(d, env.TempDir(), int(next.Load()))
+		next.Add(int64(sent))
+		return res, err
+	}
 	if warmup > 0 {
 		// Connection buffers, caches, Redis's and Go's heaps, ClickHouse's
 		// first parts: measured from steady state on, like the events scenario.
-		if _, err := load.run(warmup, &next); err != nil {
+		if _, err := drive(warmup); err != nil {
 			return err
 		}
 	}
@@ -294,6 +308,8 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 		go func() { fetchProfile(st.pprofAddr, min(duration, 10*time.Second), cpuProfile+".batch") }()
 	}
 	meter := st.cpu()
+	appends0, _ := metricValue(st.base, "hogsend_spool_appends_total")
+	fsyncs0, _ := metricValue(st.base, "hogsend_spool_fsyncs_total")
 	rstats, err := newRedisStats(st.redis.RedisURL())
 	if err != nil {
 		return err
@@ -302,11 +318,13 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 	if err != nil {
 		return err
 	}
-	res, err := load.run(duration, &next)
+	res, err := drive(duration)
 	if err != nil {
 		return err
 	}
 	redisReport, chReport := rstats.report(res.acked), chstats.report(res.acked)
+	appends1, _ := metricValue(st.base, "hogsend_spool_appends_total")
+	fsyncs1, _ := metricValue(st.base, "hogsend_spool_fsyncs_total")
 	acked, err := acceptedEvents(st.base, "posthog")
 	if err != nil {
 		return err
@@ -326,6 +344,9 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
 	fmt.Printf("  errors:           %d %s\n", res.errors, strings.Join(res.firstErrors, "; "))
 	fmt.Print(meter.report(res.acked, res.elapsed))
+	fmt.Printf("  spool:            %.0f appends/s, %.0f fsyncs/s (%.1f requests per group commit)\n",
+		float64(appends1-appends0)/res.elapsed.Seconds(), float64(fsyncs1-fsyncs0)/res.elapsed.Seconds(),
+		float64(appends1-appends0)/max(1, float64(fsyncs1-fsyncs0)))
 	fmt.Print(redisReport)
 	fmt.Print(chReport)
 	fmt.Printf("  user_events rows: %d; server-acknowledged: %d (warm-up included); drained %.1fs after the load stopped\n", rows, acked, time.Since(start).Seconds())
