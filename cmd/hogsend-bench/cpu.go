@@ -56,31 +56,29 @@ func generatorCPU() (time.Duration, error) {
 	return time.Duration(total) * time.Second / clockTicks, nil
 }
 
-// machineCPU reads the busy time of all CPUs so far (everything in the cpu
-// line of /proc/stat but idle and iowait): the three servers, the load
-// generator, and kernel threads such as the file system's journal.
-func machineCPU() (time.Duration, error) {
+// machineCPU reads the busy time of all CPUs so far (user, nice, system,
+// irq and softirq in the cpu line of /proc/stat): the three servers, the load
+// generator, and kernel threads such as the file system's journal. steal is
+// the time the hypervisor ran something else while this machine wanted the
+// CPU: when it is not near zero, the run was slowed by a neighbour.
+func machineCPU() (busy, steal time.Duration, err error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	fields := strings.Fields(line)
-	if len(fields) < 8 || fields[0] != "cpu" {
-		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return 0, 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
 	}
-	var busy int64
-	for i, f := range fields[1:] {
-		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
-			continue
+	var ticks [8]int64
+	for i := range ticks {
+		if ticks[i], err = strconv.ParseInt(fields[1+i], 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
 		}
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/stat: %w", err)
-		}
-		busy += n
 	}
-	return time.Duration(busy) * time.Second / clockTicks, nil
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
+	return tick(ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]), tick(ticks[7]), nil
 }
 
 // cpuMeter measures the CPU of named processes, of this process (the load
@@ -89,7 +87,7 @@ type cpuMeter struct {
 	names        []string
 	pids         []int
 	start        []time.Duration
-	self, system time.Duration
+	self, system, steal time.Duration
 }
 
 func newCPUMeter(names []string, pids []int) *cpuMeter {
@@ -98,7 +96,7 @@ func newCPUMeter(names []string, pids []int) *cpuMeter {
 		m.start[i], _ = processCPU(pid)
 	}
 	m.self, _ = generatorCPU()
-	m.system, _ = machineCPU()
+	m.system, m.steal, _ = machineCPU()
 	return m
 }
 
@@ -121,8 +119,8 @@ func (m *cpuMeter) report(events int64, wall time.Duration) string {
 	if end, err := generatorCPU(); err == nil {
 		parts = append(parts, "load generator "+share(end-m.self))
 	}
-	if end, err := machineCPU(); err == nil {
-		parts = append(parts, "whole machine "+share(end-m.system))
+	if end, steal, err := machineCPU(); err == nil {
+		parts = append(parts, "whole machine "+share(end-m.system), fmt.Sprintf("hypervisor steal %.0f%%", 100*(steal-m.steal).Seconds()/wall.Seconds()))
 	}
 	return fmt.Sprintf("  cpu per event:    %s\n", strings.Join(parts, ", "))
 }
