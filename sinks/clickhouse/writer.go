@@ -1,7 +1,6 @@
 package clickhouse
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -95,6 +94,9 @@ type Writer struct {
 // NewWriter returns a Writer from r into b; call Run to start it.
 func NewWriter(b Backend, r *spool.Reader, opts WriterOptions) *Writer {
 	opts.withDefaults()
+	// Pending rows alias the entries they were decoded from until their
+	// flush, across reads.
+	r.KeepEntries()
 	return &Writer{b: b, r: r, opts: opts, log: opts.Logger}
 }
 
@@ -199,14 +201,14 @@ func (w *Writer) due() bool {
 	return w.taken && (w.pendingRows() >= w.opts.MaxRows || time.Since(w.first) >= w.opts.MaxDelay)
 }
 
-// take decodes one entry into the pending rows. The entry's Data is only
-// valid until the next read, and decoded rows alias it, so it is copied.
+// take decodes one entry into the pending rows, which alias its Data (the
+// reader keeps entries, see NewWriter).
 func (w *Writer) take(e *spool.Entry) {
 	if !w.taken {
 		w.taken, w.first = true, time.Now()
 	}
 	w.last = e.Pos
-	if err := canonical.DecodeBatch(bytes.Clone(e.Data), &w.decoded); err != nil {
+	if err := canonical.DecodeBatch(e.Data, &w.decoded); err != nil {
 		w.skipped.Add(1)
 		w.log.Error("clickhouse writer: skipping undecodable spool entry", "pos", e.Pos.String(), "err", err)
 		return

@@ -11,7 +11,8 @@ import (
 
 // Entry is one payload read from the log. Pos is the position after it, the
 // value to Commit once the entry's side effect is durable. Data aliases the
-// reader's buffer and is valid until the next call to Next.
+// reader's buffer and is valid until the next call to Next (for as long as it
+// is held, after KeepEntries).
 type Entry struct {
 	Pos  Position
 	Data []byte
@@ -36,6 +37,7 @@ type Reader struct {
 	bufOff  int64
 	badPos  Position // last corruption logged, so a retrying consumer does not flood the log
 	closed  bool
+	keep    bool // never reuse a buffer entries were sliced from
 
 	commitMu sync.Mutex // serialises cursor writes
 }
@@ -213,9 +215,15 @@ func (r *Reader) closeFile() {
 
 // fill reads segment bytes from off into the read-ahead buffer: at least
 // need bytes, up to readChunk, never past the durable limit.
+// KeepEntries makes the Data of every entry Next returns from now on valid for
+// as long as the caller holds it: each read goes to a new buffer instead of
+// over the previous one. A consumer that keeps entries across reads (batching
+// them) then needs no copy of its own. Call it before the first Next.
+func (r *Reader) KeepEntries() { r.keep = true }
+
 func (r *Reader) fill(seq uint64, off, limit, need int64) error {
 	n := min(limit-off, max(readChunk, need))
-	if int64(cap(r.buf)) < n || (cap(r.buf) > 4*readChunk && n <= readChunk) {
+	if r.keep || int64(cap(r.buf)) < n || (cap(r.buf) > 4*readChunk && n <= readChunk) {
 		// Grow for a large frame; shrink back after one so a single big
 		// entry does not pin its buffer for the reader's lifetime.
 		r.buf = make([]byte, n)

@@ -387,3 +387,27 @@ func TestPositionCompare(t *testing.T) {
 	f(Position{2, 9}, Position{2, 8}, 1)
 	f(Position{2, 8}, Position{2, 8}, 0)
 }
+
+// TestKeepEntries: after KeepEntries, the data of entries from earlier reads
+// stays intact while later reads go on, across read-ahead refills.
+func TestKeepEntries(t *testing.T) {
+	s, _ := openTest(t, Options{Consumers: []string{"c"}})
+	r, _ := s.Reader("c")
+	r.KeepEntries()
+	var kept []Entry
+	sizes := []int{100, readChunk / 2, readChunk, 10, 3 * readChunk, 7}
+	for i, n := range sizes {
+		mustAppend(t, s, payloadOf(i, n))
+		// One read per append: each is a refill of the read-ahead buffer.
+		got, err := r.Next(context.Background(), 10, nil)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("read %d: %d entries, %v", i, len(got), err)
+		}
+		kept = append(kept, got...)
+	}
+	for i, e := range kept {
+		if string(e.Data) != string(payloadOf(i, sizes[i])) {
+			t.Fatalf("entry %d changed after later reads: %.20q…", i, e.Data)
+		}
+	}
+}
