@@ -57,7 +57,27 @@ func validLength(length int64) bool {
 	return length > 0 && length <= MaxPayloadBytes
 }
 
-// validPayload reports whether payload matches the checksum from its header.
-func validPayload(payload []byte, sum uint32) bool {
-	return crc32.Checksum(payload, castagnoli) == sum
+// validPayload reports whether payload matches the checksum from its header,
+// in a segment whose frames carry salt (segmentSalt).
+func validPayload(payload []byte, sum, salt uint32) bool {
+	return crc32.Checksum(payload, castagnoli)^salt == sum
+}
+
+// segmentSalt is XORed into the checksum of every frame of a segment of
+// format version 2 or later. Segment files are reused for later segments
+// (see recycle), so a file holds frames of its former segment past the new
+// one's data; those frames are valid under their own segment's salt and
+// fail under the new one's, so neither recovery nor a reader can take one for
+// a new frame. Multiplying by an odd constant is a bijection on 32 bits: two
+// segments less than 2^32 apart never share a salt.
+func segmentSalt(version byte, seq uint64) uint32 {
+	if version < 2 {
+		return 0
+	}
+	return uint32(seq) * 0x9E3779B1
+}
+
+// saltFrame applies salt to the checksum of the frame at the start of b.
+func saltFrame(b []byte, salt uint32) {
+	binary.LittleEndian.PutUint32(b[4:], binary.LittleEndian.Uint32(b[4:])^salt)
 }

@@ -3,6 +3,7 @@ package spool
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync/atomic"
 )
 
@@ -199,7 +200,13 @@ func (s *Spool) place(r *appendReq) {
 		}
 	}
 	off := s.activeSize + int64(len(s.batch))
+	at := len(s.batch)
 	s.batch = append(s.batch, r.frame...)
+	if s.activeSalt != 0 {
+		// The frame's checksum was computed by Append, before the segment
+		// it lands in was known.
+		saltFrame(s.batch[at:], s.activeSalt)
+	}
 	r.pos = Position{Segment: s.activeSeq, Offset: off + n}
 	s.piece = append(s.piece, r)
 }
@@ -279,12 +286,16 @@ func (s *Spool) publish() {
 // must have been flushed.
 func (s *Spool) roll() error {
 	seq := s.activeSeq + 1
-	f, err := createSegment(s.dir, seq)
+	if err := sealSegment(s.active, s.activeSize); err != nil {
+		return fmt.Errorf("spool: seal segment %d: %w", s.activeSeq, err)
+	}
+	f, err := s.newSegment(seq)
 	if err != nil {
 		return err
 	}
 	old := s.active
 	s.active, s.activeSeq, s.activeSize = f, seq, segmentHeaderSize
+	s.activeSalt = segmentSalt(segmentVersion, seq)
 	s.diskBytes.Add(segmentHeaderSize)
 	s.mu.Lock()
 	s.segments = append(s.segments, segment{seq: seq, size: segmentHeaderSize})
@@ -295,4 +306,22 @@ func (s *Spool) roll() error {
 		s.log.Warn("spool: close sealed segment", "segment", seq-1, "err", err)
 	}
 	return nil
+}
+
+// newSegment starts segment seq in the free file when there is one (see
+// recycle), else in a new file.
+func (s *Spool) newSegment(seq uint64) (*os.File, error) {
+	s.freeMu.Lock()
+	free := s.freeFile
+	s.freeFile = ""
+	s.freeMu.Unlock()
+	if free != "" {
+		f, err := reuseSegment(s.dir, free, seq)
+		if err == nil {
+			return f, nil
+		}
+		s.log.Warn("spool: could not reuse the free segment file; creating a new one", "err", err)
+		os.Remove(free)
+	}
+	return createSegment(s.dir, seq)
 }

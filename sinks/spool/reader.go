@@ -35,6 +35,7 @@ type Reader struct {
 	fileSeq uint64
 	buf     []byte // read-ahead: bytes [bufOff, bufOff+len(buf)) of segment fileSeq
 	bufOff  int64
+	salt    uint32   // frame checksum salt of segment fileSeq
 	badPos  Position // last corruption logged, so a retrying consumer does not flood the log
 	closed  bool
 	keep    bool // never reuse a buffer entries were sliced from
@@ -172,7 +173,7 @@ func (r *Reader) read(seq uint64, limit int64, max int, out []Entry) ([]Entry, e
 			continue
 		}
 		payload := avail[frameHeaderSize:total:total]
-		if !validPayload(payload, sum) {
+		if !validPayload(payload, sum, r.salt) {
 			if len(out) > 0 {
 				break
 			}
@@ -194,14 +195,15 @@ func (r *Reader) openSegment(seq uint64) error {
 	if err != nil {
 		return fmt.Errorf("spool: open segment %d: %w", seq, err)
 	}
-	if err := checkSegmentHeader(f, seq); err != nil {
+	version, err := checkSegmentHeader(f, seq)
+	if err != nil {
 		f.Close()
 		if errors.Is(err, ErrCorrupt) {
 			r.logCorrupt(seq, 0, "bad segment header")
 		}
 		return err
 	}
-	r.file, r.fileSeq = f, seq
+	r.file, r.fileSeq, r.salt = f, seq, segmentSalt(version, seq)
 	return nil
 }
 

@@ -17,7 +17,7 @@ func writeSegment(t testing.TB, dir string, seq uint64, payloads [][]byte, tail 
 	t.Helper()
 	b := append([]byte(nil), segmentMagic[:]...)
 	for _, p := range payloads {
-		b = appendFrame(b, p)
+		b = append(b, frameIn(seq, p)...)
 	}
 	good := int64(len(b))
 	b = append(b, tail...)
@@ -27,14 +27,22 @@ func writeSegment(t testing.TB, dir string, seq uint64, payloads [][]byte, tail 
 	return good
 }
 
+// frameIn is payload's frame as segment seq (current format) holds it.
+func frameIn(seq uint64, payload []byte) []byte {
+	f := appendFrame(nil, payload)
+	saltFrame(f, segmentSalt(segmentVersion, seq))
+	return f
+}
+
 func frameHeaderOf(length, sum uint32) []byte {
 	b := binary.LittleEndian.AppendUint32(nil, length)
 	return binary.LittleEndian.AppendUint32(b, sum)
 }
 
 func TestTornTailTruncated(t *testing.T) {
-	good := appendFrame(nil, []byte("a good payload"))
-	badCRC := appendFrame(nil, []byte("checksum will not match"))
+	// The tails land in segment 2.
+	good := frameIn(2, []byte("a good payload"))
+	badCRC := frameIn(2, []byte("checksum will not match"))
 	badCRC[len(badCRC)-1] ^= 0xff
 	tails := map[string][]byte{
 		"partial header":     {0x10, 0x00, 0x00},
@@ -145,7 +153,7 @@ func TestForeignLastSegmentRefused(t *testing.T) {
 // entries: Open must not fail or panic, every good entry must survive, and
 // appends must continue after whatever recovery kept.
 func FuzzRecover(f *testing.F) {
-	good := appendFrame(nil, []byte("valid frame in the tail"))
+	good := frameIn(1, []byte("valid frame in the tail"))
 	f.Add([]byte{})
 	f.Add([]byte{1, 2, 3})
 	f.Add(good)

@@ -45,6 +45,11 @@ func (s *Spool) collect() {
 
 	removed, freed := 0, int64(0)
 	for _, sg := range victims {
+		if s.recycle(sg.seq) {
+			removed++
+			freed += sg.size
+			continue
+		}
 		// Readers may still hold the file open; on unix that is fine, the
 		// data stays readable until they close it.
 		err := os.Remove(segmentPath(s.dir, sg.seq))
@@ -83,5 +88,25 @@ func (s *Spool) reclaimActive() bool {
 		return false
 	}
 	s.collect()
+	return true
+}
+
+// recycle keeps consumed segment seq as the free file for a later segment
+// when there is none yet (see reuseSegment). Every consumer's committed
+// cursor is past it, and a reader never reads behind its committed cursor,
+// so no reader reads it again, even through a file it still holds open.
+func (s *Spool) recycle(seq uint64) bool {
+	s.freeMu.Lock()
+	defer s.freeMu.Unlock()
+	path := segmentPath(s.dir, seq)
+	if s.freeFile != "" || (s.maxBytes > 0 && s.maxBytes < 4*s.segmentBytes) || !recyclable(path) {
+		return false
+	}
+	free := freePath(s.dir, seq)
+	if err := os.Rename(path, free); err != nil {
+		s.log.Warn("spool: keep consumed segment for reuse", "segment", seq, "err", err)
+		return false
+	}
+	s.freeFile = free
 	return true
 }

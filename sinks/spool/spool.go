@@ -11,6 +11,7 @@ package spool
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"regexp"
@@ -39,7 +40,11 @@ type Options struct {
 	// own. 0 means DefaultSegmentBytes.
 	SegmentBytes int64
 	// MaxBytes caps the bytes on disk over all segments; 0 is unlimited.
-	// At the cap Append returns ErrFull, never a partial write.
+	// At the cap Append returns ErrFull, never a partial write. With a cap
+	// of at least four segments, segment files are reused (see recycle),
+	// and up to two segments more are on disk uncounted: the free file, and
+	// the former frames past the data of a reused active segment. Below
+	// that, files are not reused and the cap is exact.
 	MaxBytes int64
 	// Consumers names the readers whose cursors gate segment deletion, e.g.
 	// "clickhouse". A consumer that never opens its Reader still holds
@@ -91,6 +96,7 @@ type Spool struct {
 	active     *os.File
 	activeSeq  uint64
 	activeSize int64         // durable bytes in the active segment
+	activeSalt uint32        // frame checksum salt of the active segment
 	batch      []byte        // frames of the group commit being built
 	piece      []*appendReq  // requests whose frames are in batch
 	spare      []*appendReq  // the other half of the queue double buffer
@@ -104,6 +110,8 @@ type Spool struct {
 	notify   chan struct{}       // closed and replaced when durable data grows
 
 	deleteMu  sync.Mutex    // serialises segment deletion
+	freeMu    sync.Mutex    // guards freeFile
+	freeFile  string        // a consumed segment file kept for the next segment, or ""
 	closed    chan struct{} // closed once Close has flushed everything
 	diskBytes atomic.Int64
 	failure   atomic.Pointer[error] // first IO error that made the spool unusable
@@ -188,12 +196,16 @@ func (s *Spool) load() error {
 	if err != nil {
 		return err
 	}
+	if err := s.loadFree(); err != nil {
+		return err
+	}
 	if len(seqs) == 0 {
 		f, err := createSegment(s.dir, 1)
 		if err != nil {
 			return err
 		}
 		s.active, s.activeSeq, s.activeSize = f, 1, segmentHeaderSize
+		s.activeSalt = segmentSalt(segmentVersion, 1)
 		s.segments = []segment{{seq: 1, size: segmentHeaderSize}}
 		s.diskBytes.Store(segmentHeaderSize)
 		return s.loadCursors()
@@ -209,14 +221,34 @@ func (s *Spool) load() error {
 		total += fi.Size()
 	}
 	last := seqs[len(seqs)-1]
-	f, size, err := recoverSegment(s.dir, last, s.log)
+	f, size, version, err := recoverSegment(s.dir, last, s.log)
 	if err != nil {
 		return err
 	}
 	s.active, s.activeSeq, s.activeSize = f, last, size
+	s.activeSalt = segmentSalt(version, last)
 	s.segments = append(s.segments, segment{seq: last, size: size})
 	s.diskBytes.Store(total + size)
 	return s.loadCursors()
+}
+
+// loadFree adopts a free file left by the last run (see recycle) and
+// removes any others.
+func (s *Spool) loadFree() error {
+	free, err := listFree(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, path := range free {
+		if s.freeFile == "" && recyclable(path) {
+			s.freeFile = path
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("spool: remove free file: %w", err)
+		}
+	}
+	return nil
 }
 
 // loadCursors reads each consumer's cursor and clamps it to the log, which
@@ -311,7 +343,12 @@ func (s *Spool) Close() error {
 	s.signal()
 	<-s.writerDone
 
-	err := s.active.Close()
+	// A reused active file is cut to its data, so a clean restart finds no
+	// frames of its former segment to discard.
+	err := sealSegment(s.active, s.activeSize)
+	if cerr := s.active.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		err = fmt.Errorf("spool: close segment %d: %w", s.activeSeq, err)
 	}
