@@ -34,6 +34,7 @@ func main() {
 	outage := flag.Duration("outage", 60*time.Second, "platform outage of the conversions scenario")
 	batchConns := flag.Int("batch-conns", 32, "connections of the batch scenario")
 	batchConversions := flag.Bool("batch-conversions", false, "run the batch scenario with conversion forwarding configured")
+	flag.StringVar(&proxyBinary, "proxy-bin", "", "run this hogsend-proxy binary instead of building one from the working tree (A/B comparisons)")
 	flag.Parse()
 
 	env := newEnv()
@@ -205,16 +206,22 @@ func (st *stack) cpu() *cpuMeter {
 	return newCPUMeter([]string{"proxy", "redis", "clickhouse"}, []int{st.proxyPID, st.redis.PID(), st.ch.PID()})
 }
 
+// proxyBinary is the -proxy-bin flag: a prebuilt binary to measure.
+var proxyBinary string
+
 func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, error) {
 	fmt.Println("starting redis-server and clickhouse-server on loopback …")
 	redis := testenv.Redis(env)
 	ch := testenv.ClickHouse(env)
 
-	bin := filepath.Join(env.TempDir(), "hogsend-proxy")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/hogsend-proxy")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build hogsend-proxy: %w", err)
+	bin := proxyBinary
+	if bin == "" {
+		bin = filepath.Join(env.TempDir(), "hogsend-proxy")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/hogsend-proxy")
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("build hogsend-proxy: %w", err)
+		}
 	}
 	port := testenv.FreePort(env)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
