@@ -308,12 +308,15 @@ func (s *Spool) roll() error {
 	return nil
 }
 
-// newSegment starts segment seq in the free file when there is one (see
+// newSegment starts segment seq in a free file when there is one (see
 // recycle), else in a new file.
 func (s *Spool) newSegment(seq uint64) (*os.File, error) {
 	s.freeMu.Lock()
-	free := s.freeFile
-	s.freeFile = ""
+	free := ""
+	if len(s.freeFiles) > 0 {
+		free = s.freeFiles[0]
+		s.freeFiles = s.freeFiles[1:]
+	}
 	s.freeMu.Unlock()
 	if free != "" {
 		f, err := reuseSegment(s.dir, free, seq)

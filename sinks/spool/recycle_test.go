@@ -54,15 +54,16 @@ func TestSegmentFileReused(t *testing.T) {
 	fillSegments(t, s, 3, &next)
 	consumeAll(t, s, r)
 	free, err := listFree(dir)
-	if err != nil || len(free) != 1 || filepath.Base(free[0]) != filepath.Base(freePath(dir, 1)) {
-		t.Fatalf("free files %v, %v; want segment 1 kept", free, err)
+	if err != nil || len(free) != 2 || filepath.Base(free[0]) != filepath.Base(freePath(dir, 1)) ||
+		filepath.Base(free[1]) != filepath.Base(freePath(dir, 2)) {
+		t.Fatalf("free files %v, %v; want segments 1 and 2 kept", free, err)
 	}
 	freeInfo, err := os.Stat(free[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := segmentFiles(t, dir); len(got) != 1 || got[0] != 3 {
-		t.Fatalf("segments %v, want [3]: segment 2 deleted, 1 kept as free", got)
+		t.Fatalf("segments %v, want [3]", got)
 	}
 
 	fillSegments(t, s, 4, &next)
@@ -71,7 +72,7 @@ func TestSegmentFileReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !os.SameFile(freeInfo, seg4) {
-		t.Fatal("segment 4 is a new file; want the free file reused")
+		t.Fatal("segment 4 is a new file; want the oldest free file reused")
 	}
 	if seg4.Size() <= segmentHeaderSize {
 		t.Fatalf("reused file has %d bytes; want its former frames still past the header", seg4.Size())
@@ -224,5 +225,28 @@ func TestFormat1Segments(t *testing.T) {
 	}
 	if len(free) != 1 || filepath.Base(free[0]) != filepath.Base(freePath(dir, 3)) {
 		t.Fatalf("free files %v, want segment 3 (the first of the current format)", free)
+	}
+}
+
+// TestFreeFilesBounded: at most maxFreeFiles consumed segments are kept, and
+// none under a byte cap too small to leave room for them.
+func TestFreeFilesBounded(t *testing.T) {
+	for _, tc := range []struct {
+		maxBytes int64
+		want     int
+	}{{0, maxFreeFiles}, {8 * 1024, maxFreeFiles}, {8*1024 - 1, 0}} {
+		dir := t.TempDir()
+		s, _ := openTest(t, Options{Dir: dir, SegmentBytes: 1024, MaxBytes: tc.maxBytes, Consumers: []string{"c"}})
+		r, _ := s.Reader("c")
+		next := 0
+		fillSegments(t, s, 7, &next)
+		consumeAll(t, s, r)
+		free, err := listFree(dir)
+		if err != nil || len(free) != tc.want {
+			t.Fatalf("cap %d: %d free files (%v), want %d", tc.maxBytes, len(free), err, tc.want)
+		}
+		if got := segmentFiles(t, dir); len(got) != 1 || got[0] != 7 {
+			t.Fatalf("cap %d: segments %v, want only the active one", tc.maxBytes, got)
+		}
 	}
 }

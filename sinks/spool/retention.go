@@ -91,15 +91,20 @@ func (s *Spool) reclaimActive() bool {
 	return true
 }
 
-// recycle keeps consumed segment seq as the free file for a later segment
-// when there is none yet (see reuseSegment). Every consumer's committed
+// maxFreeFiles bounds the consumed segment files kept for reuse. A consumer
+// commits about once a second and the writer rolls a segment every second or
+// less under load, so each commit frees one or two segments at a time.
+const maxFreeFiles = 2
+
+// recycle keeps consumed segment seq as a free file for a later segment while
+// there are fewer than maxFreeFiles (see reuseSegment). Every consumer's committed
 // cursor is past it, and a reader never reads behind its committed cursor,
 // so no reader reads it again, even through a file it still holds open.
 func (s *Spool) recycle(seq uint64) bool {
 	s.freeMu.Lock()
 	defer s.freeMu.Unlock()
 	path := segmentPath(s.dir, seq)
-	if s.freeFile != "" || (s.maxBytes > 0 && s.maxBytes < 4*s.segmentBytes) || !recyclable(path) {
+	if len(s.freeFiles) >= maxFreeFiles || (s.maxBytes > 0 && s.maxBytes < 8*s.segmentBytes) || !recyclable(path) {
 		return false
 	}
 	free := freePath(s.dir, seq)
@@ -107,6 +112,6 @@ func (s *Spool) recycle(seq uint64) bool {
 		s.log.Warn("spool: keep consumed segment for reuse", "segment", seq, "err", err)
 		return false
 	}
-	s.freeFile = free
+	s.freeFiles = append(s.freeFiles, free)
 	return true
 }

@@ -245,8 +245,8 @@ func scanFrames(f *os.File, size int64, salt uint32) (good int64, reason string,
 // Recycling. Writing into a new file makes the file system allocate blocks
 // and journal the file's growth on every fsync; overwriting the blocks of a
 // file that already has them does neither, which halves the CPU of a write
-// plus fsync and their latency. So one consumed segment file is kept as the
-// free file, Dir/<20-digit seq>.free, and the next segment reuses it: renamed
+// plus fsync and their latency. So consumed segment files are kept as free
+// files, Dir/<20-digit seq>.free, and the next segments reuse them: renamed
 // into place, its header rewritten, its old frames overwritten as the new
 // segment grows. Frames past the new data are the former segment's, which
 // its salt tells apart (segmentSalt). When the segment is sealed, the file is
@@ -318,7 +318,7 @@ func recyclable(path string) bool {
 	return ok && v >= 2
 }
 
-// listFree returns the free files in dir (normally at most one).
+// listFree returns the free files in dir, oldest first.
 func listFree(dir string) ([]string, error) {
 	des, err := os.ReadDir(dir)
 	if err != nil {

@@ -41,9 +41,9 @@ type Options struct {
 	SegmentBytes int64
 	// MaxBytes caps the bytes on disk over all segments; 0 is unlimited.
 	// At the cap Append returns ErrFull, never a partial write. With a cap
-	// of at least four segments, segment files are reused (see recycle),
-	// and up to two segments more are on disk uncounted: the free file, and
-	// the former frames past the data of a reused active segment. Below
+	// of at least eight segments, segment files are reused (see recycle),
+	// and up to three segments more are on disk uncounted: the free files,
+	// and the former frames past the data of a reused active segment. Below
 	// that, files are not reused and the cap is exact.
 	MaxBytes int64
 	// Consumers names the readers whose cursors gate segment deletion, e.g.
@@ -110,8 +110,8 @@ type Spool struct {
 	notify   chan struct{}       // closed and replaced when durable data grows
 
 	deleteMu  sync.Mutex    // serialises segment deletion
-	freeMu    sync.Mutex    // guards freeFile
-	freeFile  string        // a consumed segment file kept for the next segment, or ""
+	freeMu    sync.Mutex    // guards freeFiles
+	freeFiles []string      // consumed segment files kept for the next segments, oldest first
 	closed    chan struct{} // closed once Close has flushed everything
 	diskBytes atomic.Int64
 	failure   atomic.Pointer[error] // first IO error that made the spool unusable
@@ -232,16 +232,16 @@ func (s *Spool) load() error {
 	return s.loadCursors()
 }
 
-// loadFree adopts a free file left by the last run (see recycle) and
-// removes any others.
+// loadFree adopts the free files left by the last run (see recycle) and
+// removes any beyond maxFreeFiles.
 func (s *Spool) loadFree() error {
 	free, err := listFree(s.dir)
 	if err != nil {
 		return err
 	}
 	for _, path := range free {
-		if s.freeFile == "" && recyclable(path) {
-			s.freeFile = path
+		if len(s.freeFiles) < maxFreeFiles && recyclable(path) {
+			s.freeFiles = append(s.freeFiles, path)
 			continue
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
