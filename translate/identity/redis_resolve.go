@@ -27,7 +27,8 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 	nows := make([]int64, len(ops))
 	pipe := r.c.Pipeline()
 	var claimOps []int
-	var claimCmds []*redis.StatusCmd
+	var claimCmds []*redis.Cmd
+	var ticketValue, ticketOf string // "t"+ticket of the last ticketed claim, built once a call
 	for i := range ops {
 		results[i] = ResolveResult{}
 		op := &ops[i]
@@ -44,10 +45,20 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 				results[i].Err = errors.New("resolve: claim-only op without an idempotency key")
 				continue
 			}
-			value, ttl := claimValue(op)
 			claimOps = append(claimOps, i)
-			claimCmds = append(claimCmds, pipe.SetArgs(ctx, r.prefix+"i:"+op.IdempotencyKey, value,
-				redis.SetArgs{Mode: "NX", TTL: time.Duration(ttl) * time.Millisecond}))
+			key := r.prefix + "i:" + op.IdempotencyKey
+			if op.ClaimTicket == "" {
+				value, ttl := claimValue(op)
+				claimCmds = append(claimCmds, pipe.Do(ctx, "set", key, value, "nx", "px", ttl))
+				continue
+			}
+			// A ticketed claim is held for the whole window: its expiry is
+			// sent as the absolute PXAT that Redis would otherwise rewrite
+			// a relative PX into before logging the command to its AOF.
+			if op.ClaimTicket != ticketOf {
+				ticketValue, ticketOf = "t"+op.ClaimTicket, op.ClaimTicket
+			}
+			claimCmds = append(claimCmds, pipe.Do(ctx, "set", key, ticketValue, "nx", "pxat", wall+idempotencyMillis(op)))
 			continue
 		}
 		p, err := prepareOp(op)
