@@ -84,9 +84,9 @@ func machineCPU() (busy, steal time.Duration, err error) {
 // cpuMeter measures the CPU of named processes, of this process (the load
 // generator) and of the whole machine over an interval.
 type cpuMeter struct {
-	names        []string
-	pids         []int
-	start        []time.Duration
+	names               []string
+	pids                []int
+	start               []time.Duration
 	self, system, steal time.Duration
 }
 

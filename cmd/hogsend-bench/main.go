@@ -296,36 +296,50 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 	fmt.Printf("warm-up %s, then %s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless), generator %s\n", warmup, duration, conns, generator)
 	load := &batchLoad{addr: st.addr, conns: conns, bodies: bodies, events: perBody}
 	var next atomic.Int64
-	drive := func(d time.Duration) (*loadResult, error) {
+	// drive runs the load for d, calling started once the first request has
+	// been answered (wrk first loads the bodies), so that what is measured
+	// is the load itself.
+	drive := func(d time.Duration, started func(generatorSetup time.Duration) error) (*loadResult, error) {
 		if generator != "wrk" {
+			if err := started(0); err != nil {
+				return nil, err
+			}
 			return load.run(d, &next)
 		}
-		res, sent, err := load.runWrk(d, env.TempDir(), int(next.Load()))
+		res, sent, err := load.runWrk(d, env.TempDir(), int(next.Load()), started)
 		next.Add(int64(sent))
 		return res, err
 	}
 	if warmup > 0 {
 		// Connection buffers, caches, Redis's and Go's heaps, ClickHouse's
 		// first parts: measured from steady state on, like the events scenario.
-		if _, err := drive(warmup); err != nil {
+		if _, err := drive(warmup, func(time.Duration) error { return nil }); err != nil {
 			return err
 		}
 	}
-	if cpuProfile != "" {
-		go func() { fetchProfile(st.pprofAddr, min(duration, 10*time.Second), cpuProfile+".batch") }()
-	}
-	meter := st.cpu()
-	appends0, _ := metricValue(st.base, "hogsend_spool_appends_total")
-	fsyncs0, _ := metricValue(st.base, "hogsend_spool_fsyncs_total")
-	rstats, err := newRedisStats(st.redis.RedisURL())
-	if err != nil {
+	var (
+		meter             *cpuMeter
+		appends0, fsyncs0 int64
+		rstats            *redisStats
+		chstats           *chStats
+	)
+	res, err := drive(duration, func(generatorSetup time.Duration) error {
+		if cpuProfile != "" {
+			go func() { fetchProfile(st.pprofAddr, min(duration, 10*time.Second), cpuProfile+".batch") }()
+		}
+		meter = st.cpu()
+		// wrk's CPU is counted when it exits, loading of the bodies included;
+		// that part happened before the load.
+		meter.self -= generatorSetup
+		appends0, _ = metricValue(st.base, "hogsend_spool_appends_total")
+		fsyncs0, _ = metricValue(st.base, "hogsend_spool_fsyncs_total")
+		var err error
+		if rstats, err = newRedisStats(st.redis.RedisURL()); err != nil {
+			return err
+		}
+		chstats, err = newCHStats(st.ch.ClickHouseURL("hogsend"))
 		return err
-	}
-	chstats, err := newCHStats(st.ch.ClickHouseURL("hogsend"))
-	if err != nil {
-		return err
-	}
-	res, err := drive(duration)
+	})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -18,31 +19,37 @@ import (
 // requests become GET /_liveness fillers, which done() reports so that they
 // are not counted as events.
 const wrkBatchScript = `
-local bodies = {}
-n, filler = 0, 0 -- globals, so that done() can read them from each thread
-local f = assert(io.open(%q, "rb"))
-while true do
-  local h = f:read(4)
-  if not h or #h < 4 then break end
-  local a, b, c, d = h:byte(1, 4)
-  bodies[#bodies + 1] = f:read(((a * 256 + b) * 256 + c) * 256 + d)
-end
-f:close()
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "text/plain"
+n, filler, total = 0, 0, 0 -- globals, so that done() can read them from each thread
+local reqs, liveness = {}, nil
+-- init runs in the sending thread only (the main state needs no bodies). The
+-- requests are formatted here, once, so sending one costs no Lua work.
+init = function(args)
+  local f = assert(io.open(%q, "rb"))
+  while true do
+    local h = f:read(4)
+    if not h or #h < 4 then break end
+    local a, b, c, d = h:byte(1, 4)
+    reqs[#reqs + 1] = wrk.format(nil, "/batch/", nil, f:read(((a * 256 + b) * 256 + c) * 256 + d))
+  end
+  f:close()
+  total = #reqs
+  liveness = wrk.format("GET", "/_liveness", {}, nil)
+end
 request = function()
   n = n + 1
-  if n > #bodies then
+  if n > total then
     filler = filler + 1
-    return wrk.format("GET", "/_liveness", {}, nil)
+    return liveness
   end
-  return wrk.format(nil, "/batch/", nil, bodies[n])
+  return reqs[n]
 end
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
 done = function()
   for _, t in ipairs(threads) do
-    io.write(string.format("hogsend-bench: bodies sent %%d, fillers %%d\n", math.min(t:get("n"), #bodies), t:get("filler")))
+    io.write(string.format("hogsend-bench: bodies sent %%d, fillers %%d\n", math.min(t:get("n"), t:get("total")), t:get("filler")))
   end
 end
 `
@@ -50,8 +57,10 @@ end
 var wrkBodies = regexp.MustCompile(`hogsend-bench: bodies sent (\d+), fillers (\d+)`)
 
 // runWrk drives POST /batch/ with wrk for d, sending bodies[from:] at most
-// once each, and returns the result and how many bodies were used.
-func (l *batchLoad) runWrk(d time.Duration, dir string, from int) (*loadResult, int, error) {
+// once each, and returns the result and how many bodies were used. started
+// is called once the proxy has stored the first of them (wrk loads the
+// bodies before its clock starts), with the CPU wrk spent loading them.
+func (l *batchLoad) runWrk(d time.Duration, dir string, from int, started func(setup time.Duration) error) (*loadResult, int, error) {
 	path := filepath.Join(dir, fmt.Sprintf("bodies-%d.bin", from))
 	if err := writeBodies(path, l.bodies[from:]); err != nil {
 		return nil, 0, err
@@ -61,11 +70,40 @@ func (l *batchLoad) runWrk(d time.Duration, dir string, from int) (*loadResult, 
 	if err := os.WriteFile(script, []byte(fmt.Sprintf(wrkBatchScript, path)), 0o644); err != nil {
 		return nil, 0, err
 	}
-	out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(l.conns), "-d"+d.String(), "--timeout", "30s", "--latency", "-s", script,
-		"http://"+l.addr+"/batch/").CombinedOutput()
+	base := "http://" + l.addr
+	appended, err := settledMetric(base, "hogsend_spool_appends_total")
 	if err != nil {
-		return nil, 0, fmt.Errorf("wrk: %v\n%s", err, out)
+		return nil, 0, err
 	}
+	var buf bytes.Buffer
+	cmd := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(l.conns), "-d"+d.String(), "--timeout", "30s", "--latency", "-s", script, base+"/batch/")
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Start(); err != nil {
+		return nil, 0, fmt.Errorf("start wrk: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var waitErr error
+	for waiting := true; waiting; {
+		select {
+		case waitErr = <-exited:
+			return nil, 0, fmt.Errorf("wrk ended before sending anything: %v\n%s", waitErr, buf.String())
+		case <-time.After(5 * time.Millisecond):
+			if n, err := metricValue(base, "hogsend_spool_appends_total"); err == nil && n > appended {
+				waiting = false
+			}
+		}
+	}
+	setup, _ := processCPU(cmd.Process.Pid) // loading the bodies
+	if err := started(setup); err != nil {
+		cmd.Process.Kill()
+		<-exited
+		return nil, 0, err
+	}
+	if err := <-exited; err != nil {
+		return nil, 0, fmt.Errorf("wrk: %v\n%s", err, buf.String())
+	}
+	out := buf.Bytes()
 	res, err := parseWrk(string(out))
 	if err != nil {
 		return nil, 0, err
@@ -102,4 +140,22 @@ func writeBodies(path string, bodies [][]byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// settledMetric waits until a counter of the proxy has stopped moving (the
+// requests of a previous run have all been answered) and returns it.
+func settledMetric(base, name string) (int64, error) {
+	last, err := metricValue(base, name)
+	for range 200 {
+		time.Sleep(50 * time.Millisecond)
+		n, err := metricValue(base, name)
+		if err != nil {
+			return 0, err
+		}
+		if n == last {
+			return n, nil
+		}
+		last = n
+	}
+	return last, err
 }
