@@ -111,7 +111,6 @@ func ParsePayload(jsonText []byte, path string) (Payload, error) {
 	switch text[start] {
 	case '[':
 		var err error
-		p.Events = make([]RawEvent, 0, eventsCapacity(len(text)))
 		elements(text, start, p.eventReader(text, engage, &err))
 		if err != nil {
 			return Payload{}, err
@@ -129,7 +128,6 @@ func ParsePayload(jsonText []byte, path string) (Payload, error) {
 				switch text[at] {
 				case '[':
 					batchArray = true
-					p.Events = make([]RawEvent, 0, eventsCapacity(len(text)))
 					return elements(text, at, p.eventReader(text, engage, &eventsErr))
 				case 'n':
 					batchNull = true
@@ -208,16 +206,28 @@ func ParsePayload(jsonText []byte, path string) (Payload, error) {
 	return p, nil
 }
 
-// eventsCapacity guesses the number of events of a payload of n bytes.
-func eventsCapacity(n int) int { return min(max(n/1024, 1), 512) }
+// growEvents makes room for ev and the rest of an array of events, the
+// first of which started at text[first], ev ending at text[end]: sized from
+// the events read so far rather than by doubling, so that a batch is mostly
+// one allocation of about the right size (a RawEvent is over a kilobyte).
+func growEvents(events []RawEvent, text string, first, end int) []RawEvent {
+	perEvent := max((end-first)/(len(events)+1), 1)
+	grown := make([]RawEvent, len(events), len(events)+1+(len(text)-end)/perEvent)
+	copy(grown, events)
+	return grown
+}
 
 // eventReader returns the element callback that parses each event of an
 // array into p.Events; the first error is kept in *err and the rest of the
 // array skipped.
 func (p *Payload) eventReader(text string, engage bool, err *error) func(at int) int {
+	first := -1
 	return func(at int) int {
 		if *err != nil {
 			return skipValue(text, at)
+		}
+		if first < 0 {
+			first = at
 		}
 		if text[at] != '{' {
 			*err = newError(ErrInvalidPayload, "all events must be json objects")
@@ -227,6 +237,9 @@ func (p *Payload) eventReader(text string, engage bool, err *error) func(at int)
 		if e != nil {
 			*err = e
 			return end
+		}
+		if len(p.Events) == cap(p.Events) {
+			p.Events = growEvents(p.Events, text, first, end)
 		}
 		p.Events = append(p.Events, ev)
 		return end
