@@ -93,6 +93,9 @@ func (h *History) Run(ctx context.Context) {
 		case <-t.C:
 		}
 		err := h.Flush(ctx)
+		if err != nil && ctx.Err() != nil {
+			continue // shutting down: the rows go in the final flush above
+		}
 		if err != nil && !failing {
 			h.log.Warn("writing conversion history failed; retrying", "err", err)
 		}
