@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tidwall/gjson"
+
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
 
 func referenceParsePayload(jsonText []byte, path string) (Payload, error) {
@@ -21,8 +23,17 @@ func referenceParsePayload(jsonText []byte, path string) (Payload, error) {
 	}
 	engage := strings.HasPrefix(path, "/engage")
 	text := unsafe.String(unsafe.SliceData(jsonText), len(jsonText))
-	if !gjson.Valid(text) {
+	// Validation is not what this reference checks (jsontext has its own
+	// fuzz target against gjson): it answers as ParsePayload does, so that
+	// a text both too deep and invalid gets the same error from both.
+	switch jsontext.Validate(jsonText, jsontext.MaxDepth) {
+	case jsontext.Invalid:
 		return Payload{}, newError(ErrInvalidPayload, "parse json: invalid json")
+	case jsontext.TooDeep:
+		return Payload{}, newError(ErrTooDeep, "parse json: nested more than "+strconv.Itoa(jsontext.MaxDepth)+" levels deep")
+	}
+	if !gjson.Valid(text) {
+		panic("jsontext.Validate accepted text gjson refuses")
 	}
 	root := gjson.Parse(text)
 
