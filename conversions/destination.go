@@ -2,6 +2,7 @@ package conversions
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -96,4 +97,31 @@ func Outcomes(n int, o Outcome) []Outcome {
 		out[i] = o
 	}
 	return out
+}
+
+// BuildBatch turns the conversions of batch into a platform's items with
+// build, recording in out (one outcome per conversion) those it will not
+// send: past max (when max > 0) a conversion comes back Retry, to go with a
+// later batch (the dispatcher never passes more); one that does not build is
+// Rejected with prefix and its error, so that it cannot fail the others. It
+// returns the items and the batch index of each.
+func BuildBatch[T any](batch []Conversion, out []Outcome, max int, prefix string, build func(*Conversion) (T, error)) (items []T, pos []int) {
+	n := len(batch)
+	if max > 0 && n > max {
+		n = max
+		for i := max; i < len(batch); i++ {
+			out[i] = Outcome{Class: Retry, Reason: fmt.Sprintf("not sent: over the batch limit of %d", max)}
+		}
+	}
+	items, pos = make([]T, 0, n), make([]int, 0, n)
+	for i := range batch[:n] {
+		it, err := build(&batch[i])
+		if err != nil {
+			out[i] = Outcome{Class: Rejected, Reason: prefix + err.Error()}
+			continue
+		}
+		items = append(items, it)
+		pos = append(pos, i)
+	}
+	return items, pos
 }

@@ -62,17 +62,9 @@ func (c *Client) MaxBatch() int { return MaxBatch }
 func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
 	out := make([]conversions.Outcome, len(batch))
 	now := c.now()
-	items := make([]item, 0, len(batch))
-	pos := make([]int, 0, len(batch)) // pos[k] is the batch index of items[k]
-	for i, conv := range batch {
-		it, err := c.build.item(conv, now)
-		if err != nil {
-			out[i] = conversions.Outcome{Class: conversions.Rejected, Reason: "ga4: " + err.Error()}
-			continue
-		}
-		items = append(items, it)
-		pos = append(pos, i)
-	}
+	items, pos := conversions.BuildBatch(batch, out, 0, "ga4: ", func(conv *conversions.Conversion) (item, error) {
+		return c.build.item(*conv, now)
+	})
 	reqs, idx := group(items, MaxBatch)
 	for r, req := range reqs {
 		res := c.post(ctx, req)

@@ -59,17 +59,9 @@ func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []con
 		})
 	}
 	now := c.now()
-	events := make([]event, 0, len(batch))
-	sent := make([]int, 0, len(batch)) // sent[k] is the batch position of events[k]
-	for i := range batch {
-		ev, err := buildEvent(&batch[i], &c.cfg, now)
-		if err != nil {
-			out[i] = conversions.Outcome{Class: conversions.Rejected, Reason: "linkedin: " + err.Error()}
-			continue
-		}
-		events = append(events, ev)
-		sent = append(sent, i)
-	}
+	events, sent := conversions.BuildBatch(batch, out, 0, "linkedin: ", func(conv *conversions.Conversion) (event, error) {
+		return buildEvent(conv, &c.cfg, now)
+	})
 	if len(events) == 0 {
 		return out
 	}

@@ -59,28 +59,9 @@ func (c *Client) MaxBatch() int { return MaxBatch }
 func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
 	out := make([]conversions.Outcome, len(batch))
 	now := c.now()
-
-	n := len(batch)
-	if n > MaxBatch {
-		// The dispatcher never asks for more; if it does, the tail waits
-		// for the next call instead of making the request fail as a whole.
-		n = MaxBatch
-		for i := n; i < len(batch); i++ {
-			out[i] = conversions.Outcome{Class: conversions.Retry, Reason: fmt.Sprintf("over meta's batch limit of %d", MaxBatch)}
-		}
-	}
-
-	events := make([]event, 0, n)
-	sent := make([]int, 0, n) // batch index of each event
-	for i, conv := range batch[:n] {
-		ev, err := c.build.event(conv, now)
-		if err != nil {
-			out[i] = conversions.Outcome{Class: conversions.Rejected, Reason: err.Error()}
-			continue
-		}
-		events = append(events, ev)
-		sent = append(sent, i)
-	}
+	events, sent := conversions.BuildBatch(batch, out, MaxBatch, "", func(conv *conversions.Conversion) (event, error) {
+		return c.build.event(*conv, now)
+	})
 	if len(events) == 0 {
 		return out
 	}

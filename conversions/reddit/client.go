@@ -54,21 +54,9 @@ func (c *Client) MaxBatch() int { return MaxBatchSize }
 func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
 	out := make([]conversions.Outcome, len(batch))
 	now := c.now()
-	events := make([]event, 0, min(len(batch), MaxBatchSize))
-	pos := make([]int, 0, cap(events)) // batch index of each event
-	for i, conv := range batch {
-		if i >= MaxBatchSize {
-			out[i] = conversions.Outcome{Class: conversions.Retry, Reason: fmt.Sprintf("not sent: batch over reddit's limit of %d", MaxBatchSize)}
-			continue
-		}
-		ev, err := c.buildEvent(conv, now)
-		if err != nil {
-			out[i] = conversions.Outcome{Class: conversions.Rejected, Reason: "reddit: " + err.Error()}
-			continue
-		}
-		events = append(events, ev)
-		pos = append(pos, i)
-	}
+	events, pos := conversions.BuildBatch(batch, out, MaxBatchSize, "reddit: ", func(conv *conversions.Conversion) (event, error) {
+		return c.buildEvent(*conv, now)
+	})
 	if len(events) == 0 {
 		return out
 	}

@@ -58,23 +58,9 @@ func (c *Client) MaxBatch() int { return MaxBatch }
 func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
 	out := make([]conversions.Outcome, len(batch))
 	now := c.now()
-	events := make([]event, 0, min(len(batch), MaxBatch))
-	sent := make([]int, 0, cap(events))
-	for i, conv := range batch {
-		if len(events) == MaxBatch {
-			// The dispatcher should never pass more; the overflow is
-			// re-queued rather than lost.
-			out[i] = conversions.Outcome{Class: conversions.Retry, Reason: fmt.Sprintf("not sent: batch over %d events", MaxBatch)}
-			continue
-		}
-		ev, err := c.build.event(conv, now)
-		if err != nil {
-			out[i] = conversions.Outcome{Class: conversions.Rejected, Reason: err.Error()}
-			continue
-		}
-		events = append(events, ev)
-		sent = append(sent, i)
-	}
+	events, sent := conversions.BuildBatch(batch, out, MaxBatch, "", func(conv *conversions.Conversion) (event, error) {
+		return c.build.event(*conv, now)
+	})
 	if len(events) == 0 {
 		return out
 	}
