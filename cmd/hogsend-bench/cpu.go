@@ -14,44 +14,36 @@ const clockTicks = 100
 
 // processCPU reads the user+system CPU a process has used so far.
 func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command (which may contain spaces) start after ')'.
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
-	}
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: bad utime/stime", pid)
-	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+	return statCPU(fmt.Sprintf("/proc/%d/stat", pid), 2)
 }
 
 // generatorCPU is this process's CPU plus that of its children already
 // waited for: the Go generator runs in this process, wrk in a child that has
 // exited by the time a run is reported.
 func generatorCPU() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/self/stat")
+	return statCPU("/proc/self/stat", 4)
+}
+
+// statCPU sums the first n of utime, stime, cutime and cstime in a
+// /proc/<pid>/stat file.
+func statCPU(path string, n int) (time.Duration, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
+	// Fields after the command (which may contain spaces) start after ')'.
 	s := string(b)
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 15 {
-		return 0, fmt.Errorf("/proc/self/stat: %d fields", len(fields))
+	if len(fields) < 11+n {
+		return 0, fmt.Errorf("%s: %d fields", path, len(fields))
 	}
 	var total int64
-	for _, f := range fields[11:15] { // utime stime cutime cstime
-		n, err := strconv.ParseInt(f, 10, 64)
+	for _, f := range fields[11 : 11+n] {
+		v, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("/proc/self/stat: %w", err)
+			return 0, fmt.Errorf("%s: %w", path, err)
 		}
-		total += n
+		total += v
 	}
 	return time.Duration(total) * time.Second / clockTicks, nil
 }

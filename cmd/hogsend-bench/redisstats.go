@@ -32,10 +32,10 @@ func (s *redisStats) report(events int64) string {
 		return fmt.Sprintf("  redis commands:   %v\n", err)
 	}
 	type stat struct {
-		name         string
-		calls        int64
-		usecPerCall  float64
-		totalPerEvnt float64
+		name        string
+		calls       int64
+		usecPerCall float64
+		perEvent    float64
 	}
 	var stats []stat
 	for _, line := range strings.Split(info, "\n") {
@@ -53,10 +53,10 @@ func (s *redisStats) report(events int64) string {
 				st.usecPerCall, _ = strconv.ParseFloat(v, 64)
 			}
 		}
-		st.totalPerEvnt = float64(st.calls) * st.usecPerCall / float64(events)
+		st.perEvent = float64(st.calls) * st.usecPerCall / float64(events)
 		stats = append(stats, st)
 	}
-	sort.Slice(stats, func(i, j int) bool { return stats[i].totalPerEvnt > stats[j].totalPerEvnt })
+	sort.Slice(stats, func(i, j int) bool { return stats[i].perEvent > stats[j].perEvent })
 	var parts []string
 	for _, st := range stats {
 		if st.calls == 0 || float64(st.calls)/float64(events) < 0.001 {

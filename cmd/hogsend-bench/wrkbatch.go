@@ -83,15 +83,13 @@ func (l *batchLoad) runWrk(d time.Duration, dir string, from int, started func(s
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	var waitErr error
 	for waiting := true; waiting; {
 		select {
-		case waitErr = <-exited:
-			return nil, 0, fmt.Errorf("wrk ended before sending anything: %v\n%s", waitErr, buf.String())
+		case err := <-exited:
+			return nil, 0, fmt.Errorf("wrk ended before sending anything: %v\n%s", err, buf.String())
 		case <-time.After(5 * time.Millisecond):
-			if n, err := metricValue(base, "hogsend_spool_appends_total"); err == nil && n > appended {
-				waiting = false
-			}
+			n, err := metricValue(base, "hogsend_spool_appends_total")
+			waiting = err != nil || n <= appended
 		}
 	}
 	setup, _ := processCPU(cmd.Process.Pid) // loading the bodies
