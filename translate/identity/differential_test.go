@@ -26,6 +26,11 @@ func TestDifferential(t *testing.T) {
 	names := []string{"a", "b", "discord", "telegram", `q"k`}
 	distincts := []string{"e0", "e1", "e2", "a0", "a1", "a2", "d0", "d1", "d2", "d3", " d4 "}
 	pick := func(r *rand.Rand, s []string) string { return s[r.IntN(len(s))] }
+	// Claim keys: native ones, and PostHog UUIDv7s (two created in one
+	// second) that Redis keeps in buckets.
+	claimKeys := []string{"k0", "k1", "k2",
+		"ph:018bcfe5-6800-7000-8000-000000000001", "ph:018bcfe5-6bb0-7000-8000-000000000002",
+		"ph:018bcfe5-6fe8-7000-8000-000000000003"}
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
@@ -79,7 +84,7 @@ func TestDifferential(t *testing.T) {
 						o.SetOnce = append(o.SetOnce, identity.Prop{Name: pick(r, names), Value: []byte(pick(r, values))})
 					}
 					if r.IntN(4) == 0 {
-						o.IdempotencyKey = fmt.Sprint("k", r.IntN(6))
+						o.IdempotencyKey = pick(r, claimKeys)
 						o.ClaimTicket = ticket
 						o.ClaimOnly = ticket != "" && r.IntN(2) == 0
 					}

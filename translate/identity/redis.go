@@ -77,7 +77,38 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 		c.Close()
 		return nil, fmt.Errorf("connect identity redis: %w", err)
 	}
+	if err := checkVersion(ctx, c); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("connect identity redis: %w", err)
+	}
 	return &Redis{c: c, prefix: cfg.prefix}, nil
+}
+
+// checkVersion refuses a server older than Redis 7.0, whose EXPIRE lacks
+// the NX and GT options that keep claim buckets expiring (claim_slot.go):
+// without them every bucket would be kept for ever.
+func checkVersion(ctx context.Context, c *redis.Client) error {
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return unavailable("read server version", err)
+	}
+	version := ""
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+			version = v
+		}
+	}
+	if !versionAtLeast7(version) {
+		return fmt.Errorf("redis_version %q: Redis 7.0 or later is required", version)
+	}
+	return nil
+}
+
+// versionAtLeast7 reports whether a redis_version string is 7.0 or later.
+func versionAtLeast7(v string) bool {
+	major, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(major)
+	return err == nil && n >= 7
 }
 
 // Client exposes the underlying client (health checks, tests).
@@ -99,11 +130,19 @@ func (r *Redis) ReleaseIdempotency(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	ks := make([]string, len(keys))
-	for i, k := range keys {
-		ks[i] = r.prefix + "i:" + k
+	p := r.c.Pipeline()
+	var plain []string
+	for _, k := range keys {
+		if slot := claimSlotOf(r.prefix, k); slot.field != "" {
+			p.HDel(ctx, slot.key, slot.field)
+		} else {
+			plain = append(plain, slot.key)
+		}
 	}
-	if err := r.c.Del(ctx, ks...).Err(); err != nil {
+	if len(plain) > 0 {
+		p.Del(ctx, plain...)
+	}
+	if _, err := p.Exec(ctx); err != nil {
 		return unavailable("release idempotency keys", err)
 	}
 	return nil
@@ -117,12 +156,27 @@ func (r *Redis) ConfirmIdempotency(ctx context.Context, keys, tickets []string, 
 	if window <= 0 {
 		window = DefaultIdempotencyWindow
 	}
-	// Plain SETs in one pipeline: cheaper for Redis than the same SETs
-	// issued from a script. A ticket outlives the claims it confirms, which
-	// were written before it with the same window.
+	// Plain commands in one pipeline: cheaper for Redis than the same
+	// writes issued from a script. A ticket outlives the claims it confirms,
+	// which were written before it with the same window; a bucket is kept a
+	// window from its latest write.
 	p := r.c.Pipeline()
+	var buckets map[string]bool
 	for _, k := range keys {
-		p.Set(ctx, r.prefix+"i:"+k, "1", window)
+		slot := claimSlotOf(r.prefix, k)
+		if slot.field == "" {
+			p.Set(ctx, slot.key, "1", window)
+			continue
+		}
+		p.HSet(ctx, slot.key, slot.field, "1")
+		if buckets == nil {
+			buckets = make(map[string]bool, 1)
+		}
+		buckets[slot.key] = true
+	}
+	for key := range buckets {
+		p.Do(ctx, "pexpire", key, window.Milliseconds(), "nx")
+		p.Do(ctx, "pexpire", key, window.Milliseconds(), "gt")
 	}
 	for _, t := range tickets {
 		p.Set(ctx, r.prefix+"t:"+t, "1", window)
@@ -133,7 +187,6 @@ func (r *Redis) ConfirmIdempotency(ctx context.Context, keys, tickets []string, 
 	return nil
 }
 
-// Find returns the live contacts matching email or userID.
 func (r *Redis) Find(ctx context.Context, email, userID string) ([]canonical.Contact, error) {
 	v, err := scriptFind.run(ctx, r.c, r.prefix, NormalizeEmail(email), NormalizeID(userID))
 	if err != nil {

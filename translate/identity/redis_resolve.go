@@ -13,7 +13,8 @@ import (
 )
 
 // Resolve sends every op as one EVALSHA of lua/resolve.lua in a single
-// pipeline: one round trip per call, each op atomic on the server.
+// pipeline: one round trip per call, each op atomic on the server. Claims
+// go beside the scripts as plain commands (claim_slot.go says where).
 func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveResult) error {
 	if len(results) < len(ops) {
 		return fmt.Errorf("resolve: %d results for %d ops", len(results), len(ops))
@@ -26,9 +27,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 	}
 	nows := make([]int64, len(ops))
 	pipe := r.c.Pipeline()
-	var claimOps []int
-	var claimCmds []*redis.Cmd
-	var ticketValue, ticketOf string // "t"+ticket of the last ticketed claim, built once a call
+	cl := claimBatch{wall: wall}
 	for i := range ops {
 		results[i] = ResolveResult{}
 		op := &ops[i]
@@ -37,28 +36,17 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 			cmds = append(cmds, nil)
 			continue
 		}
+		nows[i] = op.Now
+		if nows[i] == 0 {
+			nows[i] = wall
+		}
 		if op.ClaimOnly {
-			// A plain SET NX in the pipeline, in op order: cheaper for Redis
-			// than the same SET issued from a script.
 			cmds = append(cmds, nil)
 			if op.IdempotencyKey == "" {
 				results[i].Err = errors.New("resolve: claim-only op without an idempotency key")
 				continue
 			}
-			claimOps = append(claimOps, i)
-			key := r.prefix + "i:" + op.IdempotencyKey
-			if op.ClaimTicket == "" {
-				value, ttl := claimValue(op)
-				claimCmds = append(claimCmds, pipe.Do(ctx, "set", key, value, "nx", "px", ttl))
-				continue
-			}
-			// A ticketed claim is held for the whole window: its expiry is
-			// sent as the absolute PXAT that Redis would otherwise rewrite
-			// a relative PX into before logging the command to its AOF.
-			if op.ClaimTicket != ticketOf {
-				ticketValue, ticketOf = "t"+op.ClaimTicket, op.ClaimTicket
-			}
-			claimCmds = append(claimCmds, pipe.Do(ctx, "set", key, ticketValue, "nx", "pxat", wall+idempotencyMillis(op)))
+			cl.add(ctx, pipe, r.prefix, ops, i, nows[i])
 			continue
 		}
 		p, err := prepareOp(op)
@@ -67,12 +55,9 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 			cmds = append(cmds, nil)
 			continue
 		}
-		nows[i] = op.Now
-		if nows[i] == 0 {
-			nows[i] = wall
-		}
 		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &p, nows[i])...))
 	}
+	cl.expireBuckets(ctx, pipe)
 	if pipe.Len() == 0 {
 		return nil
 	}
@@ -83,20 +68,12 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 			return err
 		}
 	}
-	var taken []int // claim ops whose key was held: duplicate, pending or stale
-	for n, i := range claimOps {
-		err := claimCmds[n].Err()
-		switch {
-		case err == redis.Nil:
-			taken = append(taken, i)
-		case err != nil && !isReplyError(err):
-			return unavailable("claim", err)
-		case err != nil:
-			results[i].Err = unavailable("claim", err)
-		}
+	taken, err := cl.taken(results)
+	if err != nil {
+		return err
 	}
 	if len(taken) > 0 {
-		if err := r.judgeTaken(ctx, ops, taken, results); err != nil {
+		if err := r.judgeTaken(ctx, ops, nows, taken, results); err != nil {
 			return err
 		}
 	}
@@ -117,6 +94,97 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		decodeResolve(asSlice(v), nows[i], &results[i])
 	}
 	return nil
+}
+
+// claimBatch is the claims of one Resolve call, sent as plain commands in
+// its pipeline, in op order: cheaper for Redis than the same writes issued
+// from a script.
+type claimBatch struct {
+	wall    int64
+	claims  []sentClaim
+	buckets map[string]int64 // bucket key → the longest window (ms) claimed in it
+	// ticketValue is "t"+ticket of the last ticketed claim, built once a call.
+	ticketValue, ticketOf string
+}
+
+type sentClaim struct {
+	op   int
+	slot claimSlot
+	cmd  *redis.Cmd
+}
+
+// add claims ops[i]'s key at request time now.
+func (c *claimBatch) add(ctx context.Context, pipe redis.Pipeliner, prefix string, ops []ResolveOp, i int, now int64) {
+	op := &ops[i]
+	slot := claimSlotOf(prefix, op.IdempotencyKey)
+	var cmd *redis.Cmd
+	switch {
+	case slot.field != "":
+		cmd = pipe.Do(ctx, "hsetnx", slot.key, slot.field, c.value(op, now))
+		if c.buckets == nil {
+			c.buckets = make(map[string]int64, 2)
+		}
+		c.buckets[slot.key] = max(c.buckets[slot.key], idempotencyMillis(op))
+	case op.ClaimTicket != "":
+		// A ticketed claim is held for the whole window: its expiry is
+		// sent as the absolute PXAT that Redis would otherwise rewrite a
+		// relative PX into before logging the command to its AOF.
+		cmd = pipe.Do(ctx, "set", slot.key, c.value(op, now), "nx", "pxat", c.wall+idempotencyMillis(op))
+	default:
+		value, ttl := claimValue(op)
+		cmd = pipe.Do(ctx, "set", slot.key, value, "nx", "px", ttl)
+	}
+	c.claims = append(c.claims, sentClaim{op: i, slot: slot, cmd: cmd})
+}
+
+// value is a ticketed claim's value, or a bucket claim's (fieldClaimValue).
+func (c *claimBatch) value(op *ResolveOp, now int64) string {
+	if op.ClaimTicket == "" {
+		return fieldClaimValue(op, now)
+	}
+	if op.ClaimTicket != c.ticketOf {
+		c.ticketValue, c.ticketOf = "t"+op.ClaimTicket, op.ClaimTicket
+	}
+	return c.ticketValue
+}
+
+// expireBuckets keeps each bucket written to a whole window from now: NX
+// gives a new bucket its expiry, GT extends an older one's.
+func (c *claimBatch) expireBuckets(ctx context.Context, pipe redis.Pipeliner) {
+	for key, ms := range c.buckets {
+		pipe.Do(ctx, "pexpire", key, ms, "nx")
+		pipe.Do(ctx, "pexpire", key, ms, "gt")
+	}
+}
+
+// taken returns the ops whose key was held (duplicate, pending or stale),
+// recording a refused write in results, or an error when Redis is down.
+func (c *claimBatch) taken(results []ResolveResult) ([]int, error) {
+	var taken []int
+	for _, sc := range c.claims {
+		var held bool
+		var err error
+		if sc.slot.field != "" {
+			var n int64
+			n, err = sc.cmd.Int64()
+			held = err == nil && n == 0
+		} else {
+			err = sc.cmd.Err()
+			held = err == redis.Nil
+			if held {
+				err = nil
+			}
+		}
+		switch {
+		case held:
+			taken = append(taken, sc.op)
+		case err != nil && !isReplyError(err):
+			return nil, unavailable("claim", err)
+		case err != nil:
+			results[sc.op].Err = unavailable("claim", err)
+		}
+	}
+	return taken, nil
 }
 
 // retryNoScript re-sends, as EVAL with the full source, the ops that failed
@@ -151,7 +219,7 @@ func (r *Redis) retryNoScript(ctx context.Context, cmds []*redis.Cmd) error {
 
 // resolveArgs builds ARGV for lua/resolve.lua (layout documented there).
 func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
-	n := 15 + 2*len(op.Set) + 2*len(op.SetOnce)
+	n := 16 + 2*len(op.Set) + 2*len(op.SetOnce)
 	if p.distinct != "" || len(op.Unset) > 0 {
 		n += 1 + len(op.Unset) + 4
 	}
@@ -169,15 +237,17 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
 	if op.MergeDangerously {
 		flags |= 8
 	}
+	var slot claimSlot
 	window, value := "", ""
 	if op.IdempotencyKey != "" {
+		slot = claimSlotOf(r.prefix, op.IdempotencyKey)
 		var ttl int64
-		value, ttl = claimValue(op)
+		value, ttl = claimOf(op, slot, now)
 		window = strconv.FormatInt(ttl, 10)
 	}
 	keys := &p.keys
 	args = append(args,
-		r.prefix, now, op.NewID.String(), op.Source, flags, op.IdempotencyKey, window, value,
+		r.prefix, now, op.NewID.String(), op.Source, flags, slot.key, slot.field, window, value,
 		keys[slotExternal], uuidForm(keys[slotExternal]), keys[slotEmail],
 		keys[slotAnonymous], uuidForm(keys[slotAnonymous]),
 		len(op.Set))
@@ -255,20 +325,26 @@ func claimValue(op *ResolveOp) (string, int64) {
 	return "p", min(idempotencyMillis(op), PendingClaimWindow.Milliseconds())
 }
 
-// judgeTaken settles the claim-only ops whose SET NX found their key held,
-// with one run of lua/claim.lua: a confirmed claim is a duplicate, a pending
-// one pending, and a stale (or since released) one is claimed after all.
-func (r *Redis) judgeTaken(ctx context.Context, ops []ResolveOp, taken []int, results []ResolveResult) error {
-	wall := time.Now().UnixMilli()
-	args := make([]any, 0, 1+4*len(taken))
+// claimOf is the value and TTL (ms) of op's claim in slot at request time
+// now: a bucket's field (fieldClaimValue), kept a window, or a key's.
+func claimOf(op *ResolveOp, slot claimSlot, now int64) (string, int64) {
+	if slot.field != "" {
+		return fieldClaimValue(op, now), idempotencyMillis(op)
+	}
+	return claimValue(op)
+}
+
+// judgeTaken settles the claims found held, with one run of lua/claim.lua:
+// a confirmed claim is a duplicate, a pending one pending, and a stale (or
+// since released) one is claimed after all.
+func (r *Redis) judgeTaken(ctx context.Context, ops []ResolveOp, nows []int64, taken []int, results []ResolveResult) error {
+	args := make([]any, 0, 1+5*len(taken))
 	args = append(args, r.prefix)
 	for _, i := range taken {
-		value, ttl := claimValue(&ops[i])
-		now := ops[i].Now
-		if now == 0 {
-			now = wall
-		}
-		args = append(args, ops[i].IdempotencyKey, value, ttl, now)
+		op := &ops[i]
+		slot := claimSlotOf(r.prefix, op.IdempotencyKey)
+		value, ttl := claimOf(op, slot, nows[i])
+		args = append(args, slot.key, slot.field, value, ttl, nows[i])
 	}
 	v, err := scriptClaim.run(ctx, r.c, args...)
 	if err != nil {

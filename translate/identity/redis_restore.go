@@ -81,7 +81,8 @@ func (r *Redis) Restore(ctx context.Context, s canonical.Snapshot) error {
 	return r.chunked(ctx, "restore idempotency", len(s.Idempotency), func(p redis.Pipeliner, i int) error {
 		cl := s.Idempotency[i]
 		if cl.ExpiresAt > wall {
-			p.EvalSha(ctx, scriptRestoreClaim.sha, nil, r.prefix, cl.Key, cl.ExpiresAt)
+			slot := claimSlotOf(r.prefix, cl.Key)
+			p.EvalSha(ctx, scriptRestoreClaim.sha, nil, r.prefix, slot.key, slot.field, cl.ExpiresAt)
 		}
 		return nil
 	})

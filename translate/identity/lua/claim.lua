@@ -1,10 +1,11 @@
--- claim: idempotency claims whose plain SET NX found the key held, judged
--- (and taken over when stale or gone) atomically. The common case, a free key,
--- never reaches this script.
--- ARGV: prefix (key value ttlMs now)*
--- Reply: one code per key, as claimIdem: '0' claimed, '1' duplicate, '2' pending.
+-- claim: idempotency claims whose plain SET NX or HSETNX found them held,
+-- judged (and taken over when stale or gone) atomically. The common case, a
+-- free claim, never reaches this script.
+-- ARGV: prefix (key field value ttlMs now)*: key is the full Redis key, field
+-- '' for a claim key, else the claim's field in bucket key.
+-- Reply: one code per claim, as claimIdem: '0' claimed, '1' duplicate, '2' pending.
 local out = {}
-for i = 2, #ARGV, 4 do
-  out[#out + 1] = claimIdem(P .. 'i:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+for i = 2, #ARGV, 5 do
+  out[#out + 1] = claimIdem(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
 end
 return out

@@ -13,6 +13,10 @@
 --   P..'i:'..key         idempotency claim: 'p' pending (PX pending window),
 --                        '1' confirmed (PX window), or 't'..ticket (PX window):
 --                        confirmed once P..'t:'..ticket exists
+--   P..'ib:'..second     claims of PostHog UUIDv7s created in that second
+--                        (claim_slot.go): field = the uuid's 16 bytes, value
+--                        as a claim key's, but a pending one is 'p'..deadline;
+--                        the hash expires a window after its latest write
 --   P..'t:'..ticket      confirmed claim ticket (PX window)
 --   P..'seq'             version counter
 --   P..'k:'..hash        API key hash
@@ -359,21 +363,49 @@ local function matchContacts(email, uid)
   return cs
 end
 
--- claimIdem claims idempotency key k (the full Redis key) with value ('p', or
--- 't'..ticket) for ttl ms at request time now. Returns '0' claimed, '1' held
--- by a confirmed claim (a duplicate), '2' held by a pending one. A ticketed
--- claim is pending until its ticket is confirmed and stale past the deadline
--- the ticket carries ('t'..<base-36 ms>..'.'..nonce): a stale claim's request
--- died before its records were durable, so this claim takes it over.
-local function claimIdem(k, value, ttl, now)
-  if redis.call('SET', k, value, 'NX', 'PX', ttl) then return '0' end
-  local v = redis.call('GET', k)
-  if v == 'p' then return '2' end
-  if string.sub(v, 1, 1) ~= 't' then return '1' end
-  local ticket = string.sub(v, 2)
-  if redis.call('EXISTS', P .. 't:' .. ticket) == 1 then return '1' end
-  local deadline = tonumber(string.match(ticket, '^(%w+)%.') or '', 36)
+-- judgeClaim judges the claim value v met at request time now: '1' held by a
+-- confirmed claim (a duplicate), '2' by a pending one, '0' stale (its request
+-- died before its records were durable, so a new claim takes it over). A
+-- claim is 'p' (pending, a key that expires with the pending window), 'p'..
+-- <base-36 ms deadline> (pending, a bucket field, stale past the deadline),
+-- '1' (confirmed), or 't'..ticket: pending until P..'t:'..ticket exists and
+-- stale past the deadline the ticket carries (<base-36 ms>..'.'..nonce).
+local function judgeClaim(v, now)
+  local kind = string.sub(v, 1, 1)
+  local deadline
+  if kind == 'p' then
+    if v == 'p' then return '2' end
+    deadline = tonumber(string.sub(v, 2), 36)
+  elseif kind == 't' then
+    local ticket = string.sub(v, 2)
+    if redis.call('EXISTS', P .. 't:' .. ticket) == 1 then return '1' end
+    deadline = tonumber(string.match(ticket, '^(%w+)%.') or '', 36)
+  else
+    return '1'
+  end
   if deadline and tonumber(now) < deadline then return '2' end
+  return '0'
+end
+
+-- claimIdem claims idempotency key k (the full Redis key; with field f, a
+-- field of the bucket hash k) with value ('p', 'p'..deadline, or 't'..ticket)
+-- at request time now: a key for ttl ms, a bucket for at least ttl ms from
+-- now. Returns '0' claimed, '1' duplicate, '2' pending (judgeClaim).
+local function claimIdem(k, f, value, ttl, now)
+  if f ~= '' then
+    local v = redis.call('HGET', k, f)
+    if v then
+      local code = judgeClaim(v, now)
+      if code ~= '0' then return code end
+    end
+    redis.call('HSET', k, f, value)
+    redis.call('PEXPIRE', k, ttl, 'NX')
+    redis.call('PEXPIRE', k, ttl, 'GT')
+    return '0'
+  end
+  if redis.call('SET', k, value, 'NX', 'PX', ttl) then return '0' end
+  local code = judgeClaim(redis.call('GET', k), now)
+  if code ~= '0' then return code end
   redis.call('SET', k, value, 'PX', ttl)
   return '0'
 end

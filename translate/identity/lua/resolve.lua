@@ -1,5 +1,5 @@
 -- resolve: one ResolveOp, atomically. Mirrors memory_resolve.go step by step.
--- ARGV: prefix now newID source flags idemKey idemWindowMs idemValue
+-- ARGV: prefix now newID source flags idemKey idemField idemWindowMs idemValue
 --       ext extUUID email anon anonUUID
 --       nset (name value)*nset nonce (name value)*nonce
 --       [nunset name*nunset [distinct distinctUUID mergeFrom mergeFromUUID]]
@@ -11,6 +11,8 @@
 -- Reply: found created linked merged duplicate version [contact block]
 --        nlosers (block)* naliases (kind value contactID fromID reason)* refused
 -- refused: '0', '1' = Refused (RefuseIdentified), '2' = MergeRefused.
+-- idemKey is the claim's full Redis key ('' for no claim), idemField its
+-- field when the key is a bucket (claimIdem).
 local now = ARGV[2]
 local newID = ARGV[3]
 local source = ARGV[4]
@@ -20,12 +22,13 @@ local refuseIdentified = math.floor(flags / 2) % 2 == 1
 local identify = math.floor(flags / 4) % 2 == 1
 local dangerously = math.floor(flags / 8) % 2 == 1
 local idem = ARGV[6]
-local windowMs = ARGV[7]
-local idemValue = ARGV[8]
-local keys = {ARGV[9], ARGV[11], ARGV[12]}
-local uuids = {ARGV[10], '', ARGV[13]}
-local nset = tonumber(ARGV[14])
-local setAt = 15
+local idemField = ARGV[7]
+local windowMs = ARGV[8]
+local idemValue = ARGV[9]
+local keys = {ARGV[10], ARGV[12], ARGV[13]}
+local uuids = {ARGV[11], '', ARGV[14]}
+local nset = tonumber(ARGV[15])
+local setAt = 16
 local onceAt = setAt + 2 * nset + 1
 local nonce = tonumber(ARGV[onceAt - 1])
 local unsetAt = onceAt + 2 * nonce + 1
@@ -369,7 +372,7 @@ end
 -- The resolve runs even for a duplicate (upstream behaviour); the claim comes last.
 -- A new claim is pending ('p', or a ticket) until ConfirmIdempotency.
 local dup = '0'
-if idem ~= '' then dup = claimIdem(P .. 'i:' .. idem, idemValue, windowMs, now) end
+if idem ~= '' then dup = claimIdem(idem, idemField, idemValue, windowMs, now) end
 
 local out = {survivor and '1' or '0', created, linked, merged, dup, version or '0'}
 if survivor then appendContact(out, survivor) end

@@ -1,0 +1,88 @@
+package identity
+
+import "strconv"
+
+// Where a claim lives in Redis. Most claims are PostHog event uuids
+// ("ph:" + uuid), and current SDKs make them UUIDv7: their first 48 bits are
+// the event's creation time in ms. Such a claim is a field of the hash of its
+// uuid's second, P..'ib:'..<unix second>, keyed by the uuid's 16 bytes; any
+// other claim is a key of its own, P..'i:'..key. The slot depends on the key
+// alone, so every attempt at one event meets the same claim.
+//
+// A field costs Redis a quarter of the CPU of a key with its own expiry
+// (HSETNX 0.45 µs against SET NX PXAT 1.8 µs, measured on Redis 7.0 with
+// 2M claims) and about 60 % of its memory (106 against 177 bytes). A hash
+// cannot expire its fields one by one, so a bucket's claims carry their
+// state in their values (a pending one its deadline, as a ticket does) and
+// the bucket expires a whole window after its latest write: every claim in
+// it is kept at least its window. Buckets of one second hold at most a
+// second of events each, so expiring one frees a bounded amount at once.
+
+// claimSlot is the Redis location of one claim.
+type claimSlot struct {
+	key   string // full Redis key, prefix included
+	field string // hash field; "" for a claim that is a key of its own
+}
+
+// claimSlotOf returns the slot of idempotency key k under prefix.
+func claimSlotOf(prefix, k string) claimSlot {
+	if sec, field, ok := bucketOf(k); ok {
+		return claimSlot{key: prefix + "ib:" + strconv.FormatInt(sec, 10), field: field}
+	}
+	return claimSlot{key: prefix + "i:" + k}
+}
+
+// bucketOf reads a PostHog claim key "ph:<canonical UUIDv7>": the uuid's
+// second and its 16 bytes. Any other key, an upper-case or v4 uuid included,
+// is not bucketed (ok false).
+func bucketOf(k string) (sec int64, field string, ok bool) {
+	const prefix = "ph:"
+	if len(k) != len(prefix)+36 || k[:len(prefix)] != prefix {
+		return 0, "", false
+	}
+	s := k[len(prefix):]
+	if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return 0, "", false
+	}
+	var b [16]byte
+	j := 0
+	for i := 0; i < len(s); {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, lo := lowerHex(s[i]), lowerHex(s[i+1])
+		if hi < 0 || lo < 0 {
+			return 0, "", false
+		}
+		b[j] = byte(hi<<4 | lo)
+		i, j = i+2, j+1
+	}
+	if b[6]>>4 != 7 || b[8]>>6 != 2 { // version 7, RFC 9562 variant
+		return 0, "", false
+	}
+	ms := int64(b[0])<<40 | int64(b[1])<<32 | int64(b[2])<<24 | int64(b[3])<<16 | int64(b[4])<<8 | int64(b[5])
+	return ms / 1000, string(b[:]), true
+}
+
+// lowerHex is the value of a lower-case hex digit, or -1. Canonical uuids
+// are lower-case; another spelling is another key, as it was before buckets.
+func lowerHex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return -1
+}
+
+// fieldClaimValue is the value of op's claim in a bucket at request time
+// now: its ticket, or, as a field cannot expire on its own, 'p' and the
+// deadline (Unix ms, base 36) past which it is stale, as a ticket has.
+func fieldClaimValue(op *ResolveOp, now int64) string {
+	if op.ClaimTicket != "" {
+		return "t" + op.ClaimTicket
+	}
+	return "p" + strconv.FormatInt(now+PendingClaimWindow.Milliseconds(), 36)
+}
