@@ -26,7 +26,7 @@ const (
 // contents, which it scans eight at a time.
 func Validate(b []byte, maxDepth int) Verdict {
 	maxDepth = min(maxDepth, MaxDepth) // a negative one admits no container
-	var objects [MaxDepth / 64]uint64 // bit d: the container at depth d+1 is an object
+	var objects [MaxDepth / 64]uint64  // bit d: the container at depth d+1 is an object
 	depth := 0
 	const (
 		wantValue = iota
@@ -171,7 +171,7 @@ const (
 func special(x uint64) uint64 {
 	q := x ^ (ones * '"')
 	bs := x ^ (ones * '\\')
-	return ((q - ones) &^ q | (bs - ones) &^ bs | (x - ones*0x20) &^ x) & highs
+	return ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs
 }
 
 // stringEnd returns the index just past the string whose contents start at
