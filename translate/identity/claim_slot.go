@@ -14,22 +14,51 @@ import "strconv"
 // 2M claims) and about 60 % of its memory (106 against 177 bytes). A hash
 // cannot expire its fields one by one, so a bucket's claims carry their
 // state in their values (a pending one its deadline, as a ticket does) and
-// the bucket expires a whole window after its latest write: every claim in
-// it is kept at least its window. Buckets of one second hold at most a
-// second of events each, so expiring one frees a bounded amount at once.
+// the bucket expires a window after its latest write (bucketExpiry). A
+// write extends a bucket to no later than two windows after its second,
+// though, so that a bucket written for ever (devices whose clocks all
+// restart at one date, say) still expires; the claims of events sent more
+// than a window after their uuid was made may then be kept less than their
+// window, never less than the bucket's first write's. Buckets of one second
+// hold at most a second of events each, so expiring one frees a bounded
+// amount.
 
 // claimSlot is the Redis location of one claim.
 type claimSlot struct {
 	key   string // full Redis key, prefix included
 	field string // hash field; "" for a claim that is a key of its own
+	sec   int64  // the bucket's second (Unix), with a field
 }
 
 // claimSlotOf returns the slot of idempotency key k under prefix.
 func claimSlotOf(prefix, k string) claimSlot {
 	if sec, field, ok := bucketOf(k); ok {
-		return claimSlot{key: prefix + "ib:" + strconv.FormatInt(sec, 10), field: field}
+		return claimSlot{key: prefix + "ib:" + strconv.FormatInt(sec, 10), field: field, sec: sec}
 	}
 	return claimSlot{key: prefix + "i:" + k}
+}
+
+// bucketExpiry is the expiry (Unix ms) a write at wall with a window of
+// windowMs gives the bucket of s: a new bucket expires a window later
+// (nx); an existing one is extended to that time, but no later than two
+// windows after its second (gt, which may be past: no extension).
+func (s claimSlot) bucketExpiry(wall, windowMs int64) bucketExpiry {
+	at := wall + windowMs
+	return bucketExpiry{nx: at, gt: min(at, s.sec*1000+2*windowMs)}
+}
+
+// bucketExpiry is the expiry of a new bucket (nx) and the latest an existing
+// one is extended to (gt), in Unix ms.
+type bucketExpiry struct{ nx, gt int64 }
+
+// later combines the expiries of two writes to one bucket.
+func (e bucketExpiry) later(o bucketExpiry) bucketExpiry {
+	return bucketExpiry{nx: max(e.nx, o.nx), gt: max(e.gt, o.gt)}
+}
+
+// arg is the expiry as one script argument, "<nx>:<gt>" (lib.lua claimIdem).
+func (e bucketExpiry) arg() string {
+	return strconv.FormatInt(e.nx, 10) + ":" + strconv.FormatInt(e.gt, 10)
 }
 
 // bucketOf reads a PostHog claim key "ph:<canonical UUIDv7>": the uuid's

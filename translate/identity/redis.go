@@ -158,10 +158,11 @@ func (r *Redis) ConfirmIdempotency(ctx context.Context, keys, tickets []string, 
 	}
 	// Plain commands in one pipeline: cheaper for Redis than the same
 	// writes issued from a script. A ticket outlives the claims it confirms,
-	// which were written before it with the same window; a bucket is kept a
-	// window from its latest write.
+	// which were written before it with the same window; a bucket is kept as
+	// claimSlot.bucketExpiry says.
 	p := r.c.Pipeline()
-	var buckets map[string]bool
+	wall, windowMs := time.Now().UnixMilli(), max(window.Milliseconds(), 1)
+	var buckets map[string]bucketExpiry
 	for _, k := range keys {
 		slot := claimSlotOf(r.prefix, k)
 		if slot.field == "" {
@@ -170,14 +171,11 @@ func (r *Redis) ConfirmIdempotency(ctx context.Context, keys, tickets []string, 
 		}
 		p.HSet(ctx, slot.key, slot.field, "1")
 		if buckets == nil {
-			buckets = make(map[string]bool, 1)
+			buckets = make(map[string]bucketExpiry, 1)
 		}
-		buckets[slot.key] = true
+		buckets[slot.key] = buckets[slot.key].later(slot.bucketExpiry(wall, windowMs))
 	}
-	for key := range buckets {
-		p.Do(ctx, "pexpire", key, window.Milliseconds(), "nx")
-		p.Do(ctx, "pexpire", key, window.Milliseconds(), "gt")
-	}
+	expireBuckets(ctx, p, buckets)
 	for _, t := range tickets {
 		p.Set(ctx, r.prefix+"t:"+t, "1", window)
 	}

@@ -122,6 +122,24 @@ func TestRedisClaimLayout(t *testing.T) {
 	}
 	near("bucket after a 30 d claim", pttl(bucket(a)), 30*24*time.Hour)
 
+	// A bucket of a second more than two windows old keeps the expiry its
+	// first write gave it: later writes do not extend it.
+	oldSec := (now - 30*24*time.Hour.Milliseconds()) / 1000 * 1000
+	ancient := v7(oldSec+10, 8)
+	first := identity.ResolveOp{ClaimOnly: true, IdempotencyKey: "ph:" + ancient.String(), IdempotencyWindow: time.Hour, Now: now}
+	if err := s.Resolve(ctx, []identity.ResolveOp{first}, res[:1]); err != nil || res[0].Err != nil {
+		t.Fatal(err, res[0].Err)
+	}
+	sibling := v7(oldSec+20, 9)
+	later := identity.ResolveOp{ClaimOnly: true, IdempotencyKey: "ph:" + sibling.String(), Now: now}
+	if bucket(sibling) != bucket(ancient) {
+		t.Fatal("test uuids: not one bucket")
+	}
+	if err := s.Resolve(ctx, []identity.ResolveOp{later}, res[:1]); err != nil || res[0].Err != nil || res[0].Duplicate {
+		t.Fatal(err, res[0])
+	}
+	near("old bucket after a 7 d claim", pttl(bucket(ancient)), time.Hour)
+
 	// Unticketed, a claim is pending with its deadline in the value until
 	// confirmed; released, it is gone.
 	lone := v7(sec+700, 6)

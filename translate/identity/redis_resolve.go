@@ -55,7 +55,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 			cmds = append(cmds, nil)
 			continue
 		}
-		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &p, nows[i])...))
+		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &p, nows[i], wall)...))
 	}
 	cl.expireBuckets(ctx, pipe)
 	if pipe.Len() == 0 {
@@ -102,7 +102,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 type claimBatch struct {
 	wall    int64
 	claims  []sentClaim
-	buckets map[string]int64 // bucket key → the longest window (ms) claimed in it
+	buckets map[string]bucketExpiry // bucket key → the latest expiry its claims ask for
 	// ticketValue is "t"+ticket of the last ticketed claim, built once a call.
 	ticketValue, ticketOf string
 }
@@ -122,9 +122,9 @@ func (c *claimBatch) add(ctx context.Context, pipe redis.Pipeliner, prefix strin
 	case slot.field != "":
 		cmd = pipe.Do(ctx, "hsetnx", slot.key, slot.field, c.value(op, now))
 		if c.buckets == nil {
-			c.buckets = make(map[string]int64, 2)
+			c.buckets = make(map[string]bucketExpiry, 2)
 		}
-		c.buckets[slot.key] = max(c.buckets[slot.key], idempotencyMillis(op))
+		c.buckets[slot.key] = c.buckets[slot.key].later(slot.bucketExpiry(c.wall, idempotencyMillis(op)))
 	case op.ClaimTicket != "":
 		// A ticketed claim is held for the whole window: its expiry is
 		// sent as the absolute PXAT that Redis would otherwise rewrite a
@@ -148,12 +148,17 @@ func (c *claimBatch) value(op *ResolveOp, now int64) string {
 	return c.ticketValue
 }
 
-// expireBuckets keeps each bucket written to a whole window from now: NX
-// gives a new bucket its expiry, GT extends an older one's.
+// expireBuckets sets each bucket written to its expiry (bucketExpiry): NX
+// gives a new bucket one, GT extends an older one's.
 func (c *claimBatch) expireBuckets(ctx context.Context, pipe redis.Pipeliner) {
-	for key, ms := range c.buckets {
-		pipe.Do(ctx, "pexpire", key, ms, "nx")
-		pipe.Do(ctx, "pexpire", key, ms, "gt")
+	expireBuckets(ctx, pipe, c.buckets)
+}
+
+// expireBuckets queues the expiry of each bucket key.
+func expireBuckets(ctx context.Context, pipe redis.Pipeliner, buckets map[string]bucketExpiry) {
+	for key, at := range buckets {
+		pipe.Do(ctx, "pexpireat", key, at.nx, "nx")
+		pipe.Do(ctx, "pexpireat", key, at.gt, "gt")
 	}
 }
 
@@ -218,7 +223,7 @@ func (r *Redis) retryNoScript(ctx context.Context, cmds []*redis.Cmd) error {
 }
 
 // resolveArgs builds ARGV for lua/resolve.lua (layout documented there).
-func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
+func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now, wall int64) []any {
 	n := 16 + 2*len(op.Set) + 2*len(op.SetOnce)
 	if p.distinct != "" || len(op.Unset) > 0 {
 		n += 1 + len(op.Unset) + 4
@@ -241,9 +246,7 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
 	window, value := "", ""
 	if op.IdempotencyKey != "" {
 		slot = claimSlotOf(r.prefix, op.IdempotencyKey)
-		var ttl int64
-		value, ttl = claimOf(op, slot, now)
-		window = strconv.FormatInt(ttl, 10)
+		value, window = claimOf(op, slot, now, wall)
 	}
 	keys := &p.keys
 	args = append(args,
@@ -325,25 +328,28 @@ func claimValue(op *ResolveOp) (string, int64) {
 	return "p", min(idempotencyMillis(op), PendingClaimWindow.Milliseconds())
 }
 
-// claimOf is the value and TTL (ms) of op's claim in slot at request time
-// now: a bucket's field (fieldClaimValue), kept a window, or a key's.
-func claimOf(op *ResolveOp, slot claimSlot, now int64) (string, int64) {
+// claimOf is the value of op's claim in slot at request time now, and, as
+// lib.lua's claimIdem takes it, its TTL (ms) for a key or its bucket's
+// expiry (bucketExpiry from wall) for a field.
+func claimOf(op *ResolveOp, slot claimSlot, now, wall int64) (value, ttl string) {
 	if slot.field != "" {
-		return fieldClaimValue(op, now), idempotencyMillis(op)
+		return fieldClaimValue(op, now), slot.bucketExpiry(wall, idempotencyMillis(op)).arg()
 	}
-	return claimValue(op)
+	value, ms := claimValue(op)
+	return value, strconv.FormatInt(ms, 10)
 }
 
 // judgeTaken settles the claims found held, with one run of lua/claim.lua:
 // a confirmed claim is a duplicate, a pending one pending, and a stale (or
 // since released) one is claimed after all.
 func (r *Redis) judgeTaken(ctx context.Context, ops []ResolveOp, nows []int64, taken []int, results []ResolveResult) error {
+	wall := time.Now().UnixMilli()
 	args := make([]any, 0, 1+5*len(taken))
 	args = append(args, r.prefix)
 	for _, i := range taken {
 		op := &ops[i]
 		slot := claimSlotOf(r.prefix, op.IdempotencyKey)
-		value, ttl := claimOf(op, slot, nows[i])
+		value, ttl := claimOf(op, slot, nows[i], wall)
 		args = append(args, slot.key, slot.field, value, ttl, nows[i])
 	}
 	v, err := scriptClaim.run(ctx, r.c, args...)

@@ -16,7 +16,9 @@
 --   P..'ib:'..second     claims of PostHog UUIDv7s created in that second
 --                        (claim_slot.go): field = the uuid's 16 bytes, value
 --                        as a claim key's, but a pending one is 'p'..deadline;
---                        the hash expires a window after its latest write
+--                        the hash expires a window after its latest write, a
+--                        write extending it to at most two windows after its
+--                        second
 --   P..'t:'..ticket      confirmed claim ticket (PX window)
 --   P..'seq'             version counter
 --   P..'k:'..hash        API key hash
@@ -389,8 +391,10 @@ end
 
 -- claimIdem claims idempotency key k (the full Redis key; with field f, a
 -- field of the bucket hash k) with value ('p', 'p'..deadline, or 't'..ticket)
--- at request time now: a key for ttl ms, a bucket for at least ttl ms from
--- now. Returns '0' claimed, '1' duplicate, '2' pending (judgeClaim).
+-- at request time now: a key for ttl ms; for a bucket, ttl is '<nx>:<gt>',
+-- the expiry (Unix ms) of a new bucket and the latest an existing one is
+-- extended to (claim_slot.go's bucketExpiry). Returns '0' claimed, '1'
+-- duplicate, '2' pending (judgeClaim).
 local function claimIdem(k, f, value, ttl, now)
   if f ~= '' then
     local v = redis.call('HGET', k, f)
@@ -398,9 +402,10 @@ local function claimIdem(k, f, value, ttl, now)
       local code = judgeClaim(v, now)
       if code ~= '0' then return code end
     end
+    local nx, gt = string.match(ttl, '^(%d+):(%d+)$')
     redis.call('HSET', k, f, value)
-    redis.call('PEXPIRE', k, ttl, 'NX')
-    redis.call('PEXPIRE', k, ttl, 'GT')
+    redis.call('PEXPIREAT', k, nx, 'NX')
+    redis.call('PEXPIREAT', k, gt, 'GT')
     return '0'
   end
   if redis.call('SET', k, value, 'NX', 'PX', ttl) then return '0' end

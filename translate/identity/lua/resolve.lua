@@ -12,7 +12,8 @@
 --        nlosers (block)* naliases (kind value contactID fromID reason)* refused
 -- refused: '0', '1' = Refused (RefuseIdentified), '2' = MergeRefused.
 -- idemKey is the claim's full Redis key ('' for no claim), idemField its
--- field when the key is a bucket (claimIdem).
+-- field when the key is a bucket, and idemWindowMs then the bucket's expiry
+-- ('<nx>:<gt>', as claimIdem takes it).
 local now = ARGV[2]
 local newID = ARGV[3]
 local source = ARGV[4]
