@@ -35,6 +35,8 @@ type Ingestor struct {
 	bufs     sync.Pool
 	rows     contactRowFilter
 	claims   *claimConfirmer
+	// rawEventPool holds *[]posthog.RawEvent for Capture (rawEvents).
+	rawEventPool sync.Pool
 }
 
 // IngestorOptions configures an Ingestor.

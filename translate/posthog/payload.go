@@ -93,6 +93,14 @@ func (ev *RawEvent) Prop(key string) gjson.Result {
 // of the Payload alias jsonText, which must not be modified afterwards.
 // Errors are *Error; see the Err* kinds.
 func ParsePayload(jsonText []byte, path string) (Payload, error) {
+	return ParsePayloadInto(nil, jsonText, path)
+}
+
+// ParsePayloadInto is ParsePayload reading the events into events[:0]
+// while they fit (a caller's reused slice; a RawEvent is over a kilobyte),
+// growing it when they do not. Payload.Events is that slice, or its grown
+// copy.
+func ParsePayloadInto(events []RawEvent, jsonText []byte, path string) (Payload, error) {
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
@@ -106,7 +114,7 @@ func ParsePayload(jsonText []byte, path string) (Payload, error) {
 	}
 	start := skipSpace(text, 0)
 
-	var p Payload
+	p := Payload{Events: events[:0]}
 	var batchToken string
 	switch text[start] {
 	case '[':
@@ -175,7 +183,7 @@ func ParsePayload(jsonText []byte, path string) (Payload, error) {
 		if err != nil {
 			return Payload{}, err
 		}
-		p.Events = append(make([]RawEvent, 0, 1), ev)
+		p.Events = append(p.Events[:0], ev)
 	default:
 		return Payload{}, newError(ErrInvalidPayload, "payload must be a json object or an array of events")
 	}
