@@ -1,7 +1,11 @@
 package posthog
 
 import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -185,5 +189,51 @@ func TestParsePayloadFields(t *testing.T) {
 	p, err = ParsePayload([]byte(`[{"event":"a","distinct_id":"d","token":"t"},{"event":"a","distinct_id":"d","token":"t"}]`), "/e/")
 	if err != nil || p.Events[0].UUID == p.Events[1].UUID {
 		t.Fatalf("generated uuids: %v, %v", p.Events, err)
+	}
+}
+
+// ParsePayloadInto reading into a slice reused from request to request (as
+// Capture does, cleared in between) gives what a fresh ParsePayload gives,
+// over every recorded request.
+func TestParsePayloadIntoReuse(t *testing.T) {
+	sc := bufio.NewScanner(strings.NewReader(readFixture(t, "requests_dump.jsonl")))
+	sc.Buffer(nil, 1<<20)
+	var reused []RawEvent
+	lines := 0
+	for n := 1; sc.Scan(); n++ {
+		raw := sc.Text()
+		if strings.TrimSpace(raw) == "" || strings.HasPrefix(raw, "#") {
+			continue
+		}
+		var line dumpLine
+		if err := json.Unmarshal([]byte(raw), &line); err != nil {
+			t.Fatalf("line %d: %v", n, err)
+		}
+		body, err := base64.StdEncoding.DecodeString(line.Body)
+		if err != nil {
+			t.Fatalf("line %d: body: %v", n, err)
+		}
+		in := requestInput(t, line.Path, line.ContentType, line.ContentEncoding, body)
+		text, err := DecodeRequest(in, Limits{})
+		if err != nil {
+			t.Fatalf("line %d: decode: %v", n, err)
+		}
+		want, err := ParsePayload(text, in.Path)
+		if err != nil {
+			t.Fatalf("line %d: parse: %v", n, err)
+		}
+		got, err := ParsePayloadInto(reused, text, in.Path)
+		if err != nil {
+			t.Fatalf("line %d: parse into a reused slice: %v", n, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("line %d: parsed into a reused slice:\n got %+v\nwant %+v", n, got, want)
+		}
+		clear(got.Events)
+		reused = got.Events[:0]
+		lines++
+	}
+	if lines < 10 || cap(reused) == 0 {
+		t.Fatalf("%d lines replayed, reused capacity %d", lines, cap(reused))
 	}
 }
