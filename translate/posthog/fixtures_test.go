@@ -39,34 +39,54 @@ func requestInput(t testing.TB, pathAndQuery, contentType, contentEncoding strin
 	return RequestInput{Path: path, Query: []byte(query), ContentType: contentType, ContentEncoding: contentEncoding, Body: body}
 }
 
+// dumpRequest is one request line of requests_dump.jsonl, decoded.
+type dumpRequest struct {
+	n    int // line number
+	line dumpLine
+	in   RequestInput
+	text []byte // DecodeRequest's output
+}
+
+// dumpRequests reads and decodes every request of requests_dump.jsonl.
+func dumpRequests(t *testing.T) []dumpRequest {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(readFixture(t, "requests_dump.jsonl")))
+	sc.Buffer(nil, 1<<20)
+	var out []dumpRequest
+	for n := 1; sc.Scan(); n++ {
+		raw := sc.Text()
+		if strings.TrimSpace(raw) == "" || strings.HasPrefix(raw, "#") {
+			continue
+		}
+		r := dumpRequest{n: n}
+		if err := json.Unmarshal([]byte(raw), &r.line); err != nil {
+			t.Fatalf("line %d: %v", n, err)
+		}
+		body, err := base64.StdEncoding.DecodeString(r.line.Body)
+		if err != nil {
+			t.Fatalf("line %d: body: %v", n, err)
+		}
+		r.in = requestInput(t, r.line.Path, r.line.ContentType, r.line.ContentEncoding, body)
+		if r.text, err = DecodeRequest(r.in, Limits{}); err != nil {
+			t.Fatalf("line %d (%s): decode: %v", n, r.line.Path, err)
+		}
+		out = append(out, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestRequestsDump replays every recorded request of requests_dump.jsonl and
 // compares the events with the Kafka output Django produced for it, following
 // spec §7.2: uuid, distinct_id, token, sent_at, historical_migration and the
 // event JSON (without posthog-node's type/library/library_version), plus the
 // event time computed with now pinned to the line's now.
 func TestRequestsDump(t *testing.T) {
-	text := readFixture(t, "requests_dump.jsonl")
-	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(nil, 1<<20)
 	lines, events := 0, 0
-	for n := 1; sc.Scan(); n++ {
-		raw := sc.Text()
-		if strings.TrimSpace(raw) == "" || strings.HasPrefix(raw, "#") {
-			continue
-		}
-		var line dumpLine
-		if err := json.Unmarshal([]byte(raw), &line); err != nil {
-			t.Fatalf("line %d: %v", n, err)
-		}
-		body, err := base64.StdEncoding.DecodeString(line.Body)
-		if err != nil {
-			t.Fatalf("line %d: body: %v", n, err)
-		}
-		in := requestInput(t, line.Path, line.ContentType, line.ContentEncoding, body)
-		text, err := DecodeRequest(in, Limits{})
-		if err != nil {
-			t.Fatalf("line %d (%s): decode: %v", n, line.Path, err)
-		}
+	for _, r := range dumpRequests(t) {
+		n, line, in, text := r.n, r.line, r.in, r.text
 		p, err := ParsePayload(text, in.Path)
 		if err != nil {
 			t.Fatalf("line %d (%s): parse: %v", n, line.Path, err)
@@ -141,9 +161,6 @@ func TestRequestsDump(t *testing.T) {
 			events++
 		}
 		lines++
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if lines != 16 || events != 88 {
 		t.Fatalf("replayed %d request lines and %d events, want 16 and 88", lines, events)

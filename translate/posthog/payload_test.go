@@ -1,9 +1,6 @@
 package posthog
 
 import (
-	"bufio"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -196,38 +193,19 @@ func TestParsePayloadFields(t *testing.T) {
 // Capture does, cleared in between) gives what a fresh ParsePayload gives,
 // over every recorded request.
 func TestParsePayloadIntoReuse(t *testing.T) {
-	sc := bufio.NewScanner(strings.NewReader(readFixture(t, "requests_dump.jsonl")))
-	sc.Buffer(nil, 1<<20)
 	var reused []RawEvent
 	lines := 0
-	for n := 1; sc.Scan(); n++ {
-		raw := sc.Text()
-		if strings.TrimSpace(raw) == "" || strings.HasPrefix(raw, "#") {
-			continue
-		}
-		var line dumpLine
-		if err := json.Unmarshal([]byte(raw), &line); err != nil {
-			t.Fatalf("line %d: %v", n, err)
-		}
-		body, err := base64.StdEncoding.DecodeString(line.Body)
+	for _, r := range dumpRequests(t) {
+		want, err := ParsePayload(r.text, r.in.Path)
 		if err != nil {
-			t.Fatalf("line %d: body: %v", n, err)
+			t.Fatalf("line %d: parse: %v", r.n, err)
 		}
-		in := requestInput(t, line.Path, line.ContentType, line.ContentEncoding, body)
-		text, err := DecodeRequest(in, Limits{})
+		got, err := ParsePayloadInto(reused, r.text, r.in.Path)
 		if err != nil {
-			t.Fatalf("line %d: decode: %v", n, err)
-		}
-		want, err := ParsePayload(text, in.Path)
-		if err != nil {
-			t.Fatalf("line %d: parse: %v", n, err)
-		}
-		got, err := ParsePayloadInto(reused, text, in.Path)
-		if err != nil {
-			t.Fatalf("line %d: parse into a reused slice: %v", n, err)
+			t.Fatalf("line %d: parse into a reused slice: %v", r.n, err)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("line %d: parsed into a reused slice:\n got %+v\nwant %+v", n, got, want)
+			t.Fatalf("line %d: parsed into a reused slice:\n got %+v\nwant %+v", r.n, got, want)
 		}
 		clear(got.Events)
 		reused = got.Events[:0]
