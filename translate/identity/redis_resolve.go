@@ -57,7 +57,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		}
 		cmds = append(cmds, pipe.EvalSha(ctx, scriptResolve.sha, nil, r.resolveArgs(op, &p, nows[i], wall)...))
 	}
-	cl.expireBuckets(ctx, pipe)
+	expireBuckets(ctx, pipe, cl.buckets)
 	if pipe.Len() == 0 {
 		return nil
 	}
@@ -148,13 +148,8 @@ func (c *claimBatch) value(op *ResolveOp, now int64) string {
 	return c.ticketValue
 }
 
-// expireBuckets sets each bucket written to its expiry (bucketExpiry): NX
-// gives a new bucket one, GT extends an older one's.
-func (c *claimBatch) expireBuckets(ctx context.Context, pipe redis.Pipeliner) {
-	expireBuckets(ctx, pipe, c.buckets)
-}
-
-// expireBuckets queues the expiry of each bucket key.
+// expireBuckets queues the expiry of each bucket written to (bucketExpiry):
+// NX gives a new bucket one, GT extends an older one's.
 func expireBuckets(ctx context.Context, pipe redis.Pipeliner, buckets map[string]bucketExpiry) {
 	for key, at := range buckets {
 		pipe.Do(ctx, "pexpireat", key, at.nx, "nx")
@@ -162,10 +157,10 @@ func expireBuckets(ctx context.Context, pipe redis.Pipeliner, buckets map[string
 	}
 }
 
-// taken returns the ops whose key was held (duplicate, pending or stale),
+// taken returns the claims found held (duplicate, pending or stale),
 // recording a refused write in results, or an error when Redis is down.
-func (c *claimBatch) taken(results []ResolveResult) ([]int, error) {
-	var taken []int
+func (c *claimBatch) taken(results []ResolveResult) ([]sentClaim, error) {
+	var taken []sentClaim
 	for _, sc := range c.claims {
 		var held bool
 		var err error
@@ -182,7 +177,7 @@ func (c *claimBatch) taken(results []ResolveResult) ([]int, error) {
 		}
 		switch {
 		case held:
-			taken = append(taken, sc.op)
+			taken = append(taken, sc)
 		case err != nil && !isReplyError(err):
 			return nil, unavailable("claim", err)
 		case err != nil:
@@ -342,15 +337,13 @@ func claimOf(op *ResolveOp, slot claimSlot, now, wall int64) (value, ttl string)
 // judgeTaken settles the claims found held, with one run of lua/claim.lua:
 // a confirmed claim is a duplicate, a pending one pending, and a stale (or
 // since released) one is claimed after all.
-func (r *Redis) judgeTaken(ctx context.Context, ops []ResolveOp, nows []int64, taken []int, results []ResolveResult) error {
+func (r *Redis) judgeTaken(ctx context.Context, ops []ResolveOp, nows []int64, taken []sentClaim, results []ResolveResult) error {
 	wall := time.Now().UnixMilli()
 	args := make([]any, 0, 1+5*len(taken))
 	args = append(args, r.prefix)
-	for _, i := range taken {
-		op := &ops[i]
-		slot := claimSlotOf(r.prefix, op.IdempotencyKey)
-		value, ttl := claimOf(op, slot, nows[i], wall)
-		args = append(args, slot.key, slot.field, value, ttl, nows[i])
+	for _, sc := range taken {
+		value, ttl := claimOf(&ops[sc.op], sc.slot, nows[sc.op], wall)
+		args = append(args, sc.slot.key, sc.slot.field, value, ttl, nows[sc.op])
 	}
 	v, err := scriptClaim.run(ctx, r.c, args...)
 	if err != nil {
@@ -360,13 +353,13 @@ func (r *Redis) judgeTaken(ctx context.Context, ops []ResolveOp, nows []int64, t
 	if len(codes) != len(taken) {
 		return fmt.Errorf("claim: %d answers for %d keys", len(codes), len(taken))
 	}
-	for n, i := range taken {
+	for n, sc := range taken {
 		switch codes[n] {
 		case "0":
 		case "1":
-			results[i].Duplicate = true
+			results[sc.op].Duplicate = true
 		default:
-			results[i].ClaimPending = true
+			results[sc.op].ClaimPending = true
 		}
 	}
 	return nil
