@@ -33,9 +33,14 @@ type claimSlot struct {
 // claimSlotOf returns the slot of idempotency key k under prefix.
 func claimSlotOf(prefix, k string) claimSlot {
 	if sec, field, ok := bucketOf(k); ok {
-		return claimSlot{key: prefix + "ib:" + strconv.FormatInt(sec, 10), field: field, sec: sec}
+		return claimSlot{key: bucketKey(prefix, sec), field: field, sec: sec}
 	}
 	return claimSlot{key: prefix + "i:" + k}
+}
+
+// bucketKey is the Redis key of the bucket of second sec.
+func bucketKey(prefix string, sec int64) string {
+	return prefix + "ib:" + strconv.FormatInt(sec, 10)
 }
 
 // bucketExpiry is the expiry (Unix ms) a write at wall with a window of
@@ -63,7 +68,8 @@ func (e bucketExpiry) arg() string {
 
 // bucketOf reads a PostHog claim key "ph:<canonical UUIDv7>": the uuid's
 // second and its 16 bytes. Any other key, an upper-case or v4 uuid included,
-// is not bucketed (ok false).
+// is not bucketed (ok false). Canonical uuids are lower-case; another
+// spelling is another key, as it was before buckets.
 func bucketOf(k string) (sec int64, field string, ok bool) {
 	const prefix = "ph:"
 	if len(k) != len(prefix)+36 || k[:len(prefix)] != prefix {
@@ -74,37 +80,36 @@ func bucketOf(k string) (sec int64, field string, ok bool) {
 		return 0, "", false
 	}
 	var b [16]byte
-	j := 0
-	for i := 0; i < len(s); {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, lo := lowerHex(s[i]), lowerHex(s[i+1])
-		if hi < 0 || lo < 0 {
-			return 0, "", false
-		}
-		b[j] = byte(hi<<4 | lo)
-		i, j = i+2, j+1
+	bad := byte(0)
+	for j, at := range uuidHexAt {
+		hi, lo := lowerHex[s[at]], lowerHex[s[at+1]]
+		bad |= hi | lo
+		b[j] = hi<<4 | lo&0x0f
 	}
-	if b[6]>>4 != 7 || b[8]>>6 != 2 { // version 7, RFC 9562 variant
+	if bad&0x80 != 0 || b[6]>>4 != 7 || b[8]>>6 != 2 { // version 7, RFC 9562 variant
 		return 0, "", false
 	}
 	ms := int64(b[0])<<40 | int64(b[1])<<32 | int64(b[2])<<24 | int64(b[3])<<16 | int64(b[4])<<8 | int64(b[5])
 	return ms / 1000, string(b[:]), true
 }
 
-// lowerHex is the value of a lower-case hex digit, or -1. Canonical uuids
-// are lower-case; another spelling is another key, as it was before buckets.
-func lowerHex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
+// uuidHexAt is where each byte's two hex digits start in a canonical uuid.
+var uuidHexAt = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// lowerHex maps a lower-case hex digit to its value and any other byte to
+// 0x80 (whose high bit bucketOf collects).
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0x80
 	}
-	return -1
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+	}
+	return t
+}()
 
 // fieldClaimValue is the value of op's claim in a bucket at request time
 // now: its ticket, or, as a field cannot expire on its own, 'p' and the
