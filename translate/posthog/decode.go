@@ -107,7 +107,10 @@ func DecodeRequest(in RequestInput, limits Limits) ([]byte, error) {
 		return nil, newError(ErrEmptyPayload, "request missing data payload")
 	}
 
-	formish := looksLikeForm(payload)
+	// Gzip is decided by its magic bytes (step 5), so a gzip body is never
+	// a form: its binary head holds "&_=" or "&ip=" by chance about once in
+	// 50,000 bodies, and posthog-js sends gzip as text/plain.
+	formish := !isGzip(payload) && looksLikeForm(payload)
 	if !formish && hint != compressionLZ64 {
 		if dec, ok := unwrapBase64(payload); ok {
 			payload, owned = dec, true

@@ -29,8 +29,15 @@ func readFixture(t testing.TB, name string) string {
 
 func gzipBytes(t testing.TB, b []byte) []byte {
 	t.Helper()
+	return gzipWithComment(t, b, "")
+}
+
+// gzipWithComment gzips b with comment in the gzip header.
+func gzipWithComment(t testing.TB, b []byte, comment string) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
+	zw.Comment = comment
 	if _, err := zw.Write(b); err != nil {
 		t.Fatal(err)
 	}
