@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,4 +210,27 @@ func metricValue(base, name string) (int64, error) {
 		line = line[:j]
 	}
 	return strconv.ParseInt(string(line), 10, 64)
+}
+
+// refusedAnswers lists the proxy's own count of its answers other than 2xx,
+// by route and status (hogsend_http_requests_total), for a run wrk saw
+// errors in.
+func refusedAnswers(base string) string {
+	status, body, err := fasthttp.Get(nil, base+"/metrics")
+	if err != nil || status != fasthttp.StatusOK {
+		return fmt.Sprintf("read /metrics: %d %v", status, err)
+	}
+	const name = "hogsend_http_requests_total{"
+	var out []string
+	for _, line := range strings.Split(string(body), "\n") {
+		labels, ok := strings.CutPrefix(line, name)
+		if !ok || strings.Contains(labels, `status="2`) {
+			continue
+		}
+		out = append(out, strings.Replace(labels, "} ", " × ", 1))
+	}
+	if len(out) == 0 {
+		return "none (the errors were on wrk's side: timeouts or socket errors)"
+	}
+	return strings.Join(out, ", ")
 }

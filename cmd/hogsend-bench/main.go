@@ -367,6 +367,9 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 		float64(res.acked)/res.elapsed.Seconds(), float64(res.acked)/perBody/res.elapsed.Seconds())
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
 	fmt.Printf("  errors:           %d %s\n", res.errors, strings.Join(res.firstErrors, "; "))
+	if res.errors > 0 {
+		fmt.Printf("  proxy refused:    %s\n", refusedAnswers(st.base))
+	}
 	fmt.Print(cpuReport)
 	fmt.Printf("  spool:            %.0f appends/s, %.0f fsyncs/s (%.1f requests per group commit)\n",
 		float64(appends1-appends0)/res.elapsed.Seconds(), float64(fsyncs1-fsyncs0)/res.elapsed.Seconds(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +29,12 @@ request = function()
 end
 `
 
+// wrkDuration is wrk's -d flag for d, in whole seconds: wrk takes one unit,
+// not Go's "1m3s".
+func wrkDuration(d time.Duration) string {
+	return "-d" + strconv.Itoa(int(math.Ceil(d.Seconds()))) + "s"
+}
+
 // runWrk drives the load with wrk (one thread, conns connections: a second
 // thread only adds context switches on a 2-core machine)
 // and parses its summary.
@@ -36,7 +43,7 @@ func (l *eventLoad) runWrk(d time.Duration, dir string) (*loadResult, error) {
 	if err := os.WriteFile(script, []byte(fmt.Sprintf(wrkScript, l.contacts, l.key)), 0o644); err != nil {
 		return nil, err
 	}
-	out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(l.conns), "-d"+d.String(), "--latency", "-s", script,
+	out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(l.conns), wrkDuration(d), "--latency", "-s", script,
 		"http://"+l.addr+"/v1/events").CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %v\n%s", err, out)

@@ -76,7 +76,7 @@ func (l *batchLoad) runWrk(d time.Duration, dir string, from int, started func(s
 		return nil, 0, err
 	}
 	var buf bytes.Buffer
-	cmd := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(l.conns), "-d"+d.String(), "--timeout", "30s", "--latency", "-s", script, base+"/batch/")
+	cmd := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(l.conns), wrkDuration(d), "--timeout", "30s", "--latency", "-s", script, base+"/batch/")
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Start(); err != nil {
 		return nil, 0, fmt.Errorf("start wrk: %w", err)
