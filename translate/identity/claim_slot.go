@@ -32,15 +32,27 @@ type claimSlot struct {
 
 // claimSlotOf returns the slot of idempotency key k under prefix.
 func claimSlotOf(prefix, k string) claimSlot {
-	if sec, field, ok := bucketOf(k); ok {
-		return claimSlot{key: bucketKey(prefix, sec), field: field, sec: sec}
-	}
-	return claimSlot{key: prefix + "i:" + k}
+	var s slotMaker
+	return s.of(prefix, k)
 }
 
-// bucketKey is the Redis key of the bucket of second sec.
-func bucketKey(prefix string, sec int64) string {
-	return prefix + "ib:" + strconv.FormatInt(sec, 10)
+// slotMaker finds claim slots, reusing the last bucket key it built while
+// the second is the same: a request's events mostly share one or two.
+type slotMaker struct {
+	lastKey string
+	lastSec int64
+}
+
+// of returns the slot of idempotency key k under prefix.
+func (m *slotMaker) of(prefix, k string) claimSlot {
+	sec, field, ok := bucketOf(k)
+	if !ok {
+		return claimSlot{key: prefix + "i:" + k}
+	}
+	if m.lastKey == "" || sec != m.lastSec {
+		m.lastKey, m.lastSec = prefix+"ib:"+strconv.FormatInt(sec, 10), sec
+	}
+	return claimSlot{key: m.lastKey, field: field, sec: sec}
 }
 
 // bucketExpiry is the expiry (Unix ms) a write at wall with a window of

@@ -185,6 +185,7 @@ func (r *Redis) ConfirmIdempotency(ctx context.Context, keys, tickets []string, 
 	return nil
 }
 
+// Find returns the live contacts matching email or userID.
 func (r *Redis) Find(ctx context.Context, email, userID string) ([]canonical.Contact, error) {
 	v, err := scriptFind.run(ctx, r.c, r.prefix, NormalizeEmail(email), NormalizeID(userID))
 	if err != nil {

@@ -105,10 +105,7 @@ type claimBatch struct {
 	buckets map[string]bucketExpiry // bucket key → the latest expiry its claims ask for
 	// ticketValue is "t"+ticket of the last ticketed claim, built once a call.
 	ticketValue, ticketOf string
-	// lastBucket is the key of the last bucket claimed in, of second
-	// lastSec: a request's events mostly share one or two seconds.
-	lastBucket string
-	lastSec    int64
+	slots                 slotMaker // the call's bucket keys, built once a second
 }
 
 type sentClaim struct {
@@ -120,7 +117,7 @@ type sentClaim struct {
 // add claims ops[i]'s key at request time now.
 func (c *claimBatch) add(ctx context.Context, pipe redis.Pipeliner, prefix string, ops []ResolveOp, i int, now int64) {
 	op := &ops[i]
-	slot := c.slotOf(prefix, op.IdempotencyKey)
+	slot := c.slots.of(prefix, op.IdempotencyKey)
 	var cmd *redis.Cmd
 	switch {
 	case slot.field != "":
@@ -139,19 +136,6 @@ func (c *claimBatch) add(ctx context.Context, pipe redis.Pipeliner, prefix strin
 		cmd = pipe.Do(ctx, "set", slot.key, value, "nx", "px", ttl)
 	}
 	c.claims = append(c.claims, sentClaim{op: i, slot: slot, cmd: cmd})
-}
-
-// slotOf is claimSlotOf, reusing the last bucket key when the second is
-// the same.
-func (c *claimBatch) slotOf(prefix, k string) claimSlot {
-	sec, field, ok := bucketOf(k)
-	if !ok {
-		return claimSlot{key: prefix + "i:" + k}
-	}
-	if c.lastBucket == "" || sec != c.lastSec {
-		c.lastBucket, c.lastSec = bucketKey(prefix, sec), sec
-	}
-	return claimSlot{key: c.lastBucket, field: field, sec: sec}
 }
 
 // value is a ticketed claim's value, or a bucket claim's (fieldClaimValue).
