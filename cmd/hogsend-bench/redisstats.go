@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
 
 // redisStats reads Redis's per-command counters over the measured phase, so
@@ -31,38 +32,15 @@ func (s *redisStats) report(events int64) string {
 	if err != nil {
 		return fmt.Sprintf("  redis commands:   %v\n", err)
 	}
-	type stat struct {
-		name        string
-		calls       int64
-		usecPerCall float64
-		perEvent    float64
-	}
-	var stats []stat
-	for _, line := range strings.Split(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "cmdstat_")), ":")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
-		}
-		st := stat{name: name}
-		for _, kv := range strings.Split(rest, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch k {
-			case "calls":
-				st.calls, _ = strconv.ParseInt(v, 10, 64)
-			case "usec_per_call":
-				st.usecPerCall, _ = strconv.ParseFloat(v, 64)
-			}
-		}
-		st.perEvent = float64(st.calls) * st.usecPerCall / float64(events)
-		stats = append(stats, st)
-	}
-	sort.Slice(stats, func(i, j int) bool { return stats[i].perEvent > stats[j].perEvent })
+	stats := testenv.ParseRedisCommandStats(info)
+	perEvent := func(st testenv.RedisCommandStat) float64 { return float64(st.Usec) / float64(events) }
+	sort.Slice(stats, func(i, j int) bool { return perEvent(stats[i]) > perEvent(stats[j]) })
 	var parts []string
 	for _, st := range stats {
-		if st.calls == 0 || float64(st.calls)/float64(events) < 0.001 {
+		if st.Calls == 0 || float64(st.Calls)/float64(events) < 0.001 {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %.3f/event × %.2f µs", strings.ToUpper(st.name), float64(st.calls)/float64(events), st.usecPerCall))
+		parts = append(parts, fmt.Sprintf("%s %.3f/event × %.2f µs", strings.ToUpper(st.Name), float64(st.Calls)/float64(events), st.UsecPerCall))
 	}
 	forks := "?"
 	if st, err := s.c.Info(context.Background(), "stats").Result(); err == nil {

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -43,4 +44,19 @@ func TestClickHouseStarts(t *testing.T) {
 		t.Fatalf("dial clickhouse: %v", err)
 	}
 	c.Close()
+}
+
+func TestParseRedisCommandStats(t *testing.T) {
+	info := "# Commandstats\r\n" +
+		"cmdstat_hsetnx:calls=2000033,usec=893380,usec_per_call=0.45,rejected_calls=0,failed_calls=0\r\n" +
+		"cmdstat_evalsha:calls=40,usec=2400,usec_per_call=60.00,rejected_calls=0,failed_calls=1\r\n" +
+		"\r\n"
+	got := ParseRedisCommandStats(info)
+	want := []RedisCommandStat{
+		{Name: "hsetnx", Calls: 2000033, Usec: 893380, UsecPerCall: 0.45},
+		{Name: "evalsha", Calls: 40, Usec: 2400, UsecPerCall: 60},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
 }

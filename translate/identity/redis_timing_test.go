@@ -3,8 +3,6 @@ package identity_test
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,18 +66,9 @@ func commandMicros(b *testing.B, s *identity.Redis) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	total := 0.0
-	for _, line := range strings.Split(info, "\n") {
-		_, stats, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok || !strings.HasPrefix(line, "cmdstat_") {
-			continue
-		}
-		for _, kv := range strings.Split(stats, ",") {
-			if v, ok := strings.CutPrefix(kv, "usec="); ok {
-				n, _ := strconv.ParseFloat(v, 64)
-				total += n
-			}
-		}
+	var total int64
+	for _, st := range testenv.ParseRedisCommandStats(info) {
+		total += st.Usec
 	}
-	return total
+	return float64(total)
 }
