@@ -39,6 +39,21 @@ type Config struct {
 	PprofListen       string        // HOGSEND_PPROF_LISTEN; empty = off
 	PostHogTokens     []string      // HOGSEND_POSTHOG_TOKENS; empty = any well-formed token
 	TrustedProxies    []*net.IPNet  // HOGSEND_TRUSTED_PROXIES
+
+	// The public edge's limits (docs/operations.md § Limits).
+	HeaderTimeout     time.Duration // HOGSEND_HEADER_TIMEOUT
+	MaxConnsPerIP     int           // HOGSEND_MAX_CONNS_PER_IP; 0 = unlimited
+	MaxInflightBytes  int64         // HOGSEND_MAX_INFLIGHT_BYTES
+	MaxDecodedBytes   int64         // HOGSEND_MAX_DECODED_BYTES
+	MaxDecodeRatio    int           // HOGSEND_MAX_DECODE_RATIO
+	MaxEventsPerBatch int           // HOGSEND_MAX_EVENTS_PER_REQUEST
+	MaxEventBytes     int64         // HOGSEND_MAX_EVENT_BYTES
+	MaxProperties     int           // HOGSEND_MAX_PROPERTIES
+	MaxPropertyBytes  int64         // HOGSEND_MAX_PROPERTY_BYTES
+
+	// Capture identity trust (docs/identity-trust.md).
+	PostHogSecretTokens []string // HOGSEND_POSTHOG_SECRET_TOKENS
+	PostHogIdentity     string   // HOGSEND_POSTHOG_IDENTITY: standard or verified
 }
 
 // Embedded reports whether the service runs without Redis and ClickHouse servers.
@@ -57,6 +72,16 @@ func Default() Config {
 		BatchRows:         100000,
 		BatchDelay:        time.Second,
 		LogLevel:          "info",
+		HeaderTimeout:     10 * time.Second,
+		MaxConnsPerIP:     256,
+		MaxInflightBytes:  128 << 20,
+		MaxDecodedBytes:   32 << 20,
+		MaxDecodeRatio:    100,
+		MaxEventsPerBatch: 10000,
+		MaxEventBytes:     1000000,
+		MaxProperties:     10000,
+		MaxPropertyBytes:  256 << 10,
+		PostHogIdentity:   "standard",
 	}
 }
 
@@ -151,10 +176,51 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("HOGSEND_PPROF_LISTEN: %q is not host:port: %v", c.PprofListen, err)
 		}
 	}
+	if err := c.validateLimits(); err != nil {
+		return err
+	}
+	switch c.PostHogIdentity {
+	case "standard", "verified":
+	default:
+		return fmt.Errorf("HOGSEND_POSTHOG_IDENTITY: %q is not standard or verified", c.PostHogIdentity)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("HOGSEND_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	return nil
+}
+
+// maxSpoolEntryBytes mirrors the spool's largest record: a decoded payload
+// must stay below it, or its request could never be made durable.
+const maxSpoolEntryBytes = 64 << 20
+
+// validateLimits checks the edge's limits; each error names the variable.
+func (c *Config) validateLimits() error {
+	switch {
+	case c.HeaderTimeout <= 0:
+		return fmt.Errorf("HOGSEND_HEADER_TIMEOUT: must be positive")
+	case c.HeaderTimeout > c.ReadTimeout:
+		return fmt.Errorf("HOGSEND_HEADER_TIMEOUT: %s is longer than HOGSEND_READ_TIMEOUT (%s)", c.HeaderTimeout, c.ReadTimeout)
+	case c.MaxConnsPerIP < 0:
+		return fmt.Errorf("HOGSEND_MAX_CONNS_PER_IP: must be 0 (unlimited) or positive")
+	case c.MaxInflightBytes < c.MaxBodyBytes:
+		return fmt.Errorf("HOGSEND_MAX_INFLIGHT_BYTES: %d is below HOGSEND_MAX_BODY_BYTES (%d)", c.MaxInflightBytes, c.MaxBodyBytes)
+	case c.MaxDecodedBytes < 1024:
+		return fmt.Errorf("HOGSEND_MAX_DECODED_BYTES: %d is too small (minimum 1024)", c.MaxDecodedBytes)
+	case c.MaxDecodedBytes > maxSpoolEntryBytes/4*3:
+		return fmt.Errorf("HOGSEND_MAX_DECODED_BYTES: %d is above 48MiB, the most a spool record can hold with its encoding", c.MaxDecodedBytes)
+	case c.MaxDecodeRatio < 2:
+		return fmt.Errorf("HOGSEND_MAX_DECODE_RATIO: must be at least 2")
+	case c.MaxEventsPerBatch <= 0:
+		return fmt.Errorf("HOGSEND_MAX_EVENTS_PER_REQUEST: must be positive")
+	case c.MaxEventBytes < 1024:
+		return fmt.Errorf("HOGSEND_MAX_EVENT_BYTES: %d is too small (minimum 1024)", c.MaxEventBytes)
+	case c.MaxProperties <= 0:
+		return fmt.Errorf("HOGSEND_MAX_PROPERTIES: must be positive")
+	case c.MaxPropertyBytes < 64 || c.MaxPropertyBytes > c.MaxEventBytes:
+		return fmt.Errorf("HOGSEND_MAX_PROPERTY_BYTES: %d must be between 64 and HOGSEND_MAX_EVENT_BYTES", c.MaxPropertyBytes)
 	}
 	return nil
 }

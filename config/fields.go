@@ -88,6 +88,43 @@ var fields = []field{
 		return nil
 	}},
 	{"HOGSEND_PPROF_LISTEN", "pprof_listen", "address for Go's pprof handlers; empty = off", func(c *Config, v string) error { c.PprofListen = v; return nil }},
+	{"HOGSEND_HEADER_TIMEOUT", "header_timeout", "longest time a client may take to send the request line and headers", durationField(func(c *Config) *time.Duration { return &c.HeaderTimeout })},
+	{"HOGSEND_MAX_CONNS_PER_IP", "max_conns_per_ip", "most concurrent connections from one client IP; 0 = unlimited", intField(func(c *Config) *int { return &c.MaxConnsPerIP })},
+	{"HOGSEND_MAX_INFLIGHT_BYTES", "max_inflight_bytes", "bound on request bytes (bodies and their decoded payloads) held at once across all connections", bytesField(func(c *Config) *int64 { return &c.MaxInflightBytes })},
+	{"HOGSEND_MAX_DECODED_BYTES", "max_decoded_bytes", "largest capture payload after decompression and decoding", bytesField(func(c *Config) *int64 { return &c.MaxDecodedBytes })},
+	{"HOGSEND_MAX_DECODE_RATIO", "max_decode_ratio", "largest ratio of a capture payload's decoded size to its wire size", intField(func(c *Config) *int { return &c.MaxDecodeRatio })},
+	{"HOGSEND_MAX_EVENTS_PER_REQUEST", "max_events_per_request", "most events in one capture request", intField(func(c *Config) *int { return &c.MaxEventsPerBatch })},
+	{"HOGSEND_MAX_EVENT_BYTES", "max_event_bytes", "largest single event", bytesField(func(c *Config) *int64 { return &c.MaxEventBytes })},
+	{"HOGSEND_MAX_PROPERTIES", "max_properties", "most members of one properties, $set, $set_once or $unset object", intField(func(c *Config) *int { return &c.MaxProperties })},
+	{"HOGSEND_MAX_PROPERTY_BYTES", "max_property_bytes", "largest single property value", bytesField(func(c *Config) *int64 { return &c.MaxPropertyBytes })},
+	{"HOGSEND_POSTHOG_SECRET_TOKENS", "posthog_secret_tokens", "comma-separated server-side capture tokens whose events may join identified people", func(c *Config, v string) error {
+		c.PostHogSecretTokens = splitList(v)
+		return nil
+	}},
+	{"HOGSEND_POSTHOG_IDENTITY", "posthog_identity", "standard, or verified: every capture write on an identified contact needs proof", func(c *Config, v string) error { c.PostHogIdentity = strings.ToLower(v); return nil }},
+}
+
+// intField parses a plain integer.
+func intField(ptr func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		*ptr(c) = n
+		return nil
+	}
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, t := range strings.Split(v, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func durationField(ptr func(*Config) *time.Duration) func(*Config, string) error {
