@@ -23,6 +23,8 @@ type CaptureRequest struct {
 	ContentEncoding string
 	Body            []byte
 	IP              string // client address (X-Forwarded-For only from trusted proxies)
+	// Budget, when set, is charged for the decoded payload (posthog.Budget).
+	Budget posthog.Budget
 }
 
 // CaptureResult is what a capture request stored.

@@ -35,6 +35,8 @@ type Limits struct {
 	// decompression step; a gzip or lz64 stream is stopped as soon as its
 	// output passes it (ErrTooLarge). Zero or less means DefaultMaxDecompressed.
 	MaxDecompressed int
+	// Budget, when set, is charged for decoded output as it is produced.
+	Budget Budget
 }
 
 func (l Limits) maxDecompressed() int {

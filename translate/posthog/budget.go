@@ -1,0 +1,10 @@
+package posthog
+
+// Budget charges the bytes a request's decoding produces against a bound
+// shared by every request in flight, so that many small compressed bodies
+// cannot together inflate past the process's memory. The proxy gives each
+// request its own lease; Reserve may wait briefly for room and returns an
+// error (wrapped by the decoder with %w) when there is none.
+type Budget interface {
+	Reserve(n int) error
+}
