@@ -216,3 +216,49 @@ func TestWithoutMember(t *testing.T) {
 	f(`{ "a" : {"b":[1,2]} , "$hogsend_user_token":null, "c":"\u0024"}`, `{"a":{"b":[1,2]},"c":"\u0024"}`)
 	f(`{"$hogsend_user_token":1,"$hogsend_user_token":2}`, `{}`)
 }
+
+func TestMayHoldUserToken(t *testing.T) {
+	f := func(raw string, want bool) {
+		t.Helper()
+		if got := mayHoldUserToken(raw); got != want || got != strings.Contains(raw, UserTokenProperty) {
+			t.Fatalf("mayHoldUserToken(%q) = %v, want %v", raw, got, want)
+		}
+	}
+	f(``, false)
+	f(`k`, false)
+	f(`{"token":"k","kk":1}`, false)
+	f(`$hogsend_user_token`, true)
+	f(`{"$hogsend_user_token":"x"}`, true)
+	f(`{"k":"$hogsend_user_to","ken":1}`, false)
+	f(`{"a":"$hogsend_user_tok$hogsend_user_token"}`, true)
+	f(`hogsend_user_token`, false)
+}
+
+func FuzzMayHoldUserToken(f *testing.F) {
+	f.Add(`{"$hogsend_user_token":"x"}`)
+	f.Add(`kkk$hogsend_user_tokk`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		if got, want := mayHoldUserToken(raw), strings.Contains(raw, UserTokenProperty); got != want {
+			t.Fatalf("mayHoldUserToken(%q) = %v, strings.Contains says %v", raw, got, want)
+		}
+	})
+}
+
+// TestCaptureUserTokenPerEvent: each event's user token is judged on its
+// own, also when a batch repeats one.
+func TestCaptureUserTokenPerEvent(t *testing.T) {
+	r := newTrustRig(t, false)
+	good := userToken("u1")
+	ev := func(tok string) string {
+		return `{"event":"e","distinct_id":"b1","properties":{"$hogsend_user_token":"` + tok + `"}}`
+	}
+	body := `{"api_key":"phc_public","batch":[` + ev(good) + `,` + ev("forged.token") + `,` + ev(good) + `,` + ev("forged.token") + `]}`
+	res, err := r.in.Capture(context.Background(), CaptureRequest{Path: "/batch", ContentType: "application/json", Body: []byte(body)}, r.opts)
+	if err != nil || res.Stored != 4 {
+		t.Fatalf("capture = %+v, %v", res, err)
+	}
+	want := []string{warnInvalidUserToken, warnInvalidUserToken}
+	if !slices.Equal(res.Warnings, want) {
+		t.Fatalf("warnings %v, want %v", res.Warnings, want)
+	}
+}
