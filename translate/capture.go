@@ -44,6 +44,8 @@ type CaptureOptions struct {
 	Tokens map[string]bool
 	// MaxDecompressed bounds a body after decompression (413 above).
 	MaxDecompressed int
+	// Trust says what the capture credentials prove.
+	Trust CaptureTrust
 }
 
 // Capture decodes a PostHog capture request, applies PostHog's identity rules
@@ -64,14 +66,15 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		return out, err
 	}
 	defer in.recycleRawEvents(p.Events)
-	if len(opts.Tokens) > 0 && !opts.Tokens[p.Token] {
+	now := in.now()
+	trust := opts.Trust.of(p.Token, now)
+	if len(opts.Tokens) > 0 && !opts.Tokens[p.Token] && !trust.secret {
 		return out, ErrUnknownToken
 	}
 	out.Dropped = p.Dropped
 	if len(p.Events) == 0 {
 		return out, nil
 	}
-	now := in.now()
 	sentAt, _ := posthog.ResolveSentAt(p.SentAt, req.Query)
 
 	// opOf[i] is the index of event i's own op (-1 when none) and personOf[i]
@@ -91,10 +94,7 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	leader := make(map[person]int, 4)
 	for i := range p.Events {
 		opOf[i], personOf[i] = -1, -1
-		op, ok, warn := in.personOp(&p.Events[i], now.UnixMilli())
-		if warn != "" {
-			out.Warnings = append(out.Warnings, warn)
-		}
+		op, ok := in.personOp(&p.Events[i], now.UnixMilli(), &trust, &out.Warnings)
 		if !ok {
 			continue
 		}
@@ -152,7 +152,7 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		e := canonical.Event{
 			ID: ev.UUID, Name: ev.Name, UserID: ev.DistinctID, DistinctID: ev.DistinctID,
 			Properties: eventProperties(ev), Groups: eventGroups(ev), Source: "posthog",
-			Lib: ev.Facts.Lib.String(), IP: req.IP,
+			Lib: ev.Facts.Lib.String(), IP: req.IP, SecretToken: trust.secret,
 			OccurredAt: posthog.EventTime(ev, sentAt, now).UnixMilli(), ReceivedAt: received,
 			Historical: p.HistoricalMigration,
 		}
@@ -162,8 +162,11 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 				e.UserID, e.ContactID = res.Contact.Key(), res.Contact.ID
 			}
 			if k == opOf[i] {
-				if res.MergeRefused {
-					out.Warnings = append(out.Warnings, "cannot_merge_already_identified")
+				switch {
+				case res.MergeRefused:
+					out.Warnings = append(out.Warnings, warnMergeRefused)
+				case res.Unproven:
+					out.Warnings = append(out.Warnings, warnNeedsProof)
 				}
 				// A personless event is linked to a known contact but does not change it.
 				if res.Found && !op.NoCreate && in.rows.needed(res, len(op.Set)+len(op.SetOnce)+len(op.Unset) > 0) {
@@ -241,13 +244,16 @@ func uuidKey(id uuid.UUID) string {
 	return string(b[:])
 }
 
-// personOp builds the identity op of one event under PostHog's rules (spec
-// §4): every distinct_id is an alias of a contact; $identify and
-// $create_alias merge (refused when the other person is identified, except
-// for $merge_dangerously; never with an illegal id); $set, $set_once and
-// $unset change the contact; $set.email becomes its email key; with
-// $process_person_profile false the event changes and creates no contact.
-func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveOp, bool, string) {
+// personOp builds the identity op of one event under PostHog's identity
+// rules, within what the request's credential proves
+// (docs/identity-trust.md): every distinct_id is an alias of a
+// contact; $identify and $create_alias merge (refused when the other person
+// is identified, except for $merge_dangerously, which needs proof; never
+// with an illegal id); $set, $set_once and $unset change the contact;
+// $set.email is an email key with full trust, else only fills an empty
+// email; with $process_person_profile false the event changes and creates
+// no contact. ok is false when the event has no op; warnings are appended.
+func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64, trust *requestTrust, warns *[]string) (identity.ResolveOp, bool) {
 	f := &ev.Facts
 	op := identity.ResolveOp{Distinct: ev.DistinctID, Source: "posthog", Now: now}
 	if !ev.UUIDGenerated {
@@ -258,47 +264,80 @@ func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64) (identity.ResolveO
 	// known contact, but never create or change one.
 	if f.ProcessPerson.Type == gjson.False || IllegalDistinctID(ev.DistinctID) {
 		op.NoCreate = true
-		return op, true, ""
+		return op, true
 	}
 	op.NewID = newContactID()
-	warn := ""
-	switch ev.Name {
-	case "$identify":
-		op.Identify = true
-		if anon := f.AnonDistinctID; anon.Exists() && anon.Type != gjson.Null {
-			if a := anon.String(); a != "" && a != ev.DistinctID {
-				if IllegalDistinctID(a) {
-					warn = "cannot_merge_with_illegal_distinct_id"
-				} else {
-					op.MergeFrom = a
-				}
-			}
-		}
-	case "$create_alias", "$merge_dangerously":
-		op.Identify = ev.Name == "$create_alias"
-		if a := f.Alias.String(); a != "" && a != ev.DistinctID {
-			if IllegalDistinctID(a) {
-				warn = "cannot_merge_with_illegal_distinct_id"
-			} else {
-				op.MergeFrom, op.MergeDangerously = a, ev.Name == "$merge_dangerously"
-			}
-		}
+	op.Trust = trust.level
+	if trust.level != identity.TrustFull {
+		user, warn := trust.provenUser(ev)
+		op.ProvenUser = user
+		addWarning(warns, warn)
+	}
+	addWarning(warns, mergeOp(&op, ev))
+	if op.MergeDangerously && op.Trust != identity.TrustFull && op.ProvenUser == "" {
+		op.MergeFrom, op.MergeDangerously = "", false
+		addWarning(warns, warnDangerouslyNeeds)
 	}
 	if ev.Name == "$groupidentify" || ev.Name == "$exception" || ev.Name == "$$heatmap" {
-		return op, true, warn // no person property updates (spec §4.1)
+		return op, true // PostHog applies no person property updates for these
 	}
 	set := mergedObject(ev.Set, f.Set)
 	setOnce := mergedObject(ev.SetOnce, f.SetOnce)
 	op.Set, op.SetOnce = set, setOnce
 	op.Unset = unsetKeys(f.Unset)
+	if email := setEmail(set); email != "" {
+		if op.Trust == identity.TrustFull {
+			op.Keys = append(op.Keys, identity.Key{Kind: canonical.KindEmail, Value: email})
+		} else {
+			op.EmailClaim = email
+		}
+	}
+	return op, true
+}
+
+// mergeOp sets the merge of $identify, $create_alias and
+// $merge_dangerously on op, or returns the warning of an illegal id.
+func mergeOp(op *identity.ResolveOp, ev *posthog.RawEvent) string {
+	f := &ev.Facts
+	var other string
+	switch ev.Name {
+	case "$identify":
+		op.Identify = true
+		if anon := f.AnonDistinctID; anon.Exists() && anon.Type != gjson.Null {
+			other = anon.String()
+		}
+	case "$create_alias", "$merge_dangerously":
+		op.Identify = ev.Name == "$create_alias"
+		other = f.Alias.String()
+	default:
+		return ""
+	}
+	if other == "" || other == ev.DistinctID {
+		return ""
+	}
+	if IllegalDistinctID(other) {
+		return warnIllegalDistinctID
+	}
+	op.MergeFrom, op.MergeDangerously = other, ev.Name == "$merge_dangerously"
+	return ""
+}
+
+// setEmail is $set.email, normalised, when it is a valid email.
+func setEmail(set []identity.Prop) string {
 	for _, p := range set {
 		if p.Name == "email" && p.Value != nil {
 			if e := gjson.ParseBytes(p.Value); e.Type == gjson.String && ValidEmail(strings.TrimSpace(e.Str)) {
-				op.Keys = append(op.Keys, identity.Key{Kind: canonical.KindEmail, Value: identity.NormalizeEmail(e.Str)})
+				return identity.NormalizeEmail(e.Str)
 			}
 		}
 	}
-	return op, true, warn
+	return ""
+}
+
+func addWarning(warns *[]string, w string) {
+	if w != "" {
+		*warns = append(*warns, w)
+	}
 }
 
 // mergedObject lays the top-level object over the one in properties (the
@@ -353,6 +392,9 @@ func unsetKeys(v gjson.Result) []string {
 func eventProperties(ev *posthog.RawEvent) []byte {
 	if !ev.Properties.IsObject() {
 		return emptyObject()
+	}
+	if userTokenOf(ev).Exists() {
+		return withoutMember(ev.Properties, UserTokenProperty)
 	}
 	// A view, not a copy: the request body outlives the commit, and the
 	// spool append copies the event.

@@ -198,6 +198,7 @@ func FuzzCapture(f *testing.F) {
 	f.Add([]byte(`{"api_key":"phc_x","event":"$identify","distinct_id":"u","properties":{"$anon_distinct_id":"a"}}`), "/e")
 	f.Add([]byte(`{"api_key":"phc_x","distinct_id":"u","$set":{"a":1}}`), "/engage")
 	f.Add([]byte(`data=eyJldmVudCI6ImUifQ==`), "/e")
+	f.Add([]byte(`{"api_key":"phc_x","event":"$merge_dangerously","distinct_id":"d","properties":{"alias":"v","$hogsend_user_token":"a.b","x":{"$hogsend_user_token":1}}}`), "/e")
 	f.Fuzz(func(t *testing.T, body []byte, path string) {
 		j := &flakyJournal{}
 		in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})

@@ -37,7 +37,7 @@ conversions:
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		return err
 	}
-	st, err := startStack(env, false, "HOGSEND_CONFIG="+cfg)
+	st, err := startStack(env, false, "HOGSEND_CONFIG="+cfg, "HOGSEND_POSTHOG_SECRET_TOKENS="+benchSecretToken)
 	if err != nil {
 		return err
 	}
@@ -94,6 +94,10 @@ conversions:
 	return nil
 }
 
+// benchSecretToken is the server-side capture token posthog-node is given:
+// only its events are server-originated for the conversion rules.
+const benchSecretToken = "phs_bench_secret"
+
 // sendSignups posts signed_up events from posthog-node for people
 // offset…offset+n, each with an email and a ttclid, 50 per request.
 func sendSignups(base string, offset, n int) error {
@@ -112,7 +116,7 @@ func sendSignups(base string, offset, n int) error {
 					return
 				}
 				var b bytes.Buffer
-				b.WriteString(`{"api_key":"phc_bench","batch":[`)
+				b.WriteString(`{"api_key":"` + benchSecretToken + `","batch":[`)
 				for i := from; i < min(from+per, offset+n); i++ {
 					if i > from {
 						b.WriteByte(',')

@@ -45,7 +45,8 @@ func TestRuleMatches(t *testing.T) {
 	// The default sources: not from a browser.
 	f(paid, canonical.Event{Name: "subscription.created", Source: "inapp", Properties: pro, HasValue: true, Value: 10}, false)
 	f(paid, canonical.Event{Name: "subscription.created", Source: "posthog", Lib: "web", Properties: pro, HasValue: true, Value: 10}, false)
-	f(paid, canonical.Event{Name: "subscription.created", Source: "posthog", Lib: "posthog-node", Properties: pro, HasValue: true, Value: 10}, true)
+	f(paid, canonical.Event{Name: "subscription.created", Source: "posthog", Lib: "posthog-node", Properties: pro, HasValue: true, Value: 10}, false) // public token
+	f(paid, canonical.Event{Name: "subscription.created", Source: "posthog", Lib: "posthog-node", SecretToken: true, Properties: pro, HasValue: true, Value: 10}, true)
 	f(paid, canonical.Event{Name: "subscription.created", Source: "crm", Properties: pro, HasValue: true, Value: 10}, true)
 
 	f(anySource, canonical.Event{Name: "signup", Source: "inapp"}, true)
@@ -54,7 +55,7 @@ func TestRuleMatches(t *testing.T) {
 
 	f(listed, canonical.Event{Name: "signup", Source: "api"}, true)
 	f(listed, canonical.Event{Name: "signup", Source: "posthog", Lib: "web"}, true)
-	f(listed, canonical.Event{Name: "signup", Source: "posthog", Lib: "posthog-python"}, false)
+	f(listed, canonical.Event{Name: "signup", Source: "posthog", Lib: "posthog-python", SecretToken: true}, false)
 	f(listed, canonical.Event{Name: "signup", Source: "inapp"}, false)
 
 	// No conditions: the name and source decide.

@@ -24,10 +24,11 @@ func BenchmarkMatches(b *testing.B) {
 	}
 	r := &rules[0]
 	ev := &canonical.Event{
-		Name:       "subscription.created",
-		Source:     "posthog",
-		Lib:        "posthog-node",
-		Properties: []byte(`{"$lib":"posthog-node","$current_url":"https://app.example/checkout/done","plan":"pro","seats":3,"amount":4900,"currency":"usd","coupon":null}`),
+		Name:        "subscription.created",
+		Source:      "posthog",
+		Lib:         "posthog-node",
+		SecretToken: true,
+		Properties:  []byte(`{"$lib":"posthog-node","$current_url":"https://app.example/checkout/done","plan":"pro","seats":3,"amount":4900,"currency":"usd","coupon":null}`),
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(ev.Properties)))

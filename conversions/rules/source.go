@@ -9,9 +9,9 @@ import (
 // Source names with a meaning of their own.
 const (
 	SourceInApp   = "inapp"   // native events sent with a publishable (browser) key
-	SourcePostHog = "posthog" // PostHog events from a server-side library
-	// SourcePostHogWeb is a PostHog event captured by a browser library
-	// (posthog-js or posthog-js-lite): as forgeable as an inapp event.
+	SourcePostHog = "posthog" // PostHog events sent with a server-side secret token
+	// SourcePostHogWeb is a PostHog event sent with the public project
+	// token, whatever library it names: as forgeable as an inapp event.
 	SourcePostHogWeb = "posthog-web"
 )
 
@@ -36,16 +36,16 @@ func (s Sources) Allows(source string) bool {
 }
 
 // SourceOf is the source name rules see for ev: ev.Source for native events
-// ("api", "inapp" or whatever the client sent), and for PostHog events
-// "posthog", or "posthog-web" when a browser library captured them ($lib
-// "web" for posthog-js, "posthog-js-lite").
+// ("api", "inapp" or whatever the client sent), and for PostHog events what
+// their credential says, never their payload ($lib is client-set):
+// "posthog" with a server-side secret token, else "posthog-web"
+// (docs/identity-trust.md § Conversion sources).
 func SourceOf(ev *canonical.Event) string {
 	if ev.Source != SourcePostHog {
 		return ev.Source
 	}
-	switch ev.Lib {
-	case "web", "posthog-js-lite":
-		return SourcePostHogWeb
+	if ev.SecretToken {
+		return SourcePostHog
 	}
-	return SourcePostHog
+	return SourcePostHogWeb
 }

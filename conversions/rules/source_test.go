@@ -7,24 +7,27 @@ import (
 )
 
 func TestSourceOf(t *testing.T) {
-	f := func(source, lib, want string) {
+	f := func(source, lib string, secret bool, want string) {
 		t.Helper()
-		if got := SourceOf(&canonical.Event{Source: source, Lib: lib}); got != want {
-			t.Fatalf("SourceOf(%q, lib %q) = %q, want %q", source, lib, got, want)
+		if got := SourceOf(&canonical.Event{Source: source, Lib: lib, SecretToken: secret}); got != want {
+			t.Fatalf("SourceOf(%q, lib %q, secret token %v) = %q, want %q", source, lib, secret, got, want)
 		}
 	}
-	f("api", "", "api")
-	f("inapp", "", "inapp")
-	f("crm", "", "crm")
-	f("", "", "")
-	f("api", "web", "api") // $lib matters for PostHog events only
-	f("posthog", "", "posthog")
-	f("posthog", "posthog-node", "posthog")
-	f("posthog", "posthog-python", "posthog")
-	f("posthog", "posthog-go", "posthog")
-	f("posthog", "posthog-ios", "posthog")
-	f("posthog", "web", "posthog-web")
-	f("posthog", "posthog-js-lite", "posthog-web")
+	f("api", "", false, "api")
+	f("inapp", "", false, "inapp")
+	f("crm", "", false, "crm")
+	f("", "", false, "")
+	f("api", "web", false, "api")
+	f("inapp", "", true, "inapp") // the flag is about PostHog events only
+	// A PostHog event's source is its credential's, never its $lib's.
+	f("posthog", "", true, "posthog")
+	f("posthog", "posthog-node", true, "posthog")
+	f("posthog", "web", true, "posthog")
+	f("posthog", "", false, "posthog-web")
+	f("posthog", "posthog-node", false, "posthog-web")
+	f("posthog", "posthog-python", false, "posthog-web")
+	f("posthog", "web", false, "posthog-web")
+	f("posthog", "posthog-js-lite", false, "posthog-web")
 }
 
 func TestSourcesAllows(t *testing.T) {

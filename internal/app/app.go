@@ -121,7 +121,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 		IngestSuspended: cfg.IngestSuspended,
 		UserTokenSecret: cfg.UserTokenSecret,
 		ReadTimeout:     cfg.ReadTimeout,
-		Capture:         translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecompressed: int(cfg.MaxBodyBytes) * 5},
+		Capture:         translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecompressed: int(cfg.MaxBodyBytes) * 5, Trust: captureTrust(cfg)},
 		TrustedProxies:  cfg.TrustedProxies,
 		MaxConns:        cfg.MaxConns,
 		Checks: []proxy.Check{
@@ -230,6 +230,15 @@ func (a *App) registerPipelineMetrics(set *metrics.Set) {
 	set.NewGauge("hogsend_clickhouse_insert_rows_total", func() float64 { return float64(a.Writer.Rows()) })
 	set.NewGauge("hogsend_clickhouse_insert_errors_total", func() float64 { return float64(a.Writer.Errors()) })
 	set.NewGauge("hogsend_clickhouse_dead_lettered_total", func() float64 { return float64(a.Writer.DeadLettered()) })
+}
+
+// captureTrust is what capture's credentials prove (docs/identity-trust.md).
+func captureTrust(cfg config.Config) translate.CaptureTrust {
+	return translate.CaptureTrust{
+		SecretTokens:    cfg.PostHogSecretTokens,
+		Verified:        cfg.PostHogIdentity == "verified",
+		UserTokenSecret: cfg.UserTokenSecret,
+	}
 }
 
 func tokenSet(tokens []string) map[string]bool {

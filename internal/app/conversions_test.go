@@ -343,6 +343,7 @@ func TestConversionsFromPostHog(t *testing.T) {
       value: {source: fixed, amount: 10, currency: EUR}
       destinations: {tiktok: CompleteRegistration, reddit: SignUp, meta: CompleteRegistration}
 `))
+	cfg.PostHogSecretTokens = []string{"phs_backend_secret"}
 	h := startHarness(t, cfg)
 	capture := func(body string) {
 		t.Helper()
@@ -359,8 +360,12 @@ func TestConversionsFromPostHog(t *testing.T) {
 	// An import of old data: never a conversion.
 	capture(`{"api_key":"phc_x","historical_migration":true,"batch":[
 {"event":"signed_up","distinct_id":"user-1","uuid":"0190e0a0-0000-7000-8000-00000000a004","properties":{"$lib":"posthog-node"}}]}`)
-	// The backend (posthog-node) records the real signup.
+	// A browser claiming to be posthog-node is still a browser: $lib is
+	// client-set, the public token decides.
 	capture(`{"api_key":"phc_x","batch":[
+{"event":"signed_up","distinct_id":"user-1","uuid":"0190e0a0-0000-7000-8000-00000000a006","properties":{"$lib":"posthog-node"}}]}`)
+	// The backend (posthog-node, given the secret token) records the real signup.
+	capture(`{"api_key":"phs_backend_secret","batch":[
 {"event":"signed_up","distinct_id":"user-1","uuid":"0190e0a0-0000-7000-8000-00000000a005","properties":{"$lib":"posthog-node","$ip":"203.0.113.9"}}]}`)
 
 	waitUntil(t, "one conversion per platform", 30*time.Second, func() bool {

@@ -13,8 +13,14 @@ import (
 // uvarint count followed by its records. Strings and byte slices are uvarint-length
 // prefixed, integers are varints, uuids are 16 raw bytes. Decoding copies nothing but
 // strings, so a decoded Batch may alias the input for its []byte fields.
+//
+// Version 2 added Event.SecretToken at the end of an event; version 1 records
+// (spooled or dead-lettered before it) still decode, with SecretToken false.
 
-const codecVersion = 1
+const (
+	codecVersion   = 2
+	codecVersionV1 = 1
+)
 
 // AppendBatch appends the encoding of b to dst.
 func AppendBatch(dst []byte, b *Batch) []byte {
@@ -59,7 +65,8 @@ func appendEvent(dst []byte, e *Event) []byte {
 	dst = appendString(dst, e.IP)
 	dst = binary.AppendVarint(dst, e.OccurredAt)
 	dst = binary.AppendVarint(dst, e.ReceivedAt)
-	return appendBool(dst, e.Historical)
+	dst = appendBool(dst, e.Historical)
+	return appendBool(dst, e.SecretToken)
 }
 
 func appendContact(dst []byte, c *Contact) []byte {
@@ -140,10 +147,12 @@ var ErrCorrupt = errors.New("corrupt canonical batch")
 func DecodeBatch(src []byte, b *Batch) error {
 	b.Reset()
 	d := decoder{buf: src}
-	if v := d.byte(); v != codecVersion {
-		if d.err != nil {
-			return d.err
-		}
+	switch v := d.byte(); {
+	case d.err != nil:
+		return d.err
+	case v == codecVersionV1:
+		d.v1 = true
+	case v != codecVersion:
 		return fmt.Errorf("%w: unknown version %d", ErrCorrupt, v)
 	}
 	for n := d.count(); n > 0 && d.err == nil; n-- {
@@ -175,6 +184,7 @@ func DecodeBatch(src []byte, b *Batch) error {
 type decoder struct {
 	buf []byte
 	err error
+	v1  bool // a version 1 record: events end at Historical
 }
 
 func (d *decoder) fail(what string) {
@@ -278,6 +288,9 @@ func (d *decoder) event(e *Event) {
 	e.OccurredAt = d.varint()
 	e.ReceivedAt = d.varint()
 	e.Historical = d.bool()
+	if !d.v1 {
+		e.SecretToken = d.bool()
+	}
 }
 
 func (d *decoder) contact(c *Contact) {

@@ -3,6 +3,7 @@ package canonical
 import (
 	"bytes"
 	"math"
+	"os"
 	"reflect"
 	"testing"
 
@@ -42,9 +43,40 @@ func TestBatchRoundTrip(t *testing.T) {
 	}
 }
 
+// TestBatchGolden pins the encoding: version 2 as written today, and
+// version 1 (spooled or dead-lettered before SecretToken existed), which
+// still decodes, as an event without a secret token.
+func TestBatchGolden(t *testing.T) {
+	f := func(file string, want *Batch, encodesTo bool) {
+		t.Helper()
+		golden, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Batch
+		if err := DecodeBatch(golden, &got); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if !reflect.DeepEqual(want, &got) {
+			t.Fatalf("%s decodes to\n%+v\nwant\n%+v", file, &got, want)
+		}
+		if enc := AppendBatch(nil, want); encodesTo != bytes.Equal(enc, golden) {
+			t.Fatalf("%s: encoding equal to the golden file is %v, want %v", file, !encodesTo, encodesTo)
+		}
+	}
+	secret := sampleBatch()
+	secret.Events[0].SecretToken = true
+	f("testdata/batch_v2.bin", secret, true)
+	f("testdata/batch_v1.bin", sampleBatch(), false)
+}
+
 func FuzzDecodeBatch(f *testing.F) {
 	f.Add(AppendBatch(nil, sampleBatch()))
 	f.Add([]byte{1, 0, 0, 0, 0, 0})
+	f.Add([]byte{2, 0, 0, 0, 0, 0})
+	if v1, err := os.ReadFile("testdata/batch_v1.bin"); err == nil {
+		f.Add(v1)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var b Batch
 		if err := DecodeBatch(data, &b); err != nil {

@@ -28,6 +28,10 @@ type Event struct {
 	// Historical marks an import (PostHog historical_migration): stored, but
 	// never a fresh trigger for conversions.
 	Historical bool
+	// SecretToken marks a PostHog event sent with a server-side secret
+	// capture token: conversion rules see it as server-originated. Spool
+	// only (docs/identity-trust.md § Conversion sources).
+	SecretToken bool
 }
 
 // Contact is the full state of one contact at one version (a row of contacts).

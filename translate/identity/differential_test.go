@@ -36,7 +36,7 @@ func TestDifferential(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
 			mem := identity.NewMemory()
 			red := newRedis(t, srv.RedisURL(), identity.WithKeyPrefix(fmt.Sprintf("d%d:", seed)))
-			var stats [8]int // created linked merged duplicate not-found deleted merge-refused refused
+			var stats [9]int // created linked merged duplicate not-found deleted merge-refused refused unproven
 			for step := range 300 {
 				now := identitytestT0 + int64(step)
 				if r.IntN(20) == 0 {
@@ -100,6 +100,14 @@ func TestDifferential(t *testing.T) {
 						if r.IntN(8) == 0 && len(o.Keys) > 0 {
 							o.RefuseIdentified = true
 						}
+						// Capture trust: public or verified, a user token, $set.email.
+						o.Trust = identity.Trust(r.IntN(3))
+						if r.IntN(3) == 0 {
+							o.ProvenUser = pick(r, distincts)
+						}
+						if r.IntN(3) == 0 {
+							o.EmailClaim = fmt.Sprintf("e%d@x", r.IntN(5))
+						}
 					}
 					for range r.IntN(2) {
 						o.Unset = append(o.Unset, pick(r, names))
@@ -131,7 +139,7 @@ func TestDifferential(t *testing.T) {
 				}
 				for _, x := range mres {
 					for i, on := range []bool{x.Created, x.Linked, x.Merged, x.Duplicate || x.ClaimPending,
-						!x.Found && x.Err == nil && !x.Refused, false, x.MergeRefused, x.Refused} {
+						!x.Found && x.Err == nil && !x.Refused, false, x.MergeRefused, x.Refused, x.Unproven} {
 						if on {
 							stats[i]++
 						}
@@ -144,7 +152,7 @@ func TestDifferential(t *testing.T) {
 					t.Errorf("outcome %d never happened: %v", i, stats)
 				}
 			}
-			t.Logf("created, linked, merged, duplicate, not found, deleted, merge refused, refused: %v", stats)
+			t.Logf("created, linked, merged, duplicate, not found, deleted, merge refused, refused, unproven: %v", stats)
 			for i := range 5 {
 				e, u := fmt.Sprintf("e%d@x", i), fmt.Sprintf("e%d", i)
 				mc, _ := mem.Find(ctx, e, u)

@@ -44,9 +44,11 @@ type opKeys [numSlots]string
 // prepared is a validated op: its Keys by slot and its PostHog distinct ids,
 // normalised. mergeFrom is "" when absent or equal to distinct.
 type prepared struct {
-	keys      opKeys
-	distinct  string
-	mergeFrom string
+	keys       opKeys
+	distinct   string
+	mergeFrom  string
+	provenUser string
+	emailClaim string
 }
 
 // prepareOp validates an op and normalises its keys. Keys are normalised again
@@ -89,6 +91,10 @@ func prepareOp(op *ResolveOp) (prepared, error) {
 		if p.distinct != "" {
 			n++
 		}
+	}
+	p.provenUser, p.emailClaim = NormalizeID(op.ProvenUser), NormalizeEmail(op.EmailClaim)
+	if p.distinct == "" && (op.Trust != TrustFull || p.provenUser != "" || p.emailClaim != "") {
+		return p, errors.New("resolve: Trust, ProvenUser or EmailClaim without Distinct")
 	}
 	if n == 0 {
 		return p, ErrNoKeys

@@ -90,17 +90,24 @@ func (m *Memory) resolveOne(op *ResolveOp, r *ResolveResult, wall int64) {
 			return
 		}
 	}
+	g := m.gate(op, &p, t, src, matched)
+	r.Unproven = g.unproven
+	if g.readOnly {
+		m.readOnly(matched[0], r)
+		m.claim(op, r, wall)
+		return
+	}
 	// MergeFrom's contact joins from outside the target side, unless refused.
 	fromLast := false
 	if src != nil && !slices.Contains(matched, src) {
-		if len(matched) > 0 && src.c.ExternalID != "" && !op.MergeDangerously {
+		if g.refuseFrom || len(matched) > 0 && src.c.ExternalID != "" && !op.MergeDangerously {
 			r.MergeRefused = true
 		} else {
 			fromLast = true
 			matched = append(matched, src)
 		}
 	}
-	wk := newWriteKeys(&p, op.Identify, t != nil, src != nil)
+	wk := newWriteKeys(&p, op.Identify && !g.noPromote, t != nil, src != nil)
 	switch len(matched) {
 	case 0:
 		if op.NoCreate {
@@ -120,6 +127,7 @@ func (m *Memory) resolveOne(op *ResolveOp, r *ResolveResult, wall int64) {
 		m.merge(op, &wk, matched, pin, fromLast, now, r)
 	}
 	r.Found = true
+	m.claimEmail(op, &p, now, r)
 	m.claim(op, r, wall)
 }
 

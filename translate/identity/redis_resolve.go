@@ -222,7 +222,7 @@ func (r *Redis) retryNoScript(ctx context.Context, cmds []*redis.Cmd) error {
 func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now, wall int64) []any {
 	n := 16 + 2*len(op.Set) + 2*len(op.SetOnce)
 	if p.distinct != "" || len(op.Unset) > 0 {
-		n += 1 + len(op.Unset) + 4
+		n += 1 + len(op.Unset) + 6
 	}
 	args := make([]any, 0, n)
 	flags := 0
@@ -237,6 +237,12 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now, wall int64) []any {
 	}
 	if op.MergeDangerously {
 		flags |= 8
+	}
+	switch op.Trust {
+	case TrustPublic:
+		flags |= 16
+	case TrustVerified:
+		flags |= 32
 	}
 	var slot claimSlot
 	window, value := "", ""
@@ -274,7 +280,8 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now, wall int64) []any {
 		args = append(args, name)
 	}
 	if p.distinct != "" {
-		args = append(args, p.distinct, uuidForm(p.distinct), p.mergeFrom, uuidForm(p.mergeFrom))
+		args = append(args, p.distinct, uuidForm(p.distinct), p.mergeFrom, uuidForm(p.mergeFrom),
+			p.provenUser, p.emailClaim)
 	}
 	return args
 }
@@ -309,6 +316,7 @@ func decodeResolve(a []any, now int64, res *ResolveResult) {
 	case "2":
 		res.MergeRefused = true
 	}
+	res.Unproven = rd.bool()
 	if rd.err != nil {
 		res.Err = fmt.Errorf("resolve: %w", rd.err)
 	}

@@ -97,7 +97,41 @@ type ResolveOp struct {
 	MergeFrom string
 	// MergeDangerously merges even when MergeFrom's contact is identified.
 	MergeDangerously bool
+
+	// Capture trust (docs/identity-trust.md), with Distinct only.
+	//
+	// Trust is what the capture request's credential proves; the zero value,
+	// TrustFull, applies PostHog's rules above as they are.
+	Trust Trust
+	// ProvenUser is the userId a valid user token in the event vouches for:
+	// the contact its external key resolves to is the proven contact.
+	ProvenUser string
+	// EmailClaim ($set.email from a sender without full trust) becomes the
+	// contact's email key only where the contact has none and no live
+	// contact holds it, under TrustVerified only on the proven contact
+	// (else Unproven). It is never looked up: it joins nothing.
+	EmailClaim string
 }
+
+// Trust is how much a capture op's credential proves. A contact is
+// identified when it has an external id or an email.
+type Trust uint8
+
+const (
+	// TrustFull: native ops, and capture with a secret token.
+	TrustFull Trust = iota
+	// TrustPublic: the public capture token. MergeFrom's contact, when
+	// identified, joins only when it is the proven contact and no contact on
+	// the target side is identified (else MergeRefused and Unproven).
+	// Identify does not write Distinct as an external key when a target-side
+	// contact other than the proven one has another external id (Unproven).
+	TrustPublic
+	// TrustVerified: TrustPublic, and an op that would change an identified
+	// target-side contact other than the proven one resolves it without
+	// writing anything (Unproven); Identify writes Distinct as an external
+	// key only when it is ProvenUser.
+	TrustVerified
+)
 
 // ResolveResult is the outcome of one ResolveOp.
 type ResolveResult struct {
@@ -125,6 +159,9 @@ type ResolveResult struct {
 	// external_id, and MergeDangerously was not set; it was not merged, and the
 	// op resolved the target alone.
 	MergeRefused bool
+	// Unproven: a change the op asked for was refused for want of proof
+	// (Trust); the rest of the op was applied.
+	Unproven bool
 	// Err is a per-op failure (the batch as a whole went through).
 	Err error
 }

@@ -62,6 +62,8 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"PostHogRestore", testPostHogRestore},
 		{"PostHogConcurrentIdentify", testPostHogConcurrentIdentify},
 		{"PostHogConcurrentMixed", testPostHogConcurrentMixed},
+		{"Trust", testTrust},
+		{"TrustValidation", testTrustValidation},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
@@ -172,7 +174,7 @@ func flags(r identity.ResolveResult) string {
 	for _, f := range []struct {
 		on   bool
 		name string
-	}{{r.Found, "found"}, {r.Created, "created"}, {r.Linked, "linked"}, {r.Merged, "merged"}, {r.Duplicate, "duplicate"}, {r.ClaimPending, "pending"}, {r.Refused, "refused"}, {r.MergeRefused, "mergeRefused"}} {
+	}{{r.Found, "found"}, {r.Created, "created"}, {r.Linked, "linked"}, {r.Merged, "merged"}, {r.Duplicate, "duplicate"}, {r.ClaimPending, "pending"}, {r.Refused, "refused"}, {r.MergeRefused, "mergeRefused"}, {r.Unproven, "unproven"}} {
 		if f.on {
 			if b.Len() > 0 {
 				b.WriteByte(',')

@@ -69,6 +69,8 @@ type phCase struct {
 	after map[string]int
 	// untouched: identified setup contacts the op must leave as they were.
 	untouched []int
+	// unchanged: the op resolves contact without writing anything to it.
+	unchanged bool
 }
 
 func phCases() []phCase {
@@ -388,85 +390,96 @@ func phCases() []phCase {
 
 func testPostHogIdentity(t *testing.T, newStore func(*testing.T) identity.Store) {
 	for _, tc := range phCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			s := newStore(t)
-			made := make([]canonical.Contact, len(tc.setup))
-			for i, o := range tc.setup {
-				r := resolve1(t, s, o)
-				if !r.Created {
-					t.Fatalf("setup %d: %s, want a new contact", i, flags(r))
-				}
-				made[i] = r.Contact
-			}
-			r := resolve1(t, s, tc.op)
-			now := tc.op.Now
-			idOf := func(i int) uuid.UUID {
-				switch i {
-				case newContact:
-					return tc.op.NewID
-				case noContact:
-					return uuid.Nil
-				}
-				return made[i].ID
-			}
-			value := func(v string) string {
-				if i, err := strconv.Atoi(strings.TrimPrefix(v, "#")); err == nil && strings.HasPrefix(v, "#") {
-					return made[i].ID.String()
-				}
-				return v
-			}
-			equal(t, "flags", flags(r), tc.flags)
-			c := r.Contact
-			equal(t, "contact", c.ID, idOf(tc.contact))
-			equal(t, "columns", [3]string{c.ExternalID, c.Email, c.AnonymousID}, tc.columns)
-			wantLosers := []uuid.UUID{}
-			first := now
-			if tc.contact != newContact {
-				first = made[tc.contact].FirstSeenAt
-			}
-			for _, i := range tc.losers {
-				wantLosers = append(wantLosers, made[i].ID)
-				first = min(first, made[i].FirstSeenAt)
-			}
-			equal(t, "losers", ids(r.Losers), wantLosers)
-			equal(t, "times", []int64{c.FirstSeenAt, c.LastSeenAt, c.UpdatedAt, c.DeletedAt}, []int64{first, now, now, 0})
-			for _, l := range r.Losers {
-				equal(t, "loser deleted", []int64{l.DeletedAt, l.UpdatedAt}, []int64{now, now})
-				equal(t, "loser version", l.Version, c.Version)
-			}
-			var want []canonical.Alias
-			for _, a := range tc.aliases {
-				want = append(want, alias(a.kind, value(a.value), idOf(a.to), idOf(a.from), a.reason, c.Version, now))
-			}
-			equal(t, "aliases", r.Aliases, want)
-			if tc.props != "" {
-				equal(t, "properties", string(c.Properties), tc.props)
-			}
-			for _, i := range tc.untouched {
-				equal(t, "untouched contact "+strconv.Itoa(i), find(t, s, "", made[i].ExternalID), []canonical.Contact{made[i]})
-			}
-			// Merged-away contacts are gone: no key finds them any more.
-			for _, i := range tc.losers {
-				if made[i].Email != "" {
-					equal(t, "loser email finds the survivor", ids(find(t, s, made[i].Email, "")), []uuid.UUID{c.ID})
-				}
-			}
-			ds := make([]string, 0, len(tc.after))
-			for d := range tc.after {
-				ds = append(ds, d)
-			}
-			slices.Sort(ds)
-			for _, d := range ds {
-				o := ph(now+1, value(d))
-				o.NoCreate = true
-				r2 := resolve1(t, s, o)
-				equal(t, "afterwards "+d, flags(r2), "found,linked")
-				equal(t, "afterwards "+d+" id", r2.Contact.ID, idOf(tc.after[d]))
-				equal(t, "afterwards "+d+" aliases", len(r2.Aliases), 0)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runPHCase(t, newStore, tc) })
 	}
 	t.Run("RefuseIdentified and NoCreate", func(t *testing.T) { testPostHogGuards(t, newStore) })
+}
+
+// runPHCase sets up tc's contacts, runs its op and checks the outcome.
+func runPHCase(t *testing.T, newStore func(*testing.T) identity.Store, tc phCase) {
+	s := newStore(t)
+	made := make([]canonical.Contact, len(tc.setup))
+	for i, o := range tc.setup {
+		r := resolve1(t, s, o)
+		if !r.Created {
+			t.Fatalf("setup %d: %s, want a new contact", i, flags(r))
+		}
+		made[i] = r.Contact
+	}
+	r := resolve1(t, s, tc.op)
+	now := tc.op.Now
+	idOf := func(i int) uuid.UUID {
+		switch i {
+		case newContact:
+			return tc.op.NewID
+		case noContact:
+			return uuid.Nil
+		}
+		return made[i].ID
+	}
+	value := func(v string) string {
+		if i, err := strconv.Atoi(strings.TrimPrefix(v, "#")); err == nil && strings.HasPrefix(v, "#") {
+			return made[i].ID.String()
+		}
+		return v
+	}
+	equal(t, "flags", flags(r), tc.flags)
+	c := r.Contact
+	equal(t, "contact", c.ID, idOf(tc.contact))
+	equal(t, "columns", [3]string{c.ExternalID, c.Email, c.AnonymousID}, tc.columns)
+	wantLosers := []uuid.UUID{}
+	first := now
+	if tc.contact != newContact {
+		first = made[tc.contact].FirstSeenAt
+	}
+	for _, i := range tc.losers {
+		wantLosers = append(wantLosers, made[i].ID)
+		first = min(first, made[i].FirstSeenAt)
+	}
+	equal(t, "losers", ids(r.Losers), wantLosers)
+	if tc.unchanged {
+		equal(t, "unchanged contact", c, made[tc.contact])
+	} else {
+		equal(t, "times", []int64{c.FirstSeenAt, c.LastSeenAt, c.UpdatedAt, c.DeletedAt}, []int64{first, now, now, 0})
+	}
+	for _, l := range r.Losers {
+		equal(t, "loser deleted", []int64{l.DeletedAt, l.UpdatedAt}, []int64{now, now})
+		equal(t, "loser version", l.Version, c.Version)
+	}
+	var want []canonical.Alias
+	for _, a := range tc.aliases {
+		want = append(want, alias(a.kind, value(a.value), idOf(a.to), idOf(a.from), a.reason, c.Version, now))
+	}
+	equal(t, "aliases", r.Aliases, want)
+	if tc.props != "" {
+		equal(t, "properties", string(c.Properties), tc.props)
+	}
+	for _, i := range tc.untouched {
+		email, user := "", made[i].ExternalID
+		if user == "" {
+			email = made[i].Email
+		}
+		equal(t, "untouched contact "+strconv.Itoa(i), find(t, s, email, user), []canonical.Contact{made[i]})
+	}
+	// Merged-away contacts are gone: no key finds them any more.
+	for _, i := range tc.losers {
+		if made[i].Email != "" {
+			equal(t, "loser email finds the survivor", ids(find(t, s, made[i].Email, "")), []uuid.UUID{c.ID})
+		}
+	}
+	ds := make([]string, 0, len(tc.after))
+	for d := range tc.after {
+		ds = append(ds, d)
+	}
+	slices.Sort(ds)
+	for _, d := range ds {
+		o := ph(now+1, value(d))
+		o.NoCreate = true
+		r2 := resolve1(t, s, o)
+		equal(t, "afterwards "+d, flags(r2), "found,linked")
+		equal(t, "afterwards "+d+" id", r2.Contact.ID, idOf(tc.after[d]))
+		equal(t, "afterwards "+d+" aliases", len(r2.Aliases), 0)
+	}
 }
 
 // testPostHogGuards: RefuseIdentified covers MergeFrom's contact; NoCreate

@@ -2,15 +2,19 @@
 -- ARGV: prefix now newID source flags idemKey idemField idemWindowMs idemValue
 --       ext extUUID email anon anonUUID
 --       nset (name value)*nset nonce (name value)*nonce
---       [nunset name*nunset [distinct distinctUUID mergeFrom mergeFromUUID]]
+--       [nunset name*nunset [distinct distinctUUID mergeFrom mergeFromUUID
+--       provenUser emailClaim]]
 -- Set values are '' for null (remove). xxxUUID is the lower-case uuid form of
 -- the key when it is uuid-shaped, else ''. The bracketed groups are left out
 -- when empty (a native op sends what it always did); mergeFrom is '' when
 -- absent or equal to distinct.
--- flags: 1 = NoCreate, 2 = RefuseIdentified, 4 = Identify, 8 = MergeDangerously (bits).
+-- flags: 1 = NoCreate, 2 = RefuseIdentified, 4 = Identify, 8 = MergeDangerously,
+-- 16 = TrustPublic, 32 = TrustVerified (bits).
 -- Reply: found created linked merged duplicate version [contact block]
 --        nlosers (block)* naliases (kind value contactID fromID reason)* refused
--- refused: '0', '1' = Refused (RefuseIdentified), '2' = MergeRefused.
+--        unproven
+-- refused: '0', '1' = Refused (RefuseIdentified), '2' = MergeRefused; unproven
+-- '1' = Unproven.
 -- idemKey is the claim's full Redis key ('' for no claim), idemField its
 -- field when the key is a bucket, and idemWindowMs then the bucket's expiry
 -- ('<nx>:<gt>', as claimIdem takes it).
@@ -22,6 +26,8 @@ local nocreate = flags % 2 == 1
 local refuseIdentified = math.floor(flags / 2) % 2 == 1
 local identify = math.floor(flags / 4) % 2 == 1
 local dangerously = math.floor(flags / 8) % 2 == 1
+local trustPublic = math.floor(flags / 16) % 2 == 1
+local trustVerified = math.floor(flags / 32) % 2 == 1
 local idem = ARGV[6]
 local idemField = ARGV[7]
 local windowMs = ARGV[8]
@@ -37,6 +43,7 @@ local nunset = tonumber(ARGV[unsetAt - 1] or '0')
 local phAt = unsetAt + nunset
 local distinct, distinctUUID = ARGV[phAt] or '', ARGV[phAt + 1] or ''
 local mergeFrom, mergeFromUUID = ARGV[phAt + 2] or '', ARGV[phAt + 3] or ''
+local provenUser, emailClaim = ARGV[phAt + 4] or '', ARGV[phAt + 5] or ''
 
 local version = nil
 local aliasOut = {}
@@ -120,6 +127,8 @@ if mergeFrom ~= '' then
   aks[#aks + 1] = P .. 'a:external:' .. mergeFrom
   aks[#aks + 1] = P .. 'a:anonymous:' .. mergeFrom
 end
+if provenUser ~= '' then aks[#aks + 1] = P .. 'a:external:' .. provenUser end
+if emailClaim ~= '' then aks[#aks + 1] = P .. 'a:email:' .. emailClaim end
 prefetchAliases(aks)
 local matched, seen = {}, {}
 local t, src = nil, nil
@@ -158,16 +167,56 @@ if refuseIdentified then
   if src then all[#all + 1] = src end
   for _, c in ipairs(all) do
     if c.ext ~= '' or c.email ~= '' then
-      return {'0', '0', '0', '0', '0', '0', '0', '0', '1'}
+      return {'0', '0', '0', '0', '0', '0', '0', '0', '1', '0'}
     end
   end
 end
 
+-- Capture trust (docs/identity-trust.md), as gate in memory_trust.go decides.
+local unproven = '0'
+local readOnly, refuseFrom, noPromote = false, false, false
+-- provenContact is the live contact provenUser's external key resolves to.
+local function provenContact()
+  if provenUser == '' then return nil end
+  local o = aliasOwner('external', provenUser)
+  return o and liveContact(o) or nil
+end
+if trustPublic or trustVerified then
+  local function identified(c) return c.ext ~= '' or c.email ~= '' end
+  local proven = provenContact()
+  local sideIdentified, unprovenSide, otherExt = false, false, false
+  for _, c in ipairs(matched) do
+    if identified(c) then
+      sideIdentified = true
+      if c ~= proven then unprovenSide = true end
+    end
+    if c.ext ~= '' and c.ext ~= distinct and c ~= proven then otherExt = true end
+  end
+  local writes = identify or mergeFrom ~= '' or emailClaim ~= '' or nset + nonce + nunset > 0 or
+    keys[1] ~= '' or keys[2] ~= '' or keys[3] ~= ''
+  if trustVerified and unprovenSide and writes then
+    readOnly, unproven = true, '1'
+  else
+    if src and not seen[src.id] and identified(src) and (src ~= proven or sideIdentified) then
+      refuseFrom, unproven = true, '1'
+    end
+    if identify then
+      if trustVerified then noPromote = provenUser ~= distinct else noPromote = otherExt end
+      -- Unproven only when the promotion would have written something.
+      if noPromote then
+        local o = aliasOwner('external', distinct)
+        if not t or not (o and liveContact(o) == t) then unproven = '1' end
+      end
+    end
+  end
+end
+if noPromote then identify = false end
+
 -- MergeFrom's contact joins from outside the target side, unless refused.
 local refused = '0'
 local fromLast = false
-if src and not seen[src.id] then
-  if #matched > 0 and src.ext ~= '' and not dangerously then
+if src and not seen[src.id] and not readOnly then
+  if refuseFrom or #matched > 0 and src.ext ~= '' and not dangerously then
     refused = '2'
   else
     fromLast = true
@@ -212,7 +261,11 @@ local created, linked, merged = '0', '0', '0'
 local survivor = nil
 local losers = {}
 
-if #matched == 0 then
+if readOnly then
+  -- The target side is resolved as it is: nothing is written.
+  linked = '1'
+  survivor = matched[1]
+elseif #matched == 0 then
   if not nocreate then
     version = nextVersion()
     local c = newContact(newID)
@@ -364,6 +417,20 @@ else
   survivor = s
 end
 
+-- EmailClaim fills an empty email no live contact holds; under
+-- TrustVerified only on the proven contact.
+if survivor and emailClaim ~= '' and not readOnly and survivor.email == '' then
+  local o = aliasOwner('email', emailClaim)
+  if not (o and liveContact(o)) then
+    if trustVerified and provenContact() ~= survivor then
+      unproven = '1'
+    else
+      setMeta(survivor, 'email', emailClaim)
+      setAlias('email', emailClaim, survivor.id, '', created == '1' and 'resolve' or 'promote')
+    end
+  end
+end
+
 if survivor then
   flushContact(survivor)
   for _, l in ipairs(losers) do flushContact(l) end
@@ -382,4 +449,5 @@ for _, l in ipairs(losers) do appendContact(out, l) end
 out[#out + 1] = string.format('%d', #aliasOut / 5)
 for i = 1, #aliasOut do out[#out + 1] = aliasOut[i] end
 out[#out + 1] = refused
+out[#out + 1] = unproven
 return out
