@@ -1,11 +1,16 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,10 +22,14 @@ import (
 )
 
 // startUnkeyed starts the service without minting a key, which needs the
-// identity store.
-func startUnkeyed(t *testing.T, cfg config.Config) *harness {
+// identity store. Its log goes to logs as well when logs is not nil.
+func startUnkeyed(t *testing.T, cfg config.Config, logs *syncBuffer) *harness {
 	t.Helper()
-	a, err := Start(context.Background(), cfg, testLogger(), "test")
+	log := testLogger()
+	if logs != nil {
+		log = slog.New(slog.NewTextHandler(io.MultiWriter(logs, os.Stderr), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	a, err := Start(context.Background(), cfg, log, "test")
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -48,7 +57,8 @@ func TestClickHouseLateAtStart(t *testing.T) {
 	cfg := baseConfig(t, t.TempDir())
 	cfg.RedisURL = redis.RedisURL()
 	cfg.ClickHouseURL = ch.ClickHouseURL("hogsend")
-	h := startUnkeyed(t, cfg)
+	logs := &syncBuffer{}
+	h := startUnkeyed(t, cfg, logs)
 	started := time.Now()
 	wantNotReady(t, h, "clickhouse")
 	h.key = h.mintKey("late-clickhouse", []string{"ingest"}, "")
@@ -80,6 +90,50 @@ func TestClickHouseLateAtStart(t *testing.T) {
 	if r := h.do("GET", "/readyz", "", "", ""); r.status != 200 {
 		t.Fatalf("readyz after clickhouse came up: %d %s", r.status, r.body)
 	}
+	wantLogged(t, logs, "clickhouse not reachable yet", 1)
+	wantLogged(t, logs, "clickhouse answered: tables migrated", 1)
+
+	// Down again while serving: the writer logs the outage's start and
+	// end, not each of its retries.
+	ch.Kill()
+	for i := 0; i < 5; i++ {
+		if r := h.json("POST", "/v1/events", `{"name":"late.ch.again","userId":"u_late_0"}`); r.status != 202 {
+			t.Fatalf("event with clickhouse down again: %d %s", r.status, r.body)
+		}
+	}
+	waitUntil(t, "four failed inserts", 20*time.Second, func() bool { return h.app.Writer.Errors() >= 4 })
+	ch.Start(60 * time.Second)
+	if n := h.count("SELECT count() FROM user_events FINAL WHERE event = 'late.ch.again'"); n != 5 {
+		t.Fatalf("events after the second outage = %d, want 5", n)
+	}
+	wantLogged(t, logs, "clickhouse writer: insert failed", 1)
+	wantLogged(t, logs, "clickhouse writer: insert succeeded after failures", 1)
+}
+
+// wantLogged asserts that msg was logged n times.
+func wantLogged(t *testing.T, logs *syncBuffer, msg string, n int) {
+	t.Helper()
+	if got := strings.Count(logs.String(), msg); got != n {
+		t.Fatalf("%q logged %d times, want %d:\n%s", msg, got, n, logs.String())
+	}
+}
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestRedisLateAtStart: with nothing listening on Redis's port the proxy
@@ -93,7 +147,7 @@ func TestRedisLateAtStart(t *testing.T) {
 	cfg := baseConfig(t, t.TempDir())
 	cfg.RedisURL = redis.RedisURL()
 	cfg.ClickHouseURL = ch.ClickHouseURL("hogsend")
-	h := startUnkeyed(t, cfg)
+	h := startUnkeyed(t, cfg, nil)
 	event := func(key, user string) response {
 		return h.do("POST", "/v1/events", key, "application/json", `{"name":"late.redis","userId":"`+user+`"}`)
 	}
