@@ -182,14 +182,15 @@ func (a *App) openClickHouse(ctx context.Context) error {
 // ClickHouse and the spool.
 func (a *App) openIdentity(ctx context.Context) error {
 	cfg := &a.Config
+	// Bounds the checks of a Redis that does not answer.
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	var err error
-	if a.Store, err = OpenStore(ctx, cfg); err != nil {
+	if a.Store, err = OpenStore(rctx, cfg); err != nil {
 		return err
 	}
 	if cfg.RedisURL != "" {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := a.Store.Ping(pctx); err != nil {
+		if err := a.Store.Ping(rctx); err != nil {
 			a.Log.Warn("identity redis not reachable yet: serving; requests that need identity get 503 until it answers", "err", err)
 		}
 		return nil
