@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -66,7 +67,13 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "hogsend-proxy: %v\n", err)
+		fmt.Fprintf(os.Stderr, "hogsend-proxy: %s\n", oneLine(err.Error()))
 		os.Exit(1)
 	}
+}
+
+// oneLine folds a multi-line error (a ClickHouse exception carries its
+// server's stack) into the single line a failed command prints.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }

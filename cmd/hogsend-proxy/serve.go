@@ -7,15 +7,20 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hogsend/hogsend-proxy/config"
 	"github.com/hogsend/hogsend-proxy/internal/app"
 )
 
+// loadConfig reads the configuration, and sends go-redis's messages to the
+// configured log.
 func loadConfig() (config.Config, error) {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
+	redis.SetLogger(redisLog{app.NewLogger(cfg.LogLevel)})
 	return cfg, nil
 }
 

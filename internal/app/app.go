@@ -42,6 +42,7 @@ type App struct {
 	ln         net.Listener
 	pprof      *http.Server
 	serveErr   chan error
+	schema     *schema
 	stopWriter context.CancelFunc
 	writerDone chan error
 	closeOnce  sync.Once
@@ -56,42 +57,34 @@ func (j spoolJournal) Append(ctx context.Context, payload []byte) error {
 }
 
 // Start opens every dependency, runs migrations, rebuilds the in-process
-// identity store in embedded mode, and starts serving on cfg.Listen.
-func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (a *App, err error) {
-	a = &App{Config: cfg, Log: log, Version: version}
-	defer func() {
-		if err != nil {
-			a.closeDeps()
-		}
-	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("HOGSEND_DATA_DIR: %w", err)
+// identity store in embedded mode, and starts serving on cfg.Listen. A
+// ClickHouse server or Redis that does not answer yet does not stop it (see
+// schema and identity.NewRedis); everything opened is closed again when a
+// stage fails.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (*App, error) {
+	a := &App{Config: cfg, Log: log, Version: version}
+	if err := a.start(ctx); err != nil {
+		a.closeDeps()
+		return nil, err
 	}
+	return a, nil
+}
+
+// start runs the start-up stages in order.
+func (a *App) start(ctx context.Context) error {
+	cfg, log := a.Config, a.Log
 	convSettings, err := LoadConversions(&cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if a.Spool, err = OpenSpool(&cfg, log); err != nil {
-		return nil, err
+	if err := a.openLocal(); err != nil {
+		return err
 	}
-	if a.Backend, err = OpenBackend(ctx, &cfg); err != nil {
-		return nil, err
+	if err := a.openClickHouse(ctx); err != nil {
+		return err
 	}
-	if err := a.Backend.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrate clickhouse: %w", err)
-	}
-	if a.Store, err = OpenStore(ctx, &cfg); err != nil {
-		return nil, err
-	}
-	if a.Reader, err = a.Spool.Reader("clickhouse"); err != nil {
-		return nil, fmt.Errorf("open spool reader: %w", err)
-	}
-	if cfg.RedisURL == "" {
-		n, err := restoreIdentity(ctx, &cfg, a.Store, a.Backend, a.Reader)
-		if err != nil {
-			return nil, err
-		}
-		log.Info("identity store rebuilt from embedded clickhouse", "pending_spool_entries", n)
+	if err := a.openIdentity(ctx); err != nil {
+		return err
 	}
 
 	set := metrics.NewSet()
@@ -102,10 +95,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 	writerCtx, stopWriter := context.WithCancel(context.Background())
 	a.stopWriter = stopWriter
 	a.writerDone = make(chan error, 1)
-	go func() { a.writerDone <- a.Writer.Run(writerCtx) }()
+	go func() { a.writerDone <- a.runWriter(writerCtx) }()
 	if cfg.Conversions != nil {
 		if err := a.startConversions(convSettings, set); err != nil {
-			return nil, err
+			return err
 		}
 	}
 
@@ -126,7 +119,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 		MaxConns:        cfg.MaxConns,
 		Checks: []proxy.Check{
 			{Name: "identity", Fn: a.Store.Ping},
-			{Name: "clickhouse", Fn: a.Backend.Ping, Detail: func() string {
+			{Name: "clickhouse", Fn: a.clickhouseReady, Detail: func() string {
 				return fmt.Sprintf("writer backlog %d bytes", a.Reader.Backlog())
 			}},
 			{Name: "spool", Fn: func(context.Context) error { return a.Spool.Healthy() }},
@@ -134,20 +127,99 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 	})
 	if cfg.PprofListen != "" {
 		if a.pprof, err = startPprof(cfg.PprofListen, log); err != nil {
-			return nil, fmt.Errorf("HOGSEND_PPROF_LISTEN: %w", err)
+			return fmt.Errorf("HOGSEND_PPROF_LISTEN: %w", err)
 		}
-	}
-	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("HOGSEND_LISTEN: %w", err)
 	}
 	mode := "server"
 	if cfg.Embedded() {
 		mode = "embedded"
 	}
-	log.Info("hogsend-proxy listening", "addr", a.ln.Addr().String(), "mode", mode, "version", version, "data_dir", cfg.DataDir)
+	log.Info("hogsend-proxy listening", "addr", a.ln.Addr().String(), "mode", mode, "version", a.Version, "data_dir", cfg.DataDir)
 	a.serveErr = make(chan error, 1)
 	go func() { a.serveErr <- a.Server.Serve(a.ln) }()
-	return a, nil
+	return nil
+}
+
+// openLocal creates the data directory, takes the spool (whose lock keeps a
+// second process off it) and the listen address: what fails fast comes
+// before the dependencies that take time.
+func (a *App) openLocal() error {
+	cfg := &a.Config
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("HOGSEND_DATA_DIR: %w", err)
+	}
+	var err error
+	if a.Spool, err = OpenSpool(cfg, a.Log); err != nil {
+		return err
+	}
+	if a.Reader, err = a.Spool.Reader("clickhouse"); err != nil {
+		return fmt.Errorf("open spool reader: %w", err)
+	}
+	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return fmt.Errorf("HOGSEND_LISTEN: %w", err)
+	}
+	return nil
+}
+
+// openClickHouse opens the backend and migrates it: the embedded engine
+// within embeddedStartBound, a server once it answers (see schema).
+func (a *App) openClickHouse(ctx context.Context) error {
+	cfg := &a.Config
+	var err error
+	if cfg.Embedded() {
+		a.Backend, err = openEmbeddedMigrated(ctx, cfg, embeddedStartBound)
+		a.schema = &schema{backend: a.Backend, log: a.Log}
+		return err
+	}
+	if a.Backend, err = OpenBackend(ctx, cfg); err != nil {
+		return err
+	}
+	a.schema = &schema{backend: a.Backend, log: a.Log}
+	return a.schema.migrateAtStart(ctx)
+}
+
+// openIdentity opens the identity store; the in-process one is rebuilt from
+// ClickHouse and the spool.
+func (a *App) openIdentity(ctx context.Context) error {
+	cfg := &a.Config
+	// Bounds the checks of a Redis that does not answer.
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var err error
+	if a.Store, err = OpenStore(rctx, cfg); err != nil {
+		return err
+	}
+	if cfg.RedisURL != "" {
+		if err := a.Store.Ping(rctx); err != nil {
+			a.Log.Warn("identity redis not reachable yet: serving; requests that need identity get 503 until it answers", "err", err)
+		}
+		return nil
+	}
+	if err := a.schema.wait(ctx); err != nil {
+		return fmt.Errorf("rebuild identity store: %w", err)
+	}
+	n, err := restoreIdentity(ctx, cfg, a.Store, a.Backend, a.Reader)
+	if err != nil {
+		return err
+	}
+	a.Log.Info("identity store rebuilt from embedded clickhouse", "pending_spool_entries", n)
+	return nil
+}
+
+// runWriter drains the spool into ClickHouse once its tables are migrated.
+func (a *App) runWriter(ctx context.Context) error {
+	if err := a.schema.wait(ctx); err != nil {
+		return nil // stopped before ClickHouse answered
+	}
+	return a.Writer.Run(ctx)
+}
+
+// clickhouseReady is the readiness check of ClickHouse: migrated and answering.
+func (a *App) clickhouseReady(ctx context.Context) error {
+	if err := a.schema.ready(); err != nil {
+		return err
+	}
+	return a.Backend.Ping(ctx)
 }
 
 // Addr is the address the server listens on.
@@ -194,6 +266,9 @@ func (a *App) Shutdown(timeout time.Duration) error {
 
 func (a *App) closeDeps() {
 	a.closeOnce.Do(func() {
+		if a.ln != nil && a.serveErr == nil {
+			a.ln.Close() // taken, never handed to the server
+		}
 		if a.pprof != nil {
 			a.pprof.Close()
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hogsend/hogsend-proxy/config"
 	"github.com/hogsend/hogsend-proxy/conversions"
@@ -69,7 +70,7 @@ func OpenBackend(ctx context.Context, cfg *config.Config) (clickhouse.Backend, e
 	if cfg.ClickHouseURL != "" {
 		b, err := clickhouse.OpenServer(ctx, cfg.ClickHouseURL)
 		if err != nil {
-			return nil, fmt.Errorf("open clickhouse %s: %w", redactURL(cfg.ClickHouseURL), err)
+			return nil, fmt.Errorf("HOGSEND_CLICKHOUSE_URL: open clickhouse %s: %w", redactURL(cfg.ClickHouseURL), err)
 		}
 		return b, nil
 	}
@@ -77,20 +78,74 @@ func OpenBackend(ctx context.Context, cfg *config.Config) (clickhouse.Backend, e
 		return nil, err
 	}
 	b, err := clickhouse.OpenEmbedded(filepath.Join(cfg.DataDir, "clickhouse"))
+	if errors.Is(err, clickhouse.ErrNoLibchdb) {
+		return nil, fmt.Errorf("HOGSEND_CHDB_LIB: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open embedded clickhouse under %s: %w", cfg.DataDir, err)
 	}
 	return b, nil
 }
 
-// OpenStore opens Redis when configured, else the in-process store.
+// embeddedStartBound bounds opening and migrating the embedded engine at
+// start: its calls cannot be interrupted, and a stuck one must end the start
+// with a line saying so rather than hang it.
+const embeddedStartBound = 2 * time.Minute
+
+// openEmbeddedMigrated opens the embedded engine and migrates it within
+// bound.
+func openEmbeddedMigrated(ctx context.Context, cfg *config.Config, bound time.Duration) (clickhouse.Backend, error) {
+	what := "open and migrate embedded clickhouse under " + cfg.DataDir
+	return withinBound(bound, what, func() (clickhouse.Backend, error) {
+		b, err := OpenBackend(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Migrate(ctx); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("migrate clickhouse: %w", err)
+		}
+		return b, nil
+	})
+}
+
+// withinBound runs open, giving up on it after bound. An open still stuck
+// then is abandoned: what it opens if it ever returns is closed, and the
+// process is expected to exit.
+func withinBound(bound time.Duration, what string, open func() (clickhouse.Backend, error)) (clickhouse.Backend, error) {
+	type opened struct {
+		b   clickhouse.Backend
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		b, err := open()
+		done <- opened{b, err}
+	}()
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case o := <-done:
+		return o.b, o.err
+	case <-t.C:
+		go func() {
+			if o := <-done; o.b != nil {
+				o.b.Close()
+			}
+		}()
+		return nil, fmt.Errorf("%s: no answer within %s", what, bound)
+	}
+}
+
+// OpenStore opens Redis when configured, else the in-process store. A Redis
+// not reachable yet is no error (see identity.NewRedis).
 func OpenStore(ctx context.Context, cfg *config.Config) (identity.Store, error) {
 	if cfg.RedisURL == "" {
 		return identity.NewMemory(), nil
 	}
 	s, err := identity.NewRedis(ctx, cfg.RedisURL)
 	if err != nil {
-		return nil, fmt.Errorf("open redis %s: %w", redactURL(cfg.RedisURL), err)
+		return nil, fmt.Errorf("HOGSEND_REDIS_URL: open redis %s: %w", redactURL(cfg.RedisURL), err)
 	}
 	return s, nil
 }
@@ -105,7 +160,7 @@ func OpenSpool(cfg *config.Config, log *slog.Logger) (*spool.Spool, error) {
 		Logger:    log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open spool under %s: %w", cfg.DataDir, err)
+		return nil, fmt.Errorf("HOGSEND_DATA_DIR: open spool under %s: %w", cfg.DataDir, err)
 	}
 	return sp, nil
 }

@@ -11,6 +11,15 @@ import (
 // native (TCP) port, with its data under a fresh temporary directory.
 func ClickHouse(tb TB) *Process {
 	tb.Helper()
+	p := NewClickHouse(tb)
+	p.Start(60 * time.Second)
+	return p
+}
+
+// NewClickHouse configures a clickhouse-server as ClickHouse does, on a port
+// where nothing listens until Start: a dependency that comes up late.
+func NewClickHouse(tb TB) *Process {
+	tb.Helper()
 	bin := requireBinary(tb, "clickhouse-server", "/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server")
 	port := FreePort(tb)
 	httpPort := FreePort(tb)
@@ -29,12 +38,6 @@ func ClickHouse(tb TB) *Process {
 	}
 	p.args = []string{"--config-file=" + conf}
 	tb.Cleanup(p.cleanup)
-	if err := p.start(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := p.waitPort(60 * time.Second); err != nil {
-		tb.Fatal(err)
-	}
 	return p
 }
 

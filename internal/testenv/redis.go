@@ -10,6 +10,15 @@ import (
 // runs it, in a fresh temporary directory.
 func Redis(tb TB) *Process {
 	tb.Helper()
+	p := NewRedis(tb)
+	p.Start(15 * time.Second)
+	return p
+}
+
+// NewRedis configures a redis-server as Redis does, on a port where nothing
+// listens until Start: a dependency that comes up late.
+func NewRedis(tb TB) *Process {
+	tb.Helper()
 	bin := requireBinary(tb, "redis-server", "/usr/bin/redis-server")
 	port := FreePort(tb)
 	p := &Process{
@@ -22,12 +31,6 @@ func Redis(tb TB) *Process {
 		"--save", "", "--protected-mode", "no", "--daemonize", "no",
 	}
 	tb.Cleanup(p.cleanup)
-	if err := p.start(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := p.waitPort(15 * time.Second); err != nil {
-		tb.Fatal(err)
-	}
 	return p
 }
 

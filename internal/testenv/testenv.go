@@ -159,6 +159,13 @@ func (p *Process) Restart(timeout time.Duration) {
 	if p.cmd != nil {
 		p.Stop()
 	}
+	p.Start(timeout)
+}
+
+// Start starts a stopped (or never started) process and waits until its port
+// accepts connections.
+func (p *Process) Start(timeout time.Duration) {
+	p.tb.Helper()
 	if err := p.start(); err != nil {
 		p.tb.Fatal(err)
 	}

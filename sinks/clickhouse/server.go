@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -208,6 +209,14 @@ func (s *Server) features(ctx context.Context) (features, error) {
 	}
 	s.feat = &f
 	return f, nil
+}
+
+// Refused reports whether err is the server's own answer (an exception: bad
+// credentials, a statement it rejects) rather than a failure to reach it,
+// which time may cure.
+func Refused(err error) bool {
+	var ex *ch.Exception
+	return errors.As(err, &ex)
 }
 
 // Ping checks that the server answers.

@@ -242,9 +242,10 @@ func (w *Writer) skipCorrupt(ctx context.Context, cause error) error {
 }
 
 // flush inserts the pending rows, retrying until they are in or ctx ends,
-// then commits the cursor.
+// then commits the cursor. Failures are logged when they start, when their
+// kind changes (unreachable or refused) and when they end, not per attempt.
 func (w *Writer) flush(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
+	backoff, failures, wasRefused := 100*time.Millisecond, 0, false
 	for {
 		err := w.insertPending(ctx)
 		if err == nil {
@@ -254,11 +255,18 @@ func (w *Writer) flush(ctx context.Context) error {
 			return ctx.Err()
 		}
 		w.errors.Add(1)
-		w.log.Warn("clickhouse writer: insert failed, retrying", "rows", w.pendingRows(), "retry_in", backoff, "err", err)
+		if refused := Refused(err); failures == 0 || refused != wasRefused {
+			wasRefused = refused
+			w.log.Warn("clickhouse writer: insert failed, retrying with backoff", "rows", w.pendingRows(), "refused_by_server", refused, "err", err)
+		}
+		failures++
 		if err := sleep(ctx, backoff); err != nil {
 			return err
 		}
 		backoff = min(backoff*2, w.opts.MaxBackoff)
+	}
+	if failures > 0 {
+		w.log.Info("clickhouse writer: insert succeeded after failures", "rows", w.pendingRows(), "failed_attempts", failures)
 	}
 	n := w.pendingRows() - w.dead
 	if err := w.commit(ctx); err != nil {

@@ -2,9 +2,11 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,6 +25,9 @@ var _ Store = (*Redis)(nil)
 type Redis struct {
 	c      *redis.Client
 	prefix string
+	// checked is set once a connection has passed checkConn; until then
+	// every new connection is checked.
+	checked atomic.Bool
 }
 
 // RedisOption configures NewRedis.
@@ -44,8 +49,14 @@ func WithRedisOptions(f func(*redis.Options)) RedisOption {
 	return func(c *redisConfig) { c.tune = append(c.tune, f) }
 }
 
-// NewRedis connects to url (redis://…), checks the server answers and loads
-// the scripts. A failure to reach Redis wraps ErrUnavailable.
+// errTooOld marks a server the store cannot run on.
+var errTooOld = errors.New("Redis 7.0 or later is required")
+
+// NewRedis returns a store on url (redis://…). The first connection that
+// reaches Redis checks its version and loads the scripts, so a Redis that is
+// not up yet is no error: until it answers, every call fails with
+// ErrUnavailable, as when it drops later. A Redis that answers and refuses
+// (too old, a wrong password or database) is an error.
 func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, error) {
 	cfg := redisConfig{prefix: "hs:"}
 	for _, o := range opts {
@@ -72,22 +83,62 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 	for _, f := range cfg.tune {
 		f(ro)
 	}
-	c := redis.NewClient(ro)
-	if err := loadScripts(ctx, c); err != nil {
-		c.Close()
+	r := &Redis{prefix: cfg.prefix}
+	ro.OnConnect = r.checkConn(ro.OnConnect)
+	r.c = redis.NewClient(ro)
+	if err := r.c.Ping(ctx).Err(); err != nil && refused(err) {
+		r.c.Close()
 		return nil, fmt.Errorf("connect identity redis: %w", err)
 	}
-	if err := checkVersion(ctx, c); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("connect identity redis: %w", err)
+	return r, nil
+}
+
+// checkConn wraps the client's OnConnect hook: until one connection has
+// passed, each new one checks the server's version and loads the scripts
+// (which EVALSHA's NOSCRIPT fallback would otherwise load one call at a time).
+func (r *Redis) checkConn(next func(context.Context, *redis.Conn) error) func(context.Context, *redis.Conn) error {
+	return func(ctx context.Context, cn *redis.Conn) error {
+		if next != nil {
+			if err := next(ctx, cn); err != nil {
+				return err
+			}
+		}
+		if r.checked.Load() {
+			return nil
+		}
+		if err := checkVersion(ctx, cn); err != nil {
+			return err
+		}
+		if err := loadScripts(ctx, cn); err != nil {
+			return err
+		}
+		r.checked.Store(true)
+		return nil
 	}
-	return &Redis{c: c, prefix: cfg.prefix}, nil
+}
+
+// refused reports an answer from Redis that waiting will not change: a
+// server too old, or an error reply to the connection's handshake (AUTH,
+// SELECT), as opposed to a connection failure or a server still loading.
+func refused(err error) bool {
+	if errors.Is(err, errTooOld) {
+		return true
+	}
+	if !isReplyError(err) {
+		return false
+	}
+	for _, p := range []string{"ERR", "NOAUTH", "WRONGPASS", "NOPERM"} {
+		if strings.HasPrefix(err.Error(), p) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkVersion refuses a server older than Redis 7.0, whose EXPIRE lacks
 // the NX and GT options that keep claim buckets expiring (claim_slot.go):
 // without them every bucket would be kept for ever.
-func checkVersion(ctx context.Context, c *redis.Client) error {
+func checkVersion(ctx context.Context, c redis.Cmdable) error {
 	info, err := c.Info(ctx, "server").Result()
 	if err != nil {
 		return unavailable("read server version", err)
@@ -99,7 +150,7 @@ func checkVersion(ctx context.Context, c *redis.Client) error {
 		}
 	}
 	if !versionAtLeast7(version) {
-		return fmt.Errorf("redis_version %q: Redis 7.0 or later is required", version)
+		return fmt.Errorf("redis_version %q: %w", version, errTooOld)
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ var (
 
 // loadScripts puts every script into Redis's script cache, so the first
 // EVALSHA of each does not pay a NOSCRIPT round trip.
-func loadScripts(ctx context.Context, c *redis.Client) error {
+func loadScripts(ctx context.Context, c redis.Cmdable) error {
 	pipe := c.Pipeline()
 	for _, s := range allScripts {
 		pipe.ScriptLoad(ctx, s.src)
