@@ -42,8 +42,17 @@ var ErrUnknownToken = errors.New("project api key not allowed")
 type CaptureOptions struct {
 	// Tokens, when not empty, are the only project tokens accepted.
 	Tokens map[string]bool
-	// MaxDecompressed bounds a body after decompression (413 above).
-	MaxDecompressed int
+	// The bounds of posthog.Limits (zero: its defaults), from the
+	// HOGSEND_MAX_DECODED_BYTES, _DECODE_RATIO, _EVENTS_PER_REQUEST,
+	// _EVENT_BYTES, _PROPERTIES and _PROPERTY_BYTES settings.
+	MaxDecoded, MaxDecodeRatio, MaxEvents, MaxEventBytes, MaxProperties, MaxPropertyBytes int
+}
+
+// limits are the options' bounds with the request's budget.
+func (o CaptureOptions) limits(budget posthog.Budget) posthog.Limits {
+	return posthog.Limits{MaxDecoded: o.MaxDecoded, MaxDecodeRatio: o.MaxDecodeRatio,
+		MaxEvents: o.MaxEvents, MaxEventBytes: o.MaxEventBytes,
+		MaxProperties: o.MaxProperties, MaxPropertyBytes: o.MaxPropertyBytes, Budget: budget}
 }
 
 // Capture decodes a PostHog capture request, applies PostHog's identity rules
@@ -52,10 +61,11 @@ type CaptureOptions struct {
 // deduplicated on the client's uuid within the idempotency window.
 func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts CaptureOptions) (CaptureResult, error) {
 	var out CaptureResult
+	limits := opts.limits(req.Budget)
 	text, err := posthog.DecodeRequest(posthog.RequestInput{
 		Path: req.Path, Query: req.Query, ContentType: req.ContentType,
 		ContentEncoding: req.ContentEncoding, Body: req.Body,
-	}, posthog.Limits{MaxDecompressed: opts.MaxDecompressed})
+	}, limits)
 	if err != nil {
 		return out, err
 	}

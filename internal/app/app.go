@@ -121,7 +121,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 		IngestSuspended: cfg.IngestSuspended,
 		UserTokenSecret: cfg.UserTokenSecret,
 		ReadTimeout:     cfg.ReadTimeout,
-		Capture:         translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecompressed: int(cfg.MaxBodyBytes) * 5},
+		Capture:         translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecoded: int(cfg.MaxDecodedBytes), MaxDecodeRatio: cfg.MaxDecodeRatio, MaxEvents: cfg.MaxEventsPerBatch, MaxEventBytes: int(cfg.MaxEventBytes), MaxProperties: cfg.MaxProperties, MaxPropertyBytes: int(cfg.MaxPropertyBytes)},
 		TrustedProxies:  cfg.TrustedProxies,
 		MaxConns:        cfg.MaxConns,
 		Checks: []proxy.Check{

@@ -27,7 +27,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	const limit = 1 << 20
 	f.Fuzz(func(t *testing.T, path, query, contentType, contentEncoding string, body []byte) {
 		in := RequestInput{Path: path, Query: []byte(query), ContentType: contentType, ContentEncoding: contentEncoding, Body: body}
-		out, err := DecodeRequest(in, Limits{MaxDecompressed: limit})
+		out, err := DecodeRequest(in, Limits{MaxDecoded: limit})
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || Reason(err) == "other" || e.Error() == "" {
@@ -43,6 +43,52 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 		checkParse(t, out, path)
 	})
+}
+
+// FuzzDecodeLimits: whatever arrives, every result stays within the decoded
+// cap and the ratio cap, and the budget was charged for at least the result.
+// Seeded with a bomb of every encoding and wrapping.
+func FuzzDecodeLimits(f *testing.F) {
+	gz := gzipBomb(f, 4<<20)
+	b64gz := base64.StdEncoding.EncodeToString(gz)
+	lz := string(lzBombBase64(1500, '['))
+	form := "application/x-www-form-urlencoded"
+	f.Add("", "text/plain", "", gz, 1<<20, 100)
+	f.Add("", "", "gzip", gz, 8<<20, 1000)
+	f.Add("", "", "", []byte(b64gz), 1<<20, 100)
+	f.Add("", form, "", []byte("data="+url.QueryEscape(b64gz)), 1<<20, 100)
+	f.Add("data="+url.QueryEscape(b64gz), "", "", []byte(nil), 1<<20, 100)
+	f.Add("", "", "lz64", []byte(lz), 1<<20, 100)
+	f.Add("compression=lz64&data="+lz, "", "", []byte(nil), 1<<20, 100)
+	f.Add("", form, "", []byte("compression=lz64&data="+lz), 4<<20, 10)
+	f.Add("", "", "", []byte(decodeEvent), 1024, 2)
+	f.Fuzz(func(t *testing.T, query, contentType, contentEncoding string, body []byte, maxDecoded, ratio int) {
+		maxDecoded = 1024 + abs(maxDecoded)%(8<<20)
+		ratio = 2 + abs(ratio)%1000
+		b := &countingBudget{room: 1 << 30}
+		in := RequestInput{Path: "/batch/", Query: []byte(query), ContentType: contentType, ContentEncoding: contentEncoding, Body: body}
+		out, err := DecodeRequest(in, Limits{MaxDecoded: maxDecoded, MaxDecodeRatio: ratio, Budget: b})
+		if err != nil {
+			if Reason(err) == "other" {
+				t.Fatalf("untyped error %#v", err)
+			}
+			return
+		}
+		wire := len(query) + len(body)
+		if len(out) > maxDecoded || len(out) > max(ratio*wire, DecodeRatioFloor) {
+			t.Fatalf("%d bytes decoded from %d (cap %d, ratio %d)", len(out), wire, maxDecoded, ratio)
+		}
+		if b.reserved < len(out) {
+			t.Fatalf("%d bytes decoded, %d charged", len(out), b.reserved)
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -(n + 1)
+	}
+	return n
 }
 
 func FuzzParsePayload(f *testing.F) {
