@@ -69,7 +69,7 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	if err != nil {
 		return out, err
 	}
-	p, err := posthog.ParsePayloadInto(in.rawEvents(), text, req.Path)
+	p, err := posthog.ParsePayloadInto(in.rawEvents(), text, req.Path, limits)
 	if err != nil {
 		return out, err
 	}
@@ -77,7 +77,10 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	if len(opts.Tokens) > 0 && !opts.Tokens[p.Token] {
 		return out, ErrUnknownToken
 	}
-	out.Dropped = p.Dropped
+	out.Dropped = p.Dropped + p.Oversize
+	if p.Oversize > 0 {
+		out.Warnings = append(out.Warnings, "event_too_large")
+	}
 	if len(p.Events) == 0 {
 		return out, nil
 	}

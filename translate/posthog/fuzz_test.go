@@ -4,9 +4,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 func FuzzDecodeRequest(f *testing.F) {
@@ -99,6 +102,41 @@ func FuzzParsePayload(f *testing.F) {
 	f.Add([]byte(`{"event":"a","distinct_id":{"a":[1, 2]},"api_key":"t","timestamp":"1694769302325"}`), "/e/")
 	f.Fuzz(func(t *testing.T, body []byte, path string) {
 		checkParse(t, body, path)
+	})
+}
+
+// FuzzParseLimits: an accepted payload is within every parse cap.
+func FuzzParseLimits(f *testing.F) {
+	f.Add(batchOf(event("e", 30, `,"$set":{`+numbered(30)+`}`)), 5, 20, 64, 1024)
+	f.Add([]byte(`[`+strings.Repeat(`{"event":"e","distinct_id":"d","token":"t"},`, 50)+`{"event":"e","distinct_id":"d","token":"t"}]`), 10, 10, 64, 1024)
+	f.Add(batchOf(event("a", 1, ""), `{"event":"e","properties":{"pad":"`+strings.Repeat("x", 3000)+`"}}`), 10, 10, 4096, 2048)
+	f.Add([]byte(`{"event":"e","distinct_id":"d","token":"t","properties":{"$unset":[`+strings.Repeat(`"k",`, 40)+`"k"]}}`), 10, 10, 4096, 4096)
+	f.Fuzz(func(t *testing.T, text []byte, maxEvents, maxProps, maxPropBytes, maxEventBytes int) {
+		l := Limits{MaxEvents: 1 + abs(maxEvents)%100, MaxProperties: 1 + abs(maxProps)%100,
+			MaxPropertyBytes: 1 + abs(maxPropBytes)%4096, MaxEventBytes: 1 + abs(maxEventBytes)%8192}
+		p, err := ParsePayloadInto(nil, text, "/batch/", l)
+		if err != nil {
+			if Reason(err) == "other" {
+				t.Fatalf("untyped error %#v", err)
+			}
+			return
+		}
+		if len(p.Events)+p.Dropped+p.Oversize > l.MaxEvents {
+			t.Fatalf("%d events kept, %d dropped, %d oversize; cap %d", len(p.Events), p.Dropped, p.Oversize, l.MaxEvents)
+		}
+		for i := range p.Events {
+			ev := &p.Events[i]
+			if len(ev.Raw.Raw) > l.MaxEventBytes {
+				t.Fatalf("event of %d bytes kept; cap %d", len(ev.Raw.Raw), l.MaxEventBytes)
+			}
+			n := 0
+			ev.Properties.ForEach(func(_, v gjson.Result) bool {
+				if n++; n > l.MaxProperties || len(v.Raw) > l.MaxPropertyBytes {
+					t.Fatalf("property %d of %d bytes kept; caps %d and %d", n, len(v.Raw), l.MaxProperties, l.MaxPropertyBytes)
+				}
+				return true
+			})
+		}
 	})
 }
 
