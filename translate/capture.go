@@ -69,6 +69,13 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	if err != nil {
 		return out, err
 	}
+	// An unknown token is refused before the events are built, where the
+	// payload settles it.
+	if len(opts.Tokens) > 0 {
+		if tok, ok := posthog.PeekToken(text, limits); ok && !opts.Tokens[tok] {
+			return out, ErrUnknownToken
+		}
+	}
 	p, err := posthog.ParsePayloadInto(in.rawEvents(), text, req.Path, limits)
 	if err != nil {
 		return out, err

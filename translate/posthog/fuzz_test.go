@@ -140,6 +140,25 @@ func FuzzParseLimits(f *testing.F) {
 	})
 }
 
+// FuzzPeekToken: when the peek settles a token and the parse succeeds,
+// they agree, so refusing the peeked token refuses nothing the parse would
+// accept under another.
+func FuzzPeekToken(f *testing.F) {
+	f.Add([]byte(`{"api_key":"t","batch":[{"event":"a","distinct_id":"d"}]}`), 100000)
+	f.Add([]byte(`[{"event":"a","distinct_id":"d","properties":{"token":"t"}},{"event":"b","distinct_id":"d","token":"t"}]`), 100000)
+	f.Add([]byte(`{"event":"a","distinct_id":"d","properties":{"token":"p"},"$token":"t"}`), 100000)
+	f.Add([]byte(`{"batch":null,"token":" t ","event":"a","distinct_id":"d"}`), 100000)
+	f.Add([]byte(`[{"event":"a","distinct_id":"d","token":"t","properties":{"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}},{"event":"b","distinct_id":"d","token":"u"}]`), 64)
+	f.Fuzz(func(t *testing.T, text []byte, maxEventBytes int) {
+		l := Limits{MaxEventBytes: 1 + abs(maxEventBytes)%200000}
+		tok, ok := PeekToken(text, l)
+		p, err := ParsePayloadInto(nil, text, "/batch/", l)
+		if ok && err == nil && p.Token != tok {
+			t.Fatalf("peeked %q, parsed %q", tok, p.Token)
+		}
+	})
+}
+
 // checkParse runs ParsePayload and EventTime and checks their invariants.
 func checkParse(t *testing.T, text []byte, path string) {
 	t.Helper()
