@@ -14,12 +14,12 @@ import (
 // maxDistinctIDLen is where capture cuts a distinct_id, in characters.
 const maxDistinctIDLen = 200
 
-// droppedEventName is removed from every payload (spec §2.3).
+// droppedEventName is removed from every payload (docs/posthog-capture.md § Payloads).
 const droppedEventName = "$performance_event"
 
 // Payload is one capture request's content.
 type Payload struct {
-	// Token is the project token (spec §2.5), trimmed and shape-checked.
+	// Token is the project token (docs/posthog-capture.md § Payloads), trimmed and shape-checked.
 	Token string
 	// SentAt is the batch body's sent_at as sent ("" when absent). See
 	// ResolveSentAt for the query fallback.
@@ -47,7 +47,7 @@ type RawEvent struct {
 
 	Name          string    // "$identify" for a nameless event on /engage
 	Engage        bool      // the name was given by the /engage rule
-	DistinctID    string    // spec §2.6: stringified, NUL → U+FFFD, ≤ 200 characters
+	DistinctID    string    // stringified, NUL → U+FFFD, ≤ 200 characters
 	UUID          uuid.UUID // the client's uuid, or a new UUIDv7
 	UUIDGenerated bool      // the client sent no uuid
 	// Token is the event's own token: token, $token or api_key, else
@@ -85,7 +85,7 @@ func (ev *RawEvent) Prop(key string) gjson.Result {
 }
 
 // ParsePayload reads the JSON text of a capture request (the output of
-// DecodeRequest) sent to path. It accepts, in this order (spec §2.3): an array
+// DecodeRequest) sent to path. It accepts, in this order: an array
 // of events; a batch object {api_key|token, batch, sent_at, historical_migration}
 // (an object holding a "batch" key is taken as a batch even without a token);
 // one event object; and, on paths starting with /engage, an object without an
