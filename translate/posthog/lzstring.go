@@ -17,8 +17,8 @@ var (
 	errLZInvalidChar = errors.New("invalid character in input")
 	errLZTruncated   = errors.New("input ends before the end-of-stream marker")
 	errLZBadCode     = errors.New("invalid dictionary reference")
-	// errOutputLimit is returned by every decompressor when its output passes
-	// the limit (the decompression-bomb guard).
+	// errOutputLimit is what every stage's limit error unwraps to (the
+	// decompression-bomb guard; see outputMeter).
 	errOutputLimit = errors.New("decompressed size exceeds the limit")
 )
 
