@@ -44,8 +44,9 @@ type Limits struct {
 	// MaxPropertyBytes bounds the JSON text of one member of those objects
 	// (ErrPropertyTooLarge).
 	MaxPropertyBytes int
-	// Budget, when set, is charged for decoded output as it is produced;
-	// its refusal is an ErrOverloaded error wrapping the budget's.
+	// Budget, when set, is charged for decoded output as it is produced and
+	// for the parsed events' slice before it is allocated; its refusal is
+	// an ErrOverloaded error wrapping the budget's.
 	Budget Budget
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // event is a batch event with n extra properties p0..pn-1 and the given
@@ -96,4 +97,25 @@ func TestParseLimitsAccept(t *testing.T) {
 	f("one oversize event dropped", batchOf(event("a", 1, ""), huge, event("b", 1, "")), 2, 1)
 	// The caps count $performance_event, which is dropped later.
 	f("dropped events count", batchOf(event("$performance_event", 1, ""), event("a", 1, "")), 1, 0)
+}
+
+// TestParseChargesEvents: the events' slice is charged to the budget before
+// it is allocated, and a refusal stops the parse with ErrOverloaded.
+func TestParseChargesEvents(t *testing.T) {
+	events := make([]string, 200)
+	for i := range events {
+		events[i] = event("e", 2, "")
+	}
+	text := batchOf(events...)
+	perEvent := int(unsafe.Sizeof(RawEvent{}))
+	b := &countingBudget{room: 1 << 30}
+	p, err := ParsePayloadInto(nil, text, "/batch/", Limits{Budget: b})
+	if err != nil || len(p.Events) != 200 || b.reserved < 200*perEvent || b.reserved > 2*200*perEvent {
+		t.Fatalf("%d events, %v; reserved %d bytes, want %d to %d", len(p.Events), err, b.reserved, 200*perEvent, 2*200*perEvent)
+	}
+	b = &countingBudget{room: 100 * perEvent}
+	_, err = ParsePayloadInto(nil, text, "/batch/", Limits{Budget: b})
+	if !errors.Is(err, ErrOverloaded) || !errors.Is(err, errNoRoom) {
+		t.Fatalf("with room for 100 events: %v, want ErrOverloaded wrapping the budget's error", err)
+	}
 }

@@ -236,13 +236,19 @@ func ParsePayloadInto(events []RawEvent, jsonText []byte, path string, limits Li
 // first of which started at text[first], ev ending at text[end]: sized from
 // the events read so far rather than by doubling, so that a batch is mostly
 // one allocation of about the right size (a RawEvent is over a kilobyte),
-// and never past maxEvents.
-func growEvents(events []RawEvent, text string, first, end, maxEvents int) []RawEvent {
+// and never past limits.MaxEvents. The new slice is charged to
+// limits.Budget before it is allocated.
+func growEvents(events []RawEvent, text string, first, end int, limits Limits) ([]RawEvent, error) {
 	perEvent := max((end-first)/(len(events)+1), 1)
-	size := min(len(events)+1+(len(text)-end)/perEvent, maxEvents)
-	grown := make([]RawEvent, len(events), max(size, len(events)+1))
+	size := max(min(len(events)+1+(len(text)-end)/perEvent, limits.MaxEvents), len(events)+1)
+	if limits.Budget != nil {
+		if err := limits.Budget.Reserve(size * int(unsafe.Sizeof(RawEvent{}))); err != nil {
+			return nil, wrapError(ErrOverloaded, "parse events: no room for them", err)
+		}
+	}
+	grown := make([]RawEvent, len(events), size)
 	copy(grown, events)
-	return grown
+	return grown, nil
 }
 
 // eventReader returns the element callback that parses each event of the
@@ -276,7 +282,11 @@ func (p *Payload) eventReader(text string, array int, engage bool, limits Limits
 			return stop(e)
 		}
 		if len(p.Events) == cap(p.Events) {
-			p.Events = growEvents(p.Events, text, first, end, limits.MaxEvents)
+			grown, err := growEvents(p.Events, text, first, end, limits)
+			if err != nil {
+				return stop(err)
+			}
+			p.Events = grown
 		}
 		p.Events = append(p.Events, ev)
 		return end
