@@ -110,6 +110,14 @@ func (s *Server) capture(ctx *fasthttp.RequestCtx, path string) {
 func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 	status, kind, code := fasthttp.StatusBadRequest, "validation_error", posthog.Reason(err)
 	switch {
+	// Before ErrOverloaded: a budget that can never hold the request says
+	// so by wrapping posthog.ErrTooLarge, and a retry would not help.
+	case errors.Is(err, posthog.ErrTooLarge), errors.Is(err, posthog.ErrDecodeRatio),
+		errors.Is(err, posthog.ErrTooManyEvents), errors.Is(err, posthog.ErrEventTooLarge):
+		status = fasthttp.StatusRequestEntityTooLarge
+		if code == "overloaded" {
+			code = "too_large"
+		}
 	case translate.IsUnavailable(err), errors.Is(err, posthog.ErrOverloaded):
 		s.log.Warn("capture not acknowledged", "err", err)
 		ctx.Response.Header.Set("Retry-After", "1")
@@ -117,9 +125,6 @@ func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 		if code == "other" {
 			code = "unavailable"
 		}
-	case errors.Is(err, posthog.ErrTooLarge), errors.Is(err, posthog.ErrDecodeRatio),
-		errors.Is(err, posthog.ErrTooManyEvents), errors.Is(err, posthog.ErrEventTooLarge):
-		status = fasthttp.StatusRequestEntityTooLarge
 	case errors.Is(err, translate.ErrUnknownToken):
 		status, kind, code = fasthttp.StatusUnauthorized, "authentication_error", "unknown_token"
 	case errors.Is(err, posthog.ErrNoToken), errors.Is(err, posthog.ErrInvalidToken),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -119,6 +120,20 @@ func TestDecodeStopsWhenTheBudgetRefuses(t *testing.T) {
 	big := `[` + strings.Repeat(`{"event":"e"},`, 40000) + `{"event":"e"}]`
 	f("plain", RequestInput{Path: "/batch/", Body: []byte(big)})
 }
+
+// TestBudgetTooLargeForever: a budget that can never hold the request
+// wraps ErrTooLarge, and the decoder's error matches it (413, not 503).
+func TestBudgetTooLargeForever(t *testing.T) {
+	never := budgetFunc(func(n int) error { return fmt.Errorf("lease of %d bytes: %w", n, ErrTooLarge) })
+	_, err := DecodeRequest(RequestInput{Path: "/batch/", Body: gzipBomb(t, 1<<20)}, Limits{Budget: never})
+	if !errors.Is(err, ErrOverloaded) || !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("%v: want ErrOverloaded wrapping the budget's ErrTooLarge", err)
+	}
+}
+
+type budgetFunc func(n int) error
+
+func (f budgetFunc) Reserve(n int) error { return f(n) }
 
 func TestLZBomb(t *testing.T) {
 	out, err := DecompressLZStringBase64(lzBombBase64(200, 'a'), 0)
