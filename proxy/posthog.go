@@ -104,24 +104,32 @@ func (s *Server) capture(ctx *fasthttp.RequestCtx, path string) {
 }
 
 // writeCaptureError answers with the statuses SDKs act on: 400 (drop), 401,
-// 413 (posthog-node halves its batch), 503 + Retry-After (every SDK retries).
+// 413 (posthog-node halves its batch), 503 + Retry-After (every SDK retries)
+// only for what passes with time: a store down, too many bytes in flight.
+// The body is {"type","code","detail"}, code one of posthog.Reason's.
 func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
-	status := fasthttp.StatusBadRequest
-	kind := "validation_error"
+	status, kind, code := fasthttp.StatusBadRequest, "validation_error", posthog.Reason(err)
 	switch {
-	case translate.IsUnavailable(err):
+	// Before ErrOverloaded: a budget that can never hold the request says
+	// so by wrapping posthog.ErrTooLarge, and a retry would not help.
+	case errors.Is(err, posthog.ErrTooLarge), errors.Is(err, posthog.ErrDecodeRatio),
+		errors.Is(err, posthog.ErrTooManyEvents), errors.Is(err, posthog.ErrEventTooLarge):
+		status = fasthttp.StatusRequestEntityTooLarge
+		if code == "overloaded" {
+			code = "too_large"
+		}
+	case translate.IsUnavailable(err), errors.Is(err, posthog.ErrOverloaded):
 		s.log.Warn("capture not acknowledged", "err", err)
 		ctx.Response.Header.Set("Retry-After", "1")
 		status, kind = fasthttp.StatusServiceUnavailable, "server_error"
-	case errors.Is(err, posthog.ErrTooLarge):
-		status = fasthttp.StatusRequestEntityTooLarge
+		if code == "other" {
+			code = "unavailable"
+		}
+	case errors.Is(err, translate.ErrUnknownToken):
+		status, kind, code = fasthttp.StatusUnauthorized, "authentication_error", "unknown_token"
 	case errors.Is(err, posthog.ErrNoToken), errors.Is(err, posthog.ErrInvalidToken),
-		errors.Is(err, posthog.ErrMultipleTokens), errors.Is(err, translate.ErrUnknownToken):
+		errors.Is(err, posthog.ErrMultipleTokens):
 		status, kind = fasthttp.StatusUnauthorized, "authentication_error"
-	}
-	code := posthog.Reason(err)
-	if code == "" {
-		code = "invalid_payload"
 	}
 	s.metrics.posthogRejected(code)
 	b := append(make([]byte, 0, 128), `{"type":`...)

@@ -42,10 +42,19 @@ var ErrUnknownToken = errors.New("project api key not allowed")
 type CaptureOptions struct {
 	// Tokens, when not empty, are the only project tokens accepted.
 	Tokens map[string]bool
-	// MaxDecompressed bounds a body after decompression (413 above).
-	MaxDecompressed int
+	// The bounds of posthog.Limits (zero: its defaults), from the
+	// HOGSEND_MAX_DECODED_BYTES, _DECODE_RATIO, _EVENTS_PER_REQUEST,
+	// _EVENT_BYTES, _PROPERTIES and _PROPERTY_BYTES settings.
+	MaxDecoded, MaxDecodeRatio, MaxEvents, MaxEventBytes, MaxProperties, MaxPropertyBytes int
 	// Trust says what the capture credentials prove.
 	Trust CaptureTrust
+}
+
+// limits are the options' bounds with the request's budget.
+func (o CaptureOptions) limits(budget posthog.Budget) posthog.Limits {
+	return posthog.Limits{MaxDecoded: o.MaxDecoded, MaxDecodeRatio: o.MaxDecodeRatio,
+		MaxEvents: o.MaxEvents, MaxEventBytes: o.MaxEventBytes,
+		MaxProperties: o.MaxProperties, MaxPropertyBytes: o.MaxPropertyBytes, Budget: budget}
 }
 
 // Capture decodes a PostHog capture request, applies PostHog's identity rules
@@ -54,14 +63,22 @@ type CaptureOptions struct {
 // deduplicated on the client's uuid within the idempotency window.
 func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts CaptureOptions) (CaptureResult, error) {
 	var out CaptureResult
+	limits := opts.limits(req.Budget)
 	text, err := posthog.DecodeRequest(posthog.RequestInput{
 		Path: req.Path, Query: req.Query, ContentType: req.ContentType,
 		ContentEncoding: req.ContentEncoding, Body: req.Body,
-	}, posthog.Limits{MaxDecompressed: opts.MaxDecompressed})
+	}, limits)
 	if err != nil {
 		return out, err
 	}
-	p, err := posthog.ParsePayloadInto(in.rawEvents(), text, req.Path)
+	// An unknown token is refused before the events are built, where the
+	// payload settles it.
+	if len(opts.Tokens) > 0 {
+		if tok, ok := posthog.PeekToken(text, limits); ok && !opts.Tokens[tok] && !opts.Trust.isSecret(tok) {
+			return out, ErrUnknownToken
+		}
+	}
+	p, err := posthog.ParsePayloadInto(in.rawEvents(), text, req.Path, limits)
 	if err != nil {
 		return out, err
 	}
@@ -71,7 +88,10 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	if len(opts.Tokens) > 0 && !opts.Tokens[p.Token] && !trust.secret {
 		return out, ErrUnknownToken
 	}
-	out.Dropped = p.Dropped
+	out.Dropped = p.Dropped + p.Oversize
+	if p.Oversize > 0 {
+		out.Warnings = append(out.Warnings, "event_too_large")
+	}
 	if len(p.Events) == 0 {
 		return out, nil
 	}

@@ -203,7 +203,7 @@ func FuzzCapture(f *testing.F) {
 		j := &flakyJournal{}
 		in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
 		defer in.Close()
-		_, err := in.Capture(context.Background(), CaptureRequest{Path: path, Body: body, ContentType: "application/json"}, CaptureOptions{MaxDecompressed: 1 << 20})
+		_, err := in.Capture(context.Background(), CaptureRequest{Path: path, Body: body, ContentType: "application/json"}, CaptureOptions{MaxDecoded: 1 << 20})
 		if err != nil {
 			return
 		}

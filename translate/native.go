@@ -200,6 +200,28 @@ func (c *checker) email(f map[string]gjson.Result) string {
 	return identity.NormalizeEmail(s)
 }
 
+// record is object under the limits: at most MaxProperties members, none
+// whose value's JSON text is over MaxPropertyBytes. The walk stops at the
+// first member past either.
+func (c *checker) record(f map[string]gjson.Result, name string, l NativeLimits) (gjson.Result, bool) {
+	v, ok := c.object(f, name)
+	if !ok {
+		return v, false
+	}
+	n := 0
+	v.ForEach(func(k, val gjson.Result) bool {
+		if n++; n > l.MaxProperties {
+			c.add(tooManyMembers([]string{name}, l.MaxProperties))
+			ok = false
+		} else if len(val.Raw) > l.MaxPropertyBytes {
+			c.add(valueTooLarge([]string{name, k.String()}, len(val.Raw), l.MaxPropertyBytes))
+			ok = false
+		}
+		return ok
+	})
+	return v, ok
+}
+
 // object validates an optional record field and returns it.
 func (c *checker) object(f map[string]gjson.Result, name string) (gjson.Result, bool) {
 	v, ok := f[name]
@@ -258,16 +280,27 @@ func (c *checker) identity(f map[string]gjson.Result) (email, userID, anonymousI
 // isJSON is false when the Content-Type was not JSON: upstream then sees an
 // empty body.
 func ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
-	return parseContactUpsert(body, isJSON, false)
+	return NativeLimits{}.ParseContactUpsert(body, isJSON)
 }
 
 // ParsePublishableContactUpsert is ParseContactUpsert for a pk_ key, which may
 // write with anonymousId alone.
 func ParsePublishableContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
-	return parseContactUpsert(body, isJSON, true)
+	return NativeLimits{}.ParsePublishableContactUpsert(body, isJSON)
 }
 
-func parseContactUpsert(body []byte, isJSON, anonymousOK bool) (ContactUpsert, error) {
+// ParseContactUpsert is the package's ParseContactUpsert under l.
+func (l NativeLimits) ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+	return parseContactUpsert(body, isJSON, false, l.withDefaults())
+}
+
+// ParsePublishableContactUpsert is the package's ParsePublishableContactUpsert
+// under l.
+func (l NativeLimits) ParsePublishableContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+	return parseContactUpsert(body, isJSON, true, l.withDefaults())
+}
+
+func parseContactUpsert(body []byte, isJSON, anonymousOK bool, l NativeLimits) (ContactUpsert, error) {
 	var u ContactUpsert
 	if !isJSON {
 		return u, ErrIdentityRequired
@@ -279,7 +312,7 @@ func parseContactUpsert(body []byte, isJSON, anonymousOK bool) (ContactUpsert, e
 	f := fields(root)
 	var c checker
 	u.Email, u.UserID, u.AnonymousID = c.identity(f)
-	if p, ok := c.object(f, "properties"); ok {
+	if p, ok := c.record(f, "properties", l); ok {
 		u.Properties = props(p)
 	}
 	u.Lists, u.HasLists = c.lists(f)
@@ -296,16 +329,26 @@ func parseContactUpsert(body []byte, isJSON, anonymousOK bool) (ContactUpsert, e
 // ParseEvent validates a POST /v1/events body from a secret key; headerKey is
 // the Idempotency-Key header, which wins over the body field.
 func ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
-	return parseEvent(body, isJSON, headerKey, false)
+	return NativeLimits{}.ParseEvent(body, isJSON, headerKey)
 }
 
 // ParsePublishableEvent is ParseEvent for a pk_ key, which may send events
 // with anonymousId alone.
 func ParsePublishableEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
-	return parseEvent(body, isJSON, headerKey, true)
+	return NativeLimits{}.ParsePublishableEvent(body, isJSON, headerKey)
 }
 
-func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool) (EventInput, error) {
+// ParseEvent is the package's ParseEvent under l.
+func (l NativeLimits) ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+	return parseEvent(body, isJSON, headerKey, false, l.withDefaults())
+}
+
+// ParsePublishableEvent is the package's ParsePublishableEvent under l.
+func (l NativeLimits) ParsePublishableEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+	return parseEvent(body, isJSON, headerKey, true, l.withDefaults())
+}
+
+func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool, l NativeLimits) (EventInput, error) {
 	var e EventInput
 	if !isJSON {
 		return e, ErrIdentityRequired
@@ -323,10 +366,10 @@ func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool) (E
 	}
 	e.Email, e.UserID, e.AnonymousID = c.identity(f)
 	e.EventProperties = []byte("{}")
-	if p, ok := c.object(f, "eventProperties"); ok {
+	if p, ok := c.record(f, "eventProperties", l); ok {
 		e.EventProperties = []byte(p.Raw)
 	}
-	if p, ok := c.object(f, "contactProperties"); ok {
+	if p, ok := c.record(f, "contactProperties", l); ok {
 		e.ContactProperties = props(p)
 	}
 	if v, ok := f["value"]; ok {

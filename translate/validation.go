@@ -3,6 +3,8 @@ package translate
 import (
 	"errors"
 	"strconv"
+
+	"github.com/hogsend/hogsend-proxy/translate/posthog"
 )
 
 // Errors the native API answers with upstream's exact wording; the proxy maps
@@ -143,4 +145,35 @@ func datetimeIssue(path []string) Issue {
 
 func keyIssue(path []string) Issue {
 	return Issue{Code: "invalid_key", Origin: "record", Path: path, Message: "Invalid key in record"}
+}
+
+// NativeLimits bounds the records of native request bodies (properties,
+// eventProperties, contactProperties) as HOGSEND_MAX_PROPERTIES and
+// HOGSEND_MAX_PROPERTY_BYTES bound PostHog's; zero fields take PostHog's
+// defaults. Its Parse methods are the package functions of the same names
+// under these bounds.
+type NativeLimits struct {
+	MaxProperties    int // members of one record
+	MaxPropertyBytes int // JSON text of one member's value
+}
+
+func (l NativeLimits) withDefaults() NativeLimits {
+	if l.MaxProperties <= 0 {
+		l.MaxProperties = posthog.DefaultMaxProperties
+	}
+	if l.MaxPropertyBytes <= 0 {
+		l.MaxPropertyBytes = posthog.DefaultMaxPropertyBytes
+	}
+	return l
+}
+
+// tooManyMembers is zod's shape for a failed refinement of a record.
+func tooManyMembers(path []string, max int) Issue {
+	return Issue{Code: "custom", Path: path,
+		Message: "Too many properties: expected at most " + strconv.Itoa(max)}
+}
+
+func valueTooLarge(path []string, size, max int) Issue {
+	return Issue{Code: "custom", Path: path,
+		Message: "Property value too large: " + strconv.Itoa(size) + " bytes, expected at most " + strconv.Itoa(max)}
 }

@@ -114,9 +114,10 @@ func (a *App) start(ctx context.Context) error {
 		IngestSuspended: cfg.IngestSuspended,
 		UserTokenSecret: cfg.UserTokenSecret,
 		ReadTimeout:     cfg.ReadTimeout,
-		Capture:         translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecompressed: int(cfg.MaxBodyBytes) * 5, Trust: captureTrust(cfg)},
-		TrustedProxies:  cfg.TrustedProxies,
-		MaxConns:        cfg.MaxConns,
+		Capture: translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecoded: int(cfg.MaxDecodedBytes), MaxDecodeRatio: cfg.MaxDecodeRatio, MaxEvents: cfg.MaxEventsPerBatch, MaxEventBytes: int(cfg.MaxEventBytes), MaxProperties: cfg.MaxProperties, MaxPropertyBytes: int(cfg.MaxPropertyBytes),
+			Trust: captureTrust(cfg)},
+		TrustedProxies: cfg.TrustedProxies,
+		MaxConns:       cfg.MaxConns,
 		Checks: []proxy.Check{
 			{Name: "identity", Fn: a.Store.Ping},
 			{Name: "clickhouse", Fn: a.clickhouseReady, Detail: func() string {

@@ -4,7 +4,9 @@ package posthog
 // shared by every request in flight, so that many small compressed bodies
 // cannot together inflate past the process's memory. The proxy gives each
 // request its own lease; Reserve may wait briefly for room and returns an
-// error (wrapped by the decoder with %w) when there is none.
+// error (wrapped by the decoder with %w) when there is none: an
+// ErrOverloaded error, answered 503 so that clients retry. An error that
+// wraps ErrTooLarge says the request could never fit, and is answered 413.
 type Budget interface {
 	Reserve(n int) error
 }

@@ -12,38 +12,17 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// DefaultMaxDecompressed is the decompressed payload limit when Limits leaves
-// it at zero: 5 × the 20 MB wire cap, as PostHog runs it (spec §2.10).
-const DefaultMaxDecompressed = 100 << 20
-
 // RequestInput is what DecodeRequest needs from an HTTP request.
 type RequestInput struct {
 	// Path is the request path without the query. The payload decoding does
 	// not depend on it: the second base64 unwrap that capture-rs runs only on
 	// the legacy paths (/e, /capture, /engage, /track) runs on every path here
-	// (spec §2.1 Leniency).
+	// (docs/posthog-capture.md § Decoding).
 	Path            string
 	Query           []byte // raw query string, without '?'
 	ContentType     string
 	ContentEncoding string
 	Body            []byte
-}
-
-// Limits bounds the work DecodeRequest does.
-type Limits struct {
-	// MaxDecompressed is the largest payload, in bytes, after every
-	// decompression step; a gzip or lz64 stream is stopped as soon as its
-	// output passes it (ErrTooLarge). Zero or less means DefaultMaxDecompressed.
-	MaxDecompressed int
-	// Budget, when set, is charged for decoded output as it is produced.
-	Budget Budget
-}
-
-func (l Limits) maxDecompressed() int {
-	if l.MaxDecompressed <= 0 {
-		return DefaultMaxDecompressed
-	}
-	return l.MaxDecompressed
 }
 
 type compression uint8
@@ -71,7 +50,7 @@ func parseCompression(s string) compression {
 }
 
 // DecodeRequest finds the payload of a capture request and unwraps it to JSON
-// text, following capture-rs (spec §2.1) with the recommended leniency:
+// text, following capture-rs with the recommended leniency:
 //
 //  1. the non-empty ?data= value, else the body (both empty: ErrEmptyPayload);
 //  2. a payload that is not a form but is base64 (standard or URL-safe, padded
@@ -88,12 +67,15 @@ func parseCompression(s string) compression {
 //  7. the text must be valid UTF-8; lone UTF-16 surrogate escapes (\ud83c
 //     without its pair) are replaced with \ufffd so strict JSON readers accept it.
 //
-// The result never aliases in.Body or in.Query: the caller may reuse them.
-// Errors are *Error with kind ErrEmptyPayload, ErrInvalidPayload or ErrTooLarge.
+// Every stage's output is bounded by limits (MaxDecoded, MaxDecodeRatio of
+// the query and body bytes) while it is produced, and charged to
+// limits.Budget. The result never aliases in.Body or in.Query: the caller
+// may reuse them. Errors are *Error with kind ErrEmptyPayload,
+// ErrInvalidPayload, ErrTooLarge, ErrDecodeRatio or ErrOverloaded.
 func DecodeRequest(in RequestInput, limits Limits) ([]byte, error) {
-	maxOut := limits.maxDecompressed()
+	d := decoder{m: newOutputMeter(limits.withDefaults(), len(in.Query)+len(in.Body))}
 
-	queryData, queryHint, err := parseQuery(in.Query)
+	queryData, queryHint, err := d.parseQuery(in.Query)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +96,11 @@ func DecodeRequest(in RequestInput, limits Limits) ([]byte, error) {
 	// 50,000 bodies, and posthog-js sends gzip as text/plain.
 	formish := !isGzip(payload) && looksLikeForm(payload)
 	if !formish && hint != compressionLZ64 {
-		if dec, ok := unwrapBase64(payload); ok {
+		dec, ok, err := d.unwrapBase64(payload)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			payload, owned = dec, true
 		}
 	}
@@ -126,7 +112,7 @@ func DecodeRequest(in RequestInput, limits Limits) ([]byte, error) {
 			return nil, newError(ErrInvalidPayload, "form content type on a body that is not a form")
 		}
 		if formish && (isForm || mediaType == "" || mediaType == "text/plain") {
-			data, formHint, err := parseForm(payload)
+			data, formHint, err := d.parseForm(payload)
 			if err != nil {
 				return nil, err
 			}
@@ -135,18 +121,29 @@ func DecodeRequest(in RequestInput, limits Limits) ([]byte, error) {
 		}
 	}
 
-	payload, owned, err = decompress(payload, owned, hint, maxOut)
+	payload, owned, err = d.decompress(payload, owned, hint)
 	if err != nil {
 		return nil, err
 	}
+	return d.finish(payload, owned)
+}
 
-	if len(payload) > maxOut {
-		return nil, newError(ErrTooLarge, "decode payload: "+errOutputLimit.Error())
+// decoder runs the stages of one DecodeRequest under one outputMeter.
+type decoder struct{ m outputMeter }
+
+// finish runs step 7 on the decoded payload and copies it when it is
+// still a view of the request.
+func (d *decoder) finish(payload []byte, owned bool) ([]byte, error) {
+	if err := d.m.fits(len(payload)); err != nil {
+		return nil, stageError("decode payload", err)
 	}
 	if !utf8.Valid(payload) {
 		return nil, newError(ErrInvalidPayload, "decode payload: not valid utf-8")
 	}
 	if !owned {
+		if err := d.m.grow(len(payload)); err != nil {
+			return nil, stageError("copy payload", err)
+		}
 		payload = append([]byte(nil), payload...)
 	}
 	repairLoneSurrogates(payload)
@@ -154,43 +151,58 @@ func DecodeRequest(in RequestInput, limits Limits) ([]byte, error) {
 }
 
 // decompress runs steps 5 and 6 of DecodeRequest.
-func decompress(payload []byte, owned bool, hint compression, maxOut int) ([]byte, bool, error) {
+func (d *decoder) decompress(payload []byte, owned bool, hint compression) ([]byte, bool, error) {
 	switch {
 	case isGzip(payload):
-		out, err := gunzip(payload, maxOut)
+		out, err := d.gunzip(payload)
 		if err != nil {
 			return nil, false, err
 		}
 		return out, true, nil
 	case hint == compressionLZ64 && !looksLikeJSON(payload):
-		out, err := DecompressLZStringBase64(payload, maxOut)
-		if err == nil && looksLikeJSON(out) {
-			return out, true, nil
-		}
-		// A wrong hint on a base64 payload: take the base64 reading.
-		if dec, ok := unwrapBase64(payload); ok {
-			return decompress(dec, true, compressionNone, maxOut)
-		}
-		if errors.Is(err, errOutputLimit) {
-			return nil, false, wrapError(ErrTooLarge, "decode lz64 body", err)
-		}
+		return d.unLZ(payload)
+	}
+	// The second unwrap (capture-rs runs it on the legacy paths only).
+	dec, ok, err := d.unwrapBase64(payload)
+	if err != nil || !ok {
+		return payload, owned, err
+	}
+	if isGzip(dec) {
+		out, err := d.gunzip(dec)
 		if err != nil {
-			return nil, false, wrapError(ErrInvalidPayload, "decode lz64 body", err)
+			return nil, false, err
 		}
 		return out, true, nil
 	}
-	// The second unwrap (capture-rs runs it on the legacy paths only).
-	if dec, ok := unwrapBase64(payload); ok {
-		if isGzip(dec) {
-			out, err := gunzip(dec, maxOut)
-			if err != nil {
-				return nil, false, err
-			}
-			return out, true, nil
-		}
+	return dec, true, nil
+}
+
+// unLZ decodes an lz64 payload; a wrong hint on a base64 payload takes the
+// base64 reading.
+func (d *decoder) unLZ(payload []byte) ([]byte, bool, error) {
+	out, err := decompressLZ(payload, &d.m)
+	if err == nil && looksLikeJSON(out) {
+		return out, true, nil
+	}
+	var be *budgetError
+	if errors.As(err, &be) {
+		return nil, false, stageError("decode lz64 body", err)
+	}
+	dec, ok, berr := d.unwrapBase64(payload)
+	if berr != nil {
+		return nil, false, berr
+	}
+	if ok && isGzip(dec) {
+		out, err := d.gunzip(dec)
+		return out, err == nil, err
+	}
+	if ok {
 		return dec, true, nil
 	}
-	return payload, owned, nil
+	if err != nil {
+		return nil, false, stageError("decode lz64 body", err)
+	}
+	return out, true, nil
 }
 
 func firstHint(hints ...compression) compression {
@@ -279,33 +291,59 @@ func looksLikeBase64(b []byte, allowSpace bool) bool {
 
 // unwrapBase64 decodes a base64-looking payload and keeps the result only
 // when it is JSON or gzip, so that text which merely looks like base64 is
-// never replaced by noise.
-func unwrapBase64(b []byte) ([]byte, bool) {
+// never replaced by noise. The head is decoded first, so such text costs no
+// allocation of its decoded size.
+func (d *decoder) unwrapBase64(b []byte) ([]byte, bool, error) {
 	if !looksLikeBase64(b, false) {
-		return nil, false
+		return nil, false, nil
 	}
-	dec, err := decodeBase64(b)
-	if err != nil || !(looksLikeJSON(dec) || isGzip(dec)) {
-		return nil, false
+	b, enc := base64Text(b)
+	if !mayDecodeToPayload(b, enc) {
+		return nil, false, nil
 	}
-	return dec, true
+	n := enc.DecodedLen(len(b))
+	if err := d.m.fits(n); err != nil {
+		return nil, false, stageError("decode base64 payload", err)
+	}
+	if err := d.m.grow(n); err != nil {
+		return nil, false, stageError("decode base64 payload", err)
+	}
+	dst := make([]byte, n)
+	n, err := enc.Decode(dst, b)
+	if err != nil || !(looksLikeJSON(dst[:n]) || isGzip(dst[:n])) {
+		return nil, false, nil
+	}
+	return dst[:n], true, nil
 }
 
-// decodeBase64 decodes standard or URL-safe base64, padded or not; line
-// breaks are ignored.
-func decodeBase64(b []byte) ([]byte, error) {
+// base64Text trims b to its base64 digits and picks the alphabet: standard
+// or URL-safe, unpadded (line breaks are ignored by the decoder).
+func base64Text(b []byte) ([]byte, *base64.Encoding) {
 	b = bytes.TrimSpace(b)
 	b = bytes.TrimRight(b, "=\r\n")
-	enc := base64.RawStdEncoding
 	if bytes.ContainsAny(b, "-_") {
-		enc = base64.RawURLEncoding
+		return b, base64.RawURLEncoding
 	}
-	dst := make([]byte, enc.DecodedLen(len(b)))
-	n, err := enc.Decode(dst, b)
+	return b, base64.RawStdEncoding
+}
+
+// mayDecodeToPayload decodes the head of base64 text b and reports whether
+// the whole could be JSON or gzip: false only when the head shows it is not.
+func mayDecodeToPayload(b []byte, enc *base64.Encoding) bool {
+	const head = 128 // base64 digits: 96 bytes
+	if len(b) <= head {
+		return true
+	}
+	var buf [head / 4 * 3]byte
+	n, err := enc.Decode(buf[:], b[:head])
 	if err != nil {
-		return nil, err
+		return true // a line break in the head: let the full decode judge
 	}
-	return dst[:n], nil
+	dec := buf[:n]
+	if isGzip(dec) || looksLikeJSON(dec) {
+		return true
+	}
+	return len(bytes.TrimLeft(dec, " \t\r\n")) == 0
 }
 
 // gunzipState is a pooled gzip reader with its source.
@@ -316,9 +354,9 @@ type gunzipState struct {
 
 var gunzipStates = sync.Pool{New: func() any { return new(gunzipState) }}
 
-// gunzip decompresses b (every gzip member) and stops with ErrTooLarge as
-// soon as the output passes maxOut bytes.
-func gunzip(b []byte, maxOut int) ([]byte, error) {
+// gunzip decompresses b (every gzip member) and stops as soon as the output
+// passes the meter's limit.
+func (d *decoder) gunzip(b []byte) ([]byte, error) {
 	st := gunzipStates.Get().(*gunzipState)
 	defer func() {
 		st.src.Reset(nil)
@@ -335,49 +373,64 @@ func gunzip(b []byte, maxOut int) ([]byte, error) {
 		st.zr = nil
 		return nil, wrapError(ErrInvalidPayload, "decode gzip body", err)
 	}
-	zr := st.zr
+	out, err := d.readAll(st.zr, gunzipSizeHint(b, d.m.limit))
+	if err != nil {
+		return nil, stageError("decode gzip body", err)
+	}
+	return out, nil
+}
 
-	out := make([]byte, 0, gunzipSizeHint(b, maxOut))
+// readAll reads r to its end into a buffer of size bytes at first, grown
+// (and charged) as needed up to one byte past the meter's limit.
+func (d *decoder) readAll(r io.Reader, size int) ([]byte, error) {
+	if err := d.m.grow(size); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, size)
 	for {
 		if len(out) == cap(out) {
-			out = append(out, 0)[:len(out)]
+			grown := min(max(2*cap(out), 4096), d.m.limit+1)
+			if err := d.m.grow(grown - cap(out)); err != nil {
+				return nil, err
+			}
+			out = append(make([]byte, 0, grown), out...)
 		}
-		n, err := zr.Read(out[len(out):cap(out)])
+		n, err := r.Read(out[len(out):cap(out)])
 		out = out[:len(out)+n]
-		if len(out) > maxOut {
-			return nil, wrapError(ErrTooLarge, "decode gzip body", errOutputLimit)
+		if err := d.m.fits(len(out)); err != nil {
+			return nil, err
 		}
 		if err == io.EOF {
 			return out, nil
 		}
 		if err != nil {
-			return nil, wrapError(ErrInvalidPayload, "decode gzip body", err)
+			return nil, err
 		}
 	}
 }
 
 // gunzipSizeHint sizes the output buffer from the gzip trailer's ISIZE (the
 // last member's length mod 2^32), trusted only up to 64 times the compressed
-// size and maxOut, so a forged trailer cannot make us allocate much.
-func gunzipSizeHint(b []byte, maxOut int) int {
+// size and the limit, so a forged trailer cannot make us allocate much.
+func gunzipSizeHint(b []byte, limit int) int {
 	size := 4 * len(b)
 	if n := len(b); n >= 18 {
 		isize := int(uint32(b[n-4]) | uint32(b[n-3])<<8 | uint32(b[n-2])<<16 | uint32(b[n-1])<<24)
 		size = min(isize, 64*n) + 512 // room for the read that returns io.EOF
 	}
-	return max(min(size, maxOut+1), 512)
+	return max(min(size, limit+1), 512)
 }
 
 // parseQuery returns the data and compression fields of a raw query string.
-func parseQuery(query []byte) (data []byte, hint compression, err error) {
+func (d *decoder) parseQuery(query []byte) (data []byte, hint compression, err error) {
 	for len(query) > 0 {
 		var pair []byte
 		pair, query, _ = bytes.Cut(query, []byte("&"))
 		key, value, _ := bytes.Cut(pair, []byte("="))
 		switch {
 		case fieldIs(key, "data") && len(data) == 0:
-			if data, err = formUnescape(value); err != nil {
-				return nil, 0, wrapError(ErrInvalidPayload, "decode query data", err)
+			if data, err = d.unescape(value); err != nil {
+				return nil, 0, stageError("decode query data", err)
 			}
 			restoreBase64Plus(data)
 		case fieldIs(key, "compression") && hint == compressionNone:
@@ -392,7 +445,7 @@ func parseQuery(query []byte) (data []byte, hint compression, err error) {
 }
 
 // parseForm reads the data and compression fields of a urlencoded body.
-func parseForm(body []byte) (data []byte, hint compression, err error) {
+func (d *decoder) parseForm(body []byte) (data []byte, hint compression, err error) {
 	found := false
 	for len(body) > 0 {
 		var pair []byte
@@ -400,8 +453,8 @@ func parseForm(body []byte) (data []byte, hint compression, err error) {
 		key, value, _ := bytes.Cut(pair, []byte("="))
 		switch {
 		case fieldIs(key, "data") && !found:
-			if data, err = formUnescape(value); err != nil {
-				return nil, 0, wrapError(ErrInvalidPayload, "decode form data", err)
+			if data, err = d.unescape(value); err != nil {
+				return nil, 0, stageError("decode form data", err)
 			}
 			found = true
 		case fieldIs(key, "compression") && hint == compressionNone:
@@ -417,6 +470,17 @@ func parseForm(body []byte) (data []byte, hint compression, err error) {
 	}
 	restoreBase64Plus(data)
 	return data, hint, nil
+}
+
+// unescape is formUnescape of a data field, charged to the meter.
+func (d *decoder) unescape(value []byte) ([]byte, error) {
+	if err := d.m.fits(len(value)); err != nil {
+		return nil, err
+	}
+	if err := d.m.grow(len(value)); err != nil {
+		return nil, err
+	}
+	return formUnescape(value)
 }
 
 // restoreBase64Plus turns spaces back into '+' when b is base64 (or lz64)

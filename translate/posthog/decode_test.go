@@ -151,9 +151,9 @@ func TestDecodeRequestErrors(t *testing.T) {
 	f(RequestInput{Path: "/batch/", Body: []byte("\x1f\x8b\x08garbage")}, none, ErrInvalidPayload, "decode gzip body")
 	// gzip bomb: 50 MB of zeros in about 50 KB
 	bomb := gzipBytes(t, make([]byte, 50<<20))
-	f(RequestInput{Path: "/batch/", Body: bomb}, Limits{MaxDecompressed: 1 << 20}, ErrTooLarge, "decode gzip body: decompressed size exceeds the limit")
-	f(RequestInput{Path: "/batch/", Body: []byte(decodeEvent)}, Limits{MaxDecompressed: 10}, ErrTooLarge, "exceeds the limit")
-	f(RequestInput{Path: "/batch/", ContentEncoding: "lz64", Body: []byte(lzCompressToBase64(strings.Repeat("[1]", 100000)))}, Limits{MaxDecompressed: 1000}, ErrTooLarge, "decode lz64 body")
+	f(RequestInput{Path: "/batch/", Body: bomb}, Limits{MaxDecoded: 1 << 20}, ErrTooLarge, "decode gzip body: decoded size passes the limit of 1048576 bytes")
+	f(RequestInput{Path: "/batch/", Body: []byte(decodeEvent)}, Limits{MaxDecoded: 10}, ErrTooLarge, "decode payload: decoded size passes the limit of 10 bytes")
+	f(RequestInput{Path: "/batch/", ContentEncoding: "lz64", Body: []byte(lzCompressToBase64(strings.Repeat("[1]", 100000)))}, Limits{MaxDecoded: 1000}, ErrTooLarge, "decode lz64 body")
 	// Django: "foo" with compression=lz64
 	f(RequestInput{Path: "/track", Query: []byte("compression=lz64"), Body: []byte("!!!")}, none, ErrInvalidPayload, "decode lz64 body")
 	// invalid UTF-8

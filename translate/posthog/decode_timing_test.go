@@ -13,7 +13,7 @@ import (
 // of n events taken from the posthog-js traffic of requests_dump.jsonl
 // (~30-45 properties each, distinct_id and token inside properties, offset
 // instead of timestamp), each with its own uuid.
-func benchBatch(b *testing.B, n int) []byte {
+func benchBatch(b testing.TB, n int) []byte {
 	text := readFixture(b, "requests_dump.jsonl")
 	var events []string
 	for _, raw := range strings.Split(text, "\n") {
@@ -101,6 +101,7 @@ func BenchmarkDecodeFormBase64(b *testing.B) {
 	in := RequestInput{Path: "/e/", Query: []byte("compression=base64"), ContentType: "application/x-www-form-urlencoded", Body: body}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := DecodeRequest(in, Limits{}); err != nil {
 			b.Fatal(err)
@@ -113,6 +114,7 @@ func BenchmarkDecompressLZString(b *testing.B) {
 	lz := []byte(lzCompressToBase64(string(js)))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(js)))
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := DecompressLZStringBase64(lz, 0); err != nil {
 			b.Fatal(err)

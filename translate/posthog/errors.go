@@ -2,7 +2,7 @@
 // /capture, /track, /engage, /i/v0/ai/batch) into raw events: it unwraps the
 // request encodings (gzip, lz64, base64, form data=), recognises the payload
 // shapes, resolves the project token, the distinct_id, the uuid and the event
-// time the way PostHog's capture does (shared/spec/posthog-capture.md §2).
+// time the way PostHog's capture does (docs/posthog-capture.md).
 //
 // It knows nothing about HTTP: the proxy passes the request parts in and maps
 // the typed errors below to status codes.
@@ -13,14 +13,21 @@ import "errors"
 // Error kinds. Every error returned by this package is an *Error whose Kind is
 // one of these, so callers can use errors.Is. The HTTP layer answers:
 //
-//	ErrTooLarge                                 413
-//	ErrNoToken, ErrInvalidToken, ErrMultipleTokens  401
-//	everything else                             400
+//	ErrTooLarge, ErrDecodeRatio, ErrTooManyEvents, ErrEventTooLarge  413
+//	ErrNoToken, ErrInvalidToken, ErrMultipleTokens                   401
+//	ErrOverloaded                                                    503
+//	everything else                                                  400
 var (
 	ErrEmptyPayload          = errors.New("request missing data payload")
 	ErrInvalidPayload        = errors.New("invalid payload")
 	ErrTooDeep               = errors.New("JSON nested too deeply") //nolint:staticcheck // wire string
 	ErrTooLarge              = errors.New("payload too large")
+	ErrDecodeRatio           = errors.New("payload decompresses too far")
+	ErrOverloaded            = errors.New("too many decoded bytes in flight")
+	ErrTooManyEvents         = errors.New("too many events in one request")
+	ErrEventTooLarge         = errors.New("event too large")
+	ErrTooManyProperties     = errors.New("too many properties")
+	ErrPropertyTooLarge      = errors.New("property value too large")
 	ErrEmptyBatch            = errors.New("empty batch")
 	ErrMissingEventName      = errors.New("missing event name")
 	ErrMissingDistinctID     = errors.New("missing distinct_id")
@@ -72,6 +79,18 @@ func Reason(err error) string {
 		return "too_deep"
 	case ErrTooLarge:
 		return "too_large"
+	case ErrDecodeRatio:
+		return "decode_ratio"
+	case ErrOverloaded:
+		return "overloaded"
+	case ErrTooManyEvents:
+		return "too_many_events"
+	case ErrEventTooLarge:
+		return "event_too_large"
+	case ErrTooManyProperties:
+		return "too_many_properties"
+	case ErrPropertyTooLarge:
+		return "property_too_large"
 	case ErrEmptyBatch:
 		return "empty_batch"
 	case ErrMissingEventName:

@@ -17,8 +17,8 @@ var (
 	errLZInvalidChar = errors.New("invalid character in input")
 	errLZTruncated   = errors.New("input ends before the end-of-stream marker")
 	errLZBadCode     = errors.New("invalid dictionary reference")
-	// errOutputLimit is returned by every decompressor when its output passes
-	// the limit (the decompression-bomb guard).
+	// errOutputLimit is what every stage's limit error unwraps to (the
+	// decompression-bomb guard; see outputMeter).
 	errOutputLimit = errors.New("decompressed size exceeds the limit")
 )
 
@@ -76,42 +76,78 @@ func (r *lzBitReader) bits(n int) int {
 	return res
 }
 
-// lzDict is the decompressor's dictionary as a trie: entry i is entry
-// prefix[i] followed by the UTF-16 unit last[i] (prefix -1: a single unit).
-type lzDict struct {
-	prefix []int32
-	last   []uint16
-	first  []uint16
-	length []int32
-}
+// lzEntry is a dictionary entry of the decompressor: every entry is text
+// already in the output (a previous entry followed by the first unit of the
+// next), so it is kept as its place there instead of as a string.
+type lzEntry struct{ off, n int32 }
 
-func (d *lzDict) size() int { return len(d.prefix) }
+// lzOutput is the decompressor's UTF-16 output, grown and charged through
+// the meter; its length is bounded by the meter's limit, as every unit
+// becomes at least one UTF-8 byte.
+type lzOutput struct{ units []uint16 }
 
-func (d *lzDict) addLiteral(u uint16) int {
-	d.prefix = append(d.prefix, -1)
-	d.last = append(d.last, u)
-	d.first = append(d.first, u)
-	d.length = append(d.length, 1)
-	return len(d.prefix) - 1
-}
-
-func (d *lzDict) addExtension(prefix int, u uint16) int {
-	d.prefix = append(d.prefix, int32(prefix))
-	d.last = append(d.last, u)
-	d.first = append(d.first, d.first[prefix])
-	d.length = append(d.length, d.length[prefix]+1)
-	return len(d.prefix) - 1
-}
-
-// appendEntry appends the units of entry code to out.
-func (d *lzDict) appendEntry(out []uint16, code int) []uint16 {
-	n := int(d.length[code])
-	start := len(out)
-	out = append(out, make([]uint16, n)...)
-	for i, c := start+n-1, int32(code); c >= 0; i, c = i-1, d.prefix[c] {
-		out[i] = d.last[c]
+// reserve makes room for n more units.
+func (o *lzOutput) reserve(n int, m *outputMeter) error {
+	need := len(o.units) + n
+	if err := m.fits(need); err != nil {
+		return err
 	}
-	return out
+	if need <= cap(o.units) {
+		return nil
+	}
+	grown := min(max(2*cap(o.units), need, 1024), m.limit)
+	if err := m.grow(2 * (grown - cap(o.units))); err != nil {
+		return err
+	}
+	o.units = append(make([]uint16, 0, grown), o.units...)
+	return nil
+}
+
+// appendCopy appends the text of e, then, when extra is 1, its first unit
+// again (lz-string's cScSc case), and returns where it was put.
+func (o *lzOutput) appendCopy(e lzEntry, extra int32, m *outputMeter) (lzEntry, error) {
+	if err := o.reserve(int(e.n+extra), m); err != nil {
+		return lzEntry{}, err
+	}
+	// Reslicing within the capacity stores no pointer: no write barrier.
+	at := int32(len(o.units))
+	o.units = o.units[:at+e.n+extra]
+	copy(o.units[at:], o.units[e.off:e.off+e.n])
+	if extra == 1 {
+		o.units[at+e.n] = o.units[e.off]
+	}
+	return lzEntry{off: at, n: e.n + extra}, nil
+}
+
+// appendLiteral appends one unit and returns where it was put.
+func (o *lzOutput) appendLiteral(u uint16, m *outputMeter) (lzEntry, error) {
+	if err := o.reserve(1, m); err != nil {
+		return lzEntry{}, err
+	}
+	at := len(o.units)
+	o.units = o.units[:at+1]
+	o.units[at] = u
+	return lzEntry{off: int32(at), n: 1}, nil
+}
+
+// lzDict is the dictionary; codes 0, 1 and 2 are reserved (literal of 8
+// bits, of 16 bits, end) and hold no entry.
+type lzDict struct{ entries []lzEntry }
+
+func (d *lzDict) size() int { return len(d.entries) }
+
+func (d *lzDict) add(e lzEntry, m *outputMeter) error {
+	if len(d.entries) == cap(d.entries) {
+		grown := max(2*cap(d.entries), 64)
+		if err := m.grow(8 * (grown - cap(d.entries))); err != nil {
+			return err
+		}
+		d.entries = append(make([]lzEntry, 0, grown), d.entries...)
+	}
+	n := len(d.entries)
+	d.entries = d.entries[:n+1]
+	d.entries[n] = e
+	return nil
 }
 
 // DecompressLZStringBase64 is LZString.decompressFromBase64: it decodes in
@@ -120,23 +156,23 @@ func (d *lzDict) appendEntry(out []uint16, code int) []uint16 {
 // the result is an error wrapping the output-limit error. Malformed input is an
 // error (upstream returns null or "" instead), never a panic.
 func DecompressLZStringBase64(in []byte, maxOut int) ([]byte, error) {
+	return decompressLZ(in, unboundedMeter(maxOut))
+}
+
+// decompressLZ is DecompressLZStringBase64 under a meter: memory is the
+// output (two bytes per unit, then its UTF-8) and eight bytes per
+// dictionary entry, and the output stops at the meter's limit.
+func decompressLZ(in []byte, m *outputMeter) ([]byte, error) {
 	if len(in) == 0 {
 		return nil, errLZEmpty
 	}
-	if maxOut <= 0 {
-		maxOut = int(^uint(0) >> 1)
-	}
 	r := lzBitReader{in: in, pos: 32}
 	r.load()
-
-	// Codes 0, 1 and 2 are reserved: literal of 8 bits, of 16 bits, end.
-	d := lzDict{
-		prefix: make([]int32, 3, 64),
-		last:   make([]uint16, 3, 64),
-		first:  make([]uint16, 3, 64),
-		length: make([]int32, 3, 64),
+	d := lzDict{entries: make([]lzEntry, 3, 64)}
+	var out lzOutput
+	if err := out.reserve(min(4*len(in), m.limit), m); err != nil {
+		return nil, err
 	}
-	units := make([]uint16, 0, 2*len(in))
 
 	var c int
 	switch r.bits(2) {
@@ -152,8 +188,13 @@ func DecompressLZStringBase64(in []byte, maxOut int) ([]byte, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	w := d.addLiteral(uint16(c))
-	units = append(units, uint16(c))
+	w, err := out.appendLiteral(uint16(c), m)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.add(w, m); err != nil {
+		return nil, err
+	}
 	enlargeIn, numBits := 4, 3
 
 	for {
@@ -161,46 +202,46 @@ func DecompressLZStringBase64(in []byte, maxOut int) ([]byte, error) {
 			return nil, errLZTruncated
 		}
 		code := r.bits(numBits)
-		switch code {
-		case 0:
-			code = d.addLiteral(uint16(r.bits(8)))
-			enlargeIn--
-		case 1:
-			code = d.addLiteral(uint16(r.bits(16)))
-			enlargeIn--
-		case 2:
+		var entry lzEntry
+		var err error
+		switch {
+		case code == 0 || code == 1:
+			// A literal is its own entry, then extends w like any other.
+			width := 8 << code
+			entry, err = out.appendLiteral(uint16(r.bits(width)), m)
+			if err == nil {
+				err = d.add(entry, m)
+			}
+			if enlargeIn--; enlargeIn == 0 {
+				enlargeIn = 1 << numBits
+				numBits++
+			}
+		case code == 2:
 			if r.err != nil {
 				return nil, r.err
 			}
-			return appendUTF16AsUTF8(make([]byte, 0, len(units)+len(units)/4), units, maxOut)
-		}
-		if r.err != nil {
-			return nil, r.err
-		}
-		if enlargeIn == 0 {
-			enlargeIn = 1 << numBits
-			numBits++
-		}
-		var entry int
-		switch {
+			return utf16ToUTF8(out.units, m)
 		case code < d.size():
-			entry = code
-			d.addExtension(w, d.first[entry])
+			entry, err = out.appendCopy(d.entries[code], 0, m)
 		case code == d.size():
 			// The cScSc case: the entry is w + w[0], which is also the
 			// entry being added.
-			entry = d.addExtension(w, d.first[w])
+			entry, err = out.appendCopy(w, 1, m)
 		default:
 			return nil, errLZBadCode
 		}
-		if len(units)+int(d.length[entry]) > maxOut {
-			// Every UTF-16 unit becomes at least one UTF-8 byte.
-			return nil, errOutputLimit
+		if err == nil {
+			err = r.err
 		}
-		units = d.appendEntry(units, entry)
-		enlargeIn--
+		if err != nil {
+			return nil, err
+		}
+		// w and the entry after it are contiguous in the output.
+		if err := d.add(lzEntry{off: w.off, n: w.n + 1}, m); err != nil {
+			return nil, err
+		}
 		w = entry
-		if enlargeIn == 0 {
+		if enlargeIn--; enlargeIn == 0 {
 			enlargeIn = 1 << numBits
 			numBits++
 		}
@@ -210,8 +251,30 @@ func DecompressLZStringBase64(in []byte, maxOut int) ([]byte, error) {
 	}
 }
 
-// appendUTF16AsUTF8 appends units as UTF-8, lone surrogates as U+FFFD.
-func appendUTF16AsUTF8(dst []byte, units []uint16, maxOut int) ([]byte, error) {
+// utf16ToUTF8 returns units as UTF-8, lone surrogates as U+FFFD, in one
+// allocation of the exact size, checked against the meter first.
+func utf16ToUTF8(units []uint16, m *outputMeter) ([]byte, error) {
+	n := 0
+	for i := 0; i < len(units); i++ {
+		switch u := units[i]; {
+		case u < utf8.RuneSelf:
+			n++
+		case u < 0x800:
+			n += 2
+		case u >= 0xd800 && u < 0xdc00 && i+1 < len(units) && units[i+1] >= 0xdc00 && units[i+1] < 0xe000:
+			n += 4
+			i++
+		default:
+			n += 3 // other units of the BMP, and U+FFFD for a lone surrogate
+		}
+	}
+	if err := m.fits(n); err != nil {
+		return nil, err
+	}
+	if err := m.grow(n); err != nil {
+		return nil, err
+	}
+	dst := make([]byte, 0, n)
 	for i := 0; i < len(units); i++ {
 		u := units[i]
 		switch {
@@ -224,9 +287,6 @@ func appendUTF16AsUTF8(dst []byte, units []uint16, maxOut int) ([]byte, error) {
 			i++
 		default:
 			dst = utf8.AppendRune(dst, utf8.RuneError)
-		}
-		if len(dst) > maxOut {
-			return nil, errOutputLimit
 		}
 	}
 	return dst, nil

@@ -14,12 +14,12 @@ import (
 // maxDistinctIDLen is where capture cuts a distinct_id, in characters.
 const maxDistinctIDLen = 200
 
-// droppedEventName is removed from every payload (spec §2.3).
+// droppedEventName is removed from every payload (docs/posthog-capture.md § Payloads).
 const droppedEventName = "$performance_event"
 
 // Payload is one capture request's content.
 type Payload struct {
-	// Token is the project token (spec §2.5), trimmed and shape-checked.
+	// Token is the project token (docs/posthog-capture.md § Payloads), trimmed and shape-checked.
 	Token string
 	// SentAt is the batch body's sent_at as sent ("" when absent). See
 	// ResolveSentAt for the query fallback.
@@ -31,6 +31,9 @@ type Payload struct {
 	// Dropped counts the $performance_event events removed. A request whose
 	// events were all dropped is a success with no Events.
 	Dropped int
+	// Oversize counts the events dropped for being over
+	// Limits.MaxEventBytes; a request of nothing else is refused.
+	Oversize int
 }
 
 // RawEvent is one event as received, with the fields capture validates
@@ -44,7 +47,7 @@ type RawEvent struct {
 
 	Name          string    // "$identify" for a nameless event on /engage
 	Engage        bool      // the name was given by the /engage rule
-	DistinctID    string    // spec §2.6: stringified, NUL → U+FFFD, ≤ 200 characters
+	DistinctID    string    // stringified, NUL → U+FFFD, ≤ 200 characters
 	UUID          uuid.UUID // the client's uuid, or a new UUIDv7
 	UUIDGenerated bool      // the client sent no uuid
 	// Token is the event's own token: token, $token or api_key, else
@@ -82,25 +85,32 @@ func (ev *RawEvent) Prop(key string) gjson.Result {
 }
 
 // ParsePayload reads the JSON text of a capture request (the output of
-// DecodeRequest) sent to path. It accepts, in this order (spec §2.3): an array
+// DecodeRequest) sent to path. It accepts, in this order: an array
 // of events; a batch object {api_key|token, batch, sent_at, historical_migration}
 // (an object holding a "batch" key is taken as a batch even without a token);
 // one event object; and, on paths starting with /engage, an object without an
 // event name, which becomes $identify.
 //
-// It resolves the token (§2.5), the distinct_id (§2.6) and the uuid (§2.8) of
-// every event, and drops $performance_event. The strings and gjson results
-// of the Payload alias jsonText, which must not be modified afterwards.
-// Errors are *Error; see the Err* kinds.
+// It resolves the token, the distinct_id and the uuid of every event, and
+// drops $performance_event (docs/posthog-capture.md § Payloads). The
+// strings and gjson results of the Payload alias jsonText, which must not be
+// modified afterwards. Errors are *Error; see the Err* kinds.
+//
+// The default Limits apply: at most DefaultMaxEvents events (ErrTooManyEvents),
+// events over DefaultMaxEventBytes dropped (ErrEventTooLarge when no other is
+// left), at most DefaultMaxProperties members in properties, $set, $set_once
+// and $unset (ErrTooManyProperties), none over DefaultMaxPropertyBytes
+// (ErrPropertyTooLarge).
 func ParsePayload(jsonText []byte, path string) (Payload, error) {
-	return ParsePayloadInto(nil, jsonText, path)
+	return ParsePayloadInto(nil, jsonText, path, Limits{})
 }
 
-// ParsePayloadInto is ParsePayload reading the events into events[:0]
-// while they fit (a caller's reused slice; a RawEvent is over a kilobyte),
-// growing it when they do not. Payload.Events is that slice, or its grown
-// copy.
-func ParsePayloadInto(events []RawEvent, jsonText []byte, path string) (Payload, error) {
+// ParsePayloadInto is ParsePayload under limits, reading the events into
+// events[:0] while they fit (a caller's reused slice; a RawEvent is over a
+// kilobyte), growing it when they do not. Payload.Events is that slice, or
+// its grown copy.
+func ParsePayloadInto(events []RawEvent, jsonText []byte, path string, limits Limits) (Payload, error) {
+	limits = limits.withDefaults()
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
@@ -119,7 +129,7 @@ func ParsePayloadInto(events []RawEvent, jsonText []byte, path string) (Payload,
 	switch text[start] {
 	case '[':
 		var err error
-		elements(text, start, p.eventReader(text, engage, &err))
+		elements(text, start, p.eventReader(text, start, engage, limits, &err))
 		if err != nil {
 			return Payload{}, err
 		}
@@ -136,7 +146,7 @@ func ParsePayloadInto(events []RawEvent, jsonText []byte, path string) (Payload,
 				switch text[at] {
 				case '[':
 					batchArray = true
-					return elements(text, at, p.eventReader(text, engage, &eventsErr))
+					return elements(text, at, p.eventReader(text, at, engage, limits, &eventsErr))
 				case 'n':
 					batchNull = true
 				}
@@ -178,8 +188,12 @@ func ParsePayloadInto(events []RawEvent, jsonText []byte, path string) (Payload,
 		}
 		// One event object: its api_key/token are the event's own.
 		batchToken, p.SentAt, p.HistoricalMigration = "", "", false
-		p.Events = p.Events[:0]
-		ev, _, err := parseEvent(text, start, engage, true)
+		p.Events, p.Oversize = p.Events[:0], 0
+		ev, end, err := parseEvent(text, start, engage, true, limits)
+		if size := end - start; size > limits.MaxEventBytes {
+			return Payload{}, newError(ErrEventTooLarge, "event too large: "+strconv.Itoa(size)+
+				" bytes, over the limit of "+strconv.Itoa(limits.MaxEventBytes))
+		}
 		if err != nil {
 			return Payload{}, err
 		}
@@ -188,6 +202,10 @@ func ParsePayloadInto(events []RawEvent, jsonText []byte, path string) (Payload,
 		return Payload{}, newError(ErrInvalidPayload, "payload must be a json object or an array of events")
 	}
 
+	if len(p.Events) == 0 && p.Oversize > 0 {
+		return Payload{}, newError(ErrEventTooLarge, "event too large: every event of the request is over "+
+			strconv.Itoa(limits.MaxEventBytes)+" bytes")
+	}
 	if len(p.Events) == 0 {
 		return Payload{}, newError(ErrEmptyBatch, "empty batch: the payload holds no events")
 	}
@@ -217,37 +235,58 @@ func ParsePayloadInto(events []RawEvent, jsonText []byte, path string) (Payload,
 // growEvents makes room for ev and the rest of an array of events, the
 // first of which started at text[first], ev ending at text[end]: sized from
 // the events read so far rather than by doubling, so that a batch is mostly
-// one allocation of about the right size (a RawEvent is over a kilobyte).
-func growEvents(events []RawEvent, text string, first, end int) []RawEvent {
+// one allocation of about the right size (a RawEvent is over a kilobyte),
+// and never past limits.MaxEvents. The new slice is charged to
+// limits.Budget before it is allocated.
+func growEvents(events []RawEvent, text string, first, end int, limits Limits) ([]RawEvent, error) {
 	perEvent := max((end-first)/(len(events)+1), 1)
-	grown := make([]RawEvent, len(events), len(events)+1+(len(text)-end)/perEvent)
+	size := max(min(len(events)+1+(len(text)-end)/perEvent, limits.MaxEvents), len(events)+1)
+	if limits.Budget != nil {
+		if err := limits.Budget.Reserve(size * int(unsafe.Sizeof(RawEvent{}))); err != nil {
+			return nil, wrapError(ErrOverloaded, "parse events: no room for them", err)
+		}
+	}
+	grown := make([]RawEvent, len(events), size)
 	copy(grown, events)
-	return grown
+	return grown, nil
 }
 
-// eventReader returns the element callback that parses each event of an
-// array into p.Events; the first error is kept in *err and the rest of the
-// array skipped.
-func (p *Payload) eventReader(text string, engage bool, err *error) func(at int) int {
-	first := -1
+// eventReader returns the element callback that parses each event of the
+// array opening at text[array] into p.Events, dropping those over
+// limits.MaxEventBytes. The first error is kept in *err, and the rest of
+// the array skipped in one step.
+func (p *Payload) eventReader(text string, array int, engage bool, limits Limits, err *error) func(at int) int {
+	first, count := -1, 0
+	stop := func(e error) int {
+		*err = e
+		return containerEnd(text, array) - 1 // the closing ']'
+	}
 	return func(at int) int {
-		if *err != nil {
-			return skipValue(text, at)
-		}
 		if first < 0 {
 			first = at
 		}
-		if text[at] != '{' {
-			*err = newError(ErrInvalidPayload, "all events must be json objects")
-			return skipValue(text, at)
+		if count++; count > limits.MaxEvents {
+			return stop(newError(ErrTooManyEvents, "too many events: more than "+
+				strconv.Itoa(limits.MaxEvents)+" in one request"))
 		}
-		ev, end, e := parseEvent(text, at, engage, false)
-		if e != nil {
-			*err = e
+		if text[at] != '{' {
+			return stop(newError(ErrInvalidPayload, "all events must be json objects"))
+		}
+		ev, end, e := parseEvent(text, at, engage, false, limits)
+		if end-at > limits.MaxEventBytes {
+			// As PostHog drops events over its 1 MB message limit.
+			p.Oversize++
 			return end
 		}
+		if e != nil {
+			return stop(e)
+		}
 		if len(p.Events) == cap(p.Events) {
-			p.Events = growEvents(p.Events, text, first, end)
+			grown, err := growEvents(p.Events, text, first, end, limits)
+			if err != nil {
+				return stop(err)
+			}
+			p.Events = grown
 		}
 		p.Events = append(p.Events, ev)
 		return end
@@ -259,8 +298,9 @@ func (p *Payload) eventReader(text string, engage bool, err *error) func(at int)
 // It walks the event once: the members it needs are read as values, the
 // properties object is walked member by member, everything else skipped.
 // It returns the index just past the event object at text[at].
-func parseEvent(text string, at int, engage, single bool) (RawEvent, int, error) {
+func parseEvent(text string, at int, engage, single bool, limits Limits) (RawEvent, int, error) {
 	var ev RawEvent
+	var capErr error // the first property cap passed
 	var name, distinctID, altDistinctID, id, offset, props gjson.Result
 	var propDistinctID, propToken, cookieless gjson.Result
 	var token string
@@ -340,7 +380,7 @@ func parseEvent(text string, at int, engage, single bool) (RawEvent, int, error)
 			if text[i] != '{' {
 				return first(&props, i)
 			}
-			end := members(text, i, property)
+			end := members(text, i, boundedMembers(text, i, "properties", limits, &capErr, property))
 			props = gjson.Result{Type: gjson.JSON, Raw: text[i:end], Index: i}
 			return end
 		case "timestamp":
@@ -364,6 +404,12 @@ func parseEvent(text string, at int, engage, single bool) (RawEvent, int, error)
 		return skipValue(text, i)
 	})
 	ev.Raw = gjson.Result{Type: gjson.JSON, Raw: text[at:end], Index: at}
+	if capErr == nil {
+		capErr = checkPersonObjects(text, &ev, limits)
+	}
+	if capErr != nil {
+		return ev, end, capErr
+	}
 
 	switch name.Type {
 	case gjson.String:

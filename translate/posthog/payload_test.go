@@ -200,7 +200,7 @@ func TestParsePayloadIntoReuse(t *testing.T) {
 		if err != nil {
 			t.Fatalf("line %d: parse: %v", r.n, err)
 		}
-		got, err := ParsePayloadInto(reused, r.text, r.in.Path)
+		got, err := ParsePayloadInto(reused, r.text, r.in.Path, Limits{})
 		if err != nil {
 			t.Fatalf("line %d: parse into a reused slice: %v", r.n, err)
 		}

@@ -9,10 +9,10 @@ import (
 )
 
 // maxFuture is how far after now an event time may be before it is clamped
-// to now (spec §2.7).
+// to now (docs/posthog-capture.md § Event time).
 const maxFuture = 23 * time.Hour
 
-// ResolveSentAt is the client's send time (spec §2.7): the batch body's
+// ResolveSentAt is the client's send time: the batch body's
 // sent_at when it parses, otherwise the query's `_` or `sent_at` in integer
 // milliseconds, used only when it falls after 2020 (so seconds are ignored).
 // ok is false when the request carries none.
@@ -52,7 +52,7 @@ func queryField(query []byte, key string) (string, bool) {
 	return "", false
 }
 
-// EventTime is when the event happened (spec §2.7, capture-rs
+// EventTime is when the event happened (docs/posthog-capture.md § Event time, capture-rs
 // parse_event_timestamp), in UTC:
 //
 //  1. sentAt is ignored when properties.$ignore_sent_at is true; a zero sentAt
