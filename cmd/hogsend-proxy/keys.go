@@ -60,6 +60,13 @@ func runKeys(args []string) error {
 				allowed = append(allowed, o)
 			}
 		}
+		// The check POST /v1/admin/api-keys makes.
+		if err := translate.CheckOrigins(allowed); err != nil {
+			return fmt.Errorf("keys create: --publishable-origins: %w", err)
+		}
+		if len(allowed) == 0 {
+			return errors.New("keys create: --publishable-origins must name at least one origin")
+		}
 		// A publishable key is a browser key: ingest-public only.
 		list = []string{"ingest-public"}
 	}
