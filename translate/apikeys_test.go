@@ -1,6 +1,14 @@
 package translate
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
 
 func TestCheckOrigin(t *testing.T) {
 	f := func(o string, ok bool) {
@@ -47,5 +55,79 @@ func TestNewAPIKeyRefusesBadOrigins(t *testing.T) {
 	key, rec, err := NewAPIKey("n", []string{"ingest-public"}, 0, 1, []string{"https://ok.example"})
 	if err != nil || key[:3] != "pk_" || rec.AllowedOrigins[0] != "https://ok.example" {
 		t.Fatalf("NewAPIKey = %q %+v %v", key, rec, err)
+	}
+}
+
+func TestFindAPIKey(t *testing.T) {
+	keyA, a, _ := NewAPIKey("a", []string{"ingest"}, 0, 1, nil)
+	_, b, _ := NewAPIKey("b", []string{"ingest"}, 0, 2, nil)
+	c := b
+	c.Hash, c.Name = "f"+b.Hash[1:], "c" // shares b's prefix
+	keys := []canonical.APIKey{a, b, c}
+	f := func(ref, wantName string) {
+		t.Helper()
+		k, err := FindAPIKey(keys, ref)
+		switch {
+		case wantName == "" && !errors.Is(err, ErrAPIKeyNotFound):
+			t.Fatalf("FindAPIKey(%q) = %q, %v; want not found", ref, k.Name, err)
+		case wantName == "ambiguous" && (err == nil || errors.Is(err, ErrAPIKeyNotFound) || !strings.Contains(err.Error(), "give the id")):
+			t.Fatalf("FindAPIKey(%q) = %q, %v; want an ambiguity error", ref, k.Name, err)
+		case wantName != "" && wantName != "ambiguous" && (err != nil || k.Name != wantName):
+			t.Fatalf("FindAPIKey(%q) = %q, %v; want %q", ref, k.Name, err, wantName)
+		}
+	}
+	f(APIKeyID(&a), "a")
+	f(a.Prefix, "a")
+	f(keyA, "a")
+	f(APIKeyID(&b), "b")
+	f(APIKeyID(&c), "c")
+	f(b.Prefix, "ambiguous")
+	f(a.Hash, "") // the whole hash is not an id
+	f("", "")
+	f("hsk_nope", "")
+}
+
+// TestRevokeAPIKey: revocation reaches the store and the journal; a retry
+// after a failed journal write writes the row again with the first
+// revocation time; an unknown id is ErrAPIKeyNotFound.
+func TestRevokeAPIKey(t *testing.T) {
+	j := &flakyJournal{}
+	in := newTestIngestor(j)
+	defer in.Close()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	in.now = func() time.Time { return now }
+	ctx := context.Background()
+	_, rec, err := in.CreateAPIKey(ctx, "k", []string{"ingest"}, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	j.fail = 1
+	if _, err := in.RevokeAPIKey(ctx, APIKeyID(&rec)); !errors.Is(err, ErrNotDurable) {
+		t.Fatalf("revoke with a failing journal: %v, want ErrNotDurable", err)
+	}
+	now = now.Add(time.Minute)
+	k, err := in.RevokeAPIKey(ctx, APIKeyID(&rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := now.Add(-time.Minute).UnixMilli()
+	if k.RevokedAt != want || k.Hash != rec.Hash {
+		t.Fatalf("revoked key %+v, want RevokedAt %d", k, want)
+	}
+	stored, _, _ := in.APIKey(ctx, rec.Hash)
+	if stored.RevokedAt != want {
+		t.Fatalf("store holds RevokedAt %d, want %d", stored.RevokedAt, want)
+	}
+	last := j.batches[len(j.batches)-1]
+	if len(j.batches) != 2 || len(last.APIKeys) != 1 || last.APIKeys[0].RevokedAt != want {
+		t.Fatalf("journal: %d batches, last %+v; want the creation and the revocation", len(j.batches), last.APIKeys)
+	}
+	if _, err := in.RevokeAPIKey(ctx, "0123456789abcdef"); !errors.Is(err, ErrAPIKeyNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	keys, err := in.ListAPIKeys(ctx)
+	if err != nil || len(keys) != 1 || keys[0].RevokedAt != want {
+		t.Fatalf("list = %+v, %v", keys, err)
 	}
 }
