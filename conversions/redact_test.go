@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -29,4 +30,22 @@ func TestErrorTextRedactsEveryQuotedURL(t *testing.T) {
 	if got != want {
 		t.Fatalf("ErrorText = %q, want %q", got, want)
 	}
+}
+
+// FuzzRedactURL: a secret in a query value never survives redaction.
+func FuzzRedactURL(f *testing.F) {
+	f.Add("https://www.google-analytics.com/mp/collect", "s3cr3t-value")
+	f.Add("http://h", "a b&c=d")
+	f.Fuzz(func(t *testing.T, base, secret string) {
+		if len(secret) < 6 || strings.Contains("REDACTED", secret) {
+			return
+		}
+		raw := base + "?measurement_id=G-1&api_secret=" + url.QueryEscape(secret)
+		got := RedactURL(raw)
+		if strings.Contains(got, secret) || strings.Contains(got, url.QueryEscape(secret)) {
+			if !strings.Contains(base, secret) && !strings.Contains(base, url.QueryEscape(secret)) {
+				t.Fatalf("RedactURL(%q) = %q keeps the secret", raw, got)
+			}
+		}
+	})
 }

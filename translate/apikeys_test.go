@@ -3,6 +3,7 @@ package translate
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -130,4 +131,22 @@ func TestRevokeAPIKey(t *testing.T) {
 	if err != nil || len(keys) != 1 || keys[0].RevokedAt != want {
 		t.Fatalf("list = %+v, %v", keys, err)
 	}
+}
+
+// FuzzCheckOrigin: an accepted origin is exactly the scheme://host a browser
+// would send for it, so it can match an Origin header.
+func FuzzCheckOrigin(f *testing.F) {
+	for _, s := range []string{"https://app.example.com", "http://localhost:3000", "*", "null", "https://a.b/c", "https://[::1]:8443", "https://a.b?"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, o string) {
+		if CheckOrigin(o) != nil {
+			return
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" ||
+			o != u.Scheme+"://"+u.Host || o != strings.ToLower(o) || strings.ContainsAny(o[len(u.Scheme)+3:], "*, /?#@") {
+			t.Fatalf("accepted %q", o)
+		}
+	})
 }
