@@ -34,7 +34,8 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-// TransportFailure is the outcome for a request that got no HTTP answer.
+// TransportFailure is the outcome for a request that got no HTTP answer; its
+// reason quotes no secret (ErrorText).
 func TransportFailure(err error) Outcome {
-	return Outcome{Class: Retry, Reason: "transport: " + err.Error()}
+	return Outcome{Class: Retry, Reason: "transport: " + ErrorText(err)}
 }

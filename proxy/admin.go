@@ -1,9 +1,6 @@
 package proxy
 
 import (
-	"net/url"
-	"strings"
-
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 
@@ -53,8 +50,12 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 	publishable := root.Get("publishable").Bool()
 	if publishable {
 		for _, v := range root.Get("allowedOrigins").Array() {
-			if v.Type != gjson.String || !validOrigin(v.Str) {
+			if v.Type != gjson.String {
 				writeError(ctx, fasthttp.StatusBadRequest, "allowedOrigins must be origins like https://app.example.com")
+				return
+			}
+			if err := translate.CheckOrigin(v.Str); err != nil {
+				writeError(ctx, fasthttp.StatusBadRequest, "allowedOrigins: "+err.Error())
 				return
 			}
 			origins = append(origins, v.Str)
@@ -108,11 +109,4 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 	b = append(b, `,"createdAt":"`...)
 	b = appendISO(b, rec.CreatedAt)
 	writeJSON(ctx, fasthttp.StatusCreated, append(b, `"}`...))
-}
-
-// validOrigin accepts scheme://host[:port] with no path, as browsers send it.
-func validOrigin(o string) bool {
-	u, err := url.Parse(o)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
-		u.Path == "" && u.RawQuery == "" && u.User == nil && !strings.ContainsAny(o, " ,")
 }

@@ -3,12 +3,13 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/translate"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
@@ -51,43 +52,68 @@ func (p *Principal) CanIngest() bool {
 // IsAdmin reports the full-admin scope.
 func (p *Principal) IsAdmin() bool { return p.has(ScopeFullAdmin) }
 
-// authError is an auth failure with upstream's status and message.
+// authError is an auth failure with upstream's status and message;
+// retryAfter (whole seconds) is sent as Retry-After when set.
 type authError struct {
-	status int
-	msg    string
+	status     int
+	msg        string
+	retryAfter int
 }
 
 var (
-	errUnauthorized = &authError{401, "Unauthorized"}
-	errKeyExpired   = &authError{401, "API key expired"}
-	errForbidden    = &authError{403, "Forbidden: insufficient scope"}
-	errOrigin       = &authError{403, "Forbidden: origin not allowed"}
-	errAuthBackend  = &authError{503, "authentication backend unavailable"}
+	errUnauthorized = &authError{status: 401, msg: "Unauthorized"}
+	errKeyExpired   = &authError{status: 401, msg: "API key expired"}
+	errForbidden    = &authError{status: 403, msg: "Forbidden: insufficient scope"}
+	errOrigin       = &authError{status: 403, msg: "Forbidden: origin not allowed"}
+	errAuthBackend  = &authError{status: 503, msg: "authentication backend unavailable"}
 )
 
-// Authenticator checks bearer keys against hashed stored keys, caching lookups
-// for 60 s like upstream (so a revoked key may work for up to a minute).
+// errThrottled answers a client network past its failed-authentication limit.
+func errThrottled(wait time.Duration) *authError {
+	return &authError{status: 429, msg: "Too many failed authentication attempts", retryAfter: int(max((wait+time.Second-1)/time.Second, 1))}
+}
+
+// Bounds of the auth caches and the failed-auth throttle.
+const (
+	authCacheTTL      = 60 * time.Second // a found key, as upstream caches it
+	authCacheKeys     = 10_000
+	authNegativeTTL   = 5 * time.Second
+	authNegativeKeys  = 1 << 16
+	authMaxFailures   = 30
+	authFailureWindow = time.Minute
+	authThrottledNets = 1 << 16
+)
+
+// Authenticator checks bearer keys against hashed stored keys. Found keys are
+// cached for 60 s like upstream (so a revoked key may work on another instance
+// for up to a minute) in an LRU of their own, and unknown ones for a few
+// seconds in another, so a flood of made-up keys never evicts a real one.
+// A client network with too many failures is refused for the rest of the
+// window without a store lookup; keys already cached still work from it.
 type Authenticator struct {
-	adminKey []byte
-	keys     KeyLookup
-	ttl      time.Duration
-	now      func() time.Time
+	adminKey    []byte
+	keys        KeyLookup
+	ttl         time.Duration
+	negativeTTL time.Duration
+	now         func() time.Time
+	throttle    *failureThrottle
 
-	mu    sync.RWMutex
-	cache map[string]cachedKey
+	foundMu   sync.Mutex
+	found     *lru[keyHash, canonical.APIKey]
+	unknownMu sync.Mutex
+	unknown   *lru[keyHash, struct{}]
 }
 
-type cachedKey struct {
-	key     canonical.APIKey
-	found   bool
-	expires time.Time
-}
+// keyHash is the SHA-256 of a presented key, the cache's key.
+type keyHash [sha256.Size]byte
 
 // NewAuthenticator returns an Authenticator; adminKey may be empty.
 func NewAuthenticator(adminKey string, keys KeyLookup) *Authenticator {
 	return &Authenticator{
-		adminKey: []byte(adminKey), keys: keys, ttl: 60 * time.Second, now: time.Now,
-		cache: make(map[string]cachedKey),
+		adminKey: []byte(adminKey), keys: keys, ttl: authCacheTTL, negativeTTL: authNegativeTTL, now: time.Now,
+		throttle: newFailureThrottle(authMaxFailures, authFailureWindow, authThrottledNets),
+		found:    newLRU[keyHash, canonical.APIKey](authCacheKeys),
+		unknown:  newLRU[keyHash, struct{}](authNegativeKeys),
 	}
 }
 
@@ -97,8 +123,9 @@ var publishablePrefix = []byte("pk_")
 
 // Authenticate checks the Authorization header value. The "Bearer " prefix is
 // case-sensitive, as upstream's startsWith check is. origin is the request's
-// Origin header, which a publishable key must be allowed to come from.
-func (a *Authenticator) Authenticate(ctx context.Context, header, origin []byte) (Principal, *authError) {
+// Origin header, which a publishable key must be allowed to come from; ip is
+// the client address failures are counted under.
+func (a *Authenticator) Authenticate(ctx context.Context, header, origin []byte, ip string) (Principal, *authError) {
 	if !bytes.HasPrefix(header, bearerPrefix) {
 		return Principal{}, errUnauthorized
 	}
@@ -109,39 +136,92 @@ func (a *Authenticator) Authenticate(ctx context.Context, header, origin []byte)
 	if len(a.adminKey) > 0 && subtle.ConstantTimeCompare(token, a.adminKey) == 1 {
 		return Principal{KeyID: "legacy", Scopes: []string{ScopeFullAdmin}}, nil
 	}
-	hash := translate.HashAPIKey(string(token))
+	h := keyHash(sha256.Sum256(token))
 	now := a.now()
-	a.mu.RLock()
-	c, ok := a.cache[hash]
-	a.mu.RUnlock()
-	if !ok || now.After(c.expires) {
-		k, found, err := a.keys.APIKey(ctx, hash)
-		if err != nil {
-			return Principal{}, errAuthBackend
+	k, ok := a.cached(h, now)
+	if !ok {
+		if wait := a.throttle.blocked(ip, now); wait > 0 {
+			return Principal{}, errThrottled(wait)
 		}
-		c = cachedKey{key: k, found: found, expires: now.Add(a.ttl)}
-		a.mu.Lock()
-		if len(a.cache) > 100000 {
-			// Unknown keys are cached too; bound the map against key-guessing floods.
-			a.cache = make(map[string]cachedKey)
+		var aerr *authError
+		if k, aerr = a.lookup(ctx, h, now); aerr != nil {
+			if aerr == errUnauthorized {
+				a.throttle.fail(ip, now)
+			}
+			return Principal{}, aerr
 		}
-		a.cache[hash] = c
-		a.mu.Unlock()
 	}
-	if !c.found || c.key.RevokedAt != 0 {
+	p, aerr := admit(&k, token, origin, now)
+	if aerr == errUnauthorized || aerr == errKeyExpired {
+		a.throttle.fail(ip, now)
+	}
+	return p, aerr
+}
+
+// cached returns a found key from the cache.
+func (a *Authenticator) cached(h keyHash, now time.Time) (canonical.APIKey, bool) {
+	a.foundMu.Lock()
+	defer a.foundMu.Unlock()
+	if k, ok := a.found.get(h, now.UnixNano()); ok {
+		return *k, true
+	}
+	return canonical.APIKey{}, false
+}
+
+// lookup asks the store for a key not in the found cache, unless it was
+// unknown a moment ago, and caches the answer.
+func (a *Authenticator) lookup(ctx context.Context, h keyHash, now time.Time) (canonical.APIKey, *authError) {
+	ns := now.UnixNano()
+	a.unknownMu.Lock()
+	_, unknown := a.unknown.get(h, ns)
+	a.unknownMu.Unlock()
+	if unknown {
+		return canonical.APIKey{}, errUnauthorized
+	}
+	k, found, err := a.keys.APIKey(ctx, hex.EncodeToString(h[:]))
+	if err != nil {
+		return k, errAuthBackend
+	}
+	if !found {
+		a.unknownMu.Lock()
+		a.unknown.put(h, struct{}{}, ns+int64(a.negativeTTL))
+		a.unknownMu.Unlock()
+		return k, errUnauthorized
+	}
+	a.foundMu.Lock()
+	a.found.put(h, k, ns+int64(a.ttl))
+	a.foundMu.Unlock()
+	return k, nil
+}
+
+// Forget drops a key (by its hex SHA-256) from the caches, so that a
+// revocation applies on this instance at once.
+func (a *Authenticator) Forget(hash string) {
+	var h keyHash
+	if n, err := hex.Decode(h[:], []byte(hash)); err != nil || n != len(h) {
+		return
+	}
+	a.foundMu.Lock()
+	a.found.remove(h)
+	a.foundMu.Unlock()
+}
+
+// admit turns a stored key into a Principal, or says why it may not act.
+func admit(k *canonical.APIKey, token, origin []byte, now time.Time) (Principal, *authError) {
+	if k.RevokedAt != 0 {
 		return Principal{}, errUnauthorized
 	}
-	if c.key.ExpiresAt != 0 && now.UnixMilli() >= c.key.ExpiresAt {
+	if k.ExpiresAt != 0 && now.UnixMilli() >= k.ExpiresAt {
 		return Principal{}, errKeyExpired
 	}
-	p := Principal{KeyID: c.key.Prefix, Scopes: c.key.Scopes}
+	p := Principal{KeyID: k.Prefix, Scopes: k.Scopes}
 	if bytes.HasPrefix(token, publishablePrefix) {
 		// A browser key carries only ingest-public; one that also holds a secret
 		// scope is refused rather than trusted.
 		if !p.has(ScopeIngestPublic) || p.has(ScopeIngest) || p.has(ScopeFullAdmin) {
 			return Principal{}, errForbidden
 		}
-		if len(origin) == 0 || !slices.Contains(c.key.AllowedOrigins, string(origin)) {
+		if len(origin) == 0 || !slices.Contains(k.AllowedOrigins, string(origin)) {
 			return Principal{}, errOrigin
 		}
 		p.Publishable = true

@@ -12,7 +12,7 @@ import (
 var routeNames = []string{
 	"other", "/healthz", "/readyz", "/metrics",
 	"PUT /v1/contacts", "GET /v1/contacts/find", "DELETE /v1/contacts", "POST /v1/events",
-	"POST /v1/admin/api-keys", "OPTIONS", "posthog capture", "posthog other",
+	"POST /v1/admin/api-keys", "DELETE /v1/admin/api-keys/{id}", "OPTIONS", "posthog capture", "posthog other",
 }
 
 const (
@@ -25,6 +25,7 @@ const (
 	routeDeleteContacts
 	routeTrackEvent
 	routeCreateAPIKey
+	routeRevokeAPIKey
 	routeOptions
 	routePostHogCapture
 	routePostHogOther

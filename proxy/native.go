@@ -17,8 +17,11 @@ import (
 // authenticate checks the bearer key, answering the error itself; ok is false
 // when the request was answered.
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (Principal, bool) {
-	p, aerr := s.auth.Authenticate(requestContext(ctx), ctx.Request.Header.Peek("Authorization"), ctx.Request.Header.Peek("Origin"))
+	p, aerr := s.auth.Authenticate(requestContext(ctx), ctx.Request.Header.Peek("Authorization"), ctx.Request.Header.Peek("Origin"), s.clientIP(ctx))
 	if aerr != nil {
+		if aerr.retryAfter > 0 {
+			ctx.Response.Header.Set("Retry-After", strconv.Itoa(aerr.retryAfter))
+		}
 		if aerr.status == fasthttp.StatusServiceUnavailable {
 			writeUnavailable(ctx, aerr.msg)
 		} else {

@@ -141,6 +141,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) int {
 	case path == "/v1/admin/api-keys" && method == fasthttp.MethodPost:
 		s.createAPIKey(ctx)
 		return routeCreateAPIKey
+	case len(path) > len(apiKeysPath)+1 && path[:len(apiKeysPath)+1] == apiKeysPath+"/" && method == fasthttp.MethodDelete:
+		s.revokeAPIKey(ctx, path[len(apiKeysPath)+1:])
+		return routeRevokeAPIKey
 	}
 	if route, ok := s.routePostHog(ctx, path); ok {
 		return route

@@ -294,6 +294,9 @@ func IsSecretScope(s string) bool { return secretScopes[s] }
 // NewAPIKey mints a key: "hsk_" (secret) or, with allowed origins, "pk_"
 // (publishable), then base64url of 32 random bytes. Only its SHA-256 is kept.
 func NewAPIKey(name string, scopes []string, expiresAt, now int64, allowedOrigins []string) (string, canonical.APIKey, error) {
+	if err := CheckOrigins(allowedOrigins); err != nil {
+		return "", canonical.APIKey{}, fmt.Errorf("allowed origins: %w", err)
+	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", canonical.APIKey{}, fmt.Errorf("read random bytes: %w", err)

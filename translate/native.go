@@ -413,11 +413,27 @@ func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool, l 
 	if !e.HasValue {
 		e.Currency = "" // upstream ignores currency without a value
 	}
-	e.IdempotencyKey = bodyKey
+	e.IdempotencyKey = nativeIdempotencyKey(bodyKey)
 	if headerKey != "" {
-		e.IdempotencyKey = headerKey
+		e.IdempotencyKey = nativeIdempotencyKey(headerKey)
 	}
 	return e, nil
+}
+
+// nativeKeyPrefix escapes a native Idempotency-Key that starts with a
+// reserved prefix ("ph:", PostHog's uuid claims, or this one).
+const nativeKeyPrefix = "native:"
+
+// nativeIdempotencyKey is the claim (and stored) form of a native key: the key
+// itself, as rows stored before namespaces hold it, unless it starts with a
+// reserved prefix, which gets nativeKeyPrefix in front. The mapping is
+// one-to-one and never yields a "ph:" key, so a native key cannot take the
+// slot of a PostHog uuid claim.
+func nativeIdempotencyKey(k string) string {
+	if strings.HasPrefix(k, "ph:") || strings.HasPrefix(k, nativeKeyPrefix) {
+		return nativeKeyPrefix + k
+	}
+	return k
 }
 
 // groups checks a record of non-empty string → non-empty string and returns its

@@ -7,42 +7,53 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/config"
-	"github.com/hogsend/hogsend-proxy/internal/app"
 	"github.com/hogsend/hogsend-proxy/translate"
-	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
+const keysUsage = `usage: hogsend-proxy keys create --name N --scopes ingest[,read,…] [--expires 720h] [--publishable-origins https://app.example]
+       hogsend-proxy keys list
+       hogsend-proxy keys revoke <id|prefix>`
+
 func runKeys(args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: hogsend-proxy keys create --name N --scopes ingest[,read,…] [--expires 720h] [--publishable-origins https://app.example]")
+	if len(args) > 0 {
+		switch args[0] {
+		case "create":
+			return runKeysCreate(args[1:])
+		case "list":
+			return runKeysList(args[1:])
+		case "revoke":
+			return runKeysRevoke(args[1:])
+		}
 	}
+	return errors.New(keysUsage)
+}
+
+func runKeysCreate(args []string) error {
 	fs := flag.NewFlagSet("keys create", flag.ContinueOnError)
 	name := fs.String("name", "", "a name for the key (1-100 characters)")
 	scopes := fs.String("scopes", "ingest", "comma-separated scopes: ingest, read, journey-admin, full-admin, accounts, referrals")
 	expires := fs.Duration("expires", 0, "lifetime of the key; 0 = never expires")
 	origins := fs.String("publishable-origins", "", "comma-separated origins: mint a publishable pk_ browser key for them instead of a secret key")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *name == "" || len(*name) > 100 {
 		return errors.New("keys create: --name must be 1 to 100 characters")
 	}
-	var list []string
-	for _, s := range strings.Split(*scopes, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		if !translate.IsSecretScope(s) {
-			return fmt.Errorf("keys create: unknown scope %q", s)
-		}
-		list = append(list, s)
+	list, err := parseScopes(*scopes)
+	if err != nil {
+		return err
 	}
-	if len(list) == 0 {
-		return errors.New("keys create: --scopes must name at least one scope")
+	var allowed []string
+	if *origins != "" {
+		if allowed, err = parseOrigins(*origins); err != nil {
+			return err
+		}
+		// A publishable key is a browser key: ingest-public only.
+		list = []string{"ingest-public"}
 	}
 	cfg, err := loadConfig()
 	if err != nil {
@@ -53,74 +64,125 @@ func runKeys(args []string) error {
 	if *expires > 0 {
 		expiresAt = now.Add(*expires).UnixMilli()
 	}
-	var allowed []string
-	if *origins != "" {
-		for _, o := range strings.Split(*origins, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				allowed = append(allowed, o)
-			}
-		}
-		// A publishable key is a browser key: ingest-public only.
-		list = []string{"ingest-public"}
-	}
 	key, rec, err := translate.NewAPIKey(*name, list, expiresAt, now.UnixMilli(), allowed)
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	if cfg.Embedded() {
-		err = storeKeyEmbedded(&cfg, rec)
-	} else {
-		err = storeKeyServer(ctx, &cfg, rec)
-	}
+	book, err := openKeyBook(ctx, &cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "created key %q (%s) with scopes %s; it is shown once:\n", rec.Name, rec.Prefix, strings.Join(rec.Scopes, ","))
+	defer book.Close()
+	if err := book.Put(ctx, rec); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "created key %q (id %s, %s) with scopes %s; it is shown once:\n", rec.Name, translate.APIKeyID(&rec), rec.Prefix, strings.Join(rec.Scopes, ","))
 	fmt.Println(key)
 	return nil
 }
 
-// storeKeyEmbedded appends the key to the spool: the spool's lock keeps this
-// from racing a running server, and the next start loads it into the store
-// and drains it to the embedded tables.
-func storeKeyEmbedded(cfg *config.Config, rec canonical.APIKey) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return fmt.Errorf("HOGSEND_DATA_DIR: %w", err)
+func parseScopes(s string) ([]string, error) {
+	var list []string
+	for _, sc := range strings.Split(s, ",") {
+		sc = strings.TrimSpace(sc)
+		if sc == "" {
+			continue
+		}
+		if !translate.IsSecretScope(sc) {
+			return nil, fmt.Errorf("keys create: unknown scope %q", sc)
+		}
+		list = append(list, sc)
 	}
-	sp, err := app.OpenSpool(cfg, app.NewLogger("warn"))
+	if len(list) == 0 {
+		return nil, errors.New("keys create: --scopes must name at least one scope")
+	}
+	return list, nil
+}
+
+// parseOrigins splits --publishable-origins and checks each origin as
+// POST /v1/admin/api-keys does.
+func parseOrigins(s string) ([]string, error) {
+	var allowed []string
+	for _, o := range strings.Split(s, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			allowed = append(allowed, o)
+		}
+	}
+	if err := translate.CheckOrigins(allowed); err != nil {
+		return nil, fmt.Errorf("keys create: --publishable-origins: %w", err)
+	}
+	if len(allowed) == 0 {
+		return nil, errors.New("keys create: --publishable-origins must name at least one origin")
+	}
+	return allowed, nil
+}
+
+func runKeysList(args []string) error {
+	if len(args) != 0 {
+		return errors.New(keysUsage)
+	}
+	cfg, err := loadConfig()
 	if err != nil {
-		return fmt.Errorf("%w (is hogsend-proxy serving on this data directory? stop it, or mint keys with POST /v1/admin/api-keys)", err)
+		return err
 	}
-	defer sp.Close()
-	payload := canonical.AppendBatch(nil, &canonical.Batch{APIKeys: []canonical.APIKey{rec}})
-	if _, err := sp.Append(context.Background(), payload); err != nil {
-		return fmt.Errorf("store key: %w", err)
+	ctx := context.Background()
+	book, err := openKeyBook(ctx, &cfg)
+	if err != nil {
+		return err
 	}
+	defer book.Close()
+	keys, err := book.List(ctx)
+	if err != nil {
+		return err
+	}
+	translate.SortAPIKeys(keys)
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tPREFIX\tNAME\tSCOPES\tCREATED\tEXPIRES\tREVOKED")
+	for _, k := range keys {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", translate.APIKeyID(&k), k.Prefix, k.Name,
+			strings.Join(k.Scopes, ","), isoOrDash(k.CreatedAt), isoOrDash(k.ExpiresAt), isoOrDash(k.RevokedAt))
+	}
+	return w.Flush()
+}
+
+func runKeysRevoke(args []string) error {
+	if len(args) != 1 || args[0] == "" {
+		return errors.New(keysUsage)
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	book, err := openKeyBook(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer book.Close()
+	keys, err := book.List(ctx)
+	if err != nil {
+		return err
+	}
+	k, err := translate.FindAPIKey(keys, args[0])
+	if err != nil {
+		return fmt.Errorf("keys revoke: %w", err)
+	}
+	// A key revoked before is written again: the earlier write may not have
+	// reached every place.
+	translate.Revoke(&k, time.Now().UnixMilli())
+	if err := book.Put(ctx, k); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "revoked key %q (id %s, %s) at %s; running instances refuse it within 60 s\n",
+		k.Name, translate.APIKeyID(&k), k.Prefix, isoOrDash(k.RevokedAt))
 	return nil
 }
 
-// storeKeyServer writes the key to Redis (what the running service reads) and
-// to ClickHouse (what rebuild-identity restores from).
-func storeKeyServer(ctx context.Context, cfg *config.Config, rec canonical.APIKey) error {
-	store, err := app.OpenStore(ctx, cfg)
-	if err != nil {
-		return err
+// isoOrDash shows Unix ms as an ISO time, 0 as "-".
+func isoOrDash(ms int64) string {
+	if ms == 0 {
+		return "-"
 	}
-	defer store.Close()
-	backend, err := app.OpenBackend(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer backend.Close()
-	if err := backend.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if err := backend.InsertAPIKeys(ctx, []canonical.APIKey{rec}); err != nil {
-		return fmt.Errorf("store key in clickhouse: %w", err)
-	}
-	if err := store.PutAPIKey(ctx, rec); err != nil {
-		return fmt.Errorf("store key in redis: %w", err)
-	}
-	return nil
+	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
 }

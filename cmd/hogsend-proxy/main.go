@@ -22,6 +22,8 @@ commands:
   migrate                     create or upgrade the ClickHouse tables
   keys create --name N --scopes ingest[,read,…] [--expires 720h]
                               mint an API key; prints it once, stores only its SHA-256
+  keys list                   list API keys: id, prefix, name, scopes, created, expires, revoked
+  keys revoke <id|prefix>     revoke an API key (instances refuse it within 60 s)
   rebuild-identity [--flush]  restore Redis from ClickHouse after Redis lost its data
                               (stop serve first: it replays the spool too)
   conversions replay [--destination D]

@@ -86,7 +86,7 @@ func (c *Client) post(ctx context.Context, r request) conversions.Outcome {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return conversions.Outcome{Class: conversions.Halt, Reason: "ga4: build request: " + err.Error()}
+		return conversions.Outcome{Class: conversions.Halt, Reason: "ga4: build request: " + conversions.ErrorText(err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)

@@ -239,3 +239,19 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("New with empty config: %v", err)
 	}
 }
+
+// TestTransportErrorHasNoSecret: net/http quotes the request URL in a
+// transport error, and the URL carries api_secret; the outcome's reason
+// (last_error, dead letters, logs) names the endpoint but not the secret.
+func TestTransportErrorHasNoSecret(t *testing.T) {
+	c, fake := newPair(t, false)
+	fake.Close()
+	out := c.Send(context.Background(), []conversions.Conversion{conv("a", "d1")})
+	r := out[0].Reason
+	if out[0].Class != conversions.Retry || strings.Contains(r, ga4fake.DefaultAPISecret) {
+		t.Fatalf("outcome %+v leaks the api_secret", out[0])
+	}
+	if !strings.Contains(r, "/mp/collect?api_secret=REDACTED") {
+		t.Fatalf("reason %q does not name the endpoint", r)
+	}
+}

@@ -407,3 +407,28 @@ func TestHTTPStatusIsReported(t *testing.T) {
 		t.Fatalf("%+v", out[0])
 	}
 }
+
+// TestTransportErrorHasNoSecret: neither a failed token refresh nor a
+// failed upload puts the OAuth client secret, the refresh token, the
+// developer token or the access token in the recorded reason.
+func TestTransportErrorHasNoSecret(t *testing.T) {
+	secrets := []string{googleadsfake.DefaultClientSecret, googleadsfake.DefaultRefreshToken, googleadsfake.DefaultDeveloperToken}
+	f := func(what string, out []conversions.Outcome, secrets []string) {
+		t.Helper()
+		wantClasses(t, out, "retry")
+		for _, s := range secrets {
+			if s != "" && strings.Contains(out[0].Reason, s) {
+				t.Fatalf("%s: reason %q holds the secret %q", what, out[0].Reason, s)
+			}
+		}
+	}
+	c, fake := setup(t, nil)
+	fake.Close()
+	f("token refresh", c.Send(context.Background(), batch(1)), secrets)
+
+	c, fake = setup(t, nil)
+	wantClasses(t, c.Send(context.Background(), batch(1)), "delivered") // caches a token
+	access := c.tokens.token
+	fake.Close()
+	f("upload", c.Send(context.Background(), batch(1)), append(secrets, access))
+}

@@ -79,7 +79,7 @@ func (t *tokenSource) fetch(ctx context.Context) (string, time.Duration, error) 
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", 0, &tokenError{conversions.Outcome{Class: conversions.Halt, Reason: "oauth token request: " + err.Error()}}
+		return "", 0, &tokenError{conversions.Outcome{Class: conversions.Halt, Reason: "oauth token request: " + conversions.ErrorText(err)}}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")

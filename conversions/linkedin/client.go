@@ -87,7 +87,7 @@ func (c *Client) post(ctx context.Context, events []event) []conversions.Outcome
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
 		// Only a broken base_url gets here, and Validate checks it.
-		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Halt, Reason: "linkedin: build request: " + err.Error()})
+		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Halt, Reason: "linkedin: build request: " + conversions.ErrorText(err)})
 	}
 	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
 	req.Header.Set("LinkedIn-Version", c.cfg.Version)

@@ -313,3 +313,16 @@ func TestTransportFailures(t *testing.T) {
 		t.Fatalf("timeout: %+v", out)
 	}
 }
+
+// TestTransportErrorHasNoSecret: the access token never reaches the reason
+// recorded for a request that got no answer.
+func TestTransportErrorHasNoSecret(t *testing.T) {
+	fake := newFake(t)
+	c := newClient(t, fake)
+	fake.Close()
+	out := c.Send(context.Background(), batchOf(1))
+	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
+		strings.Contains(out[0].Reason, linkedinfake.DefaultToken) {
+		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
+	}
+}

@@ -87,7 +87,7 @@ func (c *Client) post(ctx context.Context, events []event) conversions.Outcome {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return conversions.Outcome{Class: conversions.Halt, Reason: fmt.Sprintf("build meta request: %v", err)}
+		return conversions.Outcome{Class: conversions.Halt, Reason: "build meta request: " + conversions.ErrorText(err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")

@@ -267,3 +267,15 @@ func TestSendOverBatchLimit(t *testing.T) {
 		t.Fatalf("ledger %d requests %d", fake.Ledger.Unique(), len(fake.Requests()))
 	}
 }
+
+// TestTransportErrorHasNoSecret: the access token never reaches the reason
+// recorded for a request that got no answer.
+func TestTransportErrorHasNoSecret(t *testing.T) {
+	c, fake := pair(t, nil)
+	fake.Close()
+	out := c.Send(context.Background(), []conversions.Conversion{conv(1)})
+	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
+		strings.Contains(out[0].Reason, testToken) {
+		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
+	}
+}

@@ -85,7 +85,7 @@ func (c *Client) post(ctx context.Context, events []event) []conversions.Outcome
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Halt, Reason: "build reddit request: " + err.Error()})
+		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Halt, Reason: "build reddit request: " + conversions.ErrorText(err)})
 	}
 	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
 	req.Header.Set("Content-Type", "application/json")

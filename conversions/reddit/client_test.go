@@ -283,3 +283,15 @@ func TestSendVariantsPassFake(t *testing.T) {
 		t.Fatalf("classes %s; fake: %+v", got, fake.Rejections())
 	}
 }
+
+// TestTransportErrorHasNoSecret: the access token never reaches the reason
+// recorded for a request that got no answer.
+func TestTransportErrorHasNoSecret(t *testing.T) {
+	c, fake := setup(t, nil)
+	fake.Close()
+	out := c.Send(context.Background(), []conversions.Conversion{conv("a")})
+	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
+		strings.Contains(out[0].Reason, redditfake.DefaultToken) {
+		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
+	}
+}

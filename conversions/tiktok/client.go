@@ -82,7 +82,7 @@ func (c *Client) post(ctx context.Context, events []event) conversions.Outcome {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return conversions.Outcome{Class: conversions.Halt, Reason: "build tiktok request: " + err.Error()}
+		return conversions.Outcome{Class: conversions.Halt, Reason: "build tiktok request: " + conversions.ErrorText(err)}
 	}
 	req.Header.Set("Access-Token", c.cfg.AccessToken)
 	req.Header.Set("Content-Type", "application/json")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,5 +265,18 @@ func TestTransportFailures(t *testing.T) {
 	s.Close()
 	if out := c.Send(context.Background(), []conversions.Conversion{conv()}); out[0].Class != conversions.Retry || out[0].Status != 0 {
 		t.Fatalf("closed server: %+v", out[0])
+	}
+}
+
+// TestTransportErrorHasNoSecret: the access token never reaches the reason
+// recorded for a request that got no answer.
+func TestTransportErrorHasNoSecret(t *testing.T) {
+	s := newFake(t)
+	c := newClient(t, s, nil)
+	s.Close()
+	out := c.Send(context.Background(), []conversions.Conversion{conv()})
+	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
+		strings.Contains(out[0].Reason, tiktokfake.DefaultAccessToken) {
+		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
 	}
 }

@@ -29,6 +29,8 @@ type Backend interface {
 	// and the idempotency keys of events received at or after since (Unix
 	// ms), each expiring window after its event was received.
 	LoadSnapshot(ctx context.Context, since int64, window time.Duration) (canonical.Snapshot, error)
+	// LoadAPIKeys reads back the latest row of every API key.
+	LoadAPIKeys(ctx context.Context) ([]canonical.APIKey, error)
 	// Conversions: click context, dispatch history and dead letters.
 	InsertClicks(ctx context.Context, rows []Click) error
 	InsertDispatches(ctx context.Context, rows []Dispatch) error

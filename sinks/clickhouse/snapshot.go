@@ -64,25 +64,8 @@ FROM %s.contact_aliases FINAL`, ms("created_at"), db)
 		return snap, fmt.Errorf("load contact aliases: %w", err)
 	}
 
-	// Scopes are fixed tokens ("read", "ingest", …), never containing a comma.
-	// Origins never contain a space.
-	q = fmt.Sprintf(`SELECT key_hash, key_prefix, name, arrayStringConcat(scopes, ','), %s, %s, %s,
-    arrayStringConcat(allowed_origins, ' ')
-FROM %s.api_keys FINAL`, ms("created_at"), ms("expires_at"), ms("revoked_at"), db)
-	err = r.queryRows(ctx, q, func(row []string) error {
-		p := fieldParser{row: row}
-		k := canonical.APIKey{
-			Hash: row[0], Prefix: row[1], Name: row[2], Scopes: splitScopes(row[3]),
-			CreatedAt: p.int(4), ExpiresAt: p.int(5), RevokedAt: p.int(6),
-		}
-		if row[7] != "" {
-			k.AllowedOrigins = strings.Split(row[7], " ")
-		}
-		snap.APIKeys = append(snap.APIKeys, k)
-		return p.err
-	})
-	if err != nil {
-		return snap, fmt.Errorf("load api keys: %w", err)
+	if snap.APIKeys, err = loadAPIKeys(ctx, r, db, f); err != nil {
+		return snap, err
 	}
 
 	// A key is claimed when its first event is received. since is floored
@@ -146,4 +129,45 @@ func (p *fieldParser) uuid(i int) uuid.UUID {
 		p.fail(i, "uuid", err)
 	}
 	return v
+}
+
+// LoadAPIKeys reads back the API keys; see Backend.
+func (s *Server) LoadAPIKeys(ctx context.Context) ([]canonical.APIKey, error) {
+	f, err := s.features(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return loadAPIKeys(ctx, s, s.db, f)
+}
+
+// LoadAPIKeys reads back the API keys; see Backend.
+func (e *Embedded) LoadAPIKeys(ctx context.Context) ([]canonical.APIKey, error) {
+	return loadAPIKeys(ctx, e, e.db, e.feat)
+}
+
+// loadAPIKeys reads the latest row of every API key.
+func loadAPIKeys(ctx context.Context, r runner, db string, f features) ([]canonical.APIKey, error) {
+	ms := f.millis
+	var keys []canonical.APIKey
+	// Scopes are fixed tokens ("read", "ingest", …), never containing a comma.
+	// Origins never contain a space.
+	q := fmt.Sprintf(`SELECT key_hash, key_prefix, name, arrayStringConcat(scopes, ','), %s, %s, %s,
+    arrayStringConcat(allowed_origins, ' ')
+FROM %s.api_keys FINAL`, ms("created_at"), ms("expires_at"), ms("revoked_at"), db)
+	err := r.queryRows(ctx, q, func(row []string) error {
+		p := fieldParser{row: row}
+		k := canonical.APIKey{
+			Hash: row[0], Prefix: row[1], Name: row[2], Scopes: splitScopes(row[3]),
+			CreatedAt: p.int(4), ExpiresAt: p.int(5), RevokedAt: p.int(6),
+		}
+		if row[7] != "" {
+			k.AllowedOrigins = strings.Split(row[7], " ")
+		}
+		keys = append(keys, k)
+		return p.err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load api keys: %w", err)
+	}
+	return keys, nil
 }

@@ -91,7 +91,7 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 			c.aliases[k] = struct{}{}
 		}
 	}
-	for _, k := range s.APIKeys {
+	for _, k := range apiKeysInVersionOrder(s.APIKeys) {
 		k.Scopes, k.AllowedOrigins = slices.Clone(k.Scopes), slices.Clone(k.AllowedOrigins)
 		m.apiKeys[k.Hash] = k
 	}

@@ -294,10 +294,14 @@ var apiKeyFields = []string{"hash", "prefix", "name", "scopes", "created", "expi
 
 // PutAPIKey stores or replaces an API key.
 func (r *Redis) PutAPIKey(ctx context.Context, k canonical.APIKey) error {
-	err := r.c.HSet(ctx, r.prefix+"k:"+k.Hash,
-		"hash", k.Hash, "prefix", k.Prefix, "name", k.Name, "scopes", strings.Join(k.Scopes, ","),
-		"created", k.CreatedAt, "expires", k.ExpiresAt, "revoked", k.RevokedAt,
-		"origins", strings.Join(k.AllowedOrigins, " ")).Err()
+	_, err := r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, r.prefix+"k:"+k.Hash,
+			"hash", k.Hash, "prefix", k.Prefix, "name", k.Name, "scopes", strings.Join(k.Scopes, ","),
+			"created", k.CreatedAt, "expires", k.ExpiresAt, "revoked", k.RevokedAt,
+			"origins", strings.Join(k.AllowedOrigins, " "))
+		p.SAdd(ctx, r.apiKeySet(), k.Hash)
+		return nil
+	})
 	if err != nil {
 		return unavailable("put api key", err)
 	}
@@ -310,22 +314,8 @@ func (r *Redis) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool
 	if err != nil {
 		return canonical.APIKey{}, false, unavailable("get api key", err)
 	}
-	if v[0] == nil {
-		return canonical.APIKey{}, false, nil
-	}
-	s := func(i int) string { x, _ := v[i].(string); return x }
-	n := func(i int) int64 { x, _ := strconv.ParseInt(s(i), 10, 64); return x }
-	k := canonical.APIKey{
-		Hash: s(0), Prefix: s(1), Name: s(2),
-		CreatedAt: n(4), ExpiresAt: n(5), RevokedAt: n(6),
-	}
-	if sc := s(3); sc != "" {
-		k.Scopes = strings.Split(sc, ",")
-	}
-	if o := s(7); o != "" {
-		k.AllowedOrigins = strings.Split(o, " ")
-	}
-	return k, true, nil
+	k, ok := parseAPIKey(v)
+	return k, ok, nil
 }
 
 // Prefix is the prefix of every key this store writes.

@@ -72,7 +72,7 @@ func (r *Redis) Restore(ctx context.Context, s canonical.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range s.APIKeys {
+	for _, k := range apiKeysInVersionOrder(s.APIKeys) {
 		if err := r.PutAPIKey(ctx, k); err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}

@@ -199,6 +199,8 @@ type Store interface {
 	PutAPIKey(ctx context.Context, k canonical.APIKey) error
 	// APIKey looks a key up by hash.
 	APIKey(ctx context.Context, hash string) (canonical.APIKey, bool, error)
+	// APIKeys lists every stored key, revoked and expired ones too.
+	APIKeys(ctx context.Context) ([]canonical.APIKey, error)
 	// Restore loads state read back from ClickHouse (rebuild). Rows are applied
 	// in Version order; a row older than the stored one is ignored. Idempotency
 	// keys are claimed until their expiry (Unix ms).

@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"Versions", testVersions},
 		{"Batch", testBatch},
 		{"APIKeys", testAPIKeys},
+		{"APIKeyList", testAPIKeyList},
+		{"APIKeyRestoreKeepsRevocation", testAPIKeyRestoreKeepsRevocation},
 		{"Restore", testRestore},
 		{"RestoreVersionChecks", testRestoreVersionChecks},
 		{"ConcurrentCreate", testConcurrentCreate},

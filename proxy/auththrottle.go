@@ -1,0 +1,72 @@
+package proxy
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// failureThrottle counts failed authentications per client network (an IPv4
+// address, an IPv6 /64, which one host usually owns whole) in fixed windows;
+// past max failures in a window the network is refused until the window ends.
+type failureThrottle struct {
+	max    int
+	window time.Duration
+
+	mu   sync.Mutex
+	nets *lru[netip.Addr, failureWindow]
+}
+
+type failureWindow struct {
+	n     int
+	start int64 // Unix ns
+}
+
+func newFailureThrottle(max int, window time.Duration, networks int) *failureThrottle {
+	return &failureThrottle{max: max, window: window, nets: newLRU[netip.Addr, failureWindow](networks)}
+}
+
+// throttleKey is the network an address is counted under; an unparseable
+// address counts under the zero Addr.
+func throttleKey(ip string) netip.Addr {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.Addr()
+	}
+	return a
+}
+
+// blocked returns how long ip is still refused; 0 when it is not.
+func (t *failureThrottle) blocked(ip string, now time.Time) time.Duration {
+	if t.max <= 0 {
+		return 0
+	}
+	k, ns := throttleKey(ip), now.UnixNano()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w, ok := t.nets.get(k, ns)
+	if !ok || w.n < t.max {
+		return 0
+	}
+	return time.Duration(w.start + int64(t.window) - ns)
+}
+
+// fail counts one failed authentication from ip.
+func (t *failureThrottle) fail(ip string, now time.Time) {
+	if t.max <= 0 {
+		return
+	}
+	k, ns := throttleKey(ip), now.UnixNano()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if w, ok := t.nets.get(k, ns); ok {
+		w.n++
+		return
+	}
+	t.nets.put(k, failureWindow{n: 1, start: ns}, ns+int64(t.window))
+}
