@@ -7,34 +7,43 @@ import "unicode/utf16"
 // prefix's code and the next unit), so bombs of many megabytes compress in
 // linear time.
 func LZ64(s string) string {
-	z := lzWriter{numBits: 2, enlargeIn: 2, dictSize: 3, single: map[uint16]int{}, fresh: map[uint16]bool{}, trie: map[uint64]int{}}
-	w, wUnit, wSingle := -1, uint16(0), false
-	for _, c := range utf16.Encode([]rune(s)) {
-		code, ok := z.single[c]
-		if !ok {
-			code = z.dictSize
-			z.single[c], z.fresh[c] = code, true
-			z.dictSize++
+	z := lzWriter{numBits: 2, enlargeIn: 2, dictSize: 3, w: -1,
+		single: map[uint16]int{}, fresh: map[uint16]bool{}, trie: map[uint64]int{}}
+	for _, r := range s {
+		if r1, r2 := utf16.EncodeRune(r); r1 != '\uFFFD' {
+			z.add(uint16(r1))
+			z.add(uint16(r2))
+		} else {
+			z.add(uint16(r))
 		}
-		if w < 0 {
-			w, wUnit, wSingle = code, c, true
-			continue
-		}
-		key := uint64(w)<<16 | uint64(c)
-		if next, ok := z.trie[key]; ok {
-			w, wSingle = next, false
-			continue
-		}
-		z.emit(w, wUnit, wSingle)
-		z.trie[key] = z.dictSize
-		z.dictSize++
-		w, wUnit, wSingle = code, c, true
 	}
-	if w >= 0 {
-		z.emit(w, wUnit, wSingle)
+	if z.w >= 0 {
+		z.emit()
 	}
 	z.bits(2, z.numBits)
 	return z.finish()
+}
+
+// add extends the current prefix by the UTF-16 unit c, or writes the prefix
+// and starts a new one at c.
+func (z *lzWriter) add(c uint16) {
+	code, ok := z.single[c]
+	if !ok {
+		code = z.dictSize
+		z.single[c], z.fresh[c] = code, true
+		z.dictSize++
+	}
+	if z.w >= 0 {
+		key := uint64(z.w)<<16 | uint64(c)
+		if next, ok := z.trie[key]; ok {
+			z.w, z.wSingle = next, false
+			return
+		}
+		z.emit()
+		z.trie[key] = z.dictSize
+		z.dictSize++
+	}
+	z.w, z.wUnit, z.wSingle = code, c, true
 }
 
 // lzWriter is lz-string's compressor state with 6 bits per output character.
@@ -45,6 +54,11 @@ type lzWriter struct {
 	trie                         map[uint64]int  // prefix code<<16 | unit → code
 	out                          []byte
 	val, pos                     int
+	// The current prefix: its code (-1: none yet), and its unit when it
+	// is a single one.
+	w       int
+	wUnit   uint16
+	wSingle bool
 }
 
 const lzAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
@@ -73,8 +87,8 @@ func (z *lzWriter) grow() {
 
 // emit writes the current prefix: a literal the first time a unit is
 // written on its own, its code otherwise.
-func (z *lzWriter) emit(code int, unit uint16, single bool) {
-	if single && z.fresh[unit] {
+func (z *lzWriter) emit() {
+	if unit := z.wUnit; z.wSingle && z.fresh[unit] {
 		if unit < 256 {
 			z.bits(0, z.numBits)
 			z.bits(int(unit), 8)
@@ -85,7 +99,7 @@ func (z *lzWriter) emit(code int, unit uint16, single bool) {
 		z.grow()
 		delete(z.fresh, unit)
 	} else {
-		z.bits(code, z.numBits)
+		z.bits(z.w, z.numBits)
 	}
 	z.grow()
 }

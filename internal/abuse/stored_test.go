@@ -3,6 +3,7 @@ package abuse
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func (p *proxyProc) storedEvents(t *testing.T) (native, capture map[string]int) 
 		q = srv
 	} else {
 		p.stop()
-		e, err := clickhouse.OpenEmbedded(p.dataDir)
+		e, err := clickhouse.OpenEmbedded(filepath.Join(p.dataDir, "clickhouse")) // as the proxy opens it
 		if err != nil {
 			t.Fatalf("open embedded clickhouse: %v", err)
 		}
