@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,8 +39,17 @@ type phaseResult struct {
 // then the same load beside each group of attacks in turn. It prints the
 // proxy's peak RSS and the load's throughput and p99 in each phase as a
 // ratio of the baseline.
-func runHostile(env *benchEnv, phase time.Duration, conns, contacts int) error {
+func runHostile(env *benchEnv, phase time.Duration, maxRSS int64, only string, conns, contacts int) error {
 	defer env.close()
+	// Under attack the proxy logs every refused connection: into a file,
+	// whose tail is shown if the scenario fails.
+	logPath := filepath.Join(env.TempDir(), "proxy.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return fmt.Errorf("proxy log: %w", err)
+	}
+	defer logFile.Close()
+	env.proxyOutput = logFile
 	st, err := startStack(env, false, "HOGSEND_POSTHOG_TOKENS="+hostileToken)
 	if err != nil {
 		return err
@@ -54,22 +65,32 @@ func runHostile(env *benchEnv, phase time.Duration, conns, contacts int) error {
 		HeaderTimeout: cfg.HeaderTimeout, ReadTimeout: cfg.ReadTimeout,
 	}}
 	fmt.Printf("\nhostile: POST /batch/ (50 events a gzip request, %d connections) alone for %s, then beside each group of attacks for %s; default limits\n", conns, phase, phase)
-	h := &hostileRun{st: st, target: target, load: &batchLoad{addr: st.addr, conns: conns, events: 50}, contacts: contacts}
+	h := &hostileRun{st: st, target: target, load: &batchLoad{addr: st.addr, conns: conns, events: 50}, contacts: contacts, maxRSS: maxRSS}
+	stopWatch := h.watchRSS()
+	defer stopWatch()
 	if err := h.phase("warm-up", min(phase, 3*time.Second), nil); err != nil {
 		return err
 	}
 	h.results = nil
-	var acked int64
-	if err := h.phase("baseline", phase, nil); err != nil {
+	printPhaseHeader()
+	fail := func(err error) error {
+		fmt.Printf("  proxy log (tail):\n%s\n", logTail(logPath, 3000))
 		return err
 	}
+	if err := h.phase("baseline", phase, nil); err != nil {
+		return fail(err)
+	}
 	for _, g := range abuse.Groups(abuse.Attacks(target)) {
+		if only != "" && !slices.Contains(strings.Split(only, ","), g.Name) {
+			continue
+		}
 		if err := h.phase(g.Name, phase, g.Attacks); err != nil {
-			h.print()
-			return err
+			h.printPeak()
+			return fail(err)
 		}
 	}
-	h.print()
+	h.printPeak()
+	var acked int64
 	for _, n := range h.acked {
 		acked += n
 	}
@@ -90,8 +111,13 @@ type hostileRun struct {
 	target   abuse.Target
 	load     *batchLoad
 	contacts int
+	maxRSS   int64
 	results  []phaseResult
 	acked    []int64
+
+	mu          sync.Mutex
+	stopAttacks func()      // cancels the running phase's attacks
+	overRSS     atomic.Bool // the proxy's RSS passed maxRSS
 }
 
 // phase runs the legitimate load for d with attacks repeated beside it,
@@ -111,6 +137,9 @@ func (h *hostileRun) phase(name string, d time.Duration, attacks []abuse.Attack)
 			}
 		}()
 	}
+	h.mu.Lock()
+	h.stopAttacks = cancel
+	h.mu.Unlock()
 	var next atomic.Int64
 	res, err := h.load.run(d, &next)
 	cancel()
@@ -119,14 +148,47 @@ func (h *hostileRun) phase(name string, d time.Duration, attacks []abuse.Attack)
 		return err
 	}
 	h.acked = append(h.acked, res.acked)
-	h.results = append(h.results, phaseResult{
-		name: name, rate: float64(res.acked) / res.elapsed.Seconds(), p99: res.p(0.99), peakRSS: peakRSS(h.st.proxyPID),
+	r := phaseResult{
+		name: name, rate: float64(res.acked) / res.elapsed.Seconds(), p99: res.p(0.99), peakRSS: peakOf(h.st.proxyPID),
 		answers: tally.summary(), problems: tally.problems(), ranOut: int(next.Load()) >= len(h.load.bodies),
-	})
-	if status, _, err := fasthttp.Get(nil, h.st.base+"/healthz"); err != nil || status != 200 {
+	}
+	h.results = append(h.results, r)
+	if name != "warm-up" {
+		printPhase(r, h.results[0])
+	}
+	if h.overRSS.Load() {
+		return fmt.Errorf("the proxy's RSS passed %d MiB during %q: stopped (-hostile-max-rss)", h.maxRSS>>20, name)
+	}
+	if status, _, err := fasthttp.GetTimeout(nil, h.st.base+"/healthz", 10*time.Second); err != nil || status != 200 {
 		return fmt.Errorf("the proxy does not answer /healthz after %q (%d, %v)", name, status, err)
 	}
 	return nil
+}
+
+// watchRSS samples the proxy's RSS until the returned stop is called; once
+// it passes maxRSS it stops the running phase's attacks and sets overRSS.
+func (h *hostileRun) watchRSS() (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			if rss, _ := procMemory(h.st.proxyPID); rss > h.maxRSS {
+				h.overRSS.Store(true)
+				h.mu.Lock()
+				if h.stopAttacks != nil {
+					h.stopAttacks()
+				}
+				h.mu.Unlock()
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // bodiesFor is how many bodies a phase of d needs: half again the
@@ -139,34 +201,51 @@ func (h *hostileRun) bodiesFor(d time.Duration) int {
 	return int(perSecond*d.Seconds()) + 200
 }
 
-func (h *hostileRun) print() {
-	if len(h.results) == 0 {
-		return
+func printPhaseHeader() {
+	fmt.Printf("\n  %-22s %10s %6s %10s %6s %9s  %s\n", "phase", "events/s", "ratio", "p99", "ratio", "peak RSS", "attack answers")
+}
+
+// printPhase prints one phase's row; ratios are of base (p99: base's p99
+// over the phase's, so that 0.5 means twice the latency).
+func printPhase(r, base phaseResult) {
+	p99Ratio := 0.0
+	if r.p99 > 0 {
+		p99Ratio = float64(base.p99) / float64(r.p99)
 	}
-	base := h.results[0]
-	fmt.Println()
-	fmt.Printf("  %-22s %12s %6s %10s %6s %10s  %s\n", "phase", "events/s", "ratio", "p99", "ratio", "peak RSS", "attack answers")
+	note := ""
+	if r.ranOut {
+		note = " (prepared bodies ran out)"
+	}
+	fmt.Printf("  %-22s %10.0f %6.2f %10s %6.2f %5d MiB  %s%s\n", r.name, r.rate, r.rate/base.rate, roundLatency(r.p99), p99Ratio, r.peakRSS>>20, r.answers, note)
+	for i, p := range r.problems {
+		if i == 3 {
+			fmt.Printf("  %22s … and %d more\n", "", len(r.problems)-i)
+			break
+		}
+		fmt.Printf("  %22s ! %s\n", "", clip(p, 200))
+	}
+}
+
+func (h *hostileRun) printPeak() {
 	var peak int64
 	for _, r := range h.results {
 		peak = max(peak, r.peakRSS)
-		p99Ratio := 0.0
-		if r.p99 > 0 {
-			p99Ratio = float64(base.p99) / float64(r.p99)
-		}
-		note := ""
-		if r.ranOut {
-			note = " (prepared bodies ran out)"
-		}
-		fmt.Printf("  %-22s %12.0f %6.2f %10s %6.2f %7d MiB  %s%s\n", r.name, r.rate, r.rate/base.rate, r.p99, p99Ratio, r.peakRSS>>20, r.answers, note)
-		for i, p := range r.problems {
-			if i == 3 {
-				fmt.Printf("  %22s … and %d more\n", "", len(r.problems)-i)
-				break
-			}
-			fmt.Printf("  %22s ! %s\n", "", p)
-		}
 	}
-	fmt.Printf("  proxy peak RSS %d MiB (goal under 512 MiB); ratios are of the baseline (p99: baseline p99 / phase p99; goal at least 0.5)\n", peak>>20)
+	fmt.Printf("  proxy peak RSS %d MiB (goal under 512 MiB); throughput and p99 ratios goal at least 0.5\n", peak>>20)
+}
+
+func roundLatency(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(10 * time.Microsecond)
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 // attackTally merges the results of every run of a phase's attacks.
@@ -223,19 +302,47 @@ func (t *attackTally) problems() []string {
 	return out
 }
 
-// peakRSS is the process's VmHWM in bytes.
-func peakRSS(pid int) int64 {
+// procMemory is the process's VmRSS and VmHWM (peak) in bytes.
+func procMemory(pid int) (rss, peak int64) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
+		name, v, ok := strings.Cut(line, ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if name == "VmRSS" {
+			rss = kb << 10
+		} else {
+			peak = kb << 10
 		}
 	}
-	return 0
+	return rss, peak
+}
+
+// logTail is the end of the proxy's log without fasthttp's line per
+// refused connection, which an attack repeats by the thousand.
+func logTail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	var keep []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "error when serving connection") {
+			keep = append(keep, line)
+		}
+	}
+	out := strings.Join(keep, "\n")
+	if len(out) > n {
+		out = "…" + out[len(out)-n:]
+	}
+	return out
+}
+
+func peakOf(pid int) int64 {
+	_, peak := procMemory(pid)
+	return peak
 }
 
 // resetPeakRSS sets VmHWM back to the current RSS (Linux clear_refs 5).
