@@ -43,16 +43,17 @@ func connectionAttacks(t Target) []Attack {
 			})
 		}},
 		{Name: "content-length-lie", Group: "content-length lies", run: func(ctx context.Context, t Target, src net.IP, r *Result) {
-			// Just under the body limit, a few bytes sent, from four
-			// addresses so that the per-IP limit is not what stops it.
+			// Just under the body limit, a few bytes sent, 400 connections
+			// from eight addresses so that the per-IP limit is not what
+			// stops it.
 			q := request{method: "POST", path: "/batch/", declared: lim.MaxBodyBytes - 1024, body: []byte(`{"api_key":`),
 				headers: []string{"Content-Type: application/json"}}
 			perSource := 50
 			if lim.MaxConnsPerIP > 0 {
 				perSource = min(perSource, lim.MaxConnsPerIP)
 			}
-			fanOut(4*perSource, func(i int) {
-				a := t.exchange(ctx, alias(src, i%4), q, bodyBound)
+			fanOut(8*perSource, func(i int) {
+				a := t.exchange(ctx, alias(src, i%8), q, bodyBound)
 				r.record("declared under the limit, never sent", a, Expect{Statuses: []int{408, 429}, CloseOK: true})
 			})
 		}},
