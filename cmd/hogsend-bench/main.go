@@ -29,7 +29,10 @@ func main() {
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
-	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events a request), conversions (delivery to a fake ad platform) or all")
+	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events a request), conversions (delivery to a fake ad platform), hostile (batch load beside each attack of internal/abuse) or all")
+	hostilePhase := flag.Duration("hostile-phase", 10*time.Second, "length of each phase of the hostile scenario (baseline, then one per attack group)")
+	hostileOnly := flag.String("hostile-groups", "", "comma-separated attack groups the hostile scenario runs (empty: all)")
+	hostileMaxRSS := flag.Int64("hostile-max-rss", 4<<30, "stop the hostile scenario when the proxy's RSS passes this many bytes (protects the machine from a proxy that does not bound its memory)")
 	conversionsN := flag.Int("conversions", 20000, "conversions queued in the conversions scenario")
 	outage := flag.Duration("outage", 60*time.Second, "platform outage of the conversions scenario")
 	batchConns := flag.Int("batch-conns", 32, "connections of the batch scenario")
@@ -48,6 +51,9 @@ func main() {
 	}
 	if err == nil && (*scenario == "conversions" || *scenario == "all") {
 		err = runConversions(newEnv(), *conversionsN, *outage)
+	}
+	if err == nil && (*scenario == "hostile" || *scenario == "all") {
+		err = runHostile(newEnv(), *hostilePhase, *hostileMaxRSS, *hostileOnly, *batchConns, *contacts)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hogsend-bench:", err)
@@ -130,6 +136,8 @@ type benchEnv struct {
 	dirs     []string
 	cleanups []func()
 	closed   bool
+	// proxyOutput takes the proxy's stdout and stderr; nil is the bench's.
+	proxyOutput io.Writer
 }
 
 func newEnv() *benchEnv { return &benchEnv{} }
@@ -240,6 +248,9 @@ func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, erro
 		proxy.Env = append(proxy.Env, "HOGSEND_PPROF_LISTEN="+pprofAddr)
 	}
 	proxy.Stdout, proxy.Stderr = os.Stdout, os.Stderr
+	if env.proxyOutput != nil {
+		proxy.Stdout, proxy.Stderr = env.proxyOutput, env.proxyOutput
+	}
 	if err := proxy.Start(); err != nil {
 		return nil, fmt.Errorf("start hogsend-proxy: %w", err)
 	}
