@@ -64,7 +64,7 @@ func (s *Server) writeTranslateError(ctx *fasthttp.RequestCtx, err error) {
 		writeError(ctx, fasthttp.StatusForbidden, err.Error())
 	case translate.IsUnavailable(err):
 		s.log.Warn("request not acknowledged", "path", string(ctx.Path()), "err", err)
-		writeUnavailable(ctx, "Service Unavailable")
+		writeUnavailable(ctx, unavailableReason(err))
 	default:
 		s.log.Error("request failed", "path", string(ctx.Path()), "err", err)
 		writeError(ctx, fasthttp.StatusInternalServerError, "Internal Server Error")

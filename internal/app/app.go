@@ -120,10 +120,15 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 		MaxBodyBytes:    int(cfg.MaxBodyBytes),
 		IngestSuspended: cfg.IngestSuspended,
 		UserTokenSecret: cfg.UserTokenSecret,
+		AdminAPIKey:     cfg.AdminAPIKey,
+		HeaderTimeout:   cfg.HeaderTimeout,
 		ReadTimeout:     cfg.ReadTimeout,
 		Capture:         translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecompressed: int(cfg.MaxBodyBytes) * 5},
 		TrustedProxies:  cfg.TrustedProxies,
 		MaxConns:        cfg.MaxConns,
+		MaxConnsPerIP:   cfg.MaxConnsPerIP,
+
+		MaxInflightBytes: cfg.MaxInflightBytes,
 		Checks: []proxy.Check{
 			{Name: "identity", Fn: a.Store.Ping},
 			{Name: "clickhouse", Fn: a.Backend.Ping, Detail: func() string {
