@@ -175,7 +175,7 @@ func (s *Server) busy() *bodyRefusal {
 func unreadable(err error) *bodyRefusal {
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
-		return &bodyRefusal{fasthttp.StatusRequestTimeout, "body_timeout", "request timeout"}
+		return &bodyRefusal{fasthttp.StatusRequestTimeout, "read_timeout", "request timeout"}
 	}
 	return &bodyRefusal{fasthttp.StatusBadRequest, "body_unreadable", "request body could not be read"}
 }

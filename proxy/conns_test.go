@@ -64,6 +64,9 @@ func TestHeaderTimeout(t *testing.T) {
 		t.Fatalf("connection not closed after the header timeout: %v", err)
 	}
 	t.Logf("slow headers cut off after %s", time.Since(start).Round(time.Millisecond))
+	if got := ts.metric(`hogsend_edge_refused_total{reason="read_timeout"}`); got != 1 {
+		t.Fatalf("refused read_timeout = %v", got)
+	}
 
 	// A connection that sends nothing at all is cut off too.
 	idle := ts.conn()
@@ -90,6 +93,9 @@ func TestHeadersTooLarge(t *testing.T) {
 	r := ts.do("GET", "/healthz", "", "X-Pad: "+strings.Repeat("a", 70<<10))
 	if r.status != 431 || r.body != `{"error":"request line and headers too large (at most 65536 bytes)"}` {
 		t.Fatalf("large headers: %d %s", r.status, r.body)
+	}
+	if got := ts.metric(`hogsend_edge_refused_total{reason="headers_too_large"}`); got != 1 {
+		t.Fatalf("refused headers_too_large = %v", got)
 	}
 	r = ts.do("GET", "/healthz?"+strings.Repeat("a", 40<<10), "", "X-Pad: "+strings.Repeat("a", 20<<10))
 	if r.status != 200 {

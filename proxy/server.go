@@ -211,18 +211,23 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, l *lease) int {
 }
 
 // handleParseError answers requests fasthttp could not read: oversized bodies
-// get 413, slow clients 408, anything else 400, each with a reason.
+// get 413, slow clients 408, anything else 400, each with a reason, counted
+// with the edge's other refusals.
 func (s *Server) handleParseError(ctx *fasthttp.RequestCtx, err error) {
 	var netErr net.Error
 	var small *fasthttp.ErrSmallBuffer
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		s.metrics.refused("body_too_large")
 		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
 	case errors.As(err, &small):
+		s.metrics.refused("headers_too_large")
 		writeError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "request line and headers too large (at most "+strconv.Itoa(maxHeaderBytes)+" bytes)")
 	case errors.As(err, &netErr) && netErr.Timeout():
+		s.metrics.refused("read_timeout")
 		writeError(ctx, fasthttp.StatusRequestTimeout, "request timeout")
 	default:
+		s.metrics.refused("malformed_request")
 		writeError(ctx, fasthttp.StatusBadRequest, "malformed HTTP request: "+err.Error())
 	}
 }
