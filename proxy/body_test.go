@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"io"
+	"log/slog"
 	"net"
 	"runtime"
 	"strconv"
@@ -184,4 +185,35 @@ func TestManyLargeBodiesAtOnce(t *testing.T) {
 		t.Fatalf("no 429 with 16 MiB of bodies in flight against a 4 MiB budget: %v", statuses)
 	}
 	waitFor(t, "the budget to drain", func() bool { return ts.srv.budget.inUse() == 0 })
+}
+
+// TestEmptyBodyQuiet: a request declaring an empty body is served without
+// fasthttp's warning about reading a whole stream into memory, which every
+// such request would log.
+func TestEmptyBodyQuiet(t *testing.T) {
+	var log strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, nil))
+	ts := newTestServer(t, Options{Logger: logger}, nil, nil)
+	r := ts.do("POST", "/batch/", "")
+	if r.status != 400 || !strings.Contains(r.body, `"code":"empty_payload"`) {
+		t.Fatalf("empty capture body: %d %s", r.status, r.body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if log.Len() != 0 {
+		t.Fatalf("logged: %s", log.String())
+	}
+}
+
+// lockedWriter serializes writes from the server's goroutines.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
 }

@@ -80,7 +80,9 @@ func newTestServer(t testing.TB, o Options, journal *memJournal, ln net.Listener
 	o.Ingest = ingest
 	o.Auth = NewAuthenticator(testAdminKey, ingest)
 	o.Metrics = metrics.NewSet()
-	o.Logger = quietLogger()
+	if o.Logger == nil {
+		o.Logger = quietLogger()
+	}
 	if o.AdminAPIKey == "" {
 		o.AdminAPIKey = testAdminKey
 	}

@@ -5,6 +5,7 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -82,6 +83,7 @@ func New(o Options) *Server {
 		// The server's ReadTimeout covers the request line and headers; once
 		// they are in, headerReceived gives the body HOGSEND_READ_TIMEOUT.
 		HeaderReceived:     s.headerReceived,
+		Logger:             fasthttpLog{o.Logger},
 		Name:               "hogsend-proxy",
 		ReadTimeout:        o.HeaderTimeout,
 		WriteTimeout:       30 * time.Second,
@@ -101,6 +103,14 @@ func New(o Options) *Server {
 		DisableHeaderNamesNormalizing: false,
 	}
 	return s
+}
+
+// fasthttpLog sends fasthttp's own messages (accept errors, connection
+// limits) to the service's log.
+type fasthttpLog struct{ log *slog.Logger }
+
+func (l fasthttpLog) Printf(format string, args ...any) {
+	l.log.Warn("http server: " + fmt.Sprintf(format, args...))
 }
 
 // maxHeaderBytes bounds a request's line and headers (431 above).
@@ -157,7 +167,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.refuse(ctx, refusal)
 		return
 	}
-	if body != nil {
+	if body == nil {
+		// Drops an empty body's stream, which fasthttp's Body would read
+		// with a warning on every call.
+		ctx.Request.ResetBody()
+	} else {
 		ctx.Request.SetBodyRaw(body)
 		defer s.bodies.put(body)
 		defer ctx.Request.SetBodyRaw(nil)
