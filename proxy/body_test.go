@@ -150,6 +150,9 @@ func TestManyLargeBodiesAtOnce(t *testing.T) {
 		conns[i] = ts.conn()
 		io.WriteString(conns[i], head+body[:600<<10])
 	}
+	// The bodies that got room cannot end before their rest is sent, so the
+	// others' wait runs out first.
+	waitFor(t, "a refusal", func() bool { return ts.metric(`hogsend_edge_refused_total{reason="server_busy"}`) > 0 })
 	statuses := make([]int, len(conns))
 	var wg sync.WaitGroup
 	for i, c := range conns {

@@ -162,22 +162,35 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	defer s.recoverPanic(ctx)
 	l := &lease{budget: s.budget}
 	defer l.end()
+	release, ok := s.admitBody(ctx, l)
+	if !ok {
+		return
+	}
+	defer release()
+	route = routeOther // what a panic in routing is counted as
+	route = s.route(ctx, l)
+}
+
+// admitBody reads the request's body into a pooled buffer the handlers see
+// as the request body, or answers the refusal; release hands the buffer
+// back once the handler is done.
+func (s *Server) admitBody(ctx *fasthttp.RequestCtx, l *lease) (release func(), ok bool) {
 	body, refusal := s.requestBody(ctx, l)
 	if refusal != nil {
 		s.refuse(ctx, refusal)
-		return
+		return nil, false
 	}
 	if body == nil {
 		// Drops an empty body's stream, which fasthttp's Body would read
 		// with a warning on every call.
 		ctx.Request.ResetBody()
-	} else {
-		ctx.Request.SetBodyRaw(body)
-		defer s.bodies.put(body)
-		defer ctx.Request.SetBodyRaw(nil)
+		return func() {}, true
 	}
-	route = routeOther // what a panic in routing is counted as
-	route = s.route(ctx, l)
+	ctx.Request.SetBodyRaw(body)
+	return func() {
+		ctx.Request.SetBodyRaw(nil)
+		s.bodies.put(body)
+	}, true
 }
 
 // route dispatches and returns the route id for metrics.
