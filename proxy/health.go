@@ -1,7 +1,11 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
+	"crypto/subtle"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -19,32 +23,81 @@ type Check struct {
 	Detail func() string
 }
 
+// readyTTL is how long one round of checks answers /readyz, so that a flood
+// of probes runs the checks once a second, not once a request.
+const readyTTL = time.Second
+
+// checkResult is one dependency's state at the last round of checks.
+type checkResult struct {
+	name   string
+	err    error
+	detail string
+}
+
+// readiness runs the checks at most once per readyTTL; callers arriving
+// while a round runs wait for it.
+type readiness struct {
+	checks []Check
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	at      time.Time
+	results []checkResult
+}
+
+func (r *readiness) current() []checkResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.results != nil && time.Since(r.at) < readyTTL {
+		return r.results
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	results := make([]checkResult, len(r.checks))
+	for i, c := range r.checks {
+		results[i] = checkResult{name: c.Name, err: c.Fn(cctx)}
+		if results[i].err != nil {
+			r.log.Warn("not ready", "dependency", c.Name, "err", results[i].err)
+		}
+		if c.Detail != nil {
+			results[i].detail = c.Detail()
+		}
+	}
+	r.results, r.at = results, time.Now()
+	return results
+}
+
 func (s *Server) healthz(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, fasthttp.StatusOK, []byte(`{"status":"ok"}`))
 }
 
 // readyz answers 503 naming each failing dependency while any is unusable.
+// The error behind a failure (addresses, paths) is shown only to the admin
+// key and logged.
 func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
-	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
+	results := s.ready.current()
+	admin := s.isAdminBearer(ctx.Request.Header.Peek("Authorization"))
 	b := append(make([]byte, 0, 256), `{"checks":{`...)
 	ok := true
-	for i, c := range s.checks {
+	for i, r := range results {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = translate.AppendJSONString(b, c.Name)
+		b = translate.AppendJSONString(b, r.name)
 		b = append(b, `:{"ok":`...)
-		if err := c.Fn(cctx); err != nil {
+		if r.err != nil {
 			ok = false
-			b = append(b, `false,"error":`...)
-			b = translate.AppendJSONString(b, err.Error())
+			b = append(b, "false"...)
+			if admin {
+				b = append(b, `,"error":`...)
+				b = translate.AppendJSONString(b, r.err.Error())
+			}
 		} else {
 			b = append(b, "true"...)
 		}
-		if c.Detail != nil {
+		if r.detail != "" {
 			b = append(b, `,"detail":`...)
-			b = translate.AppendJSONString(b, c.Detail())
+			b = translate.AppendJSONString(b, r.detail)
 		}
 		b = append(b, '}')
 	}
@@ -57,6 +110,13 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 		status = fasthttp.StatusServiceUnavailable
 	}
 	writeJSON(ctx, status, b)
+}
+
+// isAdminBearer reports "Bearer <HOGSEND_ADMIN_API_KEY>", compared in
+// constant time; false when no admin key is configured.
+func (s *Server) isAdminBearer(header []byte) bool {
+	token, ok := bytes.CutPrefix(header, bearerPrefix)
+	return ok && len(s.adminKey) > 0 && subtle.ConstantTimeCompare(token, s.adminKey) == 1
 }
 
 func (s *Server) metricsPage(ctx *fasthttp.RequestCtx) {

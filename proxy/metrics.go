@@ -13,6 +13,7 @@ var routeNames = []string{
 	"other", "/healthz", "/readyz", "/metrics",
 	"PUT /v1/contacts", "GET /v1/contacts/find", "DELETE /v1/contacts", "POST /v1/events",
 	"POST /v1/admin/api-keys", "DELETE /v1/admin/api-keys/{id}", "OPTIONS", "posthog capture", "posthog other",
+	"refused at the edge",
 }
 
 const (
@@ -29,6 +30,7 @@ const (
 	routeOptions
 	routePostHogCapture
 	routePostHogOther
+	routeRefused // answered before routing: body too large, budget full, body unreadable
 )
 
 // serverMetrics are the proxy's own series, registered on a Set owned by the
@@ -43,6 +45,9 @@ type serverMetrics struct {
 	posthogAccepted  *metrics.Counter
 	posthogDuplicate *metrics.Counter
 	rejects          sync.Map // reason → *metrics.Counter
+
+	panics  *metrics.Counter
+	refusal sync.Map // reason → *metrics.Counter
 }
 
 func newServerMetrics(set *metrics.Set) *serverMetrics {
@@ -54,6 +59,7 @@ func newServerMetrics(set *metrics.Set) *serverMetrics {
 
 		posthogAccepted:  set.NewCounter(`hogsend_events_accepted_total{api="posthog"}`),
 		posthogDuplicate: set.NewCounter(`hogsend_events_duplicate_total{api="posthog"}`),
+		panics:           set.NewCounter("hogsend_panics_total"),
 	}
 	for _, r := range routeNames {
 		m.durations = append(m.durations, set.NewHistogram(fmt.Sprintf(`hogsend_http_request_duration_seconds{route=%q}`, r)))
@@ -80,6 +86,15 @@ func (m *serverMetrics) posthogRejected(reason string) {
 	c, ok := m.rejects.Load(reason)
 	if !ok {
 		c, _ = m.rejects.LoadOrStore(reason, m.set.GetOrCreateCounter(fmt.Sprintf(`hogsend_capture_rejected_total{reason=%q}`, reason)))
+	}
+	c.(*metrics.Counter).Inc()
+}
+
+// refused counts a request or connection the edge refused, by reason.
+func (m *serverMetrics) refused(reason string) {
+	c, ok := m.refusal.Load(reason)
+	if !ok {
+		c, _ = m.refusal.LoadOrStore(reason, m.set.GetOrCreateCounter(fmt.Sprintf(`hogsend_edge_refused_total{reason=%q}`, reason)))
 	}
 	c.(*metrics.Counter).Inc()
 }

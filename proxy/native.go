@@ -67,7 +67,7 @@ func (s *Server) writeTranslateError(ctx *fasthttp.RequestCtx, err error) {
 		writeError(ctx, fasthttp.StatusForbidden, err.Error())
 	case translate.IsUnavailable(err):
 		s.log.Warn("request not acknowledged", "path", string(ctx.Path()), "err", err)
-		writeUnavailable(ctx, "Service Unavailable")
+		writeUnavailable(ctx, unavailableReason(err))
 	default:
 		s.log.Error("request failed", "path", string(ctx.Path()), "err", err)
 		writeError(ctx, fasthttp.StatusInternalServerError, "Internal Server Error")
@@ -83,9 +83,10 @@ func (s *Server) upsertContact(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		return
 	}
-	parse := translate.ParseContactUpsert
+	limits := s.nativeLimits()
+	parse := limits.ParseContactUpsert
 	if p.Publishable {
-		parse = translate.ParsePublishableContactUpsert
+		parse = limits.ParsePublishableContactUpsert
 	}
 	u, err := parse(ctx.PostBody(), isJSON(ctx))
 	if err == nil && p.Publishable {
@@ -121,9 +122,10 @@ func (s *Server) trackEvent(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		return
 	}
-	parse, source := translate.ParseEvent, "api"
+	limits := s.nativeLimits()
+	parse, source := limits.ParseEvent, "api"
 	if p.Publishable {
-		parse, source = translate.ParsePublishableEvent, "inapp"
+		parse, source = limits.ParsePublishableEvent, "inapp"
 	}
 	e, err := parse(ctx.PostBody(), isJSON(ctx), string(ctx.Request.Header.Peek("Idempotency-Key")))
 	if err == nil && p.Publishable {
@@ -226,4 +228,10 @@ func (s *Server) deleteContacts(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	writeJSON(ctx, fasthttp.StatusOK, []byte(`{"deleted":true}`))
+}
+
+// nativeLimits bounds native records as capture's are bounded
+// (HOGSEND_MAX_PROPERTIES, HOGSEND_MAX_PROPERTY_BYTES).
+func (s *Server) nativeLimits() translate.NativeLimits {
+	return translate.NativeLimits{MaxProperties: s.captureOpts.MaxProperties, MaxPropertyBytes: s.captureOpts.MaxPropertyBytes}
 }

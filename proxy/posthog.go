@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"errors"
-	"net"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -28,7 +27,7 @@ var (
 )
 
 // routePostHog serves the PostHog paths; ok is false for any other path.
-func (s *Server) routePostHog(ctx *fasthttp.RequestCtx, path string) (int, bool) {
+func (s *Server) routePostHog(ctx *fasthttp.RequestCtx, path string, l *lease) (int, bool) {
 	trimmed := strings.TrimSuffix(path, "/")
 	switch {
 	case captureRoutes[trimmed]:
@@ -38,7 +37,7 @@ func (s *Server) routePostHog(ctx *fasthttp.RequestCtx, path string) (int, bool)
 			return routePostHogCapture, true
 		}
 		posthogCORS(ctx)
-		s.capture(ctx, trimmed)
+		s.capture(ctx, trimmed, l)
 		return routePostHogCapture, true
 	case trimmed == "/s":
 		posthogCORS(ctx)
@@ -52,7 +51,7 @@ func (s *Server) routePostHog(ctx *fasthttp.RequestCtx, path string) (int, bool)
 		posthogCORS(ctx)
 		writeJSON(ctx, fasthttp.StatusOK, legacyDecideNoFlag)
 		return routePostHogOther, true
-	case strings.HasPrefix(trimmed, "/array/") && (strings.HasSuffix(trimmed, "/config") || strings.HasSuffix(trimmed, "/config.js")):
+	case strings.HasPrefix(trimmed, "/array/"):
 		posthogCORS(ctx)
 		s.remoteConfig(ctx, trimmed)
 		return routePostHogOther, true
@@ -81,7 +80,7 @@ func posthogCORS(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-func (s *Server) capture(ctx *fasthttp.RequestCtx, path string) {
+func (s *Server) capture(ctx *fasthttp.RequestCtx, path string, l *lease) {
 	res, err := s.ingest.Capture(requestContext(ctx), translate.CaptureRequest{
 		Path:            path,
 		Query:           ctx.URI().QueryString(),
@@ -89,9 +88,10 @@ func (s *Server) capture(ctx *fasthttp.RequestCtx, path string) {
 		ContentEncoding: string(ctx.Request.Header.ContentEncoding()),
 		Body:            ctx.Request.Body(),
 		IP:              s.clientIP(ctx),
+		Budget:          l,
 	}, s.captureOpts)
 	if err != nil {
-		s.writeCaptureError(ctx, err)
+		s.captureFailed(ctx, err)
 		return
 	}
 	s.metrics.posthogAccepted.Add(res.Stored)
@@ -103,9 +103,22 @@ func (s *Server) capture(ctx *fasthttp.RequestCtx, path string) {
 	writeJSON(ctx, fasthttp.StatusOK, captureOK)
 }
 
+// captureFailed answers what the edge owns (a full in-flight budget, a
+// dependency down) and hands the rest to writeCaptureError.
+func (s *Server) captureFailed(ctx *fasthttp.RequestCtx, err error) {
+	switch {
+	case errors.Is(err, errBudgetFull):
+		s.refuse(ctx, s.busy())
+	case translate.IsUnavailable(err):
+		s.writeCaptureUnavailable(ctx, err)
+	default:
+		s.writeCaptureError(ctx, err)
+	}
+}
+
 // writeCaptureError answers with the statuses SDKs act on: 400 (drop), 401,
-// 413 (posthog-node halves its batch), 503 + Retry-After (every SDK retries)
-// only for what passes with time: a store down, too many bytes in flight.
+// 413 (posthog-node halves its batch), 429 + Retry-After for too many bytes
+// in flight, 503 + Retry-After (every SDK retries) only for a store down.
 // The body is {"type","code","detail"}, code one of posthog.Reason's.
 func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 	status, kind, code := fasthttp.StatusBadRequest, "validation_error", posthog.Reason(err)
@@ -118,7 +131,10 @@ func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 		if code == "overloaded" {
 			code = "too_large"
 		}
-	case translate.IsUnavailable(err), errors.Is(err, posthog.ErrOverloaded):
+	case errors.Is(err, posthog.ErrOverloaded):
+		ctx.Response.Header.Set("Retry-After", "1")
+		status, kind = fasthttp.StatusTooManyRequests, "rate_limited"
+	case translate.IsUnavailable(err):
 		s.log.Warn("capture not acknowledged", "err", err)
 		ctx.Response.Header.Set("Retry-After", "1")
 		status, kind = fasthttp.StatusServiceUnavailable, "server_error"
@@ -142,10 +158,14 @@ func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 }
 
 // remoteConfig answers posthog-js's start-up config: gzip allowed, events to
-// /i/v0/e/, no recordings, flags, surveys or site apps.
+// /i/v0/e/, no recordings, flags, surveys or site apps. Its path is
+// /array/<token>/config or /array/<token>/config.js; any other is 404.
 func (s *Server) remoteConfig(ctx *fasthttp.RequestCtx, path string) {
-	token := strings.TrimPrefix(path, "/array/")
-	token = token[:strings.IndexByte(token, '/')]
+	token, ok := remoteConfigToken(path)
+	if !ok {
+		writeError(ctx, fasthttp.StatusNotFound, "Not Found")
+		return
+	}
 	cfg := append(make([]byte, 0, 256), `{"token":`...)
 	cfg = translate.AppendJSONString(cfg, token)
 	cfg = append(cfg, `,"supportedCompression":["gzip","gzip-js"],"hasFeatureFlags":false,"analytics":{"endpoint":"/i/v0/e/"},"sessionRecording":false,"heatmaps":false,"surveys":false,"siteApps":[]}`...)
@@ -162,29 +182,13 @@ func (s *Server) remoteConfig(ctx *fasthttp.RequestCtx, path string) {
 	writeJSON(ctx, fasthttp.StatusOK, cfg)
 }
 
-// clientIP is the peer address, or the first X-Forwarded-For hop when the
-// peer is a trusted proxy.
-func (s *Server) clientIP(ctx *fasthttp.RequestCtx) string {
-	peer := ctx.RemoteIP()
-	if len(s.trustedProxies) > 0 && s.trusted(peer) {
-		if xff := ctx.Request.Header.Peek("X-Forwarded-For"); len(xff) > 0 {
-			first := string(xff)
-			if i := strings.IndexByte(first, ','); i >= 0 {
-				first = first[:i]
-			}
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-				return ip.String()
-			}
-		}
+// remoteConfigToken is the token of /array/<token>/config(.js); ok is false
+// for any other path under /array/, or an empty token or one with a '/'.
+func remoteConfigToken(path string) (string, bool) {
+	rest := strings.TrimPrefix(path, "/array/")
+	token, file, ok := strings.Cut(rest, "/")
+	if !ok || token == "" || (file != "config" && file != "config.js") {
+		return "", false
 	}
-	return peer.String()
-}
-
-func (s *Server) trusted(ip net.IP) bool {
-	for _, n := range s.trustedProxies {
-		if n.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return token, true
 }

@@ -5,8 +5,10 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -25,11 +27,20 @@ type Options struct {
 	MaxBodyBytes    int
 	IngestSuspended bool
 	UserTokenSecret string // verifies publishable keys' userTokens
+	AdminAPIKey     string // shows /readyz's error details to its bearer
 	Capture         translate.CaptureOptions
 	TrustedProxies  []*net.IPNet  // peers whose X-Forwarded-For is believed
-	ReadTimeout     time.Duration // default 30s; slow clients get cut off
+	HeaderTimeout   time.Duration // default 10s; request line and headers
+	ReadTimeout     time.Duration // default 30s; the body, once headers are in
 	MaxConns        int           // concurrent connections; default 10000
+	MaxConnsPerIP   int           // per peer address, trusted proxies exempt; 0 = unlimited
 	IdleTimeout     time.Duration // default 90s
+	// MaxInflightBytes bounds request bodies and decoded capture payloads
+	// held at once across all connections; default 128 MiB.
+	MaxInflightBytes int64
+	// InflightWait is how long a request waits for room in that budget
+	// before it is refused with 429; default 1s.
+	InflightWait time.Duration
 }
 
 // Server serves the native data API plus health and metrics.
@@ -37,23 +48,83 @@ type Server struct {
 	ingest    *translate.Ingestor
 	auth      *Authenticator
 	metrics   *serverMetrics
-	checks    []Check
+	ready     *readiness
 	log       *slog.Logger
 	suspended bool
 	http      *fasthttp.Server
 
+	maxBody       int
+	bodyTimeout   time.Duration
+	budget        *byteBudget
+	bodies        *bodyPool
+	maxConnsPerIP int
+
 	userTokenSecret string
+	adminKey        []byte
 	captureOpts     translate.CaptureOptions
 	trustedProxies  []*net.IPNet
 }
 
 // New builds a Server.
 func New(o Options) *Server {
+	o = withDefaults(o)
+	s := &Server{
+		ingest: o.Ingest, auth: o.Auth, metrics: newServerMetrics(o.Metrics),
+		ready: &readiness{checks: o.Checks, log: o.Logger},
+		log:   o.Logger, suspended: o.IngestSuspended, userTokenSecret: o.UserTokenSecret,
+		adminKey: []byte(o.AdminAPIKey), captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
+		maxBody: o.MaxBodyBytes, bodyTimeout: o.ReadTimeout, budget: newByteBudget(o.MaxInflightBytes, o.InflightWait),
+		bodies: &bodyPool{}, maxConnsPerIP: o.MaxConnsPerIP,
+	}
+	s.metrics.set.NewGauge("hogsend_inflight_bytes", func() float64 { return float64(s.budget.inUse()) })
+	s.http = &fasthttp.Server{
+		Handler:      s.handle,
+		ErrorHandler: s.handleParseError,
+		// The server's ReadTimeout covers the request line and headers; once
+		// they are in, headerReceived gives the body HOGSEND_READ_TIMEOUT.
+		HeaderReceived:     s.headerReceived,
+		Logger:             fasthttpLog{o.Logger},
+		Name:               "hogsend-proxy",
+		ReadTimeout:        o.HeaderTimeout,
+		WriteTimeout:       30 * time.Second,
+		IdleTimeout:        o.IdleTimeout,
+		MaxRequestBodySize: o.MaxBodyBytes,
+		// PostHog SDKs may put a whole payload in GET ?data=: room for
+		// maxHeaderBytes of request line and headers (fasthttp's default is 4 KiB).
+		ReadBufferSize:                maxHeaderBytes,
+		Concurrency:                   o.MaxConns,
+		NoDefaultDate:                 false,
+		NoDefaultContentType:          true,
+		DisablePreParseMultipartForm:  true,
+		ReduceMemoryUsage:             false,
+		TCPKeepalive:                  true,
+		CloseOnShutdown:               true,
+		StreamRequestBody:             true, // read by requestBody against the budget
+		DisableHeaderNamesNormalizing: false,
+	}
+	return s
+}
+
+// fasthttpLog sends fasthttp's own messages (accept errors, connection
+// limits) to the service's log.
+type fasthttpLog struct{ log *slog.Logger }
+
+func (l fasthttpLog) Printf(format string, args ...any) {
+	l.log.Warn("http server: " + fmt.Sprintf(format, args...))
+}
+
+// maxHeaderBytes bounds a request's line and headers (431 above).
+const maxHeaderBytes = 64 << 10
+
+func withDefaults(o Options) Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if o.Metrics == nil {
 		o.Metrics = metrics.NewSet()
+	}
+	if o.HeaderTimeout == 0 {
+		o.HeaderTimeout = 10 * time.Second
 	}
 	if o.ReadTimeout == 0 {
 		o.ReadTimeout = 30 * time.Second
@@ -64,49 +135,66 @@ func New(o Options) *Server {
 	if o.IdleTimeout == 0 {
 		o.IdleTimeout = 90 * time.Second
 	}
-	s := &Server{
-		ingest: o.Ingest, auth: o.Auth, metrics: newServerMetrics(o.Metrics), checks: o.Checks,
-		log: o.Logger, suspended: o.IngestSuspended, userTokenSecret: o.UserTokenSecret,
-		captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
+	if o.MaxInflightBytes == 0 {
+		o.MaxInflightBytes = 128 << 20
 	}
-	s.http = &fasthttp.Server{
-		Handler:            s.handle,
-		ErrorHandler:       s.handleParseError,
-		Name:               "hogsend-proxy",
-		ReadTimeout:        o.ReadTimeout,
-		WriteTimeout:       30 * time.Second,
-		IdleTimeout:        o.IdleTimeout,
-		MaxRequestBodySize: o.MaxBodyBytes,
-		// PostHog SDKs may put a whole payload in GET ?data=: room for 32 KiB
-		// of request line and headers (fasthttp's default is 4 KiB).
-		ReadBufferSize:                64 << 10,
-		Concurrency:                   o.MaxConns,
-		NoDefaultDate:                 false,
-		NoDefaultContentType:          true,
-		DisablePreParseMultipartForm:  true,
-		ReduceMemoryUsage:             false,
-		TCPKeepalive:                  true,
-		CloseOnShutdown:               true,
-		StreamRequestBody:             false,
-		DisableHeaderNamesNormalizing: false,
+	if o.InflightWait == 0 {
+		o.InflightWait = time.Second
 	}
-	return s
+	return o
 }
 
-// Serve accepts connections on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
+// Serve accepts connections on ln until Shutdown, at most MaxConnsPerIP
+// from one untrusted address.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.http.Serve(newEdgeListener(ln, s.maxConnsPerIP, s.trustedProxies, func() { s.metrics.refused("conns_per_ip") }))
+}
 
 // Shutdown stops accepting, waits for in-flight requests, then returns.
 func (s *Server) Shutdown() error { return s.http.Shutdown() }
 
+// handle serves one request behind a recover, with its body read against
+// the in-flight budget before any handler sees it.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
-	route := s.route(ctx)
-	s.metrics.request(route, ctx.Response.StatusCode(), time.Since(start).Seconds())
+	route := routeRefused
+	defer func() { s.metrics.request(route, ctx.Response.StatusCode(), time.Since(start).Seconds()) }()
+	defer s.recoverPanic(ctx)
+	l := &lease{budget: s.budget}
+	defer l.end()
+	release, ok := s.admitBody(ctx, l)
+	if !ok {
+		return
+	}
+	defer release()
+	route = routeOther // what a panic in routing is counted as
+	route = s.route(ctx, l)
+}
+
+// admitBody reads the request's body into a pooled buffer the handlers see
+// as the request body, or answers the refusal; release hands the buffer
+// back once the handler is done.
+func (s *Server) admitBody(ctx *fasthttp.RequestCtx, l *lease) (release func(), ok bool) {
+	body, refusal := s.requestBody(ctx, l)
+	if refusal != nil {
+		s.refuse(ctx, refusal)
+		return nil, false
+	}
+	if body == nil {
+		// Drops an empty body's stream, which fasthttp's Body would read
+		// with a warning on every call.
+		ctx.Request.ResetBody()
+		return func() {}, true
+	}
+	ctx.Request.SetBodyRaw(body)
+	return func() {
+		ctx.Request.SetBodyRaw(nil)
+		s.bodies.put(body)
+	}, true
 }
 
 // route dispatches and returns the route id for metrics.
-func (s *Server) route(ctx *fasthttp.RequestCtx) int {
+func (s *Server) route(ctx *fasthttp.RequestCtx, l *lease) int {
 	path := string(ctx.Path())
 	method := string(ctx.Method())
 	switch path {
@@ -145,7 +233,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) int {
 		s.revokeAPIKey(ctx, path[len(apiKeysPath)+1:])
 		return routeRevokeAPIKey
 	}
-	if route, ok := s.routePostHog(ctx, path); ok {
+	if route, ok := s.routePostHog(ctx, path, l); ok {
 		return route
 	}
 	writeError(ctx, fasthttp.StatusNotFound, "Not Found")
@@ -153,18 +241,23 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) int {
 }
 
 // handleParseError answers requests fasthttp could not read: oversized bodies
-// get 413, slow clients 408, anything else 400, each with a reason.
+// get 413, slow clients 408, anything else 400, each with a reason, counted
+// with the edge's other refusals.
 func (s *Server) handleParseError(ctx *fasthttp.RequestCtx, err error) {
 	var netErr net.Error
 	var small *fasthttp.ErrSmallBuffer
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		s.metrics.refused("body_too_large")
 		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "request body too large")
 	case errors.As(err, &small):
-		writeError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "request line and headers too large (32 KiB at most)")
+		s.metrics.refused("headers_too_large")
+		writeError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "request line and headers too large (at most "+strconv.Itoa(maxHeaderBytes)+" bytes)")
 	case errors.As(err, &netErr) && netErr.Timeout():
+		s.metrics.refused("read_timeout")
 		writeError(ctx, fasthttp.StatusRequestTimeout, "request timeout")
 	default:
+		s.metrics.refused("malformed_request")
 		writeError(ctx, fasthttp.StatusBadRequest, "malformed HTTP request: "+err.Error())
 	}
 }

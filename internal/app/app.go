@@ -113,11 +113,15 @@ func (a *App) start(ctx context.Context) error {
 		MaxBodyBytes:    int(cfg.MaxBodyBytes),
 		IngestSuspended: cfg.IngestSuspended,
 		UserTokenSecret: cfg.UserTokenSecret,
+		AdminAPIKey:     cfg.AdminAPIKey,
+		HeaderTimeout:   cfg.HeaderTimeout,
 		ReadTimeout:     cfg.ReadTimeout,
 		Capture: translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecoded: int(cfg.MaxDecodedBytes), MaxDecodeRatio: cfg.MaxDecodeRatio, MaxEvents: cfg.MaxEventsPerBatch, MaxEventBytes: int(cfg.MaxEventBytes), MaxProperties: cfg.MaxProperties, MaxPropertyBytes: int(cfg.MaxPropertyBytes),
 			Trust: captureTrust(cfg)},
-		TrustedProxies: cfg.TrustedProxies,
-		MaxConns:       cfg.MaxConns,
+		TrustedProxies:   cfg.TrustedProxies,
+		MaxConns:         cfg.MaxConns,
+		MaxConnsPerIP:    cfg.MaxConnsPerIP,
+		MaxInflightBytes: cfg.MaxInflightBytes,
 		Checks: []proxy.Check{
 			{Name: "identity", Fn: a.Store.Ping},
 			{Name: "clickhouse", Fn: a.clickhouseReady, Detail: func() string {

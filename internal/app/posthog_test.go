@@ -175,9 +175,11 @@ func TestPostHogCaptureHTTP(t *testing.T) {
 			t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.body)
 		}
 	}
-	// Behind a trusted proxy the client address comes from X-Forwarded-For.
+	// Behind a trusted proxy the client address is the rightmost
+	// X-Forwarded-For hop that is not a trusted proxy; the client-set
+	// leftmost entry is not believed.
 	if r := h.do("POST", "/i/v0/e/", "", "application/json", `{"api_key":"phc_x","event":"xff","distinct_id":"d-xff"}`,
-		"X-Forwarded-For", "203.0.113.7, 10.0.0.1"); r.status != 200 {
+		"X-Forwarded-For", "198.51.100.1, 203.0.113.7, 127.0.0.2"); r.status != 200 {
 		t.Fatalf("xff: %d %s", r.status, r.body)
 	}
 	if rows := h.rows("SELECT ip FROM user_events WHERE event = 'xff'"); len(rows) != 1 || rows[0][0] != "203.0.113.7" {

@@ -1,0 +1,151 @@
+package proxy
+
+import (
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// tooManyConns is written to a connection refused for its address's limit
+// before it is closed: a complete answer, so a client sees why.
+var tooManyConns = []byte("HTTP/1.1 429 Too Many Requests\r\n" +
+	"Connection: close\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: 63\r\n\r\n" +
+	`{"error":"too many connections from your address; retry later"}`)
+
+// A connection whose request body was refused unread is drained this long,
+// or this far, before it is closed.
+const (
+	lingerTime  = time.Second
+	lingerBytes = 1 << 20
+)
+
+// edgeListener hands out edgeConns and, when max > 0, refuses a connection
+// whose peer address already holds max open ones; trusted proxies carry many
+// clients and are exempt.
+type edgeListener struct {
+	net.Listener
+	max     int
+	trusted []*net.IPNet
+	refused func()
+
+	mu   sync.Mutex
+	open map[netip.Addr]int
+}
+
+func newEdgeListener(ln net.Listener, max int, trusted []*net.IPNet, refused func()) *edgeListener {
+	return &edgeListener{Listener: ln, max: max, trusted: trusted, refused: refused, open: make(map[netip.Addr]int)}
+}
+
+// Accept returns the next connection within its address's limit, answering
+// and closing those over it.
+func (l *edgeListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		addr, ok := peerAddr(c)
+		if !ok || l.max <= 0 || trustedIP(l.trusted, addr.AsSlice()) {
+			return &edgeConn{Conn: c}, nil
+		}
+		if l.take(addr) {
+			return &edgeConn{Conn: c, addr: addr, ln: l}, nil
+		}
+		l.refused()
+		refuseConn(c)
+	}
+}
+
+func (l *edgeListener) take(addr netip.Addr) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[addr] >= l.max {
+		return false
+	}
+	l.open[addr]++
+	return true
+}
+
+func (l *edgeListener) give(addr netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open[addr]--; l.open[addr] <= 0 {
+		delete(l.open, addr)
+	}
+}
+
+// refuseConn answers without reading: a fresh socket's send buffer takes the
+// few bytes at once, and the deadline keeps the accept loop from waiting on
+// a peer that does not read.
+func refuseConn(c net.Conn) {
+	_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	_, _ = c.Write(tooManyConns)
+	_ = c.Close()
+}
+
+// peerAddr is the connection's remote IP, unmapped so that IPv4 peers on a
+// dual-stack socket count as themselves.
+func peerAddr(c net.Conn) (netip.Addr, bool) {
+	tcp, ok := c.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	addr, ok := netip.AddrFromSlice(tcp.IP)
+	return addr.Unmap(), ok
+}
+
+// edgeConn gives its address's slot back once, when closed, and lingers on
+// close when asked to.
+type edgeConn struct {
+	net.Conn
+	addr   netip.Addr
+	ln     *edgeListener // nil when the connection is not counted
+	linger atomic.Bool
+	once   sync.Once
+}
+
+// lingerOnClose makes Close drain what the client still sends before closing:
+// closing a socket with unread bytes resets it, and a client still writing
+// the body it was refused for would lose the answer.
+func (c *edgeConn) lingerOnClose() { c.linger.Store(true) }
+
+func (c *edgeConn) Close() error {
+	c.once.Do(func() {
+		if c.linger.Load() {
+			c.drain()
+		}
+		if c.ln != nil {
+			c.ln.give(c.addr)
+		}
+	})
+	return c.Conn.Close()
+}
+
+// drain sends FIN after the answer, then reads and drops the rest of the
+// client's bytes until it closes too, lingerTime passes or lingerBytes came.
+func (c *edgeConn) drain() {
+	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		_ = hc.CloseWrite()
+	}
+	_ = c.Conn.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.CopyN(io.Discard, c.Conn, lingerBytes)
+}
+
+// SetKeepAlive and SetKeepAlivePeriod pass fasthttp's TCP keep-alive
+// settings through to the wrapped connection.
+func (c *edgeConn) SetKeepAlive(on bool) error {
+	if k, ok := c.Conn.(interface{ SetKeepAlive(bool) error }); ok {
+		return k.SetKeepAlive(on)
+	}
+	return nil
+}
+
+func (c *edgeConn) SetKeepAlivePeriod(d time.Duration) error {
+	if k, ok := c.Conn.(interface{ SetKeepAlivePeriod(time.Duration) error }); ok {
+		return k.SetKeepAlivePeriod(d)
+	}
+	return nil
+}
