@@ -113,13 +113,16 @@ func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 		s.log.Warn("capture not acknowledged", "err", err)
 		ctx.Response.Header.Set("Retry-After", "1")
 		status, kind = fasthttp.StatusServiceUnavailable, "server_error"
-	case errors.Is(err, posthog.ErrTooLarge):
+	case errors.Is(err, posthog.ErrTooLarge), errors.Is(err, translate.ErrTooLargeToStore):
 		status = fasthttp.StatusRequestEntityTooLarge
 	case errors.Is(err, posthog.ErrNoToken), errors.Is(err, posthog.ErrInvalidToken),
 		errors.Is(err, posthog.ErrMultipleTokens), errors.Is(err, translate.ErrUnknownToken):
 		status, kind = fasthttp.StatusUnauthorized, "authentication_error"
 	}
 	code := posthog.Reason(err)
+	if errors.Is(err, translate.ErrTooLargeToStore) {
+		code = "too_large"
+	}
 	if code == "" {
 		code = "invalid_payload"
 	}

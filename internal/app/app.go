@@ -111,6 +111,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 
 	a.Ingest = translate.NewIngestor(a.Store, spoolJournal{a.Spool}, translate.IngestorOptions{
 		IdempotencyWindow: cfg.IdempotencyWindow,
+		Logger:            log,
 	})
 	a.Server = proxy.New(proxy.Options{
 		Ingest:          a.Ingest,
