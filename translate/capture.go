@@ -199,6 +199,7 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		// nothing of it now and let the SDK resend the whole batch.
 		b.Events = b.Events[:0]
 	}
+	b.Contacts = newestContacts(b.Contacts)
 	carried := in.carryCapture(&b, results)
 	commitErr := in.commit(ctx, &b)
 	if commitErr != nil {
@@ -238,6 +239,29 @@ func (in *Ingestor) carryCapture(b *canonical.Batch, results []identity.ResolveR
 		}
 	}
 	return in.carryPending(b, found...)
+}
+
+// newestContacts keeps one row per contact, its newest version: a batch of
+// one person's events changing a property each would otherwise hold the
+// whole contact once per event, and only the newest version counts.
+func newestContacts(rows []canonical.Contact) []canonical.Contact {
+	if len(rows) < 2 {
+		return rows
+	}
+	at := make(map[uuid.UUID]int, len(rows))
+	out := rows[:0]
+	for _, r := range rows {
+		i, seen := at[r.ID]
+		switch {
+		case !seen:
+			at[r.ID] = len(out)
+			out = append(out, r)
+		case r.Version > out[i].Version:
+			out[i] = r
+		}
+	}
+	clear(rows[len(out):])
+	return out
 }
 
 // countClaims is the number of ops that claim an idempotency key.

@@ -90,13 +90,31 @@ func (in *Ingestor) carryPending(b *canonical.Batch, results ...*identity.Resolv
 // durable. A batch too large for the journal leaves the spool usable: its
 // identity rows are written on their own at once.
 func (in *Ingestor) keepFailed(ctx context.Context, err error, results ...*identity.ResolveResult) {
+	newest := newestVersions(results)
 	for _, res := range results {
 		in.rows.forget(res.Contact.ID)
-		in.pending.keep(res.Contact.ID, append([]canonical.Contact{res.Contact}, res.Losers...), res.Aliases)
+		rows := res.Losers
+		if res.Contact.Version >= newest[res.Contact.ID] {
+			rows = append([]canonical.Contact{res.Contact}, res.Losers...)
+		}
+		in.pending.keep(res.Contact.ID, rows, res.Aliases)
 	}
 	if errors.Is(err, ErrTooLargeToStore) {
 		in.flushPending(ctx)
 	}
+}
+
+// newestVersions is the newest version of each contact among results (nil
+// for one): an older row of a contact is not worth copying.
+func newestVersions(results []*identity.ResolveResult) map[uuid.UUID]uint64 {
+	if len(results) < 2 {
+		return nil
+	}
+	newest := make(map[uuid.UUID]uint64, len(results))
+	for _, res := range results {
+		newest[res.Contact.ID] = max(newest[res.Contact.ID], res.Contact.Version)
+	}
+	return newest
 }
 
 // keepDeleted holds the rows of a delete that did not become durable, each

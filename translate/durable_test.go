@@ -572,3 +572,31 @@ func TestPendingKeepsNewestAndFollowsMerges(t *testing.T) {
 		t.Fatalf("bytes = %d after everything settled", p.bytes)
 	}
 }
+
+// TestCaptureBatchHoldsNewestContactRow: one person's events each setting a
+// property put one contact row, the newest, in the batch; when the batch
+// fails, one row is held.
+func TestCaptureBatchHoldsNewestContactRow(t *testing.T) {
+	j := &faultJournal{}
+	in, _ := newDurableIngestor(t, j, IngestorOptions{})
+	body := func(prefix string) string {
+		return `{"api_key":"phc_x","batch":[
+			{"event":"a","distinct_id":"grow","properties":{"$set":{"` + prefix + `1":1}}},
+			{"event":"b","distinct_id":"grow","properties":{"$set":{"` + prefix + `2":2}}},
+			{"event":"c","distinct_id":"grow","properties":{"$set":{"` + prefix + `3":3}}}]}`
+	}
+	if res, err := capture(in, body("k")); err != nil || res.Stored != 3 {
+		t.Fatalf("capture = %+v, %v", res, err)
+	}
+	b := j.last()
+	if len(b.Contacts) != 1 || string(b.Contacts[0].Properties) != `{"k1":1,"k2":2,"k3":3}` {
+		t.Fatalf("batch contacts = %d, first %s; want one row with the three properties", len(b.Contacts), b.Contacts[0].Properties)
+	}
+	j.fail(true)
+	if _, err := capture(in, body("m")); !IsUnavailable(err) {
+		t.Fatalf("failing capture = %v", err)
+	}
+	if rows, _ := in.pending.size(); rows != 1 {
+		t.Fatalf("held rows = %d, want the newest contact row alone", rows)
+	}
+}
