@@ -24,6 +24,9 @@ var ErrTooLargeToStore = errors.New("request too large to store")
 // that could not be kept either.
 var errPendingFull = errors.New("identity changes of earlier failed writes are not durable yet")
 
+// errDeleteNotDurable answers the retry of a delete still held.
+var errDeleteNotDurable = errors.New("an earlier delete of this contact is not durable yet")
+
 const (
 	defaultPendingMaxBytes      = 16 << 20
 	defaultPendingFlushInterval = time.Second
@@ -53,6 +56,10 @@ func (in *Ingestor) commit(ctx context.Context, b *canonical.Batch) error {
 		return fmt.Errorf("%w: %w", ErrNotDurable, err)
 	}
 }
+
+// PendingIdentity is the number of identity rows of failed writes held for a
+// later write, and their estimated bytes.
+func (in *Ingestor) PendingIdentity() (rows, bytes int) { return in.pending.size() }
 
 // admit refuses new work while the held identity changes are at their bound
 // and a flush cannot make them durable now.
@@ -132,6 +139,20 @@ func (in *Ingestor) keepDeleted(ctx context.Context, err error, deleted []canoni
 	if errors.Is(err, ErrTooLargeToStore) {
 		in.flushPending(ctx)
 	}
+}
+
+// retriedDelete answers a delete whose keys match no live contact: the
+// retry of a delete that was not made durable succeeds once its tombstones
+// are, and is refused with 503 until then; otherwise it is not found.
+func (in *Ingestor) retriedDelete(ctx context.Context, k ContactKeys) error {
+	if !in.pending.holdsTombstone(k.Email, k.UserID) {
+		return ErrContactNotFound
+	}
+	in.flushPending(ctx)
+	if in.pending.holdsTombstone(k.Email, k.UserID) {
+		return fmt.Errorf("%w: %w", ErrNotDurable, errDeleteNotDurable)
+	}
+	return nil
 }
 
 // flushPending writes every held row, in as many journal entries as their

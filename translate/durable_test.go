@@ -302,26 +302,30 @@ func TestFailedCaptureIdentifyMerge(t *testing.T) {
 	agree(t, j, store, "userId:u_cap", "email:cap@example.com", "distinct:anon-cap")
 }
 
-// TestFailedDeleteWrittenByFlush: a delete that cannot be made durable has
-// no later write of its person to ride with; the background flush writes its
-// tombstones, and the rebuilt store finds nobody.
-func TestFailedDeleteWrittenByFlush(t *testing.T) {
+// TestFailedDeleteRetried: a delete that cannot be made durable has already
+// removed the contact from the store; its retry is refused with 503 while
+// the tombstones are held, answers deleted once they are durable, and the
+// rebuilt store finds nobody.
+func TestFailedDeleteRetried(t *testing.T) {
 	j := &faultJournal{}
-	in, store := newDurableIngestor(t, j, IngestorOptions{PendingFlushInterval: 10 * time.Millisecond})
+	in, store := newDurableIngestor(t, j, IngestorOptions{})
 	mustUpsert(t, in, `{"userId":"u_del","email":"del@example.com"}`)
+	del := func() error { return in.DeleteContacts(context.Background(), ContactKeys{UserID: "u_del"}) }
 	j.fail(true)
-	if err := in.DeleteContacts(context.Background(), ContactKeys{UserID: "u_del"}); !IsUnavailable(err) {
+	if err := del(); !IsUnavailable(err) {
 		t.Fatalf("delete while failing = %v, want 503", err)
 	}
-	if err := in.DeleteContacts(context.Background(), ContactKeys{UserID: "u_del"}); !errors.Is(err, ErrContactNotFound) {
-		t.Fatalf("retried delete = %v, want not found (the store already deleted)", err)
+	if err := del(); !errors.Is(err, errDeleteNotDurable) || !IsUnavailable(err) {
+		t.Fatalf("retry while failing = %v, want 503 (the delete is not durable)", err)
 	}
 	j.fail(false)
-	deadline := time.Now().Add(10 * time.Second)
-	for !in.pending.empty() && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	if err := del(); err != nil {
+		t.Fatalf("retry once the journal works = %v, want deleted", err)
 	}
 	assertNothingHeld(t, in)
+	if err := del(); !errors.Is(err, ErrContactNotFound) {
+		t.Fatalf("delete after the durable one = %v, want not found", err)
+	}
 	for _, k := range []string{"userId:u_del", "email:del@example.com"} {
 		if got := liveIDs(t, j.restored(t), k); got[0] != "" {
 			t.Fatalf("rebuilt store still finds %s on %s", k, got[0])
@@ -330,6 +334,26 @@ func TestFailedDeleteWrittenByFlush(t *testing.T) {
 			t.Fatalf("live store finds deleted %s", k)
 		}
 	}
+}
+
+// TestFlushLoopWritesHeldRows: held rows of a person who never writes again
+// are written by the periodic flush once the journal works.
+func TestFlushLoopWritesHeldRows(t *testing.T) {
+	j := &faultJournal{}
+	in, store := newDurableIngestor(t, j, IngestorOptions{PendingFlushInterval: 10 * time.Millisecond})
+	mustUpsert(t, in, `{"email":"loop@example.com"}`)
+	mustUpsert(t, in, `{"userId":"u_loop"}`)
+	j.fail(true)
+	if err := upsertErr(t, in, `{"email":"loop@example.com","userId":"u_loop"}`); !IsUnavailable(err) {
+		t.Fatalf("merge while failing = %v", err)
+	}
+	j.fail(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for !in.pending.empty() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	assertNothingHeld(t, in)
+	agree(t, j, store, "userId:u_loop", "email:loop@example.com")
 }
 
 // TestCloseWritesHeldRows: rows still held when the ingestor closes (a

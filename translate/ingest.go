@@ -301,7 +301,7 @@ func (in *Ingestor) FindContacts(ctx context.Context, k ContactKeys) ([]canonica
 
 // DeleteContacts soft-deletes the matching contacts and drops their aliases.
 // A delete that cannot be made durable is kept with the identity rows of
-// failed writes (keepDeleted): its retry finds nothing to delete.
+// failed writes (keepDeleted), and its retry answers for it (retriedDelete).
 func (in *Ingestor) DeleteContacts(ctx context.Context, k ContactKeys) error {
 	if err := in.admit(ctx); err != nil {
 		return err
@@ -311,7 +311,7 @@ func (in *Ingestor) DeleteContacts(ctx context.Context, k ContactKeys) error {
 		return fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
 	}
 	if len(deleted) == 0 {
-		return ErrContactNotFound
+		return in.retriedDelete(ctx, k)
 	}
 	b := canonical.Batch{Contacts: deleted, Aliases: tombstones}
 	ids := make([]uuid.UUID, len(deleted))

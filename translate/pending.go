@@ -176,6 +176,22 @@ func (p *pendingIdentity) dropIfEmptyLocked(owner uuid.UUID, pp *pendingPerson) 
 	}
 }
 
+// holdsTombstone reports whether a held alias row deletes the email or
+// external key (a delete not yet durable).
+func (p *pendingIdentity) holdsTombstone(email, externalID string) bool {
+	if p.empty() {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, k := range [2]aliasKey{{canonical.KindEmail, email}, {canonical.KindExternal, externalID}} {
+		if o, ok := p.aliasOwner[k]; ok && k.value != "" && p.people[o].aliases[k].Deleted {
+			return true
+		}
+	}
+	return false
+}
+
 // carry appends to b the held rows of the people ids belong to (a resolve's
 // contact and its losers) and reports whether it added any.
 func (p *pendingIdentity) carry(b *canonical.Batch, ids []uuid.UUID) bool {

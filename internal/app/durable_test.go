@@ -85,6 +85,10 @@ func TestFailedIdentityWritesEmbeddedRestart(t *testing.T) {
 		t.Fatalf("the store did not merge before the failed write: %v", cs)
 	}
 
+	if n := metricValue(t, h, "hogsend_identity_pending_rows"); n < 5 {
+		t.Fatalf("hogsend_identity_pending_rows = %v, want the two merges' contacts and aliases", n)
+	}
+
 	resumeWriter(h.app)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -97,6 +101,11 @@ func TestFailedIdentityWritesEmbeddedRestart(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// Rows of people who do not write again (the filler's last contact row)
+	// are written by the flush that runs every second.
+	waitUntil(t, "no identity rows pending", 10*time.Second, func() bool {
+		return metricValue(t, h, "hogsend_identity_pending_rows") == 0
+	})
 	h.rows("SELECT 1") // drained
 	key := h.key
 	h.stop()
