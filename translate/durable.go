@@ -31,6 +31,7 @@ const (
 	defaultPendingMaxBytes      = 16 << 20
 	defaultPendingFlushInterval = time.Second
 	pendingFlushTimeout         = 10 * time.Second
+	admitFlushGap               = 100 * time.Millisecond
 )
 
 // commit makes b durable in one journal entry.
@@ -67,7 +68,10 @@ func (in *Ingestor) admit(ctx context.Context) error {
 	if !in.pending.full() {
 		return nil
 	}
-	in.flushPending(ctx)
+	// While the journal fails, one attempt per gap serves every request.
+	if last := in.flushedAt.Load(); time.Since(time.Unix(0, last)) >= admitFlushGap {
+		in.flushPending(ctx)
+	}
 	if in.pending.full() {
 		return fmt.Errorf("%w: %w", ErrNotDurable, errPendingFull)
 	}
@@ -163,6 +167,7 @@ func (in *Ingestor) flushPending(ctx context.Context) {
 	}
 	in.flushMu.Lock()
 	defer in.flushMu.Unlock()
+	in.flushedAt.Store(time.Now().UnixNano())
 	var b canonical.Batch
 	in.pending.all(&b)
 	if err := in.commitIdentity(ctx, &b); err != nil {

@@ -24,11 +24,13 @@ type faultJournal struct {
 	failing  bool
 	maxBytes int
 	batches  []canonical.Batch
+	appends  int // attempts, failed ones included
 }
 
 func (j *faultJournal) Append(_ context.Context, payload []byte) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.appends++
 	if j.maxBytes > 0 && len(payload) > j.maxBytes {
 		return fmt.Errorf("%w: %d bytes", spool.ErrTooLarge, len(payload))
 	}
@@ -454,7 +456,12 @@ func TestPendingBoundRefusesBeforeResolve(t *testing.T) {
 	if got := liveIDs(t, store, "email:second@example.com"); got[0] != "" {
 		t.Fatalf("refused upsert changed the store: %v", got)
 	}
+	attempts := j.appends
+	if err := upsertErr(t, in, `{"email":"second@example.com"}`); !errors.Is(err, errPendingFull) || j.appends != attempts {
+		t.Fatalf("upsert right after a failed flush = %v after %d more appends, want refused without another attempt", err, j.appends-attempts)
+	}
 	j.fail(false)
+	time.Sleep(admitFlushGap) // the next refused write tries a flush again
 	mustUpsert(t, in, `{"email":"second@example.com"}`)
 	assertNothingHeld(t, in)
 	agree(t, j, store, "email:first@example.com")

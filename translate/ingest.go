@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,6 +43,7 @@ type Ingestor struct {
 	// flush runs at a time, and flushLoop retries until stop.
 	pending   *pendingIdentity
 	flushMu   sync.Mutex
+	flushedAt atomic.Int64 // Unix ns of the last flush attempt
 	stop      chan struct{}
 	flushDone chan struct{}
 	log       *slog.Logger
