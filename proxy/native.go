@@ -61,6 +61,8 @@ func (s *Server) writeTranslateError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.Is(err, translate.ErrMalformedJSON), errors.Is(err, translate.ErrIdentityRequired), errors.Is(err, translate.ErrTooDeep),
 		errors.Is(err, translate.ErrNoEmailForLists):
 		writeError(ctx, fasthttp.StatusBadRequest, err.Error())
+	case errors.Is(err, translate.ErrTooLargeToStore):
+		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, err.Error())
 	case errors.Is(err, translate.ErrContactNotFound):
 		writeError(ctx, fasthttp.StatusNotFound, err.Error())
 	case translate.IsForbidden(err):

@@ -126,9 +126,10 @@ func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 	// Before ErrOverloaded: a budget that can never hold the request says
 	// so by wrapping posthog.ErrTooLarge, and a retry would not help.
 	case errors.Is(err, posthog.ErrTooLarge), errors.Is(err, posthog.ErrDecodeRatio),
-		errors.Is(err, posthog.ErrTooManyEvents), errors.Is(err, posthog.ErrEventTooLarge):
+		errors.Is(err, posthog.ErrTooManyEvents), errors.Is(err, posthog.ErrEventTooLarge),
+		errors.Is(err, translate.ErrTooLargeToStore):
 		status = fasthttp.StatusRequestEntityTooLarge
-		if code == "overloaded" {
+		if code == "overloaded" || code == "other" {
 			code = "too_large"
 		}
 	case errors.Is(err, posthog.ErrOverloaded):

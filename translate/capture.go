@@ -151,6 +151,9 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 			}
 		}
 	}
+	if err := in.admit(ctx); err != nil {
+		return out, err
+	}
 	results := make([]identity.ResolveResult, len(ops))
 	if len(ops) > 0 {
 		if err := in.resolver.ResolveAll(ops, results); err != nil {
@@ -166,6 +169,8 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	b := canonical.Batch{Events: make([]canonical.Event, 0, len(p.Events))}
 	received := now.UnixMilli()
 	claimed := make([]string, 0, len(p.Events))
+	// added are the resolves whose rows b holds: kept if b fails.
+	var added []*identity.ResolveResult
 	pending := false
 	for i := range p.Events {
 		ev := &p.Events[i]
@@ -191,6 +196,7 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 				// A personless event is linked to a known contact but does not change it.
 				if res.Found && !op.NoCreate && in.rows.needed(res, len(op.Set)+len(op.SetOnce)+len(op.Unset) > 0) {
 					addResolved(&b, res)
+					added = append(added, res)
 				}
 			}
 		}
@@ -216,16 +222,24 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		// nothing of it now and let the SDK resend the whole batch.
 		b.Events = b.Events[:0]
 	}
-	if err := in.commit(ctx, &b); err != nil || pending {
+	b.Contacts = newestContacts(b.Contacts)
+	carried := in.carryCapture(&b, results)
+	commitErr := in.commit(ctx, &b)
+	if commitErr != nil {
+		in.keepFailed(ctx, commitErr, added...)
+	} else if carried {
+		in.pending.settle(&b)
+	}
+	if commitErr != nil || pending {
 		if len(claimed) > 0 {
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = in.store.ReleaseIdempotency(rctx, claimed)
 			cancel()
 		}
-		if err == nil {
-			err = ErrClaimPending
+		if commitErr == nil {
+			commitErr = ErrClaimPending
 		}
-		return CaptureResult{}, err
+		return CaptureResult{}, commitErr
 	}
 	if ticket != "" && len(claimed) > 0 {
 		in.claims.confirm(nil, ticket)
@@ -233,6 +247,44 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 		in.claims.confirm(claimed, "")
 	}
 	return out, nil
+}
+
+// carryCapture adds the held identity rows of every person the request's
+// resolves found.
+func (in *Ingestor) carryCapture(b *canonical.Batch, results []identity.ResolveResult) bool {
+	if in.pending.empty() {
+		return false
+	}
+	found := make([]*identity.ResolveResult, 0, len(results))
+	for i := range results {
+		if results[i].Found {
+			found = append(found, &results[i])
+		}
+	}
+	return in.carryPending(b, found...)
+}
+
+// newestContacts keeps one row per contact, its newest version: a batch of
+// one person's events changing a property each would otherwise hold the
+// whole contact once per event, and only the newest version counts.
+func newestContacts(rows []canonical.Contact) []canonical.Contact {
+	if len(rows) < 2 {
+		return rows
+	}
+	at := make(map[uuid.UUID]int, len(rows))
+	out := rows[:0]
+	for _, r := range rows {
+		i, seen := at[r.ID]
+		switch {
+		case !seen:
+			at[r.ID] = len(out)
+			out = append(out, r)
+		case r.Version > out[i].Version:
+			out[i] = r
+		}
+	}
+	clear(rows[len(out):])
+	return out
 }
 
 // countClaims is the number of ops that claim an idempotency key.

@@ -78,3 +78,45 @@ func BenchmarkCaptureGzipBatch50(b *testing.B) {
 	in.Close()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
 }
+
+// countingJournal counts the bytes appended.
+type countingJournal struct{ bytes int64 }
+
+func (j *countingJournal) Append(_ context.Context, p []byte) error {
+	j.bytes += int64(len(p))
+	return nil
+}
+
+// BenchmarkCaptureOnePersonManySets is a /batch/ request of one person's
+// events, each $set-ting a property of its own: the contact grows with every
+// event. It reports the bytes the request appends to the spool
+// (journal-B/op) besides the allocations.
+func BenchmarkCaptureOnePersonManySets(b *testing.B) {
+	const n = 100
+	pad := bytes.Repeat([]byte("v"), 8192)
+	var js bytes.Buffer
+	js.WriteString(`{"api_key":"phc_bench","batch":[`)
+	for e := 0; e < n; e++ {
+		if e > 0 {
+			js.WriteByte(',')
+		}
+		fmt.Fprintf(&js, `{"event":"e","distinct_id":"grower","properties":{"$set":{"k%d":"%s"}}}`, e, pad)
+	}
+	js.WriteString(`]}`)
+	body := js.Bytes()
+	j := &countingJournal{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		in := NewIngestor(identity.NewMemory(), j, IngestorOptions{})
+		b.StartTimer()
+		if _, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch/", ContentType: "application/json", Body: body}, CaptureOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		in.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(j.bytes)/float64(b.N), "journal-B/op")
+}

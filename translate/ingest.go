@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,6 +39,14 @@ type Ingestor struct {
 	claims   *claimConfirmer
 	// rawEventPool holds *[]posthog.RawEvent for Capture (rawEvents).
 	rawEventPool sync.Pool
+	// pending holds identity rows whose batch failed (durable.go); one
+	// flush runs at a time, and flushLoop retries until stop.
+	pending   *pendingIdentity
+	flushMu   sync.Mutex
+	flushedAt atomic.Int64 // Unix ns of the last flush attempt
+	stop      chan struct{}
+	flushDone chan struct{}
+	log       *slog.Logger
 }
 
 // IngestorOptions configures an Ingestor.
@@ -47,6 +57,13 @@ type IngestorOptions struct {
 	// small pipelines, many in flight, keep each op's wait for its batch short).
 	ResolveWorkers int
 	ResolveBatch   int
+	// PendingMaxBytes bounds the identity rows of failed writes kept for a
+	// later write (default 16 MiB); at the bound new writes get 503 until
+	// they are durable. PendingFlushInterval is how often they are retried
+	// on their own (default 1s).
+	PendingMaxBytes      int
+	PendingFlushInterval time.Duration
+	Logger               *slog.Logger
 }
 
 // NewIngestor wires an Ingestor; Close stops its coalescer.
@@ -60,18 +77,32 @@ func NewIngestor(store identity.Store, journal Journal, opts IngestorOptions) *I
 	if opts.ResolveBatch <= 0 {
 		opts.ResolveBatch = 16
 	}
-	return &Ingestor{
-		store:    store,
-		resolver: NewCoalescer(store, opts.ResolveWorkers, opts.ResolveBatch, 10*time.Second),
-		claims:   newClaimConfirmer(store, opts.IdempotencyWindow),
-		journal:  journal,
-		window:   opts.IdempotencyWindow,
-		now:      opts.Now,
+	if opts.PendingMaxBytes <= 0 {
+		opts.PendingMaxBytes = defaultPendingMaxBytes
 	}
+	if opts.PendingFlushInterval <= 0 {
+		opts.PendingFlushInterval = defaultPendingFlushInterval
+	}
+	in := &Ingestor{
+		store:     store,
+		resolver:  NewCoalescer(store, opts.ResolveWorkers, opts.ResolveBatch, 10*time.Second),
+		claims:    newClaimConfirmer(store, opts.IdempotencyWindow),
+		journal:   journal,
+		window:    opts.IdempotencyWindow,
+		now:       opts.Now,
+		pending:   newPendingIdentity(opts.PendingMaxBytes),
+		stop:      make(chan struct{}),
+		flushDone: make(chan struct{}),
+		log:       logger(opts.Logger),
+	}
+	go in.flushLoop(opts.PendingFlushInterval)
+	return in
 }
 
-// Close stops background work, confirming the claims still queued.
+// Close stops background work, confirming the claims still queued and
+// writing the identity rows of failed writes still held.
 func (in *Ingestor) Close() {
+	in.closePending()
 	in.resolver.Close()
 	in.claims.close()
 }
@@ -132,30 +163,14 @@ func addLists(b *canonical.Batch, c *canonical.Contact, lists []ListFlag, now in
 	return nil
 }
 
-func (in *Ingestor) commit(ctx context.Context, b *canonical.Batch) error {
-	if b.Len() == 0 {
-		return nil
-	}
-	buf, _ := in.bufs.Get().(*[]byte)
-	if buf == nil {
-		buf = new([]byte)
-	}
-	*buf = canonical.AppendBatch((*buf)[:0], b)
-	err := in.journal.Append(ctx, *buf)
-	if cap(*buf) <= 1<<20 {
-		in.bufs.Put(buf)
-	}
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotDurable, err)
-	}
-	return nil
-}
-
 // UpsertContact resolves or creates the contact and merges its properties.
 // The list error, if any, comes after the contact change is durable, as
 // upstream answers it after its commit. A publishable caller's anonymous write
 // may not touch an identified contact.
 func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert, publishable bool) (UpsertResult, error) {
+	if err := in.admit(ctx); err != nil {
+		return UpsertResult{}, err
+	}
 	now := in.now().UnixMilli()
 	res, err := in.resolve(identity.ResolveOp{
 		Keys:             identityKeys(u.Email, u.UserID, u.AnonymousID),
@@ -171,13 +186,18 @@ func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert, publisha
 		return UpsertResult{}, ErrAnonymousIdentified
 	}
 	var b canonical.Batch
+	carried := in.carryPending(&b, &res)
 	addResolved(&b, &res)
 	var listErr error
 	if u.HasLists {
 		listErr = addLists(&b, &res.Contact, u.Lists, now)
 	}
 	if err := in.commit(ctx, &b); err != nil {
+		in.keepFailed(ctx, err, &res)
 		return UpsertResult{}, err
+	}
+	if carried {
+		in.pending.settle(&b)
 	}
 	out := UpsertResult{ID: res.Contact.ID, Created: res.Created, Linked: res.Linked}
 	return out, listErr
@@ -191,6 +211,9 @@ func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert, publisha
 // contact, and an anonymous event with no value and no groups is an
 // observation: it creates no contact and is stored under the anonymous id.
 func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string, publishable bool) (EventResult, error) {
+	if err := in.admit(ctx); err != nil {
+		return EventResult{}, err
+	}
 	received := in.now().UnixMilli()
 	anonymous := publishable && e.Email == "" && e.UserID == ""
 	op := identity.ResolveOp{
@@ -214,10 +237,13 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 	}
 	out := EventResult{Stored: !res.Duplicate && !res.ClaimPending}
 	var b canonical.Batch
+	carried := in.carryPending(&b, &res)
+	rowsAdded := false
 	if res.Found {
 		out.ContactKey = res.Contact.Key()
 		if in.rows.needed(&res, len(e.ContactProperties) > 0) {
 			addResolved(&b, &res)
+			rowsAdded = true
 		}
 	} else {
 		out.ContactKey = e.AnonymousID // observation only: no contact
@@ -241,7 +267,9 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 		}
 	}
 	if err := in.commit(ctx, &b); err != nil {
-		if res.Found {
+		if rowsAdded {
+			in.keepFailed(ctx, err, &res)
+		} else if res.Found {
 			in.rows.forget(res.Contact.ID)
 		}
 		if op.IdempotencyKey != "" && out.Stored {
@@ -251,6 +279,9 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 			cancel()
 		}
 		return EventResult{}, err
+	}
+	if carried {
+		in.pending.settle(&b)
 	}
 	if res.ClaimPending {
 		return EventResult{}, ErrClaimPending
@@ -271,15 +302,33 @@ func (in *Ingestor) FindContacts(ctx context.Context, k ContactKeys) ([]canonica
 }
 
 // DeleteContacts soft-deletes the matching contacts and drops their aliases.
+// A delete that cannot be made durable is kept with the identity rows of
+// failed writes (keepDeleted), and its retry answers for it (retriedDelete).
 func (in *Ingestor) DeleteContacts(ctx context.Context, k ContactKeys) error {
+	if err := in.admit(ctx); err != nil {
+		return err
+	}
 	deleted, tombstones, err := in.store.Delete(ctx, k.Email, k.UserID, in.now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
 	}
 	if len(deleted) == 0 {
-		return ErrContactNotFound
+		return in.retriedDelete(ctx, k)
 	}
-	return in.commit(ctx, &canonical.Batch{Contacts: deleted, Aliases: tombstones})
+	b := canonical.Batch{Contacts: deleted, Aliases: tombstones}
+	ids := make([]uuid.UUID, len(deleted))
+	for i := range deleted {
+		ids[i] = deleted[i].ID
+	}
+	carried := in.pending.carry(&b, ids)
+	if err := in.commit(ctx, &b); err != nil {
+		in.keepDeleted(ctx, err, deleted, tombstones)
+		return err
+	}
+	if carried {
+		in.pending.settle(&b)
+	}
+	return nil
 }
 
 // secretScopes are the scopes a secret (hsk_) key may be minted with;

@@ -104,7 +104,10 @@ func (a *App) start(ctx context.Context) error {
 
 	a.Ingest = translate.NewIngestor(a.Store, spoolJournal{a.Spool}, translate.IngestorOptions{
 		IdempotencyWindow: cfg.IdempotencyWindow,
+		Logger:            log,
 	})
+	set.NewGauge("hogsend_identity_pending_rows", func() float64 { rows, _ := a.Ingest.PendingIdentity(); return float64(rows) })
+	set.NewGauge("hogsend_identity_pending_bytes", func() float64 { _, b := a.Ingest.PendingIdentity(); return float64(b) })
 	a.Server = proxy.New(proxy.Options{
 		Ingest:          a.Ingest,
 		Auth:            proxy.NewAuthenticator(cfg.AdminAPIKey, a.Store),
