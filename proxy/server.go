@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -83,7 +85,7 @@ func New(o Options) *Server {
 		// The server's ReadTimeout covers the request line and headers; once
 		// they are in, headerReceived gives the body HOGSEND_READ_TIMEOUT.
 		HeaderReceived:     s.headerReceived,
-		Logger:             fasthttpLog{o.Logger},
+		Logger:             fasthttpLog{log: o.Logger, lastWarn: new(atomic.Int64)},
 		Name:               "hogsend-proxy",
 		ReadTimeout:        o.HeaderTimeout,
 		WriteTimeout:       30 * time.Second,
@@ -106,11 +108,32 @@ func New(o Options) *Server {
 }
 
 // fasthttpLog sends fasthttp's own messages (accept errors, connection
-// limits) to the service's log.
-type fasthttpLog struct{ log *slog.Logger }
+// limits) to the service's log. A connection a client broke is its own
+// doing and already counted in hogsend_edge_refused_total: logged at debug,
+// so that a flood of garbage cannot flood the log, and cut short, since it
+// quotes the client's bytes.
+type fasthttpLog struct {
+	log      *slog.Logger
+	lastWarn *atomic.Int64 // unix nanos of the last warning: at most one a second
+}
+
+const maxServerLogBytes = 256
 
 func (l fasthttpLog) Printf(format string, args ...any) {
-	l.log.Warn("http server: " + fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if len(msg) > maxServerLogBytes {
+		msg = strings.ToValidUTF8(msg[:maxServerLogBytes], "") + "…"
+	}
+	if strings.HasPrefix(format, "error when serving connection") {
+		l.log.Debug("http server: " + msg)
+		return
+	}
+	now := time.Now().UnixNano()
+	if last := l.lastWarn.Load(); now-last < int64(time.Second) || !l.lastWarn.CompareAndSwap(last, now) {
+		l.log.Debug("http server: " + msg)
+		return
+	}
+	l.log.Warn("http server: " + msg)
 }
 
 // maxHeaderBytes bounds a request's line and headers (431 above).
