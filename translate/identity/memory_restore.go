@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -104,7 +105,9 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 	return nil
 }
 
-// parseProps splits a stored JSON object into a propList.
+// parseProps splits a stored JSON object into a propList, copying what it
+// keeps. The members are sorted once, not inserted one by one: null members
+// are skipped and, of a repeated name, the last wins.
 func parseProps(raw []byte) (propList, error) {
 	if isNullJSON(raw) {
 		return nil, nil
@@ -113,16 +116,23 @@ func parseProps(raw []byte) (propList, error) {
 	if !ok {
 		return nil, fmt.Errorf("properties are not a JSON object")
 	}
-	var l propList
+	l := make(propList, 0, len(ms))
 	for _, mb := range ms {
 		name, ok := decodeJSONKey(mb.key)
 		if !ok {
 			return nil, fmt.Errorf("bad property name %s", mb.key)
 		}
-		if isNullJSON(mb.val) {
+		if !isNullJSON(mb.val) {
+			l = append(l, prop{name: name, raw: bytes.Clone(mb.val)})
+		}
+	}
+	slices.SortStableFunc(l, func(a, b prop) int { return cmp.Compare(a.name, b.name) })
+	out := l[:0]
+	for i, p := range l {
+		if i+1 < len(l) && l[i+1].name == p.name {
 			continue
 		}
-		l.put(name, slices.Clone(mb.val))
+		out = append(out, p)
 	}
-	return l, nil
+	return out, nil
 }
