@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"MergeIdentityColumns", testMergeIdentityColumns},
 		{"MergeProperties", testMergeProperties},
 		{"PropertyPatch", testPropertyPatch},
+		{"LargeMerges", testLargeMerges},
 		{"Find", testFind},
 		{"Delete", testDelete},
 		{"NoCreate", testNoCreate},
