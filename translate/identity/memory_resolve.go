@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -147,8 +148,8 @@ func (m *Memory) create(op *ResolveOp, wk *writeKeys, now int64, r *ResolveResul
 	v := m.next()
 	c := &memContact{
 		c: canonical.Contact{
-			ID: op.NewID, ExternalID: wk.first(slotExternal), Email: wk.first(slotEmail),
-			AnonymousID: wk.first(slotAnonymous), Source: op.Source,
+			ID: op.NewID, ExternalID: strings.Clone(wk.first(slotExternal)), Email: strings.Clone(wk.first(slotEmail)),
+			AnonymousID: strings.Clone(wk.first(slotAnonymous)), Source: strings.Clone(op.Source),
 			FirstSeenAt: now, LastSeenAt: now, CreatedAt: now, UpdatedAt: now, Version: v,
 		},
 		aliases: make(map[Key]struct{}, numSlots),
@@ -176,7 +177,7 @@ func (m *Memory) link(op *ResolveOp, wk *writeKeys, c *memContact, now int64, r 
 			continue
 		}
 		if *col == "" {
-			*col = val
+			*col = strings.Clone(val)
 		}
 		k := Key{slotKinds[s], val}
 		if a, ok := m.aliases[k]; !ok || a.id != c.c.ID {
@@ -225,7 +226,7 @@ func (m *Memory) merge(op *ResolveOp, wk *writeKeys, cs []*memContact, pin *memC
 		if *col != "" {
 			continue
 		}
-		if *col = wk.first(slot); *col == "" {
+		if *col = strings.Clone(wk.first(slot)); *col == "" {
 			for _, l := range losers {
 				if lv := *l.column(slot); lv != "" {
 					*col = lv
@@ -326,6 +327,7 @@ func (m *Memory) isOtherKey(v string, self *memContact) bool {
 
 // setAlias points k at c and records the alias row in r.
 func (m *Memory) setAlias(r *ResolveResult, k Key, c *memContact, from uuid.UUID, reason string, v uint64, now int64) {
+	k = ownKey(c, k)
 	if old, ok := m.aliases[k]; ok && old.id != c.c.ID {
 		if oc := m.contacts[old.id]; oc != nil {
 			delete(oc.aliases, k)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
@@ -43,8 +44,7 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 			cur = &memContact{aliases: make(map[Key]struct{})}
 			m.contacts[row.ID] = cur
 		}
-		cur.c = row
-		cur.c.Properties = nil
+		cur.c = ownContact(row)
 		cur.props = props[i]
 	}
 	for _, row := range aliases {
@@ -63,8 +63,10 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 			delete(m.aliases, k)
 			continue
 		}
+		c := m.contacts[row.ContactID]
+		k = ownKey(c, k)
 		m.aliases[k] = memAlias{id: row.ContactID, version: row.Version}
-		if c := m.contacts[row.ContactID]; c != nil {
+		if c != nil {
 			c.aliases[k] = struct{}{}
 		}
 	}
@@ -93,16 +95,25 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 		}
 	}
 	for _, k := range s.APIKeys {
-		k.Scopes, k.AllowedOrigins = slices.Clone(k.Scopes), slices.Clone(k.AllowedOrigins)
+		k = ownAPIKey(k)
 		m.apiKeys[k.Hash] = k
 	}
 	wall := time.Now().UnixMilli()
 	for _, cl := range s.Idempotency {
 		if cur := m.idem[cl.Key]; cl.ExpiresAt > wall && (cl.ExpiresAt > cur.exp || cur.pending) {
-			m.idem[cl.Key] = memClaim{exp: cl.ExpiresAt}
+			m.idem[strings.Clone(cl.Key)] = memClaim{exp: cl.ExpiresAt}
 		}
 	}
 	return nil
+}
+
+// ownContact is row without its properties (props holds them) and with its
+// strings copied.
+func ownContact(row canonical.Contact) canonical.Contact {
+	row.Properties = nil
+	row.ExternalID, row.Email = strings.Clone(row.ExternalID), strings.Clone(row.Email)
+	row.AnonymousID, row.Source = strings.Clone(row.AnonymousID), strings.Clone(row.Source)
+	return row
 }
 
 // parseProps splits a stored JSON object into a propList, copying what it
