@@ -368,8 +368,13 @@ func (l *propList) apply(op *ResolveOp) {
 	l.applyInPlace(op)
 }
 
-// applyInPlace applies the patch one property at a time.
+// applyInPlace applies the patch one property at a time. A contact's first
+// patch sizes the list once: grown by doubling, it would keep up to twice
+// the room it needs for the contact's lifetime.
 func (l *propList) applyInPlace(op *ResolveOp) {
+	if *l == nil {
+		*l = make(propList, 0, countValues(op.Set)+countValues(op.SetOnce))
+	}
 	for _, p := range op.SetOnce {
 		l.setOnce(p.Name, p.Value)
 	}
@@ -379,6 +384,17 @@ func (l *propList) applyInPlace(op *ResolveOp) {
 	for _, name := range op.Unset {
 		l.del(name)
 	}
+}
+
+// countValues counts the props that set a value (not null).
+func countValues(ps []Prop) int {
+	n := 0
+	for _, p := range ps {
+		if !isNullJSON(p.Value) {
+			n++
+		}
+	}
+	return n
 }
 
 // appendJSON appends the properties as one JSON object.
