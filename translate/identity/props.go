@@ -209,8 +209,8 @@ func mergeMembers(bm, pm []member) []member {
 	return bm
 }
 
-// appendMembers appends the live members (val not nil) as one JSON object,
-// into a buffer of its own.
+// appendMembers appends the live members (val not nil) to dst as one JSON
+// object.
 func appendMembers(dst []byte, ms []member) []byte {
 	n := 2
 	for _, m := range ms {

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) identity.Store) {
 		{"MergeProperties", testMergeProperties},
 		{"PropertyPatch", testPropertyPatch},
 		{"LargeMerges", testLargeMerges},
+		{"NestedRepeatedKey", testNestedRepeatedKey},
 		{"CopiesRequestBytes", testCopiesRequestBytes},
 		{"Find", testFind},
 		{"Delete", testDelete},
