@@ -32,7 +32,7 @@ type Memory struct {
 type memContact struct {
 	c       canonical.Contact // Properties unused: props holds them
 	props   propList
-	aliases map[Key]struct{}
+	aliases keySet
 }
 
 type memAlias struct {
@@ -221,21 +221,10 @@ func (m *Memory) Delete(_ context.Context, email, userID string, now int64) ([]c
 				})
 			}
 		}
-		clear(c.aliases)
+		c.aliases.clear()
 		contacts = append(contacts, c.result())
 	}
 	return contacts, tombs, nil
-}
-
-// sortedKeys orders alias keys by "kind:value" bytes, as lua/lib.lua does, so
-// both stores emit alias rows in one order.
-func sortedKeys(set map[Key]struct{}) []Key {
-	ks := make([]Key, 0, len(set))
-	for k := range set {
-		ks = append(ks, k)
-	}
-	slices.SortFunc(ks, compareKeys)
-	return ks
 }
 
 // compareKeys compares as "kind:value" strings; no kind is a prefix of

@@ -152,7 +152,6 @@ func (m *Memory) create(op *ResolveOp, wk *writeKeys, now int64, r *ResolveResul
 			AnonymousID: strings.Clone(wk.first(slotAnonymous)), Source: strings.Clone(op.Source),
 			FirstSeenAt: now, LastSeenAt: now, CreatedAt: now, UpdatedAt: now, Version: v,
 		},
-		aliases: make(map[Key]struct{}, numSlots),
 	}
 	c.props.apply(op)
 	m.contacts[c.c.ID] = c
@@ -252,7 +251,7 @@ func (m *Memory) merge(op *ResolveOp, wk *writeKeys, cs []*memContact, pin *memC
 			}
 			m.setAlias(r, k, s, l.c.ID, canonical.ReasonMerge, v, now)
 		}
-		clear(l.aliases)
+		l.aliases.clear()
 	}
 	for _, x := range wk.k[:wk.n] {
 		k := Key{slotKinds[x.slot], x.val}
@@ -299,11 +298,11 @@ func loserKeys(l *memContact) []Key {
 	set := l.aliases
 	for slot := range numSlots {
 		if v := *l.column(slot); v != "" {
-			set[Key{slotKinds[slot], v}] = struct{}{}
+			set.add(Key{slotKinds[slot], v})
 		}
 	}
 	if l.c.ExternalID == "" && l.c.AnonymousID == "" {
-		set[Key{canonical.KindExternal, l.c.ID.String()}] = struct{}{}
+		set.add(Key{canonical.KindExternal, l.c.ID.String()})
 	}
 	return sortedKeys(set)
 }
@@ -330,11 +329,11 @@ func (m *Memory) setAlias(r *ResolveResult, k Key, c *memContact, from uuid.UUID
 	k = ownKey(c, k)
 	if old, ok := m.aliases[k]; ok && old.id != c.c.ID {
 		if oc := m.contacts[old.id]; oc != nil {
-			delete(oc.aliases, k)
+			oc.aliases.del(k)
 		}
 	}
 	m.aliases[k] = memAlias{id: c.c.ID, version: v}
-	c.aliases[k] = struct{}{}
+	c.aliases.add(k)
 	r.Aliases = append(r.Aliases, canonical.Alias{
 		Kind: k.Kind, Value: k.Value, ContactID: c.c.ID, FromContactID: from,
 		Reason: reason, Version: v, At: now,

@@ -41,7 +41,7 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 			continue
 		}
 		if cur == nil {
-			cur = &memContact{aliases: make(map[Key]struct{})}
+			cur = &memContact{}
 			m.contacts[row.ID] = cur
 		}
 		cur.c = ownContact(row)
@@ -56,7 +56,7 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 		}
 		if ok {
 			if oc := m.contacts[cur.id]; oc != nil {
-				delete(oc.aliases, k)
+				oc.aliases.del(k)
 			}
 		}
 		if row.Deleted {
@@ -67,7 +67,7 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 		k = ownKey(c, k)
 		m.aliases[k] = memAlias{id: row.ContactID, version: row.Version}
 		if c != nil {
-			c.aliases[k] = struct{}{}
+			c.aliases.add(k)
 		}
 	}
 	for _, row := range contacts {
@@ -87,11 +87,11 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 			}
 			if ok {
 				if oc := m.contacts[a.id]; oc != nil {
-					delete(oc.aliases, k)
+					oc.aliases.del(k)
 				}
 			}
 			m.aliases[k] = memAlias{id: c.c.ID, version: c.c.Version}
-			c.aliases[k] = struct{}{}
+			c.aliases.add(k)
 		}
 	}
 	for _, k := range s.APIKeys {
