@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,7 +32,7 @@ type Memory struct {
 type memContact struct {
 	c       canonical.Contact // Properties unused: props holds them
 	props   propList
-	aliases map[Key]struct{}
+	aliases keySet
 }
 
 type memAlias struct {
@@ -78,6 +79,26 @@ func (c *memContact) result() canonical.Contact {
 	return out
 }
 
+// ownKey returns k made of strings the store owns, so that no request
+// buffer stays reachable through the indexes: the kind's constant, and the
+// identity column of c (which may be nil) when it holds the same value (one
+// copy serves both), else a copy.
+func ownKey(c *memContact, k Key) Key {
+	s := slotOf(k.Kind)
+	if s < 0 {
+		return Key{Kind: strings.Clone(k.Kind), Value: strings.Clone(k.Value)}
+	}
+	k.Kind = slotKinds[s]
+	if c != nil {
+		if col := *c.column(s); col == k.Value {
+			k.Value = col
+			return k
+		}
+	}
+	k.Value = strings.Clone(k.Value)
+	return k
+}
+
 // column returns the identity column of a key slot.
 func (c *memContact) column(slot int) *string {
 	switch slot {
@@ -113,12 +134,19 @@ func (m *Memory) claim(op *ResolveOp, r *ResolveResult, wall int64) {
 		return
 	}
 	exp := wall + min(idempotencyMillis(op), PendingClaimWindow.Milliseconds())
-	m.idem[op.IdempotencyKey] = memClaim{exp: exp, pending: true, ticket: op.ClaimTicket}
+	key := strings.Clone(op.IdempotencyKey)
+	var ticket string
 	if op.ClaimTicket != "" {
-		t := m.tickets[op.ClaimTicket]
-		t.keys, t.exp = append(t.keys, op.IdempotencyKey), max(t.exp, exp)
-		m.tickets[op.ClaimTicket] = t
+		// The ticket's own copy serves all its claims.
+		t, ok := m.tickets[op.ClaimTicket]
+		if !ok {
+			t.id = strings.Clone(op.ClaimTicket)
+		}
+		t.keys, t.exp = append(t.keys, key), max(t.exp, exp)
+		m.tickets[t.id] = t
+		ticket = t.id
 	}
+	m.idem[key] = memClaim{exp: exp, pending: true, ticket: ticket}
 	// Expired keys are swept in bulk now and then rather than by a timer, so an
 	// idle store costs nothing and a busy one amortises the scan.
 	if m.claims++; m.claims >= 4096 && m.claims >= len(m.idem)/2 {
@@ -193,21 +221,10 @@ func (m *Memory) Delete(_ context.Context, email, userID string, now int64) ([]c
 				})
 			}
 		}
-		clear(c.aliases)
+		c.aliases.clear()
 		contacts = append(contacts, c.result())
 	}
 	return contacts, tombs, nil
-}
-
-// sortedKeys orders alias keys by "kind:value" bytes, as lua/lib.lua does, so
-// both stores emit alias rows in one order.
-func sortedKeys(set map[Key]struct{}) []Key {
-	ks := make([]Key, 0, len(set))
-	for k := range set {
-		ks = append(ks, k)
-	}
-	slices.SortFunc(ks, compareKeys)
-	return ks
 }
 
 // compareKeys compares as "kind:value" strings; no kind is a prefix of
@@ -230,7 +247,7 @@ func compareKeys(a, b Key) int {
 
 // PutAPIKey stores or replaces an API key.
 func (m *Memory) PutAPIKey(_ context.Context, k canonical.APIKey) error {
-	k.Scopes, k.AllowedOrigins = slices.Clone(k.Scopes), slices.Clone(k.AllowedOrigins)
+	k = ownAPIKey(k)
 	m.mu.Lock()
 	m.apiKeys[k.Hash] = k
 	m.mu.Unlock()
@@ -244,6 +261,26 @@ func (m *Memory) APIKey(_ context.Context, hash string) (canonical.APIKey, bool,
 	m.mu.Unlock()
 	k.Scopes, k.AllowedOrigins = slices.Clone(k.Scopes), slices.Clone(k.AllowedOrigins)
 	return k, ok, nil
+}
+
+// ownAPIKey copies every string of k, so the store keeps none of the
+// caller's memory.
+func ownAPIKey(k canonical.APIKey) canonical.APIKey {
+	k.Hash, k.Prefix, k.Name = strings.Clone(k.Hash), strings.Clone(k.Prefix), strings.Clone(k.Name)
+	k.Scopes, k.AllowedOrigins = cloneStrings(k.Scopes), cloneStrings(k.AllowedOrigins)
+	return k
+}
+
+// cloneStrings copies a slice and each of its strings.
+func cloneStrings(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.Clone(s)
+	}
+	return out
 }
 
 // Ping always succeeds: the store is in process.
@@ -272,9 +309,10 @@ func (c memClaim) stale(now, wall int64) bool {
 	return now >= deadline
 }
 
-// memTicket lists the keys claimed under one ticket, until it is confirmed
-// or its claims have expired.
+// memTicket lists the keys claimed under one ticket (id, the store's copy),
+// until it is confirmed or its claims have expired.
 type memTicket struct {
+	id   string
 	keys []string
 	exp  int64
 }
@@ -288,7 +326,9 @@ func (m *Memory) ConfirmIdempotency(_ context.Context, keys, tickets []string, w
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, k := range keys {
-		m.idem[k] = memClaim{exp: exp}
+		// Assigning to a string key stores the key given, even over an
+		// existing entry: it must be the store's copy.
+		m.idem[strings.Clone(k)] = memClaim{exp: exp}
 	}
 	for _, id := range tickets {
 		for _, k := range m.tickets[id].keys {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -155,11 +156,10 @@ func (m *Memory) create(op *ResolveOp, wk *writeKeys, now int64, r *ResolveResul
 	v := m.next()
 	c := &memContact{
 		c: canonical.Contact{
-			ID: op.NewID, ExternalID: wk.first(slotExternal), Email: wk.first(slotEmail),
-			AnonymousID: wk.first(slotAnonymous), Source: op.Source,
+			ID: op.NewID, ExternalID: strings.Clone(wk.first(slotExternal)), Email: strings.Clone(wk.first(slotEmail)),
+			AnonymousID: strings.Clone(wk.first(slotAnonymous)), Source: strings.Clone(op.Source),
 			FirstSeenAt: now, LastSeenAt: now, CreatedAt: now, UpdatedAt: now, Version: v,
 		},
-		aliases: make(map[Key]struct{}, numSlots),
 	}
 	c.props.apply(op)
 	m.contacts[c.c.ID] = c
@@ -184,7 +184,7 @@ func (m *Memory) link(op *ResolveOp, wk *writeKeys, c *memContact, now int64, r 
 			continue
 		}
 		if *col == "" {
-			*col = val
+			*col = strings.Clone(val)
 		}
 		k := Key{slotKinds[s], val}
 		if a, ok := m.aliases[k]; !ok || a.id != c.c.ID {
@@ -233,7 +233,7 @@ func (m *Memory) merge(op *ResolveOp, wk *writeKeys, cs []*memContact, pin *memC
 		if *col != "" {
 			continue
 		}
-		if *col = wk.first(slot); *col == "" {
+		if *col = strings.Clone(wk.first(slot)); *col == "" {
 			for _, l := range losers {
 				if lv := *l.column(slot); lv != "" {
 					*col = lv
@@ -259,7 +259,7 @@ func (m *Memory) merge(op *ResolveOp, wk *writeKeys, cs []*memContact, pin *memC
 			}
 			m.setAlias(r, k, s, l.c.ID, canonical.ReasonMerge, v, now)
 		}
-		clear(l.aliases)
+		l.aliases.clear()
 	}
 	for _, x := range wk.k[:wk.n] {
 		k := Key{slotKinds[x.slot], x.val}
@@ -306,11 +306,11 @@ func loserKeys(l *memContact) []Key {
 	set := l.aliases
 	for slot := range numSlots {
 		if v := *l.column(slot); v != "" {
-			set[Key{slotKinds[slot], v}] = struct{}{}
+			set.add(Key{slotKinds[slot], v})
 		}
 	}
 	if l.c.ExternalID == "" && l.c.AnonymousID == "" {
-		set[Key{canonical.KindExternal, l.c.ID.String()}] = struct{}{}
+		set.add(Key{canonical.KindExternal, l.c.ID.String()})
 	}
 	return sortedKeys(set)
 }
@@ -334,13 +334,14 @@ func (m *Memory) isOtherKey(v string, self *memContact) bool {
 
 // setAlias points k at c and records the alias row in r.
 func (m *Memory) setAlias(r *ResolveResult, k Key, c *memContact, from uuid.UUID, reason string, v uint64, now int64) {
+	k = ownKey(c, k)
 	if old, ok := m.aliases[k]; ok && old.id != c.c.ID {
 		if oc := m.contacts[old.id]; oc != nil {
-			delete(oc.aliases, k)
+			oc.aliases.del(k)
 		}
 	}
 	m.aliases[k] = memAlias{id: c.c.ID, version: v}
-	c.aliases[k] = struct{}{}
+	c.aliases.add(k)
 	r.Aliases = append(r.Aliases, canonical.Alias{
 		Kind: k.Kind, Value: k.Value, ContactID: c.c.ID, FromContactID: from,
 		Reason: reason, Version: v, At: now,

@@ -1,10 +1,12 @@
 package identity
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
@@ -39,11 +41,10 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 			continue
 		}
 		if cur == nil {
-			cur = &memContact{aliases: make(map[Key]struct{})}
+			cur = &memContact{}
 			m.contacts[row.ID] = cur
 		}
-		cur.c = row
-		cur.c.Properties = nil
+		cur.c = ownContact(row)
 		cur.props = props[i]
 	}
 	for _, row := range aliases {
@@ -55,16 +56,18 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 		}
 		if ok {
 			if oc := m.contacts[cur.id]; oc != nil {
-				delete(oc.aliases, k)
+				oc.aliases.del(k)
 			}
 		}
 		if row.Deleted {
 			delete(m.aliases, k)
 			continue
 		}
+		c := m.contacts[row.ContactID]
+		k = ownKey(c, k)
 		m.aliases[k] = memAlias{id: row.ContactID, version: row.Version}
-		if c := m.contacts[row.ContactID]; c != nil {
-			c.aliases[k] = struct{}{}
+		if c != nil {
+			c.aliases.add(k)
 		}
 	}
 	for _, row := range contacts {
@@ -84,27 +87,38 @@ func (m *Memory) Restore(_ context.Context, s canonical.Snapshot) error {
 			}
 			if ok {
 				if oc := m.contacts[a.id]; oc != nil {
-					delete(oc.aliases, k)
+					oc.aliases.del(k)
 				}
 			}
 			m.aliases[k] = memAlias{id: c.c.ID, version: c.c.Version}
-			c.aliases[k] = struct{}{}
+			c.aliases.add(k)
 		}
 	}
 	for _, k := range apiKeysInVersionOrder(s.APIKeys) {
-		k.Scopes, k.AllowedOrigins = slices.Clone(k.Scopes), slices.Clone(k.AllowedOrigins)
+		k = ownAPIKey(k)
 		m.apiKeys[k.Hash] = k
 	}
 	wall := time.Now().UnixMilli()
 	for _, cl := range s.Idempotency {
 		if cur := m.idem[cl.Key]; cl.ExpiresAt > wall && (cl.ExpiresAt > cur.exp || cur.pending) {
-			m.idem[cl.Key] = memClaim{exp: cl.ExpiresAt}
+			m.idem[strings.Clone(cl.Key)] = memClaim{exp: cl.ExpiresAt}
 		}
 	}
 	return nil
 }
 
-// parseProps splits a stored JSON object into a propList.
+// ownContact is row without its properties (props holds them) and with its
+// strings copied.
+func ownContact(row canonical.Contact) canonical.Contact {
+	row.Properties = nil
+	row.ExternalID, row.Email = strings.Clone(row.ExternalID), strings.Clone(row.Email)
+	row.AnonymousID, row.Source = strings.Clone(row.AnonymousID), strings.Clone(row.Source)
+	return row
+}
+
+// parseProps splits a stored JSON object into a propList, copying what it
+// keeps. The members are sorted once, not inserted one by one: null members
+// are skipped and, of a repeated name, the last wins.
 func parseProps(raw []byte) (propList, error) {
 	if isNullJSON(raw) {
 		return nil, nil
@@ -113,16 +127,23 @@ func parseProps(raw []byte) (propList, error) {
 	if !ok {
 		return nil, fmt.Errorf("properties are not a JSON object")
 	}
-	var l propList
+	l := make(propList, 0, len(ms))
 	for _, mb := range ms {
 		name, ok := decodeJSONKey(mb.key)
 		if !ok {
 			return nil, fmt.Errorf("bad property name %s", mb.key)
 		}
-		if isNullJSON(mb.val) {
+		if !isNullJSON(mb.val) {
+			l = append(l, prop{name: name, raw: bytes.Clone(mb.val)})
+		}
+	}
+	slices.SortStableFunc(l, func(a, b prop) int { return cmp.Compare(a.name, b.name) })
+	out := l[:0]
+	for i, p := range l {
+		if i+1 < len(l) && l[i+1].name == p.name {
 			continue
 		}
-		l.put(name, slices.Clone(mb.val))
+		out = append(out, p)
 	}
-	return l, nil
+	return out, nil
 }

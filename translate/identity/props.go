@@ -3,8 +3,10 @@ package identity
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
@@ -151,52 +153,90 @@ func skipValue(s []byte, i int) int {
 
 // mergeObject merges the members of patch into base one level deep: a null
 // member removes, others replace in place or append. A base that is not an
-// object counts as empty; a patch that is not an object is returned as is.
+// object counts as empty; a patch that is not an object is returned as a
+// copy. The result never shares memory with patch, so the store may keep it.
 func mergeObject(base, patch []byte) []byte {
 	var bbuf, pbuf [16]member
 	pm, ok := splitObject(patch, pbuf[:0])
 	if !ok {
-		return patch
+		return bytes.Clone(patch)
 	}
 	bm, ok := splitObject(base, bbuf[:0])
 	if !ok {
 		bm = bm[:0]
 	}
-	for _, p := range pm {
-		j := -1
-		for k := range bm {
-			if bytes.Equal(bm[k].key, p.key) {
-				j = k
-				break
-			}
+	return appendMembers(nil, mergeMembers(bm, pm))
+}
+
+// mergeMembers applies pm to bm in order, through an index from key to the
+// first live member with it, so a merge costs one pass over each side. A
+// removed member keeps its place with a nil val. next chains the members of
+// one key, which a stored object may repeat: as with a scan from the front,
+// a change hits the first live one.
+func mergeMembers(bm, pm []member) []member {
+	first := make(map[string]int, len(bm)+len(pm))
+	next := make([]int, len(bm), len(bm)+len(pm))
+	for i := len(bm) - 1; i >= 0; i-- {
+		k := viewString(bm[i].key)
+		next[i] = -1
+		if j, ok := first[k]; ok {
+			next[i] = j
 		}
+		first[k] = i
+	}
+	for _, p := range pm {
+		k := viewString(p.key)
+		j, found := first[k]
 		switch {
 		case isNullJSON(p.val):
-			if j >= 0 {
-				bm = append(bm[:j], bm[j+1:]...)
+			if !found {
+				continue
 			}
-		case j >= 0:
+			bm[j].val = nil
+			if next[j] >= 0 {
+				first[k] = next[j]
+			} else {
+				delete(first, k)
+			}
+		case found:
 			bm[j].val = p.val
 		default:
+			first[k] = len(bm)
 			bm = append(bm, p)
+			next = append(next, -1)
 		}
 	}
+	return bm
+}
+
+// appendMembers appends the live members (val not nil) to dst as one JSON
+// object.
+func appendMembers(dst []byte, ms []member) []byte {
 	n := 2
-	for _, m := range bm {
+	for _, m := range ms {
 		n += len(m.key) + len(m.val) + 2
 	}
-	out := make([]byte, 0, n)
-	out = append(out, '{')
-	for k, m := range bm {
-		if k > 0 {
-			out = append(out, ',')
+	dst = slices.Grow(dst, n)
+	dst = append(dst, '{')
+	sep := false
+	for _, m := range ms {
+		if m.val == nil {
+			continue
 		}
-		out = append(out, m.key...)
-		out = append(out, ':')
-		out = append(out, m.val...)
+		if sep {
+			dst = append(dst, ',')
+		}
+		sep = true
+		dst = append(dst, m.key...)
+		dst = append(dst, ':')
+		dst = append(dst, m.val...)
 	}
-	return append(out, '}')
+	return append(dst, '}')
 }
+
+// viewString views b as a string without copying, for keys of a map that
+// lives no longer than b and during which b is not written.
+func viewString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // appendJSONString appends s as a JSON string literal. Property names come
 // decoded from the request, so they must be escaped again when assembling.
@@ -291,21 +331,50 @@ func (l *propList) setOnce(name string, v []byte) {
 	}
 }
 
-// overlay lays src over l as a contact merge does (src wins).
+// overlay lays src over l as a contact merge does (src wins): one pass over
+// both sorted lists.
 func (l *propList) overlay(src propList) {
+	cur := *l
+	out := make(propList, 0, len(cur)+len(src))
+	i := 0
 	for _, p := range src {
-		cur, ok := l.get(p.name)
-		if ok && nestedMerge(p.name) && isObjectJSON(p.raw) {
-			l.put(p.name, mergeObject(cur, p.raw))
-			continue
+		for i < len(cur) && cur[i].name < p.name {
+			out = append(out, cur[i])
+			i++
 		}
-		l.put(p.name, p.raw)
+		if i < len(cur) && cur[i].name == p.name {
+			if nestedMerge(p.name) && isObjectJSON(p.raw) {
+				p.raw = mergeObject(cur[i].raw, p.raw)
+			}
+			i++
+		}
+		out = append(out, p)
 	}
+	*l = append(out, cur[i:]...)
 }
+
+// smallPatch is the size up to which a patch is applied in place: each new
+// name shifts the list once, so a small patch stays linear in the list's
+// length; a larger one is merged in one pass (applySorted).
+const smallPatch = 64
 
 // apply runs an op's patch: SetOnce first, so that Set wins for a name in
 // both, then Unset, which wins over both.
 func (l *propList) apply(op *ResolveOp) {
+	if len(op.SetOnce)+len(op.Set)+len(op.Unset) > smallPatch {
+		l.applySorted(op)
+		return
+	}
+	l.applyInPlace(op)
+}
+
+// applyInPlace applies the patch one property at a time. A contact's first
+// patch sizes the list once: grown by doubling, it would keep up to twice
+// the room it needs for the contact's lifetime.
+func (l *propList) applyInPlace(op *ResolveOp) {
+	if *l == nil {
+		*l = make(propList, 0, countValues(op.Set)+countValues(op.SetOnce))
+	}
 	for _, p := range op.SetOnce {
 		l.setOnce(p.Name, p.Value)
 	}
@@ -315,6 +384,17 @@ func (l *propList) apply(op *ResolveOp) {
 	for _, name := range op.Unset {
 		l.del(name)
 	}
+}
+
+// countValues counts the props that set a value (not null).
+func countValues(ps []Prop) int {
+	n := 0
+	for _, p := range ps {
+		if !isNullJSON(p.Value) {
+			n++
+		}
+	}
+	return n
 }
 
 // appendJSON appends the properties as one JSON object.

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"testing"
 )
 
@@ -22,6 +23,52 @@ func TestMergeObject(t *testing.T) {
 	f(`{"n":1e400}`, `{"m":-0.0}`, `{"n":1e400,"m":-0.0}`)
 	f(`{"a":1}`, `{"a":1`, `{"a":1`)  // malformed patch: returned as is
 	f(`{"a":1`, `{"b":2}`, `{"b":2}`) // malformed base: counts as empty
+	// A repeated key in a stored object: changes hit its first live member.
+	f(`{"a":1,"b":2,"a":3}`, `{"a":4}`, `{"a":4,"b":2,"a":3}`)
+	f(`{"a":1,"b":2,"a":3}`, `{"a":null,"a":5}`, `{"b":2,"a":5}`)
+	f(`{"a":1,"b":2,"a":3}`, `{"a":null,"a":null,"a":6}`, `{"b":2,"a":6}`)
+	// A removed key comes back at the end.
+	f(`{"a":1,"b":2}`, `{"a":null,"c":3,"a":4}`, `{"b":2,"c":3,"a":4}`)
+	f(`{"a":1}`, `{"a":  null  ,"b":nullx}`, `{"b":nullx}`)
+}
+
+// TestMergeObjectCopies: the result of a merge never shares memory with the
+// patch, whose bytes belong to a request.
+func TestMergeObjectCopies(t *testing.T) {
+	f := func(base, patch string) {
+		t.Helper()
+		p := []byte(patch)
+		out := mergeObject([]byte(base), p)
+		want := string(out)
+		for i := range p {
+			p[i] = 'x'
+		}
+		if string(out) != want {
+			t.Errorf("mergeObject(%s, %s) changed with the patch: %s", base, patch, out)
+		}
+	}
+	f(`{"a":1}`, `{"b":"v"}`)
+	f(`{"a":1}`, `{"a":1`) // malformed: returned as a copy
+	f(``, `{"x":{"y":1}}`)
+}
+
+// TestParseProps: stored properties come back sorted, without nulls, the
+// last of a repeated name winning.
+func TestParseProps(t *testing.T) {
+	f := func(raw, want string) {
+		t.Helper()
+		l, err := parseProps([]byte(raw))
+		if err != nil {
+			t.Fatalf("parseProps(%s): %v", raw, err)
+		}
+		if got := string(l.appendJSON(nil)); got != want {
+			t.Errorf("parseProps(%s) = %s, want %s", raw, got, want)
+		}
+	}
+	f(`{"b":1,"a":2,"b":3,"c":null}`, `{"a":2,"b":3}`)
+	f(`{"z":{"k":1},"y":"s","x\u0041":[1]}`, `{"xA":[1],"y":"s","z":{"k":1}}`)
+	f(`null`, `{}`)
+	f(`{}`, `{}`)
 }
 
 func TestSplitObject(t *testing.T) {
@@ -88,8 +135,12 @@ func TestNormalize(t *testing.T) {
 func FuzzMergeObject(f *testing.F) {
 	f.Add([]byte(`{"a":1,"b":{"c":[1,"]"]}}`), []byte(`{"a":null,"d":"x"}`))
 	f.Add([]byte(`{}`), []byte(`{"a":"\"}"}`))
+	f.Add([]byte(`{"a":1,"b":2,"a":3}`), []byte(`{"a":null,"b":null,"a":4,"c":5}`))
 	f.Fuzz(func(t *testing.T, base, patch []byte) {
 		out := mergeObject(base, patch)
+		if want := mergeObjectByScan(base, patch); !bytes.Equal(out, want) {
+			t.Fatalf("mergeObject(%q, %q) = %q, by scan %q", base, patch, out, want)
+		}
 		if _, ok := splitObject(patch, nil); ok {
 			// A merge of a well-formed patch is always a well-formed object.
 			if _, ok := splitObject(out, nil); !ok {

@@ -316,34 +316,53 @@ local function objMembers(s)
   end
 end
 
+-- isNull: empty, blanks, or null between blanks. Plain finds, no pattern
+-- that backtracks over a long run of blanks.
 local function isNull(v)
-  local t = string.match(v, '^[ \t\n\r]*(.-)[ \t\n\r]*$')
-  return t == '' or t == 'null'
+  local i = string.find(v, '[^ \t\n\r]')
+  if not i then return true end
+  if string.sub(v, i, i + 3) ~= 'null' then return false end
+  return string.find(v, '[^ \t\n\r]', i + 4) == nil
 end
 
 local function isObj(v)
   return string.byte(v, skipWS(v, 1)) == 123
 end
 
+-- mergeObj mirrors mergeObject in props.go: one pass over each side through
+-- an index from key to the first live member with it (first); nxt chains the
+-- members of one key, which a stored object may repeat. A removed member
+-- keeps its place with value false.
 local function mergeObj(base, patch)
   local pm = objMembers(patch)
   if not pm then return patch end
   local bm = objMembers(base) or {}
+  local first, nxt = {}, {}
+  for i = #bm, 1, -1 do
+    local k = bm[i][1]
+    nxt[i] = first[k]
+    first[k] = i
+  end
   for _, p in ipairs(pm) do
-    local j = nil
-    for k = 1, #bm do
-      if bm[k][1] == p[1] then j = k; break end
-    end
+    local k = p[1]
+    local j = first[k]
     if isNull(p[2]) then
-      if j then table.remove(bm, j) end
+      if j then
+        bm[j][2] = false
+        first[k] = nxt[j]
+      end
     elseif j then
       bm[j][2] = p[2]
     else
       bm[#bm + 1] = p
+      first[k] = #bm
     end
   end
   local parts = {}
-  for k = 1, #bm do parts[k] = bm[k][1] .. ':' .. bm[k][2] end
+  for i = 1, #bm do
+    local v = bm[i][2]
+    if v then parts[#parts + 1] = bm[i][1] .. ':' .. v end
+  end
   return '{' .. table.concat(parts, ',') .. '}'
 end
 
