@@ -17,7 +17,7 @@ import (
 
 	"github.com/hogsend/hogsend-proxy/config"
 	"github.com/hogsend/hogsend-proxy/internal/abuse"
-	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
 
 // hostileToken is the capture token of the batch scenario's bodies.
@@ -94,7 +94,11 @@ func runHostile(env *benchEnv, phase time.Duration, maxRSS int64, only string, c
 	for _, n := range h.acked {
 		acked += n
 	}
-	rows, err := legitRows(st.ch.ClickHouseURL("hogsend"), acked, 180*time.Second)
+	// The batch load's events are its visitors' $pageviews; the attacks' are not.
+	ctx, cancel := context.WithTimeout(context.Background(), 190*time.Second)
+	defer cancel()
+	rows, err := waitRows(ctx, st.ch.ClickHouseURL("hogsend"),
+		"event = '$pageview' AND startsWith(distinct_id, 'visitor-')", acked, 180*time.Second)
 	if err != nil {
 		return err
 	}
@@ -124,7 +128,7 @@ type hostileRun struct {
 // each in a loop until d has passed.
 func (h *hostileRun) phase(name string, d time.Duration, attacks []abuse.Attack) error {
 	h.load.bodies = buildBatchBodies(h.bodiesFor(d), h.load.events, h.contacts)
-	resetPeakRSS(h.st.proxyPID)
+	_ = testenv.ResetPeakRSS(h.st.proxyPID) // best effort: the peak is then the whole run's
 	ctx, cancel := context.WithCancel(context.Background())
 	tally := newAttackTally()
 	var wg sync.WaitGroup
@@ -178,7 +182,7 @@ func (h *hostileRun) watchRSS() (stop func()) {
 				return
 			case <-tick.C:
 			}
-			if rss, _ := procMemory(h.st.proxyPID); rss > h.maxRSS {
+			if rss, _ := testenv.ProcMemory(h.st.proxyPID); rss > h.maxRSS {
 				h.overRSS.Store(true)
 				h.mu.Lock()
 				if h.stopAttacks != nil {
@@ -302,27 +306,6 @@ func (t *attackTally) problems() []string {
 	return out
 }
 
-// procMemory is the process's VmRSS and VmHWM (peak) in bytes.
-func procMemory(pid int) (rss, peak int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		name, v, ok := strings.Cut(line, ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
-			continue
-		}
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if name == "VmRSS" {
-			rss = kb << 10
-		} else {
-			peak = kb << 10
-		}
-	}
-	return rss, peak
-}
-
 // logTail is the end of the proxy's log without fasthttp's line per
 // refused connection, which an attack repeats by the thousand.
 func logTail(path string, n int) string {
@@ -341,35 +324,6 @@ func logTail(path string, n int) string {
 }
 
 func peakOf(pid int) int64 {
-	_, peak := procMemory(pid)
+	_, peak := testenv.ProcMemory(pid)
 	return peak
-}
-
-// resetPeakRSS sets VmHWM back to the current RSS (Linux clear_refs 5).
-func resetPeakRSS(pid int) {
-	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
-}
-
-// legitRows counts the batch load's events (its visitors' $pageviews) once
-// the count reaches want or timeout passes.
-func legitRows(url string, want int64, timeout time.Duration) (int64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout+10*time.Second)
-	defer cancel()
-	b, err := clickhouse.OpenServer(ctx, url)
-	if err != nil {
-		return 0, err
-	}
-	defer b.Close()
-	deadline := time.Now().Add(timeout)
-	for {
-		rows, err := b.Query(ctx, "SELECT count() FROM hogsend.user_events FINAL WHERE event = '$pageview' AND startsWith(distinct_id, 'visitor-')")
-		if err != nil {
-			return 0, fmt.Errorf("count legitimate events: %w", err)
-		}
-		n, _ := strconv.ParseInt(rows[0][0], 10, 64)
-		if n >= want || time.Now().After(deadline) {
-			return n, nil
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
 }

@@ -154,9 +154,9 @@ func mintKey(base, admin string) (string, error) {
 	return gjson.GetBytes(resp.Body(), "key").String(), nil
 }
 
-// waitRows polls user_events until it holds want rows (FINAL, so a replayed
-// insert would not hide a loss) or the timeout passes.
-func waitRows(ctx context.Context, url string, want int64, timeout time.Duration) (int64, error) {
+// waitRows polls user_events until it holds want rows matching where (FINAL,
+// so a replayed insert would not hide a loss) or the timeout passes.
+func waitRows(ctx context.Context, url, where string, want int64, timeout time.Duration) (int64, error) {
 	b, err := clickhouse.OpenServer(ctx, url)
 	if err != nil {
 		return 0, err
@@ -164,7 +164,7 @@ func waitRows(ctx context.Context, url string, want int64, timeout time.Duration
 	defer b.Close()
 	deadline := time.Now().Add(timeout)
 	for {
-		rows, err := b.Query(ctx, "SELECT count() FROM hogsend.user_events FINAL")
+		rows, err := b.Query(ctx, "SELECT count() FROM hogsend.user_events FINAL WHERE "+where)
 		if err != nil {
 			return 0, fmt.Errorf("count user_events: %w", err)
 		}

@@ -180,7 +180,7 @@ var _ testenv.TB = (*benchEnv)(nil)
 func countEvents(url string, want int64, timeout time.Duration) (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+10*time.Second)
 	defer cancel()
-	return waitRows(ctx, url, want, timeout)
+	return waitRows(ctx, url, "1", want, timeout)
 }
 
 func fetchProfile(addr string, d time.Duration, path string) error {

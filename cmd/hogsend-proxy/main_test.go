@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,15 +18,16 @@ import (
 // The binary's operator interface is a contract: these tests run the real
 // binary as an operator would.
 
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "hogsend-proxy")
-	out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v-test", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
+// proxyBin is the binary under test, built once for the package.
+var proxyBin = testenv.ProxyBinary{Version: "v-test"}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	proxyBin.Remove()
+	os.Exit(code)
 }
+
+func buildBinary(t *testing.T) string { return proxyBin.Path(t) }
 
 func run(t *testing.T, bin string, env []string, args ...string) (string, string, int) {
 	t.Helper()

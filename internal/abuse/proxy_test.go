@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,38 +44,13 @@ func limitEnv(l Limits) []string {
 	}
 }
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-)
+// proxyBin is the binary under attack, built once for the package.
+var proxyBin testenv.ProxyBinary
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	proxyBin.Remove()
 	os.Exit(code)
-}
-
-// proxyBinary builds cmd/hogsend-proxy once per test run.
-func proxyBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "hogsend-abuse-"); binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "hogsend-proxy")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/hogsend/hogsend-proxy/cmd/hogsend-proxy").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("build hogsend-proxy: %w\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
 }
 
 // proxyProc is one `hogsend-proxy serve` under attack.
@@ -121,7 +95,7 @@ func startEmbeddedMode(t *testing.T) *proxyProc {
 
 func newProxy(t *testing.T, extraEnv ...string) *proxyProc {
 	port := testenv.FreePort(t)
-	p := &proxyProc{t: t, bin: proxyBinary(t), addr: fmt.Sprintf("127.0.0.1:%d", port), dataDir: t.TempDir()}
+	p := &proxyProc{t: t, bin: proxyBin.Path(t), addr: fmt.Sprintf("127.0.0.1:%d", port), dataDir: t.TempDir()}
 	p.base = "http://" + p.addr
 	p.logPath = filepath.Join(t.TempDir(), "proxy.log")
 	p.env = append(append([]string{
@@ -264,30 +238,12 @@ func (p *proxyProc) goroutines() int {
 }
 
 // memory reads VmRSS and VmHWM (peak) of the process, in bytes.
-func (p *proxyProc) memory() (rss, peak int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		name, v, ok := strings.Cut(line, ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
-			continue
-		}
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if name == "VmRSS" {
-			rss = kb << 10
-		} else {
-			peak = kb << 10
-		}
-	}
-	return rss, peak
-}
+func (p *proxyProc) memory() (rss, peak int64) { return testenv.ProcMemory(p.cmd.Process.Pid) }
 
 // resetPeak sets VmHWM back to the current RSS (Linux clear_refs 5), so
 // that the peak read after an attack is the attack's.
 func (p *proxyProc) resetPeak() bool {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.cmd.Process.Pid), []byte("5"), 0) == nil
+	return testenv.ResetPeakRSS(p.cmd.Process.Pid) == nil
 }
 
 // mintKey creates an ingest key through the admin API.

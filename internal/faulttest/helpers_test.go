@@ -28,40 +28,16 @@ import (
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 )
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-)
+// proxyBin is the binary under test, built once for the package.
+var proxyBin = testenv.ProxyBinary{Version: "v-faulttest"}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	proxyBin.Remove()
 	os.Exit(code)
 }
 
-// proxyBinary builds cmd/hogsend-proxy once per test run.
-func proxyBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "hogsend-faulttest-"); binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "hogsend-proxy")
-		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=v-faulttest", "-o", binPath,
-			"github.com/hogsend/hogsend-proxy/cmd/hogsend-proxy")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("build hogsend-proxy: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+func proxyBinary(t *testing.T) string { return proxyBin.Path(t) }
 
 // stack is one deployment under test: Redis, ClickHouse, a data directory, a
 // listen address, an ingest key, and the environment the binary runs with.
