@@ -132,13 +132,13 @@ func (c *Config) Validate() error {
 	if c.RedisURL != "" {
 		u, err := url.Parse(c.RedisURL)
 		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			return fmt.Errorf("HOGSEND_REDIS_URL: %q is not a redis://host:port URL", c.RedisURL)
+			return fmt.Errorf("HOGSEND_REDIS_URL: %q is not a redis://host:port URL", RedactURL(c.RedisURL))
 		}
 	}
 	if c.ClickHouseURL != "" {
 		u, err := url.Parse(c.ClickHouseURL)
 		if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
-			return fmt.Errorf("HOGSEND_CLICKHOUSE_URL: %q is not a clickhouse://host:9000/database URL", c.ClickHouseURL)
+			return fmt.Errorf("HOGSEND_CLICKHOUSE_URL: %q is not a clickhouse://host:9000/database URL", RedactURL(c.ClickHouseURL))
 		}
 	}
 	if (c.RedisURL == "") != (c.ClickHouseURL == "") {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/config"
@@ -70,7 +69,7 @@ func OpenBackend(ctx context.Context, cfg *config.Config) (clickhouse.Backend, e
 	if cfg.ClickHouseURL != "" {
 		b, err := clickhouse.OpenServer(ctx, cfg.ClickHouseURL)
 		if err != nil {
-			return nil, fmt.Errorf("HOGSEND_CLICKHOUSE_URL: open clickhouse %s: %w", redactURL(cfg.ClickHouseURL), err)
+			return nil, fmt.Errorf("HOGSEND_CLICKHOUSE_URL: open clickhouse %s: %w", config.RedactURL(cfg.ClickHouseURL), err)
 		}
 		return b, nil
 	}
@@ -145,7 +144,7 @@ func OpenStore(ctx context.Context, cfg *config.Config) (identity.Store, error) 
 	}
 	s, err := identity.NewRedis(ctx, cfg.RedisURL)
 	if err != nil {
-		return nil, fmt.Errorf("HOGSEND_REDIS_URL: open redis %s: %w", redactURL(cfg.RedisURL), err)
+		return nil, fmt.Errorf("HOGSEND_REDIS_URL: open redis %s: %w", config.RedactURL(cfg.RedisURL), err)
 	}
 	return s, nil
 }
@@ -173,13 +172,4 @@ func cloneContacts(cs []canonical.Contact) []canonical.Contact {
 		out[i] = c
 	}
 	return out
-}
-
-func redactURL(u string) string {
-	if i := strings.Index(u, "@"); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "…@" + u[i+1:]
-		}
-	}
-	return u
 }

@@ -14,6 +14,8 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/hogsend/hogsend-proxy/config"
 )
 
 // Server is a Backend on a clickhouse-server, over the native protocol.
@@ -45,7 +47,7 @@ func OpenServer(_ context.Context, rawURL string) (*Server, error) {
 	}
 	conn, err := ch.Open(opts)
 	if err != nil {
-		return nil, fmt.Errorf("open clickhouse %s: %w", redactURL(rawURL), err)
+		return nil, fmt.Errorf("open clickhouse %s: %w", config.RedactURL(rawURL), err)
 	}
 	return &Server{conn: conn, opts: opts, db: db}, nil
 }
@@ -56,11 +58,11 @@ func parseServerURL(rawURL string) (*ch.Options, string, error) {
 		return nil, "", fmt.Errorf("parse clickhouse url: %w", err)
 	}
 	if u.Scheme != "clickhouse" && u.Scheme != "tcp" {
-		return nil, "", fmt.Errorf("clickhouse url %s: scheme must be clickhouse:// (native protocol)", redactURL(rawURL))
+		return nil, "", fmt.Errorf("clickhouse url %s: scheme must be clickhouse:// (native protocol)", config.RedactURL(rawURL))
 	}
 	host := u.Host
 	if host == "" {
-		return nil, "", fmt.Errorf("clickhouse url %s: missing host", redactURL(rawURL))
+		return nil, "", fmt.Errorf("clickhouse url %s: missing host", config.RedactURL(rawURL))
 	}
 	if u.Port() == "" {
 		host = net.JoinHostPort(u.Hostname(), "9000")
@@ -70,7 +72,7 @@ func parseServerURL(rawURL string) (*ch.Options, string, error) {
 		db = DefaultDatabase
 	}
 	if !identifier.MatchString(db) {
-		return nil, "", fmt.Errorf("clickhouse url %s: database name %q is not a plain identifier", redactURL(rawURL), db)
+		return nil, "", fmt.Errorf("clickhouse url %s: database name %q is not a plain identifier", config.RedactURL(rawURL), db)
 	}
 	opts := &ch.Options{
 		Protocol:         ch.Native,
@@ -98,7 +100,7 @@ func parseServerURL(rawURL string) (*ch.Options, string, error) {
 		case "dial_timeout", "read_timeout":
 			d, err := time.ParseDuration(v)
 			if err != nil {
-				return nil, "", fmt.Errorf("clickhouse url %s: %s: %w", redactURL(rawURL), key, err)
+				return nil, "", fmt.Errorf("clickhouse url %s: %s: %w", config.RedactURL(rawURL), key, err)
 			}
 			if key == "dial_timeout" {
 				opts.DialTimeout = d
@@ -112,18 +114,18 @@ func parseServerURL(rawURL string) (*ch.Options, string, error) {
 			case "none", "false", "0":
 				opts.Compression = nil
 			default:
-				return nil, "", fmt.Errorf("clickhouse url %s: compress: %q is neither lz4 nor none", redactURL(rawURL), v)
+				return nil, "", fmt.Errorf("clickhouse url %s: compress: %q is neither lz4 nor none", config.RedactURL(rawURL), v)
 			}
 		case "secure":
 			on, err := strconv.ParseBool(v)
 			if err != nil {
-				return nil, "", fmt.Errorf("clickhouse url %s: secure: %w", redactURL(rawURL), err)
+				return nil, "", fmt.Errorf("clickhouse url %s: secure: %w", config.RedactURL(rawURL), err)
 			}
 			if on {
 				opts.TLS = &tls.Config{ServerName: u.Hostname()}
 			}
 		default:
-			return nil, "", fmt.Errorf("clickhouse url %s: unknown parameter %q", redactURL(rawURL), key)
+			return nil, "", fmt.Errorf("clickhouse url %s: unknown parameter %q", config.RedactURL(rawURL), key)
 		}
 	}
 	return opts, db, nil
@@ -141,23 +143,6 @@ func defaultCompression(host string) *ch.Compression {
 		return nil
 	}
 	return &ch.Compression{Method: ch.CompressionLZ4}
-}
-
-// redactURL hides the password of a URL for error messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable url)"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
 }
 
 // Database is the database the tables are in.
