@@ -173,3 +173,20 @@ func jsonBody(v any) string {
 	enc.Encode(v)
 	return strings.TrimSpace(buf.String())
 }
+
+// waitReady polls /readyz until it answers 200: its checks are cached for a
+// second, so a recovery shows within that, not at once.
+func (h *harness) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := h.do("GET", "/readyz", "", "", "")
+		if r.status == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz not ready within 5s: %d %s", r.status, r.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -139,7 +139,5 @@ func TestClickHouseOutage(t *testing.T) {
 	if n := h.count("SELECT uniqExact(id) FROM user_events WHERE event = 'ch.outage'"); n != 60 {
 		t.Fatalf("distinct ids = %d, want 60", n)
 	}
-	if r := h.do("GET", "/readyz", "", "", ""); r.status != 200 {
-		t.Fatalf("readyz after recovery: %d %s", r.status, r.body)
-	}
+	h.waitReady(t)
 }

@@ -87,9 +87,7 @@ func TestClickHouseLateAtStart(t *testing.T) {
 	if n := h.count("SELECT count() FROM api_keys FINAL WHERE name = 'late-clickhouse'"); n != 1 {
 		t.Fatalf("api keys = %d, want 1", n)
 	}
-	if r := h.do("GET", "/readyz", "", "", ""); r.status != 200 {
-		t.Fatalf("readyz after clickhouse came up: %d %s", r.status, r.body)
-	}
+	h.waitReady(t)
 	wantLogged(t, logs, "clickhouse not reachable yet", 1)
 	wantLogged(t, logs, "clickhouse answered: tables migrated", 1)
 
