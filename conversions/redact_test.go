@@ -36,16 +36,27 @@ func TestErrorTextRedactsEveryQuotedURL(t *testing.T) {
 func FuzzRedactURL(f *testing.F) {
 	f.Add("https://www.google-analytics.com/mp/collect", "s3cr3t-value")
 	f.Add("http://h", "a b&c=d")
+	// CI found a base whose escaped form (" 00000" is "%2000000") reads like the secret.
+	f.Add(" 00000", "000000")
 	f.Fuzz(func(t *testing.T, base, secret string) {
-		if len(secret) < 6 || strings.Contains("REDACTED", secret) {
-			return
-		}
 		raw := base + "?measurement_id=G-1&api_secret=" + url.QueryEscape(secret)
 		got := RedactURL(raw)
-		if strings.Contains(got, secret) || strings.Contains(got, url.QueryEscape(secret)) {
-			if !strings.Contains(base, secret) && !strings.Contains(base, url.QueryEscape(secret)) {
-				t.Fatalf("RedactURL(%q) = %q keeps the secret", raw, got)
+		if got == "(unparseable URL)" {
+			return
+		}
+		// Whatever the base, no query value survives (the rest of the URL
+		// may not parse again: url.URL.String escapes odd hosts).
+		_, query, _ := strings.Cut(got, "?")
+		values, _ := url.ParseQuery(query)
+		for k, vs := range values {
+			for _, v := range vs {
+				if v != "REDACTED" {
+					t.Fatalf("RedactURL(%q) = %q keeps %s=%q", raw, got, k, v)
+				}
 			}
+		}
+		if strings.Contains(got, "@") && !strings.Contains(RedactURL(base), "@") {
+			t.Fatalf("RedactURL(%q) = %q keeps user info", raw, got)
 		}
 	})
 }
