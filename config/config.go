@@ -33,6 +33,8 @@ type Config struct {
 	MaxConns          int           // HOGSEND_MAX_CONNS
 	BatchRows         int           // HOGSEND_CLICKHOUSE_BATCH_ROWS
 	BatchDelay        time.Duration // HOGSEND_CLICKHOUSE_BATCH_DELAY
+	BatchBytes        int64         // HOGSEND_CLICKHOUSE_BATCH_BYTES
+	MemoryLimit       int64         // HOGSEND_MEMORY_LIMIT; 0 = none
 	ChDBLibPath       string        // HOGSEND_CHDB_LIB
 	IngestSuspended   bool          // HOGSEND_INGEST_SUSPENDED
 	LogLevel          string        // HOGSEND_LOG_LEVEL
@@ -71,6 +73,8 @@ func Default() Config {
 		MaxConns:          10000,
 		BatchRows:         100000,
 		BatchDelay:        time.Second,
+		BatchBytes:        32 << 20,
+		MemoryLimit:       384 << 20,
 		LogLevel:          "info",
 		HeaderTimeout:     10 * time.Second,
 		MaxConnsPerIP:     256,
@@ -167,6 +171,12 @@ func (c *Config) Validate() error {
 	}
 	if c.BatchRows <= 0 {
 		return fmt.Errorf("HOGSEND_CLICKHOUSE_BATCH_ROWS: must be positive")
+	}
+	if c.BatchBytes < 1<<20 {
+		return fmt.Errorf("HOGSEND_CLICKHOUSE_BATCH_BYTES: %d is too small (minimum 1MiB)", c.BatchBytes)
+	}
+	if c.MemoryLimit != 0 && c.MemoryLimit < 64<<20 {
+		return fmt.Errorf("HOGSEND_MEMORY_LIMIT: %d is too small (0 for none, else at least 64MiB)", c.MemoryLimit)
 	}
 	if c.BatchDelay <= 0 {
 		return fmt.Errorf("HOGSEND_CLICKHOUSE_BATCH_DELAY: must be positive")

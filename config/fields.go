@@ -47,6 +47,8 @@ var fields = []field{
 		return nil
 	}},
 	{"HOGSEND_CLICKHOUSE_BATCH_DELAY", "clickhouse_batch_delay", "longest wait before a partial insert", durationField(func(c *Config) *time.Duration { return &c.BatchDelay })},
+	{"HOGSEND_CLICKHOUSE_BATCH_BYTES", "clickhouse_batch_bytes", "most spool bytes per ClickHouse insert; bounds the writer's memory", bytesField(func(c *Config) *int64 { return &c.BatchBytes })},
+	{"HOGSEND_MEMORY_LIMIT", "memory_limit", "soft limit of the Go heap (the runtime collects harder near it); 0 = none; GOMEMLIMIT wins", bytesField(func(c *Config) *int64 { return &c.MemoryLimit })},
 	{"HOGSEND_CHDB_LIB", "chdb_lib", "path of libchdb.so for the embedded mode", func(c *Config, v string) error { c.ChDBLibPath = v; return nil }},
 	{"HOGSEND_INGEST_SUSPENDED", "ingest_suspended", "answer POST /v1/events with 429 ingest_suspended", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)

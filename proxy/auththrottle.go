@@ -3,15 +3,20 @@ package proxy
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// failureThrottle counts failed authentications per client network (an IPv4
-// address, an IPv6 /64, which one host usually owns whole) in fixed windows;
-// past max failures in a window the network is refused until the window ends.
+// failureThrottle counts failures (failed authentications, refused
+// requests) per client network (an IPv4 address, an IPv6 /64, which one
+// host usually owns whole) in fixed windows; past max failures in a window
+// the network is refused until the window ends.
 type failureThrottle struct {
 	max    int
 	window time.Duration
+	// blockedUntil is when the last block ends (Unix ns): until a network
+	// is blocked, blocked answers without the lock, on every request.
+	blockedUntil atomic.Int64
 
 	mu   sync.Mutex
 	nets *lru[netip.Addr, failureWindow]
@@ -46,7 +51,11 @@ func (t *failureThrottle) blocked(ip string, now time.Time) time.Duration {
 	if t.max <= 0 {
 		return 0
 	}
-	k, ns := throttleKey(ip), now.UnixNano()
+	ns := now.UnixNano()
+	if ns >= t.blockedUntil.Load() {
+		return 0
+	}
+	k := throttleKey(ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	w, ok := t.nets.get(k, ns)
@@ -65,8 +74,13 @@ func (t *failureThrottle) fail(ip string, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if w, ok := t.nets.get(k, ns); ok {
-		w.n++
+		if w.n++; w.n == t.max {
+			t.blockedUntil.Store(max(t.blockedUntil.Load(), w.start+int64(t.window)))
+		}
 		return
 	}
 	t.nets.put(k, failureWindow{n: 1, start: ns}, ns+int64(t.window))
+	if t.max == 1 {
+		t.blockedUntil.Store(max(t.blockedUntil.Load(), ns+int64(t.window)))
+	}
 }

@@ -79,9 +79,10 @@ func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfi
 
 // bodyRefusal is why a body was not read, answered in the route's shape.
 type bodyRefusal struct {
-	status int
-	code   string // capture's "code" and the refusal metric's reason
-	msg    string
+	status     int
+	code       string // capture's "code" and the refusal metric's reason
+	msg        string
+	retryAfter int // seconds, for a 429; 0 means 1
 }
 
 // requestBody reads the streamed body of ctx into a buffer from the pool,
@@ -162,12 +163,12 @@ func (s *Server) grow(buf []byte, n int, l *lease) ([]byte, error) {
 }
 
 func tooLarge() *bodyRefusal {
-	return &bodyRefusal{fasthttp.StatusRequestEntityTooLarge, "body_too_large", "request body too large"}
+	return &bodyRefusal{status: fasthttp.StatusRequestEntityTooLarge, code: "body_too_large", msg: "request body too large"}
 }
 
 func (s *Server) busy() *bodyRefusal {
-	return &bodyRefusal{fasthttp.StatusTooManyRequests, "server_busy",
-		"server busy: too many request bytes in flight; retry later"}
+	return &bodyRefusal{status: fasthttp.StatusTooManyRequests, code: "server_busy",
+		msg: "server busy: too many request bytes in flight; retry later"}
 }
 
 // unreadable maps a failed body read: a client too slow for the read timeout
@@ -175,7 +176,7 @@ func (s *Server) busy() *bodyRefusal {
 func unreadable(err error) *bodyRefusal {
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
-		return &bodyRefusal{fasthttp.StatusRequestTimeout, "read_timeout", "request timeout"}
+		return &bodyRefusal{status: fasthttp.StatusRequestTimeout, code: "read_timeout", msg: "request timeout"}
 	}
-	return &bodyRefusal{fasthttp.StatusBadRequest, "body_unreadable", "request body could not be read"}
+	return &bodyRefusal{status: fasthttp.StatusBadRequest, code: "body_unreadable", msg: "request body could not be read"}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,9 +12,14 @@ import (
 
 // tooManyConns is written to a connection refused for its address's limit
 // before it is closed: a complete answer, so a client sees why.
-var tooManyConns = []byte("HTTP/1.1 429 Too Many Requests\r\n" +
-	"Connection: close\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: 63\r\n\r\n" +
-	`{"error":"too many connections from your address; retry later"}`)
+var tooManyConns = connAnswer429(1, `{"error":"too many connections from your address; retry later"}`)
+
+// connAnswer429 is a whole 429 answer written to a connection refused at
+// accept, before any request is read from it.
+func connAnswer429(retryAfter int, body string) []byte {
+	return []byte("HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: application/json\r\n" +
+		"Retry-After: " + strconv.Itoa(retryAfter) + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+}
 
 // A connection whose request body was refused unread is drained this long,
 // or this far, before it is closed.
@@ -29,14 +35,16 @@ type edgeListener struct {
 	net.Listener
 	max     int
 	trusted []*net.IPNet
-	refused func()
+	refused func(reason string)
+	// penalized reports a peer whose network is refused for its refusals.
+	penalized func(netip.Addr) bool
 
 	mu   sync.Mutex
 	open map[netip.Addr]int
 }
 
-func newEdgeListener(ln net.Listener, max int, trusted []*net.IPNet, refused func()) *edgeListener {
-	return &edgeListener{Listener: ln, max: max, trusted: trusted, refused: refused, open: make(map[netip.Addr]int)}
+func newEdgeListener(ln net.Listener, max int, trusted []*net.IPNet, refused func(string), penalized func(netip.Addr) bool) *edgeListener {
+	return &edgeListener{Listener: ln, max: max, trusted: trusted, refused: refused, penalized: penalized, open: make(map[netip.Addr]int)}
 }
 
 // Accept returns the next connection within its address's limit, answering
@@ -48,14 +56,22 @@ func (l *edgeListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		addr, ok := peerAddr(c)
-		if !ok || l.max <= 0 || trustedIP(l.trusted, addr.AsSlice()) {
+		if !ok || trustedIP(l.trusted, addr.AsSlice()) {
+			return &edgeConn{Conn: c}, nil
+		}
+		if l.penalized != nil && l.penalized(addr) {
+			l.refused("too_many_refusals")
+			refuseConn(c, tooManyRefusals)
+			continue
+		}
+		if l.max <= 0 {
 			return &edgeConn{Conn: c}, nil
 		}
 		if l.take(addr) {
 			return &edgeConn{Conn: c, addr: addr, ln: l}, nil
 		}
-		l.refused()
-		refuseConn(c)
+		l.refused("conns_per_ip")
+		refuseConn(c, tooManyConns)
 	}
 }
 
@@ -80,9 +96,9 @@ func (l *edgeListener) give(addr netip.Addr) {
 // refuseConn answers without reading: a fresh socket's send buffer takes the
 // few bytes at once, and the deadline keeps the accept loop from waiting on
 // a peer that does not read.
-func refuseConn(c net.Conn) {
+func refuseConn(c net.Conn, answer []byte) {
 	_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	_, _ = c.Write(tooManyConns)
+	_, _ = c.Write(answer)
 	_ = c.Close()
 }
 

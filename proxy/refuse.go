@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -16,7 +17,7 @@ func (s *Server) refuse(ctx *fasthttp.RequestCtx, r *bodyRefusal) {
 		c.lingerOnClose()
 	}
 	if r.status == fasthttp.StatusTooManyRequests {
-		ctx.Response.Header.Set("Retry-After", "1")
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(1, r.retryAfter)))
 	}
 	if isCapturePath(string(ctx.Path())) {
 		posthogCORS(ctx)

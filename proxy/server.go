@@ -60,6 +60,7 @@ type Server struct {
 	budget        *byteBudget
 	bodies        *bodyPool
 	maxConnsPerIP int
+	abusers       *failureThrottle // refusals per client network
 
 	userTokenSecret string
 	adminKey        []byte
@@ -77,6 +78,7 @@ func New(o Options) *Server {
 		adminKey: []byte(o.AdminAPIKey), captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
 		maxBody: o.MaxBodyBytes, bodyTimeout: o.ReadTimeout, budget: newByteBudget(o.MaxInflightBytes, o.InflightWait),
 		bodies: &bodyPool{}, maxConnsPerIP: o.MaxConnsPerIP,
+		abusers: newFailureThrottle(maxRefusals, refusalWindow, refusalNetworks),
 	}
 	s.metrics.set.NewGauge("hogsend_inflight_bytes", func() float64 { return float64(s.budget.inUse()) })
 	s.http = &fasthttp.Server{
@@ -170,7 +172,7 @@ func withDefaults(o Options) Options {
 // Serve accepts connections on ln until Shutdown, at most MaxConnsPerIP
 // from one untrusted address.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.http.Serve(newEdgeListener(ln, s.maxConnsPerIP, s.trustedProxies, func() { s.metrics.refused("conns_per_ip") }))
+	return s.http.Serve(newEdgeListener(ln, s.maxConnsPerIP, s.trustedProxies, s.metrics.refused, s.penalizedAddr))
 }
 
 // Shutdown stops accepting, waits for in-flight requests, then returns.
@@ -180,9 +182,16 @@ func (s *Server) Shutdown() error { return s.http.Shutdown() }
 // the in-flight budget before any handler sees it.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
-	route := routeRefused
-	defer func() { s.metrics.request(route, ctx.Response.StatusCode(), time.Since(start).Seconds()) }()
+	route, ip := routeRefused, s.clientIP(ctx)
+	defer func() {
+		status := ctx.Response.StatusCode()
+		s.metrics.request(route, status, time.Since(start).Seconds())
+		s.noteRefusal(ip, status)
+	}()
 	defer s.recoverPanic(ctx)
+	if s.penalized(ctx, ip) {
+		return
+	}
 	l := &lease{budget: s.budget}
 	defer l.end()
 	release, ok := s.admitBody(ctx, l)
@@ -267,6 +276,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, l *lease) int {
 // get 413, slow clients 408, anything else 400, each with a reason, counted
 // with the edge's other refusals.
 func (s *Server) handleParseError(ctx *fasthttp.RequestCtx, err error) {
+	defer func() { s.noteRefusal(ctx.RemoteIP().String(), ctx.Response.StatusCode()) }()
 	var netErr net.Error
 	var small *fasthttp.ErrSmallBuffer
 	switch {

@@ -14,8 +14,12 @@ const (
 	// flight, 4 MiB decoded).
 	peakGrowth = 128 << 20
 	// peakTotal bounds the peak RSS over the whole run above the RSS after
-	// start-up and warm-up (chDB's own growth included in embedded mode).
+	// start-up and warm-up.
 	peakTotal = 256 << 20
+	// peakTotalEmbedded is peakTotal in embedded mode, where the RSS also
+	// holds the embedded ClickHouse engine's caches and merges, which grow
+	// with the legitimate events stored, outside the proxy's limits.
+	peakTotalEmbedded = 384 << 20
 	// goroutineSlack is how many goroutines above the baseline (taken
 	// with the legitimate client running) count as back to it.
 	goroutineSlack = 16
@@ -71,10 +75,15 @@ func runSuite(t *testing.T, p *proxyProc) {
 	}
 	// Memory an attack leaves behind raises the next one's starting point;
 	// the run as a whole is held to a bound above the start too.
-	if maxPeak-rss0 > peakTotal {
-		t.Errorf("peak RSS %d MiB (during %s), %d MiB above the %d MiB after start-up (bound %d MiB)",
-			maxPeak>>20, maxPeakBy, (maxPeak-rss0)>>20, rss0>>20, peakTotal>>20)
+	bound := int64(peakTotal)
+	if p.ch == nil {
+		bound = peakTotalEmbedded
 	}
+	if maxPeak-rss0 > bound {
+		t.Errorf("peak RSS %d MiB (during %s), %d MiB above the %d MiB after start-up (bound %d MiB)",
+			maxPeak>>20, maxPeakBy, (maxPeak-rss0)>>20, rss0>>20, bound>>20)
+	}
+	t.Logf("peak RSS %d MiB (during %s), %d MiB above start-up", maxPeak>>20, maxPeakBy, (maxPeak-rss0)>>20)
 	l.stop()
 	reportLegit(t, "native", l.native, 202)
 	reportLegit(t, "capture", l.capture, 200)

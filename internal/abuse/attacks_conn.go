@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-var slowClient = Expect{Statuses: []int{408}, CloseOK: true}
+var slowClient = Expect{Statuses: []int{408, 429}, CloseOK: true}
 
 // connectionAttacks hold connections open: slow headers, slow bodies,
 // bodies declared and never sent, and more connections than one address
@@ -39,7 +39,7 @@ func connectionAttacks(t Target) []Attack {
 			q := request{method: "POST", path: "/batch/", declared: max(20<<20, 2*lim.MaxBodyBytes), body: []byte(`{"api_key":`),
 				headers: []string{"Content-Type: application/json"}}
 			fanOut(50, func(int) {
-				r.record("declared over the body limit", t.exchange(ctx, src, q, headerBound), Expect{Statuses: []int{413}})
+				r.record("declared over the body limit", t.exchange(ctx, src, q, headerBound), Expect{Statuses: []int{413, 429}})
 			})
 		}},
 		{Name: "content-length-lie", Group: "content-length lies", run: func(ctx context.Context, t Target, src net.IP, r *Result) {

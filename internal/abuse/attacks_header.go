@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-var headersTooLarge = Expect{Statuses: []int{431}}
+var headersTooLarge = Expect{Statuses: []int{431, 429}}
 
 // headerAttacks send more header bytes than the proxy reads: many headers,
 // and one huge one.

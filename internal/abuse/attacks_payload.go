@@ -9,7 +9,7 @@ import (
 )
 
 // tooLarge is a payload past a size limit: 413, or 429 when the in-flight
-// byte budget is what it ran into first.
+// byte budget, or its address's count of refusals, is what it ran into first.
 var tooLarge = Expect{Statuses: []int{413, 429}}
 
 // badPayload is a payload past a shape limit (members per object, value

@@ -41,7 +41,7 @@ func randomAttacks() []Attack {
 				}
 				defer c.Close()
 				a := t.send(ctx, c, randomBytes(rng, 2048), "GET", t.Limits.HeaderTimeout+5*time.Second)
-				r.record("2 KiB of random bytes", a, Expect{Statuses: []int{400, 408, 413, 431}, CloseOK: true})
+				r.record("2 KiB of random bytes", a, Expect{Statuses: []int{400, 408, 413, 429, 431}, CloseOK: true})
 			})
 		}},
 	}
@@ -90,7 +90,7 @@ func panicAttacks() []Attack {
 					r.fail("the proxy accepts no connection after the remote-config requests: %v", a.Err)
 					return
 				}
-				r.record(m+" "+p, a, Expect{Statuses: []int{200, 204, 400, 404}})
+				r.record(m+" "+p, a, Expect{Statuses: []int{200, 204, 400, 404, 429}})
 			}
 		}
 	}}}

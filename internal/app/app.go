@@ -89,7 +89,7 @@ func (a *App) start(ctx context.Context) error {
 
 	set := metrics.NewSet()
 	a.Writer = clickhouse.NewWriter(a.Backend, a.Reader, clickhouse.WriterOptions{
-		MaxRows: cfg.BatchRows, MaxDelay: cfg.BatchDelay, Logger: log,
+		MaxRows: cfg.BatchRows, MaxBytes: int(cfg.BatchBytes), MaxDelay: cfg.BatchDelay, Logger: log,
 	})
 	a.registerPipelineMetrics(set)
 	writerCtx, stopWriter := context.WithCancel(context.Background())

@@ -17,6 +17,11 @@ type WriterOptions struct {
 	// MaxRows flushes once this many rows (over all tables) are pending; it
 	// bounds memory and insert size. Default 100000.
 	MaxRows int
+	// MaxBytes flushes once the pending spool entries hold this many bytes:
+	// the rows exist about three times over while they are inserted (the
+	// entries, the columns, the encoded block), so it bounds the writer's
+	// memory whatever the rows' size. Default 32 MiB.
+	MaxBytes int
 	// MaxDelay flushes once the oldest pending entry has waited this long,
 	// so a table gets about one insert per MaxDelay under steady load (what
 	// ClickHouse's merges want). Default 1s.
@@ -33,6 +38,9 @@ type WriterOptions struct {
 func (o *WriterOptions) withDefaults() {
 	if o.MaxRows <= 0 {
 		o.MaxRows = 100000
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 32 << 20
 	}
 	if o.MaxDelay <= 0 {
 		o.MaxDelay = time.Second
@@ -76,13 +84,15 @@ type Writer struct {
 	entries []spool.Entry
 	decoded canonical.Batch
 	pending canonical.Batch
-	last    spool.Position  // Pos of the last entry taken into pending
-	taken   bool            // entries were taken since the last commit
-	first   time.Time       // when the first of them was taken
-	done    [numTables]bool // tables of the current flush already inserted
-	marks   []entryMark     // one per entry taken, to find a row's entry
-	iso     *isolation      // the table being isolated, kept across retries
-	dead    int             // rows of the current flush dead-lettered
+	// pendingBytes is the size of the entries taken into pending.
+	pendingBytes int
+	last         spool.Position  // Pos of the last entry taken into pending
+	taken        bool            // entries were taken since the last commit
+	first        time.Time       // when the first of them was taken
+	done         [numTables]bool // tables of the current flush already inserted
+	marks        []entryMark     // one per entry taken, to find a row's entry
+	iso          *isolation      // the table being isolated, kept across retries
+	dead         int             // rows of the current flush dead-lettered
 
 	batches      atomic.Uint64
 	rows         atomic.Uint64
@@ -159,8 +169,8 @@ func (w *Writer) Run(ctx context.Context) error {
 		for i := range entries {
 			w.take(&entries[i])
 			// Entries stay valid until the next read, so a flush may come
-			// between two of them: MaxRows is only overshot by one entry.
-			if w.pendingRows() >= w.opts.MaxRows {
+			// between two of them: the bounds are only overshot by one entry.
+			if w.full() {
 				if err := w.flush(ctx); err != nil {
 					return nil // ctx ended; the rows will be read again
 				}
@@ -197,8 +207,13 @@ func (w *Writer) Run(ctx context.Context) error {
 
 func (w *Writer) pendingRows() int { return w.pending.Len() }
 
+// full reports pending rows or bytes at their bound.
+func (w *Writer) full() bool {
+	return w.pendingRows() >= w.opts.MaxRows || w.pendingBytes >= w.opts.MaxBytes
+}
+
 func (w *Writer) due() bool {
-	return w.taken && (w.pendingRows() >= w.opts.MaxRows || time.Since(w.first) >= w.opts.MaxDelay)
+	return w.taken && (w.full() || time.Since(w.first) >= w.opts.MaxDelay)
 }
 
 // take decodes one entry into the pending rows, which alias its Data (the
@@ -208,6 +223,7 @@ func (w *Writer) take(e *spool.Entry) {
 		w.taken, w.first = true, time.Now()
 	}
 	w.last = e.Pos
+	w.pendingBytes += len(e.Data)
 	if err := canonical.DecodeBatch(e.Data, &w.decoded); err != nil {
 		w.skipped.Add(1)
 		w.log.Error("clickhouse writer: skipping undecodable spool entry", "pos", e.Pos.String(), "err", err)
@@ -331,6 +347,7 @@ func (w *Writer) resetPending() {
 	if cap(w.pending.Events) > 4*w.opts.MaxRows {
 		w.pending, w.marks = canonical.Batch{}, nil
 	}
+	w.pendingBytes = 0
 	clear(w.pending.Events)
 	clear(w.pending.Contacts)
 	clear(w.pending.Aliases)

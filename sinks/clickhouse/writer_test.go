@@ -393,3 +393,19 @@ func TestWriterFlushesPendingWhenSpoolCloses(t *testing.T) {
 		t.Fatalf("flushed %d events on close, want 3", len(ev))
 	}
 }
+
+// TestWriterFlushesAtMaxBytes: the byte bound alone makes inserts due, one
+// per entry when every entry passes it, with rows and delay out of reach.
+func TestWriterFlushesAtMaxBytes(t *testing.T) {
+	sp, r := newTestSpool(t)
+	fb := newFakeBackend()
+	for i := range 5 {
+		appendBatch(t, sp, i, 3)
+	}
+	w := NewWriter(fb, r, WriterOptions{MaxRows: 1 << 20, MaxBytes: 1, MaxDelay: time.Hour, Logger: quietLogger()})
+	runWriter(t, w)
+	waitDrained(t, w, 10*time.Second)
+	if _, _, contacts, ev := fb.snapshot(); len(ev) != 15 || contacts != 5 || w.Batches() != 5 {
+		t.Fatalf("%d events, %d contacts in %d batches; want 15, 5 in 5", len(ev), contacts, w.Batches())
+	}
+}

@@ -1,0 +1,64 @@
+package proxy
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// A well-behaved client does not provoke refusals for malformed requests or
+// for passing a limit (400, 408, 413, 431). They are counted per client
+// network; past maxRefusals in refusalWindow the network is refused at
+// once, at accept and before its body is read, until the window ends
+// (docs/operations.md § Limits). A flood of bombs or broken requests then
+// costs a counter lookup each, and legitimate traffic keeps the CPU.
+const (
+	maxRefusals     = 30
+	refusalWindow   = time.Minute
+	refusalNetworks = 65536
+)
+
+// countsAsAbuse reports the statuses a refusal counter counts.
+func countsAsAbuse(status int) bool {
+	switch status {
+	case fasthttp.StatusBadRequest, fasthttp.StatusRequestTimeout,
+		fasthttp.StatusRequestEntityTooLarge, fasthttp.StatusRequestHeaderFieldsTooLarge:
+		return true
+	}
+	return false
+}
+
+// noteRefusal counts ctx's answer against its client when it is a refusal.
+func (s *Server) noteRefusal(ip string, status int) {
+	if countsAsAbuse(status) {
+		s.abusers.fail(ip, time.Now())
+	}
+}
+
+// penalized answers a request from a network past its refusals with 429 and
+// the rest of its window as Retry-After; false when the network is not.
+func (s *Server) penalized(ctx *fasthttp.RequestCtx, ip string) bool {
+	wait := s.abusers.blocked(ip, time.Now())
+	if wait <= 0 {
+		return false
+	}
+	s.refuse(ctx, &bodyRefusal{status: fasthttp.StatusTooManyRequests, code: "too_many_refusals",
+		msg: "too many refused requests from your address; retry later", retryAfter: retryAfterSeconds(wait)})
+	return true
+}
+
+// penalizedAddr is the listener's check of a connecting peer.
+func (s *Server) penalizedAddr(addr netip.Addr) bool {
+	return s.abusers.blocked(addr.String(), time.Now()) > 0
+}
+
+// tooManyRefusals is written to a connection refused at accept for its
+// network's refusals, before it is closed.
+var tooManyRefusals = connAnswer429(int(refusalWindow/time.Second),
+	`{"error":"too many refused requests from your address; retry later"}`)
+
+// retryAfterSeconds rounds a wait up to whole seconds, at least one.
+func retryAfterSeconds(wait time.Duration) int {
+	return max(1, int((wait+time.Second-1)/time.Second))
+}
