@@ -9,9 +9,9 @@ import (
 
 // A well-behaved client does not provoke refusals for malformed requests or
 // for passing a limit (400, 408, 413, 431). They are counted per client
-// network; past maxRefusals in refusalWindow the network is refused at
-// once, at accept and before its body is read, until the window ends
-// (docs/operations.md § Limits). A flood of bombs or broken requests then
+// network, weighted by size; past maxRefusals in refusalWindow the network
+// is refused at once, at accept and before its body is read, until the
+// window ends (docs/operations.md § Limits). A flood of bombs or broken requests then
 // costs a counter lookup each, and legitimate traffic keeps the CPU.
 const (
 	maxRefusals     = 30
@@ -29,10 +29,21 @@ func countsAsAbuse(status int) bool {
 	return false
 }
 
-// noteRefusal counts ctx's answer against its client when it is a refusal.
-func (s *Server) noteRefusal(ip string, status int) {
+// refusalWeightBytes is the size of request body that weighs one refusal
+// more: a refused 20 MiB body cost far more to read and decode than a
+// broken one-liner, and counts as such. One refusal weighs at most
+// maxRefusalWeight, so a mobile SDK that halves its batch after a 413 is
+// not refused before its smaller retry.
+const (
+	refusalWeightBytes = 64 << 10
+	maxRefusalWeight   = maxRefusals / 3
+)
+
+// noteRefusal counts an answer against its client when it is a refusal,
+// weighted by the body's declared size.
+func (s *Server) noteRefusal(ip string, status, bodyBytes int) {
 	if countsAsAbuse(status) {
-		s.abusers.fail(ip, time.Now())
+		s.abusers.failN(ip, time.Now(), min(maxRefusalWeight, 1+max(0, bodyBytes)/refusalWeightBytes))
 	}
 }
 

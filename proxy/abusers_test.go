@@ -68,3 +68,21 @@ func TestFailureThrottleFastPath(t *testing.T) {
 		t.Fatal("another network, or after the window, blocked")
 	}
 }
+
+// TestRefusalWeight: a refused large body weighs more, but never enough
+// alone to penalize its network.
+func TestRefusalWeight(t *testing.T) {
+	ts := newTestServer(t, Options{MaxBodyBytes: 1 << 20}, nil, nil)
+	f := func(want int) {
+		t.Helper()
+		c := ts.conn()
+		io.WriteString(c, "POST /batch/ HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n\r\n")
+		if r, err := readReply(c, 5*time.Second); err != nil || r.status != want {
+			t.Fatalf("%v %d %s, want %d", err, r.status, r.body, want)
+		}
+	}
+	for range maxRefusals / maxRefusalWeight {
+		f(413)
+	}
+	f(429)
+}

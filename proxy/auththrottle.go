@@ -65,22 +65,25 @@ func (t *failureThrottle) blocked(ip string, now time.Time) time.Duration {
 	return time.Duration(w.start + int64(t.window) - ns)
 }
 
-// fail counts one failed authentication from ip.
-func (t *failureThrottle) fail(ip string, now time.Time) {
-	if t.max <= 0 {
+// fail counts one failure from ip.
+func (t *failureThrottle) fail(ip string, now time.Time) { t.failN(ip, now, 1) }
+
+// failN counts n failures from ip at once (a costly one weighs more).
+func (t *failureThrottle) failN(ip string, now time.Time, n int) {
+	if t.max <= 0 || n <= 0 {
 		return
 	}
 	k, ns := throttleKey(ip), now.UnixNano()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if w, ok := t.nets.get(k, ns); ok {
-		if w.n++; w.n == t.max {
-			t.blockedUntil.Store(max(t.blockedUntil.Load(), w.start+int64(t.window)))
-		}
-		return
+	w, ok := t.nets.get(k, ns)
+	if !ok {
+		t.nets.put(k, failureWindow{start: ns}, ns+int64(t.window))
+		w, _ = t.nets.get(k, ns)
 	}
-	t.nets.put(k, failureWindow{n: 1, start: ns}, ns+int64(t.window))
-	if t.max == 1 {
-		t.blockedUntil.Store(max(t.blockedUntil.Load(), ns+int64(t.window)))
+	before := w.n
+	w.n += n
+	if before < t.max && w.n >= t.max {
+		t.blockedUntil.Store(max(t.blockedUntil.Load(), w.start+int64(t.window)))
 	}
 }

@@ -77,6 +77,16 @@ func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfi
 	return fasthttp.RequestConfig{ReadTimeout: s.bodyTimeout}
 }
 
+// declaredBodyBytes is the body length the client declared, also when it
+// was over the limit and headerReceived dropped it; 0 when unknown.
+func declaredBodyBytes(ctx *fasthttp.RequestCtx) int {
+	if v := ctx.Request.Header.Peek(oversizedHeader); len(v) > 0 {
+		n, _ := strconv.Atoi(string(v))
+		return n
+	}
+	return max(0, ctx.Request.Header.ContentLength())
+}
+
 // bodyRefusal is why a body was not read, answered in the route's shape.
 type bodyRefusal struct {
 	status     int

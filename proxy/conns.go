@@ -38,6 +38,7 @@ type edgeListener struct {
 	refused func(reason string)
 	// penalized reports a peer whose network is refused for its refusals.
 	penalized func(netip.Addr) bool
+	tarpitted atomic.Int64 // penalized connections waiting for their answer
 
 	mu   sync.Mutex
 	open map[netip.Addr]int
@@ -61,7 +62,7 @@ func (l *edgeListener) Accept() (net.Conn, error) {
 		}
 		if l.penalized != nil && l.penalized(addr) {
 			l.refused("too_many_refusals")
-			refuseConn(c, tooManyRefusals)
+			l.tarpit(c)
 			continue
 		}
 		if l.max <= 0 {
@@ -91,6 +92,30 @@ func (l *edgeListener) give(addr netip.Addr) {
 	if l.open[addr]--; l.open[addr] <= 0 {
 		delete(l.open, addr)
 	}
+}
+
+// A penalized peer's connection is answered after tarpitDelay, so that a
+// client that waits for its answers (most flood loops do) slows to one
+// attempt a second per connection instead of costing an accept, a write
+// and a close as fast as it can loop; at most maxTarpitted wait at once
+// (a goroutine and a socket each), the rest are answered at once.
+const (
+	tarpitDelay  = time.Second
+	maxTarpitted = 1024
+)
+
+// tarpit answers c with tooManyRefusals after tarpitDelay, or at once when
+// maxTarpitted connections already wait.
+func (l *edgeListener) tarpit(c net.Conn) {
+	if l.tarpitted.Add(1) > maxTarpitted {
+		l.tarpitted.Add(-1)
+		refuseConn(c, tooManyRefusals)
+		return
+	}
+	time.AfterFunc(tarpitDelay, func() {
+		defer l.tarpitted.Add(-1)
+		refuseConn(c, tooManyRefusals)
+	})
 }
 
 // refuseConn answers without reading: a fresh socket's send buffer takes the

@@ -186,7 +186,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	defer func() {
 		status := ctx.Response.StatusCode()
 		s.metrics.request(route, status, time.Since(start).Seconds())
-		s.noteRefusal(ip, status)
+		s.noteRefusal(ip, status, declaredBodyBytes(ctx))
 	}()
 	defer s.recoverPanic(ctx)
 	if s.penalized(ctx, ip) {
@@ -276,7 +276,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, l *lease) int {
 // get 413, slow clients 408, anything else 400, each with a reason, counted
 // with the edge's other refusals.
 func (s *Server) handleParseError(ctx *fasthttp.RequestCtx, err error) {
-	defer func() { s.noteRefusal(ctx.RemoteIP().String(), ctx.Response.StatusCode()) }()
+	defer func() { s.noteRefusal(ctx.RemoteIP().String(), ctx.Response.StatusCode(), 0) }()
 	var netErr net.Error
 	var small *fasthttp.ErrSmallBuffer
 	switch {

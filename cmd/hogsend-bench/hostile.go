@@ -196,9 +196,9 @@ func (h *hostileRun) watchRSS() (stop func()) {
 }
 
 // bodiesFor is how many bodies a phase of d needs: half again the
-// baseline's rate, or 600 requests a second before there is one.
+// baseline's rate, or 2000 requests a second before there is one.
 func (h *hostileRun) bodiesFor(d time.Duration) int {
-	perSecond := 600.0
+	perSecond := 2000.0
 	if len(h.results) > 0 {
 		perSecond = 1.5 * h.results[0].rate / float64(h.load.events)
 	}
