@@ -29,18 +29,18 @@ func countsAsAbuse(status int) bool {
 	return false
 }
 
-// refusalWeightBytes is the size of request body that weighs one refusal
-// more: a refused 20 MiB body cost far more to read and decode than a
-// broken one-liner, and counts as such. One refusal weighs at most
+// refusalWeightBytes is the size of request body (declared, or decoded)
+// that weighs one refusal more: a refused 20 MiB body or a bomb decoded to
+// its cap cost far more than a broken one-liner, and counts as such. One refusal weighs at most
 // maxRefusalWeight, so a mobile SDK that halves its batch after a 413 is
 // not refused before its smaller retry.
 const (
-	refusalWeightBytes = 64 << 10
+	refusalWeightBytes = 256 << 10
 	maxRefusalWeight   = maxRefusals / 3
 )
 
 // noteRefusal counts an answer against its client when it is a refusal,
-// weighted by the body's declared size.
+// weighted by the bytes it cost.
 func (s *Server) noteRefusal(ip string, status, bodyBytes int) {
 	if countsAsAbuse(status) {
 		s.abusers.failN(ip, time.Now(), min(maxRefusalWeight, 1+max(0, bodyBytes)/refusalWeightBytes))

@@ -80,8 +80,9 @@ func (b *byteBudget) inUse() int64 {
 // lease is one request's share of the budget, returned whole when the
 // request ends. A request is served by one goroutine, so it needs no lock.
 type lease struct {
-	budget *byteBudget
-	held   int64
+	budget   *byteBudget
+	held     int64
+	reserved int64 // everything the request reserved, kept after end
 }
 
 var _ posthog.Budget = (*lease)(nil)
@@ -95,6 +96,7 @@ func (l *lease) Reserve(n int) error {
 		return err
 	}
 	l.held += int64(n)
+	l.reserved += int64(n)
 	return nil
 }
 

@@ -183,16 +183,18 @@ func (s *Server) Shutdown() error { return s.http.Shutdown() }
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	route, ip := routeRefused, s.clientIP(ctx)
+	l := &lease{budget: s.budget}
 	defer func() {
 		status := ctx.Response.StatusCode()
 		s.metrics.request(route, status, time.Since(start).Seconds())
-		s.noteRefusal(ip, status, declaredBodyBytes(ctx))
+		// A refusal weighs what it cost: the body declared, or the bytes
+		// its decoding reserved, whichever is more.
+		s.noteRefusal(ip, status, max(declaredBodyBytes(ctx), int(l.reserved)))
 	}()
 	defer s.recoverPanic(ctx)
 	if s.penalized(ctx, ip) {
 		return
 	}
-	l := &lease{budget: s.budget}
 	defer l.end()
 	release, ok := s.admitBody(ctx, l)
 	if !ok {
