@@ -63,7 +63,12 @@ func TestFindAPIKey(t *testing.T) {
 	keyA, a, _ := NewAPIKey("a", []string{"ingest"}, 0, 1, nil)
 	_, b, _ := NewAPIKey("b", []string{"ingest"}, 0, 2, nil)
 	c := b
-	c.Hash, c.Name = "f"+b.Hash[1:], "c" // shares b's prefix
+	// c shares b's prefix, not its hash (nor so its id).
+	first := "f"
+	if b.Hash[0] == 'f' {
+		first = "e"
+	}
+	c.Hash, c.Name = first+b.Hash[1:], "c"
 	keys := []canonical.APIKey{a, b, c}
 	f := func(ref, wantName string) {
 		t.Helper()
