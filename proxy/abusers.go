@@ -41,16 +41,20 @@ const (
 
 // noteRefusal counts an answer against its client when it is a refusal,
 // weighted by the bytes it cost.
-func (s *Server) noteRefusal(ip string, status, bodyBytes int) {
+func (s *Server) noteRefusal(ctx *fasthttp.RequestCtx, status, bodyBytes int) {
 	if countsAsAbuse(status) {
-		s.abusers.failN(ip, time.Now(), min(maxRefusalWeight, 1+max(0, bodyBytes)/refusalWeightBytes))
+		s.abusers.failN(s.clientIP(ctx), time.Now(), min(maxRefusalWeight, 1+max(0, bodyBytes)/refusalWeightBytes))
 	}
 }
 
 // penalized answers a request from a network past its refusals with 429 and
 // the rest of its window as Retry-After; false when the network is not.
-func (s *Server) penalized(ctx *fasthttp.RequestCtx, ip string) bool {
-	wait := s.abusers.blocked(ip, time.Now())
+func (s *Server) penalized(ctx *fasthttp.RequestCtx) bool {
+	now := time.Now()
+	if !s.abusers.anyBlocked(now) {
+		return false // no client address to work out on the common path
+	}
+	wait := s.abusers.blocked(s.clientIP(ctx), now)
 	if wait <= 0 {
 		return false
 	}

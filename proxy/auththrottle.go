@@ -51,11 +51,10 @@ func (t *failureThrottle) blocked(ip string, now time.Time) time.Duration {
 	if t.max <= 0 {
 		return 0
 	}
-	ns := now.UnixNano()
-	if ns >= t.blockedUntil.Load() {
+	if !t.anyBlocked(now) {
 		return 0
 	}
-	k := throttleKey(ip)
+	ns, k := now.UnixNano(), throttleKey(ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	w, ok := t.nets.get(k, ns)
@@ -63,6 +62,11 @@ func (t *failureThrottle) blocked(ip string, now time.Time) time.Duration {
 		return 0
 	}
 	return time.Duration(w.start + int64(t.window) - ns)
+}
+
+// anyBlocked reports whether any network may still be blocked at now.
+func (t *failureThrottle) anyBlocked(now time.Time) bool {
+	return now.UnixNano() < t.blockedUntil.Load()
 }
 
 // fail counts one failure from ip.

@@ -182,17 +182,17 @@ func (s *Server) Shutdown() error { return s.http.Shutdown() }
 // the in-flight budget before any handler sees it.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
-	route, ip := routeRefused, s.clientIP(ctx)
+	route := routeRefused
 	l := &lease{budget: s.budget}
 	defer func() {
 		status := ctx.Response.StatusCode()
 		s.metrics.request(route, status, time.Since(start).Seconds())
 		// A refusal weighs what it cost: the body declared, or the bytes
 		// its decoding reserved, whichever is more.
-		s.noteRefusal(ip, status, max(declaredBodyBytes(ctx), int(l.reserved)))
+		s.noteRefusal(ctx, status, max(declaredBodyBytes(ctx), int(l.reserved)))
 	}()
 	defer s.recoverPanic(ctx)
-	if s.penalized(ctx, ip) {
+	if s.penalized(ctx) {
 		return
 	}
 	defer l.end()
@@ -278,7 +278,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, l *lease) int {
 // get 413, slow clients 408, anything else 400, each with a reason, counted
 // with the edge's other refusals.
 func (s *Server) handleParseError(ctx *fasthttp.RequestCtx, err error) {
-	defer func() { s.noteRefusal(ctx.RemoteIP().String(), ctx.Response.StatusCode(), 0) }()
+	defer func() { s.noteRefusal(ctx, ctx.Response.StatusCode(), 0) }()
 	var netErr net.Error
 	var small *fasthttp.ErrSmallBuffer
 	switch {

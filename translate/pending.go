@@ -2,6 +2,7 @@ package translate
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -209,7 +210,7 @@ func (p *pendingIdentity) carry(b *canonical.Batch, ids []uuid.UUID) bool {
 			}
 			owner = id
 		}
-		if containsID(done, owner) {
+		if slices.Contains(done, owner) {
 			continue
 		}
 		done = append(done, owner)
@@ -257,15 +258,6 @@ func (p *pendingIdentity) settle(b *canonical.Batch) {
 			p.dropAliasLocked(o, k)
 		}
 	}
-}
-
-func containsID(ids []uuid.UUID, id uuid.UUID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 func cloneContact(c *canonical.Contact) canonical.Contact {

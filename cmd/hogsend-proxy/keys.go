@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
 const keysUsage = `usage: hogsend-proxy keys create --name N --scopes ingest[,read,…] [--expires 720h] [--publishable-origins https://app.example]
@@ -122,20 +123,12 @@ func runKeysList(args []string) error {
 	if len(args) != 0 {
 		return errors.New(keysUsage)
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	book, err := openKeyBook(ctx, &cfg)
+	book, keys, err := openStoredKeys(ctx)
 	if err != nil {
 		return err
 	}
 	defer book.Close()
-	keys, err := book.List(ctx)
-	if err != nil {
-		return err
-	}
 	translate.SortAPIKeys(keys)
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tPREFIX\tNAME\tSCOPES\tCREATED\tEXPIRES\tREVOKED")
@@ -150,20 +143,12 @@ func runKeysRevoke(args []string) error {
 	if len(args) != 1 || args[0] == "" {
 		return errors.New(keysUsage)
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	book, err := openKeyBook(ctx, &cfg)
+	book, keys, err := openStoredKeys(ctx)
 	if err != nil {
 		return err
 	}
 	defer book.Close()
-	keys, err := book.List(ctx)
-	if err != nil {
-		return err
-	}
 	k, err := translate.FindAPIKey(keys, args[0])
 	if err != nil {
 		return fmt.Errorf("keys revoke: %w", err)
@@ -177,6 +162,25 @@ func runKeysRevoke(args []string) error {
 	fmt.Fprintf(os.Stderr, "revoked key %q (id %s, %s) at %s; running instances refuse it within 60 s\n",
 		k.Name, translate.APIKeyID(&k), k.Prefix, isoOrDash(k.RevokedAt))
 	return nil
+}
+
+// openStoredKeys opens the configured key book and lists its keys; the
+// caller closes the book.
+func openStoredKeys(ctx context.Context) (keyBook, []canonical.APIKey, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	book, err := openKeyBook(ctx, &cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := book.List(ctx)
+	if err != nil {
+		book.Close()
+		return nil, nil, err
+	}
+	return book, keys, nil
 }
 
 // isoOrDash shows Unix ms as an ISO time, 0 as "-".
