@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
@@ -19,10 +20,10 @@ import (
 // Inserts use one native INSERT per call with whole columns appended at once
 // (no per-row reflection), and the explicit column list 18.16 requires.
 
-// insertColumns sends one INSERT of the given columns. build receives the
-// prepared batch's column types (e.g. to pick the value column's Go type)
-// and returns one slice per column, or a refusedError for a value no column
-// type can hold.
+// insertColumns sends one INSERT of the given columns, in blocks (see
+// insertBlockBytes). build receives the prepared batch's column types (e.g.
+// to pick the value column's Go type) and returns one slice per column, or
+// a refusedError for a value no column type can hold.
 func (s *Server) insertColumns(ctx context.Context, table string, cols []string, build func(types []string) ([]any, error)) error {
 	batch, err := s.conn.PrepareBatch(ctx, insertPrefix(s.db, table, cols))
 	if err != nil {
@@ -38,50 +39,35 @@ func (s *Server) insertColumns(ctx context.Context, table string, cols []string,
 	if err != nil {
 		return fmt.Errorf("insert into %s.%s: %w", s.db, table, err)
 	}
-	s.reserveStrings(batch.Columns(), types, data)
-	for i, d := range data {
-		if err := batch.Column(i).Append(d); err != nil {
-			return fmt.Errorf("insert into %s.%s: column %s: %w", s.db, table, cols[i], appendError(err))
-		}
-	}
-	if err := batch.Send(); err != nil {
-		return fmt.Errorf("insert into %s.%s: send: %w", s.db, table, err)
+	ends := blockEnds(data, insertBlockBytes)
+	s.reserveStrings(bcols, types, data, ends)
+	if err := sendBlocks(batch, cols, data, ends); err != nil {
+		return fmt.Errorf("insert into %s.%s: %w", s.db, table, err)
 	}
 	return nil
 }
 
-// reserveMin is the String column size from which reserving pays off.
-const reserveMin = 1 << 20
-
-// reserveStrings pre-sizes the large String columns of a batch. A column
-// grows its buffer by append, in 1.25× steps once large, so a 100 MB
-// properties column was copied about five times over (a fifth of the
-// proxy's CPU at 60k events/s). Appending one placeholder of the final
-// size and then Reset, which keeps the capacity, makes it one allocation.
-func (s *Server) reserveStrings(cols []column.Interface, types []string, data []any) {
-	for i, d := range data {
-		vals, ok := d.([]string)
-		if !ok || i >= len(cols) || types[i] != "String" {
-			continue
+// sendBlocks appends each block's rows to batch and flushes it, then ends
+// the INSERT with Send.
+func sendBlocks(batch driver.Batch, cols []string, data []any, ends []int) error {
+	lo := 0
+	for k, hi := range ends {
+		for i, d := range data {
+			if err := batch.Column(i).Append(columnRange(d, lo, hi)); err != nil {
+				return fmt.Errorf("column %s: %w", cols[i], appendError(err))
+			}
 		}
-		total := 0
-		for _, v := range vals {
-			total += len(v)
+		if k < len(ends)-1 {
+			if err := batch.Flush(); err != nil {
+				return fmt.Errorf("send block: %w", err)
+			}
 		}
-		if total < reserveMin {
-			continue
-		}
-		s.scratchMu.Lock()
-		if cap(s.scratch) < total {
-			s.scratch = make([]byte, total+total/4)
-		}
-		placeholder := unsafe.String(unsafe.SliceData(s.scratch), total)
-		_, err := cols[i].Append([]string{placeholder})
-		s.scratchMu.Unlock()
-		if err == nil {
-			cols[i].Reset()
-		}
+		lo = hi
 	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
 }
 
 // bytesText views b as a string without copying; b must outlive the insert

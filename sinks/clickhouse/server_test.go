@@ -439,3 +439,48 @@ func idList(rows []canonical.Event) string {
 	}
 	return strings.Join(ids, ",")
 }
+
+// An insert past insertBlockBytes goes as several blocks of one INSERT: the
+// rows come back byte for byte, and the server makes them one part.
+func TestServerInsertInBlocks(t *testing.T) {
+	s, _ := newTestServer(t)
+	ctx := testContext(t)
+	if err := s.conn.Exec(ctx, "SYSTEM STOP MERGES hogsend.user_events"); err != nil {
+		t.Fatal(err)
+	}
+	partsBefore := queryInt(t, s, "SELECT count() FROM system.parts WHERE database = 'hogsend' AND table = 'user_events' AND active")
+	rows := make([]canonical.Event, 20000)
+	var want int64
+	for i := range rows {
+		rows[i] = testEvent(700000 + i)
+		rows[i].Properties = []byte(fmt.Sprintf(`{"i":%d,"pad":"%s"}`, i, strings.Repeat("b", 600+i%131)))
+		want += int64(len(rows[i].Properties))
+	}
+	if blocks := len(blockEnds([]any{propertiesOf(rows)}, insertBlockBytes)); blocks < 3 {
+		t.Fatalf("%d blocks: the test must span several", blocks)
+	}
+	if err := s.InsertEvents(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	got := queryRow(t, s, "SELECT count(), sum(length(properties)) FROM user_events WHERE properties LIKE '%\"pad\":\"bbb%'")
+	if got[0] != strconv.Itoa(len(rows)) || got[1] != strconv.FormatInt(want, 10) {
+		t.Fatalf("stored %q, want %d rows of %d bytes", got, len(rows), want)
+	}
+	for _, i := range []int{0, 7777, len(rows) - 1} {
+		p := queryRow(t, s, fmt.Sprintf("SELECT properties FROM user_events WHERE id = toUUID('%s')", rows[i].ID))
+		if p[0] != string(rows[i].Properties) {
+			t.Fatalf("row %d: properties differ", i)
+		}
+	}
+	if parts := queryInt(t, s, "SELECT count() FROM system.parts WHERE database = 'hogsend' AND table = 'user_events' AND active"); parts != partsBefore+1 {
+		t.Fatalf("%d new parts, want 1", parts-partsBefore)
+	}
+}
+
+func propertiesOf(rows []canonical.Event) []string {
+	out := make([]string, len(rows))
+	for i := range rows {
+		out[i] = string(rows[i].Properties)
+	}
+	return out
+}

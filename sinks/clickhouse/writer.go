@@ -17,10 +17,10 @@ type WriterOptions struct {
 	// MaxRows flushes once this many rows (over all tables) are pending; it
 	// bounds memory and insert size. Default 100000.
 	MaxRows int
-	// MaxBytes flushes once the pending spool entries hold this many bytes:
-	// the rows exist about three times over while they are inserted (the
-	// entries, the columns, the encoded block), so it bounds the writer's
-	// memory whatever the rows' size. Default 32 MiB.
+	// MaxBytes flushes once the pending spool entries hold this many bytes,
+	// which bounds the writer's memory whatever the rows' size: an insert
+	// adds only one block's columns and its encoding (insertBlockBytes).
+	// Default 32 MiB.
 	MaxBytes int
 	// MaxDelay flushes once the oldest pending entry has waited this long,
 	// so a table gets about one insert per MaxDelay under steady load (what
