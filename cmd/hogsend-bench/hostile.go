@@ -39,7 +39,7 @@ type phaseResult struct {
 // then the same load beside each group of attacks in turn. It prints the
 // proxy's peak RSS and the load's throughput and p99 in each phase as a
 // ratio of the baseline.
-func runHostile(env *benchEnv, phase time.Duration, maxRSS int64, only string, conns, contacts int) error {
+func runHostile(env *benchEnv, phase time.Duration, maxRSS int64, only string, conns, contacts int, cpuProfile string) error {
 	defer env.close()
 	// Under attack the proxy logs every refused connection: into a file,
 	// whose tail is shown if the scenario fails.
@@ -50,7 +50,7 @@ func runHostile(env *benchEnv, phase time.Duration, maxRSS int64, only string, c
 	}
 	defer logFile.Close()
 	env.proxyOutput = logFile
-	st, err := startStack(env, false, "HOGSEND_POSTHOG_TOKENS="+hostileToken)
+	st, err := startStack(env, cpuProfile != "", "HOGSEND_POSTHOG_TOKENS="+hostileToken)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func runHostile(env *benchEnv, phase time.Duration, maxRSS int64, only string, c
 		HeaderTimeout: cfg.HeaderTimeout, ReadTimeout: cfg.ReadTimeout,
 	}}
 	fmt.Printf("\nhostile: POST /batch/ (50 events a gzip request, %d connections) alone for %s, then beside each group of attacks for %s; default limits\n", conns, phase, phase)
-	h := &hostileRun{st: st, target: target, load: &batchLoad{addr: st.addr, conns: conns, events: 50}, contacts: contacts, maxRSS: maxRSS}
+	h := &hostileRun{st: st, target: target, cpuProfile: cpuProfile, load: &batchLoad{addr: st.addr, conns: conns, events: 50}, contacts: contacts, maxRSS: maxRSS}
 	stopWatch := h.watchRSS()
 	defer stopWatch()
 	if err := h.phase("warm-up", min(phase, 3*time.Second), nil); err != nil {
@@ -116,8 +116,10 @@ type hostileRun struct {
 	load     *batchLoad
 	contacts int
 	maxRSS   int64
-	results  []phaseResult
-	acked    []int64
+	// cpuProfile, when set, is the path prefix of each phase's CPU profile.
+	cpuProfile string
+	results    []phaseResult
+	acked      []int64
 
 	mu          sync.Mutex
 	stopAttacks func()      // cancels the running phase's attacks
@@ -128,6 +130,9 @@ type hostileRun struct {
 // each in a loop until d has passed.
 func (h *hostileRun) phase(name string, d time.Duration, attacks []abuse.Attack) error {
 	h.load.bodies = buildBatchBodies(h.bodiesFor(d), h.load.events, h.contacts)
+	for _, a := range attacks {
+		a.Prepare(h.target)
+	}
 	_ = testenv.ResetPeakRSS(h.st.proxyPID) // best effort: the peak is then the whole run's
 	ctx, cancel := context.WithCancel(context.Background())
 	tally := newAttackTally()
@@ -144,10 +149,12 @@ func (h *hostileRun) phase(name string, d time.Duration, attacks []abuse.Attack)
 	h.mu.Lock()
 	h.stopAttacks = cancel
 	h.mu.Unlock()
+	profiled := h.profile(name, d)
 	var next atomic.Int64
 	res, err := h.load.run(d, &next)
 	cancel()
 	wg.Wait()
+	<-profiled
 	if err != nil {
 		return err
 	}
@@ -167,6 +174,24 @@ func (h *hostileRun) phase(name string, d time.Duration, attacks []abuse.Attack)
 		return fmt.Errorf("the proxy does not answer /healthz after %q (%d, %v)", name, status, err)
 	}
 	return nil
+}
+
+// profile fetches the proxy's CPU profile of a phase of d into
+// cpuProfile.<phase>, when asked to; the channel closes when it is written.
+func (h *hostileRun) profile(name string, d time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	if h.cpuProfile == "" {
+		close(done)
+		return done
+	}
+	path := h.cpuProfile + "." + strings.ReplaceAll(name, " ", "-")
+	go func() {
+		defer close(done)
+		if err := fetchProfile(h.st.pprofAddr, d, path); err != nil {
+			fmt.Fprintf(os.Stderr, "  %s: %v\n", name, err)
+		}
+	}()
+	return done
 }
 
 // watchRSS samples the proxy's RSS until the returned stop is called; once

@@ -53,7 +53,7 @@ func main() {
 		err = runConversions(newEnv(), *conversionsN, *outage)
 	}
 	if err == nil && (*scenario == "hostile" || *scenario == "all") {
-		err = runHostile(newEnv(), *hostilePhase, *hostileMaxRSS, *hostileOnly, *batchConns, *contacts)
+		err = runHostile(newEnv(), *hostilePhase, *hostileMaxRSS, *hostileOnly, *batchConns, *contacts, *cpuProfile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hogsend-bench:", err)

@@ -16,6 +16,17 @@ type Attack struct {
 	// Source is the loopback address the attack dials from.
 	Source net.IP
 	run    func(ctx context.Context, t Target, src net.IP, r *Result)
+	// prepare builds the attack's payloads; nil when it has none to build.
+	prepare func(t Target)
+}
+
+// Prepare builds the attack's payloads ahead of its first Run, so that a
+// bench measures the attack and not the CPU its generator spends (an lz64
+// bomb takes seconds to build); Run builds them when Prepare was not called.
+func (a Attack) Prepare(t Target) {
+	if a.prepare != nil {
+		a.prepare(t)
+	}
 }
 
 // Run sends the attack once and tallies what came back. Cancelling ctx

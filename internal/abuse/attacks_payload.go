@@ -21,8 +21,9 @@ var badPayload = Expect{Statuses: []int{400, 413, 429}}
 func post(name, group string, times int, e Expect, build func(t Target) []request) Attack {
 	var once sync.Once
 	var qs []request
-	return Attack{Name: name, Group: group, run: func(ctx context.Context, t Target, src net.IP, r *Result) {
-		once.Do(func() { qs = build(t) })
+	prepare := func(t Target) { once.Do(func() { qs = build(t) }) }
+	return Attack{Name: name, Group: group, prepare: prepare, run: func(ctx context.Context, t Target, src net.IP, r *Result) {
+		prepare(t)
 		fanOut(len(qs)*times, func(i int) {
 			q := qs[i%len(qs)]
 			r.record(q.method+" "+q.path, t.exchange(ctx, src, q, 60*time.Second), e)
