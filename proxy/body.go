@@ -176,6 +176,10 @@ func tooLarge() *bodyRefusal {
 	return &bodyRefusal{status: fasthttp.StatusRequestEntityTooLarge, code: "body_too_large", msg: "request body too large"}
 }
 
+// heavyBusy refuses a large payload that found every heavy lane taken.
+var heavyBusy = &bodyRefusal{status: fasthttp.StatusTooManyRequests, code: "heavy_busy",
+	msg: "server busy: too many large payloads in flight; retry later"}
+
 func (s *Server) busy() *bodyRefusal {
 	return &bodyRefusal{status: fasthttp.StatusTooManyRequests, code: "server_busy",
 		msg: "server busy: too many request bytes in flight; retry later"}

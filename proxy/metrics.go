@@ -45,6 +45,7 @@ type serverMetrics struct {
 	posthogAccepted  *metrics.Counter
 	posthogDuplicate *metrics.Counter
 	rejects          sync.Map // reason → *metrics.Counter
+	warnings         sync.Map // warning → *metrics.Counter
 
 	panics  *metrics.Counter
 	refusal sync.Map // reason → *metrics.Counter
@@ -83,18 +84,28 @@ func (m *serverMetrics) request(route, status int, seconds float64) {
 
 // posthogRejected counts a refused capture request by reason.
 func (m *serverMetrics) posthogRejected(reason string) {
-	c, ok := m.rejects.Load(reason)
-	if !ok {
-		c, _ = m.rejects.LoadOrStore(reason, m.set.GetOrCreateCounter(fmt.Sprintf(`hogsend_capture_rejected_total{reason=%q}`, reason)))
+	m.labelled(&m.rejects, "hogsend_capture_rejected_total", "reason", reason).Inc()
+}
+
+// posthogWarnings counts what an accepted capture request was warned of
+// (an event dropped, an identity change refused), one per warning.
+func (m *serverMetrics) posthogWarnings(warnings []string) {
+	for _, w := range warnings {
+		m.labelled(&m.warnings, "hogsend_capture_warnings_total", "warning", w).Inc()
 	}
-	c.(*metrics.Counter).Inc()
 }
 
 // refused counts a request or connection the edge refused, by reason.
 func (m *serverMetrics) refused(reason string) {
-	c, ok := m.refusal.Load(reason)
+	m.labelled(&m.refusal, "hogsend_edge_refused_total", "reason", reason).Inc()
+}
+
+// labelled is the counter name{label="value"}, kept in byValue; values
+// come from fixed sets in the code, never from requests.
+func (m *serverMetrics) labelled(byValue *sync.Map, name, label, value string) *metrics.Counter {
+	c, ok := byValue.Load(value)
 	if !ok {
-		c, _ = m.refusal.LoadOrStore(reason, m.set.GetOrCreateCounter(fmt.Sprintf(`hogsend_edge_refused_total{reason=%q}`, reason)))
+		c, _ = byValue.LoadOrStore(value, m.set.GetOrCreateCounter(fmt.Sprintf(`%s{%s=%q}`, name, label, value)))
 	}
-	c.(*metrics.Counter).Inc()
+	return c.(*metrics.Counter)
 }

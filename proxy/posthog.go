@@ -81,14 +81,21 @@ func posthogCORS(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) capture(ctx *fasthttp.RequestCtx, path string, l *lease) {
+	budget := &captureBudget{l: l, lanes: s.heavy}
+	defer budget.end()
+	body := ctx.Request.Body()
+	if err := budget.admit(len(body)); err != nil {
+		s.captureFailed(ctx, err)
+		return
+	}
 	res, err := s.ingest.Capture(requestContext(ctx), translate.CaptureRequest{
 		Path:            path,
 		Query:           ctx.URI().QueryString(),
 		ContentType:     string(ctx.Request.Header.ContentType()),
 		ContentEncoding: string(ctx.Request.Header.ContentEncoding()),
-		Body:            ctx.Request.Body(),
+		Body:            body,
 		IP:              s.clientIP(ctx),
-		Budget:          l,
+		Budget:          budget,
 	}, s.captureOpts)
 	if err != nil {
 		s.captureFailed(ctx, err)
@@ -96,6 +103,7 @@ func (s *Server) capture(ctx *fasthttp.RequestCtx, path string, l *lease) {
 	}
 	s.metrics.posthogAccepted.Add(res.Stored)
 	s.metrics.posthogDuplicate.Add(res.Duplicates)
+	s.metrics.posthogWarnings(res.Warnings)
 	if string(ctx.QueryArgs().Peek("beacon")) == "1" {
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
@@ -109,6 +117,8 @@ func (s *Server) captureFailed(ctx *fasthttp.RequestCtx, err error) {
 	switch {
 	case errors.Is(err, errBudgetFull):
 		s.refuse(ctx, s.busy())
+	case errors.Is(err, errHeavyBusy):
+		s.refuse(ctx, heavyBusy)
 	case translate.IsUnavailable(err):
 		s.writeCaptureUnavailable(ctx, err)
 	default:

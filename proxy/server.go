@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -41,8 +42,12 @@ type Options struct {
 	// held at once across all connections; default 128 MiB.
 	MaxInflightBytes int64
 	// InflightWait is how long a request waits for room in that budget
-	// before it is refused with 429; default 1s.
+	// before it is refused with 429; default 1s. A large capture payload
+	// waits as long for a heavy lane.
 	InflightWait time.Duration
+	// HeavyLanes is how many large capture payloads decode and parse at
+	// once (see heavyBytes); default half of GOMAXPROCS, at least one.
+	HeavyLanes int
 }
 
 // Server serves the native data API plus health and metrics.
@@ -58,9 +63,11 @@ type Server struct {
 	maxBody       int
 	bodyTimeout   time.Duration
 	budget        *byteBudget
+	heavy         *heavyLanes
 	bodies        *bodyPool
 	maxConnsPerIP int
 	abusers       *failureThrottle // refusals per client network
+	tarpitted     atomic.Int64     // throttled answers being held back
 
 	userTokenSecret string
 	adminKey        []byte
@@ -77,10 +84,12 @@ func New(o Options) *Server {
 		log:   o.Logger, suspended: o.IngestSuspended, userTokenSecret: o.UserTokenSecret,
 		adminKey: []byte(o.AdminAPIKey), captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
 		maxBody: o.MaxBodyBytes, bodyTimeout: o.ReadTimeout, budget: newByteBudget(o.MaxInflightBytes, o.InflightWait),
+		heavy:  newHeavyLanes(o.HeavyLanes, o.InflightWait),
 		bodies: &bodyPool{}, maxConnsPerIP: o.MaxConnsPerIP,
 		abusers: newFailureThrottle(maxRefusals, refusalWindow, refusalNetworks),
 	}
 	s.metrics.set.NewGauge("hogsend_inflight_bytes", func() float64 { return float64(s.budget.inUse()) })
+	s.metrics.set.NewGauge("hogsend_heavy_lanes_busy", func() float64 { return float64(s.heavy.busy()) })
 	s.http = &fasthttp.Server{
 		Handler:      s.handle,
 		ErrorHandler: s.handleParseError,
@@ -165,6 +174,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.InflightWait == 0 {
 		o.InflightWait = time.Second
+	}
+	if o.HeavyLanes <= 0 {
+		o.HeavyLanes = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	return o
 }

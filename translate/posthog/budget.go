@@ -10,3 +10,10 @@ package posthog
 type Budget interface {
 	Reserve(n int) error
 }
+
+// Yielder is a Budget that a long decode hands control to between chunks
+// of its output (every paceBytes), so that the proxy can run lighter
+// requests first while a large payload decodes.
+type Yielder interface {
+	Yield()
+}

@@ -141,3 +141,40 @@ func TestLZBomb(t *testing.T) {
 		t.Fatalf("bomb of 200 codes: %d bytes, %v; want %d a's", len(out), err, 201*202/2)
 	}
 }
+
+// yieldingBudget is a countingBudget that counts its yields.
+type yieldingBudget struct {
+	countingBudget
+	yields int
+}
+
+func (b *yieldingBudget) Yield() { b.yields++ }
+
+var _ Yielder = (*yieldingBudget)(nil)
+
+// TestDecodeYields: a Budget that is a Yielder is yielded to once every
+// paceBytes of each stage's output, however it is encoded.
+func TestDecodeYields(t *testing.T) {
+	js := string(benchBatch(t, 600))
+	n := len(js)
+	if n < 4*paceBytes {
+		t.Fatalf("the batch is %d bytes: the test needs several paces", n)
+	}
+	f := func(name string, in RequestInput, wantMin int) {
+		t.Helper()
+		b := &yieldingBudget{countingBudget: countingBudget{room: 1 << 30}}
+		out, err := DecodeRequest(in, Limits{Budget: b})
+		if err != nil || string(out) != js {
+			t.Fatalf("%s: %d bytes, %v", name, len(out), err)
+		}
+		if b.yields < wantMin || b.yields > 2*n/paceBytes+2 {
+			t.Fatalf("%s: %d yields for %d bytes, want %d to %d", name, b.yields, n, wantMin, 2*n/paceBytes+2)
+		}
+	}
+	f("gzip", RequestInput{Path: "/batch/", Body: gzipBytes(t, []byte(js))}, n/paceBytes-1)
+	f("lz64", RequestInput{Path: "/batch/", ContentEncoding: "lz64", Body: []byte(lzCompressToBase64(js))}, n/paceBytes-1)
+	b := &yieldingBudget{countingBudget: countingBudget{room: 1 << 30}}
+	if _, err := DecodeRequest(RequestInput{Path: "/batch/", Body: []byte(js)}, Limits{Budget: b}); err != nil || b.yields > 1 {
+		t.Fatalf("plain JSON, checked once: %d yields, %v", b.yields, err)
+	}
+}

@@ -10,6 +10,10 @@ import (
 // so that a stream is not charged read by read.
 const budgetChunk = 64 << 10
 
+// paceBytes is the output a stage produces between two yields to a Budget
+// that is a Yielder.
+const paceBytes = 256 << 10
+
 // outputMeter bounds every decoding stage of one request and charges the
 // memory the stages allocate to the request's Budget.
 type outputMeter struct {
@@ -20,12 +24,15 @@ type outputMeter struct {
 	budget  Budget
 	held    int // bytes the stages have allocated
 	charged int // bytes reserved from budget
+	yielder Yielder
+	paced   int // the output length at the last yield
 }
 
 // newOutputMeter bounds stages by l's absolute cap and by its ratio to the
 // wire bytes received (never below DecodeRatioFloor).
 func newOutputMeter(l Limits, wire int) outputMeter {
 	m := outputMeter{limit: l.MaxDecoded, kind: ErrTooLarge, ratio: l.MaxDecodeRatio, wire: wire, budget: l.Budget}
+	m.yielder, _ = l.Budget.(Yielder)
 	byRatio := max(int(min(int64(l.MaxDecodeRatio)*int64(wire), math.MaxInt32)), DecodeRatioFloor)
 	if byRatio < m.limit {
 		m.limit, m.kind = byRatio, ErrDecodeRatio
@@ -59,8 +66,16 @@ type budgetError struct{ err error }
 func (e *budgetError) Error() string { return "no room for decoded bytes: " + e.err.Error() }
 func (e *budgetError) Unwrap() error { return e.err }
 
-// fits checks that a stage producing n bytes stays within the limit.
+// fits checks that a stage producing n bytes stays within the limit, and
+// yields to the budget every paceBytes of a stage's output.
 func (m *outputMeter) fits(n int) error {
+	if n < m.paced {
+		m.paced = n // a new stage
+	}
+	if m.yielder != nil && n-m.paced >= paceBytes {
+		m.paced = n
+		m.yielder.Yield()
+	}
 	if n <= m.limit {
 		return nil
 	}
