@@ -118,6 +118,17 @@ func (l *edgeListener) tarpit(c net.Conn) {
 	})
 }
 
+// tarpitAnswer holds a throttled request's answer for tarpitDelay, unless
+// maxTarpitted already wait: a key-guessing flood on keep-alive connections
+// then costs one request a second per connection, not as many as the
+// client can loop.
+func (s *Server) tarpitAnswer() {
+	if s.tarpitted.Add(1) <= maxTarpitted {
+		time.Sleep(tarpitDelay)
+	}
+	s.tarpitted.Add(-1)
+}
+
 // refuseConn answers without reading: a fresh socket's send buffer takes the
 // few bytes at once, and the deadline keeps the accept loop from waiting on
 // a peer that does not read.

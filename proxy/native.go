@@ -22,6 +22,9 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (Principal, bool) {
 		if aerr.retryAfter > 0 {
 			ctx.Response.Header.Set("Retry-After", strconv.Itoa(aerr.retryAfter))
 		}
+		if aerr.status == fasthttp.StatusTooManyRequests {
+			s.tarpitAnswer()
+		}
 		if aerr.status == fasthttp.StatusServiceUnavailable {
 			writeUnavailable(ctx, aerr.msg)
 		} else {
