@@ -32,7 +32,8 @@ func randomKeys(ctx context.Context, t Target, src net.IP, r *Result) {
 			}
 		}
 	})
-	if r.Count("429") == 0 {
+	// A run its bench phase cut short proves nothing either way.
+	if ctx.Err() == nil && r.Count("429") == 0 {
 		r.fail("no failed-auth throttle: every one of %d random keys was answered %s", r.Requests, r.Summary())
 	}
 }
