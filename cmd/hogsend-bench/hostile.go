@@ -129,7 +129,7 @@ type hostileRun struct {
 // phase runs the legitimate load for d with attacks repeated beside it,
 // each in a loop until d has passed.
 func (h *hostileRun) phase(name string, d time.Duration, attacks []abuse.Attack) error {
-	h.load.bodies = buildBatchBodies(h.bodiesFor(d), h.load.events, h.contacts)
+	h.load.bodies = buildBatchBodies(h.bodiesFor(d), h.load.events, h.contacts, browserFlush)
 	for _, a := range attacks {
 		a.Prepare(h.target)
 	}

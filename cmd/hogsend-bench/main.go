@@ -29,7 +29,8 @@ func main() {
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
-	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events a request), conversions (delivery to a fake ad platform), hostile (batch load beside each attack of internal/abuse) or all")
+	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events of one person a request), batch-server (50 events of 50 people a request), conversions (delivery to a fake ad platform), hostile (batch load beside each attack of internal/abuse) or all")
+	serveBareOn := flag.String("serve-bare", "", "serve the bare reference handler on this address and nothing else (the bench starts itself so)")
 	hostilePhase := flag.Duration("hostile-phase", 10*time.Second, "length of each phase of the hostile scenario (baseline, then one per attack group)")
 	hostileOnly := flag.String("hostile-groups", "", "comma-separated attack groups the hostile scenario runs (empty: all)")
 	hostileMaxRSS := flag.Int64("hostile-max-rss", 4<<30, "stop the hostile scenario when the proxy's RSS passes this many bytes (protects the machine from a proxy that does not bound its memory)")
@@ -39,6 +40,13 @@ func main() {
 	batchConversions := flag.Bool("batch-conversions", false, "run the batch scenario with conversion forwarding configured")
 	flag.StringVar(&proxyBinary, "proxy-bin", "", "run this hogsend-proxy binary instead of building one from the working tree (A/B comparisons)")
 	flag.Parse()
+	if *serveBareOn != "" {
+		if err := serveBare(*serveBareOn); err != nil {
+			fmt.Fprintln(os.Stderr, "hogsend-bench -serve-bare:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	env := newEnv()
 	defer env.close()
@@ -47,7 +55,10 @@ func main() {
 		err = run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator)
 	}
 	if err == nil && (*scenario == "batch" || *scenario == "all") {
-		err = runBatch(newEnv(), *duration, *warmup, *batchConns, *contacts, *cpuProfile, *generator, *batchConversions)
+		err = runBatch(newEnv(), *duration, *warmup, *batchConns, *contacts, *cpuProfile, *generator, *batchConversions, browserFlush)
+	}
+	if err == nil && (*scenario == "batch-server" || *scenario == "all") {
+		err = runBatch(newEnv(), *duration, *warmup, *batchConns, *contacts, *cpuProfile, *generator, *batchConversions, serverFlush)
 	}
 	if err == nil && (*scenario == "conversions" || *scenario == "all") {
 		err = runConversions(newEnv(), *conversionsN, *outage)
@@ -68,6 +79,17 @@ func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpu
 			fmt.Println("wrk not found; using the Go generator")
 			generator = "go"
 		}
+	}
+	fmt.Printf("bare handler first: warm-up %s, then %s of the same load\n", warmup, duration)
+	ref, err := measureBare(env, warmup, duration, func(addr string, d time.Duration) (*loadResult, error) {
+		l := &eventLoad{addr: addr, key: "bare", conns: conns, contacts: contacts}
+		if generator == "wrk" {
+			return l.runWrk(d, env.TempDir())
+		}
+		return l.run(d)
+	})
+	if err != nil {
+		return err
 	}
 	st, err := startStack(env, cpuProfile != "")
 	if err != nil {
@@ -125,6 +147,7 @@ func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpu
 	fmt.Printf("  errors:           %d (non-202 answers or transport errors) %s\n", res.errors, strings.Join(res.firstErrors, "; "))
 	fmt.Print(cpu)
 	fmt.Printf("  user_events rows: %d; server-acknowledged 202s incl. warm-up: %d; drained %.1fs after the load stopped\n", rows, serverAcked, drain.Seconds())
+	printRatio(ref, res)
 	if rows != serverAcked {
 		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, serverAcked)
 	}
@@ -273,7 +296,7 @@ func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, erro
 
 // runBatch is the PostHog scenario on a fresh stack: gzip /batch/ bodies of 50
 // posthog-js-shaped events, every uuid unique.
-func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile, generator string, withConversions bool) error {
+func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile, generator string, withConversions bool, shape batchShape) error {
 	defer env.close()
 	if generator == "wrk" {
 		if _, err := exec.LookPath("wrk"); err != nil {
@@ -285,8 +308,21 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 	// Enough bodies for the whole run at up to 150,000 events/s: every uuid
 	// is sent once, so a faster system runs out and says so below.
 	n := max(15000, int((warmup+duration).Seconds()*150000/perBody))
-	fmt.Printf("\nbuilding %d gzip /batch/ bodies of %d posthog-js-shaped events …\n", n, perBody)
-	bodies := buildBatchBodies(n, perBody, contacts)
+	fmt.Printf("\nbuilding %d gzip /batch/ bodies of %d posthog-js-shaped events, %s …\n", n, perBody, shape)
+	bodies := buildBatchBodies(n, perBody, contacts, shape)
+	fmt.Printf("bare handler first: warm-up %s, then %s of the same load\n", warmup, duration)
+	ref, err := measureBare(env, warmup, duration, func(addr string, d time.Duration) (*loadResult, error) {
+		l := &batchLoad{addr: addr, conns: conns, bodies: bodies, events: perBody, wrap: true, progress: bareRequestsMetric}
+		if generator != "wrk" {
+			var next atomic.Int64
+			return l.run(d, &next)
+		}
+		res, _, err := l.runWrk(d, env.TempDir(), 0, func(time.Duration) error { return nil })
+		return res, err
+	})
+	if err != nil {
+		return err
+	}
 	var extraEnv []string
 	if withConversions {
 		// Conversion forwarding on: every event passes the deriver (clicks
@@ -304,7 +340,7 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 	if err != nil {
 		return err
 	}
-	fmt.Printf("warm-up %s, then %s of POST /batch/ over %d connections (text/plain gzip, half the visitors personless), generator %s\n", warmup, duration, conns, generator)
+	fmt.Printf("warm-up %s, then %s of POST /batch/ over %d connections (text/plain gzip), generator %s\n", warmup, duration, conns, generator)
 	load := &batchLoad{addr: st.addr, conns: conns, bodies: bodies, events: perBody}
 	var next atomic.Int64
 	// drive runs the load for d, calling started once the first request has
@@ -370,7 +406,7 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 		return err
 	}
 	fmt.Println()
-	fmt.Println("POST /batch/ (PostHog), 50 events per gzip request, durable acknowledgement before 200")
+	fmt.Printf("POST /batch/ (PostHog), %s per gzip request, durable acknowledgement before 200\n", shape)
 	if int(next.Load()) >= len(bodies) {
 		fmt.Printf("  (all %d prepared bodies were sent before the deadline)\n", len(bodies))
 	}
@@ -388,6 +424,7 @@ func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int
 	fmt.Print(redisReport)
 	fmt.Print(chReport)
 	fmt.Printf("  user_events rows: %d; server-acknowledged: %d (warm-up included); drained %.1fs after the load stopped\n", rows, acked, time.Since(start).Seconds())
+	printRatio(ref, res)
 	if rows != acked {
 		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, acked)
 	}
