@@ -1,24 +1,12 @@
 -- Shared helpers, prepended to every script (Redis scripts cannot import).
 -- ARGV[1] is the key prefix of every script.
 --
--- Layout (P = prefix):
---   P..'c:'..id          contact hash: ext email anon source first last created
---                        updated deleted ('0' while live) version, and one field
---                        '.'..name per property holding its raw JSON value. One
---                        hash per contact, so one HGETALL reads a contact and
---                        one HSET writes it: every redis.call costs about 1 µs
---                        inside a script, which dominates the cost of an op.
+-- Layout (P = prefix), explained in docs/redis-layout.md § 1:
+--   P..'c:'..id          contact hash (fields and '.'..name per property)
 --   P..'ca:'..id         set of 'kind:value' alias keys pointing at the contact
 --   P..'a:'..kind..':'..value   alias: '<contact uuid>:<version>'
---   P..'i:'..key         idempotency claim: 'p' pending (PX pending window),
---                        '1' confirmed (PX window), or 't'..ticket (PX window):
---                        confirmed once P..'t:'..ticket exists
---   P..'ib:'..second     claims of PostHog UUIDv7s created in that second
---                        (claim_slot.go): field = the uuid's 16 bytes, value
---                        as a claim key's, but a pending one is 'p'..deadline;
---                        the hash expires a window after its latest write, a
---                        write extending it to at most two windows after its
---                        second
+--   P..'i:'..key         idempotency claim: 'p', '1' or 't'..ticket (§ 2.1)
+--   P..'ib:'..second     claims of PostHog UUIDv7s of that second (§ 2.2)
 --   P..'t:'..ticket      confirmed claim ticket (PX window)
 --   P..'seq'             version counter
 --   P..'k:'..hash        API key hash
