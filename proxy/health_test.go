@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
 
 // TestReadyzHidesErrors: unauthenticated /readyz names each failing
@@ -71,7 +72,7 @@ func TestUnavailableReason(t *testing.T) {
 			t.Fatalf("%v: %q, want %q", err, got, want)
 		}
 	}
-	f(fmt.Errorf("%w: dial redis://10.0.0.1:6379", translate.ErrIdentityStoreDown), "identity store unavailable")
+	f(fmt.Errorf("%w: dial redis://10.0.0.1:6379", identity.ErrUnavailable), "identity store unavailable")
 	f(fmt.Errorf("capture: %w", fmt.Errorf("%w: write /data/spool: EIO", translate.ErrNotDurable)), "spool unavailable: request not made durable")
 	f(translate.ErrClaimPending, translate.ErrClaimPending.Error())
 	f(errors.New("dial tcp 10.0.0.1:9000"), "service unavailable")

@@ -6,13 +6,14 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
 
 // unavailableReason names the dependency behind a 503 without the error's
 // text, which may hold addresses and paths; that goes to the log.
 func unavailableReason(err error) string {
 	switch {
-	case errors.Is(err, translate.ErrIdentityStoreDown):
+	case errors.Is(err, identity.ErrUnavailable):
 		return "identity store unavailable"
 	case errors.Is(err, translate.ErrNotDurable):
 		return "spool unavailable: request not made durable"

@@ -47,7 +47,7 @@ func FindAPIKey(keys []canonical.APIKey, ref string) (canonical.APIKey, error) {
 func (in *Ingestor) ListAPIKeys(ctx context.Context) ([]canonical.APIKey, error) {
 	keys, err := in.store.APIKeys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w: %w", ErrIdentityStoreDown, err)
+		return nil, storeDown("list api keys", err)
 	}
 	SortAPIKeys(keys)
 	return keys, nil
@@ -78,7 +78,7 @@ func Revoke(k *canonical.APIKey, now int64) bool {
 func (in *Ingestor) RevokeAPIKey(ctx context.Context, ref string) (canonical.APIKey, error) {
 	keys, err := in.store.APIKeys(ctx)
 	if err != nil {
-		return canonical.APIKey{}, fmt.Errorf("revoke api key: %w: %w", ErrIdentityStoreDown, err)
+		return canonical.APIKey{}, storeDown("revoke api key", err)
 	}
 	k, err := FindAPIKey(keys, ref)
 	if err != nil {
@@ -86,7 +86,7 @@ func (in *Ingestor) RevokeAPIKey(ctx context.Context, ref string) (canonical.API
 	}
 	if Revoke(&k, in.now().UnixMilli()) {
 		if err := in.store.PutAPIKey(ctx, k); err != nil {
-			return k, fmt.Errorf("revoke api key: %w: %w", ErrIdentityStoreDown, err)
+			return k, storeDown("revoke api key", err)
 		}
 	}
 	if err := in.commit(ctx, &canonical.Batch{APIKeys: []canonical.APIKey{k}}); err != nil {

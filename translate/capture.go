@@ -157,11 +157,11 @@ func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts Captur
 	results := make([]identity.ResolveResult, len(ops))
 	if len(ops) > 0 {
 		if err := in.resolver.ResolveAll(ops, results); err != nil {
-			return out, errors.Join(ErrIdentityStoreDown, err)
+			return out, storeDown("resolve capture", err)
 		}
 		for i := range results {
 			if results[i].Err != nil {
-				return out, errors.Join(ErrIdentityStoreDown, results[i].Err)
+				return out, storeDown("resolve capture", results[i].Err)
 			}
 		}
 	}

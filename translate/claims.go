@@ -36,8 +36,8 @@ type confirmReq struct {
 	done   chan struct{}
 }
 
-func newClaimConfirmer(store identity.Store, window time.Duration) *claimConfirmer {
-	c := &claimConfirmer{store: store, window: window, reqs: make(chan *confirmReq, 4096), done: make(chan struct{}), log: slog.Default()}
+func newClaimConfirmer(store identity.Store, window time.Duration, log *slog.Logger) *claimConfirmer {
+	c := &claimConfirmer{store: store, window: window, reqs: make(chan *confirmReq, 4096), done: make(chan struct{}), log: log}
 	for i := 0; i < 2; i++ {
 		go c.run()
 	}

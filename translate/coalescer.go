@@ -2,6 +2,7 @@ package translate
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/translate/identity"
@@ -20,6 +21,10 @@ type Coalescer struct {
 	timeout  time.Duration
 	done     chan struct{}
 }
+
+// errCoalescerClosed refuses ops queued after Close; the store is as good as
+// down for them.
+var errCoalescerClosed = fmt.Errorf("%w: resolver closed", identity.ErrUnavailable)
 
 type pendingResolve struct {
 	ops  []identity.ResolveOp
@@ -63,7 +68,7 @@ func (c *Coalescer) ResolveAll(ops []identity.ResolveOp, res []identity.ResolveR
 	select {
 	case c.reqs <- p:
 	case <-c.done:
-		return ErrIdentityStoreDown
+		return errCoalescerClosed
 	}
 	<-p.done
 	return p.err

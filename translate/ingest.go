@@ -83,17 +83,18 @@ func NewIngestor(store identity.Store, journal Journal, opts IngestorOptions) *I
 	if opts.PendingFlushInterval <= 0 {
 		opts.PendingFlushInterval = defaultPendingFlushInterval
 	}
+	log := logger(opts.Logger)
 	in := &Ingestor{
 		store:     store,
 		resolver:  NewCoalescer(store, opts.ResolveWorkers, opts.ResolveBatch, 10*time.Second),
-		claims:    newClaimConfirmer(store, opts.IdempotencyWindow),
+		claims:    newClaimConfirmer(store, opts.IdempotencyWindow, log),
 		journal:   journal,
 		window:    opts.IdempotencyWindow,
 		now:       opts.Now,
 		pending:   newPendingIdentity(opts.PendingMaxBytes),
 		stop:      make(chan struct{}),
 		flushDone: make(chan struct{}),
-		log:       logger(opts.Logger),
+		log:       log,
 	}
 	go in.flushLoop(opts.PendingFlushInterval)
 	return in
@@ -138,7 +139,7 @@ func identityKeys(email, userID, anonymousID string) []identity.Key {
 func (in *Ingestor) resolve(op identity.ResolveOp) (identity.ResolveResult, error) {
 	res, err := in.resolver.Resolve(op)
 	if err != nil {
-		return res, fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
+		return res, storeDown("resolve", err)
 	}
 	return res, nil
 }
@@ -296,7 +297,7 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 func (in *Ingestor) FindContacts(ctx context.Context, k ContactKeys) ([]canonical.Contact, error) {
 	cs, err := in.store.Find(ctx, k.Email, k.UserID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
+		return nil, storeDown("find contacts", err)
 	}
 	return cs, nil
 }
@@ -310,7 +311,7 @@ func (in *Ingestor) DeleteContacts(ctx context.Context, k ContactKeys) error {
 	}
 	deleted, tombstones, err := in.store.Delete(ctx, k.Email, k.UserID, in.now().UnixMilli())
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
+		return storeDown("delete contacts", err)
 	}
 	if len(deleted) == 0 {
 		return in.retriedDelete(ctx, k)
@@ -374,7 +375,7 @@ func (in *Ingestor) CreateAPIKey(ctx context.Context, name string, scopes []stri
 		return "", rec, err
 	}
 	if err := in.store.PutAPIKey(ctx, rec); err != nil {
-		return "", rec, fmt.Errorf("%w: %v", ErrIdentityStoreDown, err)
+		return "", rec, storeDown("create api key", err)
 	}
 	if err := in.commit(ctx, &canonical.Batch{APIKeys: []canonical.APIKey{rec}}); err != nil {
 		return "", rec, err
@@ -411,5 +412,14 @@ func mustV7() uuid.UUID {
 
 // IsUnavailable reports errors the proxy answers with 503 and Retry-After.
 func IsUnavailable(err error) bool {
-	return errors.Is(err, ErrIdentityStoreDown) || errors.Is(err, ErrNotDurable) || errors.Is(err, ErrClaimPending)
+	return errors.Is(err, identity.ErrUnavailable) || errors.Is(err, ErrNotDurable) || errors.Is(err, ErrClaimPending)
+}
+
+// storeDown marks a failed identity store call as identity.ErrUnavailable
+// (503), keeping the cause matchable (a deadline, a closed coalescer).
+func storeDown(what string, err error) error {
+	if errors.Is(err, identity.ErrUnavailable) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s: %w: %w", what, identity.ErrUnavailable, err)
 }

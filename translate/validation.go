@@ -10,12 +10,11 @@ import (
 // Errors the native API answers with upstream's exact wording; the proxy maps
 // them to statuses. The strings are wire contract, hence the capitals.
 var (
-	ErrMalformedJSON     = errors.New("Malformed JSON in request body")                      //nolint:staticcheck // wire string
-	ErrIdentityRequired  = errors.New("email or userId is required")                         //nolint:staticcheck
-	ErrNoEmailForLists   = errors.New("Contact has no email; cannot manage list membership") //nolint:staticcheck
-	ErrContactNotFound   = errors.New("Contact not found")                                   //nolint:staticcheck
-	ErrNotDurable        = errors.New("records could not be made durable; retry")            // 503
-	ErrIdentityStoreDown = errors.New("identity store unavailable; retry")                   // 503
+	ErrMalformedJSON    = errors.New("Malformed JSON in request body")                      //nolint:staticcheck // wire string
+	ErrIdentityRequired = errors.New("email or userId is required")                         //nolint:staticcheck
+	ErrNoEmailForLists  = errors.New("Contact has no email; cannot manage list membership") //nolint:staticcheck
+	ErrContactNotFound  = errors.New("Contact not found")                                   //nolint:staticcheck
+	ErrNotDurable       = errors.New("records could not be made durable; retry")            // 503
 )
 
 // Issue is one schema validation failure, shaped like a zod 4 issue so that
