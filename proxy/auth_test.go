@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
@@ -40,7 +40,7 @@ type authFixture struct {
 func newAuthFixture(t testing.TB) *authFixture {
 	t.Helper()
 	f := &authFixture{keys: &countingKeys{store: identity.NewMemory()}, clock: time.Unix(1_800_000_000, 0)}
-	key, rec, err := translate.NewAPIKey("k", []string{"ingest"}, 0, f.clock.UnixMilli(), nil)
+	key, rec, err := apikeys.Mint("k", []string{"ingest"}, 0, f.clock.UnixMilli(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestAuthThrottle(t *testing.T) {
 	if aerr := f.auth(f.key, ip); aerr != nil {
 		t.Fatalf("cached valid key from a throttled network: %+v", aerr)
 	}
-	other, rec, _ := translate.NewAPIKey("other", []string{"ingest"}, 0, 0, nil)
+	other, rec, _ := apikeys.Mint("other", []string{"ingest"}, 0, 0, nil)
 	f.keys.store.PutAPIKey(context.Background(), rec)
 	if aerr := f.auth(other, ip); aerr == nil || aerr.status != 429 {
 		t.Fatalf("uncached key from a throttled network: %+v, want 429", aerr)

@@ -20,8 +20,8 @@ import (
 	"github.com/hogsend/hogsend-proxy/proxy"
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
-	"github.com/hogsend/hogsend-proxy/translate"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/ingest"
 )
 
 // App is a running service.
@@ -33,7 +33,7 @@ type App struct {
 	Store   identity.Store
 	Reader  *spool.Reader
 	Writer  *clickhouse.Writer
-	Ingest  *translate.Ingestor
+	Ingest  *ingest.Ingestor
 	Server  *proxy.Server
 	Version string
 	// Conversions is nil unless the config has a conversions section.
@@ -48,7 +48,7 @@ type App struct {
 	closeOnce  sync.Once
 }
 
-// spoolJournal adapts the spool to translate.Journal.
+// spoolJournal adapts the spool to ingest.Journal.
 type spoolJournal struct{ sp *spool.Spool }
 
 func (j spoolJournal) Append(ctx context.Context, payload []byte) error {
@@ -102,7 +102,7 @@ func (a *App) start(ctx context.Context) error {
 		}
 	}
 
-	a.Ingest = translate.NewIngestor(a.Store, spoolJournal{a.Spool}, translate.IngestorOptions{
+	a.Ingest = ingest.New(a.Store, spoolJournal{a.Spool}, ingest.Options{
 		IdempotencyWindow: cfg.IdempotencyWindow,
 		Logger:            log,
 	})
@@ -119,7 +119,7 @@ func (a *App) start(ctx context.Context) error {
 		AdminAPIKey:     cfg.AdminAPIKey,
 		HeaderTimeout:   cfg.HeaderTimeout,
 		ReadTimeout:     cfg.ReadTimeout,
-		Capture: translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecoded: int(cfg.MaxDecodedBytes), MaxDecodeRatio: cfg.MaxDecodeRatio, MaxEvents: cfg.MaxEventsPerBatch, MaxEventBytes: int(cfg.MaxEventBytes), MaxProperties: cfg.MaxProperties, MaxPropertyBytes: int(cfg.MaxPropertyBytes),
+		Capture: ingest.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecoded: int(cfg.MaxDecodedBytes), MaxDecodeRatio: cfg.MaxDecodeRatio, MaxEvents: cfg.MaxEventsPerBatch, MaxEventBytes: int(cfg.MaxEventBytes), MaxProperties: cfg.MaxProperties, MaxPropertyBytes: int(cfg.MaxPropertyBytes),
 			Trust: captureTrust(cfg)},
 		TrustedProxies:   cfg.TrustedProxies,
 		MaxConns:         cfg.MaxConns,
@@ -316,8 +316,8 @@ func (a *App) registerPipelineMetrics(set *metrics.Set) {
 }
 
 // captureTrust is what capture's credentials prove (docs/identity-trust.md).
-func captureTrust(cfg config.Config) translate.CaptureTrust {
-	return translate.CaptureTrust{
+func captureTrust(cfg config.Config) ingest.CaptureTrust {
+	return ingest.CaptureTrust{
 		SecretTokens:    cfg.PostHogSecretTokens,
 		Verified:        cfg.PostHogIdentity == "verified",
 		UserTokenSecret: cfg.UserTokenSecret,

@@ -1,4 +1,4 @@
-package translate
+package apikeys
 
 import (
 	"crypto/hmac"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
 
 // Publishable (pk_) keys are browser keys: they may write anonymously, and act
@@ -90,7 +92,7 @@ func VerifyUserToken(token, secret string, now time.Time) (string, error) {
 // SignUserToken mints a userToken for userID valid until exp; the app's
 // backend does this with the same secret.
 func SignUserToken(userID string, exp time.Time, secret string) string {
-	body := `{"userId":` + string(AppendJSONString(nil, userID)) + `,"exp":` + strconv.FormatInt(exp.UnixMilli(), 10) + `}`
+	body := `{"userId":` + string(jsontext.AppendString(nil, userID)) + `,"exp":` + strconv.FormatInt(exp.UnixMilli(), 10) + `}`
 	payload := base64.RawURLEncoding.EncodeToString([]byte(body))
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(payload))

@@ -1,4 +1,4 @@
-package translate
+package apikeys
 
 import (
 	"crypto/hmac"
@@ -52,19 +52,6 @@ func TestGatePublishable(t *testing.T) {
 	f("a@b.co", "", tok, ErrUserTokenIdentity)
 	f("", "u1", tok, nil)
 	f("a@b.co", "u1", tok, nil)
-}
-
-func TestParsePublishableAllowsAnonymous(t *testing.T) {
-	if _, err := ParseEvent([]byte(`{"name":"x","anonymousId":"a"}`), true, ""); !errors.Is(err, ErrIdentityRequired) {
-		t.Fatalf("secret key anonymous event = %v", err)
-	}
-	e, err := ParsePublishableEvent([]byte(`{"name":"x","anonymousId":" a ","userToken":"t"}`), true, "")
-	if err != nil || e.AnonymousID != "a" || e.UserToken != "t" {
-		t.Fatalf("publishable event = %+v, %v", e, err)
-	}
-	if _, err := ParsePublishableContactUpsert([]byte(`{"properties":{}}`), true); !errors.Is(err, ErrIdentityRequired) {
-		t.Fatalf("publishable upsert with no key = %v", err)
-	}
 }
 
 func macFor(payload, secret string) string {

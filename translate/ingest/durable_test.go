@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/native"
 )
 
 // faultJournal fails while failing is set (a full disk), refuses payloads
@@ -81,21 +82,21 @@ func (j *faultJournal) restored(t *testing.T) *identity.Memory {
 
 // newDurableIngestor never retries on its own unless a test asks: each test
 // chooses when held rows may be written.
-func newDurableIngestor(t *testing.T, j Journal, opts IngestorOptions) (*Ingestor, *identity.Memory) {
+func newDurableIngestor(t *testing.T, j Journal, opts Options) (*Ingestor, *identity.Memory) {
 	t.Helper()
 	store := identity.NewMemory()
 	opts.IdempotencyWindow = time.Hour
 	if opts.PendingFlushInterval == 0 {
 		opts.PendingFlushInterval = time.Hour
 	}
-	in := NewIngestor(store, j, opts)
+	in := New(store, j, opts)
 	t.Cleanup(in.Close)
 	return in, store
 }
 
 func mustUpsert(t *testing.T, in *Ingestor, body string) UpsertResult {
 	t.Helper()
-	u, err := ParseContactUpsert([]byte(body), true)
+	u, err := native.ParseContactUpsert([]byte(body), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func mustUpsert(t *testing.T, in *Ingestor, body string) UpsertResult {
 
 func upsertErr(t *testing.T, in *Ingestor, body string) error {
 	t.Helper()
-	u, err := ParseContactUpsert([]byte(body), true)
+	u, err := native.ParseContactUpsert([]byte(body), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func upsertErr(t *testing.T, in *Ingestor, body string) error {
 
 func trackErr(t *testing.T, in *Ingestor, body string) error {
 	t.Helper()
-	e, err := ParseEvent([]byte(body), true, "")
+	e, err := native.ParseEvent([]byte(body), true, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func assertNothingHeld(t *testing.T, in *Ingestor) {
 // the journal finds one person.
 func TestFailedMergeCarriedByNextEvent(t *testing.T) {
 	j := &faultJournal{}
-	in, store := newDurableIngestor(t, j, IngestorOptions{})
+	in, store := newDurableIngestor(t, j, Options{})
 	a := mustUpsert(t, in, `{"email":"merge@example.com"}`)
 	b := mustUpsert(t, in, `{"userId":"u_merge"}`)
 
@@ -232,7 +233,7 @@ func TestFailedMergeCarriedByNextEvent(t *testing.T) {
 // write; only the newest version of each contact is held meanwhile.
 func TestFailedWritesInARow(t *testing.T) {
 	j := &faultJournal{}
-	in, store := newDurableIngestor(t, j, IngestorOptions{})
+	in, store := newDurableIngestor(t, j, Options{})
 	mustUpsert(t, in, `{"email":"row.b@example.com"}`)
 	mustUpsert(t, in, `{"anonymousId":"row-anon","email":"row.c@example.com"}`)
 
@@ -282,7 +283,7 @@ func liveContact(t *testing.T, store identity.Store, userID string) canonical.Co
 // user's next capture event carries the merge.
 func TestFailedCaptureIdentifyMerge(t *testing.T) {
 	j := &faultJournal{}
-	in, store := newDurableIngestor(t, j, IngestorOptions{})
+	in, store := newDurableIngestor(t, j, Options{})
 	if _, err := capture(in, `{"api_key":"phc_x","batch":[{"event":"view","distinct_id":"anon-cap","properties":{"$set":{"seen":1}}}]}`); err != nil {
 		t.Fatal(err)
 	}
@@ -310,9 +311,9 @@ func TestFailedCaptureIdentifyMerge(t *testing.T) {
 // rebuilt store finds nobody.
 func TestFailedDeleteRetried(t *testing.T) {
 	j := &faultJournal{}
-	in, store := newDurableIngestor(t, j, IngestorOptions{})
+	in, store := newDurableIngestor(t, j, Options{})
 	mustUpsert(t, in, `{"userId":"u_del","email":"del@example.com"}`)
-	del := func() error { return in.DeleteContacts(context.Background(), ContactKeys{UserID: "u_del"}) }
+	del := func() error { return in.DeleteContacts(context.Background(), native.ContactKeys{UserID: "u_del"}) }
 	j.fail(true)
 	if err := del(); !IsUnavailable(err) {
 		t.Fatalf("delete while failing = %v, want 503", err)
@@ -342,7 +343,7 @@ func TestFailedDeleteRetried(t *testing.T) {
 // are written by the periodic flush once the journal works.
 func TestFlushLoopWritesHeldRows(t *testing.T) {
 	j := &faultJournal{}
-	in, store := newDurableIngestor(t, j, IngestorOptions{PendingFlushInterval: 10 * time.Millisecond})
+	in, store := newDurableIngestor(t, j, Options{PendingFlushInterval: 10 * time.Millisecond})
 	mustUpsert(t, in, `{"email":"loop@example.com"}`)
 	mustUpsert(t, in, `{"userId":"u_loop"}`)
 	j.fail(true)
@@ -363,7 +364,7 @@ func TestFlushLoopWritesHeldRows(t *testing.T) {
 func TestCloseWritesHeldRows(t *testing.T) {
 	j := &faultJournal{}
 	store := identity.NewMemory()
-	in := NewIngestor(store, j, IngestorOptions{IdempotencyWindow: time.Hour, PendingFlushInterval: time.Hour})
+	in := New(store, j, Options{IdempotencyWindow: time.Hour, PendingFlushInterval: time.Hour})
 	mustUpsert(t, in, `{"email":"close@example.com"}`)
 	mustUpsert(t, in, `{"userId":"u_close"}`)
 	j.fail(true)
@@ -380,11 +381,11 @@ func TestCloseWritesHeldRows(t *testing.T) {
 // identity changes its resolve made are written on their own at once.
 func TestTooLargeIsAClientError(t *testing.T) {
 	j := &faultJournal{maxBytes: 4096}
-	in, store := newDurableIngestor(t, j, IngestorOptions{})
+	in, store := newDurableIngestor(t, j, Options{})
 	mustUpsert(t, in, `{"email":"big@example.com"}`)
 	mustUpsert(t, in, `{"userId":"u_big"}`)
 	big := strings.Repeat("x", 8000)
-	e, err := ParseEvent([]byte(`{"name":"big","userId":"u_big","email":"big@example.com","eventProperties":{"pad":"`+big+`"}}`), true, "big-key")
+	e, err := native.ParseEvent([]byte(`{"name":"big","userId":"u_big","email":"big@example.com","eventProperties":{"pad":"`+big+`"}}`), true, "big-key")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +401,7 @@ func TestTooLargeIsAClientError(t *testing.T) {
 	}
 	agree(t, j, store, "userId:u_big", "email:big@example.com")
 	// Nothing was stored under the key: a smaller retry with it is stored.
-	small, _ := ParseEvent([]byte(`{"name":"big","userId":"u_big"}`), true, "big-key")
+	small, _ := native.ParseEvent([]byte(`{"name":"big","userId":"u_big"}`), true, "big-key")
 	if res, err := in.TrackEvent(context.Background(), small, "api", false); err != nil || !res.Stored {
 		t.Fatalf("retry with the key = %+v, %v; want stored", res, err)
 	}
@@ -411,7 +412,7 @@ func TestTooLargeIsAClientError(t *testing.T) {
 // they need.
 func TestTooLargeIdentityRowsSplit(t *testing.T) {
 	j := &faultJournal{maxBytes: 2048}
-	in, store := newDurableIngestor(t, j, IngestorOptions{})
+	in, store := newDurableIngestor(t, j, Options{})
 	var events []string
 	var keys []string
 	for i := range 12 {
@@ -444,7 +445,7 @@ func TestTooLargeIdentityRowsSplit(t *testing.T) {
 // durable.
 func TestPendingBoundRefusesBeforeResolve(t *testing.T) {
 	j := &faultJournal{}
-	in, store := newDurableIngestor(t, j, IngestorOptions{PendingMaxBytes: 1})
+	in, store := newDurableIngestor(t, j, Options{PendingMaxBytes: 1})
 	j.fail(true)
 	if err := upsertErr(t, in, `{"email":"first@example.com"}`); !IsUnavailable(err) {
 		t.Fatalf("first upsert = %v, want 503", err)
@@ -474,7 +475,7 @@ func TestPendingBoundRefusesBeforeResolve(t *testing.T) {
 // resolves every key as the live store does.
 func TestPendingConcurrentFailures(t *testing.T) {
 	j := &alternatingJournal{}
-	in, store := newDurableIngestor(t, j, IngestorOptions{PendingFlushInterval: 5 * time.Millisecond})
+	in, store := newDurableIngestor(t, j, Options{PendingFlushInterval: 5 * time.Millisecond})
 	const workers, rounds, people = 6, 60, 5
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -493,7 +494,7 @@ func TestPendingConcurrentFailures(t *testing.T) {
 					err = upsertErr(t, in, fmt.Sprintf(`{"userId":"u%d","email":"c%d@example.com"}`, p, p))
 				case 3:
 					if w == 0 {
-						err = in.DeleteContacts(context.Background(), ContactKeys{UserID: fmt.Sprintf("u%d", p)})
+						err = in.DeleteContacts(context.Background(), native.ContactKeys{UserID: fmt.Sprintf("u%d", p)})
 					} else {
 						_, err = capture(in, fmt.Sprintf(`{"api_key":"phc_x","batch":[{"event":"$identify","distinct_id":"u%d","properties":{"$anon_distinct_id":"a%d-%d"}}]}`, p, p, w))
 					}
@@ -609,7 +610,7 @@ func TestPendingKeepsNewestAndFollowsMerges(t *testing.T) {
 // fails, one row is held.
 func TestCaptureBatchHoldsNewestContactRow(t *testing.T) {
 	j := &faultJournal{}
-	in, _ := newDurableIngestor(t, j, IngestorOptions{})
+	in, _ := newDurableIngestor(t, j, Options{})
 	body := func(prefix string) string {
 		return `{"api_key":"phc_x","batch":[
 			{"event":"a","distinct_id":"grow","properties":{"$set":{"` + prefix + `1":1}}},

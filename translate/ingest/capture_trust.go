@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"crypto/subtle"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 	"github.com/hogsend/hogsend-proxy/translate/posthog"
 )
@@ -83,7 +84,7 @@ func (rt *requestTrust) provenUser(ev *posthog.RawEvent) (string, string) {
 	}
 	if tok.Str != rt.lastToken || rt.lastToken == "" {
 		rt.lastToken, rt.lastUser, rt.lastWarn = tok.Str, "", ""
-		user, err := VerifyUserToken(tok.Str, rt.userSecret, rt.now)
+		user, err := apikeys.VerifyUserToken(tok.Str, rt.userSecret, rt.now)
 		if err != nil {
 			rt.lastWarn = warnInvalidUserToken
 		} else {

@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"bufio"
@@ -119,7 +119,7 @@ func TestCaptureReplaysRecordedTraffic(t *testing.T) {
 	events := 0
 	for i, d := range lines {
 		j := &flakyJournal{}
-		in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+		in := New(identity.NewMemory(), j, Options{IdempotencyWindow: time.Hour})
 		res := replay(t, in, d)
 		in.Close()
 		var got []canonical.Event
@@ -169,7 +169,7 @@ func TestCaptureReplaysRecordedTraffic(t *testing.T) {
 func TestCaptureDeduplicatesOnUUID(t *testing.T) {
 	lines := readDump(t)
 	j := &flakyJournal{}
-	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	in := New(identity.NewMemory(), j, Options{IdempotencyWindow: time.Hour})
 	defer in.Close()
 	stored, dups := 0, 0
 	for _, d := range lines {
@@ -201,7 +201,7 @@ func FuzzCapture(f *testing.F) {
 	f.Add([]byte(`{"api_key":"phc_x","event":"$merge_dangerously","distinct_id":"d","properties":{"alias":"v","$hogsend_user_token":"a.b","x":{"$hogsend_user_token":1}}}`), "/e")
 	f.Fuzz(func(t *testing.T, body []byte, path string) {
 		j := &flakyJournal{}
-		in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+		in := New(identity.NewMemory(), j, Options{IdempotencyWindow: time.Hour})
 		defer in.Close()
 		_, err := in.Capture(context.Background(), CaptureRequest{Path: path, Body: body, ContentType: "application/json"}, CaptureOptions{MaxDecoded: 1 << 20})
 		if err != nil {
@@ -222,7 +222,7 @@ func FuzzCapture(f *testing.F) {
 // later events resolve again, so none lands on a merged-away contact.
 func TestCaptureSharesResolvesWithinABatch(t *testing.T) {
 	j := &flakyJournal{}
-	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	in := New(identity.NewMemory(), j, Options{IdempotencyWindow: time.Hour})
 	defer in.Close()
 	body := `{"api_key":"phc_x","batch":[
 		{"event":"a","distinct_id":"anon-1","uuid":"0193a1b2-0000-7000-8000-000000000001"},
@@ -256,7 +256,7 @@ func TestCaptureSharesResolvesWithinABatch(t *testing.T) {
 
 func TestCaptureTokenAllowList(t *testing.T) {
 	j := &flakyJournal{}
-	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	in := New(identity.NewMemory(), j, Options{IdempotencyWindow: time.Hour})
 	defer in.Close()
 	opts := CaptureOptions{Tokens: map[string]bool{"phc_allowed": true}}
 	send := func(token string) error {

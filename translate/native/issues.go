@@ -1,20 +1,19 @@
-package translate
+package native
 
 import (
 	"errors"
 	"strconv"
 
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 	"github.com/hogsend/hogsend-proxy/translate/posthog"
 )
 
-// Errors the native API answers with upstream's exact wording; the proxy maps
-// them to statuses. The strings are wire contract, hence the capitals.
+// Errors a native request body is refused with, in upstream's exact wording;
+// the proxy maps them to statuses. The strings are wire contract, hence the
+// capitals.
 var (
-	ErrMalformedJSON    = errors.New("Malformed JSON in request body")                      //nolint:staticcheck // wire string
-	ErrIdentityRequired = errors.New("email or userId is required")                         //nolint:staticcheck
-	ErrNoEmailForLists  = errors.New("Contact has no email; cannot manage list membership") //nolint:staticcheck
-	ErrContactNotFound  = errors.New("Contact not found")                                   //nolint:staticcheck
-	ErrNotDurable       = errors.New("records could not be made durable; retry")            // 503
+	ErrMalformedJSON    = errors.New("Malformed JSON in request body") //nolint:staticcheck // wire string
+	ErrIdentityRequired = errors.New("email or userId is required")    //nolint:staticcheck
 )
 
 // Issue is one schema validation failure, shaped like a zod 4 issue so that
@@ -47,7 +46,7 @@ func (e *ValidationError) Error() string {
 func (e *ValidationError) AppendZodEnvelope(dst []byte) []byte {
 	issues := e.appendIssues(nil)
 	dst = append(dst, `{"success":false,"error":{"name":"ZodError","message":`...)
-	dst = AppendJSONString(dst, string(issues))
+	dst = jsontext.AppendString(dst, string(issues))
 	return append(dst, "}}"...)
 }
 
@@ -66,11 +65,11 @@ func (e *ValidationError) appendIssues(dst []byte) []byte {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = AppendJSONString(dst, k)
+			dst = jsontext.AppendString(dst, k)
 			dst = append(dst, ':')
 			dst = append(dst, v...)
 		}
-		str := func(s string) []byte { return AppendJSONString(nil, s) }
+		str := func(s string) []byte { return jsontext.AppendString(nil, s) }
 		if is.Expected != "" {
 			kv("expected", str(is.Expected))
 		}
@@ -97,7 +96,7 @@ func (e *ValidationError) appendIssues(dst []byte) []byte {
 			if j > 0 {
 				path = append(path, ',')
 			}
-			path = AppendJSONString(path, p)
+			path = jsontext.AppendString(path, p)
 		}
 		path = append(path, ']')
 		kv("path", path)
@@ -146,17 +145,17 @@ func keyIssue(path []string) Issue {
 	return Issue{Code: "invalid_key", Origin: "record", Path: path, Message: "Invalid key in record"}
 }
 
-// NativeLimits bounds the records of native request bodies (properties,
+// Limits bounds the records of native request bodies (properties,
 // eventProperties, contactProperties) as HOGSEND_MAX_PROPERTIES and
 // HOGSEND_MAX_PROPERTY_BYTES bound PostHog's; zero fields take PostHog's
 // defaults. Its Parse methods are the package functions of the same names
 // under these bounds.
-type NativeLimits struct {
+type Limits struct {
 	MaxProperties    int // members of one record
 	MaxPropertyBytes int // JSON text of one member's value
 }
 
-func (l NativeLimits) withDefaults() NativeLimits {
+func (l Limits) withDefaults() Limits {
 	if l.MaxProperties <= 0 {
 		l.MaxProperties = posthog.DefaultMaxProperties
 	}

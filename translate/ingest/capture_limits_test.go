@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"bytes"
@@ -42,7 +42,7 @@ func TestCaptureRefusesOverTheDecodedCapBeforeIdentity(t *testing.T) {
 	body := setEmailBatch(t, "phc_x", 40, 4000) // about 160 KB decoded
 	capture := func(maxDecoded int) (CaptureResult, *flakyJournal, *identity.Memory, error) {
 		j, store := &flakyJournal{}, identity.NewMemory()
-		in := NewIngestor(store, j, IngestorOptions{IdempotencyWindow: time.Hour})
+		in := New(store, j, Options{IdempotencyWindow: time.Hour})
 		defer in.Close()
 		res, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch/", ContentType: "text/plain", Body: body},
 			CaptureOptions{MaxDecoded: maxDecoded, MaxDecodeRatio: 1000})
@@ -67,7 +67,7 @@ func TestCaptureRefusesOverTheDecodedCapBeforeIdentity(t *testing.T) {
 // refused even when the payload would fail the parse (here with too many
 // events), so the events were never built.
 func TestCaptureRefusesUnknownTokenBeforeParsing(t *testing.T) {
-	in := NewIngestor(identity.NewMemory(), &flakyJournal{}, IngestorOptions{IdempotencyWindow: time.Hour})
+	in := New(identity.NewMemory(), &flakyJournal{}, Options{IdempotencyWindow: time.Hour})
 	defer in.Close()
 	events := strings.Repeat(`{"event":"e","distinct_id":"d"},`, 20) + `{"event":"e","distinct_id":"d"}`
 	f := func(token string, want error) {
@@ -87,7 +87,7 @@ func TestCaptureRefusesUnknownTokenBeforeParsing(t *testing.T) {
 // with a warning and the rest of its batch stored.
 func TestCaptureDropsOversizeEvents(t *testing.T) {
 	j := &flakyJournal{}
-	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	in := New(identity.NewMemory(), j, Options{IdempotencyWindow: time.Hour})
 	defer in.Close()
 	body := `{"api_key":"phc_x","batch":[{"event":"a","distinct_id":"d"},` +
 		`{"event":"big","distinct_id":"d","properties":{"pad":"` + strings.Repeat("x", 5000) + `"}},` +

@@ -1,4 +1,4 @@
-package translate
+package native
 
 import (
 	"errors"
@@ -19,8 +19,8 @@ func numberedMembers(n int) string {
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
-func TestNativeLimits(t *testing.T) {
-	l := NativeLimits{MaxProperties: 3, MaxPropertyBytes: 16}
+func TestLimits(t *testing.T) {
+	l := Limits{MaxProperties: 3, MaxPropertyBytes: 16}
 	event := func(b []byte) error { _, err := l.ParseEvent(b, true, ""); return err }
 	pkEvent := func(b []byte) error { _, err := l.ParsePublishableEvent(b, true, ""); return err }
 	contact := func(b []byte) error { _, err := l.ParseContactUpsert(b, true); return err }
@@ -63,12 +63,12 @@ func TestNativeLimits(t *testing.T) {
 	}
 }
 
-// FuzzNativeLimits: an accepted native body's records are within the caps.
-func FuzzNativeLimits(f *testing.F) {
+// FuzzLimits: an accepted native body's records are within the caps.
+func FuzzLimits(f *testing.F) {
 	f.Add([]byte(`{"name":"e","userId":"u","eventProperties":`+numberedMembers(50)+`,"contactProperties":{"a":"`+strings.Repeat("x", 100)+`"}}`), 10, 64)
 	f.Add([]byte(`{"name":"e","userId":"u","eventProperties":{"a":{"b":[1,2,3]},"c":null},"contactProperties":{}}`), 2, 8)
 	f.Fuzz(func(t *testing.T, body []byte, maxProps, maxBytes int) {
-		l := NativeLimits{MaxProperties: 1 + max(maxProps, -maxProps-1)%100, MaxPropertyBytes: 1 + max(maxBytes, -maxBytes-1)%1024}
+		l := Limits{MaxProperties: 1 + max(maxProps, -maxProps-1)%100, MaxPropertyBytes: 1 + max(maxBytes, -maxBytes-1)%1024}
 		within := func(name string, n int, sizes []int) {
 			if n > l.MaxProperties {
 				t.Fatalf("%s: %d members accepted; cap %d", name, n, l.MaxProperties)

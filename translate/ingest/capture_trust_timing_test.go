@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 	"github.com/hogsend/hogsend-proxy/translate/posthog"
 )
@@ -16,7 +17,7 @@ const benchTrustProps = `{"token":"phc_bench","distinct_id":"visitor-1","$curren
 // BenchmarkEventProof is what trust adds to an event: the user token
 // looked for (and, when present, verified) and the stored properties.
 func BenchmarkEventProof(b *testing.B) {
-	token := SignUserToken("u1", time.Now().Add(time.Hour), "secret")
+	token := apikeys.SignUserToken("u1", time.Now().Add(time.Hour), "secret")
 	for _, c := range []struct{ name, props string }{
 		{"Without", benchTrustProps + `}`},
 		{"WithUserToken", benchTrustProps + `,"$hogsend_user_token":"` + token + `"}`},

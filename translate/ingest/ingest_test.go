@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/native"
 )
 
 // flakyJournal fails the next n appends, then records payloads.
@@ -34,7 +35,7 @@ func (j *flakyJournal) Append(_ context.Context, payload []byte) error {
 }
 
 func newTestIngestor(j Journal) *Ingestor {
-	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	in := New(identity.NewMemory(), j, Options{IdempotencyWindow: time.Hour})
 	return in
 }
 
@@ -42,7 +43,7 @@ func TestTrackEventReleasesClaimWhenNotDurable(t *testing.T) {
 	j := &flakyJournal{fail: 1}
 	in := newTestIngestor(j)
 	defer in.Close()
-	ev, err := ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, "key-1")
+	ev, err := native.ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, "key-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestTrackEventRecords(t *testing.T) {
 	defer in.Close()
 	fixed := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	in.now = func() time.Time { return fixed }
-	ev, err := ParseEvent([]byte(`{"name":"paid","email":"A@B.co","value":12.345,"currency":"usd","eventProperties":{"x":1},"contactProperties":{"plan":"pro"}}`), true, "")
+	ev, err := native.ParseEvent([]byte(`{"name":"paid","email":"A@B.co","value":12.345,"currency":"usd","eventProperties":{"x":1},"contactProperties":{"plan":"pro"}}`), true, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func TestEventContactRowsOncePerMinute(t *testing.T) {
 	in.now = func() time.Time { return clock }
 	send := func(body string) {
 		t.Helper()
-		ev, err := ParseEvent([]byte(body), true, "")
+		ev, err := native.ParseEvent([]byte(body), true, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func TestCrashAfterClaimNeverAnswersStored(t *testing.T) {
 	store := identity.NewMemory()
 	j := &flakyJournal{}
 	const window = 300 * time.Millisecond
-	in := NewIngestor(store, j, IngestorOptions{IdempotencyWindow: window})
+	in := New(store, j, Options{IdempotencyWindow: window})
 	defer in.Close()
 	// The crashed attempt: claimed, never confirmed, nothing durable.
 	res := make([]identity.ResolveResult, 1)
@@ -162,7 +163,7 @@ func TestCrashAfterClaimNeverAnswersStored(t *testing.T) {
 	if err := store.Resolve(context.Background(), []identity.ResolveOp{crashed}, res); err != nil || res[0].Err != nil {
 		t.Fatal(err, res[0].Err)
 	}
-	ev, _ := ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, "crash-key")
+	ev, _ := native.ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, "crash-key")
 	if _, err := in.TrackEvent(context.Background(), ev, "api", false); !errors.Is(err, ErrClaimPending) || !IsUnavailable(err) {
 		t.Fatalf("retry during the pending claim = %v, want ErrClaimPending (503)", err)
 	}

@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"bytes"
@@ -56,7 +56,7 @@ func BenchmarkCaptureGzipBatch50(b *testing.B) {
 	reqs := captureBodies(b, bodies, n)
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	newIngestor := func() *Ingestor {
-		return NewIngestor(identity.NewMemory(), discardJournal{}, IngestorOptions{Now: func() time.Time { return now }})
+		return New(identity.NewMemory(), discardJournal{}, Options{Now: func() time.Time { return now }})
 	}
 	in := newIngestor()
 	b.ReportAllocs()
@@ -109,7 +109,7 @@ func BenchmarkCaptureOnePersonManySets(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		in := NewIngestor(identity.NewMemory(), j, IngestorOptions{})
+		in := New(identity.NewMemory(), j, Options{})
 		b.StartTimer()
 		if _, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch/", ContentType: "application/json", Body: body}, CaptureOptions{}); err != nil {
 			b.Fatal(err)

@@ -1,4 +1,7 @@
-package translate
+// Package native is the wire format of the Hogsend data API: it validates
+// request bodies the way upstream's zod schemas do and turns them into the
+// inputs of ingestion (ContactUpsert, EventInput, ContactKeys).
+package native
 
 import (
 	"errors"
@@ -203,7 +206,7 @@ func (c *checker) email(f map[string]gjson.Result) string {
 // record is object under the limits: at most MaxProperties members, none
 // whose value's JSON text is over MaxPropertyBytes. The walk stops at the
 // first member past either.
-func (c *checker) record(f map[string]gjson.Result, name string, l NativeLimits) (gjson.Result, bool) {
+func (c *checker) record(f map[string]gjson.Result, name string, l Limits) (gjson.Result, bool) {
 	v, ok := c.object(f, name)
 	if !ok {
 		return v, false
@@ -280,27 +283,27 @@ func (c *checker) identity(f map[string]gjson.Result) (email, userID, anonymousI
 // isJSON is false when the Content-Type was not JSON: upstream then sees an
 // empty body.
 func ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
-	return NativeLimits{}.ParseContactUpsert(body, isJSON)
+	return Limits{}.ParseContactUpsert(body, isJSON)
 }
 
 // ParsePublishableContactUpsert is ParseContactUpsert for a pk_ key, which may
 // write with anonymousId alone.
 func ParsePublishableContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
-	return NativeLimits{}.ParsePublishableContactUpsert(body, isJSON)
+	return Limits{}.ParsePublishableContactUpsert(body, isJSON)
 }
 
 // ParseContactUpsert is the package's ParseContactUpsert under l.
-func (l NativeLimits) ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+func (l Limits) ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
 	return parseContactUpsert(body, isJSON, false, l.withDefaults())
 }
 
 // ParsePublishableContactUpsert is the package's ParsePublishableContactUpsert
 // under l.
-func (l NativeLimits) ParsePublishableContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+func (l Limits) ParsePublishableContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
 	return parseContactUpsert(body, isJSON, true, l.withDefaults())
 }
 
-func parseContactUpsert(body []byte, isJSON, anonymousOK bool, l NativeLimits) (ContactUpsert, error) {
+func parseContactUpsert(body []byte, isJSON, anonymousOK bool, l Limits) (ContactUpsert, error) {
 	var u ContactUpsert
 	if !isJSON {
 		return u, ErrIdentityRequired
@@ -329,26 +332,26 @@ func parseContactUpsert(body []byte, isJSON, anonymousOK bool, l NativeLimits) (
 // ParseEvent validates a POST /v1/events body from a secret key; headerKey is
 // the Idempotency-Key header, which wins over the body field.
 func ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
-	return NativeLimits{}.ParseEvent(body, isJSON, headerKey)
+	return Limits{}.ParseEvent(body, isJSON, headerKey)
 }
 
 // ParsePublishableEvent is ParseEvent for a pk_ key, which may send events
 // with anonymousId alone.
 func ParsePublishableEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
-	return NativeLimits{}.ParsePublishableEvent(body, isJSON, headerKey)
+	return Limits{}.ParsePublishableEvent(body, isJSON, headerKey)
 }
 
 // ParseEvent is the package's ParseEvent under l.
-func (l NativeLimits) ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+func (l Limits) ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
 	return parseEvent(body, isJSON, headerKey, false, l.withDefaults())
 }
 
 // ParsePublishableEvent is the package's ParsePublishableEvent under l.
-func (l NativeLimits) ParsePublishableEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+func (l Limits) ParsePublishableEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
 	return parseEvent(body, isJSON, headerKey, true, l.withDefaults())
 }
 
-func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool, l NativeLimits) (EventInput, error) {
+func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool, l Limits) (EventInput, error) {
 	var e EventInput
 	if !isJSON {
 		return e, ErrIdentityRequired

@@ -1,4 +1,4 @@
-package translate
+package native
 
 import (
 	"encoding/json"
@@ -158,19 +158,6 @@ func TestContactKeys(t *testing.T) {
 	}
 }
 
-func TestAppendJSONString(t *testing.T) {
-	f := func(in, want string) {
-		t.Helper()
-		if got := string(AppendJSONString(nil, in)); got != want {
-			t.Fatalf("AppendJSONString(%q) = %s, want %s", in, got, want)
-		}
-	}
-	f(`plain`, `"plain"`)
-	f("q\"b\\n\n\t\x01", `"q\"b\\n\n\t\u0001"`)
-	f("é✓😀", `"é✓😀"`)
-	f("bad\xffutf8", `"bad\ufffdutf8"`)
-}
-
 // Decoders never panic and either fail cleanly or return values that re-encode
 // as valid JSON.
 func FuzzParseEvent(f *testing.F) {
@@ -221,5 +208,18 @@ func TestInvalidUTF8IsReplaced(t *testing.T) {
 	}
 	if string(ev.EventProperties) != "{\"s\":\"a\uFFFD\uFFFDb\"}" || ev.Name != "né" {
 		t.Fatalf("event = %q %q", ev.Name, ev.EventProperties)
+	}
+}
+
+func TestParsePublishableAllowsAnonymous(t *testing.T) {
+	if _, err := ParseEvent([]byte(`{"name":"x","anonymousId":"a"}`), true, ""); !errors.Is(err, ErrIdentityRequired) {
+		t.Fatalf("secret key anonymous event = %v", err)
+	}
+	e, err := ParsePublishableEvent([]byte(`{"name":"x","anonymousId":" a ","userToken":"t"}`), true, "")
+	if err != nil || e.AnonymousID != "a" || e.UserToken != "t" {
+		t.Fatalf("publishable event = %+v, %v", e, err)
+	}
+	if _, err := ParsePublishableContactUpsert([]byte(`{"properties":{}}`), true); !errors.Is(err, ErrIdentityRequired) {
+		t.Fatalf("publishable upsert with no key = %v", err)
 	}
 }

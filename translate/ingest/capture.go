@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
+	"github.com/hogsend/hogsend-proxy/translate/native"
 	"github.com/hogsend/hogsend-proxy/translate/posthog"
 )
 
@@ -398,7 +400,7 @@ func mergeOp(op *identity.ResolveOp, ev *posthog.RawEvent) string {
 func setEmail(set []identity.Prop) string {
 	for _, p := range set {
 		if p.Name == "email" && p.Value != nil {
-			if e := gjson.ParseBytes(p.Value); e.Type == gjson.String && ValidEmail(strings.TrimSpace(e.Str)) {
+			if e := gjson.ParseBytes(p.Value); e.Type == gjson.String && native.ValidEmail(strings.TrimSpace(e.Str)) {
 				return identity.NormalizeEmail(e.Str)
 			}
 		}
@@ -481,9 +483,9 @@ func eventGroups(ev *posthog.RawEvent) []byte {
 	if ev.Name == "$groupidentify" {
 		t, k := f.GroupType, f.GroupKey
 		if t.Type == gjson.String && t.Str != "" && k.Exists() {
-			b := append([]byte{'{'}, AppendJSONString(nil, t.Str)...)
+			b := append([]byte{'{'}, jsontext.AppendString(nil, t.Str)...)
 			b = append(b, ':')
-			b = AppendJSONString(b, k.String())
+			b = jsontext.AppendString(b, k.String())
 			return append(b, '}')
 		}
 	}

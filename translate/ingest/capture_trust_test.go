@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
@@ -31,7 +32,7 @@ type trustRig struct {
 
 func newTrustRig(t *testing.T, verified bool) *trustRig {
 	r := &trustRig{t: t, store: identity.NewMemory(), j: &flakyJournal{}}
-	r.in = NewIngestor(r.store, r.j, IngestorOptions{IdempotencyWindow: time.Hour})
+	r.in = New(r.store, r.j, Options{IdempotencyWindow: time.Hour})
 	t.Cleanup(r.in.Close)
 	r.opts = CaptureOptions{
 		Tokens: map[string]bool{"phc_public": true},
@@ -68,7 +69,7 @@ func (r *trustRig) lastEvent() canonical.Event {
 }
 
 func userToken(user string) string {
-	return SignUserToken(user, time.Now().Add(time.Hour), trustUserSecret)
+	return apikeys.SignUserToken(user, time.Now().Add(time.Hour), trustUserSecret)
 }
 
 // TestCaptureTakeoverPayloadsRefused: with the public token, each takeover

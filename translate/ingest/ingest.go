@@ -1,11 +1,12 @@
-package translate
+// Package ingest turns validated native requests and PostHog capture
+// requests into identity operations and durable canonical records: it
+// resolves people through the identity store, claims idempotency keys, makes
+// the records durable in the journal before answering, and confirms the
+// claims after (docs/architecture.md § 2).
+package ingest
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,8 +17,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/tidwall/gjson"
 
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/native"
 )
 
 // Journal makes encoded records durable before a request is acknowledged. The
@@ -49,8 +52,8 @@ type Ingestor struct {
 	log       *slog.Logger
 }
 
-// IngestorOptions configures an Ingestor.
-type IngestorOptions struct {
+// Options configures an Ingestor.
+type Options struct {
 	IdempotencyWindow time.Duration
 	Now               func() time.Time // nil = time.Now
 	// ResolveWorkers and ResolveBatch size the coalescer (defaults 8 and 16:
@@ -66,8 +69,8 @@ type IngestorOptions struct {
 	Logger               *slog.Logger
 }
 
-// NewIngestor wires an Ingestor; Close stops its coalescer.
-func NewIngestor(store identity.Store, journal Journal, opts IngestorOptions) *Ingestor {
+// New wires an Ingestor; Close stops its coalescer.
+func New(store identity.Store, journal Journal, opts Options) *Ingestor {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -152,7 +155,7 @@ func addResolved(b *canonical.Batch, res *identity.ResolveResult) {
 }
 
 // addLists records list flags; it needs an email on record.
-func addLists(b *canonical.Batch, c *canonical.Contact, lists []ListFlag, now int64) error {
+func addLists(b *canonical.Batch, c *canonical.Contact, lists []native.ListFlag, now int64) error {
 	if c.Email == "" {
 		return ErrNoEmailForLists
 	}
@@ -168,7 +171,7 @@ func addLists(b *canonical.Batch, c *canonical.Contact, lists []ListFlag, now in
 // The list error, if any, comes after the contact change is durable, as
 // upstream answers it after its commit. A publishable caller's anonymous write
 // may not touch an identified contact.
-func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert, publishable bool) (UpsertResult, error) {
+func (in *Ingestor) UpsertContact(ctx context.Context, u native.ContactUpsert, publishable bool) (UpsertResult, error) {
 	if err := in.admit(ctx); err != nil {
 		return UpsertResult{}, err
 	}
@@ -184,7 +187,7 @@ func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert, publisha
 		return UpsertResult{}, err
 	}
 	if res.Refused {
-		return UpsertResult{}, ErrAnonymousIdentified
+		return UpsertResult{}, apikeys.ErrAnonymousIdentified
 	}
 	var b canonical.Batch
 	carried := in.carryPending(&b, &res)
@@ -211,7 +214,7 @@ func (in *Ingestor) UpsertContact(ctx context.Context, u ContactUpsert, publisha
 // A publishable (pk_) caller writing anonymously may not touch an identified
 // contact, and an anonymous event with no value and no groups is an
 // observation: it creates no contact and is stored under the anonymous id.
-func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string, publishable bool) (EventResult, error) {
+func (in *Ingestor) TrackEvent(ctx context.Context, e native.EventInput, source string, publishable bool) (EventResult, error) {
 	if err := in.admit(ctx); err != nil {
 		return EventResult{}, err
 	}
@@ -234,7 +237,7 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 		return EventResult{}, err
 	}
 	if res.Refused {
-		return EventResult{}, ErrAnonymousIdentified
+		return EventResult{}, apikeys.ErrAnonymousIdentified
 	}
 	out := EventResult{Stored: !res.Duplicate && !res.ClaimPending}
 	var b canonical.Batch
@@ -294,7 +297,7 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e EventInput, source string,
 }
 
 // FindContacts returns the live contacts matching either key.
-func (in *Ingestor) FindContacts(ctx context.Context, k ContactKeys) ([]canonical.Contact, error) {
+func (in *Ingestor) FindContacts(ctx context.Context, k native.ContactKeys) ([]canonical.Contact, error) {
 	cs, err := in.store.Find(ctx, k.Email, k.UserID)
 	if err != nil {
 		return nil, storeDown("find contacts", err)
@@ -305,7 +308,7 @@ func (in *Ingestor) FindContacts(ctx context.Context, k ContactKeys) ([]canonica
 // DeleteContacts soft-deletes the matching contacts and drops their aliases.
 // A delete that cannot be made durable is kept with the identity rows of
 // failed writes (keepDeleted), and its retry answers for it (retriedDelete).
-func (in *Ingestor) DeleteContacts(ctx context.Context, k ContactKeys) error {
+func (in *Ingestor) DeleteContacts(ctx context.Context, k native.ContactKeys) error {
 	if err := in.admit(ctx); err != nil {
 		return err
 	}
@@ -330,62 +333,6 @@ func (in *Ingestor) DeleteContacts(ctx context.Context, k ContactKeys) error {
 		in.pending.settle(&b)
 	}
 	return nil
-}
-
-// secretScopes are the scopes a secret (hsk_) key may be minted with;
-// publishable keys get ingest-public only.
-var secretScopes = map[string]bool{
-	"read": true, "journey-admin": true, "full-admin": true, "ingest": true, "accounts": true, "referrals": true,
-}
-
-// IsSecretScope reports whether a secret key may carry scope s.
-func IsSecretScope(s string) bool { return secretScopes[s] }
-
-// NewAPIKey mints a key: "hsk_" (secret) or, with allowed origins, "pk_"
-// (publishable), then base64url of 32 random bytes. Only its SHA-256 is kept.
-func NewAPIKey(name string, scopes []string, expiresAt, now int64, allowedOrigins []string) (string, canonical.APIKey, error) {
-	if err := CheckOrigins(allowedOrigins); err != nil {
-		return "", canonical.APIKey{}, fmt.Errorf("allowed origins: %w", err)
-	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", canonical.APIKey{}, fmt.Errorf("read random bytes: %w", err)
-	}
-	prefix := "hsk_"
-	if len(allowedOrigins) > 0 {
-		prefix = "pk_"
-	}
-	key := prefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	return key, canonical.APIKey{
-		Hash: HashAPIKey(key), Prefix: key[:8], Name: name, Scopes: scopes, CreatedAt: now, ExpiresAt: expiresAt,
-		AllowedOrigins: allowedOrigins,
-	}, nil
-}
-
-// HashAPIKey is the stored form of a key: lower-case hex SHA-256.
-func HashAPIKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
-
-// CreateAPIKey mints and stores a key on a running service.
-func (in *Ingestor) CreateAPIKey(ctx context.Context, name string, scopes []string, expiresAt int64, allowedOrigins []string) (string, canonical.APIKey, error) {
-	key, rec, err := NewAPIKey(name, scopes, expiresAt, in.now().UnixMilli(), allowedOrigins)
-	if err != nil {
-		return "", rec, err
-	}
-	if err := in.store.PutAPIKey(ctx, rec); err != nil {
-		return "", rec, storeDown("create api key", err)
-	}
-	if err := in.commit(ctx, &canonical.Batch{APIKeys: []canonical.APIKey{rec}}); err != nil {
-		return "", rec, err
-	}
-	return key, rec, nil
-}
-
-// APIKey looks a key up by its hash.
-func (in *Ingestor) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool, error) {
-	return in.store.APIKey(ctx, hash)
 }
 
 // isEmptyObject reports a JSON object with no members.

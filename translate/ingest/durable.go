@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/native"
 )
 
 // ErrTooLargeToStore refuses a request whose records exceed what one journal
@@ -148,7 +149,7 @@ func (in *Ingestor) keepDeleted(ctx context.Context, err error, deleted []canoni
 // retriedDelete answers a delete whose keys match no live contact: the
 // retry of a delete that was not made durable succeeds once its tombstones
 // are, and is refused with 503 until then; otherwise it is not found.
-func (in *Ingestor) retriedDelete(ctx context.Context, k ContactKeys) error {
+func (in *Ingestor) retriedDelete(ctx context.Context, k native.ContactKeys) error {
 	if !in.pending.holdsTombstone(k.Email, k.UserID) {
 		return ErrContactNotFound
 	}

@@ -1,4 +1,4 @@
-package translate
+package ingest
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/native"
 )
 
 func TestNativeIdempotencyKeyNamespaces(t *testing.T) {
 	f := func(header, want string) {
 		t.Helper()
-		ev, err := ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, header)
+		ev, err := native.ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, header)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,9 +37,9 @@ func TestNativeIdempotencyKeyNamespaces(t *testing.T) {
 func TestNativeKeyDoesNotTakeCaptureUUIDSlot(t *testing.T) {
 	const u = "0193a1b2-0000-7000-8000-00000000abcd"
 	j := &flakyJournal{}
-	in := NewIngestor(identity.NewMemory(), j, IngestorOptions{IdempotencyWindow: time.Hour})
+	in := New(identity.NewMemory(), j, Options{IdempotencyWindow: time.Hour})
 	defer in.Close()
-	ev, err := ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, "ph:"+u)
+	ev, err := native.ParseEvent([]byte(`{"name":"paid","userId":"u1"}`), true, "ph:"+u)
 	if err != nil {
 		t.Fatal(err)
 	}

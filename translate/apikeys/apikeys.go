@@ -1,8 +1,10 @@
-package translate
+// Package apikeys mints, hashes, finds and revokes the API keys of the
+// native API, and checks the userTokens a publishable (pk_) key's caller
+// presents. It holds no state: keys are stored by the identity store.
+package apikeys
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,47 +16,37 @@ import (
 )
 
 // ErrAPIKeyNotFound: no stored key has the id, prefix or secret given.
-var ErrAPIKeyNotFound = errors.New("API key not found")
+var ErrNotFound = errors.New("API key not found")
 
-// APIKeyID is a key's public id, as POST /v1/admin/api-keys answers it: the
+// ID is a key's public id, as POST /v1/admin/api-keys answers it: the
 // first 16 hex digits of its hash.
-func APIKeyID(k *canonical.APIKey) string { return k.Hash[:min(16, len(k.Hash))] }
+func ID(k *canonical.APIKey) string { return k.Hash[:min(16, len(k.Hash))] }
 
-// FindAPIKey picks the key ref names: its id, its prefix (hsk_xxxx, pk_xxxxx)
+// Find picks the key ref names: its id, its prefix (hsk_xxxx, pk_xxxxx)
 // or the whole secret. A prefix two keys share names neither.
-func FindAPIKey(keys []canonical.APIKey, ref string) (canonical.APIKey, error) {
-	hash := HashAPIKey(ref)
+func Find(keys []canonical.APIKey, ref string) (canonical.APIKey, error) {
+	hash := Hash(ref)
 	var hits []canonical.APIKey
 	for _, k := range keys {
-		if ref != "" && (APIKeyID(&k) == ref || k.Prefix == ref || k.Hash == hash) {
+		if ref != "" && (ID(&k) == ref || k.Prefix == ref || k.Hash == hash) {
 			hits = append(hits, k)
 		}
 	}
 	switch len(hits) {
 	case 0:
-		return canonical.APIKey{}, ErrAPIKeyNotFound
+		return canonical.APIKey{}, ErrNotFound
 	case 1:
 		return hits[0], nil
 	}
 	ids := make([]string, len(hits))
 	for i := range hits {
-		ids[i] = APIKeyID(&hits[i])
+		ids[i] = ID(&hits[i])
 	}
 	return canonical.APIKey{}, fmt.Errorf("%q names %d keys (ids %s): give the id", ref, len(hits), strings.Join(ids, ", "))
 }
 
-// ListAPIKeys returns the stored keys, oldest first.
-func (in *Ingestor) ListAPIKeys(ctx context.Context) ([]canonical.APIKey, error) {
-	keys, err := in.store.APIKeys(ctx)
-	if err != nil {
-		return nil, storeDown("list api keys", err)
-	}
-	SortAPIKeys(keys)
-	return keys, nil
-}
-
-// SortAPIKeys orders keys by creation time, then id.
-func SortAPIKeys(keys []canonical.APIKey) {
+// Sort orders keys by creation time, then id.
+func Sort(keys []canonical.APIKey) {
 	slices.SortFunc(keys, func(a, b canonical.APIKey) int {
 		return cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.Hash, b.Hash))
 	})
@@ -68,31 +60,6 @@ func Revoke(k *canonical.APIKey, now int64) bool {
 	}
 	k.RevokedAt = max(now, k.CreatedAt+1)
 	return true
-}
-
-// RevokeAPIKey revokes the key ref names (FindAPIKey) on a running service:
-// in the store at once, then durably through the journal, as CreateAPIKey
-// makes a key durable, so a rebuild restores it revoked. Revoking a revoked
-// key writes its row again (a retry after a failed journal write must still
-// reach ClickHouse) and keeps its first revocation time.
-func (in *Ingestor) RevokeAPIKey(ctx context.Context, ref string) (canonical.APIKey, error) {
-	keys, err := in.store.APIKeys(ctx)
-	if err != nil {
-		return canonical.APIKey{}, storeDown("revoke api key", err)
-	}
-	k, err := FindAPIKey(keys, ref)
-	if err != nil {
-		return k, err
-	}
-	if Revoke(&k, in.now().UnixMilli()) {
-		if err := in.store.PutAPIKey(ctx, k); err != nil {
-			return k, storeDown("revoke api key", err)
-		}
-	}
-	if err := in.commit(ctx, &canonical.Batch{APIKeys: []canonical.APIKey{k}}); err != nil {
-		return k, fmt.Errorf("revoke api key: %w", err)
-	}
-	return k, nil
 }
 
 // CheckOrigins checks a publishable key's allowed origins (CheckOrigin).
