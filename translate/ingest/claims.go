@@ -23,7 +23,7 @@ var ErrClaimPending = errors.New("an earlier request with this idempotency key i
 // records are durable and acknowledged all the same, and a retry within that
 // time is told to retry.
 type claimConfirmer struct {
-	store  identity.Store
+	store  identity.Claims
 	window time.Duration
 	reqs   chan *confirmReq
 	done   chan struct{}
@@ -36,7 +36,7 @@ type confirmReq struct {
 	done   chan struct{}
 }
 
-func newClaimConfirmer(store identity.Store, window time.Duration, log *slog.Logger) *claimConfirmer {
+func newClaimConfirmer(store identity.Claims, window time.Duration, log *slog.Logger) *claimConfirmer {
 	c := &claimConfirmer{store: store, window: window, reqs: make(chan *confirmReq, 4096), done: make(chan struct{}), log: log}
 	for i := 0; i < 2; i++ {
 		go c.run()

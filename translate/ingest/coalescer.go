@@ -15,7 +15,7 @@ import (
 // A request's ops stay together and in order in one call, so a batch's
 // $identify is applied after the events that came before it.
 type Coalescer struct {
-	store    identity.Store
+	store    identity.Resolver
 	reqs     chan *pendingResolve
 	maxBatch int
 	timeout  time.Duration
@@ -35,7 +35,7 @@ type pendingResolve struct {
 
 // NewCoalescer starts workers goroutines that resolve batches of about
 // maxBatch ops, each call bounded by timeout.
-func NewCoalescer(store identity.Store, workers, maxBatch int, timeout time.Duration) *Coalescer {
+func NewCoalescer(store identity.Resolver, workers, maxBatch int, timeout time.Duration) *Coalescer {
 	c := &Coalescer{
 		store:    store,
 		reqs:     make(chan *pendingResolve, workers*maxBatch),

@@ -29,10 +29,20 @@ type Journal interface {
 	Append(ctx context.Context, payload []byte) error
 }
 
+// IdentityStore is what ingestion asks of the identity store: resolves,
+// their idempotency claims, contact lookups and deletes, and API keys. Its
+// restore and lifecycle belong to whoever opened it.
+type IdentityStore interface {
+	identity.Resolver
+	identity.Claims
+	identity.Contacts
+	identity.KeyStore
+}
+
 // Ingestor turns validated native requests into identity operations and durable
 // canonical records.
 type Ingestor struct {
-	store    identity.Store
+	store    IdentityStore
 	resolver *Coalescer
 	journal  Journal
 	window   time.Duration
@@ -70,7 +80,7 @@ type Options struct {
 }
 
 // New wires an Ingestor; Close stops its coalescer.
-func New(store identity.Store, journal Journal, opts Options) *Ingestor {
+func New(store IdentityStore, journal Journal, opts Options) *Ingestor {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
