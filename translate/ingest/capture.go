@@ -13,7 +13,6 @@ import (
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 	"github.com/hogsend/hogsend-proxy/translate/jsontext"
-	"github.com/hogsend/hogsend-proxy/translate/native"
 	"github.com/hogsend/hogsend-proxy/translate/posthog"
 )
 
@@ -64,206 +63,293 @@ func (o CaptureOptions) limits(budget posthog.Budget) posthog.Limits {
 // order) and makes the events durable before returning. Events are
 // deduplicated on the client's uuid within the idempotency window.
 func (in *Ingestor) Capture(ctx context.Context, req CaptureRequest, opts CaptureOptions) (CaptureResult, error) {
-	var out CaptureResult
+	c, err := in.readCapture(&req, opts)
+	defer in.recycleRawEvents(c.payload.Events)
+	if err != nil || len(c.payload.Events) == 0 {
+		return c.out, err
+	}
+	in.planPersonOps(&c)
+	c.claimUnderOneTicket()
+	if err := in.resolveCapture(ctx, &c); err != nil {
+		return c.out, err
+	}
+	w := in.captureWrite(&c)
+	if err := in.commitWrite(ctx, &w); err != nil {
+		return CaptureResult{}, err
+	}
+	return c.out, nil
+}
+
+// captureBatch is one capture request between its stages: the events read
+// from it, the identity ops they need, and what it will answer.
+type captureBatch struct {
+	req     *CaptureRequest
+	payload posthog.Payload
+	trust   requestTrust
+	now     time.Time
+	sentAt  time.Time
+	// plan[i] ties event i to ops; results[k] is the outcome of ops[k].
+	plan    []plannedEvent
+	ops     []identity.ResolveOp
+	results []identity.ResolveResult
+	// ticket groups the request's claims (claimUnderOneTicket).
+	ticket string
+	out    CaptureResult
+}
+
+// plannedEvent ties one event to the request's ops: own is the op the event
+// made (-1 when none), person the op whose result is its contact (-1 when
+// none). An event that shares an earlier event's resolve owns only the
+// claim of its uuid.
+type plannedEvent struct{ own, person int }
+
+// personKey groups the events of one person that may share one resolve.
+type personKey struct {
+	distinct   string
+	personless bool
+}
+
+// readCapture is the decode stage: the payload's events, its token checked
+// against the allow-list, and what its credential proves.
+func (in *Ingestor) readCapture(req *CaptureRequest, opts CaptureOptions) (captureBatch, error) {
+	c := captureBatch{req: req}
 	limits := opts.limits(req.Budget)
 	text, err := posthog.DecodeRequest(posthog.RequestInput{
 		Path: req.Path, Query: req.Query, ContentType: req.ContentType,
 		ContentEncoding: req.ContentEncoding, Body: req.Body,
 	}, limits)
 	if err != nil {
-		return out, err
+		return c, err
 	}
 	// An unknown token is refused before the events are built, where the
 	// payload settles it.
 	if len(opts.Tokens) > 0 {
 		if tok, ok := posthog.PeekToken(text, limits); ok && !opts.Tokens[tok] && !opts.Trust.isSecret(tok) {
-			return out, ErrUnknownToken
+			return c, ErrUnknownToken
 		}
 	}
 	p, err := posthog.ParsePayloadInto(in.rawEvents(), text, req.Path, limits)
 	if err != nil {
-		return out, err
+		return c, err
 	}
-	defer in.recycleRawEvents(p.Events)
-	now := in.now()
-	trust := opts.Trust.of(p.Token, now)
-	if len(opts.Tokens) > 0 && !opts.Tokens[p.Token] && !trust.secret {
-		return out, ErrUnknownToken
+	c.payload, c.now = p, in.now()
+	c.trust = opts.Trust.of(p.Token, c.now)
+	if len(opts.Tokens) > 0 && !opts.Tokens[p.Token] && !c.trust.secret {
+		return c, ErrUnknownToken
 	}
-	out.Dropped = p.Dropped + p.Oversize
+	c.out.Dropped = p.Dropped + p.Oversize
 	if p.Oversize > 0 {
-		out.Warnings = append(out.Warnings, "event_too_large")
+		c.out.Warnings = append(c.out.Warnings, "event_too_large")
 	}
-	if len(p.Events) == 0 {
-		return out, nil
-	}
-	sentAt, _ := posthog.ResolveSentAt(p.SentAt, req.Query)
-
-	// opOf[i] is the index of event i's own op (-1 when none) and personOf[i]
-	// the op whose result is its contact. An event that changes nothing about
-	// its person shares the resolve of the request's earlier op for the same
-	// distinct_id and only claims its uuid: SDK batches are mostly one
-	// person's events, and a claim costs a fraction of a resolve.
-	opOf := make([]int, len(p.Events))
-	personOf := make([]int, len(p.Events))
-	ops := make([]identity.ResolveOp, 0, len(p.Events))
-	// leader is the first plain op of each person (distinct id, and whether
-	// it is personless) that later events of that person share.
-	type person struct {
-		distinct   string
-		personless bool
-	}
-	leader := make(map[person]int, 4)
-	for i := range p.Events {
-		opOf[i], personOf[i] = -1, -1
-		op, ok := in.personOp(&p.Events[i], now.UnixMilli(), &trust, &out.Warnings)
-		if !ok {
-			continue
-		}
-		plain := op.MergeFrom == "" && !op.Identify && len(op.Keys) == 0 &&
-			len(op.Set) == 0 && len(op.SetOnce) == 0 && len(op.Unset) == 0
-		group := person{op.Distinct, op.NoCreate}
-		if l, seen := leader[group]; plain && seen {
-			personOf[i] = l
-			if op.IdempotencyKey != "" {
-				opOf[i] = len(ops)
-				ops = append(ops, identity.ResolveOp{ClaimOnly: true, IdempotencyKey: op.IdempotencyKey,
-					IdempotencyWindow: op.IdempotencyWindow, Now: op.Now})
-			}
-			continue
-		}
-		opOf[i], personOf[i] = len(ops), len(ops)
-		ops = append(ops, op)
-		if plain {
-			leader[group] = opOf[i]
-		} else {
-			// An identify, alias or property change may move or merge contacts:
-			// later events resolve again.
-			clear(leader)
-		}
-	}
-	// A request with several claims makes them under one ticket, confirmed
-	// with one write once the events are durable instead of one per event.
-	ticket := ""
-	if claims := countClaims(ops); claims >= 2 {
-		ticket = identity.NewClaimTicket(now.UnixMilli())
-		for i := range ops {
-			if ops[i].IdempotencyKey != "" {
-				ops[i].ClaimTicket = ticket
-			}
-		}
-	}
-	if err := in.admit(ctx); err != nil {
-		return out, err
-	}
-	results := make([]identity.ResolveResult, len(ops))
-	if len(ops) > 0 {
-		if err := in.resolver.ResolveAll(ops, results); err != nil {
-			return out, storeDown("resolve capture", err)
-		}
-		for i := range results {
-			if results[i].Err != nil {
-				return out, storeDown("resolve capture", results[i].Err)
-			}
-		}
-	}
-
-	b := canonical.Batch{Events: make([]canonical.Event, 0, len(p.Events))}
-	received := now.UnixMilli()
-	claimed := make([]string, 0, len(p.Events))
-	// added are the resolves whose rows b holds: kept if b fails.
-	var added []*identity.ResolveResult
-	pending := false
-	for i := range p.Events {
-		ev := &p.Events[i]
-		e := canonical.Event{
-			ID: ev.UUID, Name: ev.Name, UserID: ev.DistinctID, DistinctID: ev.DistinctID,
-			Properties: eventProperties(ev), Groups: eventGroups(ev), Source: "posthog",
-			Lib: ev.Facts.Lib.String(), IP: req.IP, SecretToken: trust.secret,
-			OccurredAt: posthog.EventTime(ev, sentAt, now).UnixMilli(), ReceivedAt: received,
-			Historical: p.HistoricalMigration,
-		}
-		if k := personOf[i]; k >= 0 {
-			op, res := &ops[k], &results[k]
-			if res.Found {
-				e.UserID, e.ContactID = res.Contact.Key(), res.Contact.ID
-			}
-			if k == opOf[i] {
-				switch {
-				case res.MergeRefused:
-					out.Warnings = append(out.Warnings, warnMergeRefused)
-				case res.Unproven:
-					out.Warnings = append(out.Warnings, warnNeedsProof)
-				}
-				// A personless event is linked to a known contact but does not change it.
-				if res.Found && !op.NoCreate && in.rows.needed(res, len(op.Set)+len(op.SetOnce)+len(op.Unset) > 0) {
-					addResolved(&b, res)
-					added = append(added, res)
-				}
-			}
-		}
-		if k := opOf[i]; k >= 0 {
-			op, res := &ops[k], &results[k]
-			if res.ClaimPending {
-				pending = true
-				continue
-			}
-			if res.Duplicate {
-				out.Duplicates++
-				continue
-			}
-			if op.IdempotencyKey != "" {
-				claimed = append(claimed, op.IdempotencyKey)
-			}
-		}
-		b.Events = append(b.Events, e)
-		out.Stored++
-	}
-	if pending {
-		// Part of the batch is held by an attempt still in flight: store
-		// nothing of it now and let the SDK resend the whole batch.
-		b.Events = b.Events[:0]
-	}
-	b.Contacts = newestContacts(b.Contacts)
-	carried := in.carryCapture(&b, results)
-	commitErr := in.commit(ctx, &b)
-	if commitErr != nil {
-		in.keepFailed(ctx, commitErr, added...)
-	} else if carried {
-		in.pending.settle(&b)
-	}
-	if commitErr != nil || pending {
-		if len(claimed) > 0 {
-			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = in.store.ReleaseIdempotency(rctx, claimed)
-			cancel()
-		}
-		if commitErr == nil {
-			commitErr = ErrClaimPending
-		}
-		return CaptureResult{}, commitErr
-	}
-	if ticket != "" && len(claimed) > 0 {
-		in.claims.confirm(nil, ticket)
-	} else {
-		in.claims.confirm(claimed, "")
-	}
-	return out, nil
+	c.sentAt, _ = posthog.ResolveSentAt(p.SentAt, req.Query)
+	return c, nil
 }
 
-// carryCapture adds the held identity rows of every person the request's
-// resolves found.
-func (in *Ingestor) carryCapture(b *canonical.Batch, results []identity.ResolveResult) bool {
-	if in.pending.empty() {
+// planPersonOps is the plan stage: each event's identity op (personOp). An
+// event that changes nothing about its person shares the resolve of the
+// request's earlier op for the same distinct_id and only claims its uuid:
+// SDK batches are mostly one person's events, and a claim costs a fraction
+// of a resolve.
+func (in *Ingestor) planPersonOps(c *captureBatch) {
+	events := c.payload.Events
+	c.plan = make([]plannedEvent, len(events))
+	c.ops = make([]identity.ResolveOp, 0, len(events))
+	// leader is the first plain op of each person that later events share.
+	leader := make(map[personKey]int, 4)
+	now := c.now.UnixMilli()
+	for i := range events {
+		c.plan[i] = plannedEvent{own: -1, person: -1}
+		if op, ok := in.personOp(&events[i], now, &c.trust, &c.out.Warnings); ok {
+			c.plan[i] = c.addOp(op, leader)
+		}
+	}
+}
+
+// addOp adds one event's op to the plan, or only its uuid claim when an
+// earlier plain op of the same person resolves it.
+func (c *captureBatch) addOp(op identity.ResolveOp, leader map[personKey]int) plannedEvent {
+	plain := op.MergeFrom == "" && !op.Identify && len(op.Keys) == 0 &&
+		len(op.Set) == 0 && len(op.SetOnce) == 0 && len(op.Unset) == 0
+	group := personKey{op.Distinct, op.NoCreate}
+	if l, seen := leader[group]; plain && seen {
+		pe := plannedEvent{own: -1, person: l}
+		if op.IdempotencyKey != "" {
+			pe.own = len(c.ops)
+			c.ops = append(c.ops, identity.ResolveOp{ClaimOnly: true, IdempotencyKey: op.IdempotencyKey,
+				IdempotencyWindow: op.IdempotencyWindow, Now: op.Now})
+		}
+		return pe
+	}
+	k := len(c.ops)
+	c.ops = append(c.ops, op)
+	if plain {
+		leader[group] = k
+	} else {
+		// An identify, alias or property change may move or merge contacts:
+		// later events resolve again.
+		clear(leader)
+	}
+	return plannedEvent{own: k, person: k}
+}
+
+// claimUnderOneTicket is the claim stage: a request with several uuid
+// claims makes them under one ticket, confirmed with one write once the
+// events are durable instead of one per event.
+func (c *captureBatch) claimUnderOneTicket() {
+	if countClaims(c.ops) < 2 {
+		return
+	}
+	c.ticket = identity.NewClaimTicket(c.now.UnixMilli())
+	for i := range c.ops {
+		if c.ops[i].IdempotencyKey != "" {
+			c.ops[i].ClaimTicket = c.ticket
+		}
+	}
+}
+
+// resolveCapture is the resolve stage: every op of the request in one
+// round trip, in event order.
+func (in *Ingestor) resolveCapture(ctx context.Context, c *captureBatch) error {
+	if err := in.admit(ctx); err != nil {
+		return err
+	}
+	c.results = make([]identity.ResolveResult, len(c.ops))
+	if len(c.ops) == 0 {
+		return nil
+	}
+	if err := in.resolver.ResolveAll(c.ops, c.results); err != nil {
+		return storeDown("resolve capture", err)
+	}
+	for i := range c.results {
+		if err := c.results[i].Err; err != nil {
+			return storeDown("resolve capture", err)
+		}
+	}
+	return nil
+}
+
+// captureWrite is the build stage: the events to store, the contact rows
+// their resolves changed, and the uuids claimed for them.
+func (in *Ingestor) captureWrite(c *captureBatch) write {
+	n := len(c.payload.Events)
+	w := write{ticket: c.ticket, claimed: make([]string, 0, n), found: foundResults(c.results)}
+	w.batch.Events = make([]canonical.Event, 0, n)
+	for i, pe := range c.plan {
+		e := c.event(i)
+		if pe.person >= 0 {
+			in.attachPerson(c, &w, &e, pe)
+		}
+		if pe.own >= 0 && !c.keepsEvent(&w, pe.own) {
+			continue
+		}
+		w.batch.Events = append(w.batch.Events, e)
+		c.out.Stored++
+	}
+	w.batch.Contacts = newestContacts(w.batch.Contacts)
+	return w
+}
+
+// event is event i as stored, before its contact is known.
+func (c *captureBatch) event(i int) canonical.Event {
+	ev := &c.payload.Events[i]
+	return canonical.Event{
+		ID: ev.UUID, Name: ev.Name, UserID: ev.DistinctID, DistinctID: ev.DistinctID,
+		Properties: eventProperties(ev), Groups: eventGroups(ev), Source: "posthog",
+		Lib: ev.Facts.Lib.String(), IP: c.req.IP, SecretToken: c.trust.secret,
+		OccurredAt: posthog.EventTime(ev, c.sentAt, c.now).UnixMilli(), ReceivedAt: c.now.UnixMilli(),
+		Historical: c.payload.HistoricalMigration,
+	}
+}
+
+// eventProperties keeps the properties as sent, $set and friends included,
+// as PostHog stores them.
+func eventProperties(ev *posthog.RawEvent) []byte {
+	if !ev.Properties.IsObject() {
+		return emptyObject()
+	}
+	if userTokenOf(ev).Exists() {
+		return withoutMember(ev.Properties, UserTokenProperty)
+	}
+	// A view, not a copy: the request body outlives the commit, and the
+	// spool append copies the event.
+	raw := ev.Properties.Raw
+	return unsafe.Slice(unsafe.StringData(raw), len(raw))
+}
+
+// eventGroups are the event's $groups ({type: key}); a $groupidentify is
+// stored as the group it describes.
+func eventGroups(ev *posthog.RawEvent) []byte {
+	f := &ev.Facts
+	if ev.Name == "$groupidentify" {
+		t, k := f.GroupType, f.GroupKey
+		if t.Type == gjson.String && t.Str != "" && k.Exists() {
+			b := append([]byte{'{'}, jsontext.AppendString(nil, t.Str)...)
+			b = append(b, ':')
+			b = jsontext.AppendString(b, k.String())
+			return append(b, '}')
+		}
+	}
+	if g := f.Groups; g.IsObject() {
+		return []byte(g.Raw)
+	}
+	return emptyObject()
+}
+
+// emptyObject is "{}" without an allocation: a view of a constant, which
+// is read-only memory (a write would fault, not corrupt).
+func emptyObject() []byte { return unsafe.Slice(unsafe.StringData("{}"), 2) }
+
+// attachPerson links e to its contact. The event whose op resolved the
+// person also reports the op's warnings and puts its contact rows in w.
+func (in *Ingestor) attachPerson(c *captureBatch, w *write, e *canonical.Event, pe plannedEvent) {
+	op, res := &c.ops[pe.person], &c.results[pe.person]
+	if res.Found {
+		e.UserID, e.ContactID = res.Contact.Key(), res.Contact.ID
+	}
+	if pe.person != pe.own {
+		return
+	}
+	switch {
+	case res.MergeRefused:
+		c.out.Warnings = append(c.out.Warnings, warnMergeRefused)
+	case res.Unproven:
+		c.out.Warnings = append(c.out.Warnings, warnNeedsProof)
+	}
+	// A personless event is linked to a known contact but does not change it.
+	if res.Found && !op.NoCreate && in.rows.needed(res, len(op.Set)+len(op.SetOnce)+len(op.Unset) > 0) {
+		w.addRows(res)
+	}
+}
+
+// keepsEvent reports whether the event whose own op is k is stored: not
+// when its uuid is a stored duplicate, nor when another attempt holds it
+// (then the whole batch waits for the client's retry).
+func (c *captureBatch) keepsEvent(w *write, k int) bool {
+	op, res := &c.ops[k], &c.results[k]
+	switch {
+	case res.ClaimPending:
+		w.claimPending = true
+		return false
+	case res.Duplicate:
+		c.out.Duplicates++
 		return false
 	}
+	if op.IdempotencyKey != "" {
+		w.claimed = append(w.claimed, op.IdempotencyKey)
+	}
+	return true
+}
+
+// foundResults are the resolves that found a contact: the held rows of
+// their people travel with the request's batch.
+func foundResults(results []identity.ResolveResult) []*identity.ResolveResult {
 	found := make([]*identity.ResolveResult, 0, len(results))
 	for i := range results {
 		if results[i].Found {
 			found = append(found, &results[i])
 		}
 	}
-	return in.carryPending(b, found...)
+	return found
 }
 
 // newestContacts keeps one row per contact, its newest version: a batch of
@@ -317,187 +403,6 @@ func uuidKey(id uuid.UUID) string {
 	}
 	return string(b[:])
 }
-
-// personOp builds the identity op of one event under PostHog's identity
-// rules, within what the request's credential proves
-// (docs/identity-trust.md): every distinct_id is an alias of a
-// contact; $identify and $create_alias merge (refused when the other person
-// is identified, except for $merge_dangerously, which needs proof; never
-// with an illegal id); $set, $set_once and $unset change the contact;
-// $set.email is an email key with full trust, else only fills an empty
-// email; with $process_person_profile false the event changes and creates
-// no contact. ok is false when the event has no op; warnings are appended.
-func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64, trust *requestTrust, warns *[]string) (identity.ResolveOp, bool) {
-	f := &ev.Facts
-	op := identity.ResolveOp{Distinct: ev.DistinctID, Source: "posthog", Now: now}
-	if !ev.UUIDGenerated {
-		op.IdempotencyKey, op.IdempotencyWindow = uuidKey(ev.UUID), in.window
-	}
-	// Personless events (and placeholder ids such as "anonymous", which would
-	// gather strangers into one contact) are deduplicated and linked to a
-	// known contact, but never create or change one.
-	if f.ProcessPerson.Type == gjson.False || IllegalDistinctID(ev.DistinctID) {
-		op.NoCreate = true
-		return op, true
-	}
-	op.NewID = newContactID()
-	op.Trust = trust.level
-	if trust.level != identity.TrustFull {
-		user, warn := trust.provenUser(ev)
-		op.ProvenUser = user
-		addWarning(warns, warn)
-	}
-	addWarning(warns, mergeOp(&op, ev))
-	if op.MergeDangerously && op.Trust != identity.TrustFull && op.ProvenUser == "" {
-		op.MergeFrom, op.MergeDangerously = "", false
-		addWarning(warns, warnDangerouslyNeeds)
-	}
-	if ev.Name == "$groupidentify" || ev.Name == "$exception" || ev.Name == "$$heatmap" {
-		return op, true // PostHog applies no person property updates for these
-	}
-	set := mergedObject(ev.Set, f.Set)
-	setOnce := mergedObject(ev.SetOnce, f.SetOnce)
-	op.Set, op.SetOnce = set, setOnce
-	op.Unset = unsetKeys(f.Unset)
-	if email := setEmail(set); email != "" {
-		if op.Trust == identity.TrustFull {
-			op.Keys = append(op.Keys, identity.Key{Kind: canonical.KindEmail, Value: email})
-		} else {
-			op.EmailClaim = email
-		}
-	}
-	return op, true
-}
-
-// mergeOp sets the merge of $identify, $create_alias and
-// $merge_dangerously on op, or returns the warning of an illegal id.
-func mergeOp(op *identity.ResolveOp, ev *posthog.RawEvent) string {
-	f := &ev.Facts
-	var other string
-	switch ev.Name {
-	case "$identify":
-		op.Identify = true
-		if anon := f.AnonDistinctID; anon.Exists() && anon.Type != gjson.Null {
-			other = anon.String()
-		}
-	case "$create_alias", "$merge_dangerously":
-		op.Identify = ev.Name == "$create_alias"
-		other = f.Alias.String()
-	default:
-		return ""
-	}
-	if other == "" || other == ev.DistinctID {
-		return ""
-	}
-	if IllegalDistinctID(other) {
-		return warnIllegalDistinctID
-	}
-	op.MergeFrom, op.MergeDangerously = other, ev.Name == "$merge_dangerously"
-	return ""
-}
-
-// setEmail is $set.email, normalised, when it is a valid email.
-func setEmail(set []identity.Prop) string {
-	for _, p := range set {
-		if p.Name == "email" && p.Value != nil {
-			if e := gjson.ParseBytes(p.Value); e.Type == gjson.String && native.ValidEmail(strings.TrimSpace(e.Str)) {
-				return identity.NormalizeEmail(e.Str)
-			}
-		}
-	}
-	return ""
-}
-
-func addWarning(warns *[]string, w string) {
-	if w != "" {
-		*warns = append(*warns, w)
-	}
-}
-
-// mergedObject lays the top-level object over the one in properties (the
-// top level wins, spec §4.2) and returns its members as props.
-func mergedObject(top, inProps gjson.Result) []identity.Prop {
-	var out []identity.Prop
-	index := map[string]int{}
-	add := func(obj gjson.Result) {
-		if !obj.IsObject() {
-			return
-		}
-		obj.ForEach(func(k, v gjson.Result) bool {
-			p := identity.Prop{Name: k.String()}
-			if v.Type != gjson.Null {
-				p.Value = []byte(v.Raw)
-			}
-			if i, ok := index[p.Name]; ok {
-				out[i] = p
-			} else {
-				index[p.Name] = len(out)
-				out = append(out, p)
-			}
-			return true
-		})
-	}
-	add(inProps)
-	add(top)
-	return out
-}
-
-// unsetKeys reads $unset: an array of keys, or an object whose keys are used.
-func unsetKeys(v gjson.Result) []string {
-	var out []string
-	switch {
-	case v.IsArray():
-		for _, k := range v.Array() {
-			if k.Type == gjson.String && k.Str != "" {
-				out = append(out, k.Str)
-			}
-		}
-	case v.IsObject():
-		v.ForEach(func(k, _ gjson.Result) bool {
-			out = append(out, k.String())
-			return true
-		})
-	}
-	return out
-}
-
-// eventProperties keeps the properties as sent, $set and friends included,
-// as PostHog stores them.
-func eventProperties(ev *posthog.RawEvent) []byte {
-	if !ev.Properties.IsObject() {
-		return emptyObject()
-	}
-	if userTokenOf(ev).Exists() {
-		return withoutMember(ev.Properties, UserTokenProperty)
-	}
-	// A view, not a copy: the request body outlives the commit, and the
-	// spool append copies the event.
-	raw := ev.Properties.Raw
-	return unsafe.Slice(unsafe.StringData(raw), len(raw))
-}
-
-// eventGroups are the event's $groups ({type: key}); a $groupidentify is
-// stored as the group it describes.
-func eventGroups(ev *posthog.RawEvent) []byte {
-	f := &ev.Facts
-	if ev.Name == "$groupidentify" {
-		t, k := f.GroupType, f.GroupKey
-		if t.Type == gjson.String && t.Str != "" && k.Exists() {
-			b := append([]byte{'{'}, jsontext.AppendString(nil, t.Str)...)
-			b = append(b, ':')
-			b = jsontext.AppendString(b, k.String())
-			return append(b, '}')
-		}
-	}
-	if g := f.Groups; g.IsObject() {
-		return []byte(g.Raw)
-	}
-	return emptyObject()
-}
-
-// emptyObject is "{}" without an allocation: a view of a constant, which
-// is read-only memory (a write would fault, not corrupt).
-func emptyObject() []byte { return unsafe.Slice(unsafe.StringData("{}"), 2) }
 
 // IllegalDistinctID reports ids that never merge (spec §4.4): blank, or one of
 // PostHog's placeholder values, also when wrapped in quotes.

@@ -375,24 +375,8 @@ func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool, l 
 	if p, ok := c.record(f, "contactProperties", l); ok {
 		e.ContactProperties = props(p)
 	}
-	if v, ok := f["value"]; ok {
-		if v.Type != gjson.Number || math.IsInf(v.Num, 0) || math.IsNaN(v.Num) {
-			c.add(typeIssue([]string{"value"}, "number", received(v)))
-		} else if math.Abs(v.Num) > maxValue {
-			// user_events.value is Decimal(14,2): refuse here what the table cannot hold.
-			c.add(Issue{Code: "too_big", Origin: "number", Path: []string{"value"},
-				Message: "Too big: expected number to be <=999999999999.99"})
-		} else {
-			e.HasValue, e.Value = true, v.Num
-		}
-	}
-	if s, ok := c.str(f, "currency", 0, 0); ok {
-		if !isCurrency(s) {
-			c.add(currencyIssue([]string{"currency"}))
-		} else {
-			e.Currency = strings.ToUpper(s)
-		}
-	}
+	e.HasValue, e.Value = c.value(f)
+	e.Currency = c.currency(f)
 	e.Lists, e.HasLists = c.lists(f)
 	e.Groups = []byte("{}")
 	if g, ok := c.object(f, "groups"); ok {
@@ -437,6 +421,38 @@ func nativeIdempotencyKey(k string) string {
 		return nativeKeyPrefix + k
 	}
 	return k
+}
+
+// value validates the optional number field "value".
+func (c *checker) value(f map[string]gjson.Result) (bool, float64) {
+	v, ok := f["value"]
+	switch {
+	case !ok:
+		return false, 0
+	case v.Type != gjson.Number || math.IsInf(v.Num, 0) || math.IsNaN(v.Num):
+		c.add(typeIssue([]string{"value"}, "number", received(v)))
+	case math.Abs(v.Num) > maxValue:
+		// user_events.value is Decimal(14,2): refuse here what the table cannot hold.
+		c.add(Issue{Code: "too_big", Origin: "number", Path: []string{"value"},
+			Message: "Too big: expected number to be <=999999999999.99"})
+	default:
+		return true, v.Num
+	}
+	return false, 0
+}
+
+// currency validates the optional ISO 4217-shaped field "currency" and
+// returns it upper-cased.
+func (c *checker) currency(f map[string]gjson.Result) string {
+	s, ok := c.str(f, "currency", 0, 0)
+	if !ok {
+		return ""
+	}
+	if !isCurrency(s) {
+		c.add(currencyIssue([]string{"currency"}))
+		return ""
+	}
+	return strings.ToUpper(s)
 }
 
 // groups checks a record of non-empty string → non-empty string and returns its
