@@ -141,7 +141,9 @@ func TestAuthThrottle(t *testing.T) {
 		t.Fatalf("cached valid key from a throttled network: %+v", aerr)
 	}
 	other, rec, _ := apikeys.Mint("other", []string{"ingest"}, 0, 0, nil)
-	f.keys.store.PutAPIKey(context.Background(), rec)
+	if err := f.keys.store.PutAPIKey(context.Background(), rec); err != nil {
+		t.Fatalf("store key: %v", err)
+	}
 	if aerr := f.auth(other, ip); aerr == nil || aerr.status != 429 {
 		t.Fatalf("uncached key from a throttled network: %+v, want 429", aerr)
 	}
@@ -164,7 +166,9 @@ func TestAuthRevocation(t *testing.T) {
 	}
 	revoked := f.rec
 	revoked.RevokedAt = f.clock.UnixMilli()
-	f.keys.store.PutAPIKey(context.Background(), revoked)
+	if err := f.keys.store.PutAPIKey(context.Background(), revoked); err != nil {
+		t.Fatalf("store key: %v", err)
+	}
 	f.clock = f.clock.Add(authCacheTTL - time.Second)
 	if aerr := f.auth(f.key, "192.0.2.1"); aerr != nil {
 		t.Fatalf("cached key within the TTL: %v", aerr.msg)
@@ -178,7 +182,9 @@ func TestAuthRevocation(t *testing.T) {
 	g.auth(g.key, "192.0.2.1")
 	revoked = g.rec
 	revoked.RevokedAt = g.clock.UnixMilli()
-	g.keys.store.PutAPIKey(context.Background(), revoked)
+	if err := g.keys.store.PutAPIKey(context.Background(), revoked); err != nil {
+		t.Fatalf("store key: %v", err)
+	}
 	g.a.Forget(g.rec.Hash)
 	if aerr := g.auth(g.key, "192.0.2.1"); aerr != errUnauthorized {
 		t.Fatalf("revoked and forgotten key: %+v, want 401", aerr)

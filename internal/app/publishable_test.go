@@ -87,10 +87,19 @@ func testPublishable(t *testing.T, h *harness) {
 
 	// A pk_ key that also holds a secret scope is refused; a revoked key is unknown.
 	ctx := context.Background()
+	store := func(k canonical.APIKey) {
+		t.Helper()
+		if err := h.app.Store.PutAPIKey(ctx, k); err != nil {
+			t.Fatalf("store key %s: %v", k.Prefix, err)
+		}
+		if got, ok, err := h.app.Store.APIKey(ctx, k.Hash); err != nil || !ok || got.RevokedAt != k.RevokedAt {
+			t.Fatalf("stored key %s = %+v, %v, %v", k.Prefix, got, ok, err)
+		}
+	}
 	mixed := "pk_mixed-scope-key-000000000000000000000000000"
-	h.app.Store.PutAPIKey(ctx, canonical.APIKey{Hash: apikeys.Hash(mixed), Prefix: mixed[:8], Scopes: []string{"ingest-public", "ingest"}, AllowedOrigins: []string{origin}})
+	store(canonical.APIKey{Hash: apikeys.Hash(mixed), Prefix: mixed[:8], Scopes: []string{"ingest-public", "ingest"}, AllowedOrigins: []string{origin}})
 	wantError(t, h.do("PUT", "/v1/contacts", mixed, "application/json", `{"anonymousId":"z"}`, "Origin", origin), 403, "Forbidden: insufficient scope")
 	revoked := "hsk_revoked-key-00000000000000000000000000000000"
-	h.app.Store.PutAPIKey(ctx, canonical.APIKey{Hash: apikeys.Hash(revoked), Prefix: revoked[:8], Scopes: []string{"ingest"}, RevokedAt: time.Now().UnixMilli()})
+	store(canonical.APIKey{Hash: apikeys.Hash(revoked), Prefix: revoked[:8], Scopes: []string{"ingest"}, RevokedAt: time.Now().UnixMilli()})
 	wantError(t, h.do("PUT", "/v1/contacts", revoked, "application/json", `{"userId":"z"}`), 401, "Unauthorized")
 }

@@ -61,7 +61,9 @@ func VerifyUserToken(token, secret string, now time.Time) (string, error) {
 	if !ok || payload == "" || sig == "" {
 		return "", ErrInvalidUserToken
 	}
-	got, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(sig, "="))
+	// Strict: the unused low bits of the last character must be zero, so
+	// one signature has one spelling and no changed byte still verifies.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(strings.TrimRight(sig, "="))
 	if err != nil {
 		return "", ErrInvalidUserToken
 	}

@@ -145,10 +145,17 @@ func TestCaptureReplaysRecordedTraffic(t *testing.T) {
 				t.Fatalf("line %d: historical = %v", i, e.Historical)
 			}
 			var gotProps, wantProps any
-			json.Unmarshal(e.Properties, &gotProps)
-			wp, _ := json.Marshal(data["properties"])
-			json.Unmarshal(wp, &wantProps)
-			if !reflect.DeepEqual(gotProps, wantProps) {
+			wp, err := json.Marshal(data["properties"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(e.Properties, &gotProps); err != nil {
+				t.Fatalf("line %d event %d stored properties %s: %v", i, k, e.Properties, err)
+			}
+			if err := json.Unmarshal(wp, &wantProps); err != nil {
+				t.Fatal(err)
+			}
+			if gotProps == nil || !reflect.DeepEqual(gotProps, wantProps) {
 				t.Fatalf("line %d event %d properties differ:\n got %s\nwant %s", i, k, e.Properties, wp)
 			}
 			wantAt := expectedTime(t, data, want.SentAt, now).UnixMilli()

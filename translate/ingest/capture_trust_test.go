@@ -135,9 +135,9 @@ func equalContacts(a, b canonical.Contact) bool {
 func TestCaptureSecretTokenEmailIsAKey(t *testing.T) {
 	r := newTrustRig(t, false)
 	r.send("phc_public", "$set", "holder", `{"$set":{"email":"e@corp.com"}}`)
-	cs, _ := r.store.Find(context.Background(), "e@corp.com", "")
-	if len(cs) != 1 || cs[0].AnonymousID != "holder" {
-		t.Fatalf("public $set.email on a new anonymous contact = %+v, want it the email key", cs)
+	cs, err := r.store.Find(context.Background(), "e@corp.com", "")
+	if err != nil || len(cs) != 1 || cs[0].AnonymousID != "holder" {
+		t.Fatalf("public $set.email on a new anonymous contact = %+v, %v, want it the email key", cs, err)
 	}
 	r.send("phc_public", "$identify", "u-public", `{"$set":{"email":"e@corp.com"}}`)
 	if r.contact("u-public").ID == cs[0].ID {
