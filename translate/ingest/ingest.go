@@ -7,8 +7,6 @@ package ingest
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -143,18 +141,4 @@ func mustV7() uuid.UUID {
 		return uuid.New()
 	}
 	return id
-}
-
-// IsUnavailable reports errors the proxy answers with 503 and Retry-After.
-func IsUnavailable(err error) bool {
-	return errors.Is(err, identity.ErrUnavailable) || errors.Is(err, ErrNotDurable) || errors.Is(err, ErrClaimPending)
-}
-
-// storeDown marks a failed identity store call as identity.ErrUnavailable
-// (503), keeping the cause matchable (a deadline, a closed coalescer).
-func storeDown(what string, err error) error {
-	if errors.Is(err, identity.ErrUnavailable) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return fmt.Errorf("%s: %w: %w", what, identity.ErrUnavailable, err)
 }
