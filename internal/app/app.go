@@ -48,11 +48,15 @@ type App struct {
 	closeOnce  sync.Once
 }
 
-// spoolJournal adapts the spool to ingest.Journal.
+// spoolJournal adapts the spool to ingest.Journal, which knows no sink: a
+// payload over the spool's entry size is ingest.ErrTooLargeToStore (413).
 type spoolJournal struct{ sp *spool.Spool }
 
 func (j spoolJournal) Append(ctx context.Context, payload []byte) error {
 	_, err := j.sp.Append(ctx, payload)
+	if errors.Is(err, spool.ErrTooLarge) {
+		return fmt.Errorf("%w: %w", ingest.ErrTooLargeToStore, err)
+	}
 	return err
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 	"github.com/hogsend/hogsend-proxy/translate/native"
@@ -17,7 +16,7 @@ import (
 
 // ErrTooLargeToStore refuses a request whose records exceed what one journal
 // entry holds: a retry would fail the same way, so it is a client error (413),
-// never a 503.
+// never a 503. A Journal's Append wraps it for such a payload.
 var ErrTooLargeToStore = errors.New("request too large to store")
 
 // errPendingFull refuses a write before its resolve while the identity changes
@@ -52,8 +51,8 @@ func (in *Ingestor) commit(ctx context.Context, b *canonical.Batch) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, spool.ErrTooLarge):
-		return fmt.Errorf("%w: %w", ErrTooLargeToStore, err)
+	case errors.Is(err, ErrTooLargeToStore):
+		return err
 	default:
 		return fmt.Errorf("%w: %w", ErrNotDurable, err)
 	}

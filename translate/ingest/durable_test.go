@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 	"github.com/hogsend/hogsend-proxy/translate/native"
@@ -33,7 +32,7 @@ func (j *faultJournal) Append(_ context.Context, payload []byte) error {
 	defer j.mu.Unlock()
 	j.appends++
 	if j.maxBytes > 0 && len(payload) > j.maxBytes {
-		return fmt.Errorf("%w: %d bytes", spool.ErrTooLarge, len(payload))
+		return fmt.Errorf("%w: entry of %d bytes", ErrTooLargeToStore, len(payload))
 	}
 	if j.failing {
 		return errors.New("write segment: no space left on device")
@@ -390,7 +389,7 @@ func TestTooLargeIsAClientError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = in.TrackEvent(context.Background(), e, "api", false)
-	if !errors.Is(err, ErrTooLargeToStore) || IsUnavailable(err) || !errors.Is(err, spool.ErrTooLarge) {
+	if !errors.Is(err, ErrTooLargeToStore) || IsUnavailable(err) {
 		t.Fatalf("oversized event = %v, want ErrTooLargeToStore and not a 503", err)
 	}
 	assertNothingHeld(t, in)

@@ -19,7 +19,8 @@ import (
 )
 
 // Journal makes encoded records durable before a request is acknowledged. The
-// spool implements it; Append returns only after fsync.
+// spool implements it; Append returns only after fsync, and wraps
+// ErrTooLargeToStore for a payload larger than one entry holds.
 type Journal interface {
 	Append(ctx context.Context, payload []byte) error
 }
