@@ -4,7 +4,9 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/valyala/fasthttp"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
+	"github.com/hogsend/hogsend-proxy/translate/native"
 )
 
 // createAPIKey serves POST /v1/admin/api-keys (full-admin): body
@@ -21,7 +23,7 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 	}
 	body := ctx.PostBody()
 	if !isJSON(ctx) || !gjson.ValidBytes(body) {
-		writeError(ctx, fasthttp.StatusBadRequest, translate.ErrMalformedJSON.Error())
+		writeError(ctx, fasthttp.StatusBadRequest, native.ErrMalformedJSON.Error())
 		return
 	}
 	root := gjson.ParseBytes(body)
@@ -38,7 +40,7 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 		}
 		scopes = scopes[:0]
 		for _, v := range sc.Array() {
-			if v.Type != gjson.String || !translate.IsSecretScope(v.Str) {
+			if v.Type != gjson.String || !apikeys.IsSecretScope(v.Str) {
 				writeError(ctx, fasthttp.StatusBadRequest, "unknown scope "+v.Raw)
 				return
 			}
@@ -54,7 +56,7 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 				writeError(ctx, fasthttp.StatusBadRequest, "allowedOrigins must be origins like https://app.example.com")
 				return
 			}
-			if err := translate.CheckOrigin(v.Str); err != nil {
+			if err := apikeys.CheckOrigin(v.Str); err != nil {
 				writeError(ctx, fasthttp.StatusBadRequest, "allowedOrigins: "+err.Error())
 				return
 			}
@@ -68,7 +70,7 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 	}
 	var expires int64
 	if ex := root.Get("expiresAt"); ex.Exists() {
-		ms, ok := translate.ParseISODatetime(ex.String())
+		ms, ok := native.ParseISODatetime(ex.String())
 		if !ok {
 			writeError(ctx, fasthttp.StatusBadRequest, "expiresAt must be an ISO datetime ending in Z")
 			return
@@ -81,19 +83,19 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	b := append(make([]byte, 0, 256), `{"id":`...)
-	b = translate.AppendJSONString(b, rec.Hash[:16])
+	b = jsontext.AppendString(b, rec.Hash[:16])
 	b = append(b, `,"name":`...)
-	b = translate.AppendJSONString(b, rec.Name)
+	b = jsontext.AppendString(b, rec.Name)
 	b = append(b, `,"key":`...)
-	b = translate.AppendJSONString(b, key)
+	b = jsontext.AppendString(b, key)
 	b = append(b, `,"keyPrefix":`...)
-	b = translate.AppendJSONString(b, rec.Prefix)
+	b = jsontext.AppendString(b, rec.Prefix)
 	b = append(b, `,"scopes":[`...)
 	for i, sc := range rec.Scopes {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = translate.AppendJSONString(b, sc)
+		b = jsontext.AppendString(b, sc)
 	}
 	b = append(b, `]`...)
 	if publishable {
@@ -102,7 +104,7 @@ func (s *Server) createAPIKey(ctx *fasthttp.RequestCtx) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = translate.AppendJSONString(b, o)
+			b = jsontext.AppendString(b, o)
 		}
 		b = append(b, ']')
 	}

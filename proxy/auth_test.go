@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
@@ -40,7 +40,7 @@ type authFixture struct {
 func newAuthFixture(t testing.TB) *authFixture {
 	t.Helper()
 	f := &authFixture{keys: &countingKeys{store: identity.NewMemory()}, clock: time.Unix(1_800_000_000, 0)}
-	key, rec, err := translate.NewAPIKey("k", []string{"ingest"}, 0, f.clock.UnixMilli(), nil)
+	key, rec, err := apikeys.Mint("k", []string{"ingest"}, 0, f.clock.UnixMilli(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +140,10 @@ func TestAuthThrottle(t *testing.T) {
 	if aerr := f.auth(f.key, ip); aerr != nil {
 		t.Fatalf("cached valid key from a throttled network: %+v", aerr)
 	}
-	other, rec, _ := translate.NewAPIKey("other", []string{"ingest"}, 0, 0, nil)
-	f.keys.store.PutAPIKey(context.Background(), rec)
+	other, rec, _ := apikeys.Mint("other", []string{"ingest"}, 0, 0, nil)
+	if err := f.keys.store.PutAPIKey(context.Background(), rec); err != nil {
+		t.Fatalf("store key: %v", err)
+	}
 	if aerr := f.auth(other, ip); aerr == nil || aerr.status != 429 {
 		t.Fatalf("uncached key from a throttled network: %+v, want 429", aerr)
 	}
@@ -164,7 +166,9 @@ func TestAuthRevocation(t *testing.T) {
 	}
 	revoked := f.rec
 	revoked.RevokedAt = f.clock.UnixMilli()
-	f.keys.store.PutAPIKey(context.Background(), revoked)
+	if err := f.keys.store.PutAPIKey(context.Background(), revoked); err != nil {
+		t.Fatalf("store key: %v", err)
+	}
 	f.clock = f.clock.Add(authCacheTTL - time.Second)
 	if aerr := f.auth(f.key, "192.0.2.1"); aerr != nil {
 		t.Fatalf("cached key within the TTL: %v", aerr.msg)
@@ -178,7 +182,9 @@ func TestAuthRevocation(t *testing.T) {
 	g.auth(g.key, "192.0.2.1")
 	revoked = g.rec
 	revoked.RevokedAt = g.clock.UnixMilli()
-	g.keys.store.PutAPIKey(context.Background(), revoked)
+	if err := g.keys.store.PutAPIKey(context.Background(), revoked); err != nil {
+		t.Fatalf("store key: %v", err)
+	}
 	g.a.Forget(g.rec.Hash)
 	if aerr := g.auth(g.key, "192.0.2.1"); aerr != errUnauthorized {
 		t.Fatalf("revoked and forgotten key: %+v, want 401", aerr)

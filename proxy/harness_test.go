@@ -17,8 +17,8 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
-	"github.com/hogsend/hogsend-proxy/translate"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/ingest"
 )
 
 const testAdminKey = "test-admin-key-0123456789"
@@ -33,7 +33,7 @@ type memJournal struct {
 	panicOn string
 }
 
-var _ translate.Journal = (*memJournal)(nil)
+var _ ingest.Journal = (*memJournal)(nil)
 
 func (j *memJournal) Append(_ context.Context, payload []byte) error {
 	j.mu.Lock()
@@ -75,7 +75,7 @@ func newTestServer(t testing.TB, o Options, journal *memJournal, ln net.Listener
 		journal = &memJournal{}
 	}
 	store := identity.NewMemory()
-	ingest := translate.NewIngestor(store, journal, translate.IngestorOptions{IdempotencyWindow: time.Hour})
+	ingest := ingest.New(store, journal, ingest.Options{IdempotencyWindow: time.Hour})
 	t.Cleanup(ingest.Close)
 	o.Ingest = ingest
 	o.Auth = NewAuthenticator(testAdminKey, ingest)

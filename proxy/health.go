@@ -11,7 +11,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
 
 // Check is one readiness dependency: Redis, ClickHouse, the spool.
@@ -83,21 +83,21 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = translate.AppendJSONString(b, r.name)
+		b = jsontext.AppendString(b, r.name)
 		b = append(b, `:{"ok":`...)
 		if r.err != nil {
 			ok = false
 			b = append(b, "false"...)
 			if admin {
 				b = append(b, `,"error":`...)
-				b = translate.AppendJSONString(b, r.err.Error())
+				b = jsontext.AppendString(b, r.err.Error())
 			}
 		} else {
 			b = append(b, "true"...)
 		}
 		if r.detail != "" {
 			b = append(b, `,"detail":`...)
-			b = translate.AppendJSONString(b, r.detail)
+			b = jsontext.AppendString(b, r.detail)
 		}
 		b = append(b, '}')
 	}

@@ -8,7 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/ingest"
 )
 
 // TestReadyzHidesErrors: unauthenticated /readyz names each failing
@@ -71,8 +72,8 @@ func TestUnavailableReason(t *testing.T) {
 			t.Fatalf("%v: %q, want %q", err, got, want)
 		}
 	}
-	f(fmt.Errorf("%w: dial redis://10.0.0.1:6379", translate.ErrIdentityStoreDown), "identity store unavailable")
-	f(fmt.Errorf("capture: %w", fmt.Errorf("%w: write /data/spool: EIO", translate.ErrNotDurable)), "spool unavailable: request not made durable")
-	f(translate.ErrClaimPending, translate.ErrClaimPending.Error())
+	f(fmt.Errorf("%w: dial redis://10.0.0.1:6379", identity.ErrUnavailable), "identity store unavailable")
+	f(fmt.Errorf("capture: %w", fmt.Errorf("%w: write /data/spool: EIO", ingest.ErrNotDurable)), "spool unavailable: request not made durable")
+	f(ingest.ErrClaimPending, ingest.ErrClaimPending.Error())
 	f(errors.New("dial tcp 10.0.0.1:9000"), "service unavailable")
 }

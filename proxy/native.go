@@ -7,8 +7,11 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
+	"github.com/hogsend/hogsend-proxy/translate/ingest"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
+	"github.com/hogsend/hogsend-proxy/translate/native"
 )
 
 // The native Hogsend data API: PUT /v1/contacts, GET /v1/contacts/find,
@@ -57,20 +60,20 @@ func (s *Server) requireIngestOrPublishable(ctx *fasthttp.RequestCtx) (Principal
 
 // writeTranslateError maps translate's errors to upstream's answers.
 func (s *Server) writeTranslateError(ctx *fasthttp.RequestCtx, err error) {
-	var verr *translate.ValidationError
+	var verr *native.ValidationError
 	switch {
 	case errors.As(err, &verr):
 		writeJSON(ctx, fasthttp.StatusBadRequest, verr.AppendZodEnvelope(nil))
-	case errors.Is(err, translate.ErrMalformedJSON), errors.Is(err, translate.ErrIdentityRequired), errors.Is(err, translate.ErrTooDeep),
-		errors.Is(err, translate.ErrNoEmailForLists):
+	case errors.Is(err, native.ErrMalformedJSON), errors.Is(err, native.ErrIdentityRequired), errors.Is(err, native.ErrTooDeep),
+		errors.Is(err, ingest.ErrNoEmailForLists):
 		writeError(ctx, fasthttp.StatusBadRequest, err.Error())
-	case errors.Is(err, translate.ErrTooLargeToStore):
+	case errors.Is(err, ingest.ErrTooLargeToStore):
 		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, err.Error())
-	case errors.Is(err, translate.ErrContactNotFound):
+	case errors.Is(err, ingest.ErrContactNotFound):
 		writeError(ctx, fasthttp.StatusNotFound, err.Error())
-	case translate.IsForbidden(err):
+	case apikeys.IsForbidden(err):
 		writeError(ctx, fasthttp.StatusForbidden, err.Error())
-	case translate.IsUnavailable(err):
+	case ingest.IsUnavailable(err):
 		s.log.Warn("request not acknowledged", "path", string(ctx.Path()), "err", err)
 		writeUnavailable(ctx, unavailableReason(err))
 	default:
@@ -80,7 +83,7 @@ func (s *Server) writeTranslateError(ctx *fasthttp.RequestCtx, err error) {
 }
 
 func isJSON(ctx *fasthttp.RequestCtx) bool {
-	return translate.IsJSONContentType(ctx.Request.Header.ContentType())
+	return native.IsJSONContentType(ctx.Request.Header.ContentType())
 }
 
 func (s *Server) upsertContact(ctx *fasthttp.RequestCtx) {
@@ -95,7 +98,7 @@ func (s *Server) upsertContact(ctx *fasthttp.RequestCtx) {
 	}
 	u, err := parse(ctx.PostBody(), isJSON(ctx))
 	if err == nil && p.Publishable {
-		err = translate.GatePublishable(u.Email, u.UserID, u.UserToken, s.userTokenSecret, time.Now())
+		err = apikeys.GatePublishable(u.Email, u.UserID, u.UserToken, s.userTokenSecret, time.Now())
 	}
 	if err != nil {
 		s.writeTranslateError(ctx, err)
@@ -134,7 +137,7 @@ func (s *Server) trackEvent(ctx *fasthttp.RequestCtx) {
 	}
 	e, err := parse(ctx.PostBody(), isJSON(ctx), string(ctx.Request.Header.Peek("Idempotency-Key")))
 	if err == nil && p.Publishable {
-		err = translate.GatePublishable(e.Email, e.UserID, e.UserToken, s.userTokenSecret, time.Now())
+		err = apikeys.GatePublishable(e.Email, e.UserID, e.UserToken, s.userTokenSecret, time.Now())
 	}
 	if err != nil {
 		s.writeTranslateError(ctx, err)
@@ -154,10 +157,10 @@ func (s *Server) trackEvent(ctx *fasthttp.RequestCtx) {
 	b = append(b, `{"stored":`...)
 	b = strconv.AppendBool(b, res.Stored)
 	b = append(b, `,"exits":[],"contactKey":`...)
-	b = translate.AppendJSONString(b, res.ContactKey)
+	b = jsontext.AppendString(b, res.ContactKey)
 	if res.ListsError != "" {
 		b = append(b, `,"listsError":`...)
-		b = translate.AppendJSONString(b, res.ListsError)
+		b = jsontext.AppendString(b, res.ListsError)
 	}
 	writeJSON(ctx, fasthttp.StatusAccepted, append(b, '}'))
 }
@@ -167,7 +170,7 @@ func (s *Server) findContacts(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	args := ctx.QueryArgs()
-	keys, err := translate.FindKeys(string(args.Peek("email")), string(args.Peek("userId")))
+	keys, err := native.FindKeys(string(args.Peek("email")), string(args.Peek("userId")))
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
@@ -216,14 +219,14 @@ func appendNullableString(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, "null"...)
 	}
-	return translate.AppendJSONString(b, s)
+	return jsontext.AppendString(b, s)
 }
 
 func (s *Server) deleteContacts(ctx *fasthttp.RequestCtx) {
 	if _, ok := s.requireIngest(ctx); !ok {
 		return
 	}
-	keys, err := translate.ParseContactKeys(ctx.PostBody(), isJSON(ctx))
+	keys, err := native.ParseContactKeys(ctx.PostBody(), isJSON(ctx))
 	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
@@ -237,6 +240,6 @@ func (s *Server) deleteContacts(ctx *fasthttp.RequestCtx) {
 
 // nativeLimits bounds native records as capture's are bounded
 // (HOGSEND_MAX_PROPERTIES, HOGSEND_MAX_PROPERTY_BYTES).
-func (s *Server) nativeLimits() translate.NativeLimits {
-	return translate.NativeLimits{MaxProperties: s.captureOpts.MaxProperties, MaxPropertyBytes: s.captureOpts.MaxPropertyBytes}
+func (s *Server) nativeLimits() native.Limits {
+	return native.Limits{MaxProperties: s.captureOpts.MaxProperties, MaxPropertyBytes: s.captureOpts.MaxPropertyBytes}
 }

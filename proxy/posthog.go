@@ -6,7 +6,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/ingest"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 	"github.com/hogsend/hogsend-proxy/translate/posthog"
 )
 
@@ -88,7 +89,7 @@ func (s *Server) capture(ctx *fasthttp.RequestCtx, path string, l *lease) {
 		s.captureFailed(ctx, err)
 		return
 	}
-	res, err := s.ingest.Capture(requestContext(ctx), translate.CaptureRequest{
+	res, err := s.ingest.Capture(requestContext(ctx), ingest.CaptureRequest{
 		Path:            path,
 		Query:           ctx.URI().QueryString(),
 		ContentType:     string(ctx.Request.Header.ContentType()),
@@ -119,7 +120,7 @@ func (s *Server) captureFailed(ctx *fasthttp.RequestCtx, err error) {
 		s.refuse(ctx, s.busy())
 	case errors.Is(err, errHeavyBusy):
 		s.refuse(ctx, heavyBusy)
-	case translate.IsUnavailable(err):
+	case ingest.IsUnavailable(err):
 		s.writeCaptureUnavailable(ctx, err)
 	default:
 		s.writeCaptureError(ctx, err)
@@ -137,7 +138,7 @@ func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 	// so by wrapping posthog.ErrTooLarge, and a retry would not help.
 	case errors.Is(err, posthog.ErrTooLarge), errors.Is(err, posthog.ErrDecodeRatio),
 		errors.Is(err, posthog.ErrTooManyEvents), errors.Is(err, posthog.ErrEventTooLarge),
-		errors.Is(err, translate.ErrTooLargeToStore):
+		errors.Is(err, ingest.ErrTooLargeToStore):
 		status = fasthttp.StatusRequestEntityTooLarge
 		if code == "overloaded" || code == "other" {
 			code = "too_large"
@@ -145,14 +146,14 @@ func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.Is(err, posthog.ErrOverloaded):
 		ctx.Response.Header.Set("Retry-After", "1")
 		status, kind = fasthttp.StatusTooManyRequests, "rate_limited"
-	case translate.IsUnavailable(err):
+	case ingest.IsUnavailable(err):
 		s.log.Warn("capture not acknowledged", "err", err)
 		ctx.Response.Header.Set("Retry-After", "1")
 		status, kind = fasthttp.StatusServiceUnavailable, "server_error"
 		if code == "other" {
 			code = "unavailable"
 		}
-	case errors.Is(err, translate.ErrUnknownToken):
+	case errors.Is(err, ingest.ErrUnknownToken):
 		status, kind, code = fasthttp.StatusUnauthorized, "authentication_error", "unknown_token"
 	case errors.Is(err, posthog.ErrNoToken), errors.Is(err, posthog.ErrInvalidToken),
 		errors.Is(err, posthog.ErrMultipleTokens):
@@ -160,11 +161,11 @@ func (s *Server) writeCaptureError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	s.metrics.posthogRejected(code)
 	b := append(make([]byte, 0, 128), `{"type":`...)
-	b = translate.AppendJSONString(b, kind)
+	b = jsontext.AppendString(b, kind)
 	b = append(b, `,"code":`...)
-	b = translate.AppendJSONString(b, code)
+	b = jsontext.AppendString(b, code)
 	b = append(b, `,"detail":`...)
-	b = translate.AppendJSONString(b, err.Error())
+	b = jsontext.AppendString(b, err.Error())
 	writeJSON(ctx, status, append(b, '}'))
 }
 
@@ -178,11 +179,11 @@ func (s *Server) remoteConfig(ctx *fasthttp.RequestCtx, path string) {
 		return
 	}
 	cfg := append(make([]byte, 0, 256), `{"token":`...)
-	cfg = translate.AppendJSONString(cfg, token)
+	cfg = jsontext.AppendString(cfg, token)
 	cfg = append(cfg, `,"supportedCompression":["gzip","gzip-js"],"hasFeatureFlags":false,"analytics":{"endpoint":"/i/v0/e/"},"sessionRecording":false,"heatmaps":false,"surveys":false,"siteApps":[]}`...)
 	if strings.HasSuffix(path, ".js") {
 		js := append(make([]byte, 0, 384), "(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};window._POSTHOG_REMOTE_CONFIG["...)
-		js = translate.AppendJSONString(js, token)
+		js = jsontext.AppendString(js, token)
 		js = append(js, "]={config:"...)
 		js = append(js, cfg...)
 		js = append(js, ",siteApps:[]};})();"...)

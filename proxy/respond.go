@@ -7,7 +7,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
 
 var (
@@ -23,7 +23,7 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, body []byte) {
 // writeError answers {"error": msg}, the shape of every upstream handler error.
 func writeError(ctx *fasthttp.RequestCtx, status int, msg string) {
 	b := append(make([]byte, 0, len(msg)+12), `{"error":`...)
-	b = translate.AppendJSONString(b, msg)
+	b = jsontext.AppendString(b, msg)
 	writeJSON(ctx, status, append(b, '}'))
 }
 

@@ -5,7 +5,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
 
 // apiKeysPath is the admin collection of API keys.
@@ -27,11 +28,11 @@ func (s *Server) revokeAPIKey(ctx *fasthttp.RequestCtx, id string) {
 	}
 	// Only ids: a secret in a URL would end up in access logs.
 	if !isKeyID(id) {
-		writeError(ctx, fasthttp.StatusNotFound, translate.ErrAPIKeyNotFound.Error())
+		writeError(ctx, fasthttp.StatusNotFound, apikeys.ErrNotFound.Error())
 		return
 	}
 	k, err := s.ingest.RevokeAPIKey(requestContext(ctx), id)
-	if errors.Is(err, translate.ErrAPIKeyNotFound) {
+	if errors.Is(err, apikeys.ErrNotFound) {
 		writeError(ctx, fasthttp.StatusNotFound, err.Error())
 		return
 	}
@@ -43,11 +44,11 @@ func (s *Server) revokeAPIKey(ctx *fasthttp.RequestCtx, id string) {
 		return
 	}
 	b := append(make([]byte, 0, 192), `{"id":`...)
-	b = translate.AppendJSONString(b, translate.APIKeyID(&k))
+	b = jsontext.AppendString(b, apikeys.ID(&k))
 	b = append(b, `,"name":`...)
-	b = translate.AppendJSONString(b, k.Name)
+	b = jsontext.AppendString(b, k.Name)
 	b = append(b, `,"keyPrefix":`...)
-	b = translate.AppendJSONString(b, k.Prefix)
+	b = jsontext.AppendString(b, k.Prefix)
 	b = append(b, `,"revokedAt":"`...)
 	b = appendISO(b, k.RevokedAt)
 	writeJSON(ctx, fasthttp.StatusOK, append(b, `"}`...))

@@ -17,12 +17,12 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/ingest"
 )
 
 // Options configures a Server.
 type Options struct {
-	Ingest          *translate.Ingestor
+	Ingest          *ingest.Ingestor
 	Auth            *Authenticator
 	Metrics         *metrics.Set
 	Checks          []Check
@@ -31,7 +31,7 @@ type Options struct {
 	IngestSuspended bool
 	UserTokenSecret string // verifies publishable keys' userTokens
 	AdminAPIKey     string // shows /readyz's error details to its bearer
-	Capture         translate.CaptureOptions
+	Capture         ingest.CaptureOptions
 	TrustedProxies  []*net.IPNet  // peers whose X-Forwarded-For is believed
 	HeaderTimeout   time.Duration // default 10s; request line and headers
 	ReadTimeout     time.Duration // default 30s; the body, once headers are in
@@ -52,7 +52,7 @@ type Options struct {
 
 // Server serves the native data API plus health and metrics.
 type Server struct {
-	ingest    *translate.Ingestor
+	ingest    *ingest.Ingestor
 	auth      *Authenticator
 	metrics   *serverMetrics
 	ready     *readiness
@@ -71,7 +71,7 @@ type Server struct {
 
 	userTokenSecret string
 	adminKey        []byte
-	captureOpts     translate.CaptureOptions
+	captureOpts     ingest.CaptureOptions
 	trustedProxies  []*net.IPNet
 }
 

@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
@@ -65,7 +65,7 @@ func runKeysCreate(args []string) error {
 	if *expires > 0 {
 		expiresAt = now.Add(*expires).UnixMilli()
 	}
-	key, rec, err := translate.NewAPIKey(*name, list, expiresAt, now.UnixMilli(), allowed)
+	key, rec, err := apikeys.Mint(*name, list, expiresAt, now.UnixMilli(), allowed)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func runKeysCreate(args []string) error {
 	if err := book.Put(ctx, rec); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "created key %q (id %s, %s) with scopes %s; it is shown once:\n", rec.Name, translate.APIKeyID(&rec), rec.Prefix, strings.Join(rec.Scopes, ","))
+	fmt.Fprintf(os.Stderr, "created key %q (id %s, %s) with scopes %s; it is shown once:\n", rec.Name, apikeys.ID(&rec), rec.Prefix, strings.Join(rec.Scopes, ","))
 	fmt.Println(key)
 	return nil
 }
@@ -90,7 +90,7 @@ func parseScopes(s string) ([]string, error) {
 		if sc == "" {
 			continue
 		}
-		if !translate.IsSecretScope(sc) {
+		if !apikeys.IsSecretScope(sc) {
 			return nil, fmt.Errorf("keys create: unknown scope %q", sc)
 		}
 		list = append(list, sc)
@@ -110,7 +110,7 @@ func parseOrigins(s string) ([]string, error) {
 			allowed = append(allowed, o)
 		}
 	}
-	if err := translate.CheckOrigins(allowed); err != nil {
+	if err := apikeys.CheckOrigins(allowed); err != nil {
 		return nil, fmt.Errorf("keys create: --publishable-origins: %w", err)
 	}
 	if len(allowed) == 0 {
@@ -129,11 +129,11 @@ func runKeysList(args []string) error {
 		return err
 	}
 	defer book.Close()
-	translate.SortAPIKeys(keys)
+	apikeys.Sort(keys)
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tPREFIX\tNAME\tSCOPES\tCREATED\tEXPIRES\tREVOKED")
 	for _, k := range keys {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", translate.APIKeyID(&k), k.Prefix, k.Name,
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", apikeys.ID(&k), k.Prefix, k.Name,
 			strings.Join(k.Scopes, ","), isoOrDash(k.CreatedAt), isoOrDash(k.ExpiresAt), isoOrDash(k.RevokedAt))
 	}
 	return w.Flush()
@@ -149,18 +149,18 @@ func runKeysRevoke(args []string) error {
 		return err
 	}
 	defer book.Close()
-	k, err := translate.FindAPIKey(keys, args[0])
+	k, err := apikeys.Find(keys, args[0])
 	if err != nil {
 		return fmt.Errorf("keys revoke: %w", err)
 	}
 	// A key revoked before is written again: the earlier write may not have
 	// reached every place.
-	translate.Revoke(&k, time.Now().UnixMilli())
+	apikeys.Revoke(&k, time.Now().UnixMilli())
 	if err := book.Put(ctx, k); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "revoked key %q (id %s, %s) at %s; running instances refuse it within 60 s\n",
-		k.Name, translate.APIKeyID(&k), k.Prefix, isoOrDash(k.RevokedAt))
+		k.Name, apikeys.ID(&k), k.Prefix, isoOrDash(k.RevokedAt))
 	return nil
 }
 

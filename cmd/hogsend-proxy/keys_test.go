@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 )
 
 // keysOperator runs the binary's keys commands and serve against one
@@ -80,7 +80,7 @@ func (o *keysOperator) listed(key string) string {
 	if code != 0 {
 		o.t.Fatalf("keys list: exit %d %q", code, errOut)
 	}
-	id := translate.HashAPIKey(key)[:16]
+	id := apikeys.Hash(key)[:16]
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, id+" ") {
 			return line
@@ -178,12 +178,12 @@ func TestKeysEmbeddedMode(t *testing.T) {
 			t.Fatalf("key before revocation: %d", s)
 		}
 	}
-	if _, errOut, code := o.keys("revoke", translate.HashAPIKey(victim)[:16]); code == 0 || !strings.Contains(errOut, "serving on this data directory") {
+	if _, errOut, code := o.keys("revoke", apikeys.Hash(victim)[:16]); code == 0 || !strings.Contains(errOut, "serving on this data directory") {
 		t.Fatalf("keys revoke while serving: exit %d %q", code, errOut)
 	}
 	o.stop(srv) // victim's key row is in the embedded tables now
 
-	if _, errOut, code := o.keys("revoke", translate.HashAPIKey(victim)[:16]); code != 0 {
+	if _, errOut, code := o.keys("revoke", apikeys.Hash(victim)[:16]); code != 0 {
 		t.Fatalf("keys revoke: exit %d %q", code, errOut)
 	}
 	if !isRevokedLine(o.listed(victim)) || isRevokedLine(o.listed(keep)) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
 
@@ -22,7 +22,7 @@ func revokeChecks(t *testing.T, h *harness) string {
 	if s := event(victim); s != 202 {
 		t.Fatalf("event with the key before revocation: %d", s)
 	}
-	id := translate.HashAPIKey(victim)[:16]
+	id := apikeys.Hash(victim)[:16]
 	path := "/v1/admin/api-keys/" + id
 	wantError(t, h.do("DELETE", path, h.key, "", ""), 403, "Forbidden: insufficient scope")
 	r := h.do("DELETE", path, h.admin, "", "")
@@ -45,7 +45,7 @@ func revokeChecks(t *testing.T, h *harness) string {
 	if s := event(h.key); s != 202 {
 		t.Fatalf("another key after the revocation: %d", s)
 	}
-	q := "SELECT count() FROM api_keys FINAL WHERE key_hash = '" + translate.HashAPIKey(victim) + "' AND revoked_at > '1971-01-01 00:00:00'"
+	q := "SELECT count() FROM api_keys FINAL WHERE key_hash = '" + apikeys.Hash(victim) + "' AND revoked_at > '1971-01-01 00:00:00'"
 	if n := h.count(q); n != 1 {
 		t.Fatalf("revoked rows in clickhouse: %d, want 1", n)
 	}
@@ -115,7 +115,7 @@ func TestAPIKeyRevocationEmbedded(t *testing.T) {
 	victim := revokeChecks(t, h)
 	// Revoked last, so its row is still in the spool at the restart.
 	late := h.mintKey("late", []string{"ingest"}, "")
-	if r := h.do("DELETE", "/v1/admin/api-keys/"+translate.HashAPIKey(late)[:16], h.admin, "", ""); r.status != 200 {
+	if r := h.do("DELETE", "/v1/admin/api-keys/"+apikeys.Hash(late)[:16], h.admin, "", ""); r.status != 200 {
 		t.Fatalf("revoke late: %d %s", r.status, r.body)
 	}
 	h.stop()

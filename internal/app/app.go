@@ -20,8 +20,8 @@ import (
 	"github.com/hogsend/hogsend-proxy/proxy"
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
-	"github.com/hogsend/hogsend-proxy/translate"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/ingest"
 )
 
 // App is a running service.
@@ -33,7 +33,7 @@ type App struct {
 	Store   identity.Store
 	Reader  *spool.Reader
 	Writer  *clickhouse.Writer
-	Ingest  *translate.Ingestor
+	Ingest  *ingest.Ingestor
 	Server  *proxy.Server
 	Version string
 	// Conversions is nil unless the config has a conversions section.
@@ -48,11 +48,15 @@ type App struct {
 	closeOnce  sync.Once
 }
 
-// spoolJournal adapts the spool to translate.Journal.
+// spoolJournal adapts the spool to ingest.Journal, which knows no sink: a
+// payload over the spool's entry size is ingest.ErrTooLargeToStore (413).
 type spoolJournal struct{ sp *spool.Spool }
 
 func (j spoolJournal) Append(ctx context.Context, payload []byte) error {
 	_, err := j.sp.Append(ctx, payload)
+	if errors.Is(err, spool.ErrTooLarge) {
+		return fmt.Errorf("%w: %w", ingest.ErrTooLargeToStore, err)
+	}
 	return err
 }
 
@@ -102,7 +106,7 @@ func (a *App) start(ctx context.Context) error {
 		}
 	}
 
-	a.Ingest = translate.NewIngestor(a.Store, spoolJournal{a.Spool}, translate.IngestorOptions{
+	a.Ingest = ingest.New(a.Store, spoolJournal{a.Spool}, ingest.Options{
 		IdempotencyWindow: cfg.IdempotencyWindow,
 		Logger:            log,
 	})
@@ -119,7 +123,7 @@ func (a *App) start(ctx context.Context) error {
 		AdminAPIKey:     cfg.AdminAPIKey,
 		HeaderTimeout:   cfg.HeaderTimeout,
 		ReadTimeout:     cfg.ReadTimeout,
-		Capture: translate.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecoded: int(cfg.MaxDecodedBytes), MaxDecodeRatio: cfg.MaxDecodeRatio, MaxEvents: cfg.MaxEventsPerBatch, MaxEventBytes: int(cfg.MaxEventBytes), MaxProperties: cfg.MaxProperties, MaxPropertyBytes: int(cfg.MaxPropertyBytes),
+		Capture: ingest.CaptureOptions{Tokens: tokenSet(cfg.PostHogTokens), MaxDecoded: int(cfg.MaxDecodedBytes), MaxDecodeRatio: cfg.MaxDecodeRatio, MaxEvents: cfg.MaxEventsPerBatch, MaxEventBytes: int(cfg.MaxEventBytes), MaxProperties: cfg.MaxProperties, MaxPropertyBytes: int(cfg.MaxPropertyBytes),
 			Trust: captureTrust(cfg)},
 		TrustedProxies:   cfg.TrustedProxies,
 		MaxConns:         cfg.MaxConns,
@@ -316,8 +320,8 @@ func (a *App) registerPipelineMetrics(set *metrics.Set) {
 }
 
 // captureTrust is what capture's credentials prove (docs/identity-trust.md).
-func captureTrust(cfg config.Config) translate.CaptureTrust {
-	return translate.CaptureTrust{
+func captureTrust(cfg config.Config) ingest.CaptureTrust {
+	return ingest.CaptureTrust{
 		SecretTokens:    cfg.PostHogSecretTokens,
 		Verified:        cfg.PostHogIdentity == "verified",
 		UserTokenSecret: cfg.UserTokenSecret,

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
@@ -47,14 +47,14 @@ func testPublishable(t *testing.T, h *harness) {
 	wantError(t, call("PUT", "/v1/contacts", `{"email":"pk@example.com"}`, origin), 403,
 		"publishable key cannot act on another identity without a userToken")
 	wantError(t, call("POST", "/v1/events", `{"name":"x","userId":"u_pk","userToken":"garbage"}`, origin), 403, "Invalid userToken")
-	expired := translate.SignUserToken("u_pk", time.Now().Add(-time.Minute), testUserTokenSecret)
+	expired := apikeys.SignUserToken("u_pk", time.Now().Add(-time.Minute), testUserTokenSecret)
 	wantError(t, call("POST", "/v1/events", `{"name":"x","userId":"u_pk","userToken":"`+expired+`"}`, origin), 403, "Invalid userToken")
-	forged := translate.SignUserToken("u_pk", time.Now().Add(time.Hour), "another-secret")
+	forged := apikeys.SignUserToken("u_pk", time.Now().Add(time.Hour), "another-secret")
 	wantError(t, call("POST", "/v1/events", `{"name":"x","userId":"u_pk","userToken":"`+forged+`"}`, origin), 403, "Invalid userToken")
-	other := translate.SignUserToken("someone-else", time.Now().Add(time.Hour), testUserTokenSecret)
+	other := apikeys.SignUserToken("someone-else", time.Now().Add(time.Hour), testUserTokenSecret)
 	wantError(t, call("POST", "/v1/events", `{"name":"x","userId":"u_pk","userToken":"`+other+`"}`, origin), 403,
 		"userToken does not authorize this identity")
-	good := translate.SignUserToken("u_pk", time.Now().Add(time.Hour), testUserTokenSecret)
+	good := apikeys.SignUserToken("u_pk", time.Now().Add(time.Hour), testUserTokenSecret)
 	ev := call("POST", "/v1/events", `{"name":"pk.identified","userId":"u_pk","userToken":"`+good+`"}`, origin)
 	if ev.status != 202 || ev.json(t)["contactKey"] != "u_pk" {
 		t.Fatalf("event with userToken: %d %s", ev.status, ev.body)
@@ -87,10 +87,19 @@ func testPublishable(t *testing.T, h *harness) {
 
 	// A pk_ key that also holds a secret scope is refused; a revoked key is unknown.
 	ctx := context.Background()
+	store := func(k canonical.APIKey) {
+		t.Helper()
+		if err := h.app.Store.PutAPIKey(ctx, k); err != nil {
+			t.Fatalf("store key %s: %v", k.Prefix, err)
+		}
+		if got, ok, err := h.app.Store.APIKey(ctx, k.Hash); err != nil || !ok || got.RevokedAt != k.RevokedAt {
+			t.Fatalf("stored key %s = %+v, %v, %v", k.Prefix, got, ok, err)
+		}
+	}
 	mixed := "pk_mixed-scope-key-000000000000000000000000000"
-	h.app.Store.PutAPIKey(ctx, canonical.APIKey{Hash: translate.HashAPIKey(mixed), Prefix: mixed[:8], Scopes: []string{"ingest-public", "ingest"}, AllowedOrigins: []string{origin}})
+	store(canonical.APIKey{Hash: apikeys.Hash(mixed), Prefix: mixed[:8], Scopes: []string{"ingest-public", "ingest"}, AllowedOrigins: []string{origin}})
 	wantError(t, h.do("PUT", "/v1/contacts", mixed, "application/json", `{"anonymousId":"z"}`, "Origin", origin), 403, "Forbidden: insufficient scope")
 	revoked := "hsk_revoked-key-00000000000000000000000000000000"
-	h.app.Store.PutAPIKey(ctx, canonical.APIKey{Hash: translate.HashAPIKey(revoked), Prefix: revoked[:8], Scopes: []string{"ingest"}, RevokedAt: time.Now().UnixMilli()})
+	store(canonical.APIKey{Hash: apikeys.Hash(revoked), Prefix: revoked[:8], Scopes: []string{"ingest"}, RevokedAt: time.Now().UnixMilli()})
 	wantError(t, h.do("PUT", "/v1/contacts", revoked, "application/json", `{"userId":"z"}`), 401, "Unauthorized")
 }

@@ -101,7 +101,7 @@ func flushRedis(ctx context.Context, store identity.Store) error {
 // and the idempotency keys of events received within the window. The reader
 // is rewound afterwards, so the writer still inserts those entries. It
 // returns the number of spool entries replayed.
-func restoreIdentity(ctx context.Context, cfg *config.Config, store identity.Store, backend clickhouse.Backend, r *spool.Reader) (int, error) {
+func restoreIdentity(ctx context.Context, cfg *config.Config, store identity.Restorer, backend clickhouse.Backend, r *spool.Reader) (int, error) {
 	snap, n, err := loadIdentity(ctx, cfg, backend, r)
 	if err != nil {
 		return 0, err

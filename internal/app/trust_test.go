@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/translate"
+	"github.com/hogsend/hogsend-proxy/translate/apikeys"
 )
 
 const testSecretToken = "phs_test_server_secret"
@@ -72,7 +72,7 @@ func TestCaptureTakeoverEndToEnd(t *testing.T) {
 		{"$create_alias", "attacker-1", `{"alias":"victim-1"}`},
 		{"$identify", "attacker-3", `{"$anon_distinct_id":"victim-1","$set":{"plan":"pwned"}}`},
 		{"$merge_dangerously", "attacker-1", `{"alias":"victim-1","$hogsend_user_token":"` +
-			translate.SignUserToken("attacker-1", time.Now().Add(time.Hour), testUserTokenSecret) + `"}`},
+			apikeys.SignUserToken("attacker-1", time.Now().Add(time.Hour), testUserTokenSecret) + `"}`},
 	}
 	for _, a := range attacks {
 		captureEvent(t, h, "phc_public", a.event, a.distinct, a.props)
@@ -88,7 +88,7 @@ func TestCaptureTakeoverEndToEnd(t *testing.T) {
 	}
 
 	// The victim's own userToken proves the victim: a second browser joins.
-	token := translate.SignUserToken("victim-1", time.Now().Add(time.Hour), testUserTokenSecret)
+	token := apikeys.SignUserToken("victim-1", time.Now().Add(time.Hour), testUserTokenSecret)
 	captureEvent(t, h, "phc_public", "$pageview", "victim-laptop", `{}`)
 	captureEvent(t, h, "phc_public", "$merge_dangerously", "victim-laptop", `{"alias":"victim-1","$hogsend_user_token":"`+token+`"}`)
 	joined := readVictim(t, h)
@@ -121,7 +121,7 @@ func TestCaptureVerifiedIdentityEndToEnd(t *testing.T) {
 	if after := readVictim(t, h); !reflect.DeepEqual(after, before) {
 		t.Fatalf("unproven writes changed the victim:\n got  %v\n want %v", after, before)
 	}
-	token := translate.SignUserToken("victim-1", time.Now().Add(time.Hour), testUserTokenSecret)
+	token := apikeys.SignUserToken("victim-1", time.Now().Add(time.Hour), testUserTokenSecret)
 	captureEvent(t, h, "phc_public", "$set", "victim-1", `{"$set":{"plan":"platinum"},"$hogsend_user_token":"`+token+`"}`)
 	if p := readVictim(t, h).contact["properties"].(map[string]any); p["plan"] != "platinum" {
 		t.Fatalf("proven $set: properties %v", p)

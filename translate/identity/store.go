@@ -172,12 +172,18 @@ const PendingClaimWindow = 60 * time.Second
 // ErrUnavailable wraps failures to reach the backing store; callers answer 503.
 var ErrUnavailable = errors.New("identity store unavailable")
 
-// Store is the identity store. Every method is atomic per key under concurrency:
-// two concurrent first resolves of the same new email create one contact.
-type Store interface {
+// Resolver resolves identity keys to contacts: what ingestion's coalescer
+// needs. Every method of the interfaces below is atomic per key under
+// concurrency: two concurrent first resolves of the same new email create
+// one contact.
+type Resolver interface {
 	// Resolve applies ops in order, in one round trip to the backing store.
 	// results[i] belongs to ops[i].
 	Resolve(ctx context.Context, ops []ResolveOp, results []ResolveResult) error
+}
+
+// Claims settles the idempotency claims a Resolve made.
+type Claims interface {
 	// ReleaseIdempotency forgets claimed keys, so that a retry after a failure
 	// downstream of the claim can succeed.
 	ReleaseIdempotency(ctx context.Context, keys []string) error
@@ -188,6 +194,10 @@ type Store interface {
 	// the claim and the durable write cannot make a retry look like a stored
 	// duplicate.
 	ConfirmIdempotency(ctx context.Context, keys, tickets []string, window time.Duration) error
+}
+
+// Contacts finds and deletes contacts by their keys.
+type Contacts interface {
 	// Find returns the live contacts whose email (normalised) or external id
 	// matches, following aliases; at most two, email match first.
 	Find(ctx context.Context, email, userID string) ([]canonical.Contact, error)
@@ -195,16 +205,35 @@ type Store interface {
 	// their aliases; it returns the deleted contacts (with DeletedAt and a new
 	// Version) and the alias tombstones written.
 	Delete(ctx context.Context, email, userID string, now int64) ([]canonical.Contact, []canonical.Alias, error)
+}
+
+// KeyStore stores API keys by their hash.
+type KeyStore interface {
 	// PutAPIKey stores (or replaces) an API key by its hash.
 	PutAPIKey(ctx context.Context, k canonical.APIKey) error
 	// APIKey looks a key up by hash.
 	APIKey(ctx context.Context, hash string) (canonical.APIKey, bool, error)
 	// APIKeys lists every stored key, revoked and expired ones too.
 	APIKeys(ctx context.Context) ([]canonical.APIKey, error)
-	// Restore loads state read back from ClickHouse (rebuild). Rows are applied
-	// in Version order; a row older than the stored one is ignored. Idempotency
-	// keys are claimed until their expiry (Unix ms).
+}
+
+// Restorer loads state read back from ClickHouse (rebuild-identity, and the
+// embedded mode's start).
+type Restorer interface {
+	// Restore applies rows in Version order; a row older than the stored one
+	// is ignored. Idempotency keys are claimed until their expiry (Unix ms).
 	Restore(ctx context.Context, s canonical.Snapshot) error
+}
+
+// Store is the whole identity store, as the service opens it: Redis and
+// Memory implement it, and one conformance suite (identitytest) runs against
+// both. Its users depend on the parts they call.
+type Store interface {
+	Resolver
+	Claims
+	Contacts
+	KeyStore
+	Restorer
 	// Ping reports whether the backing store is usable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -1,0 +1,610 @@
+// Package native is the wire format of the Hogsend data API: it validates
+// request bodies the way upstream's zod schemas do and turns them into the
+// inputs of ingestion (ContactUpsert, EventInput, ContactKeys).
+package native
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
+)
+
+// Native request bodies are validated the way upstream's zod schemas do (unknown
+// fields dropped, the first failing field reported with zod's issue shape) and
+// read with gjson straight from the request bytes.
+
+// maxValue is the largest magnitude user_events.value (Decimal(14,2)) holds.
+const maxValue = 999_999_999_999.99
+
+// ListFlag is one list opt-in (true) or opt-out (false).
+type ListFlag struct {
+	ID         string
+	Subscribed bool
+}
+
+// ContactUpsert is a validated PUT /v1/contacts body.
+type ContactUpsert struct {
+	Email       string // trimmed, lower-cased
+	UserID      string // trimmed
+	AnonymousID string // trimmed
+	Properties  []identity.Prop
+	Lists       []ListFlag
+	HasLists    bool
+	UserToken   string
+}
+
+// EventInput is a validated POST /v1/events body.
+type EventInput struct {
+	Name              string
+	Email             string
+	UserID            string
+	AnonymousID       string
+	EventProperties   []byte // JSON object text
+	ContactProperties []identity.Prop
+	HasValue          bool
+	Value             float64
+	Currency          string // upper-cased; empty when no value
+	Groups            []byte // JSON object text
+	Lists             []ListFlag
+	HasLists          bool
+	IdempotencyKey    string
+	Timestamp         int64 // Unix ms; 0 = receive time
+	UserToken         string
+}
+
+// ContactKeys is a validated DELETE /v1/contacts body or find query.
+type ContactKeys struct {
+	Email  string
+	UserID string
+}
+
+// IsJSONContentType reports whether the request's Content-Type selects JSON
+// parsing: application/json with optional parameters. Upstream skips body
+// validation for anything else and sees an empty object.
+func IsJSONContentType(ct []byte) bool {
+	s := string(ct)
+	if i := strings.IndexByte(s, ';'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.EqualFold(strings.TrimSpace(s), "application/json")
+}
+
+// replaceInvalidUTF8 turns each invalid byte into U+FFFD, as a WHATWG
+// TextDecoder does (bytes.ToValidUTF8 would fold a run into one).
+func replaceInvalidUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = append(out, "\uFFFD"...)
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
+}
+
+// MaxJSONDepth bounds the nesting of accepted JSON (jsontext.Validate).
+const MaxJSONDepth = jsontext.MaxDepth
+
+// ErrTooDeep refuses JSON nested deeper than MaxJSONDepth.
+var ErrTooDeep = errors.New("JSON nested too deeply") //nolint:staticcheck // wire string
+
+// parseObject checks body is well-formed JSON holding an object. Invalid UTF-8
+// becomes U+FFFD, as the upstream runtime's text decoding does.
+func parseObject(body []byte) (gjson.Result, error) {
+	if !utf8.Valid(body) {
+		body = replaceInvalidUTF8(body)
+	}
+	switch jsontext.Validate(body, MaxJSONDepth) {
+	case jsontext.Invalid:
+		return gjson.Result{}, ErrMalformedJSON
+	case jsontext.TooDeep:
+		return gjson.Result{}, ErrTooDeep
+	}
+	root := gjson.Parse(string(body))
+	if !root.IsObject() {
+		return root, &ValidationError{Issues: []Issue{typeIssue([]string{}, "object", received(root))}}
+	}
+	return root, nil
+}
+
+// fields returns the last value of each top-level key, as JSON.parse keeps it.
+func fields(root gjson.Result) map[string]gjson.Result {
+	m := make(map[string]gjson.Result, 8)
+	root.ForEach(func(k, v gjson.Result) bool {
+		m[k.String()] = v
+		return true
+	})
+	return m
+}
+
+func received(v gjson.Result) string {
+	switch v.Type {
+	case gjson.Null:
+		return "null"
+	case gjson.False, gjson.True:
+		return "boolean"
+	case gjson.Number:
+		return "number"
+	case gjson.String:
+		return "string"
+	}
+	if v.IsArray() {
+		return "array"
+	}
+	return "object"
+}
+
+type checker struct{ issues []Issue }
+
+func (c *checker) add(is Issue) { c.issues = append(c.issues, is) }
+
+func (c *checker) err() error {
+	if len(c.issues) == 0 {
+		return nil
+	}
+	return &ValidationError{Issues: c.issues}
+}
+
+// str validates an optional string field; ok is false when absent or invalid.
+func (c *checker) str(f map[string]gjson.Result, name string, min, max int) (string, bool) {
+	v, ok := f[name]
+	if !ok {
+		return "", false
+	}
+	if v.Type != gjson.String {
+		c.add(typeIssue([]string{name}, "string", received(v)))
+		return "", false
+	}
+	s := v.Str
+	n := utf16Len(s)
+	if min > 0 && n < min {
+		c.add(tooSmall([]string{name}, min))
+		return "", false
+	}
+	if max > 0 && n > max {
+		c.add(tooBig([]string{name}, max))
+		return "", false
+	}
+	return s, true
+}
+
+// utf16Len is JavaScript's string length, which zod's bounds count.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *checker) email(f map[string]gjson.Result) string {
+	s, ok := c.str(f, "email", 0, 0)
+	if !ok {
+		return ""
+	}
+	if !ValidEmail(s) {
+		c.add(emailIssue([]string{"email"}))
+		return ""
+	}
+	return identity.NormalizeEmail(s)
+}
+
+// record is object under the limits: at most MaxProperties members, none
+// whose value's JSON text is over MaxPropertyBytes. The walk stops at the
+// first member past either.
+func (c *checker) record(f map[string]gjson.Result, name string, l Limits) (gjson.Result, bool) {
+	v, ok := c.object(f, name)
+	if !ok {
+		return v, false
+	}
+	n := 0
+	v.ForEach(func(k, val gjson.Result) bool {
+		if n++; n > l.MaxProperties {
+			c.add(tooManyMembers([]string{name}, l.MaxProperties))
+			ok = false
+		} else if len(val.Raw) > l.MaxPropertyBytes {
+			c.add(valueTooLarge([]string{name, k.String()}, len(val.Raw), l.MaxPropertyBytes))
+			ok = false
+		}
+		return ok
+	})
+	return v, ok
+}
+
+// object validates an optional record field and returns it.
+func (c *checker) object(f map[string]gjson.Result, name string) (gjson.Result, bool) {
+	v, ok := f[name]
+	if !ok {
+		return v, false
+	}
+	if !v.IsObject() {
+		c.add(typeIssue([]string{name}, "record", received(v)))
+		return v, false
+	}
+	return v, true
+}
+
+func props(v gjson.Result) []identity.Prop {
+	var out []identity.Prop
+	v.ForEach(func(k, val gjson.Result) bool {
+		p := identity.Prop{Name: k.String()}
+		if val.Type != gjson.Null {
+			p.Value = []byte(val.Raw)
+		}
+		out = append(out, p)
+		return true
+	})
+	return out
+}
+
+func (c *checker) lists(f map[string]gjson.Result) ([]ListFlag, bool) {
+	v, ok := c.object(f, "lists")
+	if !ok {
+		return nil, false
+	}
+	var out []ListFlag
+	v.ForEach(func(k, val gjson.Result) bool {
+		if val.Type != gjson.True && val.Type != gjson.False {
+			c.add(typeIssue([]string{"lists", k.String()}, "boolean", received(val)))
+			return true
+		}
+		out = append(out, ListFlag{ID: k.String(), Subscribed: val.Type == gjson.True})
+		return true
+	})
+	return out, true
+}
+
+func (c *checker) identity(f map[string]gjson.Result) (email, userID, anonymousID string) {
+	email = c.email(f)
+	if s, ok := c.str(f, "userId", 1, 0); ok {
+		userID = identity.NormalizeID(s)
+	}
+	if s, ok := c.str(f, "anonymousId", 1, 200); ok {
+		anonymousID = identity.NormalizeID(s)
+	}
+	return email, userID, anonymousID
+}
+
+// ParseContactUpsert validates a PUT /v1/contacts body from a secret key.
+// isJSON is false when the Content-Type was not JSON: upstream then sees an
+// empty body.
+func ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+	return Limits{}.ParseContactUpsert(body, isJSON)
+}
+
+// ParsePublishableContactUpsert is ParseContactUpsert for a pk_ key, which may
+// write with anonymousId alone.
+func ParsePublishableContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+	return Limits{}.ParsePublishableContactUpsert(body, isJSON)
+}
+
+// ParseContactUpsert is the package's ParseContactUpsert under l.
+func (l Limits) ParseContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+	return parseContactUpsert(body, isJSON, false, l.withDefaults())
+}
+
+// ParsePublishableContactUpsert is the package's ParsePublishableContactUpsert
+// under l.
+func (l Limits) ParsePublishableContactUpsert(body []byte, isJSON bool) (ContactUpsert, error) {
+	return parseContactUpsert(body, isJSON, true, l.withDefaults())
+}
+
+func parseContactUpsert(body []byte, isJSON, anonymousOK bool, l Limits) (ContactUpsert, error) {
+	var u ContactUpsert
+	if !isJSON {
+		return u, ErrIdentityRequired
+	}
+	root, err := parseObject(body)
+	if err != nil {
+		return u, err
+	}
+	f := fields(root)
+	var c checker
+	u.Email, u.UserID, u.AnonymousID = c.identity(f)
+	if p, ok := c.record(f, "properties", l); ok {
+		u.Properties = props(p)
+	}
+	u.Lists, u.HasLists = c.lists(f)
+	u.UserToken, _ = c.str(f, "userToken", 0, 0)
+	if err := c.err(); err != nil {
+		return u, err
+	}
+	if u.Email == "" && u.UserID == "" && (!anonymousOK || u.AnonymousID == "") {
+		return u, ErrIdentityRequired
+	}
+	return u, nil
+}
+
+// ParseEvent validates a POST /v1/events body from a secret key; headerKey is
+// the Idempotency-Key header, which wins over the body field.
+func ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+	return Limits{}.ParseEvent(body, isJSON, headerKey)
+}
+
+// ParsePublishableEvent is ParseEvent for a pk_ key, which may send events
+// with anonymousId alone.
+func ParsePublishableEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+	return Limits{}.ParsePublishableEvent(body, isJSON, headerKey)
+}
+
+// ParseEvent is the package's ParseEvent under l.
+func (l Limits) ParseEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+	return parseEvent(body, isJSON, headerKey, false, l.withDefaults())
+}
+
+// ParsePublishableEvent is the package's ParsePublishableEvent under l.
+func (l Limits) ParsePublishableEvent(body []byte, isJSON bool, headerKey string) (EventInput, error) {
+	return parseEvent(body, isJSON, headerKey, true, l.withDefaults())
+}
+
+func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool, l Limits) (EventInput, error) {
+	var e EventInput
+	if !isJSON {
+		return e, ErrIdentityRequired
+	}
+	root, err := parseObject(body)
+	if err != nil {
+		return e, err
+	}
+	f := fields(root)
+	var c checker
+	if _, ok := f["name"]; !ok {
+		c.add(typeIssue([]string{"name"}, "string", "undefined"))
+	} else {
+		e.Name, _ = c.str(f, "name", 1, 0)
+	}
+	e.Email, e.UserID, e.AnonymousID = c.identity(f)
+	e.EventProperties = []byte("{}")
+	if p, ok := c.record(f, "eventProperties", l); ok {
+		e.EventProperties = []byte(p.Raw)
+	}
+	if p, ok := c.record(f, "contactProperties", l); ok {
+		e.ContactProperties = props(p)
+	}
+	e.HasValue, e.Value = c.value(f)
+	e.Currency = c.currency(f)
+	e.Lists, e.HasLists = c.lists(f)
+	e.Groups = []byte("{}")
+	if g, ok := c.object(f, "groups"); ok {
+		e.Groups = c.groups(g)
+	}
+	bodyKey, _ := c.str(f, "idempotencyKey", 0, 0)
+	if s, ok := c.str(f, "timestamp", 0, 0); ok {
+		if ms, ok := ParseISODatetime(s); ok {
+			e.Timestamp = ms
+		} else {
+			c.add(datetimeIssue([]string{"timestamp"}))
+		}
+	}
+	e.UserToken, _ = c.str(f, "userToken", 0, 0)
+	if err := c.err(); err != nil {
+		return e, err
+	}
+	if e.Email == "" && e.UserID == "" && (!anonymousOK || e.AnonymousID == "") {
+		return e, ErrIdentityRequired
+	}
+	if !e.HasValue {
+		e.Currency = "" // upstream ignores currency without a value
+	}
+	e.IdempotencyKey = nativeIdempotencyKey(bodyKey)
+	if headerKey != "" {
+		e.IdempotencyKey = nativeIdempotencyKey(headerKey)
+	}
+	return e, nil
+}
+
+// nativeKeyPrefix escapes a native Idempotency-Key that starts with a
+// reserved prefix ("ph:", PostHog's uuid claims, or this one).
+const nativeKeyPrefix = "native:"
+
+// nativeIdempotencyKey is the claim (and stored) form of a native key: the key
+// itself, as rows stored before namespaces hold it, unless it starts with a
+// reserved prefix, which gets nativeKeyPrefix in front. The mapping is
+// one-to-one and never yields a "ph:" key, so a native key cannot take the
+// slot of a PostHog uuid claim.
+func nativeIdempotencyKey(k string) string {
+	if strings.HasPrefix(k, "ph:") || strings.HasPrefix(k, nativeKeyPrefix) {
+		return nativeKeyPrefix + k
+	}
+	return k
+}
+
+// value validates the optional number field "value".
+func (c *checker) value(f map[string]gjson.Result) (bool, float64) {
+	v, ok := f["value"]
+	switch {
+	case !ok:
+		return false, 0
+	case v.Type != gjson.Number || math.IsInf(v.Num, 0) || math.IsNaN(v.Num):
+		c.add(typeIssue([]string{"value"}, "number", received(v)))
+	case math.Abs(v.Num) > maxValue:
+		// user_events.value is Decimal(14,2): refuse here what the table cannot hold.
+		c.add(Issue{Code: "too_big", Origin: "number", Path: []string{"value"},
+			Message: "Too big: expected number to be <=999999999999.99"})
+	default:
+		return true, v.Num
+	}
+	return false, 0
+}
+
+// currency validates the optional ISO 4217-shaped field "currency" and
+// returns it upper-cased.
+func (c *checker) currency(f map[string]gjson.Result) string {
+	s, ok := c.str(f, "currency", 0, 0)
+	if !ok {
+		return ""
+	}
+	if !isCurrency(s) {
+		c.add(currencyIssue([]string{"currency"}))
+		return ""
+	}
+	return strings.ToUpper(s)
+}
+
+// groups checks a record of non-empty string → non-empty string and returns its
+// JSON text.
+func (c *checker) groups(g gjson.Result) []byte {
+	n := len(c.issues)
+	g.ForEach(func(k, v gjson.Result) bool {
+		key := k.String()
+		path := []string{"groups", key}
+		switch {
+		case key == "":
+			c.add(keyIssue(path))
+		case v.Type != gjson.String:
+			c.add(typeIssue(path, "string", received(v)))
+		case v.Str == "":
+			c.add(tooSmall(path, 1))
+		}
+		return true
+	})
+	if len(c.issues) > n {
+		return nil
+	}
+	return []byte(g.Raw)
+}
+
+// ParseContactKeys validates a DELETE /v1/contacts body.
+func ParseContactKeys(body []byte, isJSON bool) (ContactKeys, error) {
+	var k ContactKeys
+	if !isJSON {
+		return k, ErrIdentityRequired
+	}
+	root, err := parseObject(body)
+	if err != nil {
+		return k, err
+	}
+	f := fields(root)
+	var c checker
+	if s, ok := c.str(f, "email", 0, 0); ok {
+		k.Email = identity.NormalizeEmail(s)
+	}
+	if s, ok := c.str(f, "userId", 0, 0); ok {
+		k.UserID = identity.NormalizeID(s)
+	}
+	if err := c.err(); err != nil {
+		return k, err
+	}
+	if k.Email == "" && k.UserID == "" {
+		return k, ErrIdentityRequired
+	}
+	return k, nil
+}
+
+// FindKeys normalises the find query parameters.
+func FindKeys(email, userID string) (ContactKeys, error) {
+	k := ContactKeys{Email: identity.NormalizeEmail(email), UserID: identity.NormalizeID(userID)}
+	if k.Email == "" && k.UserID == "" {
+		return k, ErrIdentityRequired
+	}
+	return k, nil
+}
+
+func isCurrency(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidEmail implements zod 4's email pattern:
+// ^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$
+func ValidEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || !utf8.ValidString(s) {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	if local[0] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !(isAlnum(c) || c == '_' || c == '\'' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	if last := local[len(local)-1]; last == '.' || last == '\'' {
+		return false
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for i, l := range labels {
+		if i == len(labels)-1 {
+			if len(l) < 2 {
+				return false
+			}
+			for j := 0; j < len(l); j++ {
+				if !isAlpha(l[j]) {
+					return false
+				}
+			}
+			continue
+		}
+		if l == "" || !isAlnum(l[0]) {
+			return false
+		}
+		for j := 0; j < len(l); j++ {
+			if !isAlnum(l[j]) && l[j] != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+func isAlnum(c byte) bool { return isAlpha(c) || (c >= '0' && c <= '9') }
+
+// ParseISODatetime accepts zod 4's default datetime: YYYY-MM-DDTHH:MM with
+// optional :SS and fraction, and a Z suffix only. It returns Unix ms.
+func ParseISODatetime(s string) (int64, bool) {
+	if len(s) < 17 || s[len(s)-1] != 'Z' || s[10] != 'T' {
+		return 0, false
+	}
+	body := s[:len(s)-1]
+	layouts := []string{"2006-01-02T15:04", "2006-01-02T15:04:05"}
+	if strings.IndexByte(body, '.') > 0 {
+		frac := body[strings.IndexByte(body, '.')+1:]
+		if frac == "" || strings.Trim(frac, "0123456789") != "" || len(body) < 20 {
+			return 0, false
+		}
+		// time.Parse takes at most 9 fraction digits; zod takes any number.
+		if len(frac) > 9 {
+			body = body[:len(body)-len(frac)+9]
+		}
+		layouts = []string{"2006-01-02T15:04:05.999999999"}
+	}
+	for _, l := range layouts {
+		if len(body) < len(l)-8 {
+			continue
+		}
+		t, err := time.Parse(l, body)
+		if err == nil && (l != "2006-01-02T15:04" || len(body) == 16) && (l != "2006-01-02T15:04:05" || len(body) == 19) {
+			return t.UnixMilli(), true
+		}
+	}
+	return 0, false
+}
