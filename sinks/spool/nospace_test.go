@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
 
 // mountTinyFS mounts a small tmpfs for a real ENOSPC; it needs root.
@@ -17,10 +19,7 @@ func mountTinyFS(t *testing.T, size string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("cannot mount a tmpfs to fill (CI runs as root): %v %s", err, out)
-		}
-		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, out)
+		testenv.Unavailable(t, "a tmpfs to fill (mounting needs root): %v %s", err, out)
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
