@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -11,22 +10,6 @@ import (
 
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
-
-// mountTmpfs mounts a tmpfs of size on a fresh directory, for a real ENOSPC;
-// mounting needs root, which CI has.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		testenv.Unavailable(t, "a tmpfs to fill (mounting needs root): %v %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
-	return dir
-}
 
 // fillDisk writes a file in dir until the file system is full and returns
 // its path.
@@ -58,7 +41,7 @@ func fillDisk(t *testing.T, dir string) string {
 // retries (same idempotency key, same uuid) are stored once.
 func TestDiskFullOverHTTP(t *testing.T) {
 	cfg, _, _ := serverConfig(t)
-	cfg.DataDir = mountTmpfs(t, "4m")
+	cfg.DataDir = testenv.MountTmpfs(t, "4m")
 	h := startHarness(t, cfg)
 	const uuid = "0190e0a0-0000-7000-8000-0000000000f1"
 	pad := strings.Repeat("p", 16<<10) // more than any page left in a segment's tail
@@ -74,11 +57,7 @@ func TestDiskFullOverHTTP(t *testing.T) {
 		h.json("POST", "/v1/events", native, "Idempotency-Key", "disk-key"),
 		h.do("POST", "/batch/", "", "application/json", capture),
 	}
-	for i, r := range refused {
-		if r.status != 503 || r.header.Get("Retry-After") != "1" {
-			t.Errorf("request %d on a full disk: %d Retry-After %q %s, want 503 and Retry-After: 1", i, r.status, r.header.Get("Retry-After"), r.body)
-		}
-	}
+	assertNotAcknowledged(t, "on a full disk", refused)
 	if after := metricValue(t, h, "hogsend_spool_bytes"); after != before {
 		t.Fatalf("hogsend_spool_bytes went from %v to %v on a full disk: a refusal must write nothing", before, after)
 	}

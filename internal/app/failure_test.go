@@ -94,11 +94,7 @@ func TestSpoolCapRefusesWholeAndReleasesClaims(t *testing.T) {
 		h.json("POST", "/v1/events", native, "Idempotency-Key", "cap-key"),
 		h.do("POST", "/batch/", "", "application/json", capture),
 	}
-	for i, r := range refused {
-		if r.status != 503 || r.header.Get("Retry-After") != "1" {
-			t.Errorf("request %d at the spool cap: %d Retry-After %q %s, want 503 and Retry-After: 1", i, r.status, r.header.Get("Retry-After"), r.body)
-		}
-	}
+	assertNotAcknowledged(t, "at the spool cap", refused)
 	if now := metricValue(t, h, "hogsend_spool_bytes"); now != atCap {
 		t.Fatalf("hogsend_spool_bytes went from %v to %v for refused requests: a refusal must write nothing", atCap, now)
 	}
@@ -119,6 +115,17 @@ func TestSpoolCapRefusesWholeAndReleasesClaims(t *testing.T) {
 	} {
 		if n := h.count(q); n != 1 {
 			t.Fatalf("%s = %d, want 1: the refused request's claim must be released and its retry stored once", q, n)
+		}
+	}
+}
+
+// assertNotAcknowledged fails for each answer that is not 503 with
+// Retry-After: 1, the answer of a request that could not be made durable.
+func assertNotAcknowledged(t *testing.T, when string, answers []response) {
+	t.Helper()
+	for i, r := range answers {
+		if r.status != 503 || r.header.Get("Retry-After") != "1" {
+			t.Errorf("request %d %s: %d Retry-After %q %s, want 503 and Retry-After: 1", i, when, r.status, r.header.Get("Retry-After"), r.body)
 		}
 	}
 }
