@@ -31,11 +31,18 @@ type memJournal struct {
 	entries [][]byte
 	fail    error
 	panicOn string
+	// stall, when set, holds every append until it is closed, as a stalled
+	// fsync would; stalled receives one value as each held append starts.
+	stall, stalled chan struct{}
 }
 
 var _ ingest.Journal = (*memJournal)(nil)
 
 func (j *memJournal) Append(_ context.Context, payload []byte) error {
+	if j.stall != nil {
+		j.stalled <- struct{}{}
+		<-j.stall
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.panicOn != "" && bytes.Contains(payload, []byte(j.panicOn)) {

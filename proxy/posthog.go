@@ -12,7 +12,7 @@ import (
 )
 
 // PostHog capture: what unmodified PostHog SDKs call when their host points
-// here (shared/spec/posthog-capture.md §1–3).
+// here (docs/contracts/posthog-capture.md §1, §7).
 
 // captureRoutes are the v0 capture paths, without their optional trailing slash.
 var captureRoutes = map[string]bool{

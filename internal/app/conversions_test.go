@@ -116,6 +116,25 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, ok func() bool)
 	}
 }
 
+// waitConversionsIdle waits until the deriver has read the whole spool and
+// every dispatcher has delivered its queue, so what the fakes counted is all
+// they will get.
+func waitConversionsIdle(t *testing.T, h *harness) {
+	t.Helper()
+	c := h.app.Conversions
+	waitUntil(t, "conversions to go idle", 30*time.Second, func() bool {
+		if c.Deriver.Backlog() != 0 {
+			return false
+		}
+		for _, d := range c.Dispatchers {
+			if d.Backlog() != 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 func (h *harness) dispatcher(name string) *conversions.Dispatcher {
 	for _, d := range h.app.Conversions.Dispatchers {
 		if d.Name() == name {
@@ -173,7 +192,7 @@ func TestConversionsEndToEnd(t *testing.T) {
 		}
 		return true
 	})
-	time.Sleep(300 * time.Millisecond) // nothing else may arrive
+	waitConversionsIdle(t, h) // nothing else may arrive
 	for name, l := range fakes.ledgers() {
 		if n := l.Unique(); n != 2 {
 			t.Fatalf("%s counted %d conversions, want 2", name, n)
@@ -371,7 +390,7 @@ func TestConversionsFromPostHog(t *testing.T) {
 	waitUntil(t, "one conversion per platform", 30*time.Second, func() bool {
 		return fakes.tiktok.Ledger.Unique() == 1 && fakes.reddit.Ledger.Unique() == 1 && fakes.meta.Ledger.Unique() == 1
 	})
-	time.Sleep(300 * time.Millisecond)
+	waitConversionsIdle(t, h)
 	if fakes.tiktok.Ledger.Unique() != 1 || fakes.reddit.Ledger.Unique() != 1 || fakes.meta.Ledger.Unique() != 1 {
 		t.Fatalf("conversions: tiktok %d reddit %d meta %d, want 1 each", fakes.tiktok.Ledger.Unique(), fakes.reddit.Ledger.Unique(), fakes.meta.Ledger.Unique())
 	}
@@ -466,7 +485,7 @@ func TestConversionsEmbeddedMode(t *testing.T) {
 	h2 := startHarness(t, cfg)
 	h2.key = key
 	waitUntil(t, "reddit after the restart", 60*time.Second, func() bool { return fakes.reddit.Ledger.Unique() == 1 })
-	time.Sleep(300 * time.Millisecond)
+	waitConversionsIdle(t, h2)
 	if fakes.tiktok.Ledger.Unique() != 1 || fakes.tiktok.Ledger.Duplicates() != 0 {
 		t.Fatalf("tiktok counted %d (+%d duplicates) after the restart, want 1 and no re-send", fakes.tiktok.Ledger.Unique(), fakes.tiktok.Ledger.Duplicates())
 	}

@@ -3,6 +3,8 @@ package app
 import (
 	"os"
 	"testing"
+
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
 
 func requireChDB(t *testing.T) {
@@ -12,10 +14,7 @@ func requireChDB(t *testing.T) {
 			return
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("libchdb.so not found (CHDB_LIB_PATH): CI requires the embedded mode to be tested; run make test")
-	}
-	t.Skip("libchdb.so not found; `make test` installs it and sets CHDB_LIB_PATH")
+	testenv.Unavailable(t, "libchdb.so not found (CHDB_LIB_PATH) for the embedded mode")
 }
 
 // TestNativeAPIEmbeddedMode runs the native suite on the embedded default

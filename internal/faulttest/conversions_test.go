@@ -98,7 +98,15 @@ conversions:
 	if !slices.Equal(got, want) {
 		t.Fatalf("platform counted %d keys, want %d; first got %q want %q", len(got), len(want), got[:min(3, len(got))], want[:3])
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Settled: everything derived and the queue delivered, so nothing more
+	// can reach the platform.
+	deadline = time.Now().Add(30 * time.Second)
+	for !conversionsIdle(s.base, "linkedin") {
+		if time.Now().After(deadline) {
+			t.Fatalf("conversions backlog not empty within 30s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if u := fake.Ledger.Unique(); u != n {
 		t.Fatalf("platform counted %d after settling, want %d", u, n)
 	}
@@ -166,4 +174,12 @@ conversions:
 	if out, err := replay(); err != nil || !strings.Contains(out, "linkedin: 0 replayed") {
 		t.Fatalf("second replay: %v\n%s", err, out)
 	}
+}
+
+// conversionsIdle reports whether the proxy's deriver has committed the whole
+// spool and the destination's queue is delivered.
+func conversionsIdle(base, destination string) bool {
+	derived, err1 := metric(base, `hogsend_spool_backlog_bytes{consumer="conversions"}`)
+	queued, err2 := metric(base, `hogsend_conversion_queue_bytes{destination="`+destination+`"}`)
+	return err1 == nil && err2 == nil && derived == 0 && queued == 0
 }

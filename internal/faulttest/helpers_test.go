@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -253,6 +254,9 @@ type loadGen struct {
 	// emailed adds an email to every event's contact (ad platforms need an
 	// identifier to match).
 	emailed bool
+	// unanswered counts sends that got no HTTP answer, for tests that wait
+	// until the clients have met a dead proxy.
+	unanswered atomic.Int64
 }
 
 func newLoad(base, key, event string, workers int) *loadGen {
@@ -294,6 +298,7 @@ func (l *loadGen) worker(w int) {
 			consecutive503 = 0
 		}
 		if o.Status == 0 {
+			l.unanswered.Add(1)
 			// The proxy is down; do not spin on connection refused.
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -524,4 +529,34 @@ func checkExactlyOnce(t *testing.T, c *chReader, event string, outcomes []outcom
 		t.Errorf("count(DISTINCT id) = %d, want acknowledged %d + in-flight extra %d", ids, acked, extra)
 	}
 	return stored, extra
+}
+
+// waitAccepted polls /metrics until the proxy has accepted at least n native
+// events, so a test breaks it under load rather than after a fixed time.
+func waitAccepted(t *testing.T, base string, n float64) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, err := metric(base, `hogsend_events_accepted_total{api="native"}`)
+		if err == nil && got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("proxy accepted %v native events within 60s, want %v (last error %v)", got, n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitUnanswered waits until the load's clients have had n sends without an
+// HTTP answer.
+func waitUnanswered(t *testing.T, l *loadGen, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for l.unanswered.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sends without an answer within 30s, want %d", l.unanswered.Load(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -28,7 +28,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	p := s.start()
 
 	load := newLoad(s.base, s.key, event, 16).run()
-	time.Sleep(2 * time.Second)
+	waitAccepted(t, s.base, 500)
 	signalledAt := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

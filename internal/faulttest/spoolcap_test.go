@@ -1,6 +1,8 @@
 package faulttest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,8 +34,8 @@ func TestSpoolCap(t *testing.T) {
 			acked++
 		case 503:
 			refused++
-			if o.RetryAfter == "" {
-				t.Errorf("event w=%d seq=%d: 503 without Retry-After", o.W, o.Seq)
+			if o.RetryAfter != "1" {
+				t.Errorf("event w=%d seq=%d: 503 with Retry-After %q, want 1", o.W, o.Seq, o.RetryAfter)
 			}
 			if firstRefusal.IsZero() || o.End.Before(firstRefusal) {
 				firstRefusal = o.End
@@ -56,7 +58,19 @@ func TestSpoolCap(t *testing.T) {
 	if status, body, err := httpGet(s.base + "/healthz"); err != nil || status != 200 {
 		t.Errorf("/healthz at the spool cap: %d %q %v", status, body, err)
 	}
-	_, ready, _ := httpGet(s.base + "/readyz")
+	// /readyz runs its checks at most once a second: poll past a cached answer.
+	var ready string
+	readyAtCap := func() bool {
+		status, body, err := httpGet(s.base + "/readyz")
+		ready = fmt.Sprintf("%d %s %v", status, body, err)
+		return err == nil && status == 503 && strings.Contains(body, `"clickhouse":{"ok":false`) && strings.Contains(body, "writer backlog")
+	}
+	for deadline := time.Now().Add(10 * time.Second); !readyAtCap(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("/readyz at the spool cap with ClickHouse down: %s, want 503 naming clickhouse with the writer backlog", ready)
+			break
+		}
+	}
 	spoolBytes, err := metric(s.base, "hogsend_spool_bytes")
 	if err != nil {
 		t.Error(err)
@@ -90,7 +104,6 @@ func TestSpoolCap(t *testing.T) {
 
 	t.Logf("ClickHouse down: sent %d in %s (%s); acknowledged %d, refused 503 %d; stored after restart %d; spool bytes at cap %.0f of %d",
 		len(outcomes), fillTime.Round(time.Millisecond), summary(outcomes), acked, refused, len(stored), spoolBytes, spoolMax)
-	t.Logf("/readyz at the cap: %s", ready)
 	t.Logf("ClickHouse restart to drained %s (ClickHouse start-up included; spool drain alone %s); after drain %d/%d new events acknowledged",
 		recovered.Round(time.Millisecond), drained.Round(time.Millisecond), ackedAgain, len(again))
 }

@@ -5,36 +5,19 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// mountTinyFS mounts a small tmpfs for a real ENOSPC; it needs root.
-func mountTinyFS(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("cannot mount a tmpfs to fill (CI runs as root): %v %s", err, out)
-		}
-		t.Skipf("cannot mount a tmpfs to fill (needs root): %v %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
-	return dir
-}
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
+)
 
 // TestDiskFullIsTransient: a full disk refuses appends like the byte cap
 // (ErrFull, nothing partial), keeps the spool healthy, and appends succeed
 // again once space is freed.
 func TestDiskFullIsTransient(t *testing.T) {
-	fs := mountTinyFS(t, "512k")
+	fs := testenv.MountTmpfs(t, "512k")
 	s, _ := openTest(t, Options{Dir: filepath.Join(fs, "spool"), SegmentBytes: 64 << 10, Consumers: []string{"c"}})
 	ctx := context.Background()
 	payload := bytes.Repeat([]byte("x"), 3000)

@@ -68,7 +68,7 @@ type ResolveOp struct {
 	// Now is the request time in Unix milliseconds.
 	Now int64
 
-	// PostHog identity (posthog-capture.md §4). All zero means none of it.
+	// PostHog identity (docs/contracts/posthog-capture.md §4). All zero means none of it.
 	//
 	// Distinct is a PostHog distinct_id. It is looked up as an alias of kind
 	// external, then of kind anonymous (never as a contact id), together with

@@ -404,7 +404,7 @@ func uuidKey(id uuid.UUID) string {
 	return string(b[:])
 }
 
-// IllegalDistinctID reports ids that never merge (spec §4.4): blank, or one of
+// IllegalDistinctID reports ids that never merge (docs/contracts/posthog-capture.md §4.4): blank, or one of
 // PostHog's placeholder values, also when wrapped in quotes.
 func IllegalDistinctID(id string) bool {
 	s := strings.TrimSpace(id)

@@ -108,7 +108,7 @@ func addWarning(warns *[]string, w string) {
 }
 
 // mergedObject lays the top-level object over the one in properties (the
-// top level wins, spec §4.2) and returns its members as props.
+// top level wins, docs/contracts/posthog-capture.md §4.2) and returns its members as props.
 func mergedObject(top, inProps gjson.Result) []identity.Prop {
 	var out []identity.Prop
 	index := map[string]int{}

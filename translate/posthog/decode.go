@@ -17,7 +17,7 @@ type RequestInput struct {
 	// Path is the request path without the query. The payload decoding does
 	// not depend on it: the second base64 unwrap that capture-rs runs only on
 	// the legacy paths (/e, /capture, /engage, /track) runs on every path here
-	// (docs/posthog-capture.md § Decoding).
+	// (docs/contracts/posthog-capture.md §2).
 	Path            string
 	Query           []byte // raw query string, without '?'
 	ContentType     string

@@ -2,7 +2,7 @@
 // /capture, /track, /engage, /i/v0/ai/batch) into raw events: it unwraps the
 // request encodings (gzip, lz64, base64, form data=), recognises the payload
 // shapes, resolves the project token, the distinct_id, the uuid and the event
-// time the way PostHog's capture does (docs/posthog-capture.md).
+// time the way PostHog's capture does (docs/contracts/posthog-capture.md §7.2).
 //
 // It knows nothing about HTTP: the proxy passes the request parts in and maps
 // the typed errors below to status codes.

@@ -15,7 +15,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// dumpLine is one request of requests_dump.jsonl (spec §6.1).
+// dumpLine is one request of requests_dump.jsonl (docs/contracts/posthog-capture.md §8.1).
 type dumpLine struct {
 	Path                string `json:"path"`
 	ContentType         string `json:"content_type"`
@@ -80,7 +80,7 @@ func dumpRequests(t *testing.T) []dumpRequest {
 
 // TestRequestsDump replays every recorded request of requests_dump.jsonl and
 // compares the events with the Kafka output Django produced for it, following
-// spec §7.2: uuid, distinct_id, token, sent_at, historical_migration and the
+// docs/contracts/posthog-capture.md §8.1: uuid, distinct_id, token, sent_at, historical_migration and the
 // event JSON (without posthog-node's type/library/library_version), plus the
 // event time computed with now pinned to the line's now.
 func TestRequestsDump(t *testing.T) {
@@ -168,7 +168,7 @@ func TestRequestsDump(t *testing.T) {
 	t.Logf("requests_dump.jsonl: %d request lines, %d events matched", lines, events)
 }
 
-// TestRequestsDumpEventTimes pins a few event times by hand (spec §7.2).
+// TestRequestsDumpEventTimes pins a few event times by hand (docs/contracts/posthog-capture.md §5, §8.1).
 func TestRequestsDumpEventTimes(t *testing.T) {
 	text := readFixture(t, "requests_dump.jsonl")
 	want := map[int]string{
@@ -215,7 +215,7 @@ func countKeys(ev *RawEvent) int {
 }
 
 // payloadFixture is one payload file and what upstream's tests expect of it
-// (spec §7.3).
+// (docs/contracts/posthog-capture.md §8.2).
 type payloadFixture struct {
 	file       string
 	path       string // a path the payload is valid on
@@ -237,7 +237,7 @@ var payloadFixtures = []payloadFixture{
 }
 
 // TestPayloadFixturesEveryEncoding sends each payload fixture in every wire
-// form upstream's tests use (spec §7.3) and checks the events.
+// form upstream's tests use (docs/contracts/posthog-capture.md §8.2) and checks the events.
 func TestPayloadFixturesEveryEncoding(t *testing.T) {
 	now := mustTime(t, "2025-07-01T11:00:00Z")
 	ms := fmt.Sprint(now.UnixMilli())
@@ -300,7 +300,7 @@ func TestPayloadFixturesEveryEncoding(t *testing.T) {
 	}
 }
 
-// The engage body is refused on any other path (spec §2.3).
+// The engage body is refused on any other path (docs/contracts/posthog-capture.md §3.1).
 func TestEngageFixtureOffEngage(t *testing.T) {
 	js := readFixture(t, "single_engage_event_payload.json")
 	for _, path := range []string{"/e/", "/i/v0/e/", "/batch/", "/capture/"} {

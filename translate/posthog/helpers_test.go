@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
 
 // fixtureDir is shared/fixtures/posthog seen from this package: the repository
@@ -14,15 +16,12 @@ import (
 var fixtureDir = filepath.Join("..", "..", "..", "shared", "fixtures", "posthog")
 
 // readFixture returns a fixture file's text. A missing file skips the test,
-// or fails it when CI=true.
+// or fails it in CI.
 func readFixture(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtureDir, name))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fixture %s: %v", name, err)
-		}
-		t.Skipf("fixture %s not available: %v", name, err)
+		testenv.Unavailable(t, "fixture %s: %v", name, err)
 	}
 	return string(b)
 }
@@ -131,12 +130,12 @@ func lzCompressToBase64(s string) string {
 }
 
 // fixtureText is readFixture for tables: a missing file gives "" (tests skip
-// such rows) instead of skipping the whole test; CI=true still fails.
+// such rows) instead of skipping the whole test; CI still fails.
 func fixtureText(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtureDir, name))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
+		if testenv.InCI() {
 			t.Fatalf("fixture %s: %v", name, err)
 		}
 		return ""

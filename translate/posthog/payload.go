@@ -14,12 +14,12 @@ import (
 // maxDistinctIDLen is where capture cuts a distinct_id, in characters.
 const maxDistinctIDLen = 200
 
-// droppedEventName is removed from every payload (docs/posthog-capture.md § Payloads).
+// droppedEventName is removed from every payload (docs/contracts/posthog-capture.md §3.5).
 const droppedEventName = "$performance_event"
 
 // Payload is one capture request's content.
 type Payload struct {
-	// Token is the project token (docs/posthog-capture.md § Payloads), trimmed and shape-checked.
+	// Token is the project token (docs/contracts/posthog-capture.md §3.2), trimmed and shape-checked.
 	Token string
 	// SentAt is the batch body's sent_at as sent ("" when absent). See
 	// ResolveSentAt for the query fallback.
@@ -92,7 +92,7 @@ func (ev *RawEvent) Prop(key string) gjson.Result {
 // event name, which becomes $identify.
 //
 // It resolves the token, the distinct_id and the uuid of every event, and
-// drops $performance_event (docs/posthog-capture.md § Payloads). The
+// drops $performance_event (docs/contracts/posthog-capture.md §3.5). The
 // strings and gjson results of the Payload alias jsonText, which must not be
 // modified afterwards. Errors are *Error; see the Err* kinds.
 //

@@ -9,7 +9,7 @@ import (
 )
 
 // maxFuture is how far after now an event time may be before it is clamped
-// to now (docs/posthog-capture.md § Event time).
+// to now (docs/contracts/posthog-capture.md §5).
 const maxFuture = 23 * time.Hour
 
 // ResolveSentAt is the client's send time: the batch body's
@@ -52,7 +52,7 @@ func queryField(query []byte, key string) (string, bool) {
 	return "", false
 }
 
-// EventTime is when the event happened (docs/posthog-capture.md § Event time, capture-rs
+// EventTime is when the event happened (docs/contracts/posthog-capture.md §5, capture-rs
 // parse_event_timestamp), in UTC:
 //
 //  1. sentAt is ignored when properties.$ignore_sent_at is true; a zero sentAt

@@ -8,7 +8,7 @@ import (
 // maxTokenLen is the longest project token capture accepts (token.rs).
 const maxTokenLen = 64
 
-// resolveToken applies docs/posthog-capture.md § Payloads: a non-empty batch api_key/token wins;
+// resolveToken applies docs/contracts/posthog-capture.md §3.2: a non-empty batch api_key/token wins;
 // otherwise the events' own tokens (already trimmed, "" for none) must agree
 // on exactly one value.
 func resolveToken(batchToken string, events []RawEvent) (string, error) {

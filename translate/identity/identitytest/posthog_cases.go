@@ -13,7 +13,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
 
-// PostHog identity (posthog-capture.md §4): Distinct, Identify, MergeFrom,
+// PostHog identity (docs/contracts/posthog-capture.md §4): Distinct, Identify, MergeFrom,
 // MergeDangerously and Unset.
 
 // ph builds a create-capable op for the PostHog distinct id d, plus native keys.
@@ -161,7 +161,7 @@ func phCases() []phCase {
 			after:   map[string]int{"d1": 0},
 		},
 
-		// MergeFrom (spec §4.3).
+		// MergeFrom (docs/contracts/posthog-capture.md §4.3).
 		{
 			name:    "merge_from equal to distinct is ignored",
 			op:      mergeFrom(identify(ph(T0+10, "u1")), " u1 "),
