@@ -152,10 +152,7 @@ func waitReady(t *testing.T, base string) {
 // with a clear message instead of corrupting the data directory.
 func TestEmbeddedModeOperator(t *testing.T) {
 	if p := os.Getenv("CHDB_LIB_PATH"); p == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CHDB_LIB_PATH not set: CI requires the embedded mode to be tested")
-		}
-		t.Skip("libchdb not installed; make test sets CHDB_LIB_PATH")
+		testenv.Unavailable(t, "libchdb (CHDB_LIB_PATH) for the embedded mode")
 	}
 	bin := buildBinary(t)
 	port := testenv.FreePort(t)

@@ -2,12 +2,12 @@ package clickhouse
 
 import (
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
@@ -16,10 +16,7 @@ import (
 func requireChdb(t testing.TB) {
 	t.Helper()
 	if _, err := loadChdb(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI requires libchdb: %v", err)
-		}
-		t.Skipf("%v", err)
+		testenv.Unavailable(t, "libchdb: %v", err)
 	}
 }
 
