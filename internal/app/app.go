@@ -134,7 +134,7 @@ func (a *App) start(ctx context.Context) error {
 			{Name: "clickhouse", Fn: a.clickhouseReady, Detail: func() string {
 				return fmt.Sprintf("writer backlog %d bytes", a.Reader.Backlog())
 			}},
-			{Name: "spool", Fn: func(context.Context) error { return a.Spool.Healthy() }},
+			{Name: "spool", Fn: a.spoolReady},
 		},
 	})
 	if cfg.PprofListen != "" {
@@ -337,4 +337,14 @@ func tokenSet(tokens []string) map[string]bool {
 		m[t] = true
 	}
 	return m
+}
+
+// spoolReady reports a spool that cannot take appends: broken by an IO
+// error, or refusing them for room (its byte cap, a full disk) moments ago,
+// so that a load balancer sends the requests to an instance that can.
+func (a *App) spoolReady(context.Context) error {
+	if err := a.Spool.Healthy(); err != nil {
+		return err
+	}
+	return a.Spool.Full(time.Now())
 }

@@ -102,6 +102,12 @@ func TestSpoolCapRefusesWholeAndReleasesClaims(t *testing.T) {
 	if n := metricValue(t, h, "hogsend_spool_bytes"); n > float64(cfg.SpoolMaxBytes) {
 		t.Fatalf("hogsend_spool_bytes %v over the cap %d", n, cfg.SpoolMaxBytes)
 	}
+	// /readyz runs its checks at most once a second: poll past a cached answer.
+	waitUntil(t, "readyz to name the full spool", 10*time.Second, func() bool {
+		h.json("POST", "/v1/events", native, "Idempotency-Key", "cap-key") // keeps the refusal recent
+		rz := h.do("GET", "/readyz", "", "", "")
+		return rz.status == 503 && strings.Contains(string(rz.body), `"spool":{"ok":false`)
+	})
 
 	resumeWriter(h.app)
 	retryUntilAccepted(t, h, "native retry", func() response {

@@ -180,7 +180,7 @@ func (s *Spool) place(r *appendReq) {
 			return
 		}
 		if s.overflows(n, roll) {
-			s.full.Add(1)
+			s.noteFull(1)
 			r.finish(Position{}, ErrFull)
 			return
 		}
@@ -190,7 +190,7 @@ func (s *Spool) place(r *appendReq) {
 		if err := s.roll(); err != nil {
 			if isNoSpace(err) {
 				// No room for the next segment: refuse like the cap does.
-				s.full.Add(1)
+				s.noteFull(1)
 				r.finish(Position{}, fmt.Errorf("%w: %w", ErrFull, err))
 				return
 			}
@@ -252,7 +252,7 @@ func (s *Spool) flush() {
 		if terr != nil || !isNoSpace(err) {
 			s.fail(err)
 		} else {
-			s.full.Add(uint64(len(s.piece)))
+			s.noteFull(len(s.piece))
 			err = fmt.Errorf("%w: %w", ErrFull, err)
 		}
 		for _, r := range s.piece {
@@ -262,6 +262,7 @@ func (s *Spool) flush() {
 		s.activeSize += int64(len(s.batch))
 		s.diskBytes.Add(int64(len(s.batch)))
 		s.appends.Add(uint64(len(s.piece)))
+		s.fullAt.Store(0)
 		s.publish()
 		for _, r := range s.piece {
 			r.finish(r.pos, nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 )
 
 // segmentFiles lists the segment files actually on disk.
@@ -145,9 +146,18 @@ func TestMaxBytes(t *testing.T) {
 	if st := s.Stats(); st.Full != 2 {
 		t.Fatalf("Full = %d, want 2", st.Full)
 	}
-	// A smaller payload that fits is still accepted.
+	if err := s.Full(time.Now()); !errors.Is(err, ErrFull) {
+		t.Fatalf("Full after refusals = %v, want ErrFull", err)
+	}
+	if err := s.Full(time.Now().Add(fullMemory + time.Second)); err != nil {
+		t.Fatalf("Full once the refusal is old = %v, want nil", err)
+	}
+	// A smaller payload that fits is still accepted, and ends the report.
 	if _, err := s.Append(context.Background(), []byte("tiny")); err != nil {
 		t.Fatalf("small append under cap: %v", err)
+	}
+	if err := s.Full(time.Now()); err != nil {
+		t.Fatalf("Full after a successful append = %v, want nil", err)
 	}
 
 	r, _ := s.Reader("c")

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DefaultSegmentBytes is the segment size used when Options.SegmentBytes is 0.
@@ -119,6 +120,9 @@ type Spool struct {
 	appends atomic.Uint64
 	syncs   atomic.Uint64
 	full    atomic.Uint64
+	// fullAt is when an append was last refused for room (Unix ns), 0 once
+	// an append succeeded since.
+	fullAt atomic.Int64
 }
 
 // Open opens or creates the spool in opts.Dir. The tail of the last segment
@@ -299,6 +303,29 @@ func (s *Spool) Healthy() error {
 		return *p
 	}
 	return nil
+}
+
+// fullMemory is how long a refusal for room is reported by Full when no
+// append has succeeded since: long enough for a readiness probe to see it,
+// short enough that an instance no traffic reaches any more is not reported
+// full for ever.
+const fullMemory = 5 * time.Second
+
+// Full returns an error wrapping ErrFull when an append was refused for room
+// (the byte cap, or a full disk) within the last few seconds and none has
+// succeeded since; nil otherwise.
+func (s *Spool) Full(now time.Time) error {
+	at := s.fullAt.Load()
+	if at == 0 || now.UnixNano()-at > int64(fullMemory) {
+		return nil
+	}
+	return fmt.Errorf("%w: appends refused for room since %s", ErrFull, time.Unix(0, at).UTC().Format(time.RFC3339))
+}
+
+// noteFull records n appends refused for room.
+func (s *Spool) noteFull(n int) {
+	s.full.Add(uint64(n))
+	s.fullAt.Store(time.Now().UnixNano())
 }
 
 // fail records the first IO error; every later Append returns it.
