@@ -12,27 +12,26 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions/tiktok"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/googleadsfake"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/tiktokfake"
-	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 )
 
 // deadLetters keeps dead letters in memory (ClickHouse is tested with the
 // real servers in internal/app).
 type deadLetters struct {
 	mu   sync.Mutex
-	rows []clickhouse.ConversionDeadLetter
+	rows []conversions.ConversionDeadLetter
 }
 
-func (d *deadLetters) InsertConversionDeadLetters(_ context.Context, rows []clickhouse.ConversionDeadLetter) error {
+func (d *deadLetters) InsertConversionDeadLetters(_ context.Context, rows []conversions.ConversionDeadLetter) error {
 	d.mu.Lock()
 	d.rows = append(d.rows, rows...)
 	d.mu.Unlock()
 	return nil
 }
 
-func (d *deadLetters) all() []clickhouse.ConversionDeadLetter {
+func (d *deadLetters) all() []conversions.ConversionDeadLetter {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]clickhouse.ConversionDeadLetter(nil), d.rows...)
+	return append([]conversions.ConversionDeadLetter(nil), d.rows...)
 }
 
 // clock is a settable time source shared by a client, a fake and a dispatcher.
