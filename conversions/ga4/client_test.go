@@ -219,13 +219,13 @@ func TestConfigValidate(t *testing.T) {
 	f(Config{MeasurementID: "G-ABC123", APISecret: "${SECRET}"}, "api_secret: looks like an unexpanded")
 	f(Config{MeasurementID: "G-ABC123", APISecret: "s", BaseURL: "ftp://x"}, "base_url:")
 	f(Config{MeasurementID: "G-ABC123", APISecret: "s", DefaultPhoneCountry: "0044"}, "default_phone_country:")
-	f(Config{MeasurementID: "G-ABC123", APISecret: "s", Timeout: "soon"}, "timeout:")
+	f(Config{MeasurementID: "G-ABC123", APISecret: "s", Timeout: conversions.Timeout(-time.Second)}, "timeout:")
 
 	cfg := Config{MeasurementID: "G-ABC123", APISecret: "s"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.BaseURL != DefaultBaseURL || cfg.Timeout != DefaultTimeout {
+	if cfg.BaseURL != DefaultBaseURL || cfg.Timeout.Duration() != conversions.DefaultTimeout {
 		t.Errorf("defaults not filled: %+v", cfg)
 	}
 	if got := cfg.endpoint(); got != "https://www.google-analytics.com/mp/collect?api_secret=s&measurement_id=G-ABC123" {

@@ -49,6 +49,8 @@ type Config struct {
 	// MaxBatch optionally lowers the batch size below LinkedIn's 5,000,
 	// e.g. to keep one request small; 0 means PlatformMaxBatch.
 	MaxBatch int `yaml:"max_batch"`
+	// Timeout bounds one request (conversions.Timeout).
+	Timeout conversions.Timeout `yaml:"timeout"`
 }
 
 // Validate checks the config, naming the faulty field, and fills defaults.
@@ -73,6 +75,9 @@ func (c *Config) Validate() error {
 	}
 	if !ValidVersion(c.Version) {
 		errs = append(errs, fmt.Errorf("version: %q is not YYYYMM (e.g. %s)", c.Version, DefaultVersion))
+	}
+	if err := c.Timeout.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("timeout: %w", err))
 	}
 	c.BaseURL = strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
 	if c.BaseURL == "" {

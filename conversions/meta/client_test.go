@@ -245,7 +245,7 @@ func TestSendTransportFailures(t *testing.T) {
 		t.Fatalf("closed server: %+v", out[0])
 	}
 
-	c, fake = pair(t, func(cfg *Config) { cfg.Timeout = 50 * time.Millisecond })
+	c, fake = pair(t, func(cfg *Config) { cfg.Timeout = conversions.Timeout(50 * time.Millisecond) })
 	fake.Script.Push(metafake.SlowFault(2 * time.Second))
 	out = c.Send(context.Background(), []conversions.Conversion{conv(1)})
 	if out[0].Class != conversions.Retry || !strings.Contains(out[0].Reason, "deadline exceeded") {

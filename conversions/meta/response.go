@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
@@ -66,14 +65,14 @@ func retryCode(code int) bool {
 // classify maps one HTTP answer to the outcome of every event it carried.
 // Meta processes a request all or nothing, so one outcome fits all; sent is
 // how many events the request held.
-func classify(status int, header http.Header, body []byte, sent int, now time.Time) conversions.Outcome {
+func classify(status int, header http.Header, body []byte, now time.Time, sent int) conversions.Outcome {
 	o := conversions.Outcome{Status: status}
 	var ans graphAnswer
 	if err := json.Unmarshal(body, &ans); err != nil {
 		// An HTML page or a truncated body comes from a proxy or load
 		// balancer, not from Graph: transient unless the status says the
 		// address itself is wrong.
-		o.Reason = fmt.Sprintf("meta %d: not a graph answer: %s", status, snippet(body))
+		o.Reason = fmt.Sprintf("meta %d: not a graph answer: %s", status, conversions.Snippet(body))
 		switch status {
 		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
 			o.Class = conversions.Halt
@@ -108,14 +107,14 @@ func classify(status int, header http.Header, body []byte, sent int, now time.Ti
 	case conversions.RetryableStatus(status):
 		o.Class = conversions.Retry
 		o.RetryAfter = conversions.RetryAfter(header, now)
-		o.Reason = fmt.Sprintf("meta %d: %s", status, snippet(body))
+		o.Reason = fmt.Sprintf("meta %d: %s", status, conversions.Snippet(body))
 	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound:
 		o.Class = conversions.Halt
-		o.Reason = fmt.Sprintf("meta %d: %s", status, snippet(body))
+		o.Reason = fmt.Sprintf("meta %d: %s", status, conversions.Snippet(body))
 	case status < 200 || status > 299:
 		o.Class = conversions.Rejected
 		o.WholeBatch = sent > 1
-		o.Reason = fmt.Sprintf("meta %d: %s", status, snippet(body))
+		o.Reason = fmt.Sprintf("meta %d: %s", status, conversions.Snippet(body))
 	case ans.EventsReceived == nil || *ans.EventsReceived != sent:
 		// Meta counts every event it took. A short count is unexplained,
 		// and re-sending is safe because event_id deduplicates.
@@ -156,21 +155,4 @@ func (e *graphError) describe(status int) string {
 		b.WriteString(" (fbtrace_id " + e.FBTraceID + ")")
 	}
 	return b.String()
-}
-
-// snippet is the start of a body, for reasons that must stay short.
-func snippet(body []byte) string {
-	const max = 200
-	s := strings.ToValidUTF8(strings.TrimSpace(string(body)), "\uFFFD")
-	if s == "" {
-		return "empty body"
-	}
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
 }

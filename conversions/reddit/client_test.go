@@ -257,7 +257,7 @@ func TestSendTransportFailures(t *testing.T) {
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
-		c, fake := setup(t, func(c *Config) { c.Timeout = 50 * time.Millisecond })
+		c, fake := setup(t, func(c *Config) { c.Timeout = conversions.Timeout(50 * time.Millisecond) })
 		fake.Script.Push(fakeads.Fault{Status: 200, Delay: 5 * time.Second})
 		out := c.Send(context.Background(), []conversions.Conversion{conv("a")})
 		if classes(out) != "retry" || out[0].Status != 0 {

@@ -257,7 +257,7 @@ func TestOversizeBatch(t *testing.T) {
 
 func TestTransportFailures(t *testing.T) {
 	s := newFake(t)
-	c := newClient(t, s, func(c *Config) { c.Timeout = "100ms" })
+	c := newClient(t, s, func(c *Config) { c.Timeout = conversions.Timeout(100 * time.Millisecond) })
 	s.Script.Push(fakeads.Fault{Status: 200, Body: `{"code":0}`, Delay: 5 * time.Second})
 	if out := c.Send(context.Background(), []conversions.Conversion{conv()}); out[0].Class != conversions.Retry || out[0].Status != 0 {
 		t.Fatalf("timeout: %+v", out[0])

@@ -70,7 +70,7 @@ type builder struct {
 }
 
 func newBuilder(cfg *Config) builder {
-	maxAge, _ := cfg.durations()
+	maxAge := cfg.maxAge()
 	return builder{
 		pixelCode:     cfg.PixelCode,
 		testEventCode: cfg.TestEventCode,
