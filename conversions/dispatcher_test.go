@@ -94,7 +94,7 @@ func conversion(i int, at time.Time) conversions.Conversion {
 // once it is due.
 func TestDispatcherDefersLongPlatformDelays(t *testing.T) {
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	fake := googleadsfake.New(googleadsfake.WithNow(clk.Now))
+	fake := googleadsfake.New(googleadsfake.WithClock(clk.Now))
 	t.Cleanup(fake.Close)
 	cfg := googleads.Config{
 		CustomerID: googleadsfake.DefaultCustomerID, ConversionAction: googleadsfake.DefaultConversionActionID,

@@ -21,7 +21,7 @@ func clock() time.Time { return testNow }
 // setup starts a strict fake and a client configured against it.
 func setup(t *testing.T, edit func(*Config), opts ...googleadsfake.Option) (*Client, *googleadsfake.Server) {
 	t.Helper()
-	fake := googleadsfake.New(append([]googleadsfake.Option{googleadsfake.WithNow(clock)}, opts...)...)
+	fake := googleadsfake.New(append([]googleadsfake.Option{googleadsfake.WithClock(clock)}, opts...)...)
 	t.Cleanup(fake.Close)
 	cfg := Config{
 		CustomerID:       "123-123-1234",
@@ -257,7 +257,7 @@ func TestTokenLifecycle(t *testing.T) {
 
 func TestTokenExpiresByClock(t *testing.T) {
 	now := testNow
-	fake := googleadsfake.New(googleadsfake.WithNow(func() time.Time { return now }), googleadsfake.WithTokenTTL(10*time.Minute))
+	fake := googleadsfake.New(googleadsfake.WithClock(func() time.Time { return now }), googleadsfake.WithTokenTTL(10*time.Minute))
 	t.Cleanup(fake.Close)
 	c, err := New(Config{
 		CustomerID: googleadsfake.DefaultCustomerID, ConversionAction: googleadsfake.DefaultConversionActionID,

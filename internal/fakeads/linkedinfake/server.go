@@ -68,8 +68,8 @@ type options struct {
 // Option configures New.
 type Option func(*options)
 
-// WithToken sets the only bearer token accepted.
-func WithToken(token string) Option { return func(o *options) { o.token = token } }
+// WithAccessToken sets the only bearer token accepted.
+func WithAccessToken(token string) Option { return func(o *options) { o.token = token } }
 
 // WithInactiveVersions makes these LinkedIn-Version values answer 426, as
 // sunset versions do.

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/conversions/hashing"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
 var (
@@ -83,14 +83,14 @@ func (s *Server) check(r *http.Request, body []byte) (checkedBatch, int, *GraphE
 	switch {
 	case top.token == "":
 		return b, 400, &GraphError{Message: "An access token is required to request this resource.", Code: 104}
-	case s.opts.token != "" && top.token != s.opts.token:
+	case top.token != s.opts.token:
 		return b, 400, &GraphError{Message: "Invalid OAuth access token - Cannot parse access token", Code: 190}
 	}
 	if s.opts.apiVersion != "" && version != s.opts.apiVersion {
 		e := deprecatedVersion()
 		return b, 400, &e
 	}
-	if s.opts.pixelID != "" && pixel != s.opts.pixelID {
+	if pixel != s.opts.pixelID {
 		e := unknownPixel(pixel)
 		return b, 400, &e
 	}
@@ -352,7 +352,7 @@ func checkUserData(raw json.RawMessage) (map[string][]string, *GraphError) {
 				return nil, bad(SubcodeInvalid, "Invalid Parameter", "user_data.%s must be a string or a list of strings, got %s", k, v)
 			}
 			for _, s := range vals {
-				if s == hashing.EmptyDigest {
+				if fakeads.IsEmptyDigest(s) {
 					return nil, bad(SubcodeNotHashed, "Empty Value Hashed", "The %s parameter is the SHA-256 of an empty string: leave the field out instead.", k)
 				}
 				if !digestRE.MatchString(s) {
@@ -367,7 +367,7 @@ func checkUserData(raw json.RawMessage) (map[string][]string, *GraphError) {
 				return nil, bad(SubcodeInvalid, "Invalid Parameter", "user_data.external_id must be a string or a list of strings, got %s", v)
 			}
 			for _, s := range vals {
-				if strings.TrimSpace(s) == "" || s == hashing.EmptyDigest {
+				if strings.TrimSpace(s) == "" || fakeads.IsEmptyDigest(s) {
 					return nil, bad(SubcodeNotHashed, "Empty Value Hashed", "user_data.external_id holds an empty value or the SHA-256 of an empty string")
 				}
 			}
@@ -393,7 +393,7 @@ func checkUserData(raw json.RawMessage) (map[string][]string, *GraphError) {
 
 // checkPlain refuses a hashed or malformed field Meta wants as sent.
 func checkPlain(k, s string) *GraphError {
-	if hashing.IsHashed(s) {
+	if fakeads.LooksHashed(s) {
 		return bad(SubcodeInvalid, "Parameter Must Not Be Hashed", "user_data.%s must be sent unhashed", k)
 	}
 	switch k {

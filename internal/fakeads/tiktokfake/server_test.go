@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/conversions/hashing"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
@@ -84,7 +83,7 @@ func event(edit map[string]any) map[string]any {
 		"event_time": 1767225600,
 		"event_id":   "d1",
 		"user": map[string]any{
-			"email": hashing.SHA256Hex("buyer@example.com"),
+			"email": fakeads.Digest("buyer@example.com"),
 			"ip":    "203.0.113.7",
 		},
 	}
@@ -122,7 +121,7 @@ func TestRejects(t *testing.T) {
 		}
 	}
 	user := func(u map[string]any) map[string]any { return event(map[string]any{"user": u}) }
-	ok := hashing.SHA256Hex("buyer@example.com")
+	ok := fakeads.Digest("buyer@example.com")
 
 	f("missing token", map[string]string{"Access-Token": ""}, request(event(nil)), CodeBadToken, "Access token")
 	f("wrong token", map[string]string{"Access-Token": "nope"}, request(event(nil)), CodeBadToken, "Access token")
@@ -135,7 +134,7 @@ func TestRejects(t *testing.T) {
 	f("empty data", nil, request(), CodeInvalidParam, "data: Length must be between 1 and 1000")
 
 	f("unhashed email", nil, request(user(map[string]any{"email": "buyer@example.com"})), CodeInvalidParam, "Batch.0.user.email: must be a SHA-256")
-	f("empty digest", nil, request(user(map[string]any{"email": hashing.EmptyDigest})), CodeInvalidParam, "Batch.0.user.email: is the SHA-256 of an empty string")
+	f("empty digest", nil, request(user(map[string]any{"email": fakeads.Digest("")})), CodeInvalidParam, "Batch.0.user.email: is the SHA-256 of an empty string")
 	f("upper digest", nil, request(user(map[string]any{"phone": strings.ToUpper(ok)})), CodeInvalidParam, "Batch.0.user.phone: SHA-256 digest must be lower-case")
 	f("unhashed in list", nil, request(user(map[string]any{"external_id": []string{ok, "u1"}})), CodeInvalidParam, "Batch.0.user.external_id: must be a SHA-256")
 	f("unhashed name", nil, request(user(map[string]any{"email": ok, "first_name": "mary"})), CodeInvalidParam, "Batch.0.user.first_name")
