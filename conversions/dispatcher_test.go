@@ -2,12 +2,12 @@ package conversions_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/conversions/googleads"
 	"github.com/hogsend/hogsend-proxy/conversions/tiktok"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/googleadsfake"
@@ -76,19 +76,6 @@ func run(t *testing.T, d *conversions.Dispatcher) {
 	})
 }
 
-func conversion(i int, at time.Time) conversions.Conversion {
-	return conversions.Conversion{
-		DedupID:    conversions.DedupID("contact", "rule", fmt.Sprint("event-", i)),
-		RuleID:     "rule",
-		EventID:    fmt.Sprintf("0190e0a0-0000-7000-8000-%012d", i),
-		ContactID:  "0190e0a0-0000-7000-8000-00000000c0c0",
-		EventName:  "CompletePayment",
-		OccurredAt: at,
-		HasValue:   true, Value: 10, Currency: "EUR",
-		User: conversions.User{Email: fmt.Sprintf("p%d@example.com", i)},
-	}
-}
-
 // Google answers TOO_RECENT for a click under 6 hours old: the conversion
 // is parked in the deferred queue (not blocking the rest) and delivered
 // once it is due.
@@ -113,9 +100,10 @@ func TestDispatcherDefersLongPlatformDelays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recent := conversion(1, clk.Now().Add(-time.Minute))
+	recent := destinationtest.Conversion(1, "CompletePayment", clk.Now().Add(-time.Minute))
 	recent.Clicks = conversions.Clicks{Gclid: "Cj0KCQ-recent", At: clk.Now().Add(-time.Hour)}
-	plain := conversion(2, clk.Now().Add(-time.Minute))
+	plain := destinationtest.Conversion(2, "CompletePayment", clk.Now().Add(-time.Minute))
+	plain.Clicks = conversions.Clicks{}
 	if err := d.Queue().Append(context.Background(), []conversions.Conversion{recent, plain}, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +144,7 @@ func TestDispatcherSplitsRefusedBatches(t *testing.T) {
 		if i == 11 {
 			at = time.Now().Add(-72 * time.Hour) // too old for the platform
 		}
-		batch = append(batch, conversion(i, at))
+		batch = append(batch, destinationtest.Conversion(i, "CompletePayment", at))
 	}
 	if err := d.Queue().Append(context.Background(), batch, 0); err != nil {
 		t.Fatal(err)
@@ -193,10 +181,10 @@ func TestDispatcherSplitsAroundClientRejections(t *testing.T) {
 	}
 	var batch []conversions.Conversion
 	for i := range 8 {
-		batch = append(batch, conversion(i, time.Now().Add(-time.Minute)))
+		batch = append(batch, destinationtest.Conversion(i, "CompletePayment", time.Now().Add(-time.Minute)))
 	}
-	batch[2].OccurredAt = time.Now().Add(-72 * time.Hour) // the platform refuses it, and the batch with it
-	batch[5].User = conversions.User{}                    // the client refuses it: no identifier
+	batch[2].OccurredAt = time.Now().Add(-72 * time.Hour)                     // the platform refuses it, and the batch with it
+	batch[5].User, batch[5].Clicks = conversions.User{}, conversions.Clicks{} // the client refuses it: no identifier
 	if err := d.Queue().Append(context.Background(), batch, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -67,19 +67,6 @@ func TestSendHappyBatch(t *testing.T) {
 	}
 }
 
-func TestSendSameDedupIDCountedOnce(t *testing.T) {
-	c, fake := newPair(t, false)
-	for i := 0; i < 2; i++ {
-		if out := c.Send(context.Background(), []conversions.Conversion{conv("a", "d1")}); out[0].Class != conversions.Delivered {
-			t.Fatalf("send %d: %+v", i, out)
-		}
-	}
-	noRejections(t, fake)
-	if fake.Ledger.Unique() != 1 || fake.Ledger.Duplicates() != 1 || fake.Total() != 2 {
-		t.Errorf("unique %d dups %d total %d, want 1, 1, 2", fake.Ledger.Unique(), fake.Ledger.Duplicates(), fake.Total())
-	}
-}
-
 func TestSendSplitsAtMaxBatch(t *testing.T) {
 	c, fake := newPair(t, false)
 	var batch []conversions.Conversion
@@ -159,15 +146,6 @@ func TestSendFaults(t *testing.T) {
 	f("debug bad single event", true, fakeads.Fault{Status: 200,
 		Body: `{"validationMessages":[{"fieldPath":"events","description":"x","validationCode":"VALUE_INVALID"}]}`}, 1,
 		conversions.Outcome{Class: conversions.Rejected, Status: 200})
-}
-
-func TestSendTransportFailure(t *testing.T) {
-	c, fake := newPair(t, false)
-	fake.Close()
-	out := c.Send(context.Background(), []conversions.Conversion{conv("a", "d1")})
-	if out[0].Class != conversions.Retry || out[0].Status != 0 {
-		t.Fatalf("outcome %+v, want Retry without status", out[0])
-	}
 }
 
 func TestSendDebugMode(t *testing.T) {

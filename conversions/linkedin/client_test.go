@@ -137,23 +137,6 @@ func TestSingleCreate(t *testing.T) {
 	}
 }
 
-// A retry or replay re-sends the same eventId; LinkedIn counts it once.
-func TestSameDedupIDCountedOnce(t *testing.T) {
-	fake := newFake(t)
-	c := newClient(t, fake)
-	for i := 0; i < 2; i++ {
-		if out := c.Send(context.Background(), batchOf(1)); out[0].Class != conversions.Delivered {
-			t.Fatalf("send %d: %+v", i, out[0])
-		}
-	}
-	if out := c.Send(context.Background(), batchOf(2)); classes(out) != "delivered,delivered" {
-		t.Fatalf("batch: %s", classes(out))
-	}
-	if fake.Ledger.Unique() != 2 || fake.Ledger.Duplicates() != 2 {
-		t.Fatalf("unique %d duplicates %d, want 2 and 2", fake.Ledger.Unique(), fake.Ledger.Duplicates())
-	}
-}
-
 // Invalid conversions are rejected without being sent; the rest are sent.
 func TestInvalidRowsNotSent(t *testing.T) {
 	fake := newFake(t)
@@ -294,35 +277,5 @@ func TestOversizeBatchNotSent(t *testing.T) {
 	out := c.Send(context.Background(), batchOf(3))
 	if got := classes(out); got != "rejected/whole,rejected/whole,rejected/whole" || len(fake.Requests()) != 0 {
 		t.Fatalf("outcomes %s, requests %d", got, len(fake.Requests()))
-	}
-}
-
-func TestTransportFailures(t *testing.T) {
-	fake := newFake(t)
-	c := newClient(t, fake)
-	fake.Close()
-	if out := c.Send(context.Background(), batchOf(2)); classes(out) != "retry,retry" || out[0].Status != 0 {
-		t.Fatalf("closed server: %+v", out)
-	}
-
-	slow := newFake(t)
-	slow.Script.Push(fakeads.Fault{Status: 201, Delay: 5 * time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if out := newClient(t, slow).Send(ctx, batchOf(1)); out[0].Class != conversions.Retry {
-		t.Fatalf("timeout: %+v", out)
-	}
-}
-
-// TestTransportErrorHasNoSecret: the access token never reaches the reason
-// recorded for a request that got no answer.
-func TestTransportErrorHasNoSecret(t *testing.T) {
-	fake := newFake(t)
-	c := newClient(t, fake)
-	fake.Close()
-	out := c.Send(context.Background(), batchOf(1))
-	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
-		strings.Contains(out[0].Reason, linkedinfake.DefaultToken) {
-		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
 	}
 }

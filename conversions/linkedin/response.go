@@ -149,7 +149,8 @@ func errorReason(status int, ae *apiError, body []byte) string {
 	case msg != "":
 		b.WriteString(": " + msg)
 	case ae.Code == "" && len(strings.TrimSpace(string(body))) > 0:
-		b.WriteString(": " + strings.TrimSpace(string(body)))
+		// An error page may echo the request URL: Snippet redacts it.
+		b.WriteString(": " + conversions.Snippet(body))
 	case ae.Code == "":
 		b.WriteString(": " + http.StatusText(status))
 	}

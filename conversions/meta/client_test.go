@@ -1,7 +1,6 @@
 package meta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -104,20 +103,6 @@ func TestSendHappyBatch(t *testing.T) {
 	ev := fake.Events()[0]
 	if ev.ID != batch[0].DedupID || ev.Name != "Purchase" || ev.Time != t0.Unix() || ev.UserData["em"][0] != emJohn || ev.UserData["ph"][0] != phUS {
 		t.Fatalf("event %+v", ev)
-	}
-}
-
-func TestSendSameDedupIDCountedOnce(t *testing.T) {
-	c, fake := pair(t, nil)
-	for i := 0; i < 2; i++ {
-		wantClasses(t, c.Send(context.Background(), []conversions.Conversion{specConversion()}), "delivered")
-	}
-	if fake.Ledger.Unique() != 1 || fake.Ledger.Duplicates() != 1 {
-		t.Fatalf("ledger unique %d duplicates %d, want 1 and 1", fake.Ledger.Unique(), fake.Ledger.Duplicates())
-	}
-	reqs := fake.Requests()
-	if !bytes.Equal(reqs[0].Body, reqs[1].Body) {
-		t.Fatalf("a re-send changed the body:\n%s\n%s", reqs[0].Body, reqs[1].Body)
 	}
 }
 
@@ -237,22 +222,6 @@ func TestSendTestEventCodeAndConsent(t *testing.T) {
 	}
 }
 
-func TestSendTransportFailures(t *testing.T) {
-	c, fake := pair(t, nil)
-	fake.Close()
-	out := c.Send(context.Background(), []conversions.Conversion{conv(1)})
-	if out[0].Class != conversions.Retry || out[0].Status != 0 || !strings.HasPrefix(out[0].Reason, "transport: ") {
-		t.Fatalf("closed server: %+v", out[0])
-	}
-
-	c, fake = pair(t, func(cfg *Config) { cfg.Timeout = conversions.Timeout(50 * time.Millisecond) })
-	fake.Script.Push(metafake.SlowFault(2 * time.Second))
-	out = c.Send(context.Background(), []conversions.Conversion{conv(1)})
-	if out[0].Class != conversions.Retry || !strings.Contains(out[0].Reason, "deadline exceeded") {
-		t.Fatalf("slow answer: %+v", out[0])
-	}
-}
-
 func TestSendOverBatchLimit(t *testing.T) {
 	c, fake := pair(t, nil)
 	batch := make([]conversions.Conversion, MaxBatch+1)
@@ -265,17 +234,5 @@ func TestSendOverBatchLimit(t *testing.T) {
 	}
 	if fake.Ledger.Unique() != MaxBatch || len(fake.Requests()) != 1 {
 		t.Fatalf("ledger %d requests %d", fake.Ledger.Unique(), len(fake.Requests()))
-	}
-}
-
-// TestTransportErrorHasNoSecret: the access token never reaches the reason
-// recorded for a request that got no answer.
-func TestTransportErrorHasNoSecret(t *testing.T) {
-	c, fake := pair(t, nil)
-	fake.Close()
-	out := c.Send(context.Background(), []conversions.Conversion{conv(1)})
-	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
-		strings.Contains(out[0].Reason, testToken) {
-		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
 	}
 }

@@ -106,18 +106,6 @@ func TestSendHappyBatch(t *testing.T) {
 	}
 }
 
-func TestSendSameDedupIDCountedOnce(t *testing.T) {
-	c, fake := setup(t, nil)
-	for i := 0; i < 2; i++ {
-		if got := classes(c.Send(context.Background(), []conversions.Conversion{conv("same")})); got != "delivered" {
-			t.Fatalf("send %d: %s", i, got)
-		}
-	}
-	if fake.Ledger.Unique() != 1 || fake.Ledger.Duplicates() != 1 {
-		t.Fatalf("unique %d dups %d", fake.Ledger.Unique(), fake.Ledger.Duplicates())
-	}
-}
-
 func TestSendScriptedFaults(t *testing.T) {
 	invalid := `{"message":"There were 1 invalid conversion events. None were processed.",` +
 		`"invalid_events":[{"error_message":"event_at timestamp must be less than 168h0m0s old","event":{"metadata":{"conversion_id":"b"}}}]}`
@@ -247,25 +235,6 @@ func TestSendNothingValidSendsNothing(t *testing.T) {
 	}
 }
 
-func TestSendTransportFailures(t *testing.T) {
-	t.Run("closed server", func(t *testing.T) {
-		c, fake := setup(t, nil)
-		fake.Close()
-		out := c.Send(context.Background(), []conversions.Conversion{conv("a")})
-		if classes(out) != "retry" || out[0].Status != 0 || !strings.HasPrefix(out[0].Reason, "transport: ") {
-			t.Fatalf("%+v", out)
-		}
-	})
-	t.Run("timeout", func(t *testing.T) {
-		c, fake := setup(t, func(c *Config) { c.Timeout = conversions.Timeout(50 * time.Millisecond) })
-		fake.Script.Push(fakeads.Fault{Status: 200, Delay: 5 * time.Second})
-		out := c.Send(context.Background(), []conversions.Conversion{conv("a")})
-		if classes(out) != "retry" || out[0].Status != 0 {
-			t.Fatalf("%+v", out)
-		}
-	})
-}
-
 // Everything the client sends for the usual shapes of conversion passes the
 // strict fake, LDU included.
 func TestSendVariantsPassFake(t *testing.T) {
@@ -281,17 +250,5 @@ func TestSendVariantsPassFake(t *testing.T) {
 	out := c.Send(context.Background(), batch)
 	if got := classes(out); strings.Count(got, "delivered") != len(batch) {
 		t.Fatalf("classes %s; fake: %+v", got, fake.Rejections())
-	}
-}
-
-// TestTransportErrorHasNoSecret: the access token never reaches the reason
-// recorded for a request that got no answer.
-func TestTransportErrorHasNoSecret(t *testing.T) {
-	c, fake := setup(t, nil)
-	fake.Close()
-	out := c.Send(context.Background(), []conversions.Conversion{conv("a")})
-	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
-		strings.Contains(out[0].Reason, redditfake.DefaultToken) {
-		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -105,23 +104,6 @@ func TestHappyBatch(t *testing.T) {
 	}
 	if body.Data[0].EventID != "d1" || body.Data[0].LimitedDataUse == nil || *body.Data[0].LimitedDataUse || body.Data[1].LimitedDataUse != nil {
 		t.Fatalf("event_id / limited_data_use: %s", r.Body)
-	}
-}
-
-func TestSameDedupIDCountedOnce(t *testing.T) {
-	s := newFake(t)
-	c := newClient(t, s, nil)
-	for i := 0; i < 2; i++ {
-		if out := c.Send(context.Background(), []conversions.Conversion{full("same")}); out[0].Class != conversions.Delivered {
-			t.Fatalf("send %d: %+v", i, out[0])
-		}
-	}
-	if s.Ledger.Unique() != 1 || s.Ledger.Duplicates() != 1 {
-		t.Fatalf("unique %d duplicates %d", s.Ledger.Unique(), s.Ledger.Duplicates())
-	}
-	reqs := s.Requests()
-	if string(reqs[0].Body) != string(reqs[1].Body) {
-		t.Fatalf("a re-send must be byte-identical:\n%s\n%s", reqs[0].Body, reqs[1].Body)
 	}
 }
 
@@ -252,31 +234,5 @@ func TestOversizeBatch(t *testing.T) {
 	}
 	if s.Ledger.Unique() != MaxBatch || len(s.Requests()) != 1 {
 		t.Fatalf("ledger %d requests %d", s.Ledger.Unique(), len(s.Requests()))
-	}
-}
-
-func TestTransportFailures(t *testing.T) {
-	s := newFake(t)
-	c := newClient(t, s, func(c *Config) { c.Timeout = conversions.Timeout(100 * time.Millisecond) })
-	s.Script.Push(fakeads.Fault{Status: 200, Body: `{"code":0}`, Delay: 5 * time.Second})
-	if out := c.Send(context.Background(), []conversions.Conversion{conv()}); out[0].Class != conversions.Retry || out[0].Status != 0 {
-		t.Fatalf("timeout: %+v", out[0])
-	}
-	s.Close()
-	if out := c.Send(context.Background(), []conversions.Conversion{conv()}); out[0].Class != conversions.Retry || out[0].Status != 0 {
-		t.Fatalf("closed server: %+v", out[0])
-	}
-}
-
-// TestTransportErrorHasNoSecret: the access token never reaches the reason
-// recorded for a request that got no answer.
-func TestTransportErrorHasNoSecret(t *testing.T) {
-	s := newFake(t)
-	c := newClient(t, s, nil)
-	s.Close()
-	out := c.Send(context.Background(), []conversions.Conversion{conv()})
-	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
-		strings.Contains(out[0].Reason, tiktokfake.DefaultAccessToken) {
-		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
 	}
 }
