@@ -9,7 +9,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// MaxBatch is GA4's largest "events" array (spec §5).
+// MaxBatch is GA4's largest "events" array (docs/contracts/ad-platforms.md §7).
 const MaxBatch = 25
 
 var _ conversions.Destination = (*Client)(nil)

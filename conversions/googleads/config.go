@@ -14,7 +14,7 @@ import (
 const (
 	DefaultBaseURL  = "https://googleads.googleapis.com"
 	DefaultTokenURL = "https://oauth2.googleapis.com/token"
-	// DefaultAPIVersion is the version whose protos the spec's contract was
+	// DefaultAPIVersion is the version whose protos the documented contract was
 	// read from (G-proto v24, PostHog's template). Google sunsets a version
 	// about a year after release, so deployments pin a newer one in config.
 	DefaultAPIVersion = "v24"

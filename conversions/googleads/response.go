@@ -97,7 +97,7 @@ func (e adsError) reason() string {
 	return kind + "." + value + ": " + e.Message
 }
 
-// outcome classifies one GoogleAdsError (spec §4.7 and §11).
+// outcome classifies one GoogleAdsError (docs/contracts/ad-platforms.md §3.6, §1.3).
 func (e adsError) outcome() conversions.Outcome {
 	kind, value := e.code()
 	o := conversions.Outcome{Class: conversions.Rejected, Reason: e.reason()}
@@ -116,7 +116,7 @@ func (e adsError) outcome() conversions.Outcome {
 		return o
 	case "UNSUPPORTED_VERSION", "INVALID_CUSTOMER_ID", "DEVELOPER_TOKEN_PARAMETER_MISSING",
 		"LOGIN_CUSTOMER_ID_PARAMETER_MISSING", "CLOUD_PROJECT_NOT_FOUND", "ACCESS_PROHIBITED",
-		// Account set-up problems: the spec calls them permanent, but they
+		// Account set-up problems: the documentation calls them permanent, but they
 		// fail every conversion alike until someone fixes the account or
 		// the configured action, so halting keeps the queue for after.
 		"NO_CONVERSION_ACTION_FOUND", "INVALID_CONVERSION_ACTION_TYPE",

@@ -27,7 +27,7 @@ const (
 // Config is the conversions.destinations.linkedin block. ${VAR} references
 // are expanded by the caller before decoding.
 //
-// LinkedIn has no test mode (spec §7.5): to try a setup without polluting
+// LinkedIn has no test mode (docs/contracts/ad-platforms.md §5.5): to try a setup without polluting
 // reporting, point conversion_urn at a dedicated test conversion rule. There
 // are no consent fields either: consent is enforced before a conversion
 // reaches this client.

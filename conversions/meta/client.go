@@ -1,4 +1,4 @@
-// Package meta sends conversions to the Meta Conversions API (spec §3):
+// Package meta sends conversions to the Meta Conversions API (docs/contracts/ad-platforms.md §2):
 // POST {base}/{version}/{pixel_id}/events with hashed user_data, event_id
 // for deduplication against the pixel, and the token in the JSON body.
 package meta
@@ -12,7 +12,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// MaxBatch is Meta's limit of events per request (spec §3.5).
+// MaxBatch is Meta's limit of events per request (docs/contracts/ad-platforms.md §2.5).
 const MaxBatch = 1000
 
 // Client is one Meta pixel as a conversions.Destination.

@@ -45,7 +45,7 @@ func pair(t *testing.T, edit func(*Config), opts ...metafake.Option) (*Client, *
 
 // conv is a valid conversion numbered n.
 func conv(n int) conversions.Conversion {
-	c := specConversion()
+	c := exampleConversion()
 	c.DedupID = conversions.DedupID("contact-1", "rule-1", fmt.Sprintf("event-%d", n))
 	c.User.Email = fmt.Sprintf("buyer%d@example.com", n)
 	return c
@@ -75,7 +75,7 @@ func TestNameAndBatch(t *testing.T) {
 
 func TestSendHappyBatch(t *testing.T) {
 	c, fake := pair(t, nil)
-	batch := []conversions.Conversion{specConversion(), conv(2), conv(3)}
+	batch := []conversions.Conversion{exampleConversion(), conv(2), conv(3)}
 	out := c.Send(context.Background(), batch)
 	wantClasses(t, out, "delivered,delivered,delivered")
 	for _, o := range out {

@@ -14,7 +14,7 @@ const (
 	// DefaultBaseURL is the Graph API origin.
 	DefaultBaseURL = "https://graph.facebook.com"
 	// DefaultAPIVersion is the Graph version PostHog and RudderStack use
-	// (spec §3.1). Hogsend's v21.0 is close to the end of its roughly two
+	// (docs/contracts/ad-platforms.md §2.1). Hogsend's v21.0 is close to the end of its roughly two
 	// years of support, so new deployments start on the newer one; the
 	// version stays configuration because Meta retires them on a schedule.
 	DefaultAPIVersion = "v25.0"
@@ -60,7 +60,7 @@ type Config struct {
 	Timeout conversions.Timeout `yaml:"timeout"`
 }
 
-// actionSources lists the action_source values Meta accepts (spec §3.2).
+// actionSources lists the action_source values Meta accepts (docs/contracts/ad-platforms.md §2.2).
 const actionSources = "email, website, app, phone_call, chat, physical_store, system_generated, business_messaging, other"
 
 func validActionSource(s string) bool {

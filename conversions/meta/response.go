@@ -11,7 +11,7 @@ import (
 )
 
 // graphAnswer is a Graph API answer: events_received on success, error on
-// failure (spec §3.6).
+// failure (docs/contracts/ad-platforms.md §2.6).
 type graphAnswer struct {
 	EventsReceived *int        `json:"events_received"`
 	FBTraceID      string      `json:"fbtrace_id"`
@@ -52,8 +52,8 @@ func haltReason(code, subcode int) string {
 	return ""
 }
 
-// retryCode reports the Graph error codes that are transient (spec §3.5,
-// §3.6, §11): rate limits and server-side hiccups.
+// retryCode reports the Graph error codes that are transient (docs/contracts/ad-platforms.md §2.5,
+// docs/contracts/ad-platforms.md §2.6, §1.3): rate limits and server-side hiccups.
 func retryCode(code int) bool {
 	switch code {
 	case 1, 2, 4, 17, 341, 368, 613, 5000, 21009, 80003, 80004:

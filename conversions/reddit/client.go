@@ -10,7 +10,7 @@ import (
 )
 
 // userAgent follows the Reddit API convention of naming the app (PH does
-// the same, spec §8.1).
+// the same, docs/contracts/ad-platforms.md §6.1).
 const userAgent = "hogsend-proxy:conversions:v3"
 
 // Client sends conversions to one Reddit pixel.

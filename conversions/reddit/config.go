@@ -15,7 +15,7 @@ const DefaultBaseURL = "https://ads-api.reddit.com"
 const DefaultAPIVersion = "v3"
 
 // Action sources v3 accepts (upper case: a lower-case value is a common
-// mistake Reddit refuses, spec §8.2).
+// mistake Reddit refuses, docs/contracts/ad-platforms.md §6.2).
 const (
 	ActionWebsite       = "WEBSITE"
 	ActionApp           = "APP"
@@ -42,7 +42,7 @@ type Config struct {
 
 	// TestID is the id from the Event testing tab; required when TestMode.
 	TestID string `yaml:"test_id"`
-	// APIVersion is pinned configuration (spec §11); only "v3" is supported
+	// APIVersion is pinned configuration (docs/contracts/ad-platforms.md §1.3); only "v3" is supported
 	// and it is the default.
 	APIVersion string `yaml:"api_version"`
 	// ActionSource is where conversions happen: WEBSITE (default), APP,

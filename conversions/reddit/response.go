@@ -12,7 +12,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// answer is every JSON shape Reddit answers with (spec §8.4):
+// answer is every JSON shape Reddit answers with (docs/contracts/ad-platforms.md §6.4):
 //
 //	200 {"data":{"message":"Successfully processed N conversion events."}}
 //	400 {"message":"There were 1 invalid conversion events. None were processed.",

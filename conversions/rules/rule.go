@@ -1,7 +1,7 @@
 // Package rules parses the conversion rules of the YAML config
 // (`conversions.rules`) and decides, for each fresh event, which rules it
 // triggers and what value the conversion carries. It follows Hogsend's
-// conversion definitions (spec/hogsend-api.md §7.1) and condition model (§6.6).
+// own conversion definitions and condition model.
 package rules
 
 import (

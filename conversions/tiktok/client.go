@@ -9,7 +9,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// MaxBatch is TikTok's largest "data" array (spec §6.3).
+// MaxBatch is TikTok's largest "data" array (docs/contracts/ad-platforms.md §4.3).
 const MaxBatch = 1000
 
 var _ conversions.Destination = (*Client)(nil)

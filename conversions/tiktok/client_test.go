@@ -13,8 +13,8 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/tiktokfake"
 )
 
-// clock is an hour after the spec's event_time.
-func clock() time.Time { return specTime.Add(time.Hour) }
+// clock is an hour after the documented event_time.
+func clock() time.Time { return exampleTime.Add(time.Hour) }
 
 func newFake(t *testing.T, opts ...tiktokfake.Option) *tiktokfake.Server {
 	t.Helper()
@@ -39,7 +39,7 @@ func newClient(t *testing.T, s *tiktokfake.Server, edit func(*Config)) *Client {
 // full is a conversion with every field the client maps.
 func full(id string) conversions.Conversion {
 	return conversions.Conversion{
-		DedupID: id, EventName: "CompletePayment", OccurredAt: specTime,
+		DedupID: id, EventName: "CompletePayment", OccurredAt: exampleTime,
 		HasValue: true, Value: 42.5, Currency: "USD", OrderID: "ord_" + id,
 		PageURL: "https://shop.example/thanks?a=1&b=2",
 		User: conversions.User{
@@ -169,7 +169,7 @@ func TestBadEventSplitsBatch(t *testing.T) {
 	s := newFake(t)
 	c := newClient(t, s, func(c *Config) { c.MaxAge = "720h" })
 	old := full("old")
-	old.OccurredAt = specTime.Add(-10 * 24 * time.Hour)
+	old.OccurredAt = exampleTime.Add(-10 * 24 * time.Hour)
 	out := c.Send(context.Background(), []conversions.Conversion{full("good"), old})
 	for _, o := range out {
 		if o.Class != conversions.Rejected || !o.WholeBatch {
@@ -196,7 +196,7 @@ func TestInvalidConversionsNotSent(t *testing.T) {
 	denied := full("denied")
 	denied.Consent = conversions.ConsentDenied
 	old := full("old")
-	old.OccurredAt = specTime.Add(-8 * 24 * time.Hour)
+	old.OccurredAt = exampleTime.Add(-8 * 24 * time.Hour)
 	out := c.Send(context.Background(), []conversions.Conversion{full("a"), noID, denied, old, full("b")})
 	if got := classes(out); got != "delivered rejected rejected rejected delivered " {
 		t.Fatalf("outcomes %s: %+v", got, out)

@@ -15,7 +15,7 @@ const (
 	DefaultAPIVersion = "v1.3"
 	// DefaultMaxAge is the web event age window. TikTok documents 28 days
 	// for offline events only; 7 days for web is what integrations cite
-	// (spec §6.3, unconfirmed), hence configurable.
+	// (docs/contracts/ad-platforms.md §4.3, unconfirmed), hence configurable.
 	DefaultMaxAge = "168h"
 )
 

@@ -19,7 +19,7 @@ func FuzzPayload(f *testing.F) {
 	f.Add(hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, "", "\xff", -1.0, int64(-1), "denied")
 	f.Add(hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, "", "o", 1.0, int64(3), "")
 	f.Fuzz(func(t *testing.T, email, phoneRaw, fullName, zip, city, country, ipRaw, ttclid, page, orderID string, value float64, unix int64, consent string) {
-		now := specTime.Add(time.Hour)
+		now := exampleTime.Add(time.Hour)
 		c := conversions.Conversion{
 			DedupID: orderID + "d", EventName: "Purchase" + orderID,
 			OccurredAt: time.Unix(unix%(20*365*86400), 0), // keep years sane

@@ -10,7 +10,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// TikTok business codes (spec §6.4). The table is known only from
+// TikTok business codes (docs/contracts/ad-platforms.md §4.4). The table is known only from
 // third-party code, so unknown codes fall to Rejected, which dead-letters
 // them for a human rather than retrying forever.
 const (

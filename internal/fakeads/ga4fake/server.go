@@ -1,5 +1,5 @@
 // Package ga4fake is a strict fake of the GA4 Measurement Protocol for
-// tests (spec §5). Like GA4, production /mp/collect answers 204 to every
+// tests (docs/contracts/ad-platforms.md §7). Like GA4, production /mp/collect answers 204 to every
 // well-addressed request, valid or not; unlike GA4 it records every
 // violation it finds (Rejections) and counts only valid events in its
 // Ledger, keyed by client_id|transaction_id: GA4 itself deduplicates

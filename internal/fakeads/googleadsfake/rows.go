@@ -11,7 +11,7 @@ import (
 
 var (
 	actionName = regexp.MustCompile(`^customers/([0-9]+)/conversionActions/([0-9]+)$`)
-	// Google's conversionDateTime: "yyyy-mm-dd hh:mm:ss+|-hh:mm" (§4.11).
+	// Google's conversionDateTime: "yyyy-mm-dd hh:mm:ss+|-hh:mm" (docs/contracts/ad-platforms.md §3.8).
 	dateTimeRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$`)
 	// Click ids are URL-safe base64.
 	clickIDRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{6,}$`)

@@ -1,7 +1,7 @@
 // Package googleadsfake is a strict fake of the Google Ads API's
 // customers/{cid}:uploadClickConversions (REST) and of Google's OAuth2 token
 // endpoint, for tests. It implements the fake-server checklist of
-// shared/spec/ad-platforms.md §4.11: it refuses what Google refuses (method,
+// docs/contracts/ad-platforms.md §3.8: it refuses what Google refuses (method,
 // path and version, customer id, bearer token, developer-token,
 // login-customer-id, JSON field names and types, partialFailure, the 2,000
 // row limit) and answers row problems as Google does, with HTTP 200 and a

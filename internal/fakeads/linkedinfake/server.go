@@ -1,5 +1,5 @@
 // Package linkedinfake is a strict fake of LinkedIn's Conversions API
-// (spec §7.7) for tests: it checks the method, path, headers, token,
+// (docs/contracts/ad-platforms.md §5.6) for tests: it checks the method, path, headers, token,
 // version and every field of every element the way LinkedIn does (or
 // stricter, where a mistake would silently lose matches), answers with
 // LinkedIn's status codes and bodies, and counts accepted conversions by

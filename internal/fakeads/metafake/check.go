@@ -20,7 +20,7 @@ import (
 var (
 	pathRE   = regexp.MustCompile(`^/(v\d+\.\d+)/([^/]+)/events$`)
 	digestRE = regexp.MustCompile(`^[a-f0-9]{64}$`)
-	// fbc and fbp share fb.{subdomain}.{ms}.{value}[.{appendix}] (spec §3.3).
+	// fbc and fbp share fb.{subdomain}.{ms}.{value}[.{appendix}] (docs/contracts/ad-platforms.md §2.3).
 	cookieRE  = regexp.MustCompile(`^fb\.\d+\.\d+\.[^.]+(\.[A-Za-z0-9]+)?$`)
 	integerRE = regexp.MustCompile(`^\d+$`)
 )
@@ -124,7 +124,7 @@ type topLevel struct {
 }
 
 // decodeBody reads a JSON body or, as RudderStack posts it, a form body
-// whose data field is JSON (spec §3.1).
+// whose data field is JSON (docs/contracts/ad-platforms.md §2.1).
 func decodeBody(r *http.Request, body []byte) (topLevel, *GraphError) {
 	var t topLevel
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -201,7 +201,7 @@ func eventKey(k string) bool {
 	return false
 }
 
-// checkEvent validates one data[] element (spec §3.2, §3.9).
+// checkEvent validates one data[] element (docs/contracts/ad-platforms.md §2.2, §2.8).
 func checkEvent(raw json.RawMessage, now time.Time) (Event, *GraphError) {
 	ev := Event{Raw: raw}
 	// A form body may carry each event as a JSON string.
@@ -285,7 +285,7 @@ func checkEvent(raw json.RawMessage, now time.Time) (Event, *GraphError) {
 }
 
 // checkTime wants an integer of unix seconds within the age window: a
-// 13-digit value is milliseconds, the commonest unit mistake (spec §10.5).
+// 13-digit value is milliseconds, the commonest unit mistake (docs/contracts/ad-platforms.md §1.5).
 func checkTime(raw json.RawMessage, source string, now time.Time, out *int64) *GraphError {
 	if raw == nil {
 		return bad(SubcodeInvalid, "Missing Event Time", "event_time is required")
@@ -318,7 +318,7 @@ func checkTime(raw json.RawMessage, source string, now time.Time, out *int64) *G
 	return nil
 }
 
-// userData keys by how Meta wants them (spec §3.3).
+// userData keys by how Meta wants them (docs/contracts/ad-platforms.md §2.3).
 func hashedUserKey(k string) bool {
 	switch k {
 	case "em", "ph", "fn", "ln", "db", "ge", "ct", "st", "zp", "country":
@@ -414,7 +414,7 @@ func checkPlain(k, s string) *GraphError {
 }
 
 // matchable reports whether user_data holds a combination Meta can use.
-// Meta does not publish the list (spec §3.3); these are the documented ones.
+// Meta does not publish the list (docs/contracts/ad-platforms.md §2.3); these are the documented ones.
 func matchable(ud map[string][]string) bool {
 	for _, k := range []string{"em", "ph", "external_id", "fbc", "fbp", "fb_login_id", "lead_id", "madid", "anon_id", "subscription_id", "ctwa_clid"} {
 		if len(ud[k]) > 0 {

@@ -1,5 +1,5 @@
 // Package metafake is a strict fake of the Meta Conversions API for tests
-// (spec §3.9): it checks the method, path, token and every event the way
+// (docs/contracts/ad-platforms.md §2.8): it checks the method, path, token and every event the way
 // Meta does, refuses a whole request for one bad event, counts accepted
 // events by Meta's dedup key (event_name + event_id), and answers scripted
 // faults before any of that.

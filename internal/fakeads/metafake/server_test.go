@@ -20,7 +20,7 @@ const (
 	emDig = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"
 )
 
-// now is an hour after the spec example's event_time.
+// now is an hour after the documented example's event_time.
 var now = time.Unix(1767225600, 0).Add(time.Hour)
 
 func start(t *testing.T, opts ...Option) *Server {
@@ -84,9 +84,9 @@ func graphErr(t *testing.T, body string) GraphError {
 	return e.Error
 }
 
-func TestAcceptsSpecExample(t *testing.T) {
+func TestAcceptsDocumentedExample(t *testing.T) {
 	s := start(t, WithPixelID("1234567890"), WithAPIVersion("v25.0"), WithAccessToken("EAAB…"))
-	// §3.8 verbatim, ellipses included.
+	// docs/contracts/ad-platforms.md §2.2 verbatim, ellipses included.
 	body := `{
   "data": [{
     "event_name": "Purchase",
@@ -121,7 +121,7 @@ func TestAcceptsSpecExample(t *testing.T) {
 	}
 }
 
-// Each case breaks one rule of spec §3.2, §3.3 or §3.9 in an otherwise
+// Each case breaks one rule of docs/contracts/ad-platforms.md §2.2, §2.3 or docs/contracts/ad-platforms.md §2.8 in an otherwise
 // valid event.
 func TestRefusesBadEvents(t *testing.T) {
 	f := func(edit func(ev, ud, cd map[string]any), subcode int, detail string) {
@@ -269,7 +269,7 @@ func TestAllOrNothing(t *testing.T) {
 	}
 }
 
-// The token may come in the query string or a form body (spec §3.1).
+// The token may come in the query string or a form body (docs/contracts/ad-platforms.md §2.1).
 func TestTokenPlacesAndFormBody(t *testing.T) {
 	s := start(t, WithAccessToken(token))
 	noToken, _ := json.Marshal(map[string]any{"data": []any{event(nil)}})

@@ -1,5 +1,5 @@
 // Package redditfake is a strict fake of the Reddit Conversions API v3 for
-// tests (spec/ad-platforms.md §8.2–§8.7). It refuses everything the real API
+// tests (docs/contracts/ad-platforms.md §6.2–§6.6). It refuses everything the real API
 // refuses and, where Reddit would silently accept a mistake (seconds in
 // event_at, an unhashed identifier, sha256(""), a hashed plain field, an
 // unknown field), refuses that too, so client bugs fail tests.

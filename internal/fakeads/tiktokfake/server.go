@@ -1,5 +1,5 @@
 // Package tiktokfake is a strict fake of the TikTok Events API v1.3 for
-// tests: it checks the wire contract of spec §6 (method, path, Access-Token,
+// tests: it checks the wire contract of docs/contracts/ad-platforms.md §4 (method, path, Access-Token,
 // body fields, types, units, hashing, batch size, age window) and answers
 // as TikTok does, HTTP 200 with a business "code", all or nothing per
 // request. Accepted events are counted by TikTok's dedup key, event +

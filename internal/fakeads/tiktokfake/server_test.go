@@ -12,11 +12,11 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
-// 2026-01-01T00:00:00Z, the spec example's event_time, plus an hour.
+// 2026-01-01T00:00:00Z, the documented example's event_time, plus an hour.
 var clock = func() time.Time { return time.Unix(1767225600, 0).Add(time.Hour) }
 
-// specExample is §6.6 with its placeholders filled in.
-const specExample = `{"event_source":"web","event_source_id":"CABCD1234567890",
+// documentedExample is TikTok's documented minimal example (docs/contracts/ad-platforms.md §4.2) with its placeholders filled in.
+const documentedExample = `{"event_source":"web","event_source_id":"CABCD1234567890",
  "test_event_code":"TEST38291",
  "data":[{"event":"CompletePayment","event_time":1767225600,"event_id":"ord_123",
    "user":{"email":"6a6c26195c3682faa816966af789717c3bfa834eee6c599d667d2b3429c27cfd",
@@ -57,7 +57,7 @@ func post(t *testing.T, s *Server, method, path string, header map[string]string
 func TestSpecExampleAccepted(t *testing.T) {
 	s := New(WithClock(clock))
 	defer s.Close()
-	status, a := post(t, s, http.MethodPost, s.Path(), nil, specExample)
+	status, a := post(t, s, http.MethodPost, s.Path(), nil, documentedExample)
 	if status != 200 || a.Code != 0 || a.Message != "OK" || a.RequestID == "" {
 		t.Fatalf("got %d %+v", status, a)
 	}
@@ -65,7 +65,7 @@ func TestSpecExampleAccepted(t *testing.T) {
 		t.Fatalf("ledger %q", got)
 	}
 	// The same event + event_id again is a duplicate, still code 0.
-	if _, a := post(t, s, http.MethodPost, s.Path(), nil, specExample); a.Code != 0 {
+	if _, a := post(t, s, http.MethodPost, s.Path(), nil, documentedExample); a.Code != 0 {
 		t.Fatalf("resend: %+v", a)
 	}
 	if s.Ledger.Unique() != 1 || s.Ledger.Duplicates() != 1 {

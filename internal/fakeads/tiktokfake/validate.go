@@ -18,7 +18,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
-// TikTok business codes the fake answers (spec §6.4).
+// TikTok business codes the fake answers (docs/contracts/ad-platforms.md §4.4).
 const (
 	CodeOK           = 0
 	CodeNoPermission = 40001
