@@ -89,6 +89,9 @@ func (e adsError) row() int {
 func (e adsError) reason() string {
 	kind, value := e.code()
 	switch {
+	case kind == "" && e.Message == "":
+		// A dead letter must say something: the fuzzer found errors with neither.
+		return "google ads error without a code or message"
 	case kind == "":
 		return e.Message
 	case e.Message == "":

@@ -18,6 +18,8 @@ func FuzzPayload(f *testing.F) {
 	f.Add("", "", "", "", "", "", "", "", "", "", 0.0, int64(0), "")
 	f.Add(hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, "", "\xff", -1.0, int64(-1), "denied")
 	f.Add(hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, "", "o", 1.0, int64(3), "")
+	// A past finding: a phone that is "0" and the empty digest.
+	f.Add("0", "0", "0e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "0", "0", "0", "0", "0", "", "0", 1.0, int64(3), "")
 	f.Fuzz(func(t *testing.T, email, phoneRaw, fullName, zip, city, country, ipRaw, ttclid, page, orderID string, value float64, unix int64, consent string) {
 		now := exampleTime.Add(time.Hour)
 		c := conversions.Conversion{
