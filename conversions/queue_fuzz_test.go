@@ -16,7 +16,7 @@ func FuzzQueueEntryRoundTrip(f *testing.F) {
 		DedupID: "d1", RuleID: "r", EventID: "e", EventName: "Purchase", TriggerEvent: "order.paid",
 		ContactID: "c", OccurredAt: at, HasValue: true, Value: 49.5, Currency: "EUR", OrderID: "o",
 		PageURL: "https://shop.example/", User: User{Email: "a@example.com", Phone: "+15551230000"},
-		Clicks:  Clicks{Gclid: "g", Fbc: "fb.1.1.x", At: at}, Consent: ConsentGranted,
+		Clicks: Clicks{Gclid: "g", Fbc: "fb.1.1.x", At: at}, Consent: ConsentGranted,
 	}}})
 	f.Add(full)
 	f.Add([]byte(`{}`))
