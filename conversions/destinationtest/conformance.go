@@ -96,6 +96,5 @@ func Conversion(n int, eventName string, occurred time.Time) conversions.Convers
 			Ttclid: "E.C.P." + id, LiFatID: "a1b2c3d4-0000-4000-8000-" + pad12(n),
 			RdtCid: "cid-" + id, GAClientID: "12345" + id + ".1767000000",
 		},
-		Consent: conversions.ConsentGranted,
 	}
 }
