@@ -3,12 +3,12 @@ package linkedin_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/conversions/linkedin"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/linkedinfake"
@@ -43,22 +43,10 @@ func newClient(t *testing.T, fake *linkedinfake.Server, edit ...func(*linkedin.C
 	return c
 }
 
-// conv is a valid conversion numbered i.
-func conv(i int) conversions.Conversion {
-	return conversions.Conversion{
-		DedupID:    conversions.DedupID("contact", "rule", fmt.Sprint("event-", i)),
-		EventName:  "PURCHASE",
-		OccurredAt: now.Add(-time.Duration(i+1) * time.Hour),
-		HasValue:   true, Value: 49.9, Currency: "EUR",
-		User:   conversions.User{Email: fmt.Sprintf(" Person%d@Example.com", i), FirstName: "Ada", LastName: "Lovelace"},
-		Clicks: conversions.Clicks{LiFatID: fmt.Sprintf("a1b2c3d4-0000-4000-8000-%012d", i)},
-	}
-}
-
 func batchOf(n int) []conversions.Conversion {
 	b := make([]conversions.Conversion, n)
 	for i := range b {
-		b[i] = conv(i)
+		b[i] = destinationtest.Conversion(i, "PURCHASE", now.Add(-time.Hour))
 	}
 	return b
 }
@@ -119,7 +107,7 @@ func TestHappyBatch(t *testing.T) {
 			EventID string `json:"eventId"`
 		} `json:"elements"`
 	}
-	if err := json.Unmarshal(reqs[0].Body, &body); err != nil || len(body.Elements) != 3 || body.Elements[2].EventID != conv(2).DedupID {
+	if err := json.Unmarshal(reqs[0].Body, &body); err != nil || len(body.Elements) != 3 || body.Elements[2].EventID != destinationtest.Conversion(2, "PURCHASE", now.Add(-time.Hour)).DedupID {
 		t.Fatalf("body %s: %v", reqs[0].Body, err)
 	}
 }
