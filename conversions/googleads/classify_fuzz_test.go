@@ -20,7 +20,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add(uint16(100), "", []byte(`{"pArtiAlFAilureError":{"detAils":[{"errors":[{}]}]}}`), uint8('X'), false)
 	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte, n uint8, validateOnly bool) {
 		a := destinationtest.FuzzAnswer(status, retryAfter, n)
-		out := classifyError(a.Status, a.Header, body, a.N, testNow)
+		out := classifyError(a.Status, a.Header, body, testNow, a.N)
 		if a.Status == 200 {
 			out = classifyOK(body, a.N, validateOnly)
 		}

@@ -140,7 +140,7 @@ func (c *Client) upload(ctx context.Context, body []byte, n int) []conversions.O
 	if ans.Status == http.StatusOK {
 		return classifyOK(ans.Body, n, c.cfg.ValidateOnly)
 	}
-	return classifyError(ans.Status, ans.Header, ans.Body, n, c.now())
+	return classifyError(ans.Status, ans.Header, ans.Body, c.now(), n)
 }
 
 func (c *Client) post(ctx context.Context, body []byte, token string) (conversions.Answer, error) {

@@ -241,7 +241,7 @@ var violationRow = regexp.MustCompile(`^conversions\[(\d+)\]`)
 
 // classifyError reads a refused request (any status but 200, after the
 // client's one token refresh on 401).
-func classifyError(status int, header http.Header, body []byte, n int, now time.Time) []conversions.Outcome {
+func classifyError(status int, header http.Header, body []byte, now time.Time, n int) []conversions.Outcome {
 	var eb rpcErrorBody
 	_ = json.Unmarshal(body, &eb) // a non-JSON body (a proxy's HTML) still has a status
 	var errs []adsError

@@ -93,7 +93,7 @@ func TestClassifyError(t *testing.T) {
 	now := time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)
 	f := func(name string, status int, header http.Header, body string, n int, want conversions.Outcome) []conversions.Outcome {
 		t.Helper()
-		out := classifyError(status, header, []byte(body), n, now)
+		out := classifyError(status, header, []byte(body), now, n)
 		if len(out) != n {
 			t.Fatalf("%s: %d outcomes for %d rows", name, len(out), n)
 		}
