@@ -12,10 +12,13 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
-// testSuccess: a valid batch is delivered, each conversion counted once.
+// testSuccess: a valid batch is delivered, each conversion counted once,
+// its email hashed as the contract says (docs/contracts/ad-platforms.md
+// §1.2), judged by a SHA-256 of our own, not the client's.
 func testSuccess(t *testing.T, p Platform) {
 	pair := p.Start(t, 0)
-	out := send(t, pair, p.batch(0, 3)...)
+	batch := p.batch(0, 3)
+	out := send(t, pair, batch...)
 	for i, o := range out {
 		if o.Class != conversions.Delivered || o.Reason != "" || o.Status/100 != 2 {
 			t.Fatalf("outcome %d: %+v, want delivered with a 2xx", i, o)
@@ -23,6 +26,15 @@ func testSuccess(t *testing.T, p Platform) {
 	}
 	if n := pair.Ledger.Unique(); n != 3 {
 		t.Fatalf("ledger counted %d conversions, want 3", n)
+	}
+	var sent []byte
+	for _, r := range pair.Requests() {
+		sent = append(sent, r.Body...)
+	}
+	for i, c := range batch {
+		if d := fakeads.EmailDigest(c.User.Email); !bytes.Contains(sent, []byte(d)) {
+			t.Fatalf("conversion %d: no request carries the digest %s of %q", i, d, c.User.Email)
+		}
 	}
 }
 
