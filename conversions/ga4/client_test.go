@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/ga4fake"
 )
@@ -29,12 +30,12 @@ func newPair(t *testing.T, debug bool) (*Client, *ga4fake.Server) {
 	return c, fake
 }
 
+// conv is the shared test conversion of contact, deduplicated by dedup; its
+// client id comes from the contact, so conversions group by contact.
 func conv(contact, dedup string) conversions.Conversion {
-	return conversions.Conversion{
-		DedupID: dedup, EventName: "purchase", ContactID: contact, OccurredAt: testNow.Add(-time.Hour),
-		HasValue: true, Value: 10, Currency: "EUR",
-		User: conversions.User{Email: "buyer@example.com", FirstName: "Ann", Country: "DE"},
-	}
+	c := destinationtest.Conversion(0, "purchase", testNow.Add(-time.Hour))
+	c.ContactID, c.DedupID, c.Clicks.GAClientID = contact, dedup, ""
+	return c
 }
 
 func classes(out []conversions.Outcome) string {

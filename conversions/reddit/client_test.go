@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/redditfake"
 )
@@ -34,17 +35,12 @@ func setup(t *testing.T, edit func(*Config), fakeOpts ...redditfake.Option) (*Cl
 	return c, fake
 }
 
+// conv is the shared test conversion with Reddit's ids derived from id.
 func conv(id string) conversions.Conversion {
-	return conversions.Conversion{
-		DedupID: id, EventName: "Purchase", OccurredAt: clientNow.Add(-time.Hour),
-		HasValue: true, Value: 19.99, Currency: "USD", PageURL: "https://shop.example/thanks",
-		User: conversions.User{
-			Email: "Buyer@Example.com", Phone: "+1 650 555 1212", ExternalID: "u-" + id,
-			IP: "203.0.113.7", UserAgent: "Mozilla/5.0",
-		},
-		Clicks:  conversions.Clicks{RdtCid: "cid-" + id, RdtUUID: "1767000000000.uuid"},
-		Consent: conversions.ConsentGranted,
-	}
+	c := destinationtest.Conversion(0, "Purchase", clientNow.Add(-time.Hour))
+	c.DedupID, c.User.ExternalID, c.Clicks.RdtCid = id, "u-"+id, "cid-"+id
+	c.Consent = conversions.ConsentGranted
+	return c
 }
 
 func classes(out []conversions.Outcome) string {

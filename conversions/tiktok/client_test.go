@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/tiktokfake"
 )
@@ -36,20 +37,11 @@ func newClient(t *testing.T, s *tiktokfake.Server, edit func(*Config)) *Client {
 	return c
 }
 
-// full is a conversion with every field the client maps.
+// full is the shared test conversion, deduplicated by id, with consent.
 func full(id string) conversions.Conversion {
-	return conversions.Conversion{
-		DedupID: id, EventName: "CompletePayment", OccurredAt: exampleTime,
-		HasValue: true, Value: 42.5, Currency: "USD", OrderID: "ord_" + id,
-		PageURL: "https://shop.example/thanks?a=1&b=2",
-		User: conversions.User{
-			Email: "  Buyer@Example.COM ", Phone: "(650)555-1212", FirstName: "Mary Ann", LastName: "O'Brien",
-			City: "San Francisco", State: "CA", Zip: "94025-1234", Country: "US", ExternalID: "User-42",
-			IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (X11)",
-		},
-		Clicks:  conversions.Clicks{Ttclid: "E.C.P.abc", Ttp: "2Hcxyz"},
-		Consent: conversions.ConsentGranted,
-	}
+	c := destinationtest.Conversion(0, "CompletePayment", exampleTime)
+	c.DedupID, c.Consent = id, conversions.ConsentGranted
+	return c
 }
 
 func classes(out []conversions.Outcome) string {
