@@ -6,7 +6,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/hogsend/hogsend-proxy/conversions/rules"
-	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
@@ -14,7 +13,7 @@ import (
 // and properties first, the event's properties (and PostHog's GeoIP ones)
 // where the contact has none. Property names cover the common spellings of
 // Hogsend, PostHog and Segment-style payloads.
-func userOf(ev *canonical.Event, f *clickhouse.ContactFacts) User {
+func userOf(ev *canonical.Event, f *ContactFacts) User {
 	contact := func(keys ...string) string { return firstString(f.Properties, keys...) }
 	event := func(keys ...string) string { return firstString(ev.Properties, keys...) }
 	either := func(keys ...string) string {

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hogsend/hogsend-proxy/conversions/rules"
-	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
@@ -23,9 +22,9 @@ const SpoolConsumer = "conversions"
 // ContextStore is where the deriver records clicks and reads the contact
 // context of a conversion (ClickHouse).
 type ContextStore interface {
-	InsertClicks(ctx context.Context, rows []clickhouse.Click) error
-	LoadContactFacts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*clickhouse.ContactFacts, error)
-	LoadRecentClicks(ctx context.Context, contacts []uuid.UUID, since, until int64) ([]clickhouse.Click, error)
+	InsertClicks(ctx context.Context, rows []Click) error
+	LoadContactFacts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*ContactFacts, error)
+	LoadRecentClicks(ctx context.Context, contacts []uuid.UUID, since, until int64) ([]Click, error)
 }
 
 // Consent is the consent setting of the config.
@@ -141,7 +140,7 @@ func (d *Deriver) Run(ctx context.Context) error {
 		if len(entries) == 0 {
 			continue
 		}
-		var clicks []clickhouse.Click
+		var clicks []Click
 		var cands []candidate
 		for _, e := range entries {
 			if err := canonical.DecodeBatch(e.Data, &batch); err != nil {
@@ -154,7 +153,7 @@ func (d *Deriver) Run(ctx context.Context) error {
 					continue
 				}
 				for _, c := range ExtractClicks(ev.Properties) {
-					clicks = append(clicks, clickhouse.Click{ContactID: ev.ContactID, Kind: c.Kind, Value: c.Value, At: ev.OccurredAt, EventID: ev.ID})
+					clicks = append(clicks, Click{ContactID: ev.ContactID, Kind: c.Kind, Value: c.Value, At: ev.OccurredAt, EventID: ev.ID})
 				}
 				for r := range d.opts.Rules {
 					rule := &d.opts.Rules[r]
@@ -179,7 +178,7 @@ func (d *Deriver) Run(ctx context.Context) error {
 // derive records clicks and queues the conversions of cands; it retries
 // until done or ctx ends, so the cursor never passes an event whose
 // conversions are not queued.
-func (d *Deriver) derive(ctx context.Context, upTo spool.Position, clicks []clickhouse.Click, cands []candidate) error {
+func (d *Deriver) derive(ctx context.Context, upTo spool.Position, clicks []Click, cands []candidate) error {
 	if len(cands) > 0 {
 		// Contacts and aliases of these events must be in ClickHouse.
 		for d.opts.StoredUpTo().Compare(upTo) < 0 {
@@ -204,7 +203,7 @@ func (d *Deriver) derive(ctx context.Context, upTo spool.Position, clicks []clic
 	}
 }
 
-func (d *Deriver) tryDerive(ctx context.Context, clicks []clickhouse.Click, cands []candidate) error {
+func (d *Deriver) tryDerive(ctx context.Context, clicks []Click, cands []candidate) error {
 	if len(clicks) > 0 {
 		if err := d.opts.Store.InsertClicks(ctx, clicks); err != nil {
 			return fmt.Errorf("record clicks: %w", err)
@@ -242,7 +241,7 @@ func (d *Deriver) tryDerive(ctx context.Context, clicks []clickhouse.Click, cand
 			c := &cands[i]
 			f := facts[c.ev.ContactID]
 			if f == nil {
-				f = &clickhouse.ContactFacts{ID: c.ev.ContactID}
+				f = &ContactFacts{ID: c.ev.ContactID}
 			}
 			if f.Deleted {
 				skipped++
@@ -290,7 +289,7 @@ func (d *Deriver) tryDerive(ctx context.Context, clicks []clickhouse.Click, cand
 
 // build assembles the conversion of one candidate, without its destination.
 // stored are recent clicks of the read's contacts, newest first.
-func (d *Deriver) build(c *candidate, f *clickhouse.ContactFacts, stored []clickhouse.Click) Conversion {
+func (d *Deriver) build(c *candidate, f *ContactFacts, stored []Click) Conversion {
 	ev := &c.ev
 	contact := ev.ContactID.String()
 	conv := Conversion{

@@ -13,7 +13,7 @@ import (
 // breaker, so a client only classifies what the platform answered.
 type Destination interface {
 	// Name is the destination's config key: "meta", "google_ads", "tiktok",
-	// "linkedin", "reddit".
+	// "linkedin", "reddit", "ga4".
 	Name() string
 	// MaxBatch is the platform's largest accepted batch.
 	MaxBatch() int

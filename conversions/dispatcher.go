@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/sony/gobreaker/v2"
 
-	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 )
 
@@ -55,7 +54,7 @@ func (o *DispatchOptions) defaults() {
 
 // DeadLetterStore keeps conversions a platform refused for good.
 type DeadLetterStore interface {
-	InsertConversionDeadLetters(ctx context.Context, rows []clickhouse.ConversionDeadLetter) error
+	InsertConversionDeadLetters(ctx context.Context, rows []ConversionDeadLetter) error
 }
 
 // errUnavailable marks an attempt the breaker counts as a failure: the
@@ -284,7 +283,7 @@ func (d *Dispatcher) deliver(ctx context.Context, convs []Conversion) error {
 		}
 		var retry []Conversion
 		var wait time.Duration
-		var dead []clickhouse.ConversionDeadLetter
+		var dead []ConversionDeadLetter
 		for i, o := range outcomes {
 			c := &batch[i]
 			attempts[c.DedupID]++
@@ -347,7 +346,7 @@ func (d *Dispatcher) deliver(ctx context.Context, convs []Conversion) error {
 
 // storeDeadLetters keeps refused conversions, retrying while ClickHouse is
 // unreachable: the queue entry is only committed once they are stored.
-func (d *Dispatcher) storeDeadLetters(ctx context.Context, rows []clickhouse.ConversionDeadLetter) error {
+func (d *Dispatcher) storeDeadLetters(ctx context.Context, rows []ConversionDeadLetter) error {
 	for wait := d.opts.RetryInitial; ; wait = min(2*wait, d.opts.RetryMax) {
 		err := d.dead.InsertConversionDeadLetters(ctx, rows)
 		if err == nil {
@@ -360,10 +359,10 @@ func (d *Dispatcher) storeDeadLetters(ctx context.Context, rows []clickhouse.Con
 	}
 }
 
-func (d *Dispatcher) deadLetter(c *Conversion, reason string) clickhouse.ConversionDeadLetter {
+func (d *Dispatcher) deadLetter(c *Conversion, reason string) ConversionDeadLetter {
 	body, _ := json.Marshal(c)
 	now := d.opts.Now().UnixMilli()
-	return clickhouse.ConversionDeadLetter{
+	return ConversionDeadLetter{
 		Destination: d.Name(), DedupID: c.DedupID, Conversion: body, Reason: reason,
 		FailedAt: now, Version: uint64(now),
 	}
@@ -380,10 +379,10 @@ func (d *Dispatcher) record(c *Conversion, status string, attempts uint32, o Out
 }
 
 // dispatchRow is the conversion_dispatches row of c at destination.
-func dispatchRow(c *Conversion, destination, status string, at int64) clickhouse.Dispatch {
+func dispatchRow(c *Conversion, destination, status string, at int64) Dispatch {
 	eventID, _ := uuid.Parse(c.EventID)
 	contactID, _ := uuid.Parse(c.ContactID)
-	return clickhouse.Dispatch{
+	return Dispatch{
 		At: at, Destination: destination, DedupID: c.DedupID, RuleID: c.RuleID,
 		EventID: eventID, ContactID: contactID, EventName: c.EventName, Status: status,
 	}

@@ -2,37 +2,36 @@ package conversions_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/conversions/googleads"
 	"github.com/hogsend/hogsend-proxy/conversions/tiktok"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/googleadsfake"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/tiktokfake"
-	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 )
 
 // deadLetters keeps dead letters in memory (ClickHouse is tested with the
 // real servers in internal/app).
 type deadLetters struct {
 	mu   sync.Mutex
-	rows []clickhouse.ConversionDeadLetter
+	rows []conversions.ConversionDeadLetter
 }
 
-func (d *deadLetters) InsertConversionDeadLetters(_ context.Context, rows []clickhouse.ConversionDeadLetter) error {
+func (d *deadLetters) InsertConversionDeadLetters(_ context.Context, rows []conversions.ConversionDeadLetter) error {
 	d.mu.Lock()
 	d.rows = append(d.rows, rows...)
 	d.mu.Unlock()
 	return nil
 }
 
-func (d *deadLetters) all() []clickhouse.ConversionDeadLetter {
+func (d *deadLetters) all() []conversions.ConversionDeadLetter {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]clickhouse.ConversionDeadLetter(nil), d.rows...)
+	return append([]conversions.ConversionDeadLetter(nil), d.rows...)
 }
 
 // clock is a settable time source shared by a client, a fake and a dispatcher.
@@ -77,25 +76,12 @@ func run(t *testing.T, d *conversions.Dispatcher) {
 	})
 }
 
-func conversion(i int, at time.Time) conversions.Conversion {
-	return conversions.Conversion{
-		DedupID:    conversions.DedupID("contact", "rule", fmt.Sprint("event-", i)),
-		RuleID:     "rule",
-		EventID:    fmt.Sprintf("0190e0a0-0000-7000-8000-%012d", i),
-		ContactID:  "0190e0a0-0000-7000-8000-00000000c0c0",
-		EventName:  "CompletePayment",
-		OccurredAt: at,
-		HasValue:   true, Value: 10, Currency: "EUR",
-		User: conversions.User{Email: fmt.Sprintf("p%d@example.com", i)},
-	}
-}
-
 // Google answers TOO_RECENT for a click under 6 hours old: the conversion
 // is parked in the deferred queue (not blocking the rest) and delivered
 // once it is due.
 func TestDispatcherDefersLongPlatformDelays(t *testing.T) {
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	fake := googleadsfake.New(googleadsfake.WithNow(clk.Now))
+	fake := googleadsfake.New(googleadsfake.WithClock(clk.Now))
 	t.Cleanup(fake.Close)
 	cfg := googleads.Config{
 		CustomerID: googleadsfake.DefaultCustomerID, ConversionAction: googleadsfake.DefaultConversionActionID,
@@ -114,9 +100,10 @@ func TestDispatcherDefersLongPlatformDelays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recent := conversion(1, clk.Now().Add(-time.Minute))
+	recent := destinationtest.Conversion(1, "CompletePayment", clk.Now().Add(-time.Minute))
 	recent.Clicks = conversions.Clicks{Gclid: "Cj0KCQ-recent", At: clk.Now().Add(-time.Hour)}
-	plain := conversion(2, clk.Now().Add(-time.Minute))
+	plain := destinationtest.Conversion(2, "CompletePayment", clk.Now().Add(-time.Minute))
+	plain.Clicks = conversions.Clicks{}
 	if err := d.Queue().Append(context.Background(), []conversions.Conversion{recent, plain}, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +144,7 @@ func TestDispatcherSplitsRefusedBatches(t *testing.T) {
 		if i == 11 {
 			at = time.Now().Add(-72 * time.Hour) // too old for the platform
 		}
-		batch = append(batch, conversion(i, at))
+		batch = append(batch, destinationtest.Conversion(i, "CompletePayment", at))
 	}
 	if err := d.Queue().Append(context.Background(), batch, 0); err != nil {
 		t.Fatal(err)
@@ -194,10 +181,10 @@ func TestDispatcherSplitsAroundClientRejections(t *testing.T) {
 	}
 	var batch []conversions.Conversion
 	for i := range 8 {
-		batch = append(batch, conversion(i, time.Now().Add(-time.Minute)))
+		batch = append(batch, destinationtest.Conversion(i, "CompletePayment", time.Now().Add(-time.Minute)))
 	}
-	batch[2].OccurredAt = time.Now().Add(-72 * time.Hour) // the platform refuses it, and the batch with it
-	batch[5].User = conversions.User{}                    // the client refuses it: no identifier
+	batch[2].OccurredAt = time.Now().Add(-72 * time.Hour)                     // the platform refuses it, and the batch with it
+	batch[5].User, batch[5].Clicks = conversions.User{}, conversions.Clicks{} // the client refuses it: no identifier
 	if err := d.Queue().Append(context.Background(), batch, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 )
 
 // Dispatch statuses, as conversion_dispatches stores them.
@@ -25,21 +23,21 @@ const historyLimit = 200_000
 // History writes conversion_dispatches rows in the background, one insert
 // per second, so that recording never slows delivery down.
 type History struct {
-	insert  func(ctx context.Context, rows []clickhouse.Dispatch) error
+	insert  func(ctx context.Context, rows []Dispatch) error
 	log     *slog.Logger
 	mu      sync.Mutex
-	rows    []clickhouse.Dispatch
+	rows    []Dispatch
 	dropped atomic.Uint64
 	written atomic.Uint64
 }
 
 // NewHistory returns a History inserting with insert.
-func NewHistory(insert func(ctx context.Context, rows []clickhouse.Dispatch) error, log *slog.Logger) *History {
+func NewHistory(insert func(ctx context.Context, rows []Dispatch) error, log *slog.Logger) *History {
 	return &History{insert: insert, log: log}
 }
 
 // Record queues one row.
-func (h *History) Record(d clickhouse.Dispatch) {
+func (h *History) Record(d Dispatch) {
 	h.mu.Lock()
 	if len(h.rows) >= historyLimit {
 		h.rows = h.rows[1:]

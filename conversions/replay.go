@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 )
 
@@ -27,11 +26,11 @@ type ReplayResult struct {
 // this time is dead-lettered again under a newer version, so nothing leaves
 // the dead-letter store without reaching the platform. dir is a scratch
 // directory for the deferred queue (removed afterwards).
-func Replay(ctx context.Context, dest Destination, letters []clickhouse.ConversionDeadLetter, store DeadLetterStore, history *History, opts DispatchOptions, dir string) (ReplayResult, error) {
+func Replay(ctx context.Context, dest Destination, letters []ConversionDeadLetter, store DeadLetterStore, history *History, opts DispatchOptions, dir string) (ReplayResult, error) {
 	var res ReplayResult
 	opts.defaults()
 	var convs []Conversion
-	var marks []clickhouse.ConversionDeadLetter
+	var marks []ConversionDeadLetter
 	now := opts.Now().UnixMilli()
 	for _, l := range letters {
 		var c Conversion
@@ -90,7 +89,7 @@ func Replay(ctx context.Context, dest Destination, letters []clickhouse.Conversi
 
 // restore dead-letters convs again (a newer version than their replay mark).
 func (d *Dispatcher) restore(ctx context.Context, convs []Conversion, reason string) error {
-	rows := make([]clickhouse.ConversionDeadLetter, len(convs))
+	rows := make([]ConversionDeadLetter, len(convs))
 	for i := range convs {
 		rows[i] = d.deadLetter(&convs[i], reason)
 	}

@@ -1,22 +1,16 @@
 package ga4
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// MaxBatch is GA4's largest "events" array (spec §5).
+// MaxBatch is GA4's largest "events" array (docs/contracts/ad-platforms.md §7).
 const MaxBatch = 25
-
-// maxResponse bounds how much of an answer is read: the debug endpoint's
-// validation list is small.
-const maxResponse = 1 << 20
 
 var _ conversions.Destination = (*Client)(nil)
 
@@ -27,7 +21,7 @@ type Client struct {
 	now      func() time.Time
 	endpoint string
 	debug    bool
-	timeout  time.Duration
+	timeout  conversions.Timeout
 }
 
 // New validates cfg (filling its defaults) and returns its client.
@@ -41,7 +35,7 @@ func New(cfg Config, opts conversions.ClientOptions) (*Client, error) {
 		now:      opts.Clock(),
 		endpoint: cfg.endpoint(),
 		debug:    cfg.Debug,
-		timeout:  cfg.timeout(),
+		timeout:  cfg.Timeout,
 	}, nil
 }
 
@@ -82,21 +76,15 @@ func (c *Client) post(ctx context.Context, r request) conversions.Outcome {
 		// Deterministic: the same events would fail again.
 		return conversions.Outcome{Class: conversions.Rejected, Reason: "ga4: encode body: " + err.Error(), WholeBatch: len(r.Events) > 1}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	ans, err := conversions.Send(ctx, c.http, conversions.Post{
+		Platform: "ga4", URL: c.endpoint, Body: body, Timeout: c.timeout,
+		Header: http.Header{"Content-Type": {"application/json"}},
+	})
 	if err != nil {
-		return conversions.Outcome{Class: conversions.Halt, Reason: "ga4: build request: " + conversions.ErrorText(err)}
+		return conversions.FailedPost("ga4", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return conversions.TransportFailure(err)
+	if ans.ReadErr != nil && ans.Status/100 != 2 {
+		return conversions.TransportFailure(ans.ReadErr)
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil && resp.StatusCode/100 != 2 {
-		return conversions.TransportFailure(fmt.Errorf("read ga4 answer: %w", err))
-	}
-	return classify(resp.StatusCode, resp.Header, answer, c.debug, len(r.Events), c.now())
+	return classify(ans.Status, ans.Header, ans.Body, c.now(), c.debug, len(r.Events))
 }

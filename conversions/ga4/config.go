@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
@@ -13,9 +12,6 @@ import (
 // Defaults filled by Validate.
 const (
 	DefaultBaseURL = "https://www.google-analytics.com"
-	// DefaultTimeout bounds one HTTP request when the HTTP client has no
-	// timeout of its own.
-	DefaultTimeout = "30s"
 )
 
 // Config is the "ga4" destination of conversions.destinations. Values are
@@ -37,9 +33,8 @@ type Config struct {
 	// given to phones stored in national format; empty leaves such phones
 	// out of user_data rather than hashing a guess.
 	DefaultPhoneCountry string `yaml:"default_phone_country"`
-	// Timeout bounds one HTTP request (a Go duration), default
-	// DefaultTimeout.
-	Timeout string `yaml:"timeout"`
+	// Timeout bounds one HTTP request (conversions.Timeout).
+	Timeout conversions.Timeout `yaml:"timeout"`
 }
 
 // Validate fills defaults and checks every field; each error names its YAML
@@ -47,9 +42,6 @@ type Config struct {
 func (c *Config) Validate() error {
 	if c.BaseURL == "" {
 		c.BaseURL = DefaultBaseURL
-	}
-	if c.Timeout == "" {
-		c.Timeout = DefaultTimeout
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 
@@ -76,8 +68,8 @@ func (c *Config) Validate() error {
 	if c.DefaultPhoneCountry, calling = conversions.CallingCode(c.DefaultPhoneCountry); !calling {
 		errs = append(errs, fmt.Errorf("default_phone_country: %q is not a calling code (1 to 3 digits, e.g. 1 or 44)", c.DefaultPhoneCountry))
 	}
-	if d, err := time.ParseDuration(c.Timeout); err != nil || d <= 0 {
-		errs = append(errs, fmt.Errorf("timeout: %q is not a positive duration such as 30s", c.Timeout))
+	if err := c.Timeout.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("timeout: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -92,12 +84,6 @@ func (c *Config) endpoint() string {
 	q.Set("measurement_id", c.MeasurementID)
 	q.Set("api_secret", c.APISecret)
 	return c.BaseURL + path + "?" + q.Encode()
-}
-
-// timeout returns Timeout parsed; call after Validate.
-func (c *Config) timeout() time.Duration {
-	d, _ := time.ParseDuration(c.Timeout)
-	return d
 }
 
 // validMeasurementID accepts "G-" followed by upper-case letters and digits.

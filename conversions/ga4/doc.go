@@ -1,4 +1,4 @@
-// Package ga4 is the GA4 Measurement Protocol destination (spec §5): it sends
+// Package ga4 is the GA4 Measurement Protocol destination (docs/contracts/ad-platforms.md §7): it sends
 // conversions as events to POST {base}/mp/collect?measurement_id=…&api_secret=…
 // so they appear in Google Analytics (and, through GA4 → Ads links, in Ads).
 //

@@ -30,7 +30,7 @@ type consent struct {
 }
 
 // userData is GA4's user-provided data: emails and phones hashed, the
-// address' names hashed and its location fields plain (spec §5).
+// address' names hashed and its location fields plain (docs/contracts/ad-platforms.md §7).
 type userData struct {
 	SHA256EmailAddress []string  `json:"sha256_email_address,omitempty"`
 	SHA256PhoneNumber  []string  `json:"sha256_phone_number,omitempty"`

@@ -44,12 +44,12 @@ func TestPayload(t *testing.T) {
 		}
 	}
 
-	// The spec's minimal request: client_id, timestamp_micros, one event.
+	// The documented minimal request: client_id, timestamp_micros, one event.
 	f("minimal", builder{}, []string{
 		`{"client_id":"contact-1","timestamp_micros":1773140400000000,"events":[{"name":"generate_lead","params":{"transaction_id":"d1","engagement_time_msec":1}}]}`,
 	}, conversions.Conversion{DedupID: "d1", EventName: "generate_lead", ContactID: "contact-1", OccurredAt: at})
 
-	// §2.2 vectors: gmail dots removed (3586…), Google phone form
+	// docs/contracts/ad-platforms.md §1.2 vectors: gmail dots removed (3586…), Google phone form
 	// (+16505551212 → 1e23…), "mary" (6915…); plain location fields;
 	// consent granted; _ga client id preferred over the contact id.
 	f("full", builder{phoneCountry: "1"}, []string{

@@ -28,19 +28,19 @@ type validationMessage struct {
 // endpoint answers 200 with validationMessages, which name no event, so a
 // non-empty list rejects the whole request (WholeBatch when it held several
 // events, letting the dispatcher split to find the bad one).
-func classify(status int, h http.Header, body []byte, debug bool, events int, now time.Time) conversions.Outcome {
+func classify(status int, h http.Header, body []byte, now time.Time, debug bool, events int) conversions.Outcome {
 	switch {
 	case conversions.RetryableStatus(status):
 		return conversions.Outcome{
 			Class:      conversions.Retry,
-			Reason:     fmt.Sprintf("ga4: http %d%s", status, snippet(body)),
+			Reason:     fmt.Sprintf("ga4: http %d%s", status, ": "+conversions.Snippet(body)),
 			RetryAfter: conversions.RetryAfter(h, now),
 			Status:     status,
 		}
 	case status/100 != 2:
 		return conversions.Outcome{
 			Class:  conversions.Halt,
-			Reason: fmt.Sprintf("ga4: http %d (wrong base_url, measurement_id or api_secret?)%s", status, snippet(body)),
+			Reason: fmt.Sprintf("ga4: http %d (wrong base_url, measurement_id or api_secret?)%s", status, ": "+conversions.Snippet(body)),
 			Status: status,
 		}
 	case !debug:
@@ -50,7 +50,7 @@ func classify(status int, h http.Header, body []byte, debug bool, events int, no
 	if err := json.Unmarshal(body, &a); err != nil {
 		// The debug endpoint always answers JSON; anything else is a proxy
 		// or a wrong base_url in front of it.
-		return conversions.Outcome{Class: conversions.Halt, Reason: fmt.Sprintf("ga4 debug: undecodable answer: %v%s", err, snippet(body)), Status: status}
+		return conversions.Outcome{Class: conversions.Halt, Reason: fmt.Sprintf("ga4 debug: undecodable answer: %v: %s", err, conversions.Snippet(body)), Status: status}
 	}
 	if len(a.ValidationMessages) == 0 {
 		return conversions.Outcome{Class: conversions.Delivered, Status: status}
@@ -65,16 +65,4 @@ func classify(status int, h http.Header, body []byte, debug bool, events int, no
 		WholeBatch: events > 1,
 		Status:     status,
 	}
-}
-
-// snippet is the start of an error body, for reasons.
-func snippet(body []byte) string {
-	s := strings.TrimSpace(string(body))
-	if s == "" {
-		return ""
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return ": " + s
 }

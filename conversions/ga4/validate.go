@@ -9,7 +9,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// GA4's limits (spec §5). Production answers 2xx even when they are
+// GA4's limits (docs/contracts/ad-platforms.md §7). Production answers 2xx even when they are
 // broken, so they are checked before sending.
 const (
 	// MaxAge is how far back timestamp_micros may go.

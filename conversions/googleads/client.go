@@ -1,11 +1,9 @@
 package googleads
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -39,7 +37,7 @@ func New(cfg Config, opts conversions.ClientOptions) (*Client, error) {
 	}
 	hc := opts.HTTP
 	if hc == nil {
-		hc = &http.Client{Timeout: cfg.Timeout}
+		hc = &http.Client{Timeout: cfg.Timeout.Duration()}
 	}
 	now := opts.Clock()
 	return &Client{
@@ -119,13 +117,6 @@ func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []con
 	return out
 }
 
-// answer is one HTTP exchange, read in full.
-type answer struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
 // upload posts body and classifies the answer. A 401 about the access
 // token gets one fresh token and one more try, inside this Send.
 func (c *Client) upload(ctx context.Context, body []byte, n int) []conversions.Outcome {
@@ -137,7 +128,7 @@ func (c *Client) upload(ctx context.Context, body []byte, n int) []conversions.O
 	if err != nil {
 		return conversions.Outcomes(n, conversions.TransportFailure(err))
 	}
-	if ans.status == http.StatusUnauthorized && oauthRefreshable(ans.body) {
+	if ans.Status == http.StatusUnauthorized && oauthRefreshable(ans.Body) {
 		c.tokens.invalidate(tok)
 		if tok, err = c.tokens.get(ctx); err != nil {
 			return conversions.Outcomes(n, tokenOutcome(err))
@@ -146,33 +137,32 @@ func (c *Client) upload(ctx context.Context, body []byte, n int) []conversions.O
 			return conversions.Outcomes(n, conversions.TransportFailure(err))
 		}
 	}
-	if ans.status == http.StatusOK {
-		return classifyOK(ans.body, n, c.cfg.ValidateOnly)
+	if ans.Status == http.StatusOK {
+		return classifyOK(ans.Body, n, c.cfg.ValidateOnly)
 	}
-	return classifyError(ans.status, ans.header, ans.body, n, c.now())
+	return classifyError(ans.Status, ans.Header, ans.Body, c.now(), n)
 }
 
-func (c *Client) post(ctx context.Context, body []byte, token string) (answer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.uploadURL, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, fmt.Errorf("build upload request: %w", err)
+func (c *Client) post(ctx context.Context, body []byte, token string) (conversions.Answer, error) {
+	header := http.Header{
+		"Content-Type":    {"application/json"},
+		"Authorization":   {"Bearer " + token},
+		"Developer-Token": {c.cfg.DeveloperToken},
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("developer-token", c.cfg.DeveloperToken)
 	if c.cfg.LoginCustomerID != "" {
-		req.Header.Set("login-customer-id", c.cfg.LoginCustomerID)
+		header.Set("login-customer-id", c.cfg.LoginCustomerID)
 	}
-	resp, err := c.http.Do(req)
+	ans, err := conversions.Send(ctx, c.http, conversions.Post{
+		Platform: "google_ads", URL: c.uploadURL, Body: body, Header: header,
+		Timeout: c.cfg.Timeout, MaxAnswer: maxResponseBytes,
+	})
 	if err != nil {
-		return answer{}, fmt.Errorf("upload click conversions: %w", err)
+		return ans, fmt.Errorf("upload click conversions: %w", err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return answer{}, fmt.Errorf("read upload answer (HTTP %d): %w", resp.StatusCode, err)
+	if ans.ReadErr != nil {
+		return ans, fmt.Errorf("(HTTP %d) %w", ans.Status, ans.ReadErr)
 	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: raw}, nil
+	return ans, nil
 }
 
 func tokenOutcome(err error) conversions.Outcome {

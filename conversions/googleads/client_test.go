@@ -3,13 +3,13 @@ package googleads
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/googleadsfake"
 )
@@ -21,7 +21,7 @@ func clock() time.Time { return testNow }
 // setup starts a strict fake and a client configured against it.
 func setup(t *testing.T, edit func(*Config), opts ...googleadsfake.Option) (*Client, *googleadsfake.Server) {
 	t.Helper()
-	fake := googleadsfake.New(append([]googleadsfake.Option{googleadsfake.WithNow(clock)}, opts...)...)
+	fake := googleadsfake.New(append([]googleadsfake.Option{googleadsfake.WithClock(clock)}, opts...)...)
 	t.Cleanup(fake.Close)
 	cfg := Config{
 		CustomerID:       "123-123-1234",
@@ -43,23 +43,12 @@ func setup(t *testing.T, edit func(*Config), opts ...googleadsfake.Option) (*Cli
 	return c, fake
 }
 
-// conv is a sendable conversion; n makes its DedupID and gclid unique.
-func conv(n int) conversions.Conversion {
-	return conversions.Conversion{
-		DedupID:    conversions.DedupID("contact", "rule", fmt.Sprintf("event-%d", n)),
-		EventName:  "Purchase",
-		OccurredAt: testNow.Add(-24 * time.Hour),
-		HasValue:   true, Value: 49.5, Currency: "EUR",
-		User:    conversions.User{Email: "John.Smith@gmail.com", Phone: "+1 650 555 1212"},
-		Clicks:  conversions.Clicks{Gclid: fmt.Sprintf("Cj0KCQiAclick%d", n), At: testNow.Add(-30 * time.Hour)},
-		Consent: conversions.ConsentGranted,
-	}
-}
-
 func batch(n int) []conversions.Conversion {
 	b := make([]conversions.Conversion, n)
 	for i := range b {
-		b[i] = conv(i)
+		b[i] = destinationtest.Conversion(i, "Purchase", testNow.Add(-24*time.Hour))
+		// The documented Gmail address, to see its dots removed before hashing.
+		b[i].User.Email = "John.Smith@gmail.com"
 	}
 	return b
 }
@@ -118,7 +107,7 @@ func TestHappyBatchIsCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := body.Conversions[0]
-	if !body.PartialFailure || first.OrderID != conv(0).DedupID || first.ConversionDateTime != "2025-01-01 12:00:00+00:00" ||
+	if !body.PartialFailure || first.OrderID != destinationtest.Conversion(0, "Purchase", testNow.Add(-24*time.Hour)).DedupID || first.ConversionDateTime != "2025-01-01 12:00:00+00:00" ||
 		first.UserIdentifiers[0]["hashedEmail"] != "3586de92bb3636d0885a12eff961429a32e4ebd764b96f50d85d016f9338d586" ||
 		first.UserIdentifiers[1]["hashedPhoneNumber"] != "1e231c66011e7a2d867a9cfae267a6aff103cf4913640b6e71a99850fc0ffbc8" {
 		t.Fatalf("body %s", r.Body)
@@ -128,16 +117,16 @@ func TestHappyBatchIsCounted(t *testing.T) {
 func TestSameDedupIDCountedOnce(t *testing.T) {
 	c, fake := setup(t, nil)
 	for i := 0; i < 2; i++ {
-		wantClasses(t, c.Send(context.Background(), []conversions.Conversion{conv(7)}), "delivered")
+		wantClasses(t, c.Send(context.Background(), []conversions.Conversion{destinationtest.Conversion(7, "Purchase", testNow.Add(-24*time.Hour))}), "delivered")
 	}
 	if fake.Ledger.Unique() != 1 || fake.Ledger.Duplicates() != 1 {
 		t.Fatalf("unique %d, duplicates %d", fake.Ledger.Unique(), fake.Ledger.Duplicates())
 	}
 	// The same conversion twice in one batch goes once: Google would
 	// refuse both copies as DUPLICATE_ORDER_ID.
-	out := c.Send(context.Background(), []conversions.Conversion{conv(8), conv(8), conv(9)})
+	out := c.Send(context.Background(), []conversions.Conversion{destinationtest.Conversion(8, "Purchase", testNow.Add(-24*time.Hour)), destinationtest.Conversion(8, "Purchase", testNow.Add(-24*time.Hour)), destinationtest.Conversion(9, "Purchase", testNow.Add(-24*time.Hour))})
 	wantClasses(t, out, "delivered,delivered,delivered")
-	if fake.Ledger.Unique() != 3 || strings.Count(string(fake.Requests()[2].Body), conv(8).DedupID) != 1 {
+	if fake.Ledger.Unique() != 3 || strings.Count(string(fake.Requests()[2].Body), destinationtest.Conversion(8, "Purchase", testNow.Add(-24*time.Hour)).DedupID) != 1 {
 		t.Fatalf("ledger %d; body %s", fake.Ledger.Unique(), fake.Requests()[2].Body)
 	}
 }
@@ -201,13 +190,13 @@ func TestRealRowErrorsFromTheFake(t *testing.T) {
 	// A click the fake knows is 1 hour old, whose time the event did not
 	// carry: Google's TOO_RECENT_EVENT, retried after 6 hours.
 	c, fake := setup(t, nil)
-	fresh := conv(1)
+	fresh := destinationtest.Conversion(1, "Purchase", testNow.Add(-24*time.Hour))
 	fresh.Clicks.At = time.Time{}
 	fresh.OccurredAt = testNow.Add(-30 * time.Minute)
 	fake.RegisterClick(fresh.Clicks.Gclid, testNow.Add(-time.Hour))
-	missing := conv(2)
+	missing := destinationtest.Conversion(2, "Purchase", testNow.Add(-24*time.Hour))
 	missing.EventName = "424242" // a conversion action that does not exist
-	out := c.Send(context.Background(), []conversions.Conversion{conv(0), fresh, missing})
+	out := c.Send(context.Background(), []conversions.Conversion{destinationtest.Conversion(0, "Purchase", testNow.Add(-24*time.Hour)), fresh, missing})
 	wantClasses(t, out, "delivered,retry,halt")
 	if out[1].RetryAfter != 6*time.Hour || fake.Ledger.Unique() != 1 {
 		t.Fatalf("%+v, ledger %d", out, fake.Ledger.Unique())
@@ -230,7 +219,7 @@ func TestTokenLifecycle(t *testing.T) {
 
 	// Google expires the token early: one 401, one refresh, one retry.
 	fake.ExpireTokens()
-	wantClasses(t, c.Send(ctx, []conversions.Conversion{conv(5)}), "delivered")
+	wantClasses(t, c.Send(ctx, []conversions.Conversion{destinationtest.Conversion(5, "Purchase", testNow.Add(-24*time.Hour))}), "delivered")
 	reqs := fake.Requests()
 	if fake.TokensIssued() != 2 || len(reqs) != 4 || reqs[2].Status != 401 || reqs[3].Status != 200 {
 		t.Fatalf("tokens %d, requests %d", fake.TokensIssued(), len(reqs))
@@ -242,13 +231,13 @@ func TestTokenLifecycle(t *testing.T) {
 	// Token endpoint trouble: 503 is transient, a revoked grant is not.
 	fake.ExpireTokens()
 	fake.TokenScript.Push(fakeads.Fault{Status: 503, Header: map[string]string{"Retry-After": "3"}})
-	out := c.Send(ctx, []conversions.Conversion{conv(6)})
+	out := c.Send(ctx, []conversions.Conversion{destinationtest.Conversion(6, "Purchase", testNow.Add(-24*time.Hour))})
 	wantClasses(t, out, "retry")
 	if out[0].RetryAfter != 3*time.Second {
 		t.Fatalf("%+v", out[0])
 	}
 	fake.RevokeRefreshToken()
-	out = c.Send(ctx, []conversions.Conversion{conv(6)})
+	out = c.Send(ctx, []conversions.Conversion{destinationtest.Conversion(6, "Purchase", testNow.Add(-24*time.Hour))})
 	wantClasses(t, out, "halt")
 	if !strings.Contains(out[0].Reason, "invalid_grant") {
 		t.Fatalf("%+v", out[0])
@@ -257,7 +246,7 @@ func TestTokenLifecycle(t *testing.T) {
 
 func TestTokenExpiresByClock(t *testing.T) {
 	now := testNow
-	fake := googleadsfake.New(googleadsfake.WithNow(func() time.Time { return now }), googleadsfake.WithTokenTTL(10*time.Minute))
+	fake := googleadsfake.New(googleadsfake.WithClock(func() time.Time { return now }), googleadsfake.WithTokenTTL(10*time.Minute))
 	t.Cleanup(fake.Close)
 	c, err := New(Config{
 		CustomerID: googleadsfake.DefaultCustomerID, ConversionAction: googleadsfake.DefaultConversionActionID,
@@ -270,7 +259,7 @@ func TestTokenExpiresByClock(t *testing.T) {
 	}
 	wantClasses(t, c.Send(context.Background(), batch(1)), "delivered")
 	now = now.Add(9*time.Minute + 30*time.Second) // within a minute of expiry
-	wantClasses(t, c.Send(context.Background(), []conversions.Conversion{conv(3)}), "delivered")
+	wantClasses(t, c.Send(context.Background(), []conversions.Conversion{destinationtest.Conversion(3, "Purchase", testNow.Add(-24*time.Hour))}), "delivered")
 	if fake.TokensIssued() != 2 || len(fake.Requests()) != 2 {
 		t.Fatalf("want a refresh before expiry, not a 401: tokens %d, requests %d", fake.TokensIssued(), len(fake.Requests()))
 	}
@@ -294,9 +283,9 @@ func TestWrongAccountHalts(t *testing.T) {
 
 func TestValidateOnlyRecordsNothing(t *testing.T) {
 	c, fake := setup(t, func(cfg *Config) { cfg.ValidateOnly = true })
-	pii := conv(2)
+	pii := destinationtest.Conversion(2, "Purchase", testNow.Add(-24*time.Hour))
 	pii.DedupID = "john@example.com" // Google refuses PII in orderId, even when only validating
-	out := c.Send(context.Background(), []conversions.Conversion{conv(0), pii, conv(1)})
+	out := c.Send(context.Background(), []conversions.Conversion{destinationtest.Conversion(0, "Purchase", testNow.Add(-24*time.Hour)), pii, destinationtest.Conversion(1, "Purchase", testNow.Add(-24*time.Hour))})
 	wantClasses(t, out, "delivered,rejected,delivered")
 	if !strings.Contains(out[1].Reason, "ORDER_ID_CONTAINS_PII") {
 		t.Fatalf("%+v", out[1])
@@ -308,26 +297,26 @@ func TestValidateOnlyRecordsNothing(t *testing.T) {
 
 func TestInvalidConversionsAreNotSent(t *testing.T) {
 	c, fake := setup(t, nil)
-	noIDs := conv(1)
+	noIDs := destinationtest.Conversion(1, "Purchase", testNow.Add(-24*time.Hour))
 	noIDs.Clicks, noIDs.User = conversions.Clicks{}, conversions.User{FirstName: "Mary", IP: "203.0.113.9"}
-	denied := conv(2)
+	denied := destinationtest.Conversion(2, "Purchase", testNow.Add(-24*time.Hour))
 	denied.Consent = conversions.ConsentDenied
-	old := conv(3)
+	old := destinationtest.Conversion(3, "Purchase", testNow.Add(-24*time.Hour))
 	old.OccurredAt, old.Clicks.At = testNow.Add(-91*24*time.Hour), time.Time{}
-	future := conv(4)
+	future := destinationtest.Conversion(4, "Purchase", testNow.Add(-24*time.Hour))
 	future.OccurredAt = testNow.Add(time.Hour)
-	recent := conv(5)
+	recent := destinationtest.Conversion(5, "Purchase", testNow.Add(-24*time.Hour))
 	recent.Clicks.At, recent.OccurredAt = testNow.Add(-2*time.Hour), testNow.Add(-time.Hour)
-	before := conv(6)
+	before := destinationtest.Conversion(6, "Purchase", testNow.Add(-24*time.Hour))
 	before.OccurredAt = before.Clicks.At.Add(-time.Minute)
-	oldClick := conv(7)
+	oldClick := destinationtest.Conversion(7, "Purchase", testNow.Add(-24*time.Hour))
 	oldClick.Clicks.At = testNow.Add(-100 * 24 * time.Hour)
-	emptyHash := conv(8)
+	emptyHash := destinationtest.Conversion(8, "Purchase", testNow.Add(-24*time.Hour))
 	emptyHash.Clicks = conversions.Clicks{}
 	emptyHash.User = conversions.User{Email: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}
 	emptyHash.DedupID = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-	out := c.Send(context.Background(), []conversions.Conversion{conv(0), noIDs, denied, old, future, recent, before, oldClick, emptyHash, conv(9)})
+	out := c.Send(context.Background(), []conversions.Conversion{destinationtest.Conversion(0, "Purchase", testNow.Add(-24*time.Hour)), noIDs, denied, old, future, recent, before, oldClick, emptyHash, destinationtest.Conversion(9, "Purchase", testNow.Add(-24*time.Hour))})
 	wantClasses(t, out, "delivered,rejected,rejected,rejected,rejected,retry,rejected,rejected,rejected,delivered")
 	for i, want := range map[int]string{1: "nothing Google can match", 2: "consent denied", 3: "click-through window", 4: "in the future",
 		5: "TOO_RECENT_EVENT", 6: "CONVERSION_PRECEDES_EVENT", 7: "click is 2400h0m0s old", 8: "sha256 of an empty string"} {
@@ -383,9 +372,10 @@ func TestCancelledContextRetries(t *testing.T) {
 
 func TestConsentMapping(t *testing.T) {
 	c, fake := setup(t, nil)
-	unknown := conv(1)
-	unknown.Consent = conversions.ConsentUnknown
-	wantClasses(t, c.Send(context.Background(), []conversions.Conversion{conv(0), unknown}), "delivered,delivered")
+	granted := destinationtest.Conversion(0, "Purchase", testNow.Add(-24*time.Hour))
+	granted.Consent = conversions.ConsentGranted
+	unknown := destinationtest.Conversion(1, "Purchase", testNow.Add(-24*time.Hour))
+	wantClasses(t, c.Send(context.Background(), []conversions.Conversion{granted, unknown}), "delivered,delivered")
 	var body struct {
 		Conversions []struct {
 			Consent *struct{ AdUserData, AdPersonalization string } `json:"consent"`

@@ -14,7 +14,7 @@ import (
 const (
 	DefaultBaseURL  = "https://googleads.googleapis.com"
 	DefaultTokenURL = "https://oauth2.googleapis.com/token"
-	// DefaultAPIVersion is the version whose protos the spec's contract was
+	// DefaultAPIVersion is the version whose protos the documented contract was
 	// read from (G-proto v24, PostHog's template). Google sunsets a version
 	// about a year after release, so deployments pin a newer one in config.
 	DefaultAPIVersion = "v24"
@@ -54,8 +54,8 @@ type Config struct {
 	// phones stored in national format; without it such phones are left out
 	// rather than hashed in a form that cannot match.
 	DefaultPhoneCountry string `yaml:"default_phone_country"`
-	// Timeout bounds each HTTP request when ClientOptions.HTTP is nil.
-	Timeout time.Duration `yaml:"timeout"`
+	// Timeout bounds each HTTP request (conversions.Timeout).
+	Timeout conversions.Timeout `yaml:"timeout"`
 	// ClickWindow is the conversion action's click-through window; older
 	// conversions (or clicks) are rejected before sending. At most 90 days.
 	ClickWindow time.Duration `yaml:"click_window"`
@@ -132,10 +132,7 @@ func (c *Config) Validate() error {
 	if c.DefaultPhoneCountry, calling = conversions.CallingCode(c.DefaultPhoneCountry); !calling {
 		bad("default_phone_country", fmt.Sprintf("want a calling code of 1 to 3 digits, got %q", c.DefaultPhoneCountry))
 	}
-	switch {
-	case c.Timeout == 0:
-		c.Timeout = DefaultTimeout
-	case c.Timeout < 0:
+	if c.Timeout.Validate() != nil {
 		bad("timeout", "must be positive")
 	}
 	switch {

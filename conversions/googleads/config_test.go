@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 func validConfig() Config {
@@ -35,7 +37,7 @@ func TestConfigDefaultsAndNormalisation(t *testing.T) {
 	f("api_version", c.APIVersion, "v24")
 	f("base_url", c.BaseURL, "https://googleads.googleapis.com")
 	f("token_url", c.TokenURL, "https://oauth2.googleapis.com/token")
-	if c.Timeout != 30*time.Second || c.ClickWindow != 90*24*time.Hour {
+	if c.Timeout.Duration() != 30*time.Second || c.ClickWindow != 90*24*time.Hour {
 		t.Fatalf("timeout %s, click window %s", c.Timeout, c.ClickWindow)
 	}
 
@@ -73,7 +75,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	f(func(c *Config) { c.BaseURL = "googleads.googleapis.com" }, "base_url: want an absolute")
 	f(func(c *Config) { c.TokenURL = "ftp://x/token" }, "token_url: want an absolute")
 	f(func(c *Config) { c.DefaultPhoneCountry = "UK" }, "default_phone_country: want a calling code")
-	f(func(c *Config) { c.Timeout = -time.Second }, "timeout: must be positive")
+	f(func(c *Config) { c.Timeout = conversions.Timeout(-time.Second) }, "timeout: must be positive")
 	f(func(c *Config) { c.ClickWindow = 91 * 24 * time.Hour }, "click_window: must be between")
 
 	// Every problem at once, not just the first.

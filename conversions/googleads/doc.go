@@ -2,7 +2,7 @@
 // ConversionUploadService.UploadClickConversions over REST: one request per
 // batch, matched on the click id (gclid, else gbraid, else wbraid) and on the
 // enhanced-conversions-for-leads user identifiers (SHA-256 of the normalised
-// email and E.164 phone). Wire contract: shared/spec/ad-platforms.md §4.
+// email and E.164 phone). Wire contract: docs/contracts/ad-platforms.md §3.
 //
 // Google answers row problems with HTTP 200 and a partialFailureError, so the
 // client maps every error back to its row through

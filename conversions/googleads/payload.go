@@ -52,7 +52,7 @@ type consent struct {
 }
 
 // double is a proto double written with a decimal point ("100.0"), as the
-// spec's example shows; the API reads 100 and 100.0 alike.
+// documented example shows; the API reads 100 and 100.0 alike.
 type double float64
 
 func (d double) MarshalJSON() ([]byte, error) {

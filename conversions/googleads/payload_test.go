@@ -16,8 +16,8 @@ func testBuilder() builder {
 	}
 }
 
-// specExample is the conversion behind the spec's minimal example (§4.9).
-func specExample() conversions.Conversion {
+// documentedExample is the conversion behind the documented minimal example (docs/contracts/ad-platforms.md §3.2).
+func documentedExample() conversions.Conversion {
 	return conversions.Conversion{
 		DedupID:    "ord_123",
 		OccurredAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -31,7 +31,7 @@ func specExample() conversions.Conversion {
 func TestPayloadBytes(t *testing.T) {
 	f := func(name string, b builder, edit func(*conversions.Conversion), want string) {
 		t.Helper()
-		c := specExample()
+		c := documentedExample()
 		if edit != nil {
 			edit(&c)
 		}
@@ -53,12 +53,12 @@ func TestPayloadBytes(t *testing.T) {
 		phone = `{"hashedPhoneNumber":"1e231c66011e7a2d867a9cfae267a6aff103cf4913640b6e71a99850fc0ffbc8"}`
 		tail  = `"conversionValue":100.0,"currencyCode":"USD","orderId":"ord_123","consent":{"adUserData":"GRANTED","adPersonalization":"GRANTED"}}],"partialFailure":true}`
 	)
-	// The spec's minimal example request, byte for byte (§4.9), with the
-	// §2.2 vectors for the gmail-dot email and the E.164 phone.
-	f("spec minimal example", testBuilder(), nil,
+	// The documented minimal example request, byte for byte (docs/contracts/ad-platforms.md §3.2), with the
+	// docs/contracts/ad-platforms.md §1.2 vectors for the gmail-dot email and the E.164 phone.
+	f("documented minimal example", testBuilder(), nil,
 		`{"conversions":[{"conversionAction":"customers/1231231234/conversionActions/123456789","conversionDateTime":"2025-01-01 00:00:00+00:00","gclid":"Cj0KCQiA…","userIdentifiers":[{"hashedEmail":"3586de92bb3636d0885a12eff961429a32e4ebd764b96f50d85d016f9338d586"},{"hashedPhoneNumber":"1e231c66011e7a2d867a9cfae267a6aff103cf4913640b6e71a99850fc0ffbc8"}],"conversionValue":100.0,"currencyCode":"USD","orderId":"ord_123","consent":{"adUserData":"GRANTED","adPersonalization":"GRANTED"}}],"partialFailure":true}`)
 
-	// §2.2 vectors: the HS inputs in Google's forms.
+	// docs/contracts/ad-platforms.md §1.2 vectors: the HS inputs in Google's forms.
 	f("trimmed, lower-cased email; international phone", testBuilder(), func(c *conversions.Conversion) {
 		c.User = conversions.User{Email: "  Buyer@Example.COM ", Phone: "+44 7700 900123"}
 	}, head+`"gclid":"Cj0KCQiA…","userIdentifiers":[{"hashedEmail":"6a6c26195c3682faa816966af789717c3bfa834eee6c599d667d2b3429c27cfd"},{"hashedPhoneNumber":"a8acc3a90a7b4e4dc65e93db9240ed26523050ef754d63b75b5161de76781436"}],`+tail)
@@ -132,7 +132,7 @@ func TestPayloadBytes(t *testing.T) {
 func TestPayloadRefusals(t *testing.T) {
 	f := func(edit func(*conversions.Conversion), want string) {
 		t.Helper()
-		c := specExample()
+		c := documentedExample()
 		edit(&c)
 		_, err := testBuilder().conversion(c)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -89,6 +89,9 @@ func (e adsError) row() int {
 func (e adsError) reason() string {
 	kind, value := e.code()
 	switch {
+	case kind == "" && e.Message == "":
+		// A dead letter must say something: the fuzzer found errors with neither.
+		return "google ads error without a code or message"
 	case kind == "":
 		return e.Message
 	case e.Message == "":
@@ -97,7 +100,7 @@ func (e adsError) reason() string {
 	return kind + "." + value + ": " + e.Message
 }
 
-// outcome classifies one GoogleAdsError (spec §4.7 and §11).
+// outcome classifies one GoogleAdsError (docs/contracts/ad-platforms.md §3.6, §1.3).
 func (e adsError) outcome() conversions.Outcome {
 	kind, value := e.code()
 	o := conversions.Outcome{Class: conversions.Rejected, Reason: e.reason()}
@@ -116,7 +119,7 @@ func (e adsError) outcome() conversions.Outcome {
 		return o
 	case "UNSUPPORTED_VERSION", "INVALID_CUSTOMER_ID", "DEVELOPER_TOKEN_PARAMETER_MISSING",
 		"LOGIN_CUSTOMER_ID_PARAMETER_MISSING", "CLOUD_PROJECT_NOT_FOUND", "ACCESS_PROHIBITED",
-		// Account set-up problems: the spec calls them permanent, but they
+		// Account set-up problems: the documentation calls them permanent, but they
 		// fail every conversion alike until someone fixes the account or
 		// the configured action, so halting keeps the queue for after.
 		"NO_CONVERSION_ACTION_FOUND", "INVALID_CONVERSION_ACTION_TYPE",
@@ -238,7 +241,7 @@ var violationRow = regexp.MustCompile(`^conversions\[(\d+)\]`)
 
 // classifyError reads a refused request (any status but 200, after the
 // client's one token refresh on 401).
-func classifyError(status int, header http.Header, body []byte, n int, now time.Time) []conversions.Outcome {
+func classifyError(status int, header http.Header, body []byte, now time.Time, n int) []conversions.Outcome {
 	var eb rpcErrorBody
 	_ = json.Unmarshal(body, &eb) // a non-JSON body (a proxy's HTML) still has a status
 	var errs []adsError

@@ -8,9 +8,9 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// The spec's partial failure example (§4.7): row 1 names an action that
+// The documented partial failure example (docs/contracts/ad-platforms.md §3.6): row 1 names an action that
 // does not exist, row 0 went through.
-const specPartialFailure = `{"partialFailureError":{"code":3,
+const documentedPartialFailure = `{"partialFailureError":{"code":3,
   "message":"The conversion action specified in the upload request cannot be found. Make sure it's available in this account., at conversions[1].conversion_action",
   "details":[{"@type":"type.googleapis.com/google.ads.googleads.v24.errors.GoogleAdsFailure",
     "errors":[{"errorCode":{"conversionUploadError":"NO_CONVERSION_ACTION_FOUND"},
@@ -21,7 +21,7 @@ const specPartialFailure = `{"partialFailureError":{"code":3,
  "results":[{"conversionAction":"customers/123/conversionActions/456","conversionDateTime":"2025-11-12 16:21:53+05:30"},{}],
  "jobId":"5353383680802491057"}`
 
-const specUnauthenticated = `{"error":{"code":401,"message":"Request is missing required authentication credential. …","status":"UNAUTHENTICATED",
+const documentedUnauthenticated = `{"error":{"code":401,"message":"Request is missing required authentication credential. …","status":"UNAUTHENTICATED",
   "details":[{"@type":"type.googleapis.com/google.ads.googleads.v24.errors.GoogleAdsFailure",
     "errors":[{"errorCode":{"authenticationError":"TWO_STEP_VERIFICATION_NOT_ENROLLED"},"message":"…"}],"requestId":"wy4ZYbsjWcgh6uC2Ruc_Zg"}]}}`
 
@@ -46,9 +46,9 @@ func rowFailure(rows map[int]string) string {
 }
 
 func TestClassifyOK(t *testing.T) {
-	out := classifyOK([]byte(specPartialFailure), 2, false)
+	out := classifyOK([]byte(documentedPartialFailure), 2, false)
 	if out[0].Class != conversions.Delivered || out[1].Class != conversions.Halt || out[1].Status != 200 {
-		t.Fatalf("spec example: %+v", out)
+		t.Fatalf("documented example: %+v", out)
 	}
 
 	out = classifyOK([]byte(rowFailure(map[int]string{1: "TOO_RECENT_EVENT", 2: "ORDER_ID_ALREADY_IN_USE", 3: "UNPARSEABLE_GCLID"})), 4, false)
@@ -93,7 +93,7 @@ func TestClassifyError(t *testing.T) {
 	now := time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)
 	f := func(name string, status int, header http.Header, body string, n int, want conversions.Outcome) []conversions.Outcome {
 		t.Helper()
-		out := classifyError(status, header, []byte(body), n, now)
+		out := classifyError(status, header, []byte(body), now, n)
 		if len(out) != n {
 			t.Fatalf("%s: %d outcomes for %d rows", name, len(out), n)
 		}
@@ -103,7 +103,7 @@ func TestClassifyError(t *testing.T) {
 		}
 		return out
 	}
-	f("spec 401", 401, nil, specUnauthenticated, 2, conversions.Outcome{Class: conversions.Halt})
+	f("documented 401", 401, nil, documentedUnauthenticated, 2, conversions.Outcome{Class: conversions.Halt})
 	f("429 with Retry-After", 429, http.Header{"Retry-After": {"7"}}, `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}}`, 2,
 		conversions.Outcome{Class: conversions.Retry, RetryAfter: 7 * time.Second})
 	f("429 with a quota retryDelay", 429, nil, `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"errors":[{"errorCode":{"quotaError":"RESOURCE_EXHAUSTED"},"message":"m","details":{"quotaErrorDetails":{"retryDelay":"30s"}}}]}]}}`, 1,
@@ -139,6 +139,6 @@ func TestOAuthRefreshable(t *testing.T) {
 	f(`{"error":{"code":401,"status":"UNAUTHENTICATED","message":"Request had invalid authentication credentials."}}`, true)
 	f(`{"error":{"code":401,"details":[{"errors":[{"errorCode":{"authenticationError":"OAUTH_TOKEN_EXPIRED"}}]}]}}`, true)
 	f(`not json`, true)
-	f(specUnauthenticated, false)
+	f(documentedUnauthenticated, false)
 	f(`{"error":{"code":401,"details":[{"errors":[{"errorCode":{"authenticationError":"DEVELOPER_TOKEN_INVALID"}}]}]}}`, false)
 }

@@ -17,7 +17,7 @@ const (
 )
 
 // checkTiming applies the age rules Google would apply, before sending
-// (spec §11): a conversion that cannot be accepted yet is Retry with the
+// (docs/contracts/ad-platforms.md §1.3): a conversion that cannot be accepted yet is Retry with the
 // remaining wait, one that never can is Rejected. ok is true when the
 // conversion may be sent now.
 func (c *Client) checkTiming(cv conversions.Conversion, now time.Time) (o conversions.Outcome, ok bool) {

@@ -2,8 +2,8 @@ package hashing
 
 import "testing"
 
-// The vectors of the ad-platform spec (§2.2).
-func TestSpecVectors(t *testing.T) {
+// The vectors of the published hashing examples (docs/contracts/ad-platforms.md §1.2).
+func TestDocumentedVectors(t *testing.T) {
 	f := func(got, want string) {
 		t.Helper()
 		if got != want {
@@ -11,7 +11,7 @@ func TestSpecVectors(t *testing.T) {
 		}
 	}
 	f(Hash(Email("John_Smith@gmail.com")), "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f")
-	// The spec's Google row is the digest of "johnsmith@gmail.com": its dots
+	// The documented Google row is the digest of "johnsmith@gmail.com": its dots
 	// (not underscores) are what Google's gmail rule removes.
 	f(Hash(GoogleEmail("John.Smith@gmail.com")), "3586de92bb3636d0885a12eff961429a32e4ebd764b96f50d85d016f9338d586")
 	f(Hash(PhoneDigits("+1 (650) 555-1212", "")), "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176")

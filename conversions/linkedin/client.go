@@ -1,19 +1,13 @@
 package linkedin
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
-
-// maxResponse bounds how much of an answer is read: LinkedIn's answers are
-// small, a BATCH_CREATE of 5,000 elements is about 100 KB.
-const maxResponse = 1 << 20
 
 // Client sends conversions to one LinkedIn conversion rule.
 type Client struct {
@@ -84,27 +78,24 @@ func (c *Client) post(ctx context.Context, events []event) []conversions.Outcome
 	if err != nil {
 		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Rejected, Reason: "linkedin: " + err.Error()})
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
-	if err != nil {
-		// Only a broken base_url gets here, and Validate checks it.
-		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Halt, Reason: "linkedin: build request: " + conversions.ErrorText(err)})
+	header := http.Header{
+		"Authorization":             {"Bearer " + c.cfg.AccessToken},
+		"Linkedin-Version":          {c.cfg.Version},
+		"X-Restli-Protocol-Version": {"2.0.0"},
+		"Content-Type":              {"application/json"},
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
-	req.Header.Set("LinkedIn-Version", c.cfg.Version)
-	req.Header.Set("X-Restli-Protocol-Version", "2.0.0")
-	req.Header.Set("Content-Type", "application/json")
 	if n > 1 {
-		req.Header.Set("X-RestLi-Method", "BATCH_CREATE")
+		header.Set("X-RestLi-Method", "BATCH_CREATE")
 	}
-	resp, err := c.http.Do(req)
+	ans, err := conversions.Send(ctx, c.http, conversions.Post{
+		Platform: "linkedin", URL: c.endpoint, Body: body, Header: header, Timeout: c.cfg.Timeout,
+	})
 	if err != nil {
-		return conversions.Outcomes(n, conversions.TransportFailure(err))
+		return conversions.Outcomes(n, conversions.FailedPost("linkedin", err))
 	}
-	defer resp.Body.Close()
-	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil && resp.StatusCode/100 != 2 {
+	if ans.ReadErr != nil && ans.Status/100 != 2 {
 		// An error answer cut short still has its status to classify by.
-		respBody = nil
+		ans.Body = nil
 	}
-	return classify(resp.StatusCode, resp.Header, respBody, n, c.now())
+	return classify(ans.Status, ans.Header, ans.Body, c.now(), n)
 }

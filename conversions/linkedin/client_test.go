@@ -3,12 +3,12 @@ package linkedin_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/conversions/linkedin"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/linkedinfake"
@@ -43,22 +43,10 @@ func newClient(t *testing.T, fake *linkedinfake.Server, edit ...func(*linkedin.C
 	return c
 }
 
-// conv is a valid conversion numbered i.
-func conv(i int) conversions.Conversion {
-	return conversions.Conversion{
-		DedupID:    conversions.DedupID("contact", "rule", fmt.Sprint("event-", i)),
-		EventName:  "PURCHASE",
-		OccurredAt: now.Add(-time.Duration(i+1) * time.Hour),
-		HasValue:   true, Value: 49.9, Currency: "EUR",
-		User:   conversions.User{Email: fmt.Sprintf(" Person%d@Example.com", i), FirstName: "Ada", LastName: "Lovelace"},
-		Clicks: conversions.Clicks{LiFatID: fmt.Sprintf("a1b2c3d4-0000-4000-8000-%012d", i)},
-	}
-}
-
 func batchOf(n int) []conversions.Conversion {
 	b := make([]conversions.Conversion, n)
 	for i := range b {
-		b[i] = conv(i)
+		b[i] = destinationtest.Conversion(i, "PURCHASE", now.Add(-time.Hour))
 	}
 	return b
 }
@@ -119,7 +107,7 @@ func TestHappyBatch(t *testing.T) {
 			EventID string `json:"eventId"`
 		} `json:"elements"`
 	}
-	if err := json.Unmarshal(reqs[0].Body, &body); err != nil || len(body.Elements) != 3 || body.Elements[2].EventID != conv(2).DedupID {
+	if err := json.Unmarshal(reqs[0].Body, &body); err != nil || len(body.Elements) != 3 || body.Elements[2].EventID != destinationtest.Conversion(2, "PURCHASE", now.Add(-time.Hour)).DedupID {
 		t.Fatalf("body %s: %v", reqs[0].Body, err)
 	}
 }
@@ -134,23 +122,6 @@ func TestSingleCreate(t *testing.T) {
 	req := fake.Requests()[0]
 	if req.Header.Get("X-RestLi-Method") != "" || !strings.HasPrefix(string(req.Body), `{"conversion":"urn:lla:llaPartnerConversion:104012",`) {
 		t.Fatalf("single create sent as %q: %s", req.Header.Get("X-RestLi-Method"), req.Body)
-	}
-}
-
-// A retry or replay re-sends the same eventId; LinkedIn counts it once.
-func TestSameDedupIDCountedOnce(t *testing.T) {
-	fake := newFake(t)
-	c := newClient(t, fake)
-	for i := 0; i < 2; i++ {
-		if out := c.Send(context.Background(), batchOf(1)); out[0].Class != conversions.Delivered {
-			t.Fatalf("send %d: %+v", i, out[0])
-		}
-	}
-	if out := c.Send(context.Background(), batchOf(2)); classes(out) != "delivered,delivered" {
-		t.Fatalf("batch: %s", classes(out))
-	}
-	if fake.Ledger.Unique() != 2 || fake.Ledger.Duplicates() != 2 {
-		t.Fatalf("unique %d duplicates %d, want 2 and 2", fake.Ledger.Unique(), fake.Ledger.Duplicates())
 	}
 }
 
@@ -294,35 +265,5 @@ func TestOversizeBatchNotSent(t *testing.T) {
 	out := c.Send(context.Background(), batchOf(3))
 	if got := classes(out); got != "rejected/whole,rejected/whole,rejected/whole" || len(fake.Requests()) != 0 {
 		t.Fatalf("outcomes %s, requests %d", got, len(fake.Requests()))
-	}
-}
-
-func TestTransportFailures(t *testing.T) {
-	fake := newFake(t)
-	c := newClient(t, fake)
-	fake.Close()
-	if out := c.Send(context.Background(), batchOf(2)); classes(out) != "retry,retry" || out[0].Status != 0 {
-		t.Fatalf("closed server: %+v", out)
-	}
-
-	slow := newFake(t)
-	slow.Script.Push(fakeads.Fault{Status: 201, Delay: 5 * time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if out := newClient(t, slow).Send(ctx, batchOf(1)); out[0].Class != conversions.Retry {
-		t.Fatalf("timeout: %+v", out)
-	}
-}
-
-// TestTransportErrorHasNoSecret: the access token never reaches the reason
-// recorded for a request that got no answer.
-func TestTransportErrorHasNoSecret(t *testing.T) {
-	fake := newFake(t)
-	c := newClient(t, fake)
-	fake.Close()
-	out := c.Send(context.Background(), batchOf(1))
-	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
-		strings.Contains(out[0].Reason, linkedinfake.DefaultToken) {
-		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
 	}
 }

@@ -27,7 +27,7 @@ const (
 // Config is the conversions.destinations.linkedin block. ${VAR} references
 // are expanded by the caller before decoding.
 //
-// LinkedIn has no test mode (spec §7.5): to try a setup without polluting
+// LinkedIn has no test mode (docs/contracts/ad-platforms.md §5.5): to try a setup without polluting
 // reporting, point conversion_urn at a dedicated test conversion rule. There
 // are no consent fields either: consent is enforced before a conversion
 // reaches this client.
@@ -49,6 +49,8 @@ type Config struct {
 	// MaxBatch optionally lowers the batch size below LinkedIn's 5,000,
 	// e.g. to keep one request small; 0 means PlatformMaxBatch.
 	MaxBatch int `yaml:"max_batch"`
+	// Timeout bounds one request (conversions.Timeout).
+	Timeout conversions.Timeout `yaml:"timeout"`
 }
 
 // Validate checks the config, naming the faulty field, and fills defaults.
@@ -73,6 +75,9 @@ func (c *Config) Validate() error {
 	}
 	if !ValidVersion(c.Version) {
 		errs = append(errs, fmt.Errorf("version: %q is not YYYYMM (e.g. %s)", c.Version, DefaultVersion))
+	}
+	if err := c.Timeout.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("timeout: %w", err))
 	}
 	c.BaseURL = strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
 	if c.BaseURL == "" {

@@ -1,5 +1,5 @@
 // Package linkedin delivers conversions to the LinkedIn Conversions API
-// (POST {base_url}/rest/conversionEvents, spec §7).
+// (POST {base_url}/rest/conversionEvents, docs/contracts/ad-platforms.md §5).
 //
 // What LinkedIn takes, and so what this client sends:
 //   - user.userIds: SHA256_EMAIL (trimmed, lower-cased, then hashed; PostHog's

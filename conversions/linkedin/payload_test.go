@@ -20,9 +20,9 @@ func testConfig(t testing.TB) *Config {
 	return cfg
 }
 
-// specConversion is the spec's minimal example (§7.6) as a Conversion, with
-// the HS test email whose digest is in §2.2.
-func specConversion() conversions.Conversion {
+// exampleConversion is the documented minimal example (docs/contracts/ad-platforms.md §5.2) as a Conversion, with
+// the HS test email whose digest is in docs/contracts/ad-platforms.md §1.2.
+func exampleConversion() conversions.Conversion {
 	return conversions.Conversion{
 		DedupID:    "ord_123",
 		EventName:  "PURCHASE",
@@ -38,7 +38,7 @@ func specConversion() conversions.Conversion {
 	}
 }
 
-const specBody = `{"conversion":"urn:lla:llaPartnerConversion:104012",` +
+const exampleBody = `{"conversion":"urn:lla:llaPartnerConversion:104012",` +
 	`"conversionHappenedAt":1767225600000,` +
 	`"conversionValue":{"currencyCode":"USD","amount":"100.00"},` +
 	`"eventId":"ord_123",` +
@@ -50,7 +50,7 @@ func TestPayloadBytes(t *testing.T) {
 	cfg := testConfig(t)
 	f := func(name string, edit func(c *conversions.Conversion), want string) {
 		t.Helper()
-		c := specConversion()
+		c := exampleConversion()
 		edit(&c)
 		ev, err := buildEvent(&c, cfg, testNow)
 		if err != nil {
@@ -65,23 +65,23 @@ func TestPayloadBytes(t *testing.T) {
 		}
 	}
 	sub := func(old, new string) string {
-		if !strings.Contains(specBody, old) {
-			t.Fatalf("spec body lacks %q", old)
+		if !strings.Contains(exampleBody, old) {
+			t.Fatalf("example body lacks %q", old)
 		}
-		return strings.Replace(specBody, old, new, 1)
+		return strings.Replace(exampleBody, old, new, 1)
 	}
 	const buyer = "6a6c26195c3682faa816966af789717c3bfa834eee6c599d667d2b3429c27cfd"
 
-	// The spec's example, byte for byte; phone, IP, UA and page URL have no
+	// The documented example, byte for byte; phone, IP, UA and page URL have no
 	// LinkedIn field and are not sent.
-	f("spec example", func(c *conversions.Conversion) {}, specBody)
-	// §2.2: LinkedIn's email rule is trim + lower case, no gmail dot rule.
+	f("documented example", func(c *conversions.Conversion) {}, exampleBody)
+	// docs/contracts/ad-platforms.md §1.2: LinkedIn's email rule is trim + lower case, no gmail dot rule.
 	f("meta doc email", func(c *conversions.Conversion) { c.User.Email = "John_Smith@gmail.com" },
 		sub(buyer, "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"))
 	f("gmail dots kept", func(c *conversions.Conversion) { c.User.Email = "John.Smith@Gmail.com" },
 		sub(buyer, hashing.SHA256Hex("john.smith@gmail.com")))
 	// A ready digest passes through lower-cased, never hashed again.
-	f("prehashed email", func(c *conversions.Conversion) { c.User.Email = strings.ToUpper(buyer) }, specBody)
+	f("prehashed email", func(c *conversions.Conversion) { c.User.Email = strings.ToUpper(buyer) }, exampleBody)
 	// Only the click id.
 	f("li_fat_id only", func(c *conversions.Conversion) { c.User.Email = "" },
 		sub(`{"idType":"SHA256_EMAIL","idValue":"`+buyer+`"},`, ""))
@@ -118,7 +118,7 @@ func TestPayloadExternalIDs(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		c := specConversion()
+		c := exampleConversion()
 		c.User = conversions.User{ExternalID: " user-42 "}
 		ev, err := buildEvent(&c, cfg, testNow)
 		if err != nil {
@@ -136,7 +136,7 @@ func TestPayloadExternalIDs(t *testing.T) {
 
 func TestPayloadBatchBytes(t *testing.T) {
 	cfg := testConfig(t)
-	a, b := specConversion(), specConversion()
+	a, b := exampleConversion(), exampleConversion()
 	b.DedupID, b.HasValue, b.User = "ord_124", false, conversions.User{}
 	var evs []event
 	for _, c := range []*conversions.Conversion{&a, &b} {
@@ -150,7 +150,7 @@ func TestPayloadBatchBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"elements":[` + specBody + `,{"conversion":"urn:lla:llaPartnerConversion:104012","conversionHappenedAt":1767225600000,` +
+	want := `{"elements":[` + exampleBody + `,{"conversion":"urn:lla:llaPartnerConversion:104012","conversionHappenedAt":1767225600000,` +
 		`"eventId":"ord_124","user":{"userIds":[{"idType":"LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID","idValue":"a1b2c3d4-e5f6-4789-abcd-ef0123456789"}]}}]}`
 	if string(got) != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
@@ -162,7 +162,7 @@ func TestPayloadRefusals(t *testing.T) {
 	cfg := testConfig(t)
 	f := func(edit func(c *conversions.Conversion), want string) {
 		t.Helper()
-		c := specConversion()
+		c := exampleConversion()
 		edit(&c)
 		_, err := buildEvent(&c, cfg, testNow)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -186,7 +186,7 @@ func TestPayloadRefusals(t *testing.T) {
 	f(func(c *conversions.Conversion) { c.Consent = conversions.ConsentDenied }, "consent: denied")
 
 	// The edge of the window is still inside it; granted consent changes nothing.
-	c := specConversion()
+	c := exampleConversion()
 	c.OccurredAt, c.Consent = testNow.Add(-MaxAge), conversions.ConsentGranted
 	if _, err := buildEvent(&c, cfg, testNow); err != nil {
 		t.Fatalf("90 days exactly: %v", err)

@@ -38,9 +38,9 @@ const maxReason = 512
 // rejected and the others are retried, to be re-sent without them (as
 // RudderStack does). When it names none, every row is marked WholeBatch
 // and the dispatcher splits the batch to find the culprit.
-func classify(status int, h http.Header, body []byte, n int, now time.Time) []conversions.Outcome {
+func classify(status int, h http.Header, body []byte, now time.Time, n int) []conversions.Outcome {
 	if status >= 200 && status < 300 {
-		return classifyAccepted(status, h, body, n, now)
+		return classifyAccepted(status, h, body, now, n)
 	}
 	var ae apiError
 	_ = json.Unmarshal(body, &ae) // a non-JSON body still has a status
@@ -98,7 +98,7 @@ func haltStatus(status int, ae *apiError) bool {
 	return false
 }
 
-func classifyAccepted(status int, h http.Header, body []byte, n int, now time.Time) []conversions.Outcome {
+func classifyAccepted(status int, h http.Header, body []byte, now time.Time, n int) []conversions.Outcome {
 	out := conversions.Outcomes(n, conversions.Outcome{Class: conversions.Delivered, Status: status})
 	if n == 1 {
 		return out // a single create answers 201 with no body
@@ -149,7 +149,8 @@ func errorReason(status int, ae *apiError, body []byte) string {
 	case msg != "":
 		b.WriteString(": " + msg)
 	case ae.Code == "" && len(strings.TrimSpace(string(body))) > 0:
-		b.WriteString(": " + strings.TrimSpace(string(body)))
+		// An error page may echo the request URL: Snippet redacts it.
+		b.WriteString(": " + conversions.Snippet(body))
 	case ae.Code == "":
 		b.WriteString(": " + http.StatusText(status))
 	}

@@ -23,7 +23,7 @@ func TestClassify(t *testing.T) {
 		if retryAfter != "" {
 			h.Set("Retry-After", retryAfter)
 		}
-		got := classify(status, h, []byte(body), n, now)
+		got := classify(status, h, []byte(body), now, n)
 		if len(got) != n {
 			t.Fatalf("%d %s: %d outcomes for %d", status, body, len(got), n)
 		}

@@ -12,14 +12,14 @@ import (
 )
 
 const (
-	// MaxAge is LinkedIn's window for conversionHappenedAt (spec §7.2).
+	// MaxAge is LinkedIn's window for conversionHappenedAt (docs/contracts/ad-platforms.md §5.2).
 	MaxAge = 90 * 24 * time.Hour
 	// maxEventIDLen is LinkedIn's limit on eventId; DedupID is 64 hex.
 	maxEventIDLen = 64
 )
 
 // checkConversion refuses, before anything is sent, what LinkedIn would
-// refuse for good (spec §11): retrying it could never succeed, and sending
+// refuse for good (docs/contracts/ad-platforms.md §1.3): retrying it could never succeed, and sending
 // it in a batch would make LinkedIn refuse the whole batch.
 func checkConversion(c *conversions.Conversion, now time.Time) error {
 	if c.Consent == conversions.ConsentDenied {

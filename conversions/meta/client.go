@@ -1,25 +1,19 @@
-// Package meta sends conversions to the Meta Conversions API (spec §3):
+// Package meta sends conversions to the Meta Conversions API (docs/contracts/ad-platforms.md §2):
 // POST {base}/{version}/{pixel_id}/events with hashed user_data, event_id
 // for deduplication against the pixel, and the token in the JSON body.
 package meta
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// MaxBatch is Meta's limit of events per request (spec §3.5).
+// MaxBatch is Meta's limit of events per request (docs/contracts/ad-platforms.md §2.5).
 const MaxBatch = 1000
-
-// maxAnswer bounds how much of an answer is read: Graph answers are small,
-// a proxy's error page need not be read whole.
-const maxAnswer = 1 << 20
 
 // Client is one Meta pixel as a conversions.Destination.
 type Client struct {
@@ -80,28 +74,17 @@ func (c *Client) post(ctx context.Context, events []event) conversions.Outcome {
 		// Validated events always encode; this guards a future field.
 		return conversions.Outcome{Class: conversions.Rejected, Reason: err.Error(), WholeBatch: len(events) > 1}
 	}
-	if c.cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		defer cancel()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	ans, err := conversions.Send(ctx, c.http, conversions.Post{
+		Platform: "meta", URL: c.endpoint, Body: body, Timeout: c.cfg.Timeout,
+		Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
+	})
 	if err != nil {
-		return conversions.Outcome{Class: conversions.Halt, Reason: "build meta request: " + conversions.ErrorText(err)}
+		return conversions.FailedPost("meta", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return conversions.TransportFailure(err)
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		o := conversions.TransportFailure(fmt.Errorf("read meta answer: %w", err))
-		o.Status = resp.StatusCode
+	if ans.ReadErr != nil {
+		o := conversions.TransportFailure(ans.ReadErr)
+		o.Status = ans.Status
 		return o
 	}
-	return classify(resp.StatusCode, resp.Header, answer, len(events), c.now())
+	return classify(ans.Status, ans.Header, ans.Body, c.now(), len(events))
 }

@@ -1,15 +1,14 @@
 package meta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/metafake"
 )
@@ -44,14 +43,6 @@ func pair(t *testing.T, edit func(*Config), opts ...metafake.Option) (*Client, *
 	return c, fake
 }
 
-// conv is a valid conversion numbered n.
-func conv(n int) conversions.Conversion {
-	c := specConversion()
-	c.DedupID = conversions.DedupID("contact-1", "rule-1", fmt.Sprintf("event-%d", n))
-	c.User.Email = fmt.Sprintf("buyer%d@example.com", n)
-	return c
-}
-
 func classes(out []conversions.Outcome) string {
 	s := make([]string, len(out))
 	for i, o := range out {
@@ -76,7 +67,7 @@ func TestNameAndBatch(t *testing.T) {
 
 func TestSendHappyBatch(t *testing.T) {
 	c, fake := pair(t, nil)
-	batch := []conversions.Conversion{specConversion(), conv(2), conv(3)}
+	batch := []conversions.Conversion{exampleConversion(), destinationtest.Conversion(2, "Purchase", t0), destinationtest.Conversion(3, "Purchase", t0)}
 	out := c.Send(context.Background(), batch)
 	wantClasses(t, out, "delivered,delivered,delivered")
 	for _, o := range out {
@@ -107,20 +98,6 @@ func TestSendHappyBatch(t *testing.T) {
 	}
 }
 
-func TestSendSameDedupIDCountedOnce(t *testing.T) {
-	c, fake := pair(t, nil)
-	for i := 0; i < 2; i++ {
-		wantClasses(t, c.Send(context.Background(), []conversions.Conversion{specConversion()}), "delivered")
-	}
-	if fake.Ledger.Unique() != 1 || fake.Ledger.Duplicates() != 1 {
-		t.Fatalf("ledger unique %d duplicates %d, want 1 and 1", fake.Ledger.Unique(), fake.Ledger.Duplicates())
-	}
-	reqs := fake.Requests()
-	if !bytes.Equal(reqs[0].Body, reqs[1].Body) {
-		t.Fatalf("a re-send changed the body:\n%s\n%s", reqs[0].Body, reqs[1].Body)
-	}
-}
-
 func TestSendScriptedFaults(t *testing.T) {
 	f := func(fault fakeads.Fault, n int, want conversions.Outcome, reason string) {
 		t.Helper()
@@ -128,7 +105,7 @@ func TestSendScriptedFaults(t *testing.T) {
 		fake.Script.Push(fault)
 		batch := make([]conversions.Conversion, n)
 		for i := range batch {
-			batch[i] = conv(i)
+			batch[i] = destinationtest.Conversion(i, "Purchase", t0)
 		}
 		out := c.Send(context.Background(), batch)
 		for i, o := range out {
@@ -159,7 +136,7 @@ func TestSendScriptedFaults(t *testing.T) {
 
 // The fake's own checks, not scripts, produce the same classes.
 func TestSendRefusedByFake(t *testing.T) {
-	two := []conversions.Conversion{conv(1), conv(2)}
+	two := []conversions.Conversion{destinationtest.Conversion(1, "Purchase", t0), destinationtest.Conversion(2, "Purchase", t0)}
 
 	c, _ := pair(t, func(cfg *Config) { cfg.APIVersion = "v19.0" })
 	wantClasses(t, c.Send(context.Background(), two), "halt,halt")
@@ -188,14 +165,14 @@ func TestSendRefusedByFake(t *testing.T) {
 
 func TestSendRejectsBeforeSending(t *testing.T) {
 	c, fake := pair(t, nil)
-	old := conv(2)
+	old := destinationtest.Conversion(2, "Purchase", t0)
 	old.OccurredAt = now.Add(-8 * 24 * time.Hour)
-	denied := conv(3)
+	denied := destinationtest.Conversion(3, "Purchase", t0)
 	denied.Consent = conversions.ConsentDenied
-	anonymous := conv(4)
+	anonymous := destinationtest.Conversion(4, "Purchase", t0)
 	anonymous.User = conversions.User{}
 	anonymous.Clicks = conversions.Clicks{Fbclid: "IwAR-no-click-time"}
-	out := c.Send(context.Background(), []conversions.Conversion{conv(1), old, denied, anonymous, conv(5)})
+	out := c.Send(context.Background(), []conversions.Conversion{destinationtest.Conversion(1, "Purchase", t0), old, denied, anonymous, destinationtest.Conversion(5, "Purchase", t0)})
 	wantClasses(t, out, "delivered,rejected,rejected,rejected,delivered")
 	for i, want := range map[int]string{1: "event_time", 2: "consent denied", 3: "user_data: no identifier"} {
 		if !strings.Contains(out[i].Reason, want) || out[i].Status != 0 || out[i].WholeBatch {
@@ -219,9 +196,9 @@ func TestSendRejectsBeforeSending(t *testing.T) {
 
 func TestSendTestEventCodeAndConsent(t *testing.T) {
 	c, fake := pair(t, func(cfg *Config) { cfg.TestEventCode = "TEST12345" })
-	granted := conv(1)
+	granted := destinationtest.Conversion(1, "Purchase", t0)
 	granted.Consent = conversions.ConsentGranted
-	wantClasses(t, c.Send(context.Background(), []conversions.Conversion{granted, conv(2)}), "delivered,delivered")
+	wantClasses(t, c.Send(context.Background(), []conversions.Conversion{granted, destinationtest.Conversion(2, "Purchase", t0)}), "delivered,delivered")
 	if fake.TestLedger.Unique() != 2 || fake.Ledger.Unique() != 0 {
 		t.Fatalf("test ledger %d live %d", fake.TestLedger.Unique(), fake.Ledger.Unique())
 	}
@@ -237,27 +214,11 @@ func TestSendTestEventCodeAndConsent(t *testing.T) {
 	}
 }
 
-func TestSendTransportFailures(t *testing.T) {
-	c, fake := pair(t, nil)
-	fake.Close()
-	out := c.Send(context.Background(), []conversions.Conversion{conv(1)})
-	if out[0].Class != conversions.Retry || out[0].Status != 0 || !strings.HasPrefix(out[0].Reason, "transport: ") {
-		t.Fatalf("closed server: %+v", out[0])
-	}
-
-	c, fake = pair(t, func(cfg *Config) { cfg.Timeout = 50 * time.Millisecond })
-	fake.Script.Push(metafake.SlowFault(2 * time.Second))
-	out = c.Send(context.Background(), []conversions.Conversion{conv(1)})
-	if out[0].Class != conversions.Retry || !strings.Contains(out[0].Reason, "deadline exceeded") {
-		t.Fatalf("slow answer: %+v", out[0])
-	}
-}
-
 func TestSendOverBatchLimit(t *testing.T) {
 	c, fake := pair(t, nil)
 	batch := make([]conversions.Conversion, MaxBatch+1)
 	for i := range batch {
-		batch[i] = conv(i)
+		batch[i] = destinationtest.Conversion(i, "Purchase", t0)
 	}
 	out := c.Send(context.Background(), batch)
 	if out[MaxBatch-1].Class != conversions.Delivered || out[MaxBatch].Class != conversions.Retry {
@@ -265,17 +226,5 @@ func TestSendOverBatchLimit(t *testing.T) {
 	}
 	if fake.Ledger.Unique() != MaxBatch || len(fake.Requests()) != 1 {
 		t.Fatalf("ledger %d requests %d", fake.Ledger.Unique(), len(fake.Requests()))
-	}
-}
-
-// TestTransportErrorHasNoSecret: the access token never reaches the reason
-// recorded for a request that got no answer.
-func TestTransportErrorHasNoSecret(t *testing.T) {
-	c, fake := pair(t, nil)
-	fake.Close()
-	out := c.Send(context.Background(), []conversions.Conversion{conv(1)})
-	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
-		strings.Contains(out[0].Reason, testToken) {
-		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
@@ -15,7 +14,7 @@ const (
 	// DefaultBaseURL is the Graph API origin.
 	DefaultBaseURL = "https://graph.facebook.com"
 	// DefaultAPIVersion is the Graph version PostHog and RudderStack use
-	// (spec §3.1). Hogsend's v21.0 is close to the end of its roughly two
+	// (docs/contracts/ad-platforms.md §2.1). Hogsend's v21.0 is close to the end of its roughly two
 	// years of support, so new deployments start on the newer one; the
 	// version stays configuration because Meta retires them on a schedule.
 	DefaultAPIVersion = "v25.0"
@@ -55,13 +54,13 @@ type Config struct {
 	// given to phones stored in national format; without it such a number
 	// is hashed as dialled and will probably not match.
 	DefaultPhoneCountry string `yaml:"default_phone_country"`
-	// Timeout bounds one request, on top of the HTTP client's own timeout;
-	// 0 leaves it to the client. Meta suggests 1.5 s; the dispatcher retries
-	// a timeout with the same event_id, which Meta deduplicates.
-	Timeout time.Duration `yaml:"timeout"`
+	// Timeout bounds one request (conversions.Timeout). Meta suggests
+	// 1.5 s; the dispatcher retries a timeout with the same event_id, which
+	// Meta deduplicates.
+	Timeout conversions.Timeout `yaml:"timeout"`
 }
 
-// actionSources lists the action_source values Meta accepts (spec §3.2).
+// actionSources lists the action_source values Meta accepts (docs/contracts/ad-platforms.md §2.2).
 const actionSources = "email, website, app, phone_call, chat, physical_store, system_generated, business_messaging, other"
 
 func validActionSource(s string) bool {
@@ -124,8 +123,8 @@ func (c *Config) Validate() error {
 		bad("default_phone_country", "must be a calling code of 1 to 3 digits, got %q", c.DefaultPhoneCountry)
 	}
 
-	if c.Timeout < 0 {
-		bad("timeout", "must not be negative, got %s", c.Timeout)
+	if err := c.Timeout.Validate(); err != nil {
+		bad("timeout", "%s", err)
 	}
 	return errors.Join(errs...)
 }

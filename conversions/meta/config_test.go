@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hogsend/hogsend-proxy/conversions"
 	"gopkg.in/yaml.v3"
 )
 
@@ -36,7 +37,7 @@ func TestConfigYAMLKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{PixelID: "1", AccessToken: "t", APIVersion: "v21.0", BaseURL: "http://127.0.0.1:9", TestEventCode: "TEST1",
-		ActionSource: "website", DefaultPhoneCountry: "44", Timeout: 1500 * time.Millisecond}
+		ActionSource: "website", DefaultPhoneCountry: "44", Timeout: conversions.Timeout(1500 * time.Millisecond)}
 	if cfg != want {
 		t.Fatalf("got %+v\nwant %+v", cfg, want)
 	}
@@ -62,5 +63,5 @@ func TestConfigErrors(t *testing.T) {
 	f(Config{PixelID: "1", AccessToken: "t", BaseURL: "graph.facebook.com"}, "base_url: must be an absolute")
 	f(Config{PixelID: "1", AccessToken: "t", ActionSource: "web"}, "action_source: must be one of")
 	f(Config{PixelID: "1", AccessToken: "t", DefaultPhoneCountry: "uk"}, "default_phone_country:")
-	f(Config{PixelID: "1", AccessToken: "t", Timeout: -time.Second}, "timeout: must not be negative")
+	f(Config{PixelID: "1", AccessToken: "t", Timeout: conversions.Timeout(-time.Second)}, "timeout: must not be negative")
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// The request body of POST /{version}/{pixel}/events (spec §3.2, §3.8).
+// The request body of POST /{version}/{pixel}/events (docs/contracts/ad-platforms.md §2.2).
 // Field order is the wire order: encoding/json follows the struct, so the
 // same conversions always encode to the same bytes.
 type request struct {
@@ -128,7 +128,7 @@ func pageURL(raw string) string {
 }
 
 // encode returns the request body. HTML escaping is off so that URLs keep
-// their '&' and the bytes match what a reader of the spec expects.
+// their '&' and the bytes match what a reader of Meta's documentation expects.
 func encode(events []event, testEventCode, accessToken string) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

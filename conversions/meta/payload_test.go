@@ -10,7 +10,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions/hashing"
 )
 
-// Digests of the spec's §2.2 vectors and of a few normalised inputs.
+// Digests of the documented docs/contracts/ad-platforms.md §1.2 vectors and of a few normalised inputs.
 const (
 	emJohn    = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f" // john_smith@gmail.com
 	phUS      = "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176" // 16505551212
@@ -27,11 +27,11 @@ const (
 	dedupID   = "285789bc7452d9ed50ce527078c787edcd37817655072b8eb171e5906b5b4f6c" // DedupID("contact-1","rule-1","event-1")
 )
 
-// t0 is the spec example's event_time, 2026-01-01T00:00:00Z.
+// t0 is the documented example's event_time, 2026-01-01T00:00:00Z.
 var t0 = time.Unix(1767225600, 0).UTC()
 
-// specConversion is the conversion behind the spec's minimal example (§3.8).
-func specConversion() conversions.Conversion {
+// exampleConversion is the conversion behind the documented minimal example (docs/contracts/ad-platforms.md §2.2).
+func exampleConversion() conversions.Conversion {
 	return conversions.Conversion{
 		DedupID:    conversions.DedupID("contact-1", "rule-1", "event-1"),
 		EventName:  "Purchase",
@@ -47,7 +47,7 @@ func specConversion() conversions.Conversion {
 }
 
 func TestSpecMinimalExample(t *testing.T) {
-	ev, err := builder{}.event(specConversion(), t0.Add(time.Hour))
+	ev, err := builder{}.event(exampleConversion(), t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestSpecMinimalExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The spec's example without contents/content_type, which a Conversion
+	// The documented example without contents/content_type, which a Conversion
 	// does not carry.
 	want := `{"data":[{"event_name":"Purchase","event_time":1767225600,"event_id":"` + dedupID + `",` +
 		`"action_source":"website","event_source_url":"https://shop.example/checkout/thanks",` +
@@ -91,7 +91,7 @@ func TestEventJSON(t *testing.T) {
 	}
 	head := `{"event_name":"Lead","event_time":1767225600,"event_id":"d1","action_source":"system_generated",`
 
-	// §2.2 vectors: Hogsend's test inputs, Meta's phone form, fn and country.
+	// docs/contracts/ad-platforms.md §1.2 vectors: Hogsend's test inputs, Meta's phone form, fn and country.
 	f(builder{}, base(conversions.User{Email: "  Buyer@Example.COM ", Phone: "+44 7700 900123", FirstName: "Mary", Country: "US"}),
 		head+`"user_data":{"em":["`+emBuyer+`"],"ph":["`+phUK+`"],"fn":["`+fnMary+`"],"country":["`+countryUS+`"]}}`)
 

@@ -5,12 +5,12 @@ import (
 	"time"
 )
 
-// BenchmarkBuildAndEncode is one full batch of the spec example: hashing
+// BenchmarkBuildAndEncode is one full batch of the documented example: hashing
 // and JSON encoding dominate, and conversions are low-volume, so this only
 // guards against a regression by orders of magnitude.
 func BenchmarkBuildAndEncode(b *testing.B) {
 	const n = 100
-	c := specConversion()
+	c := exampleConversion()
 	now := t0.Add(time.Hour)
 	events := make([]event, n)
 	b.ReportAllocs()

@@ -6,13 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 // graphAnswer is a Graph API answer: events_received on success, error on
-// failure (spec §3.6).
+// failure (docs/contracts/ad-platforms.md §2.6).
 type graphAnswer struct {
 	EventsReceived *int        `json:"events_received"`
 	FBTraceID      string      `json:"fbtrace_id"`
@@ -53,8 +52,8 @@ func haltReason(code, subcode int) string {
 	return ""
 }
 
-// retryCode reports the Graph error codes that are transient (spec §3.5,
-// §3.6, §11): rate limits and server-side hiccups.
+// retryCode reports the Graph error codes that are transient (docs/contracts/ad-platforms.md §2.5,
+// docs/contracts/ad-platforms.md §2.6, §1.3): rate limits and server-side hiccups.
 func retryCode(code int) bool {
 	switch code {
 	case 1, 2, 4, 17, 341, 368, 613, 5000, 21009, 80003, 80004:
@@ -66,14 +65,14 @@ func retryCode(code int) bool {
 // classify maps one HTTP answer to the outcome of every event it carried.
 // Meta processes a request all or nothing, so one outcome fits all; sent is
 // how many events the request held.
-func classify(status int, header http.Header, body []byte, sent int, now time.Time) conversions.Outcome {
+func classify(status int, header http.Header, body []byte, now time.Time, sent int) conversions.Outcome {
 	o := conversions.Outcome{Status: status}
 	var ans graphAnswer
 	if err := json.Unmarshal(body, &ans); err != nil {
 		// An HTML page or a truncated body comes from a proxy or load
 		// balancer, not from Graph: transient unless the status says the
 		// address itself is wrong.
-		o.Reason = fmt.Sprintf("meta %d: not a graph answer: %s", status, snippet(body))
+		o.Reason = fmt.Sprintf("meta %d: not a graph answer: %s", status, conversions.Snippet(body))
 		switch status {
 		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
 			o.Class = conversions.Halt
@@ -108,14 +107,14 @@ func classify(status int, header http.Header, body []byte, sent int, now time.Ti
 	case conversions.RetryableStatus(status):
 		o.Class = conversions.Retry
 		o.RetryAfter = conversions.RetryAfter(header, now)
-		o.Reason = fmt.Sprintf("meta %d: %s", status, snippet(body))
+		o.Reason = fmt.Sprintf("meta %d: %s", status, conversions.Snippet(body))
 	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusNotFound:
 		o.Class = conversions.Halt
-		o.Reason = fmt.Sprintf("meta %d: %s", status, snippet(body))
+		o.Reason = fmt.Sprintf("meta %d: %s", status, conversions.Snippet(body))
 	case status < 200 || status > 299:
 		o.Class = conversions.Rejected
 		o.WholeBatch = sent > 1
-		o.Reason = fmt.Sprintf("meta %d: %s", status, snippet(body))
+		o.Reason = fmt.Sprintf("meta %d: %s", status, conversions.Snippet(body))
 	case ans.EventsReceived == nil || *ans.EventsReceived != sent:
 		// Meta counts every event it took. A short count is unexplained,
 		// and re-sending is safe because event_id deduplicates.
@@ -156,21 +155,4 @@ func (e *graphError) describe(status int) string {
 		b.WriteString(" (fbtrace_id " + e.FBTraceID + ")")
 	}
 	return b.String()
-}
-
-// snippet is the start of a body, for reasons that must stay short.
-func snippet(body []byte) string {
-	const max = 200
-	s := strings.ToValidUTF8(strings.TrimSpace(string(body)), "\uFFFD")
-	if s == "" {
-		return "empty body"
-	}
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
 }

@@ -18,7 +18,7 @@ func TestClassify(t *testing.T) {
 		if retryAfter != "" {
 			h.Set("Retry-After", retryAfter)
 		}
-		got := classify(status, h, []byte(body), sent, now)
+		got := classify(status, h, []byte(body), now, sent)
 		if got.Class != want.Class || got.RetryAfter != want.RetryAfter || got.WholeBatch != want.WholeBatch || got.Status != status {
 			t.Fatalf("%d %s:\n got %+v\nwant class %s retryAfter %s wholeBatch %v", status, body, got, want.Class, want.RetryAfter, want.WholeBatch)
 		}
@@ -72,17 +72,6 @@ func TestClassify(t *testing.T) {
 		"meta 400: code 100/2804016 OAuthException: Invalid parameter; User Parameter Not Hashed: The ct parameter isn’t hashed. (fbtrace_id A1b2C3)")
 	f(400, "", body, 1, conversions.Outcome{Class: X}, "2804016")
 	f(400, "", `{"oops":true}`, 2, conversions.Outcome{Class: X, WholeBatch: true}, "meta 400")
-}
-
-func TestSnippet(t *testing.T) {
-	long := strings.Repeat("é", 300)
-	s := snippet([]byte(long))
-	if !strings.HasSuffix(s, "…") || len(s) > 204 || strings.ContainsRune(s, '\uFFFD') {
-		t.Fatalf("snippet cut badly: %q", s)
-	}
-	if snippet([]byte("\xff\xfe")) != "\uFFFD" {
-		t.Fatalf("invalid UTF-8 not replaced: %q", snippet([]byte("\xff\xfe")))
-	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

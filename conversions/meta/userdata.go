@@ -12,15 +12,15 @@ import (
 )
 
 // fbcRE is Meta's fbc shape, fb.{subdomain}.{ms}.{fbclid}[.{appendix}]
-// (spec §3.3, §3.9); fbp has the same shape with a random number last.
+// (docs/contracts/ad-platforms.md §2.3, §2.8); fbp has the same shape with a random number last.
 var fbcRE = regexp.MustCompile(`^fb\.\d+\.(\d+)\.[^.]+(\.[A-Za-z0-9]+)?$`)
 
 // fbcMaxAge is how old a click id may be before Meta rejects it or flags it
-// as a "modified fbc" (spec §3.3, inferred): such an fbc is dropped.
+// as a "modified fbc" (docs/contracts/ad-platforms.md §2.3, inferred): such an fbc is dropped.
 const fbcMaxAge = 90 * 24 * time.Hour
 
 // userData normalises and hashes c's identifiers the way Meta matches them
-// (spec §2.1, §3.3): digests for personal data, plain ip, user agent, fbc
+// (docs/contracts/ad-platforms.md §1.2, §2.3): digests for personal data, plain ip, user agent, fbc
 // and fbp.
 func (b builder) userData(c conversions.Conversion) userData {
 	u := c.User

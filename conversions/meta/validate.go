@@ -10,7 +10,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// Meta's age window (spec §3.2): 7 days back, 62 for physical_store, and
+// Meta's age window (docs/contracts/ad-platforms.md §2.2): 7 days back, 62 for physical_store, and
 // at most a minute ahead. One event outside it fails the whole request, so
 // such a conversion is refused here instead of taking its batch down.
 const (
@@ -54,7 +54,7 @@ func checkConversion(c conversions.Conversion, now time.Time, source, page strin
 		return errors.New("action_source website: needs an absolute page url (event_source_url) and a user agent (client_user_agent)")
 	}
 	if strings.TrimSpace(c.EventName) == "Purchase" && !c.HasValue {
-		// Meta requires value and currency on Purchase (spec §3.2).
+		// Meta requires value and currency on Purchase (docs/contracts/ad-platforms.md §2.2).
 		return errors.New("custom_data.value: Purchase needs a value and a currency")
 	}
 	if c.HasValue {
@@ -69,7 +69,7 @@ func checkConversion(c conversions.Conversion, now time.Time, source, page strin
 }
 
 // checkUserData requires an identifier Meta can match on. Since Graph v13
-// user_data must hold a valid combination (spec §3.3); the exact list is
+// user_data must hold a valid combination (docs/contracts/ad-platforms.md §2.3); the exact list is
 // unpublished, so this accepts what the docs name: any personal digest, a
 // click or browser id, or ip together with user agent.
 func checkUserData(u userData) error {

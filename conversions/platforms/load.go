@@ -43,50 +43,33 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 }
 
-// builders make one client from its YAML node, decoded strictly.
-var builders = map[string]func(node *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error){
-	"meta": func(n *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error) {
-		var c meta.Config
+// builder makes one client from its YAML node.
+type builder func(node *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error)
+
+// builders are the supported destinations by config key.
+var builders = map[string]builder{
+	"meta":       platform(meta.New),
+	"google_ads": platform(googleads.New),
+	"tiktok":     platform(tiktok.New),
+	"linkedin":   platform(linkedin.New),
+	"ga4":        platform(ga4.New),
+	"reddit":     platform(reddit.New),
+}
+
+// platform is the builder of a client made by newClient from its config
+// type C, decoded strictly.
+func platform[C any, D conversions.Destination](newClient func(C, conversions.ClientOptions) (D, error)) builder {
+	return func(n *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error) {
+		var c C
 		if err := decodeStrict(n, &c); err != nil {
 			return nil, err
 		}
-		return meta.New(c, o)
-	},
-	"google_ads": func(n *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error) {
-		var c googleads.Config
-		if err := decodeStrict(n, &c); err != nil {
-			return nil, err
+		d, err := newClient(c, o)
+		if err != nil {
+			return nil, err // not d: a nil *Client in an interface is not nil
 		}
-		return googleads.New(c, o)
-	},
-	"tiktok": func(n *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error) {
-		var c tiktok.Config
-		if err := decodeStrict(n, &c); err != nil {
-			return nil, err
-		}
-		return tiktok.New(c, o)
-	},
-	"linkedin": func(n *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error) {
-		var c linkedin.Config
-		if err := decodeStrict(n, &c); err != nil {
-			return nil, err
-		}
-		return linkedin.New(c, o)
-	},
-	"ga4": func(n *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error) {
-		var c ga4.Config
-		if err := decodeStrict(n, &c); err != nil {
-			return nil, err
-		}
-		return ga4.New(c, o)
-	},
-	"reddit": func(n *yaml.Node, o conversions.ClientOptions) (conversions.Destination, error) {
-		var c reddit.Config
-		if err := decodeStrict(n, &c); err != nil {
-			return nil, err
-		}
-		return reddit.New(c, o)
-	},
+		return d, nil
+	}
 }
 
 // Names lists the supported destinations.

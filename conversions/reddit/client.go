@@ -1,22 +1,16 @@
 package reddit
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// maxAnswer bounds how much of an answer is read: Reddit echoes invalid
-// events, so a 1,000-event refusal can be large, but never megabytes.
-const maxAnswer = 1 << 20
-
 // userAgent follows the Reddit API convention of naming the app (PH does
-// the same, spec §8.1).
+// the same, docs/contracts/ad-platforms.md §6.1).
 const userAgent = "hogsend-proxy:conversions:v3"
 
 // Client sends conversions to one Reddit pixel.
@@ -78,27 +72,18 @@ func (c *Client) post(ctx context.Context, events []event) []conversions.Outcome
 		// Not reachable with validated events; refuse rather than loop.
 		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Rejected, Reason: err.Error(), WholeBatch: n > 1})
 	}
-	if c.cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		defer cancel()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
+	ans, err := conversions.Send(ctx, c.http, conversions.Post{
+		Platform: "reddit", URL: c.endpoint, Body: payload, Timeout: c.cfg.Timeout,
+		Header: http.Header{
+			"Authorization": {"Bearer " + c.cfg.AccessToken},
+			"Content-Type":  {"application/json"}, "Accept": {"application/json"},
+			"User-Agent": {userAgent},
+		},
+	})
 	if err != nil {
-		return conversions.Outcomes(n, conversions.Outcome{Class: conversions.Halt, Reason: "build reddit request: " + conversions.ErrorText(err)})
+		return conversions.Outcomes(n, conversions.FailedPost("reddit", err))
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return conversions.Outcomes(n, conversions.TransportFailure(err))
-	}
-	defer resp.Body.Close()
 	// A body cut short still has its status, and the status decides the
 	// class; the body only adds the reason.
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	return classify(resp, raw, events, c.now())
+	return classify(ans.Status, ans.Header, ans.Body, c.now(), events)
 }

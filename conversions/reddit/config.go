@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
@@ -16,7 +15,7 @@ const DefaultBaseURL = "https://ads-api.reddit.com"
 const DefaultAPIVersion = "v3"
 
 // Action sources v3 accepts (upper case: a lower-case value is a common
-// mistake Reddit refuses, spec §8.2).
+// mistake Reddit refuses, docs/contracts/ad-platforms.md §6.2).
 const (
 	ActionWebsite       = "WEBSITE"
 	ActionApp           = "APP"
@@ -43,7 +42,7 @@ type Config struct {
 
 	// TestID is the id from the Event testing tab; required when TestMode.
 	TestID string `yaml:"test_id"`
-	// APIVersion is pinned configuration (spec §11); only "v3" is supported
+	// APIVersion is pinned configuration (docs/contracts/ad-platforms.md §1.3); only "v3" is supported
 	// and it is the default.
 	APIVersion string `yaml:"api_version"`
 	// ActionSource is where conversions happen: WEBSITE (default), APP,
@@ -57,8 +56,8 @@ type Config struct {
 	// granted with data_processing_options.modes = ["LDU"] (US state privacy
 	// laws). Such conversions need the user's country.
 	LimitedDataUse bool `yaml:"limited_data_use"`
-	// Timeout bounds one request; 0 leaves it to the HTTP client.
-	Timeout time.Duration `yaml:"timeout"`
+	// Timeout bounds one request (conversions.Timeout).
+	Timeout conversions.Timeout `yaml:"timeout"`
 }
 
 // Validate fills defaults and reports every invalid field by name.
@@ -120,7 +119,7 @@ func (c *Config) Validate() error {
 		bad("default_phone_country", "%q is not a calling code (1 to 3 digits, e.g. 1 or 44)", c.DefaultPhoneCountry)
 	}
 
-	if c.Timeout < 0 {
+	if c.Timeout.Validate() != nil {
 		bad("timeout", "must not be negative")
 	}
 	return errors.Join(errs...)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -46,7 +48,7 @@ func TestConfigErrors(t *testing.T) {
 	f(with(func(c *Config) { c.ActionSource = "web" }), "action_source:")
 	f(with(func(c *Config) { c.DefaultPhoneCountry = "UK" }), "default_phone_country:")
 	f(with(func(c *Config) { c.DefaultPhoneCountry = "0044" }), "default_phone_country:")
-	f(with(func(c *Config) { c.Timeout = -time.Second }), "timeout:")
+	f(with(func(c *Config) { c.Timeout = conversions.Timeout(-time.Second) }), "timeout:")
 
 	// A test_id without test_mode is kept but not sent (see client tests).
 	c := with(func(c *Config) { c.TestID = "t" })

@@ -11,7 +11,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// Reddit's limits (spec §8.3).
+// Reddit's limits (docs/contracts/ad-platforms.md §6.3).
 const (
 	// MaxBatchSize is the most events one request may carry.
 	MaxBatchSize = 1000
@@ -25,7 +25,7 @@ const (
 	ageMargin = time.Minute
 )
 
-// buildEvent validates one conversion and builds its wire event (spec §11:
+// buildEvent validates one conversion and builds its wire event (docs/contracts/ad-platforms.md §1.3:
 // validate before sending). An error is a permanent refusal with a reason.
 func (c *Client) buildEvent(conv conversions.Conversion, now time.Time) (event, error) {
 	if conv.Consent == conversions.ConsentDenied {
@@ -94,7 +94,7 @@ func checkEventTime(at, now time.Time) (int64, error) {
 }
 
 // hasAttribution reports whether the event carries one of the signals
-// Reddit requires (spec §8.3; idfa/aaid we never have).
+// Reddit requires (docs/contracts/ad-platforms.md §6.3; idfa/aaid we never have).
 func hasAttribution(ev event) bool {
 	u := ev.User
 	return ev.ClickID != "" || u.Email != "" || u.PhoneNumber != "" || u.ExternalID != "" || u.IPAddress != "" || u.UUID != ""

@@ -20,7 +20,7 @@ type user struct {
 	DataProcessingOptions *dataProcessingOptions `json:"data_processing_options,omitempty"`
 }
 
-// dataProcessingOptions is Reddit's Limited Data Use switch (spec §8.5).
+// dataProcessingOptions is Reddit's Limited Data Use switch (docs/contracts/ad-platforms.md §6.5).
 type dataProcessingOptions struct {
 	Modes   []string `json:"modes,omitempty"`
 	Country string   `json:"country,omitempty"`
@@ -28,7 +28,7 @@ type dataProcessingOptions struct {
 }
 
 // buildUser normalises and hashes the identifiers the way Reddit matches
-// them (spec §2.1, §8.3). Hashed: email, external_id, phone_number and
+// them (docs/contracts/ad-platforms.md §1.2, §6.3). Hashed: email, external_id, phone_number and
 // ip_address. Plain: user_agent and uuid (the _rdt_uuid cookie, compared
 // byte for byte with what the pixel set). Names and addresses are not sent:
 // Reddit has no field for them.
@@ -60,7 +60,7 @@ func phoneE164(raw, defaultCountry string) string {
 }
 
 // hashIP hashes the canonical text of the address. v3 hashing of ip_address
-// is unconfirmed (spec §2.1): we follow AP's run() and RS transformV3, which
+// is unconfirmed (docs/contracts/ad-platforms.md §1.2): we follow AP's run() and RS transformV3, which
 // hash it, as v2 documents (PH). Canonical form (lower-case, compressed
 // IPv6, IPv4-mapped addresses unmapped, zone dropped) makes one address one
 // digest. Anything that is not an address is dropped: hashing garbage only

@@ -7,7 +7,7 @@ import (
 )
 
 // The wire body of POST /api/v3/pixels/{pixel_id}/conversion_events
-// (spec §8.2). Structs, not maps: encoding/json writes fields in declaration
+// (docs/contracts/ad-platforms.md §6.2). Structs, not maps: encoding/json writes fields in declaration
 // order, so a body is deterministic and tests compare bytes. Conversions are
 // low-volume, so reflection-based encoding is fine here.
 type body struct {
@@ -22,7 +22,7 @@ type data struct {
 
 type event struct {
 	// EventAt is epoch milliseconds: seconds would be accepted and land in
-	// 1970 (spec §8.2, common mistakes).
+	// 1970 (docs/contracts/ad-platforms.md §6.2, common mistakes).
 	EventAt        int64     `json:"event_at"`
 	ActionSource   string    `json:"action_source"`
 	EventSourceURL string    `json:"event_source_url,omitempty"`
@@ -34,7 +34,7 @@ type event struct {
 
 type metadata struct {
 	// ConversionID is the dedup key shared with the browser pixel: sent as
-	// is (PH, RS and AP send it raw; hashing it is contested, §8.3). Ours is
+	// is (PH, RS and AP send it raw; hashing it is contested, docs/contracts/ad-platforms.md §6.3). Ours is
 	// the DedupID, already a hex digest a pixel can compute.
 	ConversionID string `json:"conversion_id"`
 	Currency     string `json:"currency,omitempty"`

@@ -10,7 +10,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions/hashing"
 )
 
-// The spec's example time, 2026-01-01T00:00:00Z = 1767225600000 ms.
+// The documented example time, 2026-01-01T00:00:00Z = 1767225600000 ms.
 var exampleAt = time.UnixMilli(1767225600000).UTC()
 
 func testClient(t testing.TB, cfg Config) *Client {
@@ -42,7 +42,7 @@ func build(c *Client, conv conversions.Conversion) (string, error) {
 	return string(b), err
 }
 
-// The minimal v3 example of spec §8.6, with what a Conversion carries (no
+// The minimal v3 example of docs/contracts/ad-platforms.md §6.2, with what a Conversion carries (no
 // products, item_count or screen size) and ip_address hashed.
 func TestPayloadSpecExample(t *testing.T) {
 	c := testClient(t, Config{TestMode: true, TestID: "t2_test_abc"})
@@ -83,7 +83,7 @@ func TestPayloadIdentifiers(t *testing.T) {
 			t.Fatalf("%+v\n got %s\nwant %s", u, got, want)
 		}
 	}
-	// §2.2 vectors: trim + lower-case email; E.164 phone with '+'.
+	// docs/contracts/ad-platforms.md §1.2 vectors: trim + lower-case email; E.164 phone with '+'.
 	f(live, conversions.User{Email: "John_Smith@gmail.com"},
 		`{"email":"62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"}`)
 	f(live, conversions.User{Phone: "(650)555-1212"},

@@ -1,18 +1,18 @@
 package reddit
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// answer is every JSON shape Reddit answers with (spec §8.4):
+// answer is every JSON shape Reddit answers with (docs/contracts/ad-platforms.md §6.4):
 //
 //	200 {"data":{"message":"Successfully processed N conversion events."}}
 //	400 {"message":"There were 1 invalid conversion events. None were processed.",
@@ -46,9 +46,8 @@ type invalidEvent struct {
 }
 
 // classify turns Reddit's answer into one outcome per sent event.
-func classify(resp *http.Response, raw []byte, sent []event, now time.Time) []conversions.Outcome {
+func classify(status int, header http.Header, raw []byte, now time.Time, sent []event) []conversions.Outcome {
 	n := len(sent)
-	status := resp.StatusCode
 	var a answer
 	_ = json.Unmarshal(raw, &a) // plain-text bodies leave a empty; text() falls back to raw
 	text := a.text(raw)
@@ -68,7 +67,7 @@ func classify(resp *http.Response, raw []byte, sent []event, now time.Time) []co
 	case conversions.RetryableStatus(status):
 		return conversions.Outcomes(n, conversions.Outcome{
 			Class: conversions.Retry, Reason: reason(status, text),
-			RetryAfter: conversions.RetryAfter(resp.Header, now), Status: status,
+			RetryAfter: conversions.RetryAfter(header, now), Status: status,
 		})
 
 	case status == http.StatusUnauthorized, status == http.StatusForbidden:
@@ -124,7 +123,10 @@ func (a answer) text(raw []byte) string {
 	case a.Data != nil && a.Data.Message != "":
 		return a.Data.Message
 	}
-	return truncate(strings.TrimSpace(string(raw)), 300)
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return "" // reason() names the status instead
+	}
+	return conversions.Snippet(raw)
 }
 
 func (a answer) firstInvalid() string {
@@ -153,15 +155,4 @@ func reason(status int, text string) string {
 		text = http.StatusText(status)
 	}
 	return fmt.Sprintf("reddit: HTTP %d: %s", status, text)
-}
-
-func truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

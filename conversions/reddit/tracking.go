@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// v3 tracking types (spec §8.2).
+// v3 tracking types (docs/contracts/ad-platforms.md §6.2).
 const (
 	TypePageVisit     = "PAGE_VISIT"
 	TypeViewContent   = "VIEW_CONTENT"
@@ -48,7 +48,7 @@ func standardType(folded string) (string, bool) {
 }
 
 // takesValue reports whether a type accepts value and currency (Reddit's
-// event-metadata matrix, spec §8.1; RS and AP agree). Sending them on another
+// event-metadata matrix, docs/contracts/ad-platforms.md §6.1; RS and AP agree). Sending them on another
 // type gets the event refused.
 func takesValue(trackingType string) bool {
 	switch trackingType {

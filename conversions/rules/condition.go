@@ -60,7 +60,7 @@ type operand struct {
 }
 
 // propertyOf reads the top-level property name of ev, with the money overlay
-// of §7.1: when the event carries a value, `value` is that value and
+// Hogsend defines: when the event carries a value, `value` is that value and
 // `currency` its currency (if any), whatever the properties say.
 func propertyOf(ev *canonical.Event, name string) operand {
 	if ev.HasValue {

@@ -1,22 +1,16 @@
 package tiktok
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// MaxBatch is TikTok's largest "data" array (spec §6.3).
+// MaxBatch is TikTok's largest "data" array (docs/contracts/ad-platforms.md §4.3).
 const MaxBatch = 1000
-
-// maxResponse bounds how much of an answer is read: TikTok's envelope is
-// small, and a misbehaving proxy must not exhaust memory.
-const maxResponse = 1 << 20
 
 var _ conversions.Destination = (*Client)(nil)
 
@@ -27,7 +21,6 @@ type Client struct {
 	http     *http.Client
 	now      func() time.Time
 	endpoint string
-	timeout  time.Duration
 }
 
 // New validates cfg (filling its defaults) and returns its client.
@@ -35,14 +28,12 @@ func New(cfg Config, opts conversions.ClientOptions) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("tiktok config: %w", err)
 	}
-	_, timeout := cfg.durations()
 	return &Client{
 		cfg:      cfg,
 		build:    newBuilder(&cfg),
 		http:     opts.HTTPClient(),
 		now:      opts.Clock(),
 		endpoint: cfg.endpoint(),
-		timeout:  timeout,
 	}, nil
 }
 
@@ -78,27 +69,22 @@ func (c *Client) post(ctx context.Context, events []event) conversions.Outcome {
 		// Deterministic: the same events would fail again.
 		return conversions.Outcome{Class: conversions.Rejected, Reason: err.Error(), WholeBatch: len(events) > 1}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	ans, err := conversions.Send(ctx, c.http, conversions.Post{
+		Platform: "tiktok", URL: c.endpoint, Body: body, Timeout: c.cfg.Timeout,
+		Header: http.Header{
+			"Access-Token": {c.cfg.AccessToken},
+			"Content-Type": {"application/json"}, "Accept": {"application/json"},
+		},
+	})
 	if err != nil {
-		return conversions.Outcome{Class: conversions.Halt, Reason: "build tiktok request: " + conversions.ErrorText(err)}
+		return conversions.FailedPost("tiktok", err)
 	}
-	req.Header.Set("Access-Token", c.cfg.AccessToken)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return conversions.TransportFailure(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
+	if ans.ReadErr != nil {
 		// The answer was cut: whether TikTok took the events is unknown,
 		// and re-sending is safe thanks to event_id dedup.
-		o := conversions.TransportFailure(fmt.Errorf("read tiktok response: %w", err))
-		o.Status = resp.StatusCode
+		o := conversions.TransportFailure(ans.ReadErr)
+		o.Status = ans.Status
 		return o
 	}
-	return classify(resp.StatusCode, resp.Header, raw, c.now(), len(events))
+	return classify(ans.Status, ans.Header, ans.Body, c.now(), len(events))
 }

@@ -5,17 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/conversions/destinationtest"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/tiktokfake"
 )
 
-// clock is an hour after the spec's event_time.
-func clock() time.Time { return specTime.Add(time.Hour) }
+// clock is an hour after the documented event_time.
+func clock() time.Time { return exampleTime.Add(time.Hour) }
 
 func newFake(t *testing.T, opts ...tiktokfake.Option) *tiktokfake.Server {
 	t.Helper()
@@ -37,20 +37,11 @@ func newClient(t *testing.T, s *tiktokfake.Server, edit func(*Config)) *Client {
 	return c
 }
 
-// full is a conversion with every field the client maps.
+// full is the shared test conversion, deduplicated by id, with consent.
 func full(id string) conversions.Conversion {
-	return conversions.Conversion{
-		DedupID: id, EventName: "CompletePayment", OccurredAt: specTime,
-		HasValue: true, Value: 42.5, Currency: "USD", OrderID: "ord_" + id,
-		PageURL: "https://shop.example/thanks?a=1&b=2",
-		User: conversions.User{
-			Email: "  Buyer@Example.COM ", Phone: "(650)555-1212", FirstName: "Mary Ann", LastName: "O'Brien",
-			City: "San Francisco", State: "CA", Zip: "94025-1234", Country: "US", ExternalID: "User-42",
-			IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (X11)",
-		},
-		Clicks:  conversions.Clicks{Ttclid: "E.C.P.abc", Ttp: "2Hcxyz"},
-		Consent: conversions.ConsentGranted,
-	}
+	c := destinationtest.Conversion(0, "CompletePayment", exampleTime)
+	c.DedupID, c.Consent = id, conversions.ConsentGranted
+	return c
 }
 
 func classes(out []conversions.Outcome) string {
@@ -105,23 +96,6 @@ func TestHappyBatch(t *testing.T) {
 	}
 	if body.Data[0].EventID != "d1" || body.Data[0].LimitedDataUse == nil || *body.Data[0].LimitedDataUse || body.Data[1].LimitedDataUse != nil {
 		t.Fatalf("event_id / limited_data_use: %s", r.Body)
-	}
-}
-
-func TestSameDedupIDCountedOnce(t *testing.T) {
-	s := newFake(t)
-	c := newClient(t, s, nil)
-	for i := 0; i < 2; i++ {
-		if out := c.Send(context.Background(), []conversions.Conversion{full("same")}); out[0].Class != conversions.Delivered {
-			t.Fatalf("send %d: %+v", i, out[0])
-		}
-	}
-	if s.Ledger.Unique() != 1 || s.Ledger.Duplicates() != 1 {
-		t.Fatalf("unique %d duplicates %d", s.Ledger.Unique(), s.Ledger.Duplicates())
-	}
-	reqs := s.Requests()
-	if string(reqs[0].Body) != string(reqs[1].Body) {
-		t.Fatalf("a re-send must be byte-identical:\n%s\n%s", reqs[0].Body, reqs[1].Body)
 	}
 }
 
@@ -187,7 +161,7 @@ func TestBadEventSplitsBatch(t *testing.T) {
 	s := newFake(t)
 	c := newClient(t, s, func(c *Config) { c.MaxAge = "720h" })
 	old := full("old")
-	old.OccurredAt = specTime.Add(-10 * 24 * time.Hour)
+	old.OccurredAt = exampleTime.Add(-10 * 24 * time.Hour)
 	out := c.Send(context.Background(), []conversions.Conversion{full("good"), old})
 	for _, o := range out {
 		if o.Class != conversions.Rejected || !o.WholeBatch {
@@ -214,7 +188,7 @@ func TestInvalidConversionsNotSent(t *testing.T) {
 	denied := full("denied")
 	denied.Consent = conversions.ConsentDenied
 	old := full("old")
-	old.OccurredAt = specTime.Add(-8 * 24 * time.Hour)
+	old.OccurredAt = exampleTime.Add(-8 * 24 * time.Hour)
 	out := c.Send(context.Background(), []conversions.Conversion{full("a"), noID, denied, old, full("b")})
 	if got := classes(out); got != "delivered rejected rejected rejected delivered " {
 		t.Fatalf("outcomes %s: %+v", got, out)
@@ -252,31 +226,5 @@ func TestOversizeBatch(t *testing.T) {
 	}
 	if s.Ledger.Unique() != MaxBatch || len(s.Requests()) != 1 {
 		t.Fatalf("ledger %d requests %d", s.Ledger.Unique(), len(s.Requests()))
-	}
-}
-
-func TestTransportFailures(t *testing.T) {
-	s := newFake(t)
-	c := newClient(t, s, func(c *Config) { c.Timeout = "100ms" })
-	s.Script.Push(fakeads.Fault{Status: 200, Body: `{"code":0}`, Delay: 5 * time.Second})
-	if out := c.Send(context.Background(), []conversions.Conversion{conv()}); out[0].Class != conversions.Retry || out[0].Status != 0 {
-		t.Fatalf("timeout: %+v", out[0])
-	}
-	s.Close()
-	if out := c.Send(context.Background(), []conversions.Conversion{conv()}); out[0].Class != conversions.Retry || out[0].Status != 0 {
-		t.Fatalf("closed server: %+v", out[0])
-	}
-}
-
-// TestTransportErrorHasNoSecret: the access token never reaches the reason
-// recorded for a request that got no answer.
-func TestTransportErrorHasNoSecret(t *testing.T) {
-	s := newFake(t)
-	c := newClient(t, s, nil)
-	s.Close()
-	out := c.Send(context.Background(), []conversions.Conversion{conv()})
-	if out[0].Class != conversions.Retry || !strings.HasPrefix(out[0].Reason, "transport: ") ||
-		strings.Contains(out[0].Reason, tiktokfake.DefaultAccessToken) {
-		t.Fatalf("outcome %+v: want a transport retry without the access token", out[0])
 	}
 }

@@ -15,11 +15,8 @@ const (
 	DefaultAPIVersion = "v1.3"
 	// DefaultMaxAge is the web event age window. TikTok documents 28 days
 	// for offline events only; 7 days for web is what integrations cite
-	// (spec §6.3, unconfirmed), hence configurable.
+	// (docs/contracts/ad-platforms.md §4.3, unconfirmed), hence configurable.
 	DefaultMaxAge = "168h"
-	// DefaultTimeout bounds one Send when the HTTP client has no timeout
-	// of its own.
-	DefaultTimeout = "30s"
 )
 
 // Config is the "tiktok" destination of conversions.destinations. Values are
@@ -48,8 +45,8 @@ type Config struct {
 	// MaxAge is the age window (a Go duration such as "168h"); older
 	// conversions are rejected before sending. Default DefaultMaxAge.
 	MaxAge string `yaml:"max_age"`
-	// Timeout bounds one Send (a Go duration), default DefaultTimeout.
-	Timeout string `yaml:"timeout"`
+	// Timeout bounds one request (conversions.Timeout).
+	Timeout conversions.Timeout `yaml:"timeout"`
 }
 
 // Validate fills defaults and checks every field; each error names its YAML
@@ -63,9 +60,6 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxAge == "" {
 		c.MaxAge = DefaultMaxAge
-	}
-	if c.Timeout == "" {
-		c.Timeout = DefaultTimeout
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 
@@ -101,8 +95,8 @@ func (c *Config) Validate() error {
 	if d, err := time.ParseDuration(c.MaxAge); err != nil || d <= 0 {
 		errs = append(errs, fmt.Errorf("max_age: %q is not a positive duration such as 168h", c.MaxAge))
 	}
-	if d, err := time.ParseDuration(c.Timeout); err != nil || d <= 0 {
-		errs = append(errs, fmt.Errorf("timeout: %q is not a positive duration such as 30s", c.Timeout))
+	if err := c.Timeout.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("timeout: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -112,11 +106,10 @@ func (c *Config) endpoint() string {
 	return c.BaseURL + "/open_api/" + c.APIVersion + "/event/track/"
 }
 
-// durations returns MaxAge and Timeout; call after Validate.
-func (c *Config) durations() (maxAge, timeout time.Duration) {
-	maxAge, _ = time.ParseDuration(c.MaxAge)
-	timeout, _ = time.ParseDuration(c.Timeout)
-	return maxAge, timeout
+// maxAge returns MaxAge parsed; call after Validate.
+func (c *Config) maxAge() time.Duration {
+	d, _ := time.ParseDuration(c.MaxAge)
+	return d
 }
 
 func validVersion(v string) bool {

@@ -3,6 +3,7 @@ package tiktok
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -19,7 +20,7 @@ func TestConfigYAMLAndDefaults(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.BaseURL != DefaultBaseURL || cfg.APIVersion != "v1.3" || cfg.MaxAge != "168h" || cfg.Timeout != "30s" {
+	if cfg.BaseURL != DefaultBaseURL || cfg.APIVersion != "v1.3" || cfg.MaxAge != "168h" || cfg.Timeout.Duration() != 30*time.Second {
 		t.Fatalf("defaults not filled: %+v", cfg)
 	}
 	if got := cfg.endpoint(); got != "https://business-api.tiktok.com/open_api/v1.3/event/track/" {
@@ -57,7 +58,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	f(Config{PixelCode: "C1", AccessToken: "t", TestEventCode: "TEST 1"}, "test_event_code:")
 	f(Config{PixelCode: "C1", AccessToken: "t", DefaultPhoneCountry: "0044"}, "default_phone_country:")
 	f(Config{PixelCode: "C1", AccessToken: "t", MaxAge: "7d"}, "max_age:")
-	f(Config{PixelCode: "C1", AccessToken: "t", Timeout: "-1s"}, "timeout:")
+	f(Config{PixelCode: "C1", AccessToken: "t", Timeout: conversions.Timeout(-time.Second)}, "timeout:")
 
 	if _, err := New(Config{}, conversions.ClientOptions{}); err == nil || !strings.Contains(err.Error(), "tiktok config: pixel_code: required") {
 		t.Fatalf("New: %v", err)

@@ -9,7 +9,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions/hashing"
 )
 
-// TikTok's normalisation (spec §2.1): email trim + lower case, phone E.164
+// TikTok's normalisation (docs/contracts/ad-platforms.md §1.2): email trim + lower case, phone E.164
 // with '+', names lower case without whitespace, zip without spaces or
 // dashes, external id trim + lower case (as SEG does), all SHA-256; city and
 // state lower-case alphanumerics and country lower-case ISO-2, all plain.

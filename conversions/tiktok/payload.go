@@ -11,7 +11,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions/hashing"
 )
 
-// The wire body of POST /event/track/ (spec §6.2). Structs with json tags
+// The wire body of POST /event/track/ (docs/contracts/ad-platforms.md §4.2). Structs with json tags
 // keep the key order fixed, so tests compare bytes.
 type request struct {
 	EventSource   string  `json:"event_source"`
@@ -33,7 +33,7 @@ type event struct {
 }
 
 // user holds SHA-256 digests (email … zip_code) and plain values (the
-// rest), in the order of the spec's example.
+// rest), in the order of the documented example.
 type user struct {
 	Email      string `json:"email,omitempty"`
 	Phone      string `json:"phone,omitempty"`
@@ -70,7 +70,7 @@ type builder struct {
 }
 
 func newBuilder(cfg *Config) builder {
-	maxAge, _ := cfg.durations()
+	maxAge := cfg.maxAge()
 	return builder{
 		pixelCode:     cfg.PixelCode,
 		testEventCode: cfg.TestEventCode,

@@ -18,8 +18,10 @@ func FuzzPayload(f *testing.F) {
 	f.Add("", "", "", "", "", "", "", "", "", "", 0.0, int64(0), "")
 	f.Add(hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, "", "\xff", -1.0, int64(-1), "denied")
 	f.Add(hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, hashing.EmptyDigest, "", "o", 1.0, int64(3), "")
+	// A past finding: a phone that is "0" and the empty digest.
+	f.Add("0", "0", "0e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "0", "0", "0", "0", "0", "", "0", 1.0, int64(3), "")
 	f.Fuzz(func(t *testing.T, email, phoneRaw, fullName, zip, city, country, ipRaw, ttclid, page, orderID string, value float64, unix int64, consent string) {
-		now := specTime.Add(time.Hour)
+		now := exampleTime.Add(time.Hour)
 		c := conversions.Conversion{
 			DedupID: orderID + "d", EventName: "Purchase" + orderID,
 			OccurredAt: time.Unix(unix%(20*365*86400), 0), // keep years sane

@@ -9,8 +9,8 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions/hashing"
 )
 
-// specTime is the spec example's event_time, 2026-01-01T00:00:00Z.
-var specTime = time.Unix(1767225600, 0).UTC()
+// exampleTime is the documented example's event_time, 2026-01-01T00:00:00Z.
+var exampleTime = time.Unix(1767225600, 0).UTC()
 
 func testBuilder() builder {
 	return builder{pixelCode: "CABCD1234567890", maxAge: 7 * 24 * time.Hour}
@@ -21,7 +21,7 @@ func conv() conversions.Conversion {
 	return conversions.Conversion{
 		DedupID:    "d1",
 		EventName:  "Purchase",
-		OccurredAt: specTime,
+		OccurredAt: exampleTime,
 		Clicks:     conversions.Clicks{Ttclid: "E.C.P.abc"},
 	}
 }
@@ -29,7 +29,7 @@ func conv() conversions.Conversion {
 func TestPayloadBytes(t *testing.T) {
 	f := func(name string, b builder, c conversions.Conversion, want string) {
 		t.Helper()
-		ev, err := b.event(c, specTime.Add(time.Hour))
+		ev, err := b.event(c, exampleTime.Add(time.Hour))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -43,12 +43,12 @@ func TestPayloadBytes(t *testing.T) {
 	}
 	const head = `{"event_source":"web","event_source_id":"CABCD1234567890","data":[{"event":"Purchase","event_time":1767225600,"event_id":"d1",`
 
-	// §6.6, from raw identifiers: the §2.2 email and phone vectors. Hogsend
+	// docs/contracts/ad-platforms.md §4.2, from raw identifiers: the §1.2 email and phone vectors. Hogsend
 	// has no contents or referrer, so those keys of the example are absent.
 	b := testBuilder()
 	b.testEventCode, b.phoneCountry = "TEST38291", "1"
 	c := conversions.Conversion{
-		DedupID: "ord_123", EventName: "CompletePayment", OccurredAt: specTime,
+		DedupID: "ord_123", EventName: "CompletePayment", OccurredAt: exampleTime,
 		HasValue: true, Value: 42.5, Currency: "USD", OrderID: "ord_123",
 		PageURL: "https://shop.example/thanks",
 		User: conversions.User{
@@ -57,7 +57,7 @@ func TestPayloadBytes(t *testing.T) {
 		},
 		Clicks: conversions.Clicks{Ttclid: "E.C.P.abc", Ttp: "2Hcxyz"},
 	}
-	f("spec minimal example", b, c, `{"event_source":"web","event_source_id":"CABCD1234567890","test_event_code":"TEST38291",`+
+	f("documented minimal example", b, c, `{"event_source":"web","event_source_id":"CABCD1234567890","test_event_code":"TEST38291",`+
 		`"data":[{"event":"CompletePayment","event_time":1767225600,"event_id":"ord_123",`+
 		`"user":{"email":"6a6c26195c3682faa816966af789717c3bfa834eee6c599d667d2b3429c27cfd",`+
 		`"phone":"1e231c66011e7a2d867a9cfae267a6aff103cf4913640b6e71a99850fc0ffbc8",`+
@@ -70,13 +70,13 @@ func TestPayloadBytes(t *testing.T) {
 	c.Clicks = conversions.Clicks{}
 	c.User.Email = "John_Smith@gmail.com"
 	c.Consent = conversions.ConsentGranted
-	f("§2.2 email, consent granted", testBuilder(), c,
+	f("documented email, consent granted", testBuilder(), c,
 		head+`"user":{"email":"62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"},"limited_data_use":false}]}`)
 
 	c = conv()
 	c.Clicks = conversions.Clicks{}
 	c.User.Phone = "+44 7700 900123"
-	f("§2.2 phone E.164", testBuilder(), c,
+	f("documented phone E.164", testBuilder(), c,
 		head+`"user":{"phone":"a8acc3a90a7b4e4dc65e93db9240ed26523050ef754d63b75b5161de76781436"}}]}`)
 
 	b = testBuilder()
@@ -125,7 +125,7 @@ func TestPayloadBytes(t *testing.T) {
 }
 
 func TestPayloadRefuses(t *testing.T) {
-	now := specTime.Add(time.Hour)
+	now := exampleTime.Add(time.Hour)
 	f := func(name string, edit func(*conversions.Conversion), want string) {
 		t.Helper()
 		c := conv()

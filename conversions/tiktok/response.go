@@ -10,7 +10,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 )
 
-// TikTok business codes (spec §6.4). The table is known only from
+// TikTok business codes (docs/contracts/ad-platforms.md §4.4). The table is known only from
 // third-party code, so unknown codes fall to Rejected, which dead-letters
 // them for a human rather than retrying forever.
 const (
@@ -37,7 +37,7 @@ func classify(status int, header http.Header, body []byte, now time.Time, n int)
 	if conversions.RetryableStatus(status) {
 		o.Class = conversions.Retry
 		o.RetryAfter = conversions.RetryAfter(header, now)
-		o.Reason = fmt.Sprintf("http %d: %s", status, snippet(body))
+		o.Reason = fmt.Sprintf("http %d: %s", status, conversions.Snippet(body))
 		return o
 	}
 	var r response
@@ -48,7 +48,7 @@ func classify(status int, header http.Header, body []byte, now time.Time, n int)
 			// says nothing about delivery; re-sending is safe because
 			// TikTok deduplicates on event + event_id.
 			o.Class = conversions.Retry
-			o.Reason = fmt.Sprintf("http %d without a tiktok code: %s", status, snippet(body))
+			o.Reason = fmt.Sprintf("http %d without a tiktok code: %s", status, conversions.Snippet(body))
 			return o
 		}
 		return byCode(o, r, header, now, n)
@@ -67,7 +67,7 @@ func classify(status int, header http.Header, body []byte, now time.Time, n int)
 		o.Class = conversions.Rejected
 		o.WholeBatch = n > 1
 	}
-	o.Reason = fmt.Sprintf("http %d: %s", status, snippet(body))
+	o.Reason = fmt.Sprintf("http %d: %s", status, conversions.Snippet(body))
 	return o
 }
 
@@ -112,17 +112,4 @@ func haltCode(code int, message string) bool {
 		return !strings.HasPrefix(m, "batch.") && (strings.Contains(m, "event_source_id") || strings.Contains(m, "pixel"))
 	}
 	return false
-}
-
-// snippet is the start of a body, for reasons.
-func snippet(body []byte) string {
-	const max = 200
-	s := strings.TrimSpace(string(body))
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	if s == "" {
-		return "empty body"
-	}
-	return s
 }

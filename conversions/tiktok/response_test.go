@@ -25,7 +25,7 @@ func TestClassify(t *testing.T) {
 			t.Fatalf("%d %s: RetryAfter %s", status, body, o.RetryAfter)
 		}
 	}
-	// Spec §6.4 bodies, all HTTP 200.
+	// Spec docs/contracts/ad-platforms.md §4.4 bodies, all HTTP 200.
 	f(200, "", `{"code":0,"message":"OK","request_id":"2026061015295501023125104093255","data":{}}`, 3, conversions.Delivered, false, "")
 	f(200, "", `{"code":20001,"message":"Partial success"}`, 3, conversions.Delivered, false, "")
 	f(200, "7", `{"code":40100,"message":"Too many requests. Please retry in some time."}`, 3, conversions.Retry, false, "tiktok code 40100")

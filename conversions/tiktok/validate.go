@@ -15,7 +15,7 @@ import (
 const maxFuture = 5 * time.Minute
 
 // check refuses a conversion TikTok would refuse or that must not be sent
-// at all (spec §11: fail permanently before sending, never retry).
+// at all (docs/contracts/ad-platforms.md §1.3: fail permanently before sending, never retry).
 func check(c conversions.Conversion, now time.Time, maxAge time.Duration) error {
 	switch c.Consent {
 	case conversions.ConsentGranted, conversions.ConsentUnknown:

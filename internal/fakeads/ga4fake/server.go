@@ -1,5 +1,5 @@
 // Package ga4fake is a strict fake of the GA4 Measurement Protocol for
-// tests (spec §5). Like GA4, production /mp/collect answers 204 to every
+// tests (docs/contracts/ad-platforms.md §7). Like GA4, production /mp/collect answers 204 to every
 // well-addressed request, valid or not; unlike GA4 it records every
 // violation it finds (Rejections) and counts only valid events in its
 // Ledger, keyed by client_id|transaction_id: GA4 itself deduplicates
@@ -44,10 +44,7 @@ type Server struct {
 	Script *fakeads.Script
 	Ledger *fakeads.Ledger
 
-	measurementID string
-	apiSecret     string
-	now           func() time.Time
-	maxAge        time.Duration
+	opts options
 
 	rec        fakeads.Recorder
 	total      atomic.Int64
@@ -67,33 +64,38 @@ type Rejection struct {
 	Description string
 }
 
+// options are what New's Options set.
+type options struct {
+	measurementID string
+	apiSecret     string
+	now           func() time.Time
+	maxAge        time.Duration
+}
+
 // Option configures New.
-type Option func(*Server)
+type Option func(*options)
 
 // WithMeasurementID sets the only measurement_id accepted.
-func WithMeasurementID(id string) Option { return func(s *Server) { s.measurementID = id } }
+func WithMeasurementID(id string) Option { return func(o *options) { o.measurementID = id } }
 
 // WithAPISecret sets the only api_secret accepted.
-func WithAPISecret(secret string) Option { return func(s *Server) { s.apiSecret = secret } }
+func WithAPISecret(secret string) Option { return func(o *options) { o.apiSecret = secret } }
 
 // WithClock sets the clock of the age window check.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithMaxAge sets the age window of timestamp_micros.
-func WithMaxAge(d time.Duration) Option { return func(s *Server) { s.maxAge = d } }
+func WithMaxAge(d time.Duration) Option { return func(o *options) { o.maxAge = d } }
 
 // New starts a fake; Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
-		Script:        &fakeads.Script{},
-		Ledger:        &fakeads.Ledger{},
-		measurementID: DefaultMeasurementID,
-		apiSecret:     DefaultAPISecret,
-		now:           time.Now,
-		maxAge:        MaxAge,
+		Script: &fakeads.Script{},
+		Ledger: &fakeads.Ledger{},
+		opts:   options{measurementID: DefaultMeasurementID, apiSecret: DefaultAPISecret, now: time.Now, maxAge: MaxAge},
 	}
 	for _, o := range opts {
-		o(s)
+		o(&s.opts)
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
@@ -121,7 +123,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		Query:  r.URL.RawQuery,
 		Header: r.Header.Clone(),
 		Body:   body,
-		At:     s.now(),
+		At:     s.opts.now(),
 	}
 	if f, ok := s.Script.Next(); ok {
 		rec.Status = f.Status
@@ -146,8 +148,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	c := checker{now: s.now(), maxAge: s.maxAge}
-	c.query(r.URL.Query(), s.measurementID, s.apiSecret)
+	c := checker{now: s.opts.now(), maxAge: s.opts.maxAge}
+	c.query(r.URL.Query(), s.opts.measurementID, s.opts.apiSecret)
 	accepted := c.body(body)
 	s.reject(debug, c.violations)
 

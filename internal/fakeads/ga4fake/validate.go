@@ -13,7 +13,7 @@ import (
 // emptyDigest is sha256(""): a client that sends it hashed a missing value.
 const emptyDigest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-// Field limits of spec §5.
+// Field limits of docs/contracts/ad-platforms.md §7.
 const (
 	maxName         = 40
 	maxParams       = 25

@@ -18,7 +18,7 @@ type violation struct {
 
 // object is one JSON object of the request with its keys in canonical
 // lowerCamelCase: Google's parser accepts the proto snake_case names too
-// (spec §4.3), so both spellings map to one field.
+// (docs/contracts/ad-platforms.md §3.2), so both spellings map to one field.
 type object struct {
 	path   string // snake_case path for messages, "conversions[0]"
 	fields map[string]json.RawMessage

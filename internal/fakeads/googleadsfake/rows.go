@@ -11,7 +11,7 @@ import (
 
 var (
 	actionName = regexp.MustCompile(`^customers/([0-9]+)/conversionActions/([0-9]+)$`)
-	// Google's conversionDateTime: "yyyy-mm-dd hh:mm:ss+|-hh:mm" (§4.11).
+	// Google's conversionDateTime: "yyyy-mm-dd hh:mm:ss+|-hh:mm" (docs/contracts/ad-platforms.md §3.8).
 	dateTimeRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$`)
 	// Click ids are URL-safe base64.
 	clickIDRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{6,}$`)
@@ -135,7 +135,7 @@ func (s *Server) checkRow(i int, raw json.RawMessage, now time.Time) (row, *viol
 		r.fail(i, ErrorCode{"fieldError", "REQUIRED"}, "The required field was not present.", "conversion_action", "")
 	} else if m := actionName.FindStringSubmatch(r.action); m == nil {
 		r.fail(i, ErrorCode{"requestError", "RESOURCE_NAME_MALFORMED"}, "Resource name provided is malformed.", "conversion_action", r.action)
-	} else if r.actionID = m[2]; !s.cfg.actions[r.actionID] {
+	} else if r.actionID = m[2]; !s.opts.actions[r.actionID] {
 		r.fail(i, UploadError("NO_CONVERSION_ACTION_FOUND"), "The conversion action specified in the upload request cannot be found. Make sure it's available in this account.", "conversion_action", r.action)
 	}
 
@@ -154,7 +154,7 @@ func (s *Server) checkRow(i int, raw json.RawMessage, now time.Time) (row, *viol
 			r.fail(i, ErrorCode{"dateError", "INVALID_FIELD_VALUES_IN_DATE_TIME"}, "Given field values do not correspond to a valid date time.", "conversion_date_time", r.dateTime)
 		case at.After(now.Add(maxFutureSkew)):
 			r.fail(i, ErrorCode{"dateError", "LATER_THAN_MAXIMUM_DATE"}, "Date is after allowed maximum.", "conversion_date_time", r.dateTime)
-		case now.Sub(at) > s.cfg.clickWindow:
+		case now.Sub(at) > s.opts.clickWindow:
 			r.fail(i, UploadError("EXPIRED_EVENT"), "The imported event can't be recorded because its click occurred before this conversion's click-through window. Make sure you import the most recent data.", "conversion_date_time", r.dateTime)
 		default:
 			r.at = at
@@ -267,7 +267,7 @@ func (s *Server) checkClickTiming(r *row, i int, field, id string, now time.Time
 		r.fail(i, UploadError("CONVERSION_PRECEDES_EVENT"), "The imported event has a `conversion_date_time` that precedes the click. Make sure your `conversion_date_time` is correct and try again.", "conversion_date_time", r.dateTime)
 	case now.Sub(click) < clickMinAge:
 		r.fail(i, UploadError("TOO_RECENT_EVENT"), "The click associated with the given identifier or iOS URL parameter occurred less than 6 hours ago. Retry after 6 hours have passed.", field, id)
-	case r.at.Sub(click) > s.cfg.clickWindow:
+	case r.at.Sub(click) > s.opts.clickWindow:
 		r.fail(i, UploadError("EXPIRED_EVENT"), "The imported event can't be recorded because its click occurred before this conversion's click-through window. Make sure you import the most recent data.", field, id)
 	}
 }

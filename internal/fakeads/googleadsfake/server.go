@@ -1,7 +1,7 @@
 // Package googleadsfake is a strict fake of the Google Ads API's
 // customers/{cid}:uploadClickConversions (REST) and of Google's OAuth2 token
 // endpoint, for tests. It implements the fake-server checklist of
-// shared/spec/ad-platforms.md §4.11: it refuses what Google refuses (method,
+// docs/contracts/ad-platforms.md §3.8: it refuses what Google refuses (method,
 // path and version, customer id, bearer token, developer-token,
 // login-customer-id, JSON field names and types, partialFailure, the 2,000
 // row limit) and answers row problems as Google does, with HTTP 200 and a
@@ -46,7 +46,7 @@ type Rejection struct {
 	Message string
 }
 
-type config struct {
+type options struct {
 	versions        []string
 	customerID      string
 	loginCustomerID string
@@ -61,25 +61,25 @@ type config struct {
 }
 
 // Option configures New.
-type Option func(*config)
+type Option func(*options)
 
 // WithVersions sets the API versions the fake serves (default v24, v25,
 // v26); a path with an older one is answered as sunset, a newer one as an
 // unknown URL.
-func WithVersions(v ...string) Option { return func(c *config) { c.versions = v } }
+func WithVersions(v ...string) Option { return func(c *options) { c.versions = v } }
 
 // WithCustomerID sets the only account the credentials can reach.
-func WithCustomerID(id string) Option { return func(c *config) { c.customerID = id } }
+func WithCustomerID(id string) Option { return func(c *options) { c.customerID = id } }
 
 // WithLoginCustomerID requires calls through this manager account.
-func WithLoginCustomerID(id string) Option { return func(c *config) { c.loginCustomerID = id } }
+func WithLoginCustomerID(id string) Option { return func(c *options) { c.loginCustomerID = id } }
 
 // WithDeveloperToken sets the accepted developer-token.
-func WithDeveloperToken(tok string) Option { return func(c *config) { c.developerToken = tok } }
+func WithDeveloperToken(tok string) Option { return func(c *options) { c.developerToken = tok } }
 
 // WithConversionActions sets the conversion action ids that exist.
 func WithConversionActions(ids ...string) Option {
-	return func(c *config) {
+	return func(c *options) {
 		c.actions = map[string]bool{}
 		for _, id := range ids {
 			c.actions[id] = true
@@ -90,18 +90,18 @@ func WithConversionActions(ids ...string) Option {
 // WithOAuthClient sets the OAuth client and refresh token the token
 // endpoint accepts.
 func WithOAuthClient(clientID, secret, refreshToken string) Option {
-	return func(c *config) { c.clientID, c.clientSecret, c.refreshToken = clientID, secret, refreshToken }
+	return func(c *options) { c.clientID, c.clientSecret, c.refreshToken = clientID, secret, refreshToken }
 }
 
 // WithTokenTTL sets expires_in of issued access tokens.
-func WithTokenTTL(d time.Duration) Option { return func(c *config) { c.tokenTTL = d } }
+func WithTokenTTL(d time.Duration) Option { return func(c *options) { c.tokenTTL = d } }
 
 // WithClickWindow sets the conversion action's click-through window
 // (default 90 days).
-func WithClickWindow(d time.Duration) Option { return func(c *config) { c.clickWindow = d } }
+func WithClickWindow(d time.Duration) Option { return func(c *options) { c.clickWindow = d } }
 
-// WithNow sets the fake's clock (token expiry, age windows).
-func WithNow(now func() time.Time) Option { return func(c *config) { c.now = now } }
+// WithClock sets the fake's clock (token expiry, age windows).
+func WithClock(now func() time.Time) Option { return func(c *options) { c.now = now } }
 
 // Server is the fake. URL and Close come from the embedded httptest.Server;
 // the upload endpoint is URL + "/{version}/customers/{cid}:uploadClickConversions",
@@ -116,7 +116,7 @@ type Server struct {
 	// (or + click id and conversionDateTime when there is no orderId).
 	Ledger *fakeads.Ledger
 
-	cfg      config
+	opts     options
 	uploads  fakeads.Recorder
 	tokenLog fakeads.Recorder
 
@@ -131,8 +131,8 @@ type Server struct {
 }
 
 // New starts a fake.
-func New(opts ...Option) *Server {
-	cfg := config{
+func New(with ...Option) *Server {
+	o := options{
 		versions:       []string{"v24", "v25", "v26"},
 		customerID:     DefaultCustomerID,
 		developerToken: DefaultDeveloperToken,
@@ -144,14 +144,14 @@ func New(opts ...Option) *Server {
 		clickWindow:    90 * 24 * time.Hour,
 		now:            time.Now,
 	}
-	for _, o := range opts {
-		o(&cfg)
+	for _, opt := range with {
+		opt(&o)
 	}
 	s := &Server{
 		Script:      &fakeads.Script{},
 		TokenScript: &fakeads.Script{},
 		Ledger:      &fakeads.Ledger{},
-		cfg:         cfg,
+		opts:        o,
 		tokens:      map[string]time.Time{},
 		clicks:      map[string]time.Time{},
 		committed:   map[string]bool{},
@@ -224,29 +224,9 @@ func (s *Server) nextJobID() string {
 	return strconv.FormatInt(s.jobSeq, 10)
 }
 
-// statusWriter remembers the status answered, for the recorder.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &fakeads.StatusWriter{ResponseWriter: w}
 	rec, script, handle := &s.uploads, s.Script, s.upload
 	if r.URL.Path == TokenPath {
 		rec, script, handle = &s.tokenLog, s.TokenScript, s.token
@@ -258,6 +238,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Add(fakeads.Request{
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Header: r.Header.Clone(), Body: body, Status: sw.status, At: s.cfg.now(),
+		Header: r.Header.Clone(), Body: body, Status: sw.Status, At: s.opts.now(),
 	})
 }

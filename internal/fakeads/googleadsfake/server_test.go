@@ -24,7 +24,7 @@ const (
 
 func newFake(t testing.TB, opts ...googleadsfake.Option) *googleadsfake.Server {
 	t.Helper()
-	s := googleadsfake.New(append([]googleadsfake.Option{googleadsfake.WithNow(func() time.Time { return now })}, opts...)...)
+	s := googleadsfake.New(append([]googleadsfake.Option{googleadsfake.WithClock(func() time.Time { return now })}, opts...)...)
 	t.Cleanup(s.Close)
 	return s
 }

@@ -60,10 +60,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	case id == "":
 		fail(http.StatusBadRequest, "invalid_request", "Could not determine client ID from request.")
 		return
-	case id != s.cfg.clientID:
+	case id != s.opts.clientID:
 		fail(http.StatusUnauthorized, "invalid_client", "The OAuth client was not found.")
 		return
-	case secret != s.cfg.clientSecret:
+	case secret != s.opts.clientSecret:
 		fail(http.StatusUnauthorized, "invalid_client", "Unauthorized")
 		return
 	}
@@ -75,7 +75,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	case refresh == "":
 		fail(http.StatusBadRequest, "invalid_request", "Missing required parameter: refresh_token")
 		return
-	case refresh != s.cfg.refreshToken || revoked:
+	case refresh != s.opts.refreshToken || revoked:
 		fail(http.StatusBadRequest, "invalid_grant", "Token has been expired or revoked.")
 		return
 	}
@@ -83,11 +83,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	s.mu.Lock()
 	s.issued++
 	tok := "ya29.fake-" + strconv.Itoa(s.issued)
-	s.tokens[tok] = s.cfg.now().Add(s.cfg.tokenTTL)
+	s.tokens[tok] = s.opts.now().Add(s.opts.tokenTTL)
 	s.mu.Unlock()
 	fakeads.WriteJSON(w, http.StatusOK, tokenAnswer{
 		AccessToken: tok,
-		ExpiresIn:   int64(s.cfg.tokenTTL / time.Second),
+		ExpiresIn:   int64(s.opts.tokenTTL / time.Second),
 		Scope:       "https://www.googleapis.com/auth/adwords",
 		TokenType:   "Bearer",
 	})

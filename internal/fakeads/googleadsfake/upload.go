@@ -42,7 +42,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	version, cid := m[1], m[2]
-	if !slices.Contains(s.cfg.versions, version) {
+	if !slices.Contains(s.opts.versions, version) {
 		if s.sunset(version) {
 			s.refuse(w, http.StatusNotFound, "NOT_FOUND", "Version "+version+" is deprecated. Requests to this version will be blocked.", DefaultVersion,
 				adsErr{code: ErrorCode{"requestError", "UNSUPPORTED_VERSION"}, message: "This API version has been sunset and is no longer supported."})
@@ -63,7 +63,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.refuse(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Request contains an invalid argument.", version,
 			adsErr{code: ErrorCode{"requestError", "DEVELOPER_TOKEN_PARAMETER_MISSING"}, message: "The developer-token parameter is required for all requests."})
 		return
-	} else if dev != s.cfg.developerToken {
+	} else if dev != s.opts.developerToken {
 		s.refuse(w, http.StatusUnauthorized, "UNAUTHENTICATED", "Request is missing required authentication credential.", version,
 			adsErr{code: ErrorCode{"authenticationError", "DEVELOPER_TOKEN_INVALID"}, message: "The developer token is not valid."})
 		return
@@ -74,11 +74,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.refuse(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Request contains an invalid argument.", version,
 			adsErr{code: ErrorCode{"headerError", "INVALID_LOGIN_CUSTOMER_ID"}, message: "The login customer ID could not be validated.", trigger: login})
 		return
-	case login != s.cfg.loginCustomerID && login != "":
+	case login != s.opts.loginCustomerID && login != "":
 		s.refuse(w, http.StatusForbidden, "PERMISSION_DENIED", "The caller does not have permission", version,
 			adsErr{code: ErrorCode{"authorizationError", "INVALID_LOGIN_CUSTOMER_ID_SERVING_CUSTOMER_ID_COMBINATION"}, message: "The login customer specified does not have access to the account specified, so the request is invalid."})
 		return
-	case login != s.cfg.loginCustomerID || cid != s.cfg.customerID:
+	case login != s.opts.loginCustomerID || cid != s.opts.customerID:
 		s.refuse(w, http.StatusForbidden, "PERMISSION_DENIED", "The caller does not have permission", version,
 			adsErr{code: ErrorCode{"authorizationError", "USER_PERMISSION_DENIED"}, message: "User doesn't have permission to access customer. Note: If you're accessing a client customer, the manager's customer ID must be set in the 'login-customer-id' header."})
 		return
@@ -121,7 +121,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, version stri
 		s.refuse(w, http.StatusUnauthorized, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.", version,
 			adsErr{code: ErrorCode{"authenticationError", "OAUTH_TOKEN_INVALID"}, message: "OAuth token in the header is not valid."})
 		return false
-	case !s.cfg.now().Before(expiry):
+	case !s.opts.now().Before(expiry):
 		s.refuse(w, http.StatusUnauthorized, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.", version,
 			adsErr{code: ErrorCode{"authenticationError", "OAUTH_TOKEN_EXPIRED"}, message: "OAuth token in the header has expired."})
 		return false
@@ -135,7 +135,7 @@ func (s *Server) sunset(version string) bool {
 	if err != nil {
 		return false
 	}
-	for _, v := range s.cfg.versions {
+	for _, v := range s.opts.versions {
 		if m, err := strconv.Atoi(strings.TrimPrefix(v, "v")); err == nil && m <= n {
 			return false
 		}
@@ -210,7 +210,7 @@ type uploadAnswer struct {
 // ledger, records what passed and answers: HTTP 200 with per-row errors
 // under partialFailure, else all-or-nothing.
 func (s *Server) uploadRows(w http.ResponseWriter, req uploadRequest, version string) {
-	now := s.cfg.now()
+	now := s.opts.now()
 	rows := make([]row, len(req.conversions))
 	for i, raw := range req.conversions {
 		var v *violation

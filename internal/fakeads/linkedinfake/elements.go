@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/conversions/hashing"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
 // fieldError is one LinkedIn validation error: "ERROR :: <path> :: <msg>".
@@ -287,11 +287,11 @@ func checkUserID(v *verdict, path string, raw json.RawMessage) {
 	switch {
 	case strings.TrimSpace(val) == "":
 		v.add(path+"/idValue", "must not be empty")
-	case typ == "SHA256_EMAIL" && val == hashing.EmptyDigest:
+	case typ == "SHA256_EMAIL" && fakeads.IsEmptyDigest(val):
 		v.add(path+"/idValue", "is sha256 of the empty string")
 	case typ == "SHA256_EMAIL" && !lowerHex64(val):
 		v.add(path+"/idValue", "SHA256_EMAIL must be 64 lower-case hex characters (unhashed or upper-case value?)")
-	case typ == "LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID" && (hashing.IsHashed(val) || strings.Contains(val, "@")):
+	case typ == "LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID" && (fakeads.LooksHashed(val) || strings.Contains(val, "@")):
 		v.add(path+"/idValue", "li_fat_id must be sent plain, as the cookie carried it")
 	}
 }
@@ -311,7 +311,7 @@ func checkUserInfo(v *verdict, raw json.RawMessage) {
 		case !ok:
 		case required && strings.TrimSpace(s) == "":
 			v.add(path+"/"+f, "must not be empty")
-		case hashing.IsHashed(s):
+		case fakeads.LooksHashed(s):
 			v.add(path+"/"+f, "is plain text, not a hash")
 		}
 	}
@@ -386,7 +386,7 @@ func upper(s string, n int) bool {
 }
 
 func lowerHex64(s string) bool {
-	return hashing.IsHashed(s) && s == strings.ToLower(s)
+	return fakeads.LooksHashed(s) && s == strings.ToLower(s)
 }
 
 // decimal is "123" or "123.45": LinkedIn's amount string.

@@ -8,7 +8,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
-// Faults with LinkedIn's own bodies (spec §7.4), for Script.Push.
+// Faults with LinkedIn's own bodies (docs/contracts/ad-platforms.md §5.4), for Script.Push.
 
 // RateLimited is a 429 with Retry-After in seconds.
 func RateLimited(retryAfterSeconds int) fakeads.Fault {

@@ -1,5 +1,5 @@
 // Package linkedinfake is a strict fake of LinkedIn's Conversions API
-// (spec §7.7) for tests: it checks the method, path, headers, token,
+// (docs/contracts/ad-platforms.md §5.6) for tests: it checks the method, path, headers, token,
 // version and every field of every element the way LinkedIn does (or
 // stricter, where a mistake would silently lose matches), answers with
 // LinkedIn's status codes and bodies, and counts accepted conversions by
@@ -68,8 +68,8 @@ type options struct {
 // Option configures New.
 type Option func(*options)
 
-// WithToken sets the only bearer token accepted.
-func WithToken(token string) Option { return func(o *options) { o.token = token } }
+// WithAccessToken sets the only bearer token accepted.
+func WithAccessToken(token string) Option { return func(o *options) { o.token = token } }
 
 // WithInactiveVersions makes these LinkedIn-Version values answer 426, as
 // sunset versions do.

@@ -15,8 +15,8 @@ var testNow = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
 const (
 	emailDigest = "6a6c26195c3682faa816966af789717c3bfa834eee6c599d667d2b3429c27cfd"
-	// The spec's minimal example (§7.6), with a complete li_fat_id.
-	specExample = `{"conversion":"urn:lla:llaPartnerConversion:104012",` +
+	// The documented minimal example (docs/contracts/ad-platforms.md §5.2), with a complete li_fat_id.
+	documentedExample = `{"conversion":"urn:lla:llaPartnerConversion:104012",` +
 		`"conversionHappenedAt":1767225600000,` +
 		`"conversionValue":{"currencyCode":"USD","amount":"100.00"},` +
 		`"eventId":"ord_123",` +
@@ -70,21 +70,21 @@ func batchHeaders() http.Header {
 	return h
 }
 
-// withEventID returns the spec example with another eventId.
+// withEventID returns the documented example with another eventId.
 func withEventID(id string) string {
-	return strings.Replace(specExample, `"ord_123"`, `"`+id+`"`, 1)
+	return strings.Replace(documentedExample, `"ord_123"`, `"`+id+`"`, 1)
 }
 
-func TestAcceptsSpecExample(t *testing.T) {
+func TestAcceptsDocumentedExample(t *testing.T) {
 	s := newFake(t)
-	status, body := post(t, s, validHeaders(), specExample)
+	status, body := post(t, s, validHeaders(), documentedExample)
 	if status != http.StatusCreated || body != "" {
 		t.Fatalf("got %d %q, want 201 with no body", status, body)
 	}
 	if got := s.Ledger.Keys(); len(got) != 1 || got[0] != "urn:lla:llaPartnerConversion:104012|ord_123" {
 		t.Fatalf("ledger keys %v", got)
 	}
-	if reqs := s.Requests(); len(reqs) != 1 || reqs[0].Status != http.StatusCreated || string(reqs[0].Body) != specExample {
+	if reqs := s.Requests(); len(reqs) != 1 || reqs[0].Status != http.StatusCreated || string(reqs[0].Body) != documentedExample {
 		t.Fatalf("recorded %+v", reqs)
 	}
 	if r := s.Rejections(); len(r) != 0 {
@@ -95,7 +95,7 @@ func TestAcceptsSpecExample(t *testing.T) {
 func TestDedupOnEventID(t *testing.T) {
 	s := newFake(t)
 	for i := 0; i < 2; i++ {
-		if status, body := post(t, s, validHeaders(), specExample); status != http.StatusCreated {
+		if status, body := post(t, s, validHeaders(), documentedExample); status != http.StatusCreated {
 			t.Fatalf("send %d: %d %s", i, status, body)
 		}
 	}
@@ -174,7 +174,7 @@ func TestScriptBeforeValidation(t *testing.T) {
 	if reqs := s.Requests(); len(reqs) != 1 || reqs[0].Status != http.StatusTooManyRequests {
 		t.Fatalf("recorded %+v", reqs)
 	}
-	if status, _ := post(t, s, validHeaders(), specExample); status != http.StatusCreated {
+	if status, _ := post(t, s, validHeaders(), documentedExample); status != http.StatusCreated {
 		t.Fatalf("after the script: %d", status)
 	}
 }
@@ -191,10 +191,10 @@ func TestRejects(t *testing.T) {
 		want   string // substring of the answer
 	}
 	replace := func(old, new string) string {
-		if !strings.Contains(specExample, old) {
+		if !strings.Contains(documentedExample, old) {
 			panic("example lacks " + old)
 		}
-		return strings.Replace(specExample, old, new, 1)
+		return strings.Replace(documentedExample, old, new, 1)
 	}
 	oldMs := fmt.Sprint(testNow.Add(-MaxAge - time.Hour).UnixMilli())
 	cases := []tc{
@@ -251,7 +251,7 @@ func TestRejects(t *testing.T) {
 			status: 422, want: "/user/userInfo/firstName :: is plain text, not a hash"},
 		{name: "lower-case country", body: replace(`"US"`, `"us"`),
 			status: 422, want: "/user/userInfo/countryCode"},
-		{name: "userInfo alone", body: replace(specExample[strings.Index(specExample, `[{"idType"`):strings.Index(specExample, `],"userInfo"`)+1], `[]`),
+		{name: "userInfo alone", body: replace(documentedExample[strings.Index(documentedExample, `[{"idType"`):strings.Index(documentedExample, `],"userInfo"`)+1], `[]`),
 			status: 422, want: "/user/userIds :: at least one user id is required"},
 		{name: "userIds missing", body: `{"conversion":"urn:lla:llaPartnerConversion:1","conversionHappenedAt":1767225600000,"eventId":"x","user":{}}`,
 			status: 422, want: "/user/userIds :: field is required"},
@@ -271,7 +271,7 @@ func TestRejects(t *testing.T) {
 			status: 422, want: "/eventId :: length 65"},
 		{name: "externalIds before 202410", header: func(h http.Header) { h.Set("LinkedIn-Version", "202409") },
 			body: replace(`"userInfo"`, `"externalIds":["u1"],"userInfo"`), status: 422, want: "/user/externalIds :: unrecognized field"},
-		{name: "batch body without BATCH_CREATE", body: batch(specExample),
+		{name: "batch body without BATCH_CREATE", body: batch(documentedExample),
 			status: 422, want: "/elements :: unrecognized field"},
 		{name: "single body with BATCH_CREATE", header: func(h http.Header) { h.Set("X-RestLi-Method", "BATCH_CREATE") },
 			status: 400, want: `unrecognized field \"conversion\" in a BATCH_CREATE body`},
@@ -285,7 +285,7 @@ func TestRejects(t *testing.T) {
 			if c.header != nil {
 				c.header(h)
 			}
-			method, path, body := http.MethodPost, Path, specExample
+			method, path, body := http.MethodPost, Path, documentedExample
 			if c.method != "" {
 				method = c.method
 			}
@@ -318,7 +318,7 @@ func TestFaultBodies(t *testing.T) {
 	f := func(fault fakeads.Fault, status int, want string) {
 		t.Helper()
 		s.Script.Push(fault)
-		got, body := post(t, s, validHeaders(), specExample)
+		got, body := post(t, s, validHeaders(), documentedExample)
 		if got != status || body != want {
 			t.Fatalf("got %d %s, want %d %s", got, body, status, want)
 		}

@@ -14,13 +14,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/conversions/hashing"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
 var (
 	pathRE   = regexp.MustCompile(`^/(v\d+\.\d+)/([^/]+)/events$`)
 	digestRE = regexp.MustCompile(`^[a-f0-9]{64}$`)
-	// fbc and fbp share fb.{subdomain}.{ms}.{value}[.{appendix}] (spec §3.3).
+	// fbc and fbp share fb.{subdomain}.{ms}.{value}[.{appendix}] (docs/contracts/ad-platforms.md §2.3).
 	cookieRE  = regexp.MustCompile(`^fb\.\d+\.\d+\.[^.]+(\.[A-Za-z0-9]+)?$`)
 	integerRE = regexp.MustCompile(`^\d+$`)
 )
@@ -83,14 +83,14 @@ func (s *Server) check(r *http.Request, body []byte) (checkedBatch, int, *GraphE
 	switch {
 	case top.token == "":
 		return b, 400, &GraphError{Message: "An access token is required to request this resource.", Code: 104}
-	case s.opts.token != "" && top.token != s.opts.token:
+	case top.token != s.opts.token:
 		return b, 400, &GraphError{Message: "Invalid OAuth access token - Cannot parse access token", Code: 190}
 	}
 	if s.opts.apiVersion != "" && version != s.opts.apiVersion {
 		e := deprecatedVersion()
 		return b, 400, &e
 	}
-	if s.opts.pixelID != "" && pixel != s.opts.pixelID {
+	if pixel != s.opts.pixelID {
 		e := unknownPixel(pixel)
 		return b, 400, &e
 	}
@@ -124,7 +124,7 @@ type topLevel struct {
 }
 
 // decodeBody reads a JSON body or, as RudderStack posts it, a form body
-// whose data field is JSON (spec §3.1).
+// whose data field is JSON (docs/contracts/ad-platforms.md §2.1).
 func decodeBody(r *http.Request, body []byte) (topLevel, *GraphError) {
 	var t topLevel
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -201,7 +201,7 @@ func eventKey(k string) bool {
 	return false
 }
 
-// checkEvent validates one data[] element (spec §3.2, §3.9).
+// checkEvent validates one data[] element (docs/contracts/ad-platforms.md §2.2, §2.8).
 func checkEvent(raw json.RawMessage, now time.Time) (Event, *GraphError) {
 	ev := Event{Raw: raw}
 	// A form body may carry each event as a JSON string.
@@ -285,7 +285,7 @@ func checkEvent(raw json.RawMessage, now time.Time) (Event, *GraphError) {
 }
 
 // checkTime wants an integer of unix seconds within the age window: a
-// 13-digit value is milliseconds, the commonest unit mistake (spec §10.5).
+// 13-digit value is milliseconds, the commonest unit mistake (docs/contracts/ad-platforms.md §1.5).
 func checkTime(raw json.RawMessage, source string, now time.Time, out *int64) *GraphError {
 	if raw == nil {
 		return bad(SubcodeInvalid, "Missing Event Time", "event_time is required")
@@ -318,7 +318,7 @@ func checkTime(raw json.RawMessage, source string, now time.Time, out *int64) *G
 	return nil
 }
 
-// userData keys by how Meta wants them (spec §3.3).
+// userData keys by how Meta wants them (docs/contracts/ad-platforms.md §2.3).
 func hashedUserKey(k string) bool {
 	switch k {
 	case "em", "ph", "fn", "ln", "db", "ge", "ct", "st", "zp", "country":
@@ -352,7 +352,7 @@ func checkUserData(raw json.RawMessage) (map[string][]string, *GraphError) {
 				return nil, bad(SubcodeInvalid, "Invalid Parameter", "user_data.%s must be a string or a list of strings, got %s", k, v)
 			}
 			for _, s := range vals {
-				if s == hashing.EmptyDigest {
+				if fakeads.IsEmptyDigest(s) {
 					return nil, bad(SubcodeNotHashed, "Empty Value Hashed", "The %s parameter is the SHA-256 of an empty string: leave the field out instead.", k)
 				}
 				if !digestRE.MatchString(s) {
@@ -367,7 +367,7 @@ func checkUserData(raw json.RawMessage) (map[string][]string, *GraphError) {
 				return nil, bad(SubcodeInvalid, "Invalid Parameter", "user_data.external_id must be a string or a list of strings, got %s", v)
 			}
 			for _, s := range vals {
-				if strings.TrimSpace(s) == "" || s == hashing.EmptyDigest {
+				if strings.TrimSpace(s) == "" || fakeads.IsEmptyDigest(s) {
 					return nil, bad(SubcodeNotHashed, "Empty Value Hashed", "user_data.external_id holds an empty value or the SHA-256 of an empty string")
 				}
 			}
@@ -393,7 +393,7 @@ func checkUserData(raw json.RawMessage) (map[string][]string, *GraphError) {
 
 // checkPlain refuses a hashed or malformed field Meta wants as sent.
 func checkPlain(k, s string) *GraphError {
-	if hashing.IsHashed(s) {
+	if fakeads.LooksHashed(s) {
 		return bad(SubcodeInvalid, "Parameter Must Not Be Hashed", "user_data.%s must be sent unhashed", k)
 	}
 	switch k {
@@ -414,7 +414,7 @@ func checkPlain(k, s string) *GraphError {
 }
 
 // matchable reports whether user_data holds a combination Meta can use.
-// Meta does not publish the list (spec §3.3); these are the documented ones.
+// Meta does not publish the list (docs/contracts/ad-platforms.md §2.3); these are the documented ones.
 func matchable(ud map[string][]string) bool {
 	for _, k := range []string{"em", "ph", "external_id", "fbc", "fbp", "fb_login_id", "lead_id", "madid", "anon_id", "subscription_id", "ctwa_clid"} {
 		if len(ud[k]) > 0 {

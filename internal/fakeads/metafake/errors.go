@@ -9,8 +9,8 @@ import (
 )
 
 // Graph error subcodes the fake answers with. 2804003 and 2804016 are
-// Meta's (spec §3.6); the others are representative members of the 2804xxx
-// validation family, whose exact numbers the spec could not confirm.
+// Meta's (docs/contracts/ad-platforms.md §2.6); the others are representative members of the 2804xxx
+// validation family, whose exact numbers Meta does not publish.
 const (
 	SubcodeInvalid     = 2804001 // a field is missing, mistyped or unknown
 	SubcodeTooOld      = 2804003 // "Event sent after seven days."
@@ -21,7 +21,7 @@ const (
 )
 
 // GraphError is the "error" object of a Graph API answer, in Meta's key
-// order (spec §3.6).
+// order (docs/contracts/ad-platforms.md §2.6).
 type GraphError struct {
 	Message     string `json:"message"`
 	Type        string `json:"type"`

@@ -1,5 +1,5 @@
 // Package metafake is a strict fake of the Meta Conversions API for tests
-// (spec §3.9): it checks the method, path, token and every event the way
+// (docs/contracts/ad-platforms.md §2.8): it checks the method, path, token and every event the way
 // Meta does, refuses a whole request for one bad event, counts accepted
 // events by Meta's dedup key (event_name + event_id), and answers scripted
 // faults before any of that.
@@ -18,6 +18,13 @@ import (
 
 // MaxBatch is Meta's limit of events per request.
 const MaxBatch = 1000
+
+// Defaults of a fake built without options: like Meta, the fake knows one
+// pixel and one token, and refuses every other.
+const (
+	DefaultPixelID     = "1234567890"
+	DefaultAccessToken = "meta-test-token"
+)
 
 // maxBody bounds a request body; Graph refuses far smaller ones anyway.
 const maxBody = 32 << 20
@@ -76,14 +83,14 @@ func WithAPIVersion(v string) Option { return func(o *options) { o.apiVersion = 
 // WithClock sets the clock the age window is checked against.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// New starts a fake. Without options it accepts any pixel, any non-empty
-// token and any vNN.N version.
+// New starts a fake. Without options it knows DefaultPixelID and
+// DefaultAccessToken only, and accepts any vNN.N version.
 func New(opts ...Option) *Server {
 	s := &Server{
 		Script:     &fakeads.Script{},
 		Ledger:     &fakeads.Ledger{},
 		TestLedger: &fakeads.Ledger{},
-		opts:       options{now: time.Now},
+		opts:       options{pixelID: DefaultPixelID, token: DefaultAccessToken, now: time.Now},
 	}
 	for _, o := range opts {
 		o(&s.opts)

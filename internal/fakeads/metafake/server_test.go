@@ -10,17 +10,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/conversions/hashing"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
 const (
-	pixel = "1234567890"
-	token = "EAAB-token"
+	pixel = DefaultPixelID
+	token = DefaultAccessToken
 	path  = "/v25.0/" + pixel + "/events"
 	emDig = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"
 )
 
-// now is an hour after the spec example's event_time.
+// now is an hour after the documented example's event_time.
 var now = time.Unix(1767225600, 0).Add(time.Hour)
 
 func start(t *testing.T, opts ...Option) *Server {
@@ -84,9 +84,9 @@ func graphErr(t *testing.T, body string) GraphError {
 	return e.Error
 }
 
-func TestAcceptsSpecExample(t *testing.T) {
+func TestAcceptsDocumentedExample(t *testing.T) {
 	s := start(t, WithPixelID("1234567890"), WithAPIVersion("v25.0"), WithAccessToken("EAAB…"))
-	// §3.8 verbatim, ellipses included.
+	// docs/contracts/ad-platforms.md §2.2 verbatim, ellipses included.
 	body := `{
   "data": [{
     "event_name": "Purchase",
@@ -121,7 +121,7 @@ func TestAcceptsSpecExample(t *testing.T) {
 	}
 }
 
-// Each case breaks one rule of spec §3.2, §3.3 or §3.9 in an otherwise
+// Each case breaks one rule of docs/contracts/ad-platforms.md §2.2, §2.3 or docs/contracts/ad-platforms.md §2.8 in an otherwise
 // valid event.
 func TestRefusesBadEvents(t *testing.T) {
 	f := func(edit func(ev, ud, cd map[string]any), subcode int, detail string) {
@@ -141,12 +141,12 @@ func TestRefusesBadEvents(t *testing.T) {
 	}
 	// Hashing: plain PII, sha256(""), upper-case hex.
 	f(func(_, ud, _ map[string]any) { ud["em"] = []string{"john_smith@gmail.com"} }, SubcodeNotHashed, "The em parameter isn’t hashed")
-	f(func(_, ud, _ map[string]any) { ud["ph"] = hashing.EmptyDigest }, SubcodeNotHashed, "SHA-256 of an empty string")
+	f(func(_, ud, _ map[string]any) { ud["ph"] = fakeads.Digest("") }, SubcodeNotHashed, "SHA-256 of an empty string")
 	f(func(_, ud, _ map[string]any) { ud["ct"] = strings.ToUpper(emDig) }, SubcodeNotHashed, "The ct parameter isn’t hashed")
-	f(func(_, ud, _ map[string]any) { ud["external_id"] = []string{hashing.EmptyDigest} }, SubcodeNotHashed, "external_id")
+	f(func(_, ud, _ map[string]any) { ud["external_id"] = []string{fakeads.Digest("")} }, SubcodeNotHashed, "external_id")
 	// Plain fields must stay plain and well formed.
-	f(func(_, ud, _ map[string]any) { ud["client_ip_address"] = hashing.SHA256Hex("203.0.113.7") }, SubcodeInvalid, "must be sent unhashed")
-	f(func(_, ud, _ map[string]any) { ud["client_user_agent"] = hashing.SHA256Hex("Mozilla/5.0") }, SubcodeInvalid, "must be sent unhashed")
+	f(func(_, ud, _ map[string]any) { ud["client_ip_address"] = fakeads.Digest("203.0.113.7") }, SubcodeInvalid, "must be sent unhashed")
+	f(func(_, ud, _ map[string]any) { ud["client_user_agent"] = fakeads.Digest("Mozilla/5.0") }, SubcodeInvalid, "must be sent unhashed")
 	f(func(_, ud, _ map[string]any) { ud["client_ip_address"] = "10.0.0.1, 10.0.0.2" }, SubcodeInvalid, "not an IP address")
 	f(func(_, ud, _ map[string]any) { ud["fbc"] = "fb.1.IwAR2F4" }, SubcodeInvalid, "fbc")
 	f(func(_, ud, _ map[string]any) { ud["fbp"] = []string{"fb.1.1766000000000.1098115397"} }, SubcodeInvalid, "user_data.fbp must be a non-empty string")
@@ -269,7 +269,7 @@ func TestAllOrNothing(t *testing.T) {
 	}
 }
 
-// The token may come in the query string or a form body (spec §3.1).
+// The token may come in the query string or a form body (docs/contracts/ad-platforms.md §2.1).
 func TestTokenPlacesAndFormBody(t *testing.T) {
 	s := start(t, WithAccessToken(token))
 	noToken, _ := json.Marshal(map[string]any{"data": []any{event(nil)}})
@@ -355,5 +355,21 @@ func TestValidateEvent(t *testing.T) {
 	err := ValidateEvent(b, now)
 	if err == nil || !strings.Contains(err.Error(), "graph error 100/2804016") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// Without options the fake is as strict as Meta: one pixel, one token.
+func TestStrictByDefault(t *testing.T) {
+	s := start(t)
+	ok := jsonBody(t, event(nil))
+	wrong := strings.Replace(ok, DefaultAccessToken, "any-token", 1)
+	if status, resp := send(t, s, "POST", path, "application/json", wrong); status != 400 || graphErr(t, resp).Code != 190 {
+		t.Fatalf("another token: %d %s", status, resp)
+	}
+	if status, resp := send(t, s, "POST", "/v25.0/999/events", "application/json", ok); status != 400 || graphErr(t, resp).Code != 100 {
+		t.Fatalf("another pixel: %d %s", status, resp)
+	}
+	if status, resp := send(t, s, "POST", path, "application/json", ok); status != 200 {
+		t.Fatalf("default token and pixel: %d %s", status, resp)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// Answer bodies (spec §8.4). The success body of v3 is unconfirmed (deduced
+// Answer bodies (docs/contracts/ad-platforms.md §6.4). The success body of v3 is unconfirmed (deduced
 // from AP parsing data.message); the 400 and 401/403 shapes come from RS's
 // mocks. Bodies for cases no source shows (404, 405, oversize) are the
 // fake's own, in the same shapes.

@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// Reddit's limits (spec §8.3).
+// Reddit's limits (docs/contracts/ad-platforms.md §6.3).
 const (
 	MaxBatch  = 1000
 	MaxAge    = 168 * time.Hour
 	MaxFuture = 5 * time.Minute
-	// maxCustomEventName is the custom_event_name limit (spec §8.1).
+	// maxCustomEventName is the custom_event_name limit (docs/contracts/ad-platforms.md §6.1).
 	maxCustomEventName = 64
 )
 
@@ -31,7 +31,7 @@ func checkEvent(ev wireEvent, now time.Time) []string {
 	case ev.ActionSource == nil:
 		p.add("action_source: required")
 	case !oneOf(*ev.ActionSource, "WEBSITE", "APP", "PHYSICAL_STORE", "OTHER"):
-		// Lower case is a common mistake Reddit refuses (spec §8.2).
+		// Lower case is a common mistake Reddit refuses (docs/contracts/ad-platforms.md §6.2).
 		p.add("action_source: invalid value %q", *ev.ActionSource)
 	default:
 		source = *ev.ActionSource
@@ -104,7 +104,7 @@ func checkType(p *problems, t *wireType) string {
 
 // checkUser validates the identifiers and reports whether one of them is an
 // attribution signal. Hashed: email, external_id, phone_number, ip_address
-// (hashed in v3 as in v2: the behaviour the client chose, spec §2.1), idfa,
+// (hashed in v3 as in v2: the behaviour the client chose, docs/contracts/ad-platforms.md §1.2), idfa,
 // aaid. Plain: user_agent, uuid.
 func checkUser(p *problems, u wireUser) bool {
 	signal := false
@@ -186,7 +186,7 @@ func checkDPO(p *problems, d wireDPO) {
 }
 
 // checkMetadata checks the dedup key and, per Reddit's event-metadata matrix
-// (§8.1), which types take value/currency and item_count.
+// (docs/contracts/ad-platforms.md §6.1), which types take value/currency and item_count.
 func checkMetadata(p *problems, m *wireMetadata, tracking string) {
 	// Reddit accepts events without conversion_id; the fake does not, as
 	// its ledger deduplicates on it and our client always sends it.

@@ -1,5 +1,5 @@
 // Package redditfake is a strict fake of the Reddit Conversions API v3 for
-// tests (spec/ad-platforms.md §8.2–§8.7). It refuses everything the real API
+// tests (docs/contracts/ad-platforms.md §6.2–§6.6). It refuses everything the real API
 // refuses and, where Reddit would silently accept a mistake (seconds in
 // event_at, an unhashed identifier, sha256(""), a hashed plain field, an
 // unknown field), refuses that too, so client bugs fail tests.
@@ -29,17 +29,24 @@ const (
 // maxBody bounds a request body: 1,000 full events are well under it.
 const maxBody = 8 << 20
 
+// options are what New's Options set.
+type options struct {
+	pixelID string
+	token   string
+	now     func() time.Time
+}
+
 // Option configures a fake.
-type Option func(*Server)
+type Option func(*options)
 
 // WithPixelID sets the pixel the fake knows; other pixels get 404.
-func WithPixelID(id string) Option { return func(s *Server) { s.pixelID = id } }
+func WithPixelID(id string) Option { return func(o *options) { o.pixelID = id } }
 
-// WithToken sets the conversion token the fake accepts.
-func WithToken(token string) Option { return func(s *Server) { s.token = token } }
+// WithAccessToken sets the conversion token the fake accepts.
+func WithAccessToken(token string) Option { return func(o *options) { o.token = token } }
 
 // WithClock sets the fake's clock, against which age windows are checked.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // Server is the fake. Script faults are answered before any validation.
 type Server struct {
@@ -50,10 +57,8 @@ type Server struct {
 	// (data.test_id) are not counted, as on Reddit.
 	Ledger *fakeads.Ledger
 
-	pixelID string
-	token   string
-	now     func() time.Time
-	rec     fakeads.Recorder
+	opts options
+	rec  fakeads.Recorder
 
 	mu         sync.Mutex
 	rejections []Rejection
@@ -76,21 +81,19 @@ type TestEvent struct {
 // New starts a fake; Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
-		Script:  &fakeads.Script{},
-		Ledger:  &fakeads.Ledger{},
-		pixelID: DefaultPixelID,
-		token:   DefaultToken,
-		now:     time.Now,
+		Script: &fakeads.Script{},
+		Ledger: &fakeads.Ledger{},
+		opts:   options{pixelID: DefaultPixelID, token: DefaultToken, now: time.Now},
 	}
 	for _, o := range opts {
-		o(s)
+		o(&s.opts)
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
 
 // Path is the endpoint the fake serves.
-func (s *Server) Path() string { return "/api/v3/pixels/" + s.pixelID + "/conversion_events" }
+func (s *Server) Path() string { return "/api/v3/pixels/" + s.opts.pixelID + "/conversion_events" }
 
 // Requests returns every request received, with the status answered.
 func (s *Server) Requests() []fakeads.Request { return s.rec.Requests() }
@@ -112,7 +115,7 @@ func (s *Server) TestEvents() []TestEvent {
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &fakeads.StatusWriter{ResponseWriter: w}
 	if f, ok := s.Script.Next(); ok {
 		f.Answer(sw, r)
 	} else {
@@ -120,7 +123,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.rec.Add(fakeads.Request{
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Header: r.Header.Clone(), Body: raw, Status: sw.status, At: s.now(),
+		Header: r.Header.Clone(), Body: raw, Status: sw.Status, At: s.opts.now(),
 	})
 }
 
@@ -146,12 +149,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, raw []byte) {
 		_, _ = io.WriteString(w, "Authorization Required")
 		return
 	}
-	if token != s.token {
+	if token != s.opts.token {
 		s.refuse(w, -1, http.StatusUnauthorized, "invalid token", unauthorized(
 			"This server could not verify that you are authorized to access the document you requested."))
 		return
 	}
-	if pixel != s.pixelID {
+	if pixel != s.opts.pixelID {
 		// Reddit's exact answer for an unknown pixel is unconfirmed.
 		s.refuse(w, -1, http.StatusNotFound, "unknown pixel "+pixel, notFound("pixel "+pixel+" not found"))
 		return
@@ -191,7 +194,7 @@ func (s *Server) conversionEvents(w http.ResponseWriter, raw []byte) {
 		return
 	}
 
-	now := s.now()
+	now := s.opts.now()
 	events := make([]wireEvent, len(b.Data.Events))
 	var invalid []invalidEvent
 	for i, rawEv := range b.Data.Events {
@@ -285,25 +288,4 @@ func strictDecode(raw []byte, v any) error {
 		return errors.New("trailing data after the JSON value")
 	}
 	return nil
-}
-
-// statusWriter remembers the status answered, for the recorder; 0 when a
-// hanging fault gave up without answering.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
 }

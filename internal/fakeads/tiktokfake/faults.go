@@ -9,7 +9,7 @@ import (
 )
 
 // Ready-made faults for Script.Push, shaped like TikTok's answers
-// (spec §6.4): business errors are HTTP 200 with a non-zero code.
+// (docs/contracts/ad-platforms.md §4.4): business errors are HTTP 200 with a non-zero code.
 
 // CodeFault answers HTTP 200 with code and message.
 func CodeFault(code int, message string) fakeads.Fault {

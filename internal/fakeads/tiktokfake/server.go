@@ -1,5 +1,5 @@
 // Package tiktokfake is a strict fake of the TikTok Events API v1.3 for
-// tests: it checks the wire contract of spec §6 (method, path, Access-Token,
+// tests: it checks the wire contract of docs/contracts/ad-platforms.md §4 (method, path, Access-Token,
 // body fields, types, units, hashing, batch size, age window) and answers
 // as TikTok does, HTTP 200 with a business "code", all or nothing per
 // request. Accepted events are counted by TikTok's dedup key, event +
@@ -37,11 +37,7 @@ type Server struct {
 	Script *fakeads.Script
 	Ledger *fakeads.Ledger
 
-	pixelCode   string
-	accessToken string
-	path        string
-	now         func() time.Time
-	maxAge      time.Duration
+	opts options
 
 	rec        fakeads.Recorder
 	seq        atomic.Int64
@@ -57,46 +53,52 @@ type Rejection struct {
 	Message string
 }
 
+// options are what New's Options set.
+type options struct {
+	pixelCode   string
+	accessToken string
+	path        string
+	now         func() time.Time
+	maxAge      time.Duration
+}
+
 // Option configures New.
-type Option func(*Server)
+type Option func(*options)
 
 // WithPixelCode sets the only event_source_id the token may operate.
-func WithPixelCode(code string) Option { return func(s *Server) { s.pixelCode = code } }
+func WithPixelCode(code string) Option { return func(o *options) { o.pixelCode = code } }
 
 // WithAccessToken sets the only Access-Token accepted.
-func WithAccessToken(token string) Option { return func(s *Server) { s.accessToken = token } }
+func WithAccessToken(token string) Option { return func(o *options) { o.accessToken = token } }
 
 // WithVersion sets the API version of the served path.
 func WithVersion(v string) Option {
-	return func(s *Server) { s.path = "/open_api/" + v + "/event/track/" }
+	return func(o *options) { o.path = "/open_api/" + v + "/event/track/" }
 }
 
 // WithClock sets the clock of the age window check.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithMaxAge sets the age window of event_time.
-func WithMaxAge(d time.Duration) Option { return func(s *Server) { s.maxAge = d } }
+func WithMaxAge(d time.Duration) Option { return func(o *options) { o.maxAge = d } }
 
 // New starts a fake; Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
-		Script:      &fakeads.Script{},
-		Ledger:      &fakeads.Ledger{},
-		pixelCode:   DefaultPixelCode,
-		accessToken: DefaultAccessToken,
-		now:         time.Now,
-		maxAge:      DefaultMaxAge,
+		Script: &fakeads.Script{},
+		Ledger: &fakeads.Ledger{},
+		opts:   options{pixelCode: DefaultPixelCode, accessToken: DefaultAccessToken, now: time.Now, maxAge: DefaultMaxAge},
 	}
-	WithVersion(DefaultVersion)(s)
+	WithVersion(DefaultVersion)(&s.opts)
 	for _, o := range opts {
-		o(s)
+		o(&s.opts)
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
 
 // Path is the served endpoint path, e.g. "/open_api/v1.3/event/track/".
-func (s *Server) Path() string { return s.path }
+func (s *Server) Path() string { return s.opts.path }
 
 // Requests returns every request received, in order, faults included.
 func (s *Server) Requests() []fakeads.Request { return s.rec.Requests() }
@@ -116,7 +118,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		Query:  r.URL.RawQuery,
 		Header: r.Header.Clone(),
 		Body:   body,
-		At:     s.now(),
+		At:     s.opts.now(),
 	}
 	if f, ok := s.Script.Next(); ok {
 		rec.Status = f.Status
@@ -127,7 +129,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	// Not TikTok's JSON envelope: a wrong URL or method meets the web
 	// server, not the API.
 	switch {
-	case r.URL.Path != s.path:
+	case r.URL.Path != s.opts.path:
 		s.refuse(Rejection{Status: http.StatusNotFound, Message: "unknown path " + r.URL.Path})
 		rec.Status = http.StatusNotFound
 		s.rec.Add(rec)
@@ -165,5 +167,5 @@ type answer struct {
 }
 
 func (s *Server) requestID() string {
-	return fmt.Sprintf("%s%06d", s.now().UTC().Format("20060102150405"), s.seq.Add(1))
+	return fmt.Sprintf("%s%06d", s.opts.now().UTC().Format("20060102150405"), s.seq.Add(1))
 }

@@ -9,15 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hogsend/hogsend-proxy/conversions/hashing"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
-// 2026-01-01T00:00:00Z, the spec example's event_time, plus an hour.
+// 2026-01-01T00:00:00Z, the documented example's event_time, plus an hour.
 var clock = func() time.Time { return time.Unix(1767225600, 0).Add(time.Hour) }
 
-// specExample is §6.6 with its placeholders filled in.
-const specExample = `{"event_source":"web","event_source_id":"CABCD1234567890",
+// documentedExample is TikTok's documented minimal example (docs/contracts/ad-platforms.md §4.2) with its placeholders filled in.
+const documentedExample = `{"event_source":"web","event_source_id":"CABCD1234567890",
  "test_event_code":"TEST38291",
  "data":[{"event":"CompletePayment","event_time":1767225600,"event_id":"ord_123",
    "user":{"email":"6a6c26195c3682faa816966af789717c3bfa834eee6c599d667d2b3429c27cfd",
@@ -58,7 +57,7 @@ func post(t *testing.T, s *Server, method, path string, header map[string]string
 func TestSpecExampleAccepted(t *testing.T) {
 	s := New(WithClock(clock))
 	defer s.Close()
-	status, a := post(t, s, http.MethodPost, s.Path(), nil, specExample)
+	status, a := post(t, s, http.MethodPost, s.Path(), nil, documentedExample)
 	if status != 200 || a.Code != 0 || a.Message != "OK" || a.RequestID == "" {
 		t.Fatalf("got %d %+v", status, a)
 	}
@@ -66,7 +65,7 @@ func TestSpecExampleAccepted(t *testing.T) {
 		t.Fatalf("ledger %q", got)
 	}
 	// The same event + event_id again is a duplicate, still code 0.
-	if _, a := post(t, s, http.MethodPost, s.Path(), nil, specExample); a.Code != 0 {
+	if _, a := post(t, s, http.MethodPost, s.Path(), nil, documentedExample); a.Code != 0 {
 		t.Fatalf("resend: %+v", a)
 	}
 	if s.Ledger.Unique() != 1 || s.Ledger.Duplicates() != 1 {
@@ -84,7 +83,7 @@ func event(edit map[string]any) map[string]any {
 		"event_time": 1767225600,
 		"event_id":   "d1",
 		"user": map[string]any{
-			"email": hashing.SHA256Hex("buyer@example.com"),
+			"email": fakeads.Digest("buyer@example.com"),
 			"ip":    "203.0.113.7",
 		},
 	}
@@ -122,7 +121,7 @@ func TestRejects(t *testing.T) {
 		}
 	}
 	user := func(u map[string]any) map[string]any { return event(map[string]any{"user": u}) }
-	ok := hashing.SHA256Hex("buyer@example.com")
+	ok := fakeads.Digest("buyer@example.com")
 
 	f("missing token", map[string]string{"Access-Token": ""}, request(event(nil)), CodeBadToken, "Access token")
 	f("wrong token", map[string]string{"Access-Token": "nope"}, request(event(nil)), CodeBadToken, "Access token")
@@ -135,7 +134,7 @@ func TestRejects(t *testing.T) {
 	f("empty data", nil, request(), CodeInvalidParam, "data: Length must be between 1 and 1000")
 
 	f("unhashed email", nil, request(user(map[string]any{"email": "buyer@example.com"})), CodeInvalidParam, "Batch.0.user.email: must be a SHA-256")
-	f("empty digest", nil, request(user(map[string]any{"email": hashing.EmptyDigest})), CodeInvalidParam, "Batch.0.user.email: is the SHA-256 of an empty string")
+	f("empty digest", nil, request(user(map[string]any{"email": fakeads.Digest("")})), CodeInvalidParam, "Batch.0.user.email: is the SHA-256 of an empty string")
 	f("upper digest", nil, request(user(map[string]any{"phone": strings.ToUpper(ok)})), CodeInvalidParam, "Batch.0.user.phone: SHA-256 digest must be lower-case")
 	f("unhashed in list", nil, request(user(map[string]any{"external_id": []string{ok, "u1"}})), CodeInvalidParam, "Batch.0.user.external_id: must be a SHA-256")
 	f("unhashed name", nil, request(user(map[string]any{"email": ok, "first_name": "mary"})), CodeInvalidParam, "Batch.0.user.first_name")

@@ -15,10 +15,10 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/hogsend/hogsend-proxy/conversions/hashing"
+	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
-// TikTok business codes the fake answers (spec §6.4).
+// TikTok business codes the fake answers (docs/contracts/ad-platforms.md §4.4).
 const (
 	CodeOK           = 0
 	CodeNoPermission = 40001
@@ -124,7 +124,7 @@ func (s *strings1) UnmarshalJSON(b []byte) error {
 // in the Ledger. It returns TikTok's code and message.
 func (s *Server) process(h http.Header, raw []byte) (int, string) {
 	tok := h.Get("Access-Token")
-	if tok == "" || tok != s.accessToken {
+	if tok == "" || tok != s.opts.accessToken {
 		return CodeBadToken, "Access token is incorrect or has been revoked."
 	}
 	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != "application/json" {
@@ -141,7 +141,7 @@ func (s *Server) process(h http.Header, raw []byte) (int, string) {
 		return CodeInvalidParam, "event_source: Must be one of: web, app, offline, crm."
 	case b.EventSourceID == nil || *b.EventSourceID == "":
 		return CodeInvalidParam, "event_source_id: Missing data for required field."
-	case *b.EventSourceID != s.pixelCode:
+	case *b.EventSourceID != s.opts.pixelCode:
 		return CodeNoPermission, fmt.Sprintf("No permission to operate pixel code: %s. You must be an admin or operator of this advertiser account.", *b.EventSourceID)
 	case b.TestEventCode != nil && strings.TrimSpace(*b.TestEventCode) == "":
 		return CodeInvalidParam, "test_event_code: empty value (omit it outside test mode)"
@@ -149,7 +149,7 @@ func (s *Server) process(h http.Header, raw []byte) (int, string) {
 		return CodeInvalidParam, fmt.Sprintf("data: Length must be between 1 and %d.", MaxBatch)
 	}
 	keys := make([]string, len(b.Data))
-	now := s.now()
+	now := s.opts.now()
 	for i, rawEv := range b.Data {
 		key, err := s.checkEvent(rawEv, now)
 		if err != nil {
@@ -217,8 +217,8 @@ func (s *Server) checkTime(raw json.RawMessage, now time.Time) error {
 	}
 	secs, _ := strconv.ParseInt(t, 10, 64)
 	at := time.Unix(secs, 0)
-	if now.Sub(at) > s.maxAge {
-		return fmt.Errorf("event_time: %s is older than %s", t, s.maxAge)
+	if now.Sub(at) > s.opts.maxAge {
+		return fmt.Errorf("event_time: %s is older than %s", t, s.opts.maxAge)
 	}
 	if at.Sub(now) > maxFuture {
 		return fmt.Errorf("event_time: %s is in the future", t)
@@ -264,7 +264,7 @@ func checkUser(u *wireUser) error {
 		switch {
 		case strings.TrimSpace(v) == "":
 			return fmt.Errorf("%s: empty value", f.name)
-		case hashing.IsHashed(v):
+		case fakeads.LooksHashed(v):
 			return fmt.Errorf("%s: must be plain text, not a SHA-256 digest", f.name)
 		case (f.name == "city" || f.name == "state") && !lowerAlnum(v):
 			return fmt.Errorf("%s: %q must be lower-case letters and digits", f.name, v)
@@ -286,9 +286,9 @@ func (u *wireUser) hasMatchKey() bool {
 // digest checks a field TikTok wants SHA-256 hashed.
 func digest(name, v string) error {
 	switch {
-	case v == hashing.EmptyDigest:
+	case fakeads.IsEmptyDigest(v):
 		return fmt.Errorf("%s: is the SHA-256 of an empty string", name)
-	case !hashing.IsHashed(v):
+	case !fakeads.LooksHashed(v):
 		return fmt.Errorf("%s: must be a SHA-256 hex digest, got %d characters of plain text", name, len(v))
 	case strings.ToLower(v) != v:
 		return fmt.Errorf("%s: SHA-256 digest must be lower-case hex", name)
