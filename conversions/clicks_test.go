@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestExtractClicks(t *testing.T) {
@@ -83,18 +82,6 @@ func TestDedupIDIsHogsends(t *testing.T) {
 	}
 	if DedupID("c", "r", "e") != DedupID("c", "r", "e") || DedupID("c", "r", "e") == DedupID("c", "r2", "e") {
 		t.Fatal("DedupID is not a function of its inputs")
-	}
-}
-
-func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
-	for n := 0; n < 12; n++ {
-		want := min(time.Second<<n, time.Minute)
-		for range 50 {
-			got := backoff(time.Second, time.Minute, n)
-			if got < want/2 || got > want {
-				t.Fatalf("backoff round %d = %v, want within [%v, %v]", n, got, want/2, want)
-			}
-		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hogsend/hogsend-proxy/conversions/rules"
+	"github.com/hogsend/hogsend-proxy/internal/backoff"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
@@ -182,7 +183,7 @@ func (d *Deriver) derive(ctx context.Context, upTo spool.Position, clicks []Clic
 	if len(cands) > 0 {
 		// Contacts and aliases of these events must be in ClickHouse.
 		for d.opts.StoredUpTo().Compare(upTo) < 0 {
-			if !sleep(ctx, 20*time.Millisecond) {
+			if backoff.Sleep(ctx, 20*time.Millisecond) != nil {
 				return ctx.Err()
 			}
 		}
@@ -196,7 +197,7 @@ func (d *Deriver) derive(ctx context.Context, upTo spool.Position, clicks []Clic
 		if attempt == 0 || attempt%50 == 0 {
 			d.log.Warn("deriving conversions failed; retrying", "err", err)
 		}
-		if !sleep(ctx, wait) {
+		if backoff.Sleep(ctx, wait) != nil {
 			return ctx.Err()
 		}
 		wait = min(2*wait, 10*time.Second)

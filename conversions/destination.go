@@ -125,3 +125,20 @@ func BuildBatch[T any](batch []Conversion, out []Outcome, max int, prefix string
 	}
 	return items, pos
 }
+
+// SendAsOne is Send for a platform that takes a batch in one request and
+// answers for it as a whole: the conversions that build go out together
+// (those that do not, or are past max, are answered as BuildBatch does) and
+// share post's outcome.
+func SendAsOne[T any](batch []Conversion, max int, build func(*Conversion) (T, error), post func([]T) Outcome) []Outcome {
+	out := make([]Outcome, len(batch))
+	items, sent := BuildBatch(batch, out, max, "", build)
+	if len(items) == 0 {
+		return out
+	}
+	o := post(items)
+	for _, i := range sent {
+		out[i] = o
+	}
+	return out
+}

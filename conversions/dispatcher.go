@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/hogsend/hogsend-proxy/internal/backoff"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 )
 
@@ -263,7 +263,7 @@ func (d *Dispatcher) deliver(ctx context.Context, convs []Conversion) error {
 		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 			// The queue holds while the breaker is open; nothing is
 			// dropped. Poll until it lets a half-open probe through.
-			if !sleep(ctx, min(d.opts.BreakerOpenFor/10+10*time.Millisecond, time.Second)) {
+			if backoff.Sleep(ctx, min(d.opts.BreakerOpenFor/10+10*time.Millisecond, time.Second)) != nil {
 				return ctx.Err()
 			}
 			continue
@@ -333,10 +333,10 @@ func (d *Dispatcher) deliver(ctx context.Context, convs []Conversion) error {
 			// backing off longer than its open period only delays recovery.
 			limit = min(limit, d.opts.BreakerOpenFor)
 		}
-		wait = max(wait, backoff(d.opts.RetryInitial, limit, round))
+		wait = max(wait, backoff.Jittered(d.opts.RetryInitial, limit, round))
 		round++
 		d.log.Debug("retrying conversions", "count", len(retry), "in", wait)
-		if !sleep(ctx, wait) {
+		if backoff.Sleep(ctx, wait) != nil {
 			return ctx.Err()
 		}
 		work = append([][]Conversion{retry}, work...)
@@ -353,7 +353,7 @@ func (d *Dispatcher) storeDeadLetters(ctx context.Context, rows []ConversionDead
 			return nil
 		}
 		d.log.Warn("storing conversion dead letters failed; retrying", "err", err, "count", len(rows))
-		if !sleep(ctx, wait) {
+		if backoff.Sleep(ctx, wait) != nil {
 			return ctx.Err()
 		}
 	}
@@ -409,29 +409,6 @@ func allWholeBatchRejects(out []Outcome) bool {
 		whole = whole || o.WholeBatch
 	}
 	return whole
-}
-
-// backoff is the capped exponential delay of retry round n with full
-// jitter over its upper half, so that destinations retried together spread.
-func backoff(initial, maxWait time.Duration, n int) time.Duration {
-	d := initial
-	for i := 0; i < n && d < maxWait; i++ {
-		d *= 2
-	}
-	d = min(d, maxWait)
-	return d/2 + rand.N(d/2+1)
-}
-
-// sleep waits d or until ctx ends; it reports whether the full wait passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // Destination is the platform client this dispatcher delivers to.

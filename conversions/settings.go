@@ -1,6 +1,7 @@
 package conversions
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 )
@@ -32,4 +33,37 @@ func CallingCode(raw string) (string, bool) {
 		}
 	}
 	return c, true
+}
+
+// Printable reports whether s is printable ASCII without spaces, so that it
+// goes into a header, a query or a code field unchanged.
+func Printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// SecretError checks a required credential named key: present, expanded
+// from the environment, and Printable.
+func SecretError(key, value string) error {
+	switch {
+	case value == "":
+		return fmt.Errorf("%s: required", key)
+	case strings.Contains(value, "${"):
+		return fmt.Errorf("%s: looks like an unexpanded ${VAR}", key)
+	case !Printable(value):
+		return fmt.Errorf("%s: must not contain spaces or control characters", key)
+	}
+	return nil
+}
+
+// BaseURLError checks a base_url (see HTTPURL).
+func BaseURLError(raw string) error {
+	if !HTTPURL(raw) {
+		return fmt.Errorf("base_url: %q is not an http(s) URL without a query", raw)
+	}
+	return nil
 }

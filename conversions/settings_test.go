@@ -1,6 +1,9 @@
 package conversions
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestHTTPURL(t *testing.T) {
 	f := func(raw string, want bool) {
@@ -31,4 +34,25 @@ func TestCallingCode(t *testing.T) {
 	f("0044", "0044", false)
 	f("UK", "UK", false)
 	f("1234", "1234", false)
+}
+
+func TestSecretAndBaseURLErrors(t *testing.T) {
+	for _, c := range []struct{ value, want string }{
+		{"", "token: required"},
+		{"${TOKEN}", "token: looks like an unexpanded ${VAR}"},
+		{"a b", "token: must not contain spaces or control characters"},
+		{"a\x7f", "token: must not contain spaces or control characters"},
+		{"abc-123_XYZ", ""},
+	} {
+		err := SecretError("token", c.value)
+		if (c.want == "" && err != nil) || (c.want != "" && (err == nil || err.Error() != c.want)) {
+			t.Errorf("SecretError(%q) = %v, want %q", c.value, err, c.want)
+		}
+	}
+	if err := BaseURLError("https://api.example/v1"); err != nil {
+		t.Errorf("a good base_url: %v", err)
+	}
+	if err := BaseURLError("https://api.example/?q=1"); err == nil || !strings.Contains(err.Error(), "base_url:") {
+		t.Errorf("a base_url with a query: %v", err)
+	}
 }

@@ -44,14 +44,11 @@ func runConversions(args []string) error {
 		return fmt.Errorf("conversions replay: --destination %q is not configured (configured: %s)", *only, strings.Join(names, ", "))
 	}
 	ctx := context.Background()
-	backend, err := app.OpenBackend(ctx, &cfg)
+	backend, err := app.OpenMigrated(ctx, &cfg)
 	if err != nil {
 		return err
 	}
 	defer backend.Close()
-	if err := backend.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate clickhouse: %w", err)
-	}
 	log := app.NewLogger(cfg.LogLevel)
 	history := conversions.NewHistory(backend.InsertDispatches, log)
 	opts := settings.Dispatch

@@ -16,14 +16,11 @@ func runMigrate(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	backend, err := app.OpenBackend(ctx, &cfg)
+	backend, err := app.OpenMigrated(ctx, &cfg)
 	if err != nil {
 		return err
 	}
 	defer backend.Close()
-	if err := backend.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	fmt.Println("migrations applied")
 	return nil
 }

@@ -53,17 +53,7 @@ func (c *Config) Validate() error {
 		// Also catches an unexpanded "${GA4_MEASUREMENT_ID}".
 		errs = append(errs, fmt.Errorf("measurement_id: %q is not of the form G-XXXXXXXXXX", c.MeasurementID))
 	}
-	switch {
-	case c.APISecret == "":
-		errs = append(errs, errors.New("api_secret: required"))
-	case strings.Contains(c.APISecret, "${"):
-		errs = append(errs, errors.New("api_secret: looks like an unexpanded ${VAR}"))
-	case !printable(c.APISecret):
-		errs = append(errs, errors.New("api_secret: must not contain spaces or control characters"))
-	}
-	if !conversions.HTTPURL(c.BaseURL) {
-		errs = append(errs, fmt.Errorf("base_url: %q is not an http(s) URL without a query", c.BaseURL))
-	}
+	errs = append(errs, conversions.SecretError("api_secret", c.APISecret), conversions.BaseURLError(c.BaseURL))
 	var calling bool
 	if c.DefaultPhoneCountry, calling = conversions.CallingCode(c.DefaultPhoneCountry); !calling {
 		errs = append(errs, fmt.Errorf("default_phone_country: %q is not a calling code (1 to 3 digits, e.g. 1 or 44)", c.DefaultPhoneCountry))
@@ -95,17 +85,6 @@ func validMeasurementID(id string) bool {
 	for i := 0; i < len(rest); i++ {
 		c := rest[i]
 		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
-// printable reports whether s is printable ASCII without spaces, so it can
-// go in a query unchanged by surprise.
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
 			return false
 		}
 	}

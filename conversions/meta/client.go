@@ -51,20 +51,10 @@ func (c *Client) MaxBatch() int { return MaxBatch }
 // Rejected here without being sent, so that it cannot fail the others:
 // Meta rejects a whole request for one bad event.
 func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
-	out := make([]conversions.Outcome, len(batch))
 	now := c.now()
-	events, sent := conversions.BuildBatch(batch, out, MaxBatch, "", func(conv *conversions.Conversion) (event, error) {
+	return conversions.SendAsOne(batch, MaxBatch, func(conv *conversions.Conversion) (event, error) {
 		return c.build.event(*conv, now)
-	})
-	if len(events) == 0 {
-		return out
-	}
-
-	o := c.post(ctx, events)
-	for _, i := range sent {
-		out[i] = o
-	}
-	return out
+	}, func(events []event) conversions.Outcome { return c.post(ctx, events) })
 }
 
 // post sends one request and classifies its answer for all its events.

@@ -47,19 +47,10 @@ func (c *Client) MaxBatch() int { return MaxBatch }
 // refused by validation are Rejected and left out of the request; the
 // others share the request's outcome, since TikTok answers per request.
 func (c *Client) Send(ctx context.Context, batch []conversions.Conversion) []conversions.Outcome {
-	out := make([]conversions.Outcome, len(batch))
 	now := c.now()
-	events, sent := conversions.BuildBatch(batch, out, MaxBatch, "", func(conv *conversions.Conversion) (event, error) {
+	return conversions.SendAsOne(batch, MaxBatch, func(conv *conversions.Conversion) (event, error) {
 		return c.build.event(*conv, now)
-	})
-	if len(events) == 0 {
-		return out
-	}
-	res := c.post(ctx, events)
-	for _, i := range sent {
-		out[i] = res
-	}
-	return out
+	}, func(events []event) conversions.Outcome { return c.post(ctx, events) })
 }
 
 // post sends one request and classifies its answer.

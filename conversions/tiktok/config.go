@@ -71,21 +71,11 @@ func (c *Config) Validate() error {
 		// Also catches an unexpanded "${TIKTOK_PIXEL}".
 		errs = append(errs, fmt.Errorf("pixel_code: %q must be letters and digits", c.PixelCode))
 	}
-	switch {
-	case c.AccessToken == "":
-		errs = append(errs, errors.New("access_token: required"))
-	case strings.Contains(c.AccessToken, "${"):
-		errs = append(errs, errors.New("access_token: looks like an unexpanded ${VAR}"))
-	case !headerSafe(c.AccessToken):
-		errs = append(errs, errors.New("access_token: must not contain spaces or control characters"))
-	}
-	if !conversions.HTTPURL(c.BaseURL) {
-		errs = append(errs, fmt.Errorf("base_url: %q is not an http(s) URL without a query", c.BaseURL))
-	}
+	errs = append(errs, conversions.SecretError("access_token", c.AccessToken), conversions.BaseURLError(c.BaseURL))
 	if !validVersion(c.APIVersion) {
 		errs = append(errs, fmt.Errorf("api_version: %q is not of the form v1.3", c.APIVersion))
 	}
-	if c.TestEventCode != "" && !headerSafe(c.TestEventCode) {
+	if c.TestEventCode != "" && !conversions.Printable(c.TestEventCode) {
 		errs = append(errs, errors.New("test_event_code: must not contain spaces or control characters"))
 	}
 	var calling bool
@@ -134,15 +124,4 @@ func digits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// headerSafe reports whether s is printable ASCII without spaces, so it can
-// go in a header or a code field unchanged.
-func headerSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
 }

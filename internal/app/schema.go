@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hogsend/hogsend-proxy/internal/backoff"
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 )
 
@@ -55,13 +56,13 @@ func (s *schema) wait(ctx context.Context) error {
 	if s.ready() == nil {
 		return nil
 	}
-	start, backoff := time.Now(), schemaFirstRetry
+	start, wait := time.Now(), schemaFirstRetry
 	wasRefused := false
 	for {
-		if err := sleep(ctx, backoff); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return err
 		}
-		backoff = min(2*backoff, schemaMaxRetry)
+		wait = min(2*wait, schemaMaxRetry)
 		err := s.backend.Migrate(ctx)
 		if err == nil {
 			s.setPending(nil)
@@ -101,15 +102,4 @@ func (s *schema) setPending(err error) {
 	s.mu.Lock()
 	s.pending = err
 	s.mu.Unlock()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -86,6 +86,20 @@ func OpenBackend(ctx context.Context, cfg *config.Config) (clickhouse.Backend, e
 	return b, nil
 }
 
+// OpenMigrated is OpenBackend with the tables created or upgraded, for the
+// commands that read or write them outside serve.
+func OpenMigrated(ctx context.Context, cfg *config.Config) (clickhouse.Backend, error) {
+	b, err := OpenBackend(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Migrate(ctx); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("migrate clickhouse: %w", err)
+	}
+	return b, nil
+}
+
 // embeddedStartBound bounds opening and migrating the embedded engine at
 // start: its calls cannot be interrupted, and a stuck one must end the start
 // with a line saying so rather than hang it.

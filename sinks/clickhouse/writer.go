@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hogsend/hogsend-proxy/internal/backoff"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
@@ -261,7 +262,7 @@ func (w *Writer) skipCorrupt(ctx context.Context, cause error) error {
 // then commits the cursor. Failures are logged when they start, when their
 // kind changes (unreachable or refused) and when they end, not per attempt.
 func (w *Writer) flush(ctx context.Context) error {
-	backoff, failures, wasRefused := 100*time.Millisecond, 0, false
+	wait, failures, wasRefused := 100*time.Millisecond, 0, false
 	for {
 		err := w.insertPending(ctx)
 		if err == nil {
@@ -276,10 +277,10 @@ func (w *Writer) flush(ctx context.Context) error {
 			w.log.Warn("clickhouse writer: insert failed, retrying with backoff", "rows", w.pendingRows(), "refused_by_server", refused, "err", err)
 		}
 		failures++
-		if err := sleep(ctx, backoff); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return err
 		}
-		backoff = min(backoff*2, w.opts.MaxBackoff)
+		wait = min(wait*2, w.opts.MaxBackoff)
 	}
 	if failures > 0 {
 		w.log.Info("clickhouse writer: insert succeeded after failures", "rows", w.pendingRows(), "failed_attempts", failures)
@@ -295,7 +296,7 @@ func (w *Writer) flush(ctx context.Context) error {
 
 // commit records the cursor past the taken entries, retrying spool failures.
 func (w *Writer) commit(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
+	wait := 100 * time.Millisecond
 	for {
 		err := w.r.Commit(w.last)
 		if err == nil {
@@ -303,10 +304,10 @@ func (w *Writer) commit(ctx context.Context) error {
 		}
 		w.errors.Add(1)
 		w.log.Error("clickhouse writer: commit spool cursor failed, retrying", "pos", w.last.String(), "err", err)
-		if err := sleep(ctx, backoff); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return err
 		}
-		backoff = min(backoff*2, w.opts.MaxBackoff)
+		wait = min(wait*2, w.opts.MaxBackoff)
 	}
 	w.resetPending()
 	return nil
@@ -356,15 +357,4 @@ func (w *Writer) resetPending() {
 	w.pending.Reset()
 	w.taken, w.done = false, [numTables]bool{}
 	w.marks, w.iso, w.dead = w.marks[:0], nil, 0
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
