@@ -109,17 +109,7 @@ const embeddedStartBound = 2 * time.Minute
 // bound.
 func openEmbeddedMigrated(ctx context.Context, cfg *config.Config, bound time.Duration) (clickhouse.Backend, error) {
 	what := "open and migrate embedded clickhouse under " + cfg.DataDir
-	return withinBound(bound, what, func() (clickhouse.Backend, error) {
-		b, err := OpenBackend(ctx, cfg)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Migrate(ctx); err != nil {
-			b.Close()
-			return nil, fmt.Errorf("migrate clickhouse: %w", err)
-		}
-		return b, nil
-	})
+	return withinBound(bound, what, func() (clickhouse.Backend, error) { return OpenMigrated(ctx, cfg) })
 }
 
 // withinBound runs open, giving up on it after bound. An open still stuck
