@@ -6,6 +6,7 @@ package fakeads
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -116,6 +117,13 @@ type Request struct {
 	At     time.Time
 }
 
+// Receive reads r, its body up to limit bytes, as a Request stamped at;
+// err is the body's read error.
+func Receive(r *http.Request, limit int64, at time.Time) (Request, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
+	return Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, At: at}, err
+}
+
 // Recorder keeps every request in arrival order.
 type Recorder struct {
 	mu   sync.Mutex
@@ -127,6 +135,19 @@ func (rec *Recorder) Add(r Request) {
 	rec.mu.Lock()
 	rec.reqs = append(rec.reqs, r)
 	rec.mu.Unlock()
+}
+
+// Scripted answers r with script's next fault, if it has one, and records
+// req with that fault's status; false when the script has none.
+func (rec *Recorder) Scripted(script *Script, w http.ResponseWriter, r *http.Request, req Request) bool {
+	f, ok := script.Next()
+	if !ok {
+		return false
+	}
+	req.Status = f.Status
+	rec.Add(req)
+	f.Answer(w, r)
+	return true
 }
 
 // Requests returns a copy of the recorded requests.

@@ -10,7 +10,6 @@
 package ga4fake
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -116,19 +115,9 @@ func (s *Server) Rejections() []Rejection {
 func (s *Server) Total() int { return int(s.total.Load()) }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, readLimit))
-	rec := fakeads.Request{
-		Method: r.Method,
-		Path:   r.URL.Path,
-		Query:  r.URL.RawQuery,
-		Header: r.Header.Clone(),
-		Body:   body,
-		At:     s.opts.now(),
-	}
-	if f, ok := s.Script.Next(); ok {
-		rec.Status = f.Status
-		s.rec.Add(rec)
-		f.Answer(w, r)
+	rec, _ := fakeads.Receive(r, readLimit, s.opts.now())
+	body := rec.Body
+	if s.rec.Scripted(s.Script, w, r, rec) {
 		return
 	}
 	debug := r.URL.Path == DebugPath

@@ -9,7 +9,6 @@
 package linkedinfake
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -129,15 +128,9 @@ func (s *Server) reject(r ...Rejection) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	record := fakeads.Request{
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Header: r.Header.Clone(), Body: body, At: time.Now(),
-	}
-	if f, ok := s.Script.Next(); ok {
-		record.Status = f.Status
-		s.rec.Add(record)
-		f.Answer(w, r)
+	record, err := fakeads.Receive(r, maxBody+1, time.Now())
+	body := record.Body
+	if s.rec.Scripted(s.Script, w, r, record) {
 		return
 	}
 	var a answer

@@ -117,15 +117,9 @@ func (s *Server) Events() []Event {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	req := fakeads.Request{
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Header: r.Header.Clone(), Body: body, At: s.opts.now(),
-	}
-	if f, ok := s.Script.Next(); ok {
-		req.Status = f.Status
-		s.rec.Add(req)
-		f.Answer(w, r)
+	req, err := fakeads.Receive(r, maxBody, s.opts.now())
+	body := req.Body
+	if s.rec.Scripted(s.Script, w, r, req) {
 		return
 	}
 	if err != nil {

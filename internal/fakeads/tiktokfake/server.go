@@ -8,7 +8,6 @@ package tiktokfake
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -111,19 +110,9 @@ func (s *Server) Rejections() []Rejection {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	rec := fakeads.Request{
-		Method: r.Method,
-		Path:   r.URL.Path,
-		Query:  r.URL.RawQuery,
-		Header: r.Header.Clone(),
-		Body:   body,
-		At:     s.opts.now(),
-	}
-	if f, ok := s.Script.Next(); ok {
-		rec.Status = f.Status
-		s.rec.Add(rec)
-		f.Answer(w, r)
+	rec, _ := fakeads.Receive(r, maxBody, s.opts.now())
+	body := rec.Body
+	if s.rec.Scripted(s.Script, w, r, rec) {
 		return
 	}
 	// Not TikTok's JSON envelope: a wrong URL or method meets the web
