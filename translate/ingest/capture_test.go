@@ -41,7 +41,7 @@ type dumpLine struct {
 // readDump reads the recorded PostHog traffic from the shared fixtures.
 func readDump(t *testing.T) []dumpLine {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "fixtures", "posthog", "requests_dump.jsonl")
+	path := filepath.Join("..", "..", "..", "shared", "fixtures", "posthog", "requests_dump.jsonl")
 	f, err := os.Open(path)
 	if err != nil {
 		testenv.Unavailable(t, "fixture missing: %v", err)
