@@ -50,7 +50,7 @@ type DeriverOptions struct {
 	// before (the writer's committed cursor): contacts are read from there,
 	// so the deriver never runs ahead of it.
 	StoredUpTo func() spool.Position
-	Log        *slog.Logger
+	Logger     *slog.Logger
 	Now        func() time.Time
 }
 
@@ -72,13 +72,13 @@ type Deriver struct {
 
 // NewDeriver returns a deriver reading with r (the SpoolConsumer reader).
 func NewDeriver(r *spool.Reader, opts DeriverOptions) *Deriver {
-	if opts.Log == nil {
-		opts.Log = slog.Default()
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Deriver{opts: opts, r: r, log: opts.Log, dests: make(map[string]*Dispatcher)}
+	d := &Deriver{opts: opts, r: r, log: opts.Logger, dests: make(map[string]*Dispatcher)}
 	for _, disp := range opts.Dispatchers {
 		d.dests[disp.Name()] = disp
 	}

@@ -28,7 +28,7 @@ type DispatchOptions struct {
 	BreakerFailures uint32
 	BreakerOpenFor  time.Duration // open period before a half-open probe (10 s)
 	Now             func() time.Time
-	Log             *slog.Logger
+	Logger          *slog.Logger
 }
 
 func (o *DispatchOptions) defaults() {
@@ -47,8 +47,8 @@ func (o *DispatchOptions) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Log == nil {
-		o.Log = slog.Default()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 }
 
@@ -89,7 +89,7 @@ type Dispatcher struct {
 // OpenDispatcher opens dest's queues under dir (ready/ and deferred/).
 func OpenDispatcher(dir string, dest Destination, dead DeadLetterStore, history *History, opts DispatchOptions) (*Dispatcher, error) {
 	opts.defaults()
-	log := opts.Log.With("destination", dest.Name())
+	log := opts.Logger.With("destination", dest.Name())
 	ready, err := OpenQueue(filepath.Join(dir, "ready"), log)
 	if err != nil {
 		return nil, err

@@ -52,7 +52,7 @@ func runConversions(args []string) error {
 	log := app.NewLogger(cfg.LogLevel)
 	history := conversions.NewHistory(backend.InsertDispatches, log)
 	opts := settings.Dispatch
-	opts.Log = log
+	opts.Logger = log
 	failed := false
 	for _, d := range dests {
 		letters, err := backend.LoadConversionDeadLetters(ctx, d.Name())

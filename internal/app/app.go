@@ -27,7 +27,7 @@ import (
 // App is a running service.
 type App struct {
 	Config  config.Config
-	Log     *slog.Logger
+	Logger  *slog.Logger
 	Spool   *spool.Spool
 	Backend clickhouse.Backend
 	Store   identity.Store
@@ -66,7 +66,7 @@ func (j spoolJournal) Append(ctx context.Context, payload []byte) error {
 // schema and identity.NewRedis); everything opened is closed again when a
 // stage fails.
 func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (*App, error) {
-	a := &App{Config: cfg, Log: log, Version: version}
+	a := &App{Config: cfg, Logger: log, Version: version}
 	if err := a.start(ctx); err != nil {
 		a.closeDeps()
 		return nil, err
@@ -76,7 +76,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 
 // start runs the start-up stages in order.
 func (a *App) start(ctx context.Context) error {
-	cfg, log := a.Config, a.Log
+	cfg, log := a.Config, a.Logger
 	convSettings, err := LoadConversions(&cfg)
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ func (a *App) openLocal() error {
 		return fmt.Errorf("HOGSEND_DATA_DIR: %w", err)
 	}
 	var err error
-	if a.Spool, err = OpenSpool(cfg, a.Log); err != nil {
+	if a.Spool, err = OpenSpool(cfg, a.Logger); err != nil {
 		return err
 	}
 	if a.Reader, err = a.Spool.Reader("clickhouse"); err != nil {
@@ -180,13 +180,13 @@ func (a *App) openClickHouse(ctx context.Context) error {
 	var err error
 	if cfg.Embedded() {
 		a.Backend, err = openEmbeddedMigrated(ctx, cfg, embeddedStartBound)
-		a.schema = &schema{backend: a.Backend, log: a.Log}
+		a.schema = &schema{backend: a.Backend, log: a.Logger}
 		return err
 	}
 	if a.Backend, err = OpenBackend(ctx, cfg); err != nil {
 		return err
 	}
-	a.schema = &schema{backend: a.Backend, log: a.Log}
+	a.schema = &schema{backend: a.Backend, log: a.Logger}
 	return a.schema.migrateAtStart(ctx)
 }
 
@@ -203,7 +203,7 @@ func (a *App) openIdentity(ctx context.Context) error {
 	}
 	if cfg.RedisURL != "" {
 		if err := a.Store.Ping(rctx); err != nil {
-			a.Log.Warn("identity redis not reachable yet: serving; requests that need identity get 503 until it answers", "err", err)
+			a.Logger.Warn("identity redis not reachable yet: serving; requests that need identity get 503 until it answers", "err", err)
 		}
 		return nil
 	}
@@ -214,7 +214,7 @@ func (a *App) openIdentity(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Log.Info("identity store rebuilt from embedded clickhouse", "pending_spool_entries", n)
+	a.Logger.Info("identity store rebuilt from embedded clickhouse", "pending_spool_entries", n)
 	return nil
 }
 
@@ -262,17 +262,17 @@ func (a *App) Shutdown(timeout time.Duration) error {
 	select {
 	case err := <-done:
 		if err != nil {
-			a.Log.Warn("http shutdown", "err", err)
+			a.Logger.Warn("http shutdown", "err", err)
 		}
 	case <-time.After(time.Until(deadline)):
-		a.Log.Warn("in-flight requests did not finish before the shutdown timeout")
+		a.Logger.Warn("in-flight requests did not finish before the shutdown timeout")
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	_ = a.WaitDrained(ctx)
 	cancel()
 	backlog := a.Reader.Backlog()
 	a.closeDeps()
-	a.Log.Info("stopped", "spool_backlog_bytes", backlog)
+	a.Logger.Info("stopped", "spool_backlog_bytes", backlog)
 	return nil
 }
 
@@ -290,7 +290,7 @@ func (a *App) closeDeps() {
 		if a.stopWriter != nil {
 			a.stopWriter()
 			if err := <-a.writerDone; err != nil && !errors.Is(err, context.Canceled) {
-				a.Log.Warn("clickhouse writer", "err", err)
+				a.Logger.Warn("clickhouse writer", "err", err)
 			}
 		}
 		if a.Ingest != nil {

@@ -39,7 +39,7 @@ type Conversions struct {
 // starts the deriver and the dispatchers.
 func (a *App) startConversions(settings *platforms.Settings, set *metrics.Set) (err error) {
 	c := &Conversions{Settings: settings}
-	log := a.Log.With("component", "conversions")
+	log := a.Logger.With("component", "conversions")
 	c.History = conversions.NewHistory(a.Backend.InsertDispatches, log)
 	defer func() {
 		if err != nil {
@@ -49,7 +49,7 @@ func (a *App) startConversions(settings *platforms.Settings, set *metrics.Set) (
 		}
 	}()
 	opts := settings.Dispatch
-	opts.Log = log
+	opts.Logger = log
 	for _, dest := range settings.Destinations {
 		dir := filepath.Join(a.Config.DataDir, "conversions", dest.Name())
 		d, err := conversions.OpenDispatcher(dir, dest, a.Backend, c.History, opts)
@@ -68,7 +68,7 @@ func (a *App) startConversions(settings *platforms.Settings, set *metrics.Set) (
 		Store:       a.Backend,
 		History:     c.History,
 		StoredUpTo:  a.Reader.Committed,
-		Log:         log,
+		Logger:      log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
