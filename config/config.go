@@ -56,6 +56,11 @@ type Config struct {
 	// Capture identity trust (docs/identity-trust.md).
 	PostHogSecretTokens []string // HOGSEND_POSTHOG_SECRET_TOKENS
 	PostHogIdentity     string   // HOGSEND_POSTHOG_IDENTITY: standard or verified
+
+	// The Hogsend engine behind the proxy (docs/upstream.md); empty = none.
+	UpstreamURL     string        // HOGSEND_UPSTREAM_URL
+	UpstreamAPIKey  string        // HOGSEND_UPSTREAM_API_KEY
+	UpstreamTimeout time.Duration // HOGSEND_UPSTREAM_TIMEOUT
 }
 
 // Embedded reports whether the service runs without Redis and ClickHouse servers.
@@ -86,6 +91,7 @@ func Default() Config {
 		MaxProperties:     10000,
 		MaxPropertyBytes:  256 << 10,
 		PostHogIdentity:   "standard",
+		UpstreamTimeout:   30 * time.Second,
 	}
 }
 
@@ -144,6 +150,9 @@ func (c *Config) Validate() error {
 		if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
 			return fmt.Errorf("HOGSEND_CLICKHOUSE_URL: %q is not a clickhouse://host:9000/database URL", RedactURL(c.ClickHouseURL))
 		}
+	}
+	if err := c.validateUpstream(); err != nil {
+		return err
 	}
 	if (c.RedisURL == "") != (c.ClickHouseURL == "") {
 		return fmt.Errorf("HOGSEND_REDIS_URL and HOGSEND_CLICKHOUSE_URL: set both for a server deployment, or neither for the embedded mode")
@@ -231,6 +240,21 @@ func (c *Config) validateLimits() error {
 		return fmt.Errorf("HOGSEND_MAX_PROPERTIES: must be positive")
 	case c.MaxPropertyBytes < 64 || c.MaxPropertyBytes > c.MaxEventBytes:
 		return fmt.Errorf("HOGSEND_MAX_PROPERTY_BYTES: %d must be between 64 and HOGSEND_MAX_EVENT_BYTES", c.MaxPropertyBytes)
+	}
+	return nil
+}
+
+// validateUpstream checks the engine's settings: an http(s) base URL
+// without query or fragment, and a positive timeout.
+func (c *Config) validateUpstream() error {
+	if c.UpstreamURL != "" {
+		u, err := url.Parse(c.UpstreamURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("HOGSEND_UPSTREAM_URL: %q is not an http(s)://host[:port][/path] URL", RedactURL(c.UpstreamURL))
+		}
+	}
+	if c.UpstreamTimeout <= 0 {
+		return fmt.Errorf("HOGSEND_UPSTREAM_TIMEOUT: must be positive")
 	}
 	return nil
 }

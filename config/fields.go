@@ -89,6 +89,9 @@ var fields = []field{
 		}
 		return nil
 	}},
+	{"HOGSEND_UPSTREAM_URL", "upstream_url", "base URL of the Hogsend engine behind the proxy; routes the proxy does not serve go to it; empty = none", func(c *Config, v string) error { c.UpstreamURL = v; return nil }},
+	{"HOGSEND_UPSTREAM_API_KEY", "upstream_api_key", "an engine hsk_ key with ingest, for handing records to the engine", func(c *Config, v string) error { c.UpstreamAPIKey = v; return nil }},
+	{"HOGSEND_UPSTREAM_TIMEOUT", "upstream_timeout", "longest wait for the engine's answer to a passed-through request", durationField(func(c *Config) *time.Duration { return &c.UpstreamTimeout })},
 	{"HOGSEND_PPROF_LISTEN", "pprof_listen", "address for Go's pprof handlers; empty = off", func(c *Config, v string) error { c.PprofListen = v; return nil }},
 	{"HOGSEND_HEADER_TIMEOUT", "header_timeout", "longest time a client may take to send the request line and headers", durationField(func(c *Config) *time.Duration { return &c.HeaderTimeout })},
 	{"HOGSEND_MAX_CONNS_PER_IP", "max_conns_per_ip", "most concurrent connections from one client IP; 0 = unlimited", intField(func(c *Config) *int { return &c.MaxConnsPerIP })},

@@ -21,6 +21,9 @@ type Check struct {
 	Fn func(ctx context.Context) error
 	// Detail, optional, adds facts such as the writer backlog to /readyz.
 	Detail func() string
+	// Advisory checks are reported without making the proxy unready: a
+	// dependency the proxy serves without (the Hogsend engine).
+	Advisory bool
 }
 
 // readyTTL is how long one round of checks answers /readyz, so that a flood
@@ -29,9 +32,10 @@ const readyTTL = time.Second
 
 // checkResult is one dependency's state at the last round of checks.
 type checkResult struct {
-	name   string
-	err    error
-	detail string
+	name     string
+	err      error
+	detail   string
+	advisory bool
 }
 
 // readiness runs the checks at most once per readyTTL; callers arriving
@@ -55,7 +59,7 @@ func (r *readiness) current() []checkResult {
 	defer cancel()
 	results := make([]checkResult, len(r.checks))
 	for i, c := range r.checks {
-		results[i] = checkResult{name: c.Name, err: c.Fn(cctx)}
+		results[i] = checkResult{name: c.Name, err: c.Fn(cctx), advisory: c.Advisory}
 		if results[i].err != nil {
 			r.log.Warn("not ready", "dependency", c.Name, "err", results[i].err)
 		}
@@ -86,7 +90,7 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 		b = jsontext.AppendString(b, r.name)
 		b = append(b, `:{"ok":`...)
 		if r.err != nil {
-			ok = false
+			ok = ok && r.advisory
 			b = append(b, "false"...)
 			if admin {
 				b = append(b, `,"error":`...)

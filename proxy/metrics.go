@@ -13,7 +13,7 @@ var routeNames = []string{
 	"other", "/healthz", "/readyz", "/metrics",
 	"PUT /v1/contacts", "GET /v1/contacts/find", "DELETE /v1/contacts", "POST /v1/events",
 	"POST /v1/admin/api-keys", "DELETE /v1/admin/api-keys/{id}", "OPTIONS", "posthog capture", "posthog other",
-	"refused at the edge",
+	"refused at the edge", "hogsend engine",
 }
 
 const (
@@ -30,7 +30,8 @@ const (
 	routeOptions
 	routePostHogCapture
 	routePostHogOther
-	routeRefused // answered before routing: body too large, budget full, body unreadable
+	routeRefused  // answered before routing: body too large, budget full, body unreadable
+	routeUpstream // passed through to the Hogsend engine
 )
 
 // serverMetrics are the proxy's own series, registered on a Set owned by the
@@ -46,6 +47,7 @@ type serverMetrics struct {
 	posthogDuplicate *metrics.Counter
 	rejects          sync.Map // reason → *metrics.Counter
 	warnings         sync.Map // warning → *metrics.Counter
+	upstreamOutcome  sync.Map // outcome → *metrics.Counter
 
 	panics  *metrics.Counter
 	refusal sync.Map // reason → *metrics.Counter
@@ -93,6 +95,12 @@ func (m *serverMetrics) posthogWarnings(warnings []string) {
 	for _, w := range warnings {
 		m.labelled(&m.warnings, "hogsend_capture_warnings_total", "warning", w).Inc()
 	}
+}
+
+// upstream counts a passed-through request by outcome: relayed (the
+// engine's answer, whatever its status), unavailable, timeout.
+func (m *serverMetrics) upstream(outcome string) {
+	m.labelled(&m.upstreamOutcome, "hogsend_upstream_requests_total", "outcome", outcome).Inc()
 }
 
 // refused counts a request or connection the edge refused, by reason.

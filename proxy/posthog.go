@@ -40,7 +40,9 @@ func (s *Server) routePostHog(ctx *fasthttp.RequestCtx, path string, l *lease) (
 		posthogCORS(ctx)
 		s.capture(ctx, trimmed, l)
 		return routePostHogCapture, true
-	case trimmed == "/s":
+	case trimmed == "/s" && (ctx.IsPost() || ctx.IsOptions() || s.upstream == nil):
+		// PostHog's recordings are POSTed; Hogsend's short links are
+		// GET /s/<code> (docs/upstream.md § 1.2).
 		posthogCORS(ctx)
 		writeJSON(ctx, fasthttp.StatusOK, recordingsDropped)
 		return routePostHogOther, true

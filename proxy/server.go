@@ -48,6 +48,9 @@ type Options struct {
 	// HeavyLanes is how many large capture payloads decode and parse at
 	// once (see heavyBytes); default half of GOMAXPROCS, at least one.
 	HeavyLanes int
+	// Upstream, when set, is the Hogsend engine the routes the proxy does
+	// not serve go to; nil answers them 404.
+	Upstream *Upstream
 }
 
 // Server serves the native data API plus health and metrics.
@@ -64,6 +67,7 @@ type Server struct {
 	bodyTimeout   time.Duration
 	budget        *byteBudget
 	heavy         *heavyLanes
+	upstream      *Upstream
 	bodies        *bodyPool
 	maxConnsPerIP int
 	abusers       *failureThrottle // refusals per client network
@@ -80,11 +84,11 @@ func New(o Options) *Server {
 	o = withDefaults(o)
 	s := &Server{
 		ingest: o.Ingest, auth: o.Auth, metrics: newServerMetrics(o.Metrics),
-		ready: &readiness{checks: o.Checks, log: o.Logger},
+		ready: &readiness{checks: append(o.Checks, o.Upstream.checks()...), log: o.Logger},
 		log:   o.Logger, suspended: o.IngestSuspended, userTokenSecret: o.UserTokenSecret,
 		adminKey: []byte(o.AdminAPIKey), captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
 		maxBody: o.MaxBodyBytes, bodyTimeout: o.ReadTimeout, budget: newByteBudget(o.MaxInflightBytes, o.InflightWait),
-		heavy:  newHeavyLanes(o.HeavyLanes, o.InflightWait),
+		heavy: newHeavyLanes(o.HeavyLanes, o.InflightWait), upstream: o.Upstream,
 		bodies: &bodyPool{}, maxConnsPerIP: o.MaxConnsPerIP,
 		abusers: newFailureThrottle(maxRefusals, refusalWindow, refusalNetworks),
 	}
@@ -281,6 +285,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, l *lease) int {
 	}
 	if route, ok := s.routePostHog(ctx, path, l); ok {
 		return route
+	}
+	if s.upstream != nil {
+		s.forward(ctx)
+		return routeUpstream
 	}
 	writeError(ctx, fasthttp.StatusNotFound, "Not Found")
 	return routeOther

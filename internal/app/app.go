@@ -112,7 +112,12 @@ func (a *App) start(ctx context.Context) error {
 	})
 	set.NewGauge("hogsend_identity_pending_rows", func() float64 { rows, _ := a.Ingest.PendingIdentity(); return float64(rows) })
 	set.NewGauge("hogsend_identity_pending_bytes", func() float64 { _, b := a.Ingest.PendingIdentity(); return float64(b) })
+	up, err := openUpstream(cfg)
+	if err != nil {
+		return err
+	}
 	a.Server = proxy.New(proxy.Options{
+		Upstream:        up,
 		Ingest:          a.Ingest,
 		Auth:            proxy.NewAuthenticator(cfg.AdminAPIKey, a.Store),
 		Metrics:         set,
@@ -347,4 +352,16 @@ func (a *App) spoolReady(context.Context) error {
 		return err
 	}
 	return a.Spool.Full(time.Now())
+}
+
+// openUpstream is the Hogsend engine of HOGSEND_UPSTREAM_URL; nil without one.
+func openUpstream(cfg config.Config) (*proxy.Upstream, error) {
+	if cfg.UpstreamURL == "" {
+		return nil, nil
+	}
+	up, err := proxy.NewUpstream(proxy.UpstreamOptions{URL: cfg.UpstreamURL, Timeout: cfg.UpstreamTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("HOGSEND_UPSTREAM_URL: %w", err)
+	}
+	return up, nil
 }
