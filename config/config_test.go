@@ -56,6 +56,13 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	f(map[string]string{"HOGSEND_SPOOL_MAX_BYTES": "lots"}, "HOGSEND_SPOOL_MAX_BYTES")
 	f(map[string]string{"HOGSEND_LOG_LEVEL": "loud"}, "HOGSEND_LOG_LEVEL")
 	f(map[string]string{"HOGSEND_CONFIG": "/nonexistent.yaml"}, "HOGSEND_CONFIG")
+	f(map[string]string{"HOGSEND_UPSTREAM_URL": "engine.example:3000"}, "HOGSEND_UPSTREAM_URL")
+	f(map[string]string{"HOGSEND_UPSTREAM_URL": "https://engine.example/?key=secret"}, "HOGSEND_UPSTREAM_URL")
+	f(map[string]string{"HOGSEND_UPSTREAM_TIMEOUT": "0s"}, "HOGSEND_UPSTREAM_TIMEOUT")
+	if c, err := Load(env(map[string]string{"HOGSEND_UPSTREAM_URL": "https://engine.example/api", "HOGSEND_UPSTREAM_TIMEOUT": "2s"})); err != nil ||
+		c.UpstreamURL != "https://engine.example/api" || c.UpstreamTimeout.Seconds() != 2 {
+		t.Fatalf("a good upstream: %+v, %v", c, err)
+	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "c.yaml")
 	os.WriteFile(p, []byte("lisen: x\n"), 0o644)
