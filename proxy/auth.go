@@ -58,6 +58,10 @@ type authError struct {
 	status     int
 	msg        string
 	retryAfter int
+	// raw, when set, is the engine's own answer body, sent as it came with
+	// contentType instead of {"error": msg}.
+	raw         []byte
+	contentType string
 }
 
 var (
@@ -102,7 +106,13 @@ type Authenticator struct {
 	found     *lru[keyHash, canonical.APIKey]
 	unknownMu sync.Mutex
 	unknown   *lru[keyHash, struct{}]
+	// engine, when set, verifies the keys the store does not know.
+	engine *engineKeys
 }
+
+// VerifyWithEngine makes the Authenticator ask up about the keys the store
+// does not know (docs/upstream.md § 2).
+func (a *Authenticator) VerifyWithEngine(up *Upstream) { a.engine = newEngineKeys(up) }
 
 // keyHash is the SHA-256 of a presented key, the cache's key.
 type keyHash [sha256.Size]byte
@@ -144,7 +154,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, header, origin []byte,
 			return Principal{}, errThrottled(wait)
 		}
 		var aerr *authError
-		if k, aerr = a.lookup(ctx, h, now); aerr != nil {
+		if k, aerr = a.lookup(ctx, h, now); aerr == errUnauthorized && a.engine != nil {
+			return a.engineVerdict(ctx, header, token, origin, ip, now)
+		}
+		if aerr != nil {
 			if aerr == errUnauthorized {
 				a.throttle.fail(ip, now)
 			}
@@ -153,6 +166,16 @@ func (a *Authenticator) Authenticate(ctx context.Context, header, origin []byte,
 	}
 	p, aerr := admit(&k, token, origin, now)
 	if aerr == errUnauthorized || aerr == errKeyExpired {
+		a.throttle.fail(ip, now)
+	}
+	return p, aerr
+}
+
+// engineVerdict is the engine's verdict on a key the store does not know;
+// a refusal counts as a failed authentication.
+func (a *Authenticator) engineVerdict(ctx context.Context, header, token, origin []byte, ip string, now time.Time) (Principal, *authError) {
+	p, aerr := a.engine.verify(ctx, header, token, origin, now)
+	if aerr != nil && aerr.status != errAuthBackend.status {
 		a.throttle.fail(ip, now)
 	}
 	return p, aerr

@@ -28,9 +28,14 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (Principal, bool) {
 		if aerr.status == fasthttp.StatusTooManyRequests {
 			s.tarpitAnswer()
 		}
-		if aerr.status == fasthttp.StatusServiceUnavailable {
+		switch {
+		case aerr.raw != nil:
+			ctx.SetStatusCode(aerr.status)
+			ctx.SetContentType(aerr.contentType)
+			ctx.SetBody(aerr.raw)
+		case aerr.status == fasthttp.StatusServiceUnavailable:
 			writeUnavailable(ctx, aerr.msg)
-		} else {
+		default:
 			writeError(ctx, aerr.status, aerr.msg)
 		}
 		return p, false

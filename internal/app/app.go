@@ -116,10 +116,14 @@ func (a *App) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	auth := proxy.NewAuthenticator(cfg.AdminAPIKey, a.Store)
+	if up != nil {
+		auth.VerifyWithEngine(up)
+	}
 	a.Server = proxy.New(proxy.Options{
 		Upstream:        up,
 		Ingest:          a.Ingest,
-		Auth:            proxy.NewAuthenticator(cfg.AdminAPIKey, a.Store),
+		Auth:            auth,
 		Metrics:         set,
 		Logger:          log,
 		MaxBodyBytes:    int(cfg.MaxBodyBytes),
