@@ -71,6 +71,34 @@ type PropFacts struct {
 	GroupType, GroupKey                       gjson.Result
 }
 
+// field is where the property named k is kept, nil for any other
+// property.
+func (f *PropFacts) field(k string) *gjson.Result {
+	switch k {
+	case "$lib":
+		return &f.Lib
+	case "$process_person_profile":
+		return &f.ProcessPerson
+	case "$anon_distinct_id":
+		return &f.AnonDistinctID
+	case "alias":
+		return &f.Alias
+	case "$set":
+		return &f.Set
+	case "$set_once":
+		return &f.SetOnce
+	case "$unset":
+		return &f.Unset
+	case "$groups":
+		return &f.Groups
+	case "$group_type":
+		return &f.GroupType
+	case "$group_key":
+		return &f.GroupKey
+	}
+	return nil
+}
+
 // Prop returns the property named key (a literal key, not a gjson path).
 func (ev *RawEvent) Prop(key string) gjson.Result {
 	var res gjson.Result
@@ -299,183 +327,212 @@ func (p *Payload) eventReader(text string, array int, engage bool, limits Limits
 // properties object is walked member by member, everything else skipped.
 // It returns the index just past the event object at text[at].
 func parseEvent(text string, at int, engage, single bool, limits Limits) (RawEvent, int, error) {
-	var ev RawEvent
-	var capErr error // the first property cap passed
-	var name, distinctID, altDistinctID, id, offset, props gjson.Result
-	var propDistinctID, propToken, cookieless gjson.Result
-	var token string
-	// first reads the value at i into dst unless dst already holds one
-	// (the first of a repeated key wins).
-	first := func(dst *gjson.Result, i int) int {
-		if dst.Exists() {
-			return skipValue(text, i)
+	r := eventReader{text: text, limits: limits}
+	end := members(text, at, r.member)
+	r.ev.Raw = gjson.Result{Type: gjson.JSON, Raw: text[at:end], Index: at}
+	if r.capErr == nil {
+		r.capErr = checkPersonObjects(text, &r.ev, limits)
+	}
+	if r.capErr != nil {
+		return r.ev, end, r.capErr
+	}
+	err := r.nameOf(engage, single)
+	if err == nil {
+		err = r.propertiesOf()
+	}
+	if err == nil {
+		err = r.identityOf()
+	}
+	if err == nil {
+		err = r.uuidOf()
+	}
+	return r.ev, end, err
+}
+
+// eventReader is one event being read: the members it picks out as it
+// walks the event once, then checked and moved into ev stage by stage.
+type eventReader struct {
+	text   string
+	limits Limits
+	ev     RawEvent
+	capErr error // the first property cap passed
+
+	name, distinctID, altDistinctID, id, offset, props gjson.Result
+	propDistinctID, propToken, cookieless              gjson.Result
+	token                                              string
+}
+
+// first reads the value at i into dst unless dst already holds one (the
+// first of a repeated key wins).
+func (r *eventReader) first(dst *gjson.Result, i int) int {
+	if dst.Exists() {
+		return skipValue(r.text, i)
+	}
+	v, end := valueAt(r.text, i)
+	*dst = v
+	return end
+}
+
+// member reads one top-level member of the event.
+func (r *eventReader) member(k string, i int) int {
+	switch k {
+	case "event":
+		return r.first(&r.name, i)
+	case "distinct_id":
+		return r.first(&r.distinctID, i)
+	case "$distinct_id":
+		return r.first(&r.altDistinctID, i)
+	case "uuid":
+		return r.first(&r.id, i)
+	case "offset":
+		return r.first(&r.offset, i)
+	case "$set":
+		return r.first(&r.ev.Set, i)
+	case "$set_once":
+		return r.first(&r.ev.SetOnce, i)
+	case "properties":
+		return r.properties(i)
+	case "timestamp":
+		return r.timestamp(i)
+	case "token", "$token", "api_key":
+		v, end := valueAt(r.text, i)
+		if r.token == "" && v.Type == gjson.String {
+			r.token = strings.TrimSpace(v.Str)
 		}
-		v, end := valueAt(text, i)
+		return end
+	}
+	return skipValue(r.text, i)
+}
+
+// properties reads the properties object at i, under the member caps.
+func (r *eventReader) properties(i int) int {
+	if r.props.Exists() {
+		return skipValue(r.text, i)
+	}
+	if r.text[i] != '{' {
+		return r.first(&r.props, i)
+	}
+	end := members(r.text, i, boundedMembers(r.text, i, "properties", r.limits, &r.capErr, r.property))
+	r.props = gjson.Result{Type: gjson.JSON, Raw: r.text[i:end], Index: i}
+	return end
+}
+
+// timestamp keeps the first timestamp: a string, or leniently an epoch
+// number.
+func (r *eventReader) timestamp(i int) int {
+	v, end := valueAt(r.text, i)
+	if r.ev.Timestamp == "" {
+		switch v.Type {
+		case gjson.String:
+			r.ev.Timestamp = v.Str
+		case gjson.Number:
+			r.ev.Timestamp = v.Raw
+		}
+	}
+	return end
+}
+
+// property reads one member of properties: the identity and token
+// fallbacks, and the person and group facts.
+func (r *eventReader) property(k string, i int) int {
+	switch k {
+	case "distinct_id":
+		return r.first(&r.propDistinctID, i)
+	case "token":
+		return r.first(&r.propToken, i)
+	case "$cookieless_mode":
+		return r.first(&r.cookieless, i)
+	case "$ignore_sent_at":
+		v, end := valueAt(r.text, i)
+		r.ev.IgnoreSentAt = r.ev.IgnoreSentAt || v.Type == gjson.True
+		return end
+	}
+	if dst := r.ev.Facts.field(k); dst != nil {
+		v, end := valueAt(r.text, i)
 		*dst = v
 		return end
 	}
-	property := func(k string, i int) int {
-		var v gjson.Result
-		var end int
-		switch k {
-		case "distinct_id":
-			return first(&propDistinctID, i)
-		case "token":
-			return first(&propToken, i)
-		case "$cookieless_mode":
-			return first(&cookieless, i)
-		case "$ignore_sent_at", "$lib", "$process_person_profile", "$anon_distinct_id", "alias",
-			"$set", "$set_once", "$unset", "$groups", "$group_type", "$group_key":
-			v, end = valueAt(text, i)
-		default:
-			return skipValue(text, i)
-		}
-		f := &ev.Facts
-		switch k {
-		case "$ignore_sent_at":
-			ev.IgnoreSentAt = ev.IgnoreSentAt || v.Type == gjson.True
-		case "$lib":
-			f.Lib = v
-		case "$process_person_profile":
-			f.ProcessPerson = v
-		case "$anon_distinct_id":
-			f.AnonDistinctID = v
-		case "alias":
-			f.Alias = v
-		case "$set":
-			f.Set = v
-		case "$set_once":
-			f.SetOnce = v
-		case "$unset":
-			f.Unset = v
-		case "$groups":
-			f.Groups = v
-		case "$group_type":
-			f.GroupType = v
-		case "$group_key":
-			f.GroupKey = v
-		}
-		return end
-	}
-	end := members(text, at, func(k string, i int) int {
-		switch k {
-		case "event":
-			return first(&name, i)
-		case "distinct_id":
-			return first(&distinctID, i)
-		case "$distinct_id":
-			return first(&altDistinctID, i)
-		case "uuid":
-			return first(&id, i)
-		case "offset":
-			return first(&offset, i)
-		case "$set":
-			return first(&ev.Set, i)
-		case "$set_once":
-			return first(&ev.SetOnce, i)
-		case "properties":
-			if props.Exists() {
-				return skipValue(text, i)
-			}
-			if text[i] != '{' {
-				return first(&props, i)
-			}
-			end := members(text, i, boundedMembers(text, i, "properties", limits, &capErr, property))
-			props = gjson.Result{Type: gjson.JSON, Raw: text[i:end], Index: i}
-			return end
-		case "timestamp":
-			v, end := valueAt(text, i)
-			if ev.Timestamp == "" {
-				switch v.Type {
-				case gjson.String:
-					ev.Timestamp = v.Str
-				case gjson.Number: // lenient: an epoch number
-					ev.Timestamp = v.Raw
-				}
-			}
-			return end
-		case "token", "$token", "api_key":
-			v, end := valueAt(text, i)
-			if token == "" && v.Type == gjson.String {
-				token = strings.TrimSpace(v.Str)
-			}
-			return end
-		}
-		return skipValue(text, i)
-	})
-	ev.Raw = gjson.Result{Type: gjson.JSON, Raw: text[at:end], Index: at}
-	if capErr == nil {
-		capErr = checkPersonObjects(text, &ev, limits)
-	}
-	if capErr != nil {
-		return ev, end, capErr
-	}
+	return skipValue(r.text, i)
+}
 
-	switch name.Type {
+// nameOf checks the event name; an engage request without one is an
+// $identify.
+func (r *eventReader) nameOf(engage, single bool) error {
+	switch r.name.Type {
 	case gjson.String:
-		if name.Str == "" {
-			return ev, end, newError(ErrMissingEventName, "missing event name: event is empty")
+		if r.name.Str == "" {
+			return newError(ErrMissingEventName, "missing event name: event is empty")
 		}
-		ev.Name = name.Str
+		r.ev.Name = r.name.Str
 	case gjson.Null: // absent or null
 		if !engage {
 			if single {
-				return ev, end, newError(ErrMissingEventName, "non-engage request missing event name attribute")
+				return newError(ErrMissingEventName, "non-engage request missing event name attribute")
 			}
-			return ev, end, newError(ErrMissingEventName, "missing event name in a batch event")
+			return newError(ErrMissingEventName, "missing event name in a batch event")
 		}
-		ev.Name, ev.Engage = "$identify", true
+		r.ev.Name, r.ev.Engage = "$identify", true
 	default:
-		return ev, end, newError(ErrInvalidPayload, "event name must be a string")
+		return newError(ErrInvalidPayload, "event name must be a string")
 	}
+	return nil
+}
 
+// propertiesOf checks the properties and the offset.
+func (r *eventReader) propertiesOf() error {
 	switch {
-	case props.IsObject():
-		ev.Properties = props
-	case props.Type != gjson.Null:
-		return ev, end, newError(ErrInvalidPayload, "properties must be a json object")
+	case r.props.IsObject():
+		r.ev.Properties = r.props
+	case r.props.Type != gjson.Null:
+		return newError(ErrInvalidPayload, "properties must be a json object")
 	}
-
-	if offset.Type == gjson.Number {
-		ev.Offset, ev.HasOffset = offset.Int(), true
+	if r.offset.Type == gjson.Number {
+		r.ev.Offset, r.ev.HasOffset = r.offset.Int(), true
 	}
+	return nil
+}
 
-	// distinct_id: the top level unless missing or null, else the property.
-	dist := distinctID
+// identityOf settles the distinct_id (the top level unless missing or
+// null, then $distinct_id, then the property), the token and
+// $cookieless_mode.
+func (r *eventReader) identityOf() error {
+	dist := r.distinctID
 	if dist.Type == gjson.Null {
-		dist = altDistinctID
+		dist = r.altDistinctID
 	}
 	if dist.Type == gjson.Null {
-		dist = propDistinctID
+		dist = r.propDistinctID
 	}
-	if token == "" && propToken.Type == gjson.String {
-		token = strings.TrimSpace(propToken.Str)
+	if r.token == "" && r.propToken.Type == gjson.String {
+		r.token = strings.TrimSpace(r.propToken.Str)
 	}
-	ev.Token = token
-	ev.DistinctID = distinctIDString(dist)
-
-	switch cookieless.Type {
-	case gjson.Null:
+	r.ev.Token = r.token
+	r.ev.DistinctID = distinctIDString(dist)
+	switch r.cookieless.Type {
+	case gjson.Null, gjson.False:
 	case gjson.True:
-		ev.Cookieless = true
-	case gjson.False:
+		r.ev.Cookieless = true
 	default:
-		return ev, end, newError(ErrInvalidCookielessMode, "invalid $cookieless_mode: must be a boolean")
+		return newError(ErrInvalidCookielessMode, "invalid $cookieless_mode: must be a boolean")
 	}
+	return nil
+}
 
+// uuidOf checks the uuid; a missing or empty one is generated later.
+func (r *eventReader) uuidOf() error {
 	switch {
-	case id.Type == gjson.Null || (id.Type == gjson.String && id.Str == ""):
-		ev.UUIDGenerated = true
-	case id.Type != gjson.String:
-		return ev, end, newError(ErrInvalidUUID, "invalid uuid: must be a string")
+	case r.id.Type == gjson.Null || (r.id.Type == gjson.String && r.id.Str == ""):
+		r.ev.UUIDGenerated = true
+	case r.id.Type != gjson.String:
+		return newError(ErrInvalidUUID, "invalid uuid: must be a string")
 	default:
-		u, err := uuid.Parse(id.Str)
+		u, err := uuid.Parse(r.id.Str)
 		if err != nil {
-			return ev, end, newError(ErrInvalidUUID, "invalid uuid "+strconv.Quote(shorten(id.Str)))
+			return newError(ErrInvalidUUID, "invalid uuid "+strconv.Quote(shorten(r.id.Str)))
 		}
-		ev.UUID = u
+		r.ev.UUID = u
 	}
-	return ev, end, nil
+	return nil
 }
 
 // validate runs the per-event checks that follow token resolution.
