@@ -236,12 +236,7 @@ func (d *Dispatcher) runDeferred(ctx context.Context) error {
 // letter that could not be stored): the caller then keeps the entries.
 func (d *Dispatcher) deliver(ctx context.Context, convs []Conversion) error {
 	attempts := make(map[string]uint32, len(convs))
-	var work [][]Conversion
-	for len(convs) > 0 {
-		n := min(len(convs), d.dest.MaxBatch())
-		work = append(work, convs[:n])
-		convs = convs[n:]
-	}
+	work := splitBatches(convs, d.dest.MaxBatch())
 	round := 0
 	for len(work) > 0 {
 		if ctx.Err() != nil {
@@ -249,17 +244,7 @@ func (d *Dispatcher) deliver(ctx context.Context, convs []Conversion) error {
 		}
 		batch := work[0]
 		start := d.opts.Now()
-		outcomes, err := d.breaker.Execute(func() ([]Outcome, error) {
-			d.attempts.Add(1)
-			out := d.dest.Send(ctx, batch)
-			if len(out) != len(batch) {
-				return nil, fmt.Errorf("%s client returned %d outcomes for %d conversions", d.Name(), len(out), len(batch))
-			}
-			if allRetry(out) {
-				return out, errUnavailable
-			}
-			return out, nil
-		})
+		outcomes, err := d.sendOnce(ctx, batch)
 		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 			// The queue holds while the breaker is open; nothing is
 			// dropped. Poll until it lets a half-open probe through.
@@ -273,7 +258,6 @@ func (d *Dispatcher) deliver(ctx context.Context, convs []Conversion) error {
 		}
 		latency := d.opts.Now().Sub(start)
 		work = work[1:]
-
 		if len(batch) > 1 && allWholeBatchRejects(outcomes) {
 			// One bad conversion may have sunk the batch: split it and
 			// re-send the halves until the bad one stands alone.
@@ -281,67 +265,113 @@ func (d *Dispatcher) deliver(ctx context.Context, convs []Conversion) error {
 			work = append([][]Conversion{batch[:half], batch[half:]}, work...)
 			continue
 		}
-		var retry []Conversion
-		var wait time.Duration
-		var dead []ConversionDeadLetter
-		for i, o := range outcomes {
-			c := &batch[i]
-			attempts[c.DedupID]++
-			n := attempts[c.DedupID]
-			switch o.Class {
-			case Delivered:
-				d.delivered.Add(1)
-				d.record(c, StatusDelivered, n, o, latency)
-			case Retry:
-				d.retried.Add(1)
-				retry = append(retry, *c)
-				wait = max(wait, o.RetryAfter)
-				d.record(c, StatusPending, n, o, latency)
-			case Rejected:
-				dead = append(dead, d.deadLetter(c, o.Reason))
-				d.record(c, StatusFailed, n, o, latency)
-			case Halt:
-				d.record(c, StatusPending, n, o, latency)
-				reason := o.Reason
-				d.halted.Store(&reason)
-				d.log.Error("conversion destination halted: fix its configuration and restart; its queue is kept",
-					"reason", reason, "status", o.Status)
-				return errHalted
-			}
-		}
-		if len(dead) > 0 {
-			if err := d.storeDeadLetters(ctx, dead); err != nil {
-				return err
-			}
-			d.failed.Add(uint64(len(dead)))
+		retry, wait, err2 := d.settle(ctx, batch, outcomes, attempts, latency)
+		if err2 != nil {
+			return err2
 		}
 		if len(retry) == 0 {
 			round = 0
 			continue
 		}
-		if wait > d.opts.RetryMax {
-			// A platform-requested delay (e.g. Google's TOO_RECENT) longer
-			// than backoff would allow: park these durably and go on.
-			if err := d.deferred.Append(ctx, retry, d.opts.Now().Add(wait).UnixMilli()); err != nil {
-				return err
-			}
-			continue
+		requeue, err2 := d.retryLater(ctx, retry, wait, errors.Is(err, errUnavailable), &round)
+		if err2 != nil {
+			return err2
 		}
-		limit := d.opts.RetryMax
-		if errors.Is(err, errUnavailable) {
-			// The platform is down: the breaker paces the probes, so
-			// backing off longer than its open period only delays recovery.
-			limit = min(limit, d.opts.BreakerOpenFor)
+		if requeue {
+			work = append([][]Conversion{retry}, work...)
 		}
-		wait = max(wait, backoff.Jittered(d.opts.RetryInitial, limit, round))
-		round++
-		d.log.Debug("retrying conversions", "count", len(retry), "in", wait)
-		if backoff.Sleep(ctx, wait) != nil {
-			return ctx.Err()
-		}
-		work = append([][]Conversion{retry}, work...)
 	}
 	return nil
+}
+
+// splitBatches cuts convs into batches of at most max.
+func splitBatches(convs []Conversion, max int) [][]Conversion {
+	var work [][]Conversion
+	for len(convs) > 0 {
+		n := min(len(convs), max)
+		work = append(work, convs[:n])
+		convs = convs[n:]
+	}
+	return work
+}
+
+// sendOnce sends batch through the breaker; a batch answered Retry whole
+// counts as the platform being unavailable (errUnavailable, with outcomes).
+func (d *Dispatcher) sendOnce(ctx context.Context, batch []Conversion) ([]Outcome, error) {
+	return d.breaker.Execute(func() ([]Outcome, error) {
+		d.attempts.Add(1)
+		out := d.dest.Send(ctx, batch)
+		if len(out) != len(batch) {
+			return nil, fmt.Errorf("%s client returned %d outcomes for %d conversions", d.Name(), len(out), len(batch))
+		}
+		if allRetry(out) {
+			return out, errUnavailable
+		}
+		return out, nil
+	})
+}
+
+// settle records the outcome of each conversion of batch and dead-letters
+// those refused for good; it returns those to retry and the longest wait
+// the platform asked for, or errHalted when the destination must stop.
+func (d *Dispatcher) settle(ctx context.Context, batch []Conversion, outcomes []Outcome, attempts map[string]uint32, latency time.Duration) ([]Conversion, time.Duration, error) {
+	var retry []Conversion
+	var wait time.Duration
+	var dead []ConversionDeadLetter
+	for i, o := range outcomes {
+		c := &batch[i]
+		attempts[c.DedupID]++
+		n := attempts[c.DedupID]
+		switch o.Class {
+		case Delivered:
+			d.delivered.Add(1)
+			d.record(c, StatusDelivered, n, o, latency)
+		case Retry:
+			d.retried.Add(1)
+			retry = append(retry, *c)
+			wait = max(wait, o.RetryAfter)
+			d.record(c, StatusPending, n, o, latency)
+		case Rejected:
+			dead = append(dead, d.deadLetter(c, o.Reason))
+			d.record(c, StatusFailed, n, o, latency)
+		case Halt:
+			d.record(c, StatusPending, n, o, latency)
+			reason := o.Reason
+			d.halted.Store(&reason)
+			d.log.Error("conversion destination halted: fix its configuration and restart; its queue is kept",
+				"reason", reason, "status", o.Status)
+			return nil, 0, errHalted
+		}
+	}
+	if len(dead) > 0 {
+		if err := d.storeDeadLetters(ctx, dead); err != nil {
+			return nil, 0, err
+		}
+		d.failed.Add(uint64(len(dead)))
+	}
+	return retry, wait, nil
+}
+
+// retryLater waits before retry goes again (requeue), or, for a wait the
+// platform asked for past RetryMax (e.g. Google's TOO_RECENT), parks the
+// conversions durably and goes on.
+func (d *Dispatcher) retryLater(ctx context.Context, retry []Conversion, wait time.Duration, unavailable bool, round *int) (requeue bool, err error) {
+	if wait > d.opts.RetryMax {
+		return false, d.deferred.Append(ctx, retry, d.opts.Now().Add(wait).UnixMilli())
+	}
+	limit := d.opts.RetryMax
+	if unavailable {
+		// The platform is down: the breaker paces the probes, so backing
+		// off longer than its open period only delays recovery.
+		limit = min(limit, d.opts.BreakerOpenFor)
+	}
+	wait = max(wait, backoff.Jittered(d.opts.RetryInitial, limit, *round))
+	*round++
+	d.log.Debug("retrying conversions", "count", len(retry), "in", wait)
+	if backoff.Sleep(ctx, wait) != nil {
+		return false, ctx.Err()
+	}
+	return true, nil
 }
 
 // storeDeadLetters keeps refused conversions, retrying while ClickHouse is
