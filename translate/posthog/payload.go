@@ -151,98 +151,124 @@ func ParsePayloadInto(events []RawEvent, jsonText []byte, path string, limits Li
 		return Payload{}, newError(ErrTooDeep, "parse json: nested more than "+strconv.Itoa(jsontext.MaxDepth)+" levels deep")
 	}
 	start := skipSpace(text, 0)
-
 	p := Payload{Events: events[:0]}
 	var batchToken string
+	var err error
 	switch text[start] {
 	case '[':
-		var err error
 		elements(text, start, p.eventReader(text, start, engage, limits, &err))
-		if err != nil {
-			return Payload{}, err
-		}
 	case '{':
-		var batchSeen, batchNull, batchArray bool
-		var tokenErr, eventsErr error
-		members(text, start, func(k string, at int) int {
-			switch k {
-			case "batch":
-				if batchSeen {
-					break
-				}
-				batchSeen = true
-				switch text[at] {
-				case '[':
-					batchArray = true
-					return elements(text, at, p.eventReader(text, at, engage, limits, &eventsErr))
-				case 'n':
-					batchNull = true
-				}
-			case "api_key", "token":
-				if batchToken != "" {
-					break
-				}
-				v, end := valueAt(text, at)
-				if v.Type == gjson.String {
-					batchToken = v.Str
-				} else if v.Type != gjson.Null {
-					tokenErr = newError(ErrInvalidToken, "invalid project api key: "+k+" must be a string")
-				}
-				return end
-			case "sent_at":
-				v, end := valueAt(text, at)
-				if v.Type == gjson.String && p.SentAt == "" {
-					p.SentAt = v.Str
-				}
-				return end
-			case "historical_migration":
-				v, end := valueAt(text, at)
-				p.HistoricalMigration = p.HistoricalMigration || v.Type == gjson.True
-				return end
-			}
-			return skipValue(text, at)
-		})
-		if batchSeen && !batchNull {
-			if tokenErr != nil {
-				return Payload{}, tokenErr
-			}
-			if !batchArray {
-				return Payload{}, newError(ErrInvalidPayload, "batch must be an array of events")
-			}
-			if eventsErr != nil {
-				return Payload{}, eventsErr
-			}
-			break
-		}
-		// One event object: its api_key/token are the event's own.
-		batchToken, p.SentAt, p.HistoricalMigration = "", "", false
-		p.Events, p.Oversize = p.Events[:0], 0
-		ev, end, err := parseEvent(text, start, engage, true, limits)
-		if size := end - start; size > limits.MaxEventBytes {
-			return Payload{}, newError(ErrEventTooLarge, "event too large: "+strconv.Itoa(size)+
-				" bytes, over the limit of "+strconv.Itoa(limits.MaxEventBytes))
-		}
-		if err != nil {
-			return Payload{}, err
-		}
-		p.Events = append(p.Events[:0], ev)
+		batchToken, err = p.readObject(text, start, engage, limits)
 	default:
-		return Payload{}, newError(ErrInvalidPayload, "payload must be a json object or an array of events")
+		err = newError(ErrInvalidPayload, "payload must be a json object or an array of events")
 	}
-
-	if len(p.Events) == 0 && p.Oversize > 0 {
-		return Payload{}, newError(ErrEventTooLarge, "event too large: every event of the request is over "+
-			strconv.Itoa(limits.MaxEventBytes)+" bytes")
+	if err == nil {
+		err = p.finish(batchToken, limits)
 	}
-	if len(p.Events) == 0 {
-		return Payload{}, newError(ErrEmptyBatch, "empty batch: the payload holds no events")
-	}
-	tok, err := resolveToken(batchToken, p.Events)
 	if err != nil {
 		return Payload{}, err
 	}
-	p.Token = tok
+	return p, nil
+}
 
+// readObject reads a payload that is an object: a batch, or one event. It
+// returns the batch's own token.
+func (p *Payload) readObject(text string, start int, engage bool, limits Limits) (string, error) {
+	b := batchReader{payload: *p, text: text, engage: engage, limits: limits}
+	members(text, start, b.member)
+	*p = b.payload
+	if b.seen && !b.null {
+		switch {
+		case b.tokenErr != nil:
+			return "", b.tokenErr
+		case !b.array:
+			return "", newError(ErrInvalidPayload, "batch must be an array of events")
+		}
+		return b.token, b.eventsErr
+	}
+	// One event object: its api_key/token are the event's own.
+	p.SentAt, p.HistoricalMigration = "", false
+	p.Events, p.Oversize = p.Events[:0], 0
+	ev, end, err := parseEvent(text, start, engage, true, limits)
+	if size := end - start; size > limits.MaxEventBytes {
+		return "", newError(ErrEventTooLarge, "event too large: "+strconv.Itoa(size)+
+			" bytes, over the limit of "+strconv.Itoa(limits.MaxEventBytes))
+	}
+	if err != nil {
+		return "", err
+	}
+	p.Events = append(p.Events[:0], ev)
+	return "", nil
+}
+
+// batchReader reads the members of a batch object into payload.
+type batchReader struct {
+	payload Payload
+	text    string
+	engage  bool
+	limits  Limits
+
+	seen, null, array   bool // a batch member; null; an array
+	token               string
+	tokenErr, eventsErr error
+}
+
+// member reads one member of the batch object.
+func (b *batchReader) member(k string, at int) int {
+	text := b.text
+	switch k {
+	case "batch":
+		if b.seen {
+			break
+		}
+		b.seen = true
+		switch text[at] {
+		case '[':
+			b.array = true
+			return elements(text, at, b.payload.eventReader(text, at, b.engage, b.limits, &b.eventsErr))
+		case 'n':
+			b.null = true
+		}
+	case "api_key", "token":
+		if b.token != "" {
+			break
+		}
+		v, end := valueAt(text, at)
+		if v.Type == gjson.String {
+			b.token = v.Str
+		} else if v.Type != gjson.Null {
+			b.tokenErr = newError(ErrInvalidToken, "invalid project api key: "+k+" must be a string")
+		}
+		return end
+	case "sent_at":
+		v, end := valueAt(text, at)
+		if v.Type == gjson.String && b.payload.SentAt == "" {
+			b.payload.SentAt = v.Str
+		}
+		return end
+	case "historical_migration":
+		v, end := valueAt(text, at)
+		b.payload.HistoricalMigration = b.payload.HistoricalMigration || v.Type == gjson.True
+		return end
+	}
+	return skipValue(text, at)
+}
+
+// finish checks that events remain, resolves the token, drops
+// $performance_event and validates the rest.
+func (p *Payload) finish(batchToken string, limits Limits) error {
+	if len(p.Events) == 0 && p.Oversize > 0 {
+		return newError(ErrEventTooLarge, "event too large: every event of the request is over "+
+			strconv.Itoa(limits.MaxEventBytes)+" bytes")
+	}
+	if len(p.Events) == 0 {
+		return newError(ErrEmptyBatch, "empty batch: the payload holds no events")
+	}
+	tok, err := resolveToken(batchToken, p.Events)
+	if err != nil {
+		return err
+	}
+	p.Token = tok
 	kept := p.Events[:0]
 	for i := range p.Events {
 		ev := &p.Events[i]
@@ -251,13 +277,13 @@ func ParsePayloadInto(events []RawEvent, jsonText []byte, path string, limits Li
 			continue
 		}
 		if err := ev.validate(); err != nil {
-			return Payload{}, err
+			return err
 		}
 		kept = append(kept, *ev)
 	}
 	clear(p.Events[len(kept):])
 	p.Events = kept
-	return p, nil
+	return nil
 }
 
 // growEvents makes room for ev and the rest of an array of events, the
