@@ -581,30 +581,45 @@ func isAlnum(c byte) bool { return isAlpha(c) || (c >= '0' && c <= '9') }
 // ParseISODatetime accepts zod 4's default datetime: YYYY-MM-DDTHH:MM with
 // optional :SS and fraction, and a Z suffix only. It returns Unix ms.
 func ParseISODatetime(s string) (int64, bool) {
-	if len(s) < 17 || s[len(s)-1] != 'Z' || s[10] != 'T' {
+	if !isoShape(s) {
 		return 0, false
 	}
 	body := s[:len(s)-1]
-	layouts := []string{"2006-01-02T15:04", "2006-01-02T15:04:05"}
-	if strings.IndexByte(body, '.') > 0 {
-		frac := body[strings.IndexByte(body, '.')+1:]
-		if frac == "" || strings.Trim(frac, "0123456789") != "" || len(body) < 20 {
-			return 0, false
-		}
+	layout := "2006-01-02T15:04:05.999999999"
+	switch len(body) {
+	case 16:
+		layout = "2006-01-02T15:04"
+	case 19:
+		layout = "2006-01-02T15:04:05"
+	default:
 		// time.Parse takes at most 9 fraction digits; zod takes any number.
-		if len(frac) > 9 {
-			body = body[:len(body)-len(frac)+9]
-		}
-		layouts = []string{"2006-01-02T15:04:05.999999999"}
+		body = body[:min(len(body), 29)]
 	}
-	for _, l := range layouts {
-		if len(body) < len(l)-8 {
-			continue
-		}
-		t, err := time.Parse(l, body)
-		if err == nil && (l != "2006-01-02T15:04" || len(body) == 16) && (l != "2006-01-02T15:04:05" || len(body) == 19) {
-			return t.UnixMilli(), true
+	t, err := time.Parse(layout, body)
+	if err != nil {
+		return 0, false
+	}
+	return t.UnixMilli(), true
+}
+
+// isoShape checks the characters of a zod datetime, digit by digit, so that
+// time.Parse's leniency (a one-digit hour, say) lets nothing else through:
+// DDDD-DD-DDTDD:DD, then optionally :DD and .D…, then Z.
+func isoShape(s string) bool {
+	const shape = "DDDD-DD-DDTDD:DD:DD"
+	n := len(s) - 1
+	if n < 16 || s[n] != 'Z' || (n > 16 && n < 19) || (n > 19 && (n < 21 || s[19] != '.')) {
+		return false
+	}
+	for i := 0; i < min(n, len(shape)); i++ {
+		if c := s[i]; (shape[i] == 'D' && (c < '0' || c > '9')) || (shape[i] != 'D' && c != shape[i]) {
+			return false
 		}
 	}
-	return 0, false
+	for i := 20; i < n; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
