@@ -300,6 +300,9 @@ func TestConversionsOutageOpensBreakerOthersFlow(t *testing.T) {
 	fakes.tiktok.Script.Up()
 	waitUntil(t, "tiktok to catch up", 30*time.Second, func() bool { return fakes.tiktok.Ledger.Unique() == n })
 	waitUntil(t, "the tiktok breaker to close", 10*time.Second, func() bool { return tt.BreakerState() == "closed" })
+	// The fake counts a conversion when it receives it, the dispatcher once
+	// it has read the answer: wait for the dispatcher too.
+	waitUntil(t, "tiktok's dispatcher to count its deliveries", 10*time.Second, func() bool { return tt.Delivered() >= n })
 	if tt.Failed() != 0 || tt.Delivered() != n {
 		t.Fatalf("tiktok delivered %d failed %d, want %d and 0", tt.Delivered(), tt.Failed(), n)
 	}
@@ -474,8 +477,11 @@ func TestConversionsEmbeddedMode(t *testing.T) {
 		t.Fatalf("event: %d %s", r.status, r.body)
 	}
 	waitUntil(t, "tiktok", 60*time.Second, func() bool { return fakes.tiktok.Ledger.Unique() == 1 })
-	if fakes.reddit.Ledger.Unique() != 0 || h.dispatcher("reddit").Backlog() == 0 {
-		t.Fatal("reddit should hold the conversion in its queue")
+	// The deriver queues a conversion for each destination in turn: wait
+	// for reddit's queue to hold it.
+	waitUntil(t, "reddit's queue to hold the conversion", 10*time.Second, func() bool { return h.dispatcher("reddit").Backlog() > 0 })
+	if fakes.reddit.Ledger.Unique() != 0 {
+		t.Fatal("reddit counted a conversion while down")
 	}
 	key := h.key
 	h.stop()
