@@ -83,6 +83,9 @@ type lease struct {
 	budget   *byteBudget
 	held     int64
 	reserved int64 // everything the request reserved, kept after end
+	// capture is the lease as a capture decoder sees it (forCapture), kept
+	// here so that a request allocates one, not two.
+	capture captureBudget
 }
 
 var _ posthog.Budget = (*lease)(nil)

@@ -65,12 +65,9 @@ func (e *engineKeys) verify(ctx context.Context, header, token, origin []byte, n
 	if ok {
 		return v.p, v.refusal
 	}
-	verdict, err := e.up.verifyKey(ctx, header, origin)
+	verdict, err := e.up.verifyKey(ctx, header, origin, bytes.HasPrefix(token, publishablePrefix))
 	if err != nil {
 		return Principal{}, errAuthBackend
-	}
-	if bytes.HasPrefix(token, publishablePrefix) && verdict.refusal == nil {
-		verdict.p = Principal{KeyID: "engine", Scopes: []string{ScopeIngestPublic}, Publishable: true}
 	}
 	ttl := engineKeyTTL
 	if verdict.refusal != nil {
@@ -83,9 +80,10 @@ func (e *engineKeys) verify(ctx context.Context, header, token, origin []byte, n
 }
 
 // verifyKey asks the engine about the key in header: 2xx makes an ingest
-// principal; 401 or 403 is the engine's refusal, kept whole. Anything else,
-// and an engine that cannot be reached, is an error.
-func (u *Upstream) verifyKey(ctx context.Context, header, origin []byte) (engineVerdict, error) {
+// principal, or a publishable one for a pk_ key; 401 or 403 is the engine's
+// refusal, kept whole. Anything else, and an engine that cannot be reached,
+// is an error.
+func (u *Upstream) verifyKey(ctx context.Context, header, origin []byte, publishable bool) (engineVerdict, error) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -100,6 +98,8 @@ func (u *Upstream) verifyKey(ctx context.Context, header, origin []byte) (engine
 		return engineVerdict{}, err
 	}
 	switch status := resp.StatusCode(); {
+	case status >= 200 && status < 300 && publishable:
+		return engineVerdict{p: Principal{KeyID: "engine", Scopes: []string{ScopeIngestPublic}, Publishable: true}}, nil
 	case status >= 200 && status < 300:
 		return engineVerdict{p: Principal{KeyID: "engine", Scopes: []string{ScopeIngest}}}, nil
 	case status == fasthttp.StatusUnauthorized, status == fasthttp.StatusForbidden:

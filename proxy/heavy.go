@@ -100,6 +100,12 @@ func (b *captureBudget) admit(n int) error {
 	return nil
 }
 
+// forCapture is l as a capture request's decoder budget, taking lanes.
+func (l *lease) forCapture(lanes *heavyLanes) *captureBudget {
+	l.capture = captureBudget{l: l, lanes: lanes}
+	return &l.capture
+}
+
 // end leaves the request's lane, if it took one.
 func (b *captureBudget) end() {
 	if b.inLane {

@@ -84,7 +84,7 @@ func posthogCORS(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) capture(ctx *fasthttp.RequestCtx, path string, l *lease) {
-	budget := &captureBudget{l: l, lanes: s.heavy}
+	budget := l.forCapture(s.heavy)
 	defer budget.end()
 	body := ctx.Request.Body()
 	if err := budget.admit(len(body)); err != nil {
