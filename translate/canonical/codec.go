@@ -9,16 +9,19 @@ import (
 	"github.com/google/uuid"
 )
 
-// The spool encoding of a Batch: a version byte, then five record groups, each a
+// The spool encoding of a Batch: a version byte, then six record groups, each a
 // uvarint count followed by its records. Strings and byte slices are uvarint-length
 // prefixed, integers are varints, uuids are 16 raw bytes. Decoding copies nothing but
 // strings, so a decoded Batch may alias the input for its []byte fields.
 //
 // Version 2 added Event.SecretToken at the end of an event; version 1 records
 // (spooled or dead-lettered before it) still decode, with SecretToken false.
+// Version 3 added the sixth group, the engine calls; version 1 and 2 records
+// decode with none.
 
 const (
-	codecVersion   = 2
+	codecVersion   = 3
+	codecVersionV2 = 2
 	codecVersionV1 = 1
 )
 
@@ -45,7 +48,18 @@ func AppendBatch(dst []byte, b *Batch) []byte {
 	for i := range b.Lists {
 		dst = appendList(dst, &b.Lists[i])
 	}
+	dst = binary.AppendUvarint(dst, uint64(len(b.Calls)))
+	for i := range b.Calls {
+		dst = appendCall(dst, &b.Calls[i])
+	}
 	return dst
+}
+
+func appendCall(dst []byte, c *EngineCall) []byte {
+	dst = append(dst, c.ID[:]...)
+	dst = append(dst, c.Kind)
+	dst = append(dst, c.ContactID[:]...)
+	return appendBytes(dst, c.Body)
 }
 
 func appendEvent(dst []byte, e *Event) []byte {
@@ -151,7 +165,9 @@ func DecodeBatch(src []byte, b *Batch) error {
 	case d.err != nil:
 		return d.err
 	case v == codecVersionV1:
-		d.v1 = true
+		d.v1, d.noCalls = true, true
+	case v == codecVersionV2:
+		d.noCalls = true
 	case v != codecVersion:
 		return fmt.Errorf("%w: unknown version %d", ErrCorrupt, v)
 	}
@@ -175,6 +191,12 @@ func DecodeBatch(src []byte, b *Batch) error {
 		b.Lists = append(b.Lists, ListMembership{})
 		d.list(&b.Lists[len(b.Lists)-1])
 	}
+	if !d.noCalls {
+		for n := d.count(); n > 0 && d.err == nil; n-- {
+			b.Calls = append(b.Calls, EngineCall{})
+			d.call(&b.Calls[len(b.Calls)-1])
+		}
+	}
 	if d.err == nil && len(d.buf) != 0 {
 		d.err = fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.buf))
 	}
@@ -185,6 +207,8 @@ type decoder struct {
 	buf []byte
 	err error
 	v1  bool // a version 1 record: events end at Historical
+	// noCalls: a version 1 or 2 record, which ends after the lists.
+	noCalls bool
 }
 
 func (d *decoder) fail(what string) {
@@ -346,4 +370,11 @@ func (d *decoder) list(l *ListMembership) {
 	l.Subscribed = d.bool()
 	l.Version = d.uvarint()
 	l.At = d.varint()
+}
+
+func (d *decoder) call(c *EngineCall) {
+	c.ID = d.uuid()
+	c.Kind = d.byte()
+	c.ContactID = d.uuid()
+	c.Body = d.bytes()
 }

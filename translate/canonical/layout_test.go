@@ -10,7 +10,7 @@ import (
 )
 
 // recordTypes are the records a spool Batch carries, in encoding order.
-var recordTypes = []any{Event{}, Contact{}, Alias{}, APIKey{}, ListMembership{}}
+var recordTypes = []any{Event{}, Contact{}, Alias{}, APIKey{}, ListMembership{}, EngineCall{}}
 
 // recordLayout lists every field of every record, name and type, one
 // record a line.
@@ -52,23 +52,39 @@ func fullBatch() *Batch {
 	c.AnonymousID, c.Source, c.DeletedAt = "anon-1", "posthog", 3
 	b.Aliases[0].FromContactID = b.Events[0].ID
 	b.APIKeys[0].ExpiresAt, b.APIKeys[0].RevokedAt = 9, 8
+	b.Calls = []EngineCall{{ID: b.Events[0].ID, Kind: CallEvent, ContactID: c.ID, Body: []byte(`{"userId":"u1"}`)}}
 	return b
 }
 
-// TestFullBatchGolden pins the encoding of every field of version 2 and
-// round-trips it.
+// fullBatchV2 is fullBatch as version 2 carried it: without engine calls.
+func fullBatchV2() *Batch {
+	b := fullBatch()
+	b.Calls = nil
+	return b
+}
+
+// TestFullBatchGolden pins the encoding of every field of version 3 and
+// round-trips it; version 2's full batch still decodes, with no calls.
 func TestFullBatchGolden(t *testing.T) {
-	golden, err := os.ReadFile("testdata/batch_v2_full.bin")
+	golden, err := os.ReadFile("testdata/batch_v3_full.bin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := fullBatch()
 	if enc := AppendBatch(nil, want); !bytes.Equal(enc, golden) {
-		t.Fatalf("the encoding of fullBatch differs from testdata/batch_v2_full.bin")
+		t.Fatalf("the encoding of fullBatch differs from testdata/batch_v3_full.bin")
 	}
 	var got Batch
 	if err := DecodeBatch(golden, &got); err != nil || !reflect.DeepEqual(want, &got) {
-		t.Fatalf("testdata/batch_v2_full.bin decodes to %+v (%v), want %+v", &got, err, want)
+		t.Fatalf("testdata/batch_v3_full.bin decodes to %+v (%v), want %+v", &got, err, want)
+	}
+	v2, err := os.ReadFile("testdata/batch_v2_full.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old Batch
+	if err := DecodeBatch(v2, &old); err != nil || !reflect.DeepEqual(fullBatchV2(), &old) {
+		t.Fatalf("testdata/batch_v2_full.bin decodes to %+v (%v), want %+v", &old, err, fullBatchV2())
 	}
 }
 
@@ -77,7 +93,7 @@ func TestFullBatchGolden(t *testing.T) {
 // codec must carry.
 func TestFullBatchSetsEveryField(t *testing.T) {
 	b := fullBatch()
-	for _, records := range []any{b.Events, b.Contacts, b.Aliases, b.APIKeys, b.Lists} {
+	for _, records := range []any{b.Events, b.Contacts, b.Aliases, b.APIKeys, b.Lists, b.Calls} {
 		v := reflect.ValueOf(records)
 		typ := v.Type().Elem()
 		for f := range typ.NumField() {

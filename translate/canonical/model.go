@@ -111,6 +111,7 @@ type Batch struct {
 	Aliases  []Alias
 	APIKeys  []APIKey
 	Lists    []ListMembership
+	Calls    []EngineCall
 }
 
 // ListMembership is one contact's opt-in or opt-out of one list (a row of
@@ -131,11 +132,36 @@ func (b *Batch) Reset() {
 	b.Aliases = b.Aliases[:0]
 	b.APIKeys = b.APIKeys[:0]
 	b.Lists = b.Lists[:0]
+	b.Calls = b.Calls[:0]
 }
 
 // Len is the number of records in b.
 func (b *Batch) Len() int {
-	return len(b.Events) + len(b.Contacts) + len(b.Aliases) + len(b.APIKeys) + len(b.Lists)
+	return len(b.Events) + len(b.Contacts) + len(b.Aliases) + len(b.APIKeys) + len(b.Lists) + len(b.Calls)
+}
+
+// Engine call kinds: the Hogsend engine route each one is delivered to.
+const (
+	CallUpsert = 1 // PUT /v1/contacts
+	CallEvent  = 2 // POST /v1/events
+	CallDelete = 3 // DELETE /v1/contacts
+)
+
+// EngineCall is one request of the hand-off to a Hogsend engine
+// (docs/upstream.md § 3). It is written with the records it stands for, so
+// the engine receives what the proxy stored, in spool order.
+type EngineCall struct {
+	// ID names the call. A CallEvent's ID is its event's, in the same batch:
+	// the event's own fields complete the request.
+	ID   uuid.UUID
+	Kind uint8
+	// ContactID orders delivery: the calls of one contact go in spool order.
+	// uuid.Nil for a write that resolved no contact.
+	ContactID uuid.UUID
+	// Body is a JSON object: the whole request body, or for a CallEvent the
+	// members the event does not carry (identity keys, contactProperties,
+	// lists).
+	Body []byte
 }
 
 // Snapshot is identity state read back from ClickHouse to rebuild an identity store.
