@@ -61,6 +61,11 @@ type Config struct {
 	UpstreamURL     string        // HOGSEND_UPSTREAM_URL
 	UpstreamAPIKey  string        // HOGSEND_UPSTREAM_API_KEY
 	UpstreamTimeout time.Duration // HOGSEND_UPSTREAM_TIMEOUT
+	// UpstreamMode is "async" (answer from the proxy's state at once) or
+	// "sync" (wait up to UpstreamSyncTimeout for the engine's answer).
+	UpstreamMode        string        // HOGSEND_UPSTREAM_MODE
+	UpstreamSyncTimeout time.Duration // HOGSEND_UPSTREAM_SYNC_TIMEOUT
+	UpstreamConcurrency int           // HOGSEND_UPSTREAM_CONCURRENCY: hand-off lanes
 }
 
 // Embedded reports whether the service runs without Redis and ClickHouse servers.
@@ -69,29 +74,32 @@ func (c *Config) Embedded() bool { return c.RedisURL == "" && c.ClickHouseURL ==
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Listen:            "127.0.0.1:8080",
-		DataDir:           "./data",
-		IdempotencyWindow: 168 * time.Hour,
-		MaxBodyBytes:      20 << 20,
-		ShutdownTimeout:   30 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		MaxConns:          10000,
-		BatchRows:         100000,
-		BatchDelay:        time.Second,
-		BatchBytes:        32 << 20,
-		MemoryLimit:       384 << 20,
-		LogLevel:          "info",
-		HeaderTimeout:     10 * time.Second,
-		MaxConnsPerIP:     256,
-		MaxInflightBytes:  128 << 20,
-		MaxDecodedBytes:   32 << 20,
-		MaxDecodeRatio:    100,
-		MaxEventsPerBatch: 10000,
-		MaxEventBytes:     1000000,
-		MaxProperties:     10000,
-		MaxPropertyBytes:  256 << 10,
-		PostHogIdentity:   "standard",
-		UpstreamTimeout:   30 * time.Second,
+		Listen:              "127.0.0.1:8080",
+		DataDir:             "./data",
+		IdempotencyWindow:   168 * time.Hour,
+		MaxBodyBytes:        20 << 20,
+		ShutdownTimeout:     30 * time.Second,
+		ReadTimeout:         30 * time.Second,
+		MaxConns:            10000,
+		BatchRows:           100000,
+		BatchDelay:          time.Second,
+		BatchBytes:          32 << 20,
+		MemoryLimit:         384 << 20,
+		LogLevel:            "info",
+		HeaderTimeout:       10 * time.Second,
+		MaxConnsPerIP:       256,
+		MaxInflightBytes:    128 << 20,
+		MaxDecodedBytes:     32 << 20,
+		MaxDecodeRatio:      100,
+		MaxEventsPerBatch:   10000,
+		MaxEventBytes:       1000000,
+		MaxProperties:       10000,
+		MaxPropertyBytes:    256 << 10,
+		PostHogIdentity:     "standard",
+		UpstreamTimeout:     30 * time.Second,
+		UpstreamMode:        "async",
+		UpstreamSyncTimeout: 2 * time.Second,
+		UpstreamConcurrency: 64,
 	}
 }
 
@@ -253,8 +261,21 @@ func (c *Config) validateUpstream() error {
 			return fmt.Errorf("HOGSEND_UPSTREAM_URL: %q is not an http(s)://host[:port][/path] URL", RedactURL(c.UpstreamURL))
 		}
 	}
-	if c.UpstreamTimeout <= 0 {
+	switch {
+	case c.UpstreamTimeout <= 0:
 		return fmt.Errorf("HOGSEND_UPSTREAM_TIMEOUT: must be positive")
+	case c.UpstreamMode != "async" && c.UpstreamMode != "sync":
+		return fmt.Errorf("HOGSEND_UPSTREAM_MODE: %q is neither async nor sync", c.UpstreamMode)
+	case c.UpstreamSyncTimeout <= 0:
+		return fmt.Errorf("HOGSEND_UPSTREAM_SYNC_TIMEOUT: must be positive")
+	case c.UpstreamConcurrency < 1 || c.UpstreamConcurrency > 4096:
+		return fmt.Errorf("HOGSEND_UPSTREAM_CONCURRENCY: %d is not between 1 and 4096", c.UpstreamConcurrency)
+	case c.UpstreamAPIKey != "" && c.UpstreamURL == "":
+		return fmt.Errorf("HOGSEND_UPSTREAM_API_KEY: set without HOGSEND_UPSTREAM_URL")
 	}
 	return nil
 }
+
+// HandOff reports whether stored records are handed off to the engine:
+// it needs the engine's URL and a key to send them with.
+func (c *Config) HandOff() bool { return c.UpstreamURL != "" && c.UpstreamAPIKey != "" }

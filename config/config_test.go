@@ -59,6 +59,14 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	f(map[string]string{"HOGSEND_UPSTREAM_URL": "engine.example:3000"}, "HOGSEND_UPSTREAM_URL")
 	f(map[string]string{"HOGSEND_UPSTREAM_URL": "https://engine.example/?key=secret"}, "HOGSEND_UPSTREAM_URL")
 	f(map[string]string{"HOGSEND_UPSTREAM_TIMEOUT": "0s"}, "HOGSEND_UPSTREAM_TIMEOUT")
+	f(map[string]string{"HOGSEND_UPSTREAM_MODE": "later"}, "HOGSEND_UPSTREAM_MODE")
+	f(map[string]string{"HOGSEND_UPSTREAM_SYNC_TIMEOUT": "0s"}, "HOGSEND_UPSTREAM_SYNC_TIMEOUT")
+	f(map[string]string{"HOGSEND_UPSTREAM_CONCURRENCY": "0"}, "HOGSEND_UPSTREAM_CONCURRENCY")
+	f(map[string]string{"HOGSEND_UPSTREAM_API_KEY": "hsk_x"}, "HOGSEND_UPSTREAM_API_KEY")
+	if c, err := Load(env(map[string]string{"HOGSEND_UPSTREAM_URL": "http://e:1", "HOGSEND_UPSTREAM_API_KEY": "hsk_x", "HOGSEND_UPSTREAM_MODE": "sync"})); err != nil ||
+		!c.HandOff() || c.UpstreamMode != "sync" || c.UpstreamSyncTimeout.Seconds() != 2 || c.UpstreamConcurrency != 64 {
+		t.Fatalf("a hand-off in sync mode: %+v, %v", c, err)
+	}
 	if c, err := Load(env(map[string]string{"HOGSEND_UPSTREAM_URL": "https://engine.example/api", "HOGSEND_UPSTREAM_TIMEOUT": "2s"})); err != nil ||
 		c.UpstreamURL != "https://engine.example/api" || c.UpstreamTimeout.Seconds() != 2 {
 		t.Fatalf("a good upstream: %+v, %v", c, err)

@@ -48,6 +48,7 @@ type serverMetrics struct {
 	rejects          sync.Map // reason → *metrics.Counter
 	warnings         sync.Map // warning → *metrics.Counter
 	upstreamOutcome  sync.Map // outcome → *metrics.Counter
+	engineAnswers    sync.Map // outcome → *metrics.Counter
 
 	panics  *metrics.Counter
 	refusal sync.Map // reason → *metrics.Counter
@@ -101,6 +102,12 @@ func (m *serverMetrics) posthogWarnings(warnings []string) {
 // engine's answer, whatever its status), unavailable, timeout.
 func (m *serverMetrics) upstream(outcome string) {
 	m.labelled(&m.upstreamOutcome, "hogsend_upstream_requests_total", "outcome", outcome).Inc()
+}
+
+// engineAnswer counts a native write that waited for the engine's answer:
+// relayed, or timeout (answered from the proxy's state).
+func (m *serverMetrics) engineAnswer(outcome string) {
+	m.labelled(&m.engineAnswers, "hogsend_engine_answers_total", "outcome", outcome).Inc()
 }
 
 // refused counts a request or connection the edge refused, by reason.

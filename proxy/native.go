@@ -114,6 +114,9 @@ func (s *Server) upsertContact(ctx *fasthttp.RequestCtx) {
 		s.writeTranslateError(ctx, err)
 		return
 	}
+	if s.relayEngineAnswer(ctx, res.Call, false) {
+		return
+	}
 	b := make([]byte, 0, 96)
 	b = append(b, `{"id":"`...)
 	b = append(b, res.ID.String()...)
@@ -158,6 +161,9 @@ func (s *Server) trackEvent(ctx *fasthttp.RequestCtx) {
 	} else {
 		s.metrics.eventsDuplicate.Inc()
 	}
+	if s.relayEngineAnswer(ctx, res.Call, false) {
+		return
+	}
 	b := make([]byte, 0, 96)
 	b = append(b, `{"stored":`...)
 	b = strconv.AppendBool(b, res.Stored)
@@ -178,6 +184,9 @@ func (s *Server) findContacts(ctx *fasthttp.RequestCtx) {
 	keys, err := native.FindKeys(string(args.Peek("email")), string(args.Peek("userId")))
 	if err != nil {
 		s.writeTranslateError(ctx, err)
+		return
+	}
+	if s.findWithEngine(ctx) {
 		return
 	}
 	cs, err := s.ingest.FindContacts(requestContext(ctx), keys)
@@ -236,7 +245,11 @@ func (s *Server) deleteContacts(ctx *fasthttp.RequestCtx) {
 		s.writeTranslateError(ctx, err)
 		return
 	}
-	if err := s.ingest.DeleteContacts(requestContext(ctx), keys); err != nil {
+	call, err := s.ingest.DeleteContacts(requestContext(ctx), keys)
+	if (err == nil || errors.Is(err, ingest.ErrContactNotFound)) && s.relayEngineAnswer(ctx, call, true) {
+		return // the engine's answer: it may hold contacts the proxy never saw
+	}
+	if err != nil {
 		s.writeTranslateError(ctx, err)
 		return
 	}

@@ -51,6 +51,9 @@ type Options struct {
 	// Upstream, when set, is the Hogsend engine the routes the proxy does
 	// not serve go to; nil answers them 404.
 	Upstream *Upstream
+	// HandOff, when set, lets native writes wait for the engine's answers
+	// and find contacts there (docs/upstream.md § 4).
+	HandOff HandOff
 }
 
 // Server serves the native data API plus health and metrics.
@@ -68,6 +71,7 @@ type Server struct {
 	budget        *byteBudget
 	heavy         *heavyLanes
 	upstream      *Upstream
+	handoff       HandOff
 	bodies        *bodyPool
 	maxConnsPerIP int
 	abusers       *failureThrottle // refusals per client network
@@ -88,7 +92,7 @@ func New(o Options) *Server {
 		log:   o.Logger, suspended: o.IngestSuspended, userTokenSecret: o.UserTokenSecret,
 		adminKey: []byte(o.AdminAPIKey), captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
 		maxBody: o.MaxBodyBytes, bodyTimeout: o.ReadTimeout, budget: newByteBudget(o.MaxInflightBytes, o.InflightWait),
-		heavy: newHeavyLanes(o.HeavyLanes, o.InflightWait), upstream: o.Upstream,
+		heavy: newHeavyLanes(o.HeavyLanes, o.InflightWait), upstream: o.Upstream, handoff: o.HandOff,
 		bodies: &bodyPool{}, maxConnsPerIP: o.MaxConnsPerIP,
 		abusers: newFailureThrottle(maxRefusals, refusalWindow, refusalNetworks),
 	}

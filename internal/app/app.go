@@ -38,6 +38,7 @@ type App struct {
 	Version string
 	// Conversions is nil unless the config has a conversions section.
 	Conversions *Conversions
+	HandOff     *HandOff
 
 	ln         net.Listener
 	pprof      *http.Server
@@ -106,8 +107,16 @@ func (a *App) start(ctx context.Context) error {
 		}
 	}
 
+	var checks []proxy.Check
+	if cfg.HandOff() {
+		if err := a.startHandOff(set); err != nil {
+			return err
+		}
+		checks = append(checks, a.HandOff.check())
+	}
 	a.Ingest = ingest.New(a.Store, spoolJournal{a.Spool}, ingest.Options{
 		IdempotencyWindow: cfg.IdempotencyWindow,
+		EngineCalls:       cfg.HandOff(),
 		Logger:            log,
 	})
 	set.NewGauge("hogsend_identity_pending_rows", func() float64 { rows, _ := a.Ingest.PendingIdentity(); return float64(rows) })
@@ -138,13 +147,14 @@ func (a *App) start(ctx context.Context) error {
 		MaxConns:         cfg.MaxConns,
 		MaxConnsPerIP:    cfg.MaxConnsPerIP,
 		MaxInflightBytes: cfg.MaxInflightBytes,
-		Checks: []proxy.Check{
+		Checks: append([]proxy.Check{
 			{Name: "identity", Fn: a.Store.Ping},
 			{Name: "clickhouse", Fn: a.clickhouseReady, Detail: func() string {
 				return fmt.Sprintf("writer backlog %d bytes", a.Reader.Backlog())
 			}},
 			{Name: "spool", Fn: a.spoolReady},
-		},
+		}, checks...),
+		HandOff: a.edgeHandOff(),
 	})
 	if cfg.PprofListen != "" {
 		if a.pprof, err = startPprof(cfg.PprofListen, log); err != nil {
@@ -295,6 +305,9 @@ func (a *App) closeDeps() {
 		}
 		if a.Conversions != nil {
 			a.Conversions.stop()
+		}
+		if a.HandOff != nil {
+			a.HandOff.stop()
 		}
 		if a.stopWriter != nil {
 			a.stopWriter()

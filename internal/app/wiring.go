@@ -12,19 +12,24 @@ import (
 	"github.com/hogsend/hogsend-proxy/config"
 	"github.com/hogsend/hogsend-proxy/conversions"
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
+	"github.com/hogsend/hogsend-proxy/sinks/engine"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
 
 // spoolConsumers are the readers whose cursors gate spool segment deletion:
-// the ClickHouse writer, and the conversions deriver when conversions are
-// configured.
+// the ClickHouse writer, the conversions deriver when conversions are
+// configured, and the hand-off when there is an engine to hand off to.
 func spoolConsumers(cfg *config.Config) []string {
+	names := []string{"clickhouse"}
 	if cfg.Conversions != nil {
-		return []string{"clickhouse", conversions.SpoolConsumer}
+		names = append(names, conversions.SpoolConsumer)
 	}
-	return []string{"clickhouse"}
+	if cfg.HandOff() {
+		names = append(names, engine.SpoolConsumer)
+	}
+	return names
 }
 
 // NewLogger returns the service's text logger at level.

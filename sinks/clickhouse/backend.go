@@ -38,6 +38,9 @@ type Backend interface {
 	LoadContactFacts(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*ContactFacts, error)
 	LoadRecentClicks(ctx context.Context, contacts []uuid.UUID, since, until int64) ([]Click, error)
 	LoadConversionDeadLetters(ctx context.Context, destination string) ([]ConversionDeadLetter, error)
+	// The hand-off's dead letters (sinks/engine).
+	InsertEngineDeadLetters(ctx context.Context, rows []EngineDeadLetter) error
+	LoadEngineDeadLetters(ctx context.Context) ([]EngineDeadLetter, error)
 	// Query runs sql and returns its rows as text, NULL as `\N`. It is meant
 	// for tests and operations, not for the hot path.
 	Query(ctx context.Context, sql string) ([][]string, error)

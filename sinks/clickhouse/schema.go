@@ -18,6 +18,7 @@ const (
 	tableClicks      = "contact_clicks"
 	tableDispatches  = "conversion_dispatches"
 	tableConvDead    = "conversion_dead_letters"
+	tableEngineDead  = "engine_dead_letters"
 	tableMigrations  = "schema_migrations"
 )
 
@@ -46,7 +47,9 @@ var (
 		"at", "destination", "dedup_id", "rule_id", "event_id", "contact_id", "event_name", "status",
 		"attempts", "http_status", "last_error", "latency_ms",
 	}
-	convDeadColumns = []string{"destination", "dedup_id", "conversion", "reason", "failed_at", "replayed_at", "version"}
+	convDeadColumns   = []string{"destination", "dedup_id", "conversion", "reason", "failed_at", "replayed_at", "version"}
+	engineDeadColumns = []string{"call_id", "kind", "contact_id", "method", "path", "idempotency_key", "body",
+		"status", "answer", "failed_at", "replayed_at", "version"}
 )
 
 // insertPrefix is "INSERT INTO db.table (c1, c2, …)".
@@ -317,6 +320,30 @@ ORDER BY (destination, dedup_id, at)`,
     version UInt64
 ) ENGINE = ReplacingMergeTree(version)
 ORDER BY (destination, dedup_id)` + f.settings(),
+		},
+	}, {
+		Version: 5,
+		Name:    "engine dead letters",
+		Stmts: []string{
+			// Hand-off requests a Hogsend engine refused for good, as sent,
+			// with its answer, so that a replay sends them again unchanged;
+			// replayed_at is set by a later version when replayed
+			// (docs/upstream.md § 3.4).
+			`CREATE TABLE IF NOT EXISTS ` + db + `.engine_dead_letters (
+    call_id UUID,
+    kind UInt8,
+    contact_id UUID,
+    method ` + lc + `,
+    path ` + lc + `,
+    idempotency_key String,
+    body String,
+    status UInt16,
+    answer String,
+    failed_at ` + t + `,
+    replayed_at ` + t + `,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY call_id` + f.settings(),
 		},
 	}}
 }

@@ -59,7 +59,8 @@ func appendCall(dst []byte, c *EngineCall) []byte {
 	dst = append(dst, c.ID[:]...)
 	dst = append(dst, c.Kind)
 	dst = append(dst, c.ContactID[:]...)
-	return appendBytes(dst, c.Body)
+	dst = appendBytes(dst, c.Body)
+	return appendBool(dst, c.Awaited)
 }
 
 func appendEvent(dst []byte, e *Event) []byte {
@@ -377,4 +378,5 @@ func (d *decoder) call(c *EngineCall) {
 	c.Kind = d.byte()
 	c.ContactID = d.uuid()
 	c.Body = d.bytes()
+	c.Awaited = d.bool()
 }

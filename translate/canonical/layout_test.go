@@ -52,7 +52,7 @@ func fullBatch() *Batch {
 	c.AnonymousID, c.Source, c.DeletedAt = "anon-1", "posthog", 3
 	b.Aliases[0].FromContactID = b.Events[0].ID
 	b.APIKeys[0].ExpiresAt, b.APIKeys[0].RevokedAt = 9, 8
-	b.Calls = []EngineCall{{ID: b.Events[0].ID, Kind: CallEvent, ContactID: c.ID, Body: []byte(`{"userId":"u1"}`)}}
+	b.Calls = []EngineCall{{ID: b.Events[0].ID, Kind: CallEvent, ContactID: c.ID, Body: []byte(`{"userId":"u1"}`), Awaited: true}}
 	return b
 }
 

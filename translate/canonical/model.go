@@ -162,6 +162,9 @@ type EngineCall struct {
 	// members the event does not carry (identity keys, contactProperties,
 	// lists).
 	Body []byte
+	// Awaited marks a call whose client may be waiting for the engine's
+	// answer (a native request): the hand-off passes that answer on.
+	Awaited bool
 }
 
 // Snapshot is identity state read back from ClickHouse to rebuild an identity store.

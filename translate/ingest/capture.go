@@ -244,6 +244,11 @@ func (in *Ingestor) captureWrite(c *captureBatch) write {
 		}
 		w.batch.Events = append(w.batch.Events, e)
 		c.out.Stored++
+		if in.engineCalls && pe.person >= 0 && c.results[pe.person].Found {
+			if call, ok := captureCall(&e, &c.results[pe.person].Contact); ok {
+				w.batch.Calls = append(w.batch.Calls, call)
+			}
+		}
 	}
 	w.batch.Contacts = newestContacts(w.batch.Contacts)
 	return w

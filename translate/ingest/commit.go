@@ -47,6 +47,7 @@ func (in *Ingestor) commitWrite(ctx context.Context, w *write) error {
 		// Part of the request is held by an attempt still in flight: store
 		// none of its events now and let the client resend them all.
 		w.batch.Events = w.batch.Events[:0]
+		dropEventCalls(&w.batch)
 	}
 	carried := in.carryPending(&w.batch, w.found...)
 	if err := in.commit(ctx, &w.batch); err != nil {

@@ -312,7 +312,10 @@ func TestFailedDeleteRetried(t *testing.T) {
 	j := &faultJournal{}
 	in, store := newDurableIngestor(t, j, Options{})
 	mustUpsert(t, in, `{"userId":"u_del","email":"del@example.com"}`)
-	del := func() error { return in.DeleteContacts(context.Background(), native.ContactKeys{UserID: "u_del"}) }
+	del := func() error {
+		_, err := in.DeleteContacts(context.Background(), native.ContactKeys{UserID: "u_del"})
+		return err
+	}
 	j.fail(true)
 	if err := del(); !IsUnavailable(err) {
 		t.Fatalf("delete while failing = %v, want 503", err)
@@ -493,7 +496,7 @@ func TestPendingConcurrentFailures(t *testing.T) {
 					err = upsertErr(t, in, fmt.Sprintf(`{"userId":"u%d","email":"c%d@example.com"}`, p, p))
 				case 3:
 					if w == 0 {
-						err = in.DeleteContacts(context.Background(), native.ContactKeys{UserID: fmt.Sprintf("u%d", p)})
+						_, err = in.DeleteContacts(context.Background(), native.ContactKeys{UserID: fmt.Sprintf("u%d", p)})
 					} else {
 						_, err = capture(in, fmt.Sprintf(`{"api_key":"phc_x","batch":[{"event":"$identify","distinct_id":"u%d","properties":{"$anon_distinct_id":"a%d-%d"}}]}`, p, p, w))
 					}

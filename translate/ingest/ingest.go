@@ -56,6 +56,8 @@ type Ingestor struct {
 	stop      chan struct{}
 	flushDone chan struct{}
 	log       *slog.Logger
+	// engineCalls writes the hand-off's engine calls with the records.
+	engineCalls bool
 }
 
 // Options configures an Ingestor.
@@ -72,7 +74,10 @@ type Options struct {
 	// on their own (default 1s).
 	PendingMaxBytes      int
 	PendingFlushInterval time.Duration
-	Logger               *slog.Logger
+	// EngineCalls writes, with the records, the calls that hand them off to
+	// a Hogsend engine (docs/upstream.md § 3).
+	EngineCalls bool
+	Logger      *slog.Logger
 }
 
 // New wires an Ingestor; Close stops its coalescer.
@@ -104,6 +109,8 @@ func New(store IdentityStore, journal Journal, opts Options) *Ingestor {
 		stop:      make(chan struct{}),
 		flushDone: make(chan struct{}),
 		log:       log,
+
+		engineCalls: opts.EngineCalls,
 	}
 	go in.flushLoop(opts.PendingFlushInterval)
 	return in

@@ -17,6 +17,8 @@ type UpsertResult struct {
 	ID      uuid.UUID
 	Created bool
 	Linked  bool
+	// Call is the id of the write's engine call, uuid.Nil when none.
+	Call uuid.UUID
 }
 
 // EventResult answers POST /v1/events.
@@ -24,6 +26,8 @@ type EventResult struct {
 	Stored     bool
 	ContactKey string
 	ListsError string
+	// Call is the id of the write's engine call, uuid.Nil when none.
+	Call uuid.UUID
 }
 
 func identityKeys(email, userID, anonymousID string) []identity.Key {
@@ -81,10 +85,14 @@ func (in *Ingestor) UpsertContact(ctx context.Context, u native.ContactUpsert, p
 	if u.HasLists {
 		listErr = addLists(&w.batch, &res.Contact, u.Lists, now)
 	}
+	out := UpsertResult{ID: res.Contact.ID, Created: res.Created, Linked: res.Linked}
+	if in.engineCalls && (u.Email != "" || u.UserID != "") {
+		call := upsertCall(&u, res.Contact.ID)
+		w.batch.Calls, out.Call = append(w.batch.Calls, call), call.ID
+	}
 	if err := in.commitWrite(ctx, &w); err != nil {
 		return UpsertResult{}, err
 	}
-	out := UpsertResult{ID: res.Contact.ID, Created: res.Created, Linked: res.Linked}
 	return out, listErr
 }
 
@@ -129,8 +137,12 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e native.EventInput, source 
 			out.ListsError = err.Error()
 		}
 	}
+	in.nativeEventCalls(&w, &e, &res)
 	if err := in.commitWrite(ctx, &w); err != nil {
 		return EventResult{}, err
+	}
+	if n := len(w.batch.Calls); n > 0 && w.batch.Calls[n-1].Kind == canonical.CallEvent {
+		out.Call = w.batch.Calls[n-1].ID
 	}
 	return out, nil
 }
@@ -177,19 +189,28 @@ func (in *Ingestor) FindContacts(ctx context.Context, k native.ContactKeys) ([]c
 	return cs, nil
 }
 
-// DeleteContacts soft-deletes the matching contacts and drops their aliases.
-// A delete that cannot be made durable is kept with the identity rows of
-// failed writes (keepDeleted), and its retry answers for it (retriedDelete).
-func (in *Ingestor) DeleteContacts(ctx context.Context, k native.ContactKeys) error {
+// DeleteContacts soft-deletes the matching contacts and drops their aliases,
+// then hands the delete off to the engine when there is one; it returns the
+// engine call's id (uuid.Nil when none). A delete that cannot be made
+// durable is kept with the identity rows of failed writes (keepDeleted), and
+// its retry answers for it (retriedDelete).
+func (in *Ingestor) DeleteContacts(ctx context.Context, k native.ContactKeys) (uuid.UUID, error) {
 	if err := in.admit(ctx); err != nil {
-		return err
+		return uuid.Nil, err
 	}
+	contact, err := in.deleteLocal(ctx, k)
+	return in.deleteCall(ctx, k, err, contact)
+}
+
+// deleteLocal is the proxy's own delete; it returns the first contact
+// deleted.
+func (in *Ingestor) deleteLocal(ctx context.Context, k native.ContactKeys) (uuid.UUID, error) {
 	deleted, tombstones, err := in.store.Delete(ctx, k.Email, k.UserID, in.now().UnixMilli())
 	if err != nil {
-		return storeDown("delete contacts", err)
+		return uuid.Nil, storeDown("delete contacts", err)
 	}
 	if len(deleted) == 0 {
-		return in.retriedDelete(ctx, k)
+		return uuid.Nil, in.retriedDelete(ctx, k)
 	}
 	b := canonical.Batch{Contacts: deleted, Aliases: tombstones}
 	ids := make([]uuid.UUID, len(deleted))
@@ -199,12 +220,12 @@ func (in *Ingestor) DeleteContacts(ctx context.Context, k native.ContactKeys) er
 	carried := in.pending.carry(&b, ids)
 	if err := in.commit(ctx, &b); err != nil {
 		in.keepDeleted(ctx, err, deleted, tombstones)
-		return err
+		return uuid.Nil, err
 	}
 	if carried {
 		in.pending.settle(&b)
 	}
-	return nil
+	return ids[0], nil
 }
 
 // isEmptyObject reports a JSON object with no members.

@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Client sends hand-off requests to the engine with the hand-off's own
+// secret key (HOGSEND_UPSTREAM_API_KEY).
+type Client struct {
+	hc      *fasthttp.HostClient
+	scheme  string
+	host    string
+	prefix  string
+	auth    string
+	timeout time.Duration
+}
+
+// ClientOptions configure a Client.
+type ClientOptions struct {
+	URL     string // the engine's base URL
+	APIKey  string // an engine key with ingest
+	Timeout time.Duration
+	// MaxConns bounds the connections to the engine (default 256).
+	MaxConns int
+}
+
+// maxAnswerBytes bounds an engine answer: the hand-off's routes answer a
+// few hundred bytes.
+const maxAnswerBytes = 1 << 20
+
+// NewClient returns the client of o.URL.
+func NewClient(o ClientOptions) (*Client, error) {
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("engine %q: not an http(s) base URL", o.URL)
+	}
+	if o.APIKey == "" {
+		return nil, fmt.Errorf("engine %q: the hand-off needs an API key with ingest", o.URL)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 256
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr += map[bool]string{true: ":443", false: ":80"}[u.Scheme == "https"]
+	}
+	return &Client{
+		scheme: u.Scheme, host: u.Host, prefix: strings.TrimSuffix(u.Path, "/"),
+		auth: "Bearer " + o.APIKey, timeout: o.Timeout,
+		hc: &fasthttp.HostClient{
+			Addr: addr, IsTLS: u.Scheme == "https", Name: "hogsend-proxy-handoff",
+			MaxConns: o.MaxConns, MaxResponseBodySize: maxAnswerBytes,
+			ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, MaxIdleConnDuration: 30 * time.Second,
+		},
+	}, nil
+}
+
+// Answer is the engine's answer to one request.
+type Answer struct {
+	Status      int
+	ContentType string
+	Body        []byte
+	// RetryAfter is the engine's Retry-After, 0 when it sent none.
+	RetryAfter time.Duration
+}
+
+// Send makes one exchange; an error means no answer (the request may or
+// may not have reached the engine).
+func (c *Client) Send(ctx context.Context, r *Request) (Answer, error) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.Header.SetMethod(r.Method)
+	req.SetRequestURI(c.scheme + "://" + c.host + c.prefix + r.Path)
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.SetContentType("application/json")
+	if r.IdempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", r.IdempotencyKey)
+	}
+	req.SetBodyRaw(r.Body)
+	deadline := time.Now().Add(c.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+		return Answer{}, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
+	}
+	return Answer{
+		Status: resp.StatusCode(), ContentType: string(resp.Header.ContentType()),
+		Body: append([]byte(nil), resp.Body()...), RetryAfter: retryAfter(resp.Header.Peek("Retry-After"), time.Now()),
+	}, nil
+}
+
+// retryAfter parses delta seconds or an HTTP date; 0 when absent or bad.
+func retryAfter(v []byte, now time.Time) time.Duration {
+	s := strings.TrimSpace(string(v))
+	if s == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(s); err == nil {
+		return time.Duration(max(secs, 0)) * time.Second
+	}
+	if t, err := fasthttp.ParseHTTPDate([]byte(s)); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
