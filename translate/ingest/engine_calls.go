@@ -49,7 +49,11 @@ func (o *jsonObject) props(k string, props []identity.Prop) {
 	}
 	var inner jsonObject
 	for _, p := range props {
-		inner.raw(p.Name, p.Value)
+		v := p.Value
+		if len(v) == 0 {
+			v = []byte("null") // a removal
+		}
+		inner.raw(p.Name, v)
 	}
 	o.raw(k, inner.bytes())
 }
