@@ -4,7 +4,7 @@ import (
 	"net/http"
 )
 
-type flag struct {
+type featureFlag struct {
 	ID           string  `json:"id"`
 	Key          string  `json:"key"`
 	Name         string  `json:"name"`
@@ -61,7 +61,7 @@ func (s *Server) evaluateFlags(c *call) answer {
 func (s *Server) listFlags(*call) answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := []flag{}
+	out := []featureFlag{}
 	for i := len(s.others.flags) - 1; i >= 0; i-- {
 		if f := s.others.flags[i]; f.ArchivedAt == nil {
 			out = append(out, *f)
@@ -71,7 +71,7 @@ func (s *Server) listFlags(*call) answer {
 }
 
 // applyFlagFields writes the optional fields of a create or update body.
-func applyFlagFields(sc *schema, f *flag) {
+func applyFlagFields(sc *schema, f *featureFlag) {
 	if v, has := sc.str("description", 0, 0); has {
 		f.Description = &v
 	}
@@ -118,7 +118,7 @@ func (s *Server) createFlag(c *call) answer {
 	}
 	key, _ := sc.requiredStr("key", 1)
 	name, _ := sc.requiredStr("name", 1)
-	f := &flag{ID: newUUID(), Key: key, Name: name, Type: flagType(sc, true), Variants: []any{}, Targeting: []any{},
+	f := &featureFlag{ID: newUUID(), Key: key, Name: name, Type: flagType(sc, true), Variants: []any{}, Targeting: []any{},
 		DefaultValue: false, Origin: "native", CreatedAt: isoTime(c.now), UpdatedAt: isoTime(c.now)}
 	applyFlagFields(sc, f)
 	if sc.failed() {
@@ -135,7 +135,7 @@ func (s *Server) createFlag(c *call) answer {
 	return ok(http.StatusCreated, map[string]any{"flag": *f})
 }
 
-func (s *Server) flagByID(id string) *flag {
+func (s *Server) flagByID(id string) *featureFlag {
 	for _, f := range s.others.flags {
 		if f.ID == id && f.ArchivedAt == nil {
 			return f

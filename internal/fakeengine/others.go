@@ -9,7 +9,7 @@ type otherState struct {
 	campaigns    []*campaign
 	groups       []*group
 	memberships  map[string][]*membership // group id → memberships
-	flags        []*flag
+	flags        []*featureFlag
 	webhooks     []*webhook
 	links        []*link
 	referralKeys map[string]bool // referrer|referee pairs touched

@@ -1,9 +1,12 @@
 package fakeengine
 
 import (
+	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,8 +41,12 @@ type zodEnvelope struct {
 // zodAnswer is @hono/zod-openapi's default 400: the issues as
 // JSON.stringify(issues, null, 2) inside a ZodError (docs/contracts/hogsend-api.md §1.2).
 func zodAnswer(issues []zodIssue) answer {
-	text, _ := json.MarshalIndent(issues, "", "  ")
-	return ok(http.StatusBadRequest, zodEnvelope{Error: zodError{Name: "ZodError", Message: string(text)}})
+	var text bytes.Buffer
+	enc := json.NewEncoder(&text)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(issues)
+	return ok(http.StatusBadRequest, zodEnvelope{Error: zodError{Name: "ZodError", Message: strings.TrimSuffix(text.String(), "\n")}})
 }
 
 // schema checks one JSON object field by field, in the schema's order,
@@ -263,7 +270,8 @@ func (s *schema) boolRecord(name string) (map[string]bool, bool) {
 	}
 	out := make(map[string]bool, len(m))
 	before := len(s.issues)
-	for k, v := range m {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
 		b, isBool := v.(bool)
 		if !isBool {
 			s.issues = append(s.issues, typeIssue([]string{name, k}, "boolean", v))
@@ -283,7 +291,8 @@ func (s *schema) stringRecord(name string) (map[string]string, bool) {
 	}
 	out := make(map[string]string, len(m))
 	before := len(s.issues)
-	for k, v := range m {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
 		if k == "" {
 			s.issues = append(s.issues, zodIssue{Origin: "record", Code: "invalid_key", Path: pathOf([]string{name, k}),
 				Issues: []zodIssue{tooSmallIssue(nil, 1)}, Message: "Invalid key in record"})
