@@ -1,6 +1,6 @@
 // Command hogsend-proxy serves the Hogsend data API and PostHog capture at the
 // edge of a Hogsend deployment. Subcommands: serve (default), migrate, keys,
-// rebuild-identity, conversions replay, version.
+// rebuild-identity, conversions replay, upstream replay, version.
 package main
 
 import (
@@ -28,6 +28,8 @@ commands:
                               (stop serve first: it replays the spool too)
   conversions replay [--destination D]
                               re-send dead-lettered conversions with their original dedup ids
+  upstream replay             re-send to the Hogsend engine the records it refused
+                              (engine_dead_letters), with their idempotency keys
   version                     print the version
 
 configuration comes from HOGSEND_* environment variables and the YAML file
@@ -60,6 +62,8 @@ func main() {
 		err = runRebuildIdentity(args)
 	case "conversions":
 		err = runConversions(args)
+	case "upstream":
+		err = runUpstream(args)
 	case "version", "--version", "-v":
 		fmt.Println("hogsend-proxy", version)
 	case "help", "--help", "-h":
