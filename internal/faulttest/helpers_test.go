@@ -257,6 +257,9 @@ type loadGen struct {
 	// unanswered counts sends that got no HTTP answer, for tests that wait
 	// until the clients have met a dead proxy.
 	unanswered atomic.Int64
+	// pace, if positive, is each worker's pause between sends: a steady
+	// load for tests that run for a minute.
+	pace time.Duration
 }
 
 func newLoad(base, key, event string, workers int) *loadGen {
@@ -301,6 +304,9 @@ func (l *loadGen) worker(w int) {
 			l.unanswered.Add(1)
 			// The proxy is down; do not spin on connection refused.
 			time.Sleep(10 * time.Millisecond)
+		}
+		if l.pace > 0 {
+			time.Sleep(l.pace)
 		}
 	}
 }
