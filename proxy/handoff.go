@@ -52,7 +52,8 @@ func (s *Server) relayEngineAnswer(ctx *fasthttp.RequestCtx, call uuid.UUID, alw
 // findWithEngine answers GET /v1/contacts/find with the engine's answer: it
 // holds contacts the proxy never saw (imports, webhooks, dashboard edits).
 // The client's key was checked here; the engine gets the hand-off's. False
-// when the engine cannot answer now: the proxy answers from its own state.
+// when the engine cannot answer now, or refuses: the proxy answers from its
+// own state.
 func (s *Server) findWithEngine(ctx *fasthttp.RequestCtx) bool {
 	u := s.upstream
 	if u == nil || s.handoff == nil {
@@ -65,6 +66,13 @@ func (s *Server) findWithEngine(ctx *fasthttp.RequestCtx) bool {
 	req.Header.Set("Authorization", s.handoff.Authorization())
 	if _, err := u.breaker.Execute(func() (struct{}, error) { return struct{}{}, u.exchange(req, resp) }); err != nil {
 		s.metrics.upstream("unavailable")
+		return false
+	}
+	if code := resp.StatusCode(); code < 200 || code > 299 {
+		// The client's query passed the proxy's checks: a refusal is the
+		// hand-off key's (revoked, no ingest), not the client's to see.
+		s.log.Warn("hogsend engine refused a contacts find; answered from the proxy's state", "status", code)
+		s.metrics.upstream("refused")
 		return false
 	}
 	s.metrics.upstream("relayed")
