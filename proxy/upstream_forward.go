@@ -74,7 +74,10 @@ func (u *Upstream) outgoing(ctx *fasthttp.RequestCtx, req *fasthttp.Request, fwd
 	ctx.Request.Header.CopyTo(&req.Header)
 	stripHopByHop(&req.Header)
 	req.Header.DisableNormalizing()
-	req.SetRequestURIBytes(append([]byte(u.prefix), ctx.Request.RequestURI()...))
+	// The header's request target as the client sent it: Request.RequestURI
+	// rebuilds it from the parsed URI once routing parsed it, decoding an
+	// encoded slash (%2F) into a path separator.
+	req.SetRequestURIBytes(append([]byte(u.prefix), ctx.Request.Header.RequestURI()...))
 	req.URI().SetScheme(u.scheme)
 	req.URI().SetHost(u.host)
 	req.Header.SetHost(u.host)

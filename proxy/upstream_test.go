@@ -105,6 +105,18 @@ func TestUpstreamPassThrough(t *testing.T) {
 	}
 }
 
+// TestUpstreamKeepsEncodedPath: a path segment with an encoded slash (the
+// SDK's encodeURIComponent of a group key "acme/eu") reaches the engine
+// encoded, in its one segment, after routing parsed the path.
+func TestUpstreamKeepsEncodedPath(t *testing.T) {
+	engine := newEngineFake(t)
+	ts := upstreamServer(t, engine.URL, 5*time.Second)
+	ts.do("GET", "/v1/groups/company/acme%2Feu?x=%2F", "")
+	if seen := engine.requests(); len(seen) != 1 || seen[0].uri != "/v1/groups/company/acme%2Feu?x=%2F" {
+		t.Fatalf("engine saw %+v, want the path as the client sent it", seen)
+	}
+}
+
 // TestUpstreamRouteConflicts: the PostHog and native routes the proxy
 // serves stay its own, by method and shape; Hogsend's other routes, its
 // root short links included, go to the engine.
