@@ -79,7 +79,7 @@ type HandOff struct {
 	breaker *gobreaker.CircuitBreaker[Answer]
 	lanes   []chan *item
 	seed    maphash.Seed
-	win     window
+	win     *spool.Window
 
 	delivered     atomic.Uint64
 	retried       atomic.Uint64
@@ -91,14 +91,14 @@ type HandOff struct {
 // item is one call on its way, with the spool entry it came from.
 type item struct {
 	req   Request
-	entry *entry
+	entry *spool.WindowEntry
 }
 
 // New returns the hand-off reading with r (the SpoolConsumer reader).
 func New(r *spool.Reader, opts Options) *HandOff {
 	opts.defaults()
 	h := &HandOff{opts: opts, r: r, log: opts.Logger, seed: maphash.MakeSeed()}
-	h.win.init(opts.MaxInFlight)
+	h.win = spool.NewWindow(opts.MaxInFlight)
 	h.breaker = gobreaker.NewCircuitBreaker[Answer](gobreaker.Settings{
 		Name:        "hogsend-engine-handoff",
 		Timeout:     opts.BreakerOpenFor,
@@ -129,7 +129,7 @@ func (h *HandOff) Run(ctx context.Context) error {
 	}
 	err := h.read(ctx)
 	wg.Wait()
-	if pos, ok := h.win.done(); ok && pos != h.r.Committed() {
+	if pos, ok := h.win.Done(); ok && pos != h.r.Committed() {
 		if cerr := h.r.Commit(pos); cerr != nil {
 			h.log.Warn("commit hand-off cursor at shutdown", "err", cerr)
 		}
@@ -165,7 +165,7 @@ func (h *HandOff) read(ctx context.Context) error {
 }
 
 func (h *HandOff) commit() error {
-	pos, ok := h.win.done()
+	pos, ok := h.win.Done()
 	if !ok || pos == h.r.Committed() {
 		return nil
 	}
@@ -182,13 +182,13 @@ func (h *HandOff) dispatch(ctx context.Context, e spool.Entry, batch *canonical.
 		batch.Reset()
 	}
 	reqs := h.requests(batch)
-	en, err := h.win.add(ctx, e.Pos, len(reqs), entryTime(batch, h.opts.Now()))
+	en, err := h.win.Add(ctx, e.Pos, len(reqs), entryTime(batch, h.opts.Now()))
 	if err != nil {
 		return err
 	}
 	for i := range reqs {
 		if reqs[i].At == 0 {
-			reqs[i].At = en.at
+			reqs[i].At = en.At()
 		}
 		it := &item{req: reqs[i], entry: en}
 		select {

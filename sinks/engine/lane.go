@@ -26,7 +26,7 @@ func (h *HandOff) runLane(ctx context.Context, lane <-chan *item) {
 			if !h.deliver(ctx, &it.req) {
 				return // ctx ended: the call is sent again by the next run
 			}
-			h.win.finish(it.entry)
+			h.win.Finish(it.entry)
 		}
 	}
 }
@@ -133,7 +133,7 @@ func (h *HandOff) Undeliverable() uint64 { return h.undeliverable.Load() }
 
 // Lag is the calls read and not yet delivered, and how long ago the oldest
 // of them was accepted.
-func (h *HandOff) Lag() (calls int, age time.Duration) { return h.win.lag(h.opts.Now()) }
+func (h *HandOff) Lag() (calls int, age time.Duration) { return h.win.Lag(h.opts.Now()) }
 
 // Backlog is the spool bytes the hand-off has not read yet.
 func (h *HandOff) Backlog() int64 { return h.r.Backlog() }
