@@ -16,8 +16,8 @@ import (
 //
 // Version 2 added Event.SecretToken at the end of an event; version 1 records
 // (spooled or dead-lettered before it) still decode, with SecretToken false.
-// Version 3 added the sixth group, the engine calls; version 1 and 2 records
-// decode with none.
+// Version 3 added Event.Token at the end of an event and the sixth group,
+// the engine calls; version 1 and 2 records decode with neither.
 
 const (
 	codecVersion   = 3
@@ -81,7 +81,8 @@ func appendEvent(dst []byte, e *Event) []byte {
 	dst = binary.AppendVarint(dst, e.OccurredAt)
 	dst = binary.AppendVarint(dst, e.ReceivedAt)
 	dst = appendBool(dst, e.Historical)
-	return appendBool(dst, e.SecretToken)
+	dst = appendBool(dst, e.SecretToken)
+	return appendString(dst, e.Token)
 }
 
 func appendContact(dst []byte, c *Contact) []byte {
@@ -208,7 +209,7 @@ type decoder struct {
 	buf []byte
 	err error
 	v1  bool // a version 1 record: events end at Historical
-	// noCalls: a version 1 or 2 record, which ends after the lists.
+	// noCalls: a version 1 or 2 record: no event token, no engine calls.
 	noCalls bool
 }
 
@@ -315,6 +316,9 @@ func (d *decoder) event(e *Event) {
 	e.Historical = d.bool()
 	if !d.v1 {
 		e.SecretToken = d.bool()
+	}
+	if !d.noCalls {
+		e.Token = d.string()
 	}
 }
 

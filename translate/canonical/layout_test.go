@@ -47,7 +47,7 @@ func TestRecordLayoutPinned(t *testing.T) {
 // other field set too.
 func fullBatch() *Batch {
 	b := sampleBatch()
-	b.Events[0].SecretToken = true
+	b.Events[0].SecretToken, b.Events[0].Token = true, "phc_project"
 	c := &b.Contacts[0]
 	c.AnonymousID, c.Source, c.DeletedAt = "anon-1", "posthog", 3
 	b.Aliases[0].FromContactID = b.Events[0].ID
@@ -56,10 +56,11 @@ func fullBatch() *Batch {
 	return b
 }
 
-// fullBatchV2 is fullBatch as version 2 carried it: without engine calls.
+// fullBatchV2 is fullBatch as version 2 carried it: without the event's
+// token and the engine calls.
 func fullBatchV2() *Batch {
 	b := fullBatch()
-	b.Calls = nil
+	b.Events[0].Token, b.Calls = "", nil
 	return b
 }
 

@@ -32,6 +32,10 @@ type Event struct {
 	// capture token: conversion rules see it as server-originated. Spool
 	// only (docs/identity-trust.md § Conversion sources).
 	SecretToken bool
+	// Token is the PostHog project token a capture event came with, for the
+	// mirror to the project; "" for native events and secret tokens. Spool
+	// only.
+	Token string
 }
 
 // Contact is the full state of one contact at one version (a row of contacts).

@@ -260,10 +260,19 @@ func (c *captureBatch) event(i int) canonical.Event {
 	return canonical.Event{
 		ID: ev.UUID, Name: ev.Name, UserID: ev.DistinctID, DistinctID: ev.DistinctID,
 		Properties: eventProperties(ev), Groups: eventGroups(ev), Source: "posthog",
-		Lib: ev.Facts.Lib.String(), IP: c.req.IP, SecretToken: c.trust.secret,
+		Lib: ev.Facts.Lib.String(), IP: c.req.IP, SecretToken: c.trust.secret, Token: c.projectToken(),
 		OccurredAt: posthog.EventTime(ev, c.sentAt, c.now).UnixMilli(), ReceivedAt: c.now.UnixMilli(),
 		Historical: c.payload.HistoricalMigration,
 	}
+}
+
+// projectToken is the request's PostHog project token, for the mirror; a
+// secret capture token is the proxy's, never PostHog's, and stays out.
+func (c *captureBatch) projectToken() string {
+	if c.trust.secret {
+		return ""
+	}
+	return c.payload.Token
 }
 
 // eventProperties keeps the properties as sent, $set and friends included,

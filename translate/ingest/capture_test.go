@@ -288,3 +288,23 @@ func TestUUIDKey(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureKeepsProjectToken: each stored capture event keeps its
+// project token for the PostHog mirror; a secret capture token, the
+// proxy's own, is never kept.
+func TestCaptureKeepsProjectToken(t *testing.T) {
+	j := &flakyJournal{}
+	in := newTestIngestor(j)
+	defer in.Close()
+	opts := CaptureOptions{Trust: CaptureTrust{SecretTokens: []string{"phs_secret_server_token"}}}
+	for _, token := range []string{"phc_project", "phs_secret_server_token"} {
+		body := `{"api_key":"` + token + `","batch":[{"event":"e","distinct_id":"d1","properties":{}}]}`
+		if _, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(body), ContentType: "application/json"}, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(j.batches) != 2 || j.batches[0].Events[0].Token != "phc_project" || j.batches[1].Events[0].Token != "" ||
+		!j.batches[1].Events[0].SecretToken {
+		t.Fatalf("stored tokens: %+v", j.batches)
+	}
+}
