@@ -16,8 +16,9 @@ import (
 //
 // Version 2 added Event.SecretToken at the end of an event; version 1 records
 // (spooled or dead-lettered before it) still decode, with SecretToken false.
-// Version 3 added Event.Token at the end of an event and the sixth group,
-// the engine calls; version 1 and 2 records decode with neither.
+// Version 3 added Event.Token and Event.TopLevel at the end of an event and
+// the sixth group, the engine calls; version 1 and 2 records decode with
+// none of them.
 
 const (
 	codecVersion   = 3
@@ -82,7 +83,8 @@ func appendEvent(dst []byte, e *Event) []byte {
 	dst = binary.AppendVarint(dst, e.ReceivedAt)
 	dst = appendBool(dst, e.Historical)
 	dst = appendBool(dst, e.SecretToken)
-	return appendString(dst, e.Token)
+	dst = appendString(dst, e.Token)
+	return appendBytes(dst, e.TopLevel)
 }
 
 func appendContact(dst []byte, c *Contact) []byte {
@@ -319,6 +321,9 @@ func (d *decoder) event(e *Event) {
 	}
 	if !d.noCalls {
 		e.Token = d.string()
+		if top := d.bytes(); len(top) > 0 {
+			e.TopLevel = top // nil for none, as ingestion writes it
+		}
 	}
 }
 

@@ -112,6 +112,10 @@ func normal(b *Batch) *Batch {
 	for i := range c.Events {
 		c.Events[i].Properties = nilIfEmpty(c.Events[i].Properties)
 		c.Events[i].Groups = nilIfEmpty(c.Events[i].Groups)
+		c.Events[i].TopLevel = nilIfEmpty(c.Events[i].TopLevel)
+	}
+	for i := range c.Calls {
+		c.Calls[i].Body = nilIfEmpty(c.Calls[i].Body)
 	}
 	for i := range c.Contacts {
 		c.Contacts[i].Properties = nilIfEmpty(c.Contacts[i].Properties)

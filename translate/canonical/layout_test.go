@@ -48,6 +48,7 @@ func TestRecordLayoutPinned(t *testing.T) {
 func fullBatch() *Batch {
 	b := sampleBatch()
 	b.Events[0].SecretToken, b.Events[0].Token = true, "phc_project"
+	b.Events[0].TopLevel = []byte(`{"$set":{"email":"a@b.co"}}`)
 	c := &b.Contacts[0]
 	c.AnonymousID, c.Source, c.DeletedAt = "anon-1", "posthog", 3
 	b.Aliases[0].FromContactID = b.Events[0].ID
@@ -60,7 +61,7 @@ func fullBatch() *Batch {
 // token and the engine calls.
 func fullBatchV2() *Batch {
 	b := fullBatch()
-	b.Events[0].Token, b.Calls = "", nil
+	b.Events[0].Token, b.Events[0].TopLevel, b.Calls = "", nil, nil
 	return b
 }
 

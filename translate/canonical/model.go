@@ -36,6 +36,11 @@ type Event struct {
 	// mirror to the project; "" for native events and secret tokens. Spool
 	// only.
 	Token string
+	// TopLevel is a PostHog event's top-level "$set" and "$set_once" as a
+	// JSON object ({"$set":{…}}), nil when it had neither: PostHog applies
+	// them beside properties, and the mirror sends them as they came. Spool
+	// only.
+	TopLevel []byte
 }
 
 // Contact is the full state of one contact at one version (a row of contacts).

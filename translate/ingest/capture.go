@@ -260,7 +260,7 @@ func (c *captureBatch) event(i int) canonical.Event {
 	return canonical.Event{
 		ID: ev.UUID, Name: ev.Name, UserID: ev.DistinctID, DistinctID: ev.DistinctID,
 		Properties: eventProperties(ev), Groups: eventGroups(ev), Source: "posthog",
-		Lib: ev.Facts.Lib.String(), IP: c.req.IP, SecretToken: c.trust.secret, Token: c.projectToken(),
+		Lib: ev.Facts.Lib.String(), IP: c.req.IP, SecretToken: c.trust.secret, Token: c.projectToken(), TopLevel: topLevel(ev),
 		OccurredAt: posthog.EventTime(ev, c.sentAt, c.now).UnixMilli(), ReceivedAt: c.now.UnixMilli(),
 		Historical: c.payload.HistoricalMigration,
 	}
@@ -273,6 +273,25 @@ func (c *captureBatch) projectToken() string {
 		return ""
 	}
 	return c.payload.Token
+}
+
+// topLevel keeps an event's top-level $set and $set_once for the mirror;
+// nil when it has neither (most events).
+func topLevel(ev *posthog.RawEvent) []byte {
+	if !ev.Set.IsObject() && !ev.SetOnce.IsObject() {
+		return nil
+	}
+	b := []byte{'{'}
+	if ev.Set.IsObject() {
+		b = append(append(b, `"$set":`...), ev.Set.Raw...)
+	}
+	if ev.SetOnce.IsObject() {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(append(b, `"$set_once":`...), ev.SetOnce.Raw...)
+	}
+	return append(b, '}')
 }
 
 // eventProperties keeps the properties as sent, $set and friends included,

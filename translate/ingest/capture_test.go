@@ -308,3 +308,25 @@ func TestCaptureKeepsProjectToken(t *testing.T) {
 		t.Fatalf("stored tokens: %+v", j.batches)
 	}
 }
+
+// TestCaptureKeepsTopLevelSet: posthog-js puts $set and $set_once at the
+// top of an $identify; the spool keeps them for the mirror, apart from the
+// stored properties.
+func TestCaptureKeepsTopLevelSet(t *testing.T) {
+	j := &flakyJournal{}
+	in := newTestIngestor(j)
+	defer in.Close()
+	body := `{"api_key":"phc_p","batch":[
+{"event":"$identify","properties":{"distinct_id":"u1","$anon_distinct_id":"a1"},"$set":{"email":"u1@b.co"},"$set_once":{"$initial_gclid":null}},
+{"event":"e","properties":{"distinct_id":"u1"}}]}`
+	if _, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(body), ContentType: "application/json"}, CaptureOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	evs := j.batches[0].Events
+	if len(evs) != 2 || string(evs[0].TopLevel) != `{"$set":{"email":"u1@b.co"},"$set_once":{"$initial_gclid":null}}` || evs[1].TopLevel != nil {
+		t.Fatalf("top levels: %q, %q", evs[0].TopLevel, evs[1].TopLevel)
+	}
+	if strings.Contains(string(evs[0].Properties), "u1@b.co") {
+		t.Fatalf("the top-level $set leaked into the stored properties: %s", evs[0].Properties)
+	}
+}
