@@ -85,7 +85,8 @@ func (s *Server) Subscribed(email string) map[string]bool {
 	return maps.Clone(s.prefs[strings.ToLower(email)])
 }
 
-// Requests returns every request received, scripted ones included, unless
+// Requests returns every request received (Path as sent, percent-encoded),
+// scripted ones included, unless
 // Options.NoRequestLog.
 func (s *Server) Requests() []fakeads.Request { return s.rec.Requests() }
 

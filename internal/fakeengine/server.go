@@ -216,6 +216,6 @@ func (s *Server) record(r *http.Request, body []byte, status int) {
 	if s.opts.NoRequestLog {
 		return
 	}
-	s.rec.Add(fakeads.Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+	s.rec.Add(fakeads.Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
 		Header: r.Header.Clone(), Body: body, Status: status, At: s.now()})
 }
