@@ -143,3 +143,5 @@ func jsonText(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
