@@ -18,6 +18,14 @@ func (s *Server) Events() []Event {
 	return out
 }
 
+// StoredEvents is how many events are stored, without copying them: the
+// cheap condition to wait on under load.
+func (s *Server) StoredEvents() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.events)
+}
+
 // StoredCount is how many stored events carry idempotencyKey: 1 at most,
 // as the engine's unique index allows.
 func (s *Server) StoredCount(idempotencyKey string) int {
