@@ -92,6 +92,10 @@ func TestResolver(t *testing.T) {
 	if len(all) != 2 || !all[0].Deleted || all[0].MergedInto != c.ID {
 		t.Fatalf("loser: %+v", all[0])
 	}
+	// A loser with neither userId nor anonymousId keeps its id as an alias.
+	if byOldID, _ := f.Contact(a["id"].(string)); byOldID.ID != c.ID {
+		t.Fatalf("the loser's id finds %q, want the survivor", byOldID.ID)
+	}
 	// A different email never overwrites the primary one: it becomes an alias.
 	put(`{"userId":"u_1","email":"other@example.com"}`)
 	if c, _ := f.Contact("u_1"); c.Email != "ada@example.com" {

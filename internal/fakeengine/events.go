@@ -140,7 +140,8 @@ func (s *Server) ingestLocked(c *call, b *eventBody) answer {
 		out.Exits = s.checkExits(contact, contactKey, ev)
 		s.enterJourneys(contact, contactKey, ev)
 	}
-	if b.hasLists {
+	// A publishable key's list write that asserts a person is skipped.
+	if b.hasLists && !(c.p.publishable && (b.keys.email != "" || b.keys.external != "")) {
 		if contact == nil || contact.Email == "" {
 			out.ListsError = msgNoEmailForLists
 		} else {

@@ -20,7 +20,7 @@ func TestEventStoredAndAnswered(t *testing.T) {
 		t.Fatalf("answer %s, contact key is the id without userId or anonymousId", r.body)
 	}
 	evs := f.Events()
-	if len(evs) != 1 {
+	if len(evs) != 1 || f.StoredEvents() != 1 {
 		t.Fatalf("%d events", len(evs))
 	}
 	ev := evs[0]

@@ -18,6 +18,14 @@ func (s *Server) Events() []Event {
 	return out
 }
 
+// StoredEvents is how many events are stored, without copying them: the
+// cheap condition to wait on under load.
+func (s *Server) StoredEvents() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.events)
+}
+
 // StoredCount is how many stored events carry idempotencyKey: 1 at most,
 // as the engine's unique index allows.
 func (s *Server) StoredCount(idempotencyKey string) int {
@@ -85,7 +93,8 @@ func (s *Server) Subscribed(email string) map[string]bool {
 	return maps.Clone(s.prefs[strings.ToLower(email)])
 }
 
-// Requests returns every request received, scripted ones included, unless
+// Requests returns every request received (Path as sent, percent-encoded),
+// scripted ones included, unless
 // Options.NoRequestLog.
 func (s *Server) Requests() []fakeads.Request { return s.rec.Requests() }
 

@@ -51,22 +51,22 @@ type JourneyState struct {
 
 func (st *JourneyState) live() bool { return st.Status == StatusActive }
 
-// of reports whether st belongs to the subject: by contact when there is
-// one, else by user id.
-func (st *JourneyState) of(contact *Contact, userID string) bool {
+// subject names whose states these are: the contact when there is one,
+// else the user id (an anonymous observation's subject).
+func subject(contact *Contact, userID string) string {
 	if contact != nil {
-		return st.ContactID == contact.ID
+		return "c:" + contact.ID
 	}
-	return st.ContactID == "" && st.UserID == userID
+	return "u:" + userID
 }
 
 // checkExits answers every live state of the subject whose journey has
 // exitOn, exiting those ev matches. Called with s.mu held.
 func (s *Server) checkExits(contact *Contact, userID string, ev *Event) []Exit {
 	exits := []Exit{}
-	for _, st := range s.states {
+	for _, st := range s.bySubject[subject(contact, userID)] {
 		j := s.journeys[st.JourneyID]
-		if !st.live() || j == nil || len(j.ExitOn) == 0 || !st.of(contact, userID) {
+		if !st.live() || j == nil || len(j.ExitOn) == 0 {
 			continue
 		}
 		matched := exitMatches(j.ExitOn, ev)
@@ -100,12 +100,14 @@ func (s *Server) enterJourneys(contact *Contact, userID string, ev *Event) {
 			st.ContactID = contact.ID
 		}
 		s.states = append(s.states, st)
+		key := subject(contact, userID)
+		s.bySubject[key] = append(s.bySubject[key], st)
 	}
 }
 
 func (s *Server) liveState(journeyID string, contact *Contact, userID string) *JourneyState {
-	for _, st := range s.states {
-		if st.JourneyID == journeyID && st.live() && st.of(contact, userID) {
+	for _, st := range s.bySubject[subject(contact, userID)] {
+		if st.JourneyID == journeyID && st.live() {
 			return st
 		}
 	}
@@ -115,16 +117,17 @@ func (s *Server) liveState(journeyID string, contact *Contact, userID string) *J
 // moveJourneyStates gives the losers' states to the survivor; where both
 // have a live state of one journey, the loser's is exited (a merge).
 func (s *Server) moveJourneyStates(losers []*Contact, survivor *Contact, now time.Time) {
+	into := subject(survivor, "")
 	for _, l := range losers {
-		for _, st := range s.states {
-			if st.ContactID != l.ID {
-				continue
-			}
+		from := subject(l, "")
+		for _, st := range s.bySubject[from] {
 			if st.live() && s.liveState(st.JourneyID, survivor, "") != nil {
 				st.Status, st.ExitedAt = StatusExited, now
 			}
 			st.ContactID = survivor.ID
+			s.bySubject[into] = append(s.bySubject[into], st)
 		}
+		delete(s.bySubject, from)
 	}
 }
 

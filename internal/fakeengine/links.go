@@ -41,13 +41,8 @@ func optionalText(sc *schema, name string, dst **string) {
 	}
 }
 
-// createLink is POST /v1/admin/links: 201 with existing:false, or the live
-// link of the same idempotencyKey and url with existing:true.
-func (s *Server) createLink(c *call) answer {
-	sc, bad := parsed(c)
-	if bad != nil {
-		return *bad
-	}
+// parseLink reads a create body into a new link.
+func parseLink(sc *schema, c *call) *link {
 	now := isoTime(c.now)
 	tracked := newUUID()
 	l := &link{ID: newUUID(), TrackedLinkID: &tracked, Type: "public", Source: "api", CreatedAt: now, UpdatedAt: now,
@@ -70,10 +65,21 @@ func (s *Server) createLink(c *call) answer {
 		l.Source = src
 	}
 	l.key, _ = sc.match("idempotencyKey", linkKeyRE, linkKeyPattern)
-	if sc.failed() {
-		return sc.answer()
+	return l
+}
+
+// createLink is POST /v1/admin/links: 201 with existing:false, or the live
+// link of the same idempotencyKey and url with existing:true.
+func (s *Server) createLink(c *call) answer {
+	sc, bad := parsed(c)
+	if bad != nil {
+		return *bad
 	}
-	if l.Slug != nil && l.key != "" {
+	l := parseLink(sc, c)
+	switch {
+	case sc.failed():
+		return sc.answer()
+	case l.Slug != nil && l.key != "":
 		return refuse(http.StatusBadRequest, "slug and idempotencyKey are mutually exclusive")
 	}
 	s.mu.Lock()

@@ -1,6 +1,9 @@
 package fakeengine
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strconv"
+)
 
 // otherState holds what the routes beyond contacts and events keep.
 type otherState struct {
@@ -83,10 +86,10 @@ func parsed(c *call) (*schema, *answer) {
 func page(c *call) (int, int) {
 	q := c.r.URL.Query()
 	limit, offset := 50, 0
-	if n, err := atoiStrict(q.Get("limit")); err == nil && n >= 1 && n <= 200 {
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n >= 1 && n <= 200 {
 		limit = n
 	}
-	if n, err := atoiStrict(q.Get("offset")); err == nil && n >= 0 {
+	if n, err := strconv.Atoi(q.Get("offset")); err == nil && n >= 0 {
 		offset = n
 	}
 	return limit, offset

@@ -55,7 +55,8 @@ func (s *Server) routeTable() []*route {
 
 // match returns the route of r and its path parameters.
 func (s *Server) match(r *http.Request) (*route, map[string]string) {
-	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	// The escaped path, so that an encoded / stays inside its segment.
+	segs := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
 	for _, rt := range s.routes {
 		if rt.method != r.Method || len(rt.segments) != len(segs) {
 			continue

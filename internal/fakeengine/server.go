@@ -80,6 +80,7 @@ type Server struct {
 	seq          int64
 	idem         map[string]string // idempotency key → event id, forever
 	states       []*JourneyState
+	bySubject    map[string][]*JourneyState // subject → its states, in order
 	prefs        map[string]map[string]bool // email → list → opted in
 	rateHits     map[string][]time.Time     // key id → /v1/emails hits in the last minute
 	others       otherState
@@ -113,7 +114,7 @@ func newServer(opts Options) *Server {
 	s := &Server{Script: &fakeads.Script{}, opts: opts, journeys: map[string]*Journey{},
 		keys: map[string]*apiKey{}, contacts: map[string]*Contact{}, columns: map[string]string{},
 		aliases: map[string]string{}, idem: map[string]string{}, prefs: map[string]map[string]bool{},
-		rateHits: map[string][]time.Time{}, others: newOtherState()}
+		rateHits: map[string][]time.Time{}, others: newOtherState(), bySubject: map[string][]*JourneyState{}}
 	for i := range opts.Journeys {
 		s.journeys[opts.Journeys[i].ID] = &opts.Journeys[i]
 	}
@@ -216,6 +217,6 @@ func (s *Server) record(r *http.Request, body []byte, status int) {
 	if s.opts.NoRequestLog {
 		return
 	}
-	s.rec.Add(fakeads.Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+	s.rec.Add(fakeads.Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
 		Header: r.Header.Clone(), Body: body, Status: status, At: s.now()})
 }
