@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
@@ -99,7 +100,7 @@ type Authenticator struct {
 	keys        KeyLookup
 	ttl         time.Duration
 	negativeTTL time.Duration
-	now         func() time.Time
+	clock       atomic.Pointer[func() time.Time]
 	throttle    *failureThrottle
 
 	foundMu   sync.Mutex
@@ -119,13 +120,21 @@ type keyHash [sha256.Size]byte
 
 // NewAuthenticator returns an Authenticator; adminKey may be empty.
 func NewAuthenticator(adminKey string, keys KeyLookup) *Authenticator {
-	return &Authenticator{
-		adminKey: []byte(adminKey), keys: keys, ttl: authCacheTTL, negativeTTL: authNegativeTTL, now: time.Now,
+	a := &Authenticator{
+		adminKey: []byte(adminKey), keys: keys, ttl: authCacheTTL, negativeTTL: authNegativeTTL,
 		throttle: newFailureThrottle(authMaxFailures, authFailureWindow, authThrottledNets),
 		found:    newLRU[keyHash, canonical.APIKey](authCacheKeys),
 		unknown:  newLRU[keyHash, struct{}](authNegativeKeys),
 	}
+	a.SetClock(time.Now)
+	return a
 }
+
+// SetClock replaces the clock the key caches expire by: tests move it past
+// the 60 s bound instead of sleeping through it.
+func (a *Authenticator) SetClock(now func() time.Time) { a.clock.Store(&now) }
+
+func (a *Authenticator) now() time.Time { return (*a.clock.Load())() }
 
 var bearerPrefix = []byte("Bearer ")
 

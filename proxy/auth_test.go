@@ -49,7 +49,7 @@ func newAuthFixture(t testing.TB) *authFixture {
 	}
 	f.key, f.rec = key, rec
 	f.a = NewAuthenticator("", f.keys)
-	f.a.now = func() time.Time { return f.clock }
+	f.a.SetClock(func() time.Time { return f.clock })
 	return f
 }
 

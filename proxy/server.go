@@ -320,3 +320,7 @@ func (s *Server) handleParseError(ctx *fasthttp.RequestCtx, err error) {
 		writeError(ctx, fasthttp.StatusBadRequest, "malformed HTTP request: "+err.Error())
 	}
 }
+
+// SetClock replaces the clock of the key caches: tests pass the 60 s bound
+// of a cached key without sleeping through it.
+func (s *Server) SetClock(now func() time.Time) { s.auth.SetClock(now) }
