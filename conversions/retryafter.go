@@ -2,9 +2,9 @@ package conversions
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/hogsend/hogsend-proxy/internal/backoff"
 )
 
 // RetryableStatus reports whether an HTTP status is transient on every
@@ -16,22 +16,7 @@ func RetryableStatus(status int) bool {
 // RetryAfter parses a Retry-After header (delta seconds or an HTTP date);
 // 0 when absent or unparseable.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return backoff.RetryAfter(h.Get("Retry-After"), now)
 }
 
 // TransportFailure is the outcome for a request that got no HTTP answer; its

@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/hogsend/hogsend-proxy/internal/backoff"
 )
 
 // Client sends hand-off requests to the engine with the hand-off's own
@@ -98,21 +99,6 @@ func (c *Client) Send(ctx context.Context, r *Request) (Answer, error) {
 	}
 	return Answer{
 		Status: resp.StatusCode(), ContentType: string(resp.Header.ContentType()),
-		Body: append([]byte(nil), resp.Body()...), RetryAfter: retryAfter(resp.Header.Peek("Retry-After"), time.Now()),
+		Body: append([]byte(nil), resp.Body()...), RetryAfter: backoff.RetryAfter(string(resp.Header.Peek("Retry-After")), time.Now()),
 	}, nil
-}
-
-// retryAfter parses delta seconds or an HTTP date; 0 when absent or bad.
-func retryAfter(v []byte, now time.Time) time.Duration {
-	s := strings.TrimSpace(string(v))
-	if s == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(s); err == nil {
-		return time.Duration(max(secs, 0)) * time.Second
-	}
-	if t, err := fasthttp.ParseHTTPDate([]byte(s)); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
