@@ -239,8 +239,10 @@ func TestHandOffOutage(t *testing.T) {
 func TestHandOffDeadLettersAndReplay(t *testing.T) {
 	r := newRig(t, Options{})
 	r.engine.Script.Push(fakeads.Fault{Status: 422, Body: `{"error":"nope"}`})
-	refused := r.appendEvent("u1", uuid.Must(uuid.NewV7()), "paid", `{}`)
-	next := r.appendEvent("u2", uuid.Must(uuid.NewV7()), "paid", `{}`)
+	// One contact: one lane, so the refusal meets the first event.
+	contact := uuid.Must(uuid.NewV7())
+	refused := r.appendEvent("u1", contact, "paid", `{}`)
+	next := r.appendEvent("u1", contact, "paid", `{}`)
 	waitFor(t, "the next event at the engine", func() bool { return r.engine.StoredCount(next.ID.String()) == 1 })
 	waitFor(t, "the dead letter", func() bool { return r.h.DeadLettered() == 1 })
 	rows := r.dead.all()
