@@ -41,6 +41,9 @@ type Backend interface {
 	// The hand-off's dead letters (sinks/engine).
 	InsertEngineDeadLetters(ctx context.Context, rows []EngineDeadLetter) error
 	LoadEngineDeadLetters(ctx context.Context) ([]EngineDeadLetter, error)
+	// The PostHog mirror's dead letters (sinks/posthog).
+	InsertPostHogDeadLetters(ctx context.Context, rows []PostHogDeadLetter) error
+	LoadPostHogDeadLetters(ctx context.Context) ([]PostHogDeadLetter, error)
 	// Query runs sql and returns its rows as text, NULL as `\N`. It is meant
 	// for tests and operations, not for the hot path.
 	Query(ctx context.Context, sql string) ([][]string, error)

@@ -19,6 +19,7 @@ const (
 	tableDispatches  = "conversion_dispatches"
 	tableConvDead    = "conversion_dead_letters"
 	tableEngineDead  = "engine_dead_letters"
+	tablePostHogDead = "posthog_dead_letters"
 	tableMigrations  = "schema_migrations"
 )
 
@@ -50,6 +51,7 @@ var (
 	convDeadColumns   = []string{"destination", "dedup_id", "conversion", "reason", "failed_at", "replayed_at", "version"}
 	engineDeadColumns = []string{"call_id", "kind", "contact_id", "method", "path", "idempotency_key", "body",
 		"status", "answer", "failed_at", "replayed_at", "version"}
+	posthogDeadColumns = []string{"uuid", "token", "historical", "event", "status", "answer", "failed_at", "replayed_at", "version"}
 )
 
 // insertPrefix is "INSERT INTO db.table (c1, c2, …)".
@@ -344,6 +346,27 @@ ORDER BY (destination, dedup_id)` + f.settings(),
     version UInt64
 ) ENGINE = ReplacingMergeTree(version)
 ORDER BY call_id` + f.settings(),
+		},
+	}, {
+		Version: 6,
+		Name:    "posthog dead letters",
+		Stmts: []string{
+			// Mirrored events a PostHog project refused for good, as sent,
+			// with its answer, so that a replay sends them again unchanged;
+			// replayed_at is set by a later version when replayed
+			// (docs/posthog-upstream.md § 1.4).
+			`CREATE TABLE IF NOT EXISTS ` + db + `.posthog_dead_letters (
+    uuid String,
+    token ` + lc + `,
+    historical UInt8,
+    event String,
+    status UInt16,
+    answer String,
+    failed_at ` + t + `,
+    replayed_at ` + t + `,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY uuid` + f.settings(),
 		},
 	}}
 }

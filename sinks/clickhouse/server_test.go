@@ -22,10 +22,10 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
-	if n := queryInt(t, s, "SELECT count() FROM schema_migrations"); n != 5 {
-		t.Fatalf("schema_migrations rows = %d, want 5 (second Migrate must be a no-op)", n)
+	if n := queryInt(t, s, "SELECT count() FROM schema_migrations"); n != 6 {
+		t.Fatalf("schema_migrations rows = %d, want 6 (second Migrate must be a no-op)", n)
 	}
-	if got := queryRow(t, s, "SELECT groupArray(name) FROM (SELECT name FROM schema_migrations ORDER BY version)"); !slices.Equal(got, []string{"['initial schema','list memberships','dead letters','conversions','engine dead letters']"}) {
+	if got := queryRow(t, s, "SELECT groupArray(name) FROM (SELECT name FROM schema_migrations ORDER BY version)"); !slices.Equal(got, []string{"['initial schema','list memberships','dead letters','conversions','engine dead letters','posthog dead letters']"}) {
 		t.Fatalf("schema_migrations = %q", got)
 	}
 
@@ -89,6 +89,9 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 		"engine_dead_letters.status":         "UInt16",
 		"engine_dead_letters.failed_at":      timeType,
 		"engine_dead_letters.version":        "UInt64",
+		"posthog_dead_letters.historical":    "UInt8",
+		"posthog_dead_letters.status":        "UInt16",
+		"posthog_dead_letters.version":       "UInt64",
 		"schema_migrations.version":          "UInt32",
 		"schema_migrations.applied_at":       "DateTime",
 	}
@@ -98,7 +101,7 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 		}
 	}
 	wantColumns := len(eventColumns) + len(contactColumns) + len(aliasColumns) + len(apiKeyColumns) + len(listColumns) + len(deadLetterColumns) +
-		len(clickColumns) + len(dispatchColumns) + len(convDeadColumns) + len(engineDeadColumns) + 3
+		len(clickColumns) + len(dispatchColumns) + len(convDeadColumns) + len(engineDeadColumns) + len(posthogDeadColumns) + 3
 	if len(types) != wantColumns {
 		t.Errorf("got %d columns, want %d", len(types), wantColumns)
 	}
@@ -106,7 +109,7 @@ func TestServerMigrateIsIdempotentAndVersionAware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(engines) != 11 {
+	if len(engines) != 12 {
 		t.Fatalf("tables = %q", engines)
 	}
 	for _, r := range engines {

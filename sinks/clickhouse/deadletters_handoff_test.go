@@ -54,3 +54,43 @@ func TestEmbeddedEngineDeadLetters(t *testing.T) {
 	}
 	testEngineDeadLetters(t, e)
 }
+
+// testPostHogDeadLetters writes the mirror's dead letters to b and reads
+// back those not replayed.
+func testPostHogDeadLetters(t *testing.T, b Backend) {
+	ctx := testContext(t)
+	at := base - base%1000
+	first := PostHogDeadLetter{UUID: "0190e0a0-0000-7000-8000-0000000000e1", Token: "phc_a", Historical: true,
+		Event: []byte("{\"event\":\"a\\tb\",\n\"x\":1}"), Status: 400, Answer: []byte(`{"type":"validation_error"}`), FailedAt: at, Version: 1}
+	second := PostHogDeadLetter{UUID: "0190e0a0-0000-7000-8000-0000000000e2", Token: "phc_b", Event: []byte(`{}`),
+		Status: 401, Answer: []byte(`{}`), FailedAt: at + 1000, Version: 1}
+	if err := b.InsertPostHogDeadLetters(ctx, []PostHogDeadLetter{second, first}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.LoadPostHogDeadLetters(ctx)
+	if err != nil || !reflect.DeepEqual(got, []PostHogDeadLetter{first, second}) {
+		t.Fatalf("dead letters %+v, %v; want %+v", got, err, []PostHogDeadLetter{first, second})
+	}
+	replayed := first
+	replayed.ReplayedAt, replayed.Version = at+5000, 2
+	if err := b.InsertPostHogDeadLetters(ctx, []PostHogDeadLetter{replayed}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.LoadPostHogDeadLetters(ctx); err != nil || len(got) != 1 || got[0].UUID != second.UUID {
+		t.Fatalf("after a replay: %+v, %v", got, err)
+	}
+}
+
+func TestServerPostHogDeadLetters(t *testing.T) {
+	s, _ := newTestServer(t)
+	testPostHogDeadLetters(t, s)
+}
+
+func TestEmbeddedPostHogDeadLetters(t *testing.T) {
+	requireChdb(t)
+	e := openEmbedded(t, t.TempDir())
+	if err := e.Migrate(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	testPostHogDeadLetters(t, e)
+}

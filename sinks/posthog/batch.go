@@ -1,0 +1,63 @@
+package posthog
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+
+	"github.com/hogsend/hogsend-proxy/sinks/spool"
+	"github.com/hogsend/hogsend-proxy/translate/jsontext"
+)
+
+// batch is events of one project token and one historical flag, on their
+// way as one /batch/ request, with the spool entries they came from.
+type batch struct {
+	token      string
+	historical bool
+	events     []Event
+	entries    []*spool.WindowEntry // one per event
+	bytes      int
+}
+
+// key groups events into batches: PostHog takes one token and one
+// historical_migration flag per request.
+type batchKey struct {
+	token      string
+	historical bool
+}
+
+func (b *batch) add(e Event, en *spool.WindowEntry) {
+	b.events = append(b.events, e)
+	b.entries = append(b.entries, en)
+	b.bytes += len(e.JSON) + 1
+}
+
+// body is the gzip /batch/ body of events.
+func body(token string, historical bool, events []Event) ([]byte, error) {
+	raw := make([]byte, 0, 64+len(token))
+	raw = append(raw, `{"api_key":`...)
+	raw = jsontext.AppendString(raw, token)
+	if historical {
+		raw = append(raw, `,"historical_migration":true`...)
+	}
+	raw = append(raw, `,"batch":[`...)
+	for i := range events {
+		if i > 0 {
+			raw = append(raw, ',')
+		}
+		raw = append(raw, events[i].JSON...)
+	}
+	raw = append(raw, "]}"...)
+	var out bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	if err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return out.Bytes(), nil
+}
