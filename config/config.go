@@ -66,6 +66,14 @@ type Config struct {
 	UpstreamMode        string        // HOGSEND_UPSTREAM_MODE
 	UpstreamSyncTimeout time.Duration // HOGSEND_UPSTREAM_SYNC_TIMEOUT
 	UpstreamConcurrency int           // HOGSEND_UPSTREAM_CONCURRENCY: hand-off lanes
+
+	// The PostHog project behind the proxy (docs/posthog-upstream.md);
+	// empty = none.
+	PostHogUpstreamURL  string        // HOGSEND_POSTHOG_UPSTREAM_URL: ingestion host
+	PostHogAssetsURL    string        // HOGSEND_POSTHOG_ASSETS_URL: assets host
+	PostHogTimeout      time.Duration // HOGSEND_POSTHOG_TIMEOUT
+	PostHogMirrorNative bool          // HOGSEND_POSTHOG_MIRROR_NATIVE
+	PostHogMirrorToken  string        // HOGSEND_POSTHOG_MIRROR_TOKEN
 }
 
 // Embedded reports whether the service runs without Redis and ClickHouse servers.
@@ -100,6 +108,7 @@ func Default() Config {
 		UpstreamMode:        "async",
 		UpstreamSyncTimeout: 2 * time.Second,
 		UpstreamConcurrency: 64,
+		PostHogTimeout:      10 * time.Second,
 	}
 }
 
@@ -158,6 +167,9 @@ func (c *Config) Validate() error {
 		if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
 			return fmt.Errorf("HOGSEND_CLICKHOUSE_URL: %q is not a clickhouse://host:9000/database URL", RedactURL(c.ClickHouseURL))
 		}
+	}
+	if err := c.validatePostHogUpstream(); err != nil {
+		return err
 	}
 	if err := c.validateUpstream(); err != nil {
 		return err
@@ -274,6 +286,54 @@ func (c *Config) validateUpstream() error {
 		return fmt.Errorf("HOGSEND_UPSTREAM_API_KEY: set without HOGSEND_UPSTREAM_URL")
 	}
 	return nil
+}
+
+// validatePostHogUpstream checks the PostHog project's hosts and fills in
+// the assets host and the mirror's token where they can be derived.
+func (c *Config) validatePostHogUpstream() error {
+	if c.PostHogUpstreamURL == "" {
+		if c.PostHogAssetsURL != "" || c.PostHogMirrorNative {
+			return fmt.Errorf("HOGSEND_POSTHOG_UPSTREAM_URL: needed by HOGSEND_POSTHOG_ASSETS_URL and HOGSEND_POSTHOG_MIRROR_NATIVE")
+		}
+		return nil
+	}
+	for _, f := range []struct{ name, v string }{{"HOGSEND_POSTHOG_UPSTREAM_URL", c.PostHogUpstreamURL}, {"HOGSEND_POSTHOG_ASSETS_URL", c.PostHogAssetsURL}} {
+		if f.v == "" {
+			continue
+		}
+		u, err := url.Parse(f.v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%s: %q is not an http(s)://host[:port][/path] URL", f.name, RedactURL(f.v))
+		}
+	}
+	if c.PostHogAssetsURL == "" {
+		c.PostHogAssetsURL = postHogAssetsHost(c.PostHogUpstreamURL)
+	}
+	if c.PostHogMirrorToken == "" && len(c.PostHogTokens) > 0 {
+		c.PostHogMirrorToken = c.PostHogTokens[0]
+	}
+	if c.PostHogTimeout <= 0 {
+		return fmt.Errorf("HOGSEND_POSTHOG_TIMEOUT: must be positive")
+	}
+	return nil
+}
+
+// postHogAssetsHost is PostHog Cloud's assets host of an ingestion host
+// (eu.i.posthog.com → eu-assets.i.posthog.com); a self-hosted PostHog
+// serves both from one host.
+func postHogAssetsHost(ingest string) string {
+	u, err := url.Parse(ingest)
+	if err != nil {
+		return ingest
+	}
+	if region, ok := strings.CutSuffix(u.Hostname(), ".i.posthog.com"); ok && !strings.Contains(region, ".") {
+		u.Host = region + "-assets.i.posthog.com"
+		if p := u.Port(); p != "" {
+			u.Host += ":" + p
+		}
+		return u.String()
+	}
+	return ingest
 }
 
 // HandOff reports whether stored records are handed off to the engine:

@@ -60,6 +60,19 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	f(map[string]string{"HOGSEND_UPSTREAM_URL": "https://engine.example/?key=secret"}, "HOGSEND_UPSTREAM_URL")
 	f(map[string]string{"HOGSEND_UPSTREAM_TIMEOUT": "0s"}, "HOGSEND_UPSTREAM_TIMEOUT")
 	f(map[string]string{"HOGSEND_UPSTREAM_MODE": "later"}, "HOGSEND_UPSTREAM_MODE")
+	f(map[string]string{"HOGSEND_POSTHOG_UPSTREAM_URL": "eu.i.posthog.com"}, "HOGSEND_POSTHOG_UPSTREAM_URL")
+	f(map[string]string{"HOGSEND_POSTHOG_MIRROR_NATIVE": "true"}, "HOGSEND_POSTHOG_UPSTREAM_URL")
+	f(map[string]string{"HOGSEND_POSTHOG_UPSTREAM_URL": "https://eu.i.posthog.com", "HOGSEND_POSTHOG_TIMEOUT": "0s"}, "HOGSEND_POSTHOG_TIMEOUT")
+	for in, assets := range map[string]string{
+		"https://eu.i.posthog.com":     "https://eu-assets.i.posthog.com",
+		"https://us.i.posthog.com/":    "https://us-assets.i.posthog.com/",
+		"http://posthog.internal:8000": "http://posthog.internal:8000",
+	} {
+		c, err := Load(env(map[string]string{"HOGSEND_POSTHOG_UPSTREAM_URL": in, "HOGSEND_POSTHOG_TOKENS": "phc_a,phc_b"}))
+		if err != nil || c.PostHogAssetsURL != assets || c.PostHogMirrorToken != "phc_a" {
+			t.Fatalf("%s: assets %q token %q, %v; want %q and the first token", in, c.PostHogAssetsURL, c.PostHogMirrorToken, err, assets)
+		}
+	}
 	f(map[string]string{"HOGSEND_UPSTREAM_SYNC_TIMEOUT": "0s"}, "HOGSEND_UPSTREAM_SYNC_TIMEOUT")
 	f(map[string]string{"HOGSEND_UPSTREAM_CONCURRENCY": "0"}, "HOGSEND_UPSTREAM_CONCURRENCY")
 	f(map[string]string{"HOGSEND_UPSTREAM_API_KEY": "hsk_x"}, "HOGSEND_UPSTREAM_API_KEY")

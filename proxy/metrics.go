@@ -13,7 +13,7 @@ var routeNames = []string{
 	"other", "/healthz", "/readyz", "/metrics",
 	"PUT /v1/contacts", "GET /v1/contacts/find", "DELETE /v1/contacts", "POST /v1/events",
 	"POST /v1/admin/api-keys", "DELETE /v1/admin/api-keys/{id}", "OPTIONS", "posthog capture", "posthog other",
-	"refused at the edge", "hogsend engine",
+	"refused at the edge", "hogsend engine", "posthog project",
 }
 
 const (
@@ -30,8 +30,9 @@ const (
 	routeOptions
 	routePostHogCapture
 	routePostHogOther
-	routeRefused  // answered before routing: body too large, budget full, body unreadable
-	routeUpstream // passed through to the Hogsend engine
+	routeRefused         // answered before routing: body too large, budget full, body unreadable
+	routeUpstream        // passed through to the Hogsend engine
+	routePostHogUpstream // passed through to the PostHog project
 )
 
 // serverMetrics are the proxy's own series, registered on a Set owned by the

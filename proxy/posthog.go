@@ -30,6 +30,11 @@ var (
 // routePostHog serves the PostHog paths; ok is false for any other path.
 func (s *Server) routePostHog(ctx *fasthttp.RequestCtx, path string, l *lease) (int, bool) {
 	trimmed := strings.TrimSuffix(path, "/")
+	if !captureRoutes[trimmed] {
+		if route, ok := s.routePostHogUpstream(ctx, trimmed); ok {
+			return route, true
+		}
+	}
 	switch {
 	case captureRoutes[trimmed]:
 		if ctx.IsOptions() {

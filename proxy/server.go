@@ -54,6 +54,9 @@ type Options struct {
 	// HandOff, when set, lets native writes wait for the engine's answers
 	// and find contacts there (docs/upstream.md § 4).
 	HandOff HandOff
+	// PostHog, when set, is the PostHog project what PostHog serves besides
+	// capture goes to (docs/posthog-upstream.md § 2).
+	PostHog *PostHogUpstream
 }
 
 // Server serves the native data API plus health and metrics.
@@ -66,16 +69,18 @@ type Server struct {
 	suspended bool
 	http      *fasthttp.Server
 
-	maxBody       int
-	bodyTimeout   time.Duration
-	budget        *byteBudget
-	heavy         *heavyLanes
-	upstream      *Upstream
-	handoff       HandOff
-	bodies        *bodyPool
-	maxConnsPerIP int
-	abusers       *failureThrottle // refusals per client network
-	tarpitted     atomic.Int64     // throttled answers being held back
+	maxBody        int
+	bodyTimeout    time.Duration
+	budget         *byteBudget
+	heavy          *heavyLanes
+	upstream       *Upstream
+	handoff        HandOff
+	posthog        *PostHogUpstream
+	postHogAnswers *postHogAnswers
+	bodies         *bodyPool
+	maxConnsPerIP  int
+	abusers        *failureThrottle // refusals per client network
+	tarpitted      atomic.Int64     // throttled answers being held back
 
 	userTokenSecret string
 	adminKey        []byte
@@ -88,12 +93,13 @@ func New(o Options) *Server {
 	o = withDefaults(o)
 	s := &Server{
 		ingest: o.Ingest, auth: o.Auth, metrics: newServerMetrics(o.Metrics),
-		ready: &readiness{checks: append(o.Checks, o.Upstream.checks()...), log: o.Logger},
+		ready: &readiness{checks: append(append(o.Checks, o.Upstream.checks()...), o.PostHog.checks()...), log: o.Logger},
 		log:   o.Logger, suspended: o.IngestSuspended, userTokenSecret: o.UserTokenSecret,
 		adminKey: []byte(o.AdminAPIKey), captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
 		maxBody: o.MaxBodyBytes, bodyTimeout: o.ReadTimeout, budget: newByteBudget(o.MaxInflightBytes, o.InflightWait),
-		heavy: newHeavyLanes(o.HeavyLanes, o.InflightWait), upstream: o.Upstream, handoff: o.HandOff,
-		bodies: &bodyPool{}, maxConnsPerIP: o.MaxConnsPerIP,
+		heavy: newHeavyLanes(o.HeavyLanes, o.InflightWait), upstream: o.Upstream, handoff: o.HandOff, posthog: o.PostHog,
+		postHogAnswers: &postHogAnswers{set: o.Metrics, c: map[[2]string]*metrics.Counter{}},
+		bodies:         &bodyPool{}, maxConnsPerIP: o.MaxConnsPerIP,
 		abusers: newFailureThrottle(maxRefusals, refusalWindow, refusalNetworks),
 	}
 	s.metrics.set.NewGauge("hogsend_inflight_bytes", func() float64 { return float64(s.budget.inUse()) })

@@ -1,6 +1,7 @@
 // Command hogsend-proxy serves the Hogsend data API and PostHog capture at the
 // edge of a Hogsend deployment. Subcommands: serve (default), migrate, keys,
-// rebuild-identity, conversions replay, upstream replay, version.
+// rebuild-identity, conversions replay, upstream replay, posthog replay,
+// version.
 package main
 
 import (
@@ -30,6 +31,9 @@ commands:
                               re-send dead-lettered conversions with their original dedup ids
   upstream replay             re-send to the Hogsend engine the records it refused
                               (engine_dead_letters), with their idempotency keys
+  posthog replay [--timeout 5m]
+                              re-send to the PostHog project the events it refused
+                              (posthog_dead_letters), with their uuids
   version                     print the version
 
 configuration comes from HOGSEND_* environment variables and the YAML file
@@ -64,6 +68,8 @@ func main() {
 		err = runConversions(args)
 	case "upstream":
 		err = runUpstream(args)
+	case "posthog":
+		err = runPostHog(args)
 	case "version", "--version", "-v":
 		fmt.Println("hogsend-proxy", version)
 	case "help", "--help", "-h":

@@ -39,6 +39,7 @@ type App struct {
 	// Conversions is nil unless the config has a conversions section.
 	Conversions *Conversions
 	HandOff     *HandOff
+	Mirror      *Mirror
 
 	ln         net.Listener
 	pprof      *http.Server
@@ -114,6 +115,16 @@ func (a *App) start(ctx context.Context) error {
 		}
 		checks = append(checks, a.HandOff.check())
 	}
+	if cfg.PostHogUpstreamURL != "" {
+		if err := a.startMirror(set); err != nil {
+			return err
+		}
+		checks = append(checks, a.Mirror.check())
+	}
+	posthogUp, err := openPostHog(&cfg)
+	if err != nil {
+		return err
+	}
 	a.Ingest = ingest.New(a.Store, spoolJournal{a.Spool}, ingest.Options{
 		IdempotencyWindow: cfg.IdempotencyWindow,
 		EngineCalls:       cfg.HandOff(),
@@ -155,6 +166,7 @@ func (a *App) start(ctx context.Context) error {
 			{Name: "spool", Fn: a.spoolReady},
 		}, checks...),
 		HandOff: a.edgeHandOff(),
+		PostHog: posthogUp,
 	})
 	if cfg.PprofListen != "" {
 		if a.pprof, err = startPprof(cfg.PprofListen, log); err != nil {
@@ -308,6 +320,9 @@ func (a *App) closeDeps() {
 		}
 		if a.HandOff != nil {
 			a.HandOff.stop()
+		}
+		if a.Mirror != nil {
+			a.Mirror.stop()
 		}
 		if a.stopWriter != nil {
 			a.stopWriter()

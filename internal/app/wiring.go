@@ -13,6 +13,7 @@ import (
 	"github.com/hogsend/hogsend-proxy/conversions"
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/sinks/engine"
+	"github.com/hogsend/hogsend-proxy/sinks/posthog"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
@@ -20,7 +21,8 @@ import (
 
 // spoolConsumers are the readers whose cursors gate spool segment deletion:
 // the ClickHouse writer, the conversions deriver when conversions are
-// configured, and the hand-off when there is an engine to hand off to.
+// configured, the hand-off when there is an engine to hand off to, and the
+// mirror when there is a PostHog project.
 func spoolConsumers(cfg *config.Config) []string {
 	names := []string{"clickhouse"}
 	if cfg.Conversions != nil {
@@ -28,6 +30,9 @@ func spoolConsumers(cfg *config.Config) []string {
 	}
 	if cfg.HandOff() {
 		names = append(names, engine.SpoolConsumer)
+	}
+	if cfg.PostHogUpstreamURL != "" {
+		names = append(names, posthog.SpoolConsumer)
 	}
 	return names
 }
