@@ -63,7 +63,7 @@ func checkPayload(js []byte, project string) (batch, *refusal) {
 	if !gjson.ValidBytes(js) {
 		return batch{}, badRequest("failed to decode request: invalid JSON")
 	}
-	b, raws, rerr := readShape(gjson.ParseBytes(js))
+	b, raws, rerr := readShape(gjson.Parse(string(js)))
 	if rerr != nil {
 		return batch{}, rerr
 	}
@@ -88,40 +88,67 @@ func readShape(root gjson.Result) (batch, []gjson.Result, *refusal) {
 	case !root.IsObject():
 		return batch{}, nil, badRequest("failed to decode request: payload is neither an event, a list of events nor a batch")
 	}
-	list := root.Get("batch")
-	if !list.Exists() || list.Type == gjson.Null {
-		if !root.Get("event").Exists() {
+	f := collectBatchFields(root)
+	if !f.batch.Exists() || f.batch.Type == gjson.Null {
+		if !f.event.Exists() {
 			return batch{}, nil, badRequest("non-engage request missing event name attribute")
 		}
 		return batch{}, []gjson.Result{root}, nil
 	}
-	if !list.IsArray() {
+	if !f.batch.IsArray() {
 		return batch{}, nil, badRequest("failed to decode request: batch is not a list")
 	}
-	b, rerr := readBatchFields(root)
-	return b, list.Array(), rerr
+	b, rerr := f.read()
+	return b, f.batch.Array(), rerr
 }
 
-// readBatchFields reads the batch object's token, sent_at and
-// historical_migration, each of its own JSON type.
-func readBatchFields(root gjson.Result) (batch, *refusal) {
+// batchFields are the top-level fields of a batch object, read in one pass
+// so the events are scanned once.
+type batchFields struct {
+	batch, event, apiKey, token, sentAt, historical gjson.Result
+}
+
+func collectBatchFields(root gjson.Result) batchFields {
+	var f batchFields
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "batch":
+			f.batch = v
+		case "event":
+			f.event = v
+		case "api_key":
+			f.apiKey = v
+		case "token":
+			f.token = v
+		case "sent_at":
+			f.sentAt = v
+		case "historical_migration":
+			f.historical = v
+		}
+		return true
+	})
+	return f
+}
+
+// read checks the batch object's token, sent_at and historical_migration,
+// each of its own JSON type.
+func (f batchFields) read() (batch, *refusal) {
 	var b batch
-	for _, name := range []string{"api_key", "token"} {
-		v := root.Get(name)
+	for _, v := range []gjson.Result{f.apiKey, f.token} {
 		if v.Exists() && v.Type != gjson.Null && v.Type != gjson.String {
-			return b, badRequest("failed to decode request: %s is not a string", name)
+			return b, badRequest("failed to decode request: the batch token is not a string")
 		}
 		if b.token == "" && strings.TrimSpace(v.Str) != "" {
 			b.token = v.Str
 		}
 	}
-	if v := root.Get("sent_at"); v.Exists() && v.Type != gjson.Null {
+	if v := f.sentAt; v.Exists() && v.Type != gjson.Null {
 		if v.Type != gjson.String || !isRFC3339(v.Str) {
 			return b, badRequest("failed to decode request: sent_at %s is not an RFC 3339 time", v.Raw)
 		}
 		b.sentAt = v.Str
 	}
-	if v := root.Get("historical_migration"); v.Exists() && v.Type != gjson.Null {
+	if v := f.historical; v.Exists() && v.Type != gjson.Null {
 		if !v.IsBool() {
 			return b, badRequest("failed to decode request: historical_migration is not a boolean")
 		}

@@ -163,7 +163,10 @@ func hasGzipMagic(b []byte) bool {
 	return len(b) >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 0x08
 }
 
-var gzipReaders sync.Pool
+var (
+	gzipReaders    sync.Pool
+	inflateBuffers sync.Pool
+)
 
 // gunzip inflates b, refusing more than maxDecoded bytes (a gzip bomb).
 func gunzip(b []byte) ([]byte, error) {
@@ -175,7 +178,12 @@ func gunzip(b []byte) ([]byte, error) {
 	if err := zr.Reset(bytes.NewReader(b)); err != nil {
 		return nil, fmt.Errorf("gzip header: %w", err)
 	}
-	out := bytes.NewBuffer(make([]byte, 0, 4*len(b)))
+	out, _ := inflateBuffers.Get().(*bytes.Buffer)
+	if out == nil {
+		out = new(bytes.Buffer)
+	}
+	defer inflateBuffers.Put(out)
+	out.Reset()
 	n, err := io.Copy(out, io.LimitReader(zr, maxDecoded+1))
 	if err != nil {
 		return nil, fmt.Errorf("inflate: %w", err)
@@ -183,7 +191,8 @@ func gunzip(b []byte) ([]byte, error) {
 	if n > maxDecoded {
 		return nil, fmt.Errorf("inflated past %d bytes", maxDecoded)
 	}
-	return out.Bytes(), nil
+	// One exact copy: the pooled buffer's growth is paid once per size.
+	return bytes.Clone(out.Bytes()), nil
 }
 
 // looksLikeForm is capture-rs's probe: a known field at the start or after
