@@ -42,7 +42,7 @@ func (s *Server) checkRequest(r *http.Request, body []byte) (batch, string, *ref
 		}
 		return batch{}, "", badRequest("failed to decode request: %v", err)
 	}
-	b, rerr := checkPayload(d.json, s.opts.Token)
+	b, rerr := checkPayload(d.json, checkRules{token: s.opts.Token, allowMissingUUID: s.opts.AllowMissingUUID})
 	return b, d.encoding, rerr
 }
 

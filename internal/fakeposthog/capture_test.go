@@ -131,6 +131,8 @@ func TestCaptureRefuses(t *testing.T) {
 	}), nil, 401, "multiple tokens")
 	f("invalid uuid", with(func(e map[string]any) { e["uuid"] = "not-a-uuid" }), nil, 400, "invalid_uuid")
 	f("missing uuid", with(func(e map[string]any) { delete(e, "uuid") }), nil, 400, "missing uuid")
+	f("empty uuid", with(func(e map[string]any) { e["uuid"] = "" }), nil, 400, "missing uuid")
+	f("uuid a number", with(func(e map[string]any) { e["uuid"] = 7 }), nil, 400, "invalid_uuid")
 	f("missing event name", with(func(e map[string]any) { delete(e, "event") }), nil, 400, "missing event name")
 	f("empty event name", with(func(e map[string]any) { e["event"] = "" }), nil, 400, "missing event name")
 	f("missing distinct_id", with(func(e map[string]any) { delete(e, "distinct_id") }), nil, 400, "missing distinct_id")
@@ -232,5 +234,18 @@ func TestNoEventLogStillCounts(t *testing.T) {
 	}
 	if _, ok := s.Event(uuidN(3)); ok {
 		t.Fatal("Event answered a body that was not kept")
+	}
+}
+
+func TestAllowMissingUUIDGivesEachEventItsOwn(t *testing.T) {
+	s := start(t, Options{AllowMissingUUID: true})
+	e := nodeEvent(1)
+	e["uuid"] = ""
+	body := jsonOf(t, map[string]any{"api_key": token, "batch": []any{e}})
+	send(t, s, wire{path: "/batch/", body: body})
+	send(t, s, wire{path: "/batch/", body: body})
+	events := s.Events()
+	if len(events) != 2 || !events[0].GeneratedUUID || events[0].UUID == events[1].UUID || s.Duplicates() != 0 {
+		t.Fatalf("events %+v duplicates %d", events, s.Duplicates())
 	}
 }

@@ -33,6 +33,12 @@ const (
 	maxToken      = 64
 )
 
+// checkRules are what a project checks beyond the wire format.
+type checkRules struct {
+	token            string
+	allowMissingUUID bool
+}
+
 // batch is a checked capture payload: every event valid, one token.
 type batch struct {
 	events     []stored
@@ -55,11 +61,13 @@ type stored struct {
 	historical bool
 	path       string
 	props      string
+	// generatedUUID marks a uuid the fake made for an event without one.
+	generatedUUID bool
 }
 
 // checkPayload reads a decoded capture payload the way capture-rs does and
 // refuses the whole request for one bad event (docs/contracts/posthog-capture.md §3).
-func checkPayload(js []byte, project string) (batch, *refusal) {
+func checkPayload(js []byte, rules checkRules) (batch, *refusal) {
 	if !gjson.ValidBytes(js) {
 		return batch{}, badRequest("failed to decode request: invalid JSON")
 	}
@@ -70,10 +78,10 @@ func checkPayload(js []byte, project string) (batch, *refusal) {
 	if len(raws) == 0 {
 		return batch{}, badRequest("batch is empty")
 	}
-	if rerr := b.readEvents(raws); rerr != nil {
+	if rerr := b.readEvents(raws, rules); rerr != nil {
 		return batch{}, rerr
 	}
-	if rerr := b.settleToken(project); rerr != nil {
+	if rerr := b.settleToken(rules.token); rerr != nil {
 		return batch{}, rerr
 	}
 	return b, nil
@@ -159,10 +167,10 @@ func (f batchFields) read() (batch, *refusal) {
 
 // readEvents checks each event; $performance_event is dropped, as PostHog
 // drops it (docs/contracts/posthog-capture.md §3.5).
-func (b *batch) readEvents(raws []gjson.Result) *refusal {
+func (b *batch) readEvents(raws []gjson.Result, rules checkRules) *refusal {
 	b.events = make([]stored, 0, len(raws))
 	for i, raw := range raws {
-		e, rerr := readEvent(raw)
+		e, rerr := readEvent(raw, rules.allowMissingUUID)
 		if rerr != nil {
 			rerr.text = fmt.Sprintf("event %d: %s", i, rerr.text)
 			return rerr

@@ -16,12 +16,12 @@ type eventFields struct {
 // readEvent checks one event: a valid uuid, a name, a distinct id, an
 // RFC 3339 timestamp (or posthog-js's offset), properties an object
 // (docs/contracts/posthog-capture.md §3.3–3.4).
-func readEvent(raw gjson.Result) (stored, *refusal) {
+func readEvent(raw gjson.Result, allowMissingUUID bool) (stored, *refusal) {
 	if !raw.IsObject() {
 		return stored{}, badRequest("event is not an object")
 	}
 	f := collectFields(raw)
-	e, rerr := readIdentity(f)
+	e, rerr := readIdentity(f, allowMissingUUID)
 	if rerr != nil {
 		return e, rerr
 	}
@@ -69,20 +69,15 @@ func collectFields(raw gjson.Result) eventFields {
 }
 
 // readIdentity reads the name, uuid, distinct id and per-event token.
-func readIdentity(f eventFields) (stored, *refusal) {
+func readIdentity(f eventFields, allowMissingUUID bool) (stored, *refusal) {
 	var e stored
 	if f.event.Type != gjson.String || f.event.Str == "" {
 		return e, badRequest("missing event name")
 	}
 	e.event = f.event.Str
-	if f.uuid.Type != gjson.String || f.uuid.Str == "" {
-		return e, badRequest("missing uuid: the fake requires one on every event, as every SDK sends")
+	if rerr := e.readUUID(f.uuid, allowMissingUUID); rerr != nil {
+		return e, rerr
 	}
-	key, err := uuid.Parse(f.uuid.Str)
-	if err != nil {
-		return e, badRequest("invalid_uuid: %q", f.uuid.Str)
-	}
-	e.key, e.uuid = key, f.uuid.Str
 	e.distinctID = distinctIDText(f.distinctID)
 	if f.token.Exists() && f.token.Type != gjson.Null {
 		if f.token.Type != gjson.String {
@@ -91,6 +86,29 @@ func readIdentity(f eventFields) (stored, *refusal) {
 		e.token = f.token.Str
 	}
 	return e, nil
+}
+
+// readUUID requires a valid uuid; without one, capture-rs makes a UUIDv7,
+// which the fake does only when allowed, since a sender's retries of such an
+// event cannot be told apart.
+func (e *stored) readUUID(v gjson.Result, allowMissing bool) *refusal {
+	if v.Exists() && v.Type != gjson.Null && v.Type != gjson.String {
+		return badRequest("invalid_uuid: %s", v.Raw)
+	}
+	if v.Str == "" {
+		if !allowMissing {
+			return badRequest("missing uuid: the fake requires one on every event (Options.AllowMissingUUID)")
+		}
+		e.key = uuid.Must(uuid.NewV7())
+		e.uuid, e.generatedUUID = e.key.String(), true
+		return nil
+	}
+	key, err := uuid.Parse(v.Str)
+	if err != nil {
+		return badRequest("invalid_uuid: %q", v.Str)
+	}
+	e.key, e.uuid = key, v.Str
+	return nil
 }
 
 // readTime needs an RFC 3339 timestamp or an integer offset: PostHog would

@@ -37,7 +37,7 @@ func FuzzCapture(f *testing.F) {
 		if !utf8.Valid(d.json) {
 			t.Fatalf("decoded payload is not UTF-8: %q", d.json)
 		}
-		b, rerr := checkPayload(d.json, token)
+		b, rerr := checkPayload(d.json, checkRules{token: token})
 		if rerr != nil {
 			if rerr.status != 400 && rerr.status != 401 {
 				t.Fatalf("refusal status %d", rerr.status)

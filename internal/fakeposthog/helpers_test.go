@@ -32,10 +32,10 @@ func start(t testing.TB, opts Options) *Server {
 
 // wire is one request as a client sends it.
 type wire struct {
-	method   string
-	path     string // with the query
-	body     []byte
-	header   map[string]string
+	method string
+	path   string // with the query
+	body   []byte
+	header map[string]string
 }
 
 type reply struct {
@@ -100,7 +100,7 @@ func uuidN(n int) string { return fmt.Sprintf("01900000-0000-7000-8000-%012d", n
 // nodeEvent is an event as posthog-node sends it.
 func nodeEvent(n int) map[string]any {
 	return map[string]any{"event": "signed_up", "uuid": uuidN(n), "distinct_id": fmt.Sprintf("user-%d", n),
-		"timestamp": "2026-12-06T10:00:00.123Z",
+		"timestamp":  "2026-12-06T10:00:00.123Z",
 		"properties": map[string]any{"$lib": "posthog-node", "$lib_version": "5.70.0", "plan": "pro", "$ip": "203.0.113.9"}}
 }
 

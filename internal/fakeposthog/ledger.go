@@ -22,6 +22,9 @@ type Event struct {
 	IP         string
 	Historical bool
 	Token      string
+	// GeneratedUUID is true when the event came without a uuid and the fake
+	// made UUID (Options.AllowMissingUUID).
+	GeneratedUUID bool
 	// Path is the route it arrived on, e.g. /batch/.
 	Path string
 }
@@ -93,7 +96,7 @@ func (l *ledger) find(key uuid.UUID) (e stored, kept, seen bool) {
 // public turns a stored event into what tests read, properties decoded.
 func (e stored) public() Event {
 	out := Event{UUID: e.uuid, Event: e.event, DistinctID: e.distinctID, Timestamp: e.timestamp,
-		Offset: e.offset, IP: e.ip, Historical: e.historical, Token: e.token, Path: e.path}
+		Offset: e.offset, IP: e.ip, Historical: e.historical, Token: e.token, Path: e.path, GeneratedUUID: e.generatedUUID}
 	if e.props != "" {
 		out.Properties = map[string]any{}
 		_ = json.Unmarshal([]byte(e.props), &out.Properties)

@@ -30,6 +30,10 @@ type Options struct {
 	// NoEventLog keeps only each event's uuid, for counting and
 	// deduplication under load: Events answers nil, Count and Duplicates still count.
 	NoEventLog bool
+	// AllowMissingUUID accepts events without a uuid, giving each a new
+	// UUIDv7 as capture-rs does (posthog-go sends $feature_flag_called so);
+	// by default they are refused, since retries of them cannot be counted once.
+	AllowMissingUUID bool
 	// SessionRecording turns recording on in remote config, so posthog-js
 	// loads the recorder and posts to /s/.
 	SessionRecording bool
