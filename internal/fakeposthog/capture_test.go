@@ -249,3 +249,23 @@ func TestAllowMissingUUIDGivesEachEventItsOwn(t *testing.T) {
 		t.Fatalf("events %+v duplicates %d", events, s.Duplicates())
 	}
 }
+
+func TestDistinctIDText(t *testing.T) {
+	f := func(raw, want string) {
+		t.Helper()
+		s := start(t, Options{})
+		body := `{"api_key":"` + token + `","batch":[{"event":"e","uuid":"` + uuidN(1) + `","timestamp":"2026-12-06T10:00:00Z","distinct_id":` + raw + `}]}`
+		if got := send(t, s, wire{path: "/batch/", body: []byte(body)}); got.status != 200 {
+			t.Fatalf("%s: %d %s", raw, got.status, got.body)
+		}
+		if got := s.Events()[0].DistinctID; got != want {
+			t.Fatalf("%s: distinct id %q, want %q", raw, got, want)
+		}
+	}
+	f(`"user-1"`, "user-1")
+	f(`23`, "23")
+	f(`true`, "true")
+	f(`{ "a" : [1, 2] }`, `{"a":[1,2]}`)
+	f(`"a\u0000b"`, "a\uFFFDb")
+	f(`"`+strings.Repeat("é", 250)+`"`, strings.Repeat("é", 200))
+}

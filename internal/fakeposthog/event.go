@@ -170,20 +170,19 @@ func (e *stored) readProperties(f eventFields) *refusal {
 }
 
 // distinctIDText turns any JSON value into PostHog's distinct id text:
-// strings as they are, others as their JSON, NUL replaced, cut to 200.
+// strings as they are, others as their compact JSON, NUL replaced, cut to
+// 200 characters; null is "".
 func distinctIDText(v gjson.Result) string {
-	var s string
-	switch v.Type {
-	case gjson.Null:
+	if v.Type == gjson.Null {
 		return ""
-	case gjson.String:
-		s = v.Str
-	default:
-		s = strings.TrimSpace(v.Raw)
 	}
-	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
-	if utf8.RuneCountInString(s) > maxDistinctID {
-		s = string([]rune(s)[:maxDistinctID])
+	text := v.Str
+	if v.Type != gjson.String {
+		text = gjson.Get(v.Raw, "@ugly").Raw
 	}
-	return s
+	text = strings.ReplaceAll(text, "\x00", "\uFFFD")
+	if utf8.RuneCountInString(text) <= maxDistinctID {
+		return text
+	}
+	return string([]rune(text)[:maxDistinctID])
 }

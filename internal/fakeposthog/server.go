@@ -56,9 +56,10 @@ type Server struct {
 	flags     flagBook
 	snapshots atomic.Int64
 
-	lifeMu sync.Mutex
-	addr   string
-	srv    *http.Server
+	addr string
+	// restartMu keeps two Restarts from listening at once.
+	restartMu sync.Mutex
+	srv       atomic.Pointer[http.Server]
 }
 
 // New starts a fake project on a free loopback port.
@@ -79,11 +80,10 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// serve answers on l until Stop.
 func (s *Server) serve(l net.Listener) {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.lifeMu.Lock()
-	s.srv = srv
-	s.lifeMu.Unlock()
+	s.srv.Store(srv)
 	go func() { _ = srv.Serve(l) }()
 }
 
@@ -96,29 +96,23 @@ func (s *Server) Token() string { return s.opts.Token }
 // Stop closes the listener and every connection: clients get connection
 // refused until Restart. What was received is kept.
 func (s *Server) Stop() {
-	s.lifeMu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.lifeMu.Unlock()
-	if srv != nil {
+	if srv := s.srv.Swap(nil); srv != nil {
 		_ = srv.Close()
 	}
 }
 
 // Restart listens again on the same port after Stop.
 func (s *Server) Restart() error {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	if s.srv != nil {
+	s.restartMu.Lock()
+	defer s.restartMu.Unlock()
+	if s.srv.Load() != nil {
 		return errors.New("fake posthog: restart: still running")
 	}
 	l, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("fake posthog: listen again on %s: %w", s.addr, err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.srv = srv
-	go func() { _ = srv.Serve(l) }()
+	s.serve(l)
 	return nil
 }
 
