@@ -15,7 +15,7 @@ import (
 )
 
 // maxWireBody is PostHog's wire cap on v0 capture bodies; above it the
-// answer is 413 (docs/contracts/posthog-capture.md §6).
+// answer is 413.
 const maxWireBody = 20 << 20
 
 // DefaultToken is the project token when Options.Token is empty.
@@ -143,7 +143,8 @@ func (r *refusal) answer() answer {
 	return textAnswer(r.status, r.text)
 }
 
-// okBody is capture-rs's success answer (docs/contracts/posthog-capture.md §6).
+// okBody is PostHog's success answer, which the proxy gives too
+// (docs/contracts/posthog-capture.md §7.1).
 var okBody = []byte(`{"status":"Ok"}`)
 
 // ServeHTTP answers one request: a scripted fault first, else the route.
