@@ -12,6 +12,9 @@ func (s *Server) capture(r *http.Request, body []byte) answer {
 	if rerr := methodIs(r, http.MethodGet, http.MethodPost); rerr != nil {
 		return rerr.answer()
 	}
+	if f, scripted := s.CaptureScript.Next(); scripted {
+		return faultAnswer(r, f)
+	}
 	b, enc, rerr := s.checkRequest(r, body)
 	if rerr != nil {
 		s.stats.refused()

@@ -11,7 +11,8 @@ import (
 )
 
 // refusal is an answer to a request the fake will not take: plain text, as
-// capture-rs answers errors (docs/contracts/posthog-capture.md §6).
+// PostHog's capture service answers errors (where the proxy answers JSON,
+// docs/contracts/posthog-capture.md §7.2).
 type refusal struct {
 	status int
 	text   string

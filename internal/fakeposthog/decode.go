@@ -26,7 +26,7 @@ const (
 )
 
 // maxDecoded bounds a payload after decompression: PostHog allows five times
-// its 20 MB wire cap (docs/contracts/posthog-capture.md §2.4).
+// its 20 MB wire cap.
 const maxDecoded = 100 << 20
 
 // decoded is a payload unwrapped to JSON text, with how it came.

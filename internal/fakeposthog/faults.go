@@ -1,6 +1,7 @@
 package fakeposthog
 
 import (
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -10,16 +11,16 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/fakeads"
 )
 
-// RefuseNext answers the next request with status and body, whatever it
-// carries: a batch refused once, for a sender to dead-letter.
+// RefuseNext answers the next capture request with status and body,
+// whatever it carries: a batch refused once, for a sender to dead-letter.
 func (s *Server) RefuseNext(status int, body string) {
-	s.Script.Push(fakeads.Fault{Status: status, Body: body})
+	s.CaptureScript.Push(fakeads.Fault{Status: status, Body: body})
 }
 
-// Throttle answers the next n requests 429 with Retry-After, as PostHog's
-// per-token limiter does.
+// Throttle answers the next n capture requests 429 with Retry-After, as
+// PostHog's per-token limiter does.
 func (s *Server) Throttle(n int, retryAfter time.Duration) {
-	s.Script.FailNext(n, fakeads.Fault{Status: 429, Body: `{"status":"error","error":"rate limited"}`,
+	s.CaptureScript.FailNext(n, fakeads.Fault{Status: 429, Body: `{"status":"error","error":"rate limited"}`,
 		Header: map[string]string{"Retry-After": strconv.Itoa(int(retryAfter.Seconds()))}})
 }
 
@@ -73,4 +74,19 @@ func (rs *refusals) match(events []stored) *refusal {
 		}
 	}
 	return nil
+}
+
+// faultAnswer is a capture script's fault as an answer, after its delay;
+// status 0 when the client gave up first.
+func faultAnswer(r *http.Request, f fakeads.Fault) answer {
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return answer{}
+		}
+	}
+	a := bodyAnswer(f.Status, f.Body)
+	a.header = f.Header
+	return a
 }

@@ -24,6 +24,42 @@ func TestThrottleAnswers429WithRetryAfter(t *testing.T) {
 	}
 }
 
+func TestCaptureScriptLeavesOtherRoutesUp(t *testing.T) {
+	s := start(t, Options{})
+	s.Throttle(1, time.Second)
+	if got := send(t, s, wire{path: "/flags/?v=2", body: flagsCall(t, "a")}); got.status != 200 {
+		t.Fatalf("flags answered %d while capture was throttled", got.status)
+	}
+	if got := send(t, s, wire{path: "/batch/", body: nodeBatch(t, 1, 2)}); got.status != 429 {
+		t.Fatalf("capture answered %d, want the throttle's 429", got.status)
+	}
+	s.CaptureScript.Down(fakeads.Fault{Status: 503, Body: "capture down"})
+	got := send(t, s, wire{path: "/e/", body: nodeBatch(t, 1, 2)})
+	config := send(t, s, wire{method: http.MethodGet, path: "/array/" + token + "/config"})
+	if got.status != 503 || got.body != "capture down" || config.status != 200 {
+		t.Fatalf("capture %d %q, config %d", got.status, got.body, config.status)
+	}
+	s.CaptureScript.Up()
+	if send(t, s, wire{path: "/batch/", body: nodeBatch(t, 1, 2)}).status != 200 || s.Count() != 1 {
+		t.Fatal("capture did not come back")
+	}
+	if b := s.Batches(); b.Accepted != 1 || b.Refused != 0 {
+		t.Fatalf("batches %+v: faults are not refusals of the payload", b)
+	}
+}
+
+func TestSlowCaptureFault(t *testing.T) {
+	s := start(t, Options{})
+	s.CaptureScript.Push(fakeads.Fault{Status: 200, Body: `{"status":"Ok"}`, Delay: time.Hour})
+	client := &http.Client{Timeout: 200 * time.Millisecond}
+	if _, err := client.Post(s.URL()+"/batch/", "application/json", nil); err == nil {
+		t.Fatal("a hanging capture answer came back")
+	}
+	if got := send(t, s, wire{path: "/batch/", body: nodeBatch(t, 1, 2)}); got.status != 200 || s.Count() != 1 {
+		t.Fatalf("after the hang: %d count %d", got.status, s.Count())
+	}
+}
+
 func TestDownAnswersEveryRequestUntilUp(t *testing.T) {
 	s := start(t, Options{})
 	s.Script.Down(fakeads.Fault{Status: 503, Body: "unavailable"})

@@ -15,7 +15,7 @@ import (
 )
 
 // maxWireBody is PostHog's wire cap on v0 capture bodies; above it the
-// answer is 413 (docs/contracts/posthog-capture.md §6).
+// answer is 413.
 const maxWireBody = 20 << 20
 
 // DefaultToken is the project token when Options.Token is empty.
@@ -46,6 +46,10 @@ type Server struct {
 	// Script answers the next requests (or all, while Down) with faults,
 	// before any check.
 	Script *fakeads.Script
+	// CaptureScript answers the next capture requests (or all, while Down)
+	// with faults, after the wire checks and before the payload's: flags,
+	// config and the other routes stay up.
+	CaptureScript *fakeads.Script
 
 	opts      Options
 	rec       fakeads.Recorder
@@ -70,7 +74,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{Script: &fakeads.Script{}, opts: opts, ledger: newLedger(opts.NoEventLog)}
+	s := &Server{Script: &fakeads.Script{}, CaptureScript: &fakeads.Script{}, opts: opts, ledger: newLedger(opts.NoEventLog)}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("fake posthog: listen: %w", err)
@@ -136,14 +140,18 @@ func jsonAnswer(status int, body []byte) answer {
 }
 
 // answer is the refusal as text, or as JSON when its text is JSON.
-func (r *refusal) answer() answer {
-	if strings.HasPrefix(r.text, "{") {
-		return jsonAnswer(r.status, []byte(r.text))
+func (r *refusal) answer() answer { return bodyAnswer(r.status, r.text) }
+
+// bodyAnswer answers text, typed JSON when it is a JSON object.
+func bodyAnswer(status int, text string) answer {
+	if strings.HasPrefix(text, "{") {
+		return jsonAnswer(status, []byte(text))
 	}
-	return textAnswer(r.status, r.text)
+	return textAnswer(status, text)
 }
 
-// okBody is capture-rs's success answer (docs/contracts/posthog-capture.md §6).
+// okBody is PostHog's success answer, which the proxy gives too
+// (docs/contracts/posthog-capture.md §7.1).
 var okBody = []byte(`{"status":"Ok"}`)
 
 // ServeHTTP answers one request: a scripted fault first, else the route.
@@ -168,6 +176,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a = s.route(r, body)
 	}
 	s.record(r, body, a.status)
+	if a.status == 0 {
+		return // a hanging fault whose client gave up
+	}
 	setCORS(w, r)
 	a.write(w)
 }
