@@ -1,10 +1,13 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // The tests in this file prove the rows of README.md § "Failure behaviour"
@@ -41,6 +44,9 @@ func identityRoutes(key, uncached string) []identityRoute {
 func TestRedisDownRefusesEveryIdentityRoute(t *testing.T) {
 	cfg, redis, _ := serverConfig(t)
 	h := startHarness(t, cfg)
+	// AOF fsyncs once a second: a kill right after the upsert could lose
+	// it, which is not what this test is about.
+	fsyncEveryWrite(t, redis.RedisURL())
 	uncached := h.mintKey("never-used", []string{"ingest"}, "")
 	before := upsert(t, h, `{"userId":"u_rd"}`)["id"]
 	redis.Kill()
@@ -189,4 +195,18 @@ func TestClickHouseSlow(t *testing.T) {
 		t.Fatalf("distinct ids = %d, want 60", n)
 	}
 	h.waitReady(t)
+}
+
+// fsyncEveryWrite makes Redis fsync its AOF before answering each write.
+func fsyncEveryWrite(t *testing.T, url string) {
+	t.Helper()
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	if err := c.ConfigSet(context.Background(), "appendfsync", "always").Err(); err != nil {
+		t.Fatal(err)
+	}
 }

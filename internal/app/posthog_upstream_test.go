@@ -114,8 +114,8 @@ func TestPostHogRoutesPassThrough(t *testing.T) {
 	ph.Stop()
 	for _, c := range []struct {
 		method, path, body string
-		status            int
-		want              string
+		status             int
+		want               string
 	}{
 		{"POST", "/flags/?v=2", `{"token":"` + projectToken + `","distinct_id":"d1"}`, 200, `"featureFlags":{}`},
 		{"POST", "/decide/?v=3", `{"token":"` + projectToken + `","distinct_id":"d1"}`, 200, `"featureFlags":{}`},
