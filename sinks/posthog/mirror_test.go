@@ -127,7 +127,7 @@ func (r *rig) appendCaptures(n int, distinctID string, historical bool) []canoni
 		b.Events = append(b.Events, canonical.Event{
 			ID: uuid.Must(uuid.NewV7()), Name: "$pageview", DistinctID: distinctID, UserID: distinctID,
 			Properties: []byte(fmt.Sprintf(`{"i":%d,"$ip":"6.6.6.6","$current_url":"https://a.example/"}`, i)),
-			Groups: []byte(`{}`), Source: "posthog", IP: "203.0.113.9", Token: token, Historical: historical,
+			Groups:     []byte(`{}`), Source: "posthog", IP: "203.0.113.9", Token: token, Historical: historical,
 			OccurredAt: now - int64(i), ReceivedAt: now, TopLevel: []byte(`{"$set":{"plan":"pro"}}`),
 		})
 	}
