@@ -33,7 +33,7 @@ func runHandOffOutage(o handOffOptions) error {
 	stop := make(chan struct{})
 	loaded := make(chan *loadResult, 1)
 	go func() { loaded <- load.run(stop) }()
-	out, err := outageAndDrain(o, st.base, eng)
+	out, err := outageAndDrain(o, st, eng)
 	close(stop)
 	res := <-loaded
 	if err != nil {
@@ -50,12 +50,15 @@ type outageFigures struct {
 	firstDelivery, breakerClosed, drain time.Duration
 	drained                             int64         // records delivered in drain
 	longestStall                        time.Duration // longest time without a delivery after the first
+	// CPU over the drain: the proxy's, and this process's (the fake engine).
+	proxyCPU, benchCPU time.Duration
 }
 
 // outageAndDrain runs the load 5 s with the engine up, stops it for
 // o.outage, restarts it and waits until the backlog of the restart is
 // delivered.
-func outageAndDrain(o handOffOptions, base string, eng *fakeengine.Server) (*outageFigures, error) {
+func outageAndDrain(o handOffOptions, st *stack, eng *fakeengine.Server) (*outageFigures, error) {
+	base := st.base
 	time.Sleep(5 * time.Second)
 	eng.Stop()
 	time.Sleep(o.outage)
@@ -72,7 +75,12 @@ func outageAndDrain(o handOffOptions, base string, eng *fakeengine.Server) (*out
 	if err := eng.Restart(); err != nil {
 		return nil, err
 	}
-	return out, out.watchDrain(base, delivered, accepted, time.Now())
+	proxy0, _ := processCPU(st.proxyPID)
+	bench0 := benchCPU()
+	err = out.watchDrain(base, delivered, accepted, time.Now())
+	proxy1, _ := processCPU(st.proxyPID)
+	out.proxyCPU, out.benchCPU = proxy1-proxy0, benchCPU()-bench0
+	return out, err
 }
 
 // watchDrain polls the hand-off from the restart at up until it has
@@ -129,6 +137,9 @@ func checkOutage(base string, eng *fakeengine.Server, res *loadResult, out *outa
 		float64(out.drained)/max(0.001, (out.drain-out.firstDelivery).Seconds()))
 	fmt.Printf("  recovery:         breaker closed %.1fs after the restart; longest time without a delivery once delivering resumed %.1fs\n",
 		out.breakerClosed.Seconds(), out.longestStall.Seconds())
+	perRecord := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 / float64(max(1, out.drained)) }
+	fmt.Printf("  drain cpu:        proxy %.2f µs per record delivered (%.0f%% of a core, ingest of the steady load included), fake engine %.2f µs (%.0f%%)\n",
+		perRecord(out.proxyCPU), 100*out.proxyCPU.Seconds()/out.drain.Seconds(), perRecord(out.benchCPU), 100*out.benchCPU.Seconds()/out.drain.Seconds())
 	fmt.Printf("  engine:           %d events stored, %d distinct; proxy accepted %d; dead-lettered %d; POST /v1/events received %d\n",
 		stored, distinct, accepted, deadLettered, eng.ReceivedOn("POST /v1/events"))
 	if stored != accepted || distinct != stored {
