@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -22,24 +23,34 @@ const identifiedShape = "50 events of one identified person ($identify first, as
 // id and an email), then that user's pageviews. Every event is then of a
 // person with a userId, so every one is handed off to the engine.
 func buildIdentifiedBodies(n, perBody, contacts int) [][]byte {
+	return gzipBodiesInParallel(n, func(i int, js *bytes.Buffer) {
+		person := rand.New(rand.NewPCG(uint64(i), 11)).IntN(contacts)
+		writeIdentifiedBatch(js, person, perBody)
+	})
+}
+
+// gzipBodiesInParallel builds n bodies with write on every core, each
+// gzipped; body i's content depends on i alone.
+func gzipBodiesInParallel(n int, write func(i int, js *bytes.Buffer)) [][]byte {
 	bodies := make([][]byte, n)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
+	for range runtime.NumCPU() {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(w), 11))
 			var js, gz bytes.Buffer
-			for i := w; i < n; i += 2 {
+			zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				js.Reset()
-				writeIdentifiedBatch(&js, rng.IntN(contacts), perBody)
+				write(i, &js)
 				gz.Reset()
-				zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+				zw.Reset(&gz)
 				zw.Write(js.Bytes())
 				zw.Close()
 				bodies[i] = bytes.Clone(gz.Bytes())
 			}
-		}(w)
+		}()
 	}
 	wg.Wait()
 	return bodies
