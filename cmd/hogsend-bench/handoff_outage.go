@@ -50,6 +50,7 @@ type outageFigures struct {
 	firstDelivery, breakerClosed, drain time.Duration
 	drained                             int64         // records delivered in drain
 	longestStall                        time.Duration // longest time without a delivery after the first
+	stalled                             time.Duration // sum of such times of stallAtLeast or more
 	// CPU over the drain: the proxy's, and this process's (the fake engine).
 	proxyCPU, benchCPU time.Duration
 }
@@ -83,6 +84,10 @@ func outageAndDrain(o handOffOptions, st *stack, eng *fakeengine.Server) (*outag
 	return out, err
 }
 
+// stallAtLeast is the shortest time without a delivery counted as a stall
+// of the drain (a lane waiting out its backoff holds the window).
+const stallAtLeast = 250 * time.Millisecond
+
 // watchDrain polls the hand-off from the restart at up until it has
 // delivered through accepted.
 func (out *outageFigures) watchDrain(base string, delivered, accepted int64, up time.Time) error {
@@ -101,8 +106,9 @@ func (out *outageFigures) watchDrain(base string, delivered, accepted int64, up 
 		if now > last {
 			if out.firstDelivery == 0 {
 				out.firstDelivery = since
-			} else {
-				out.longestStall = max(out.longestStall, time.Since(lastAt))
+			} else if gap := time.Since(lastAt); gap >= stallAtLeast {
+				out.longestStall = max(out.longestStall, gap)
+				out.stalled += gap
 			}
 			last, lastAt = now, time.Now()
 		}
@@ -135,8 +141,8 @@ func checkOutage(base string, eng *fakeengine.Server, res *loadResult, out *outa
 	fmt.Printf("  drain:            first delivery %.1fs after the restart, backlog delivered %.1fs after it; %.0f records/s from the restart, %.0f from the first delivery (goal ≥ 10000)\n",
 		out.firstDelivery.Seconds(), out.drain.Seconds(), float64(out.drained)/out.drain.Seconds(),
 		float64(out.drained)/max(0.001, (out.drain-out.firstDelivery).Seconds()))
-	fmt.Printf("  recovery:         breaker closed %.1fs after the restart; longest time without a delivery once delivering resumed %.1fs\n",
-		out.breakerClosed.Seconds(), out.longestStall.Seconds())
+	fmt.Printf("  recovery:         breaker closed %.1fs after the restart; once delivering resumed, %.1fs without a delivery in stalls of %s or more (longest %.1fs)\n",
+		out.breakerClosed.Seconds(), out.stalled.Seconds(), stallAtLeast, out.longestStall.Seconds())
 	perRecord := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 / float64(max(1, out.drained)) }
 	fmt.Printf("  drain cpu:        proxy %.2f µs per record delivered (%.0f%% of a core, ingest of the steady load included), fake engine %.2f µs (%.0f%%)\n",
 		perRecord(out.proxyCPU), 100*out.proxyCPU.Seconds()/out.drain.Seconds(), perRecord(out.benchCPU), 100*out.benchCPU.Seconds()/out.drain.Seconds())
