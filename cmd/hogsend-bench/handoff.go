@@ -43,6 +43,8 @@ type trafficKind struct {
 // getting ready.
 type loadDriver func(d time.Duration, started func(generatorSetup time.Duration)) (*loadResult, error)
 
+// runHandOff compares ingest with the hand-off on and off under native and
+// /batch/ traffic, then measures an engine outage's drain.
 func runHandOff(o handOffOptions) error {
 	if o.generator == "wrk" {
 		if _, err := exec.LookPath("wrk"); err != nil {
