@@ -1,0 +1,87 @@
+// posthog-js in a jsdom page with api_host = the proxy: it loads its
+// remote config and flags through the proxy, captures what the plan
+// (argv[2], JSON) lists once the flags are in, and prints, as one JSON line,
+// the uuid of every event it sent, each flag's answer (null when unknown),
+// whether the remote config loaded and each request the page made.
+//
+// plan: {host, token, distinctId, captures: [{event, properties}], flags: [key]}
+'use strict'
+
+const fs = require('node:fs')
+const { JSDOM, VirtualConsole } = require('jsdom')
+
+// posthog-js as a site loads it: the array.js bundle in the page, so its
+// timers, script tags and XHRs are the window's.
+const bundle = fs.readFileSync(require.resolve('posthog-js/dist/array.js'), 'utf8')
+
+async function main() {
+  const plan = JSON.parse(process.argv[2])
+  const logs = []
+  const virtualConsole = new VirtualConsole()
+  virtualConsole.on('jsdomError', (err) => logs.push('jsdom: ' + err.message))
+  const dom = new JSDOM('<!doctype html><html><head></head><body></body></html>', {
+    url: 'http://shop.example/', runScripts: 'dangerously', resources: 'usable', pretendToBeVisual: true, virtualConsole,
+  })
+  const window = dom.window
+  const requests = watchRequests(window)
+  window.eval(bundle)
+  const posthog = window.posthog
+  const flagsLoaded = new Promise((resolve) => {
+    posthog.init(plan.token, {
+      api_host: plan.host, request_batching: false, persistence: 'memory', autocapture: false,
+      capture_pageview: false, capture_pageleave: false, disable_session_recording: true,
+      bootstrap: { distinctID: plan.distinctId },
+    })
+    posthog.onFeatureFlags(() => resolve())
+  })
+  await flagsLoaded
+  const flags = {}
+  for (const key of plan.flags || []) {
+    flags[key] = posthog.isFeatureEnabled(key, { send_event: false }) ?? null
+  }
+  const sent = []
+  for (const c of plan.captures || []) {
+    const result = posthog.capture(c.event, c.properties)
+    sent.push({ uuid: result.uuid, event: result.event, distinctId: posthog.get_distinct_id() })
+  }
+  await requests.settled()
+  const remoteConfig = Boolean(window._POSTHOG_REMOTE_CONFIG && window._POSTHOG_REMOTE_CONFIG[plan.token])
+  window.close()
+  process.stdout.write(JSON.stringify({ sent, flags, remoteConfig, requests: requests.list, logs }) + '\n')
+}
+
+// watchRequests records every XHR the page opens and lets the caller wait
+// until all of them have ended.
+function watchRequests(window) {
+  const list = []
+  let open = 0
+  let idle = []
+  const proto = window.XMLHttpRequest.prototype
+  const realOpen = proto.open
+  const realSend = proto.send
+  proto.open = function (method, url, ...rest) {
+    this._seen = { method, url }
+    return realOpen.call(this, method, url, ...rest)
+  }
+  proto.send = function (...args) {
+    const seen = this._seen
+    list.push(seen)
+    open++
+    this.addEventListener('loadend', () => {
+      seen.status = this.status
+      open--
+      if (open === 0) {
+        idle.forEach((resolve) => resolve())
+        idle = []
+      }
+    })
+    return realSend.apply(this, args)
+  }
+  const settled = () => (open === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve)))
+  return { list, settled }
+}
+
+main().catch((err) => {
+  process.stderr.write(String(err && err.stack ? err.stack : err) + '\n')
+  process.exit(1)
+})
