@@ -44,41 +44,40 @@ async function main() {
     const result = posthog.capture(c.event, c.properties)
     sent.push({ uuid: result.uuid, event: result.event, distinctId: posthog.get_distinct_id() })
   }
-  await requests.settled()
+  // request_batching off: one capture request per event.
+  await requests.answeredAtLeast('/i/v0/e/', sent.length)
   const remoteConfig = Boolean(window._POSTHOG_REMOTE_CONFIG && window._POSTHOG_REMOTE_CONFIG[plan.token])
   window.close()
   process.stdout.write(JSON.stringify({ sent, flags, remoteConfig, requests: requests.list, logs }) + '\n')
 }
 
-// watchRequests records every XHR the page opens and lets the caller wait
-// until all of them have ended.
+// watchRequests records every XHR the page sends and lets the caller wait
+// until n requests to a path have been answered.
 function watchRequests(window) {
   const list = []
-  let open = 0
-  let idle = []
+  let waiters = []
+  const answered = (path) => list.filter((r) => r.status !== undefined && new URL(r.url).pathname === path).length
   const proto = window.XMLHttpRequest.prototype
   const realOpen = proto.open
   const realSend = proto.send
   proto.open = function (method, url, ...rest) {
-    this._seen = { method, url }
+    this._seen = { method, url: String(url) }
     return realOpen.call(this, method, url, ...rest)
   }
   proto.send = function (...args) {
     const seen = this._seen
     list.push(seen)
-    open++
     this.addEventListener('loadend', () => {
       seen.status = this.status
-      open--
-      if (open === 0) {
-        idle.forEach((resolve) => resolve())
-        idle = []
-      }
+      const ready = waiters.filter((w) => answered(w.path) >= w.n)
+      waiters = waiters.filter((w) => !ready.includes(w))
+      ready.forEach((w) => w.resolve())
     })
     return realSend.apply(this, args)
   }
-  const settled = () => (open === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve)))
-  return { list, settled }
+  const answeredAtLeast = (path, n) =>
+    answered(path) >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ path, n, resolve }))
+  return { list, answeredAtLeast }
 }
 
 main().catch((err) => {
