@@ -61,7 +61,7 @@ type jsRun struct {
 	Errors   []string        `json:"errors"`
 	Requests []jsRequest     `json:"requests"`
 	Logs     []string        `json:"logs"`
-	Config   bool            `json:"remoteConfig"`
+	Config   map[string]any  `json:"remoteConfig"`
 }
 
 // nodePath finds node and the npm clients: a skip without them, a failure
@@ -227,8 +227,8 @@ func TestPostHogJSThroughProxy(t *testing.T) {
 	if flags["beta"] != true || flags["pricing"] != true || flags["retired"] != false || flags["unknown"] != nil {
 		t.Fatalf("posthog-js flags %v (page logs %v)", flags, run.Logs)
 	}
-	if !run.Config {
-		t.Fatalf("posthog-js has no remote config; requests %+v, logs %v", run.Requests, run.Logs)
+	if run.Config["token"] != projectToken || run.Config["hasFeatureFlags"] != true {
+		t.Fatalf("posthog-js remote config %v, want the fake's with flags", run.Config)
 	}
 	assertPageRequests(t, h, run.Requests)
 	assertFetchedFromFake(t, fake, "GET", "/array/"+projectToken+"/config.js")
@@ -246,11 +246,9 @@ func TestPostHogJSThroughProxy(t *testing.T) {
 // proxy, and every call was answered 200.
 func assertPageRequests(t *testing.T, h *harness, reqs []jsRequest) {
 	t.Helper()
+	assertProxyAnswered(t, h, reqs)
 	var flags, captures int
 	for _, r := range reqs {
-		if !strings.HasPrefix(r.URL, h.base+"/") || r.Status != 200 {
-			t.Fatalf("page request %+v, want a 200 from the proxy %s", r, h.base)
-		}
 		switch {
 		case r.Method == "POST" && strings.HasPrefix(r.URL, h.base+"/flags/?v=2"):
 			flags++
@@ -260,6 +258,17 @@ func assertPageRequests(t *testing.T, h *harness, reqs []jsRequest) {
 	}
 	if flags != 1 || captures == 0 {
 		t.Fatalf("page requests %+v: want one /flags/?v=2 call and captures", reqs)
+	}
+}
+
+// assertProxyAnswered checks every request of the page went to the proxy
+// and was answered 200.
+func assertProxyAnswered(t *testing.T, h *harness, reqs []jsRequest) {
+	t.Helper()
+	for _, r := range reqs {
+		if !strings.HasPrefix(r.URL, h.base+"/") || r.Status != 200 {
+			t.Fatalf("page request %+v, want a 200 from the proxy %s", r, h.base)
+		}
 	}
 }
 
@@ -316,4 +325,38 @@ func TestPostHogNodeWhilePostHogDown(t *testing.T) {
 	if called.Properties["$feature_flag"] != "beta" || called.Properties["$feature_flag_error"] != "flag_missing" {
 		t.Fatalf("$feature_flag_called properties %v, want beta answered missing by the fall-back", called.Properties)
 	}
+}
+
+// TestPostHogJSWhilePostHogDown: with PostHog unreachable, posthog-js in a
+// page starts on the proxy's own remote config, knows none of PostHog's
+// flags, and its events are accepted and reach PostHog once each when it is
+// back.
+func TestPostHogJSWhilePostHogDown(t *testing.T) {
+	fake, h := startJSClientsProxy(t)
+	fake.SetFlag("beta", true)
+	fake.Stop()
+	run := runScript(t, "browser-client.cjs", map[string]any{
+		"host": h.base, "token": projectToken, "distinctId": "visitor-8", "waitForFlags": false,
+		"captures": []map[string]any{{"event": "viewed product"}, {"event": "added to cart"}},
+		"flags":    []string{"beta"},
+	})
+	if run.Config["token"] != projectToken {
+		t.Fatalf("posthog-js remote config %v, want the proxy's for %s", run.Config, projectToken)
+	}
+	var flags map[string]any
+	if err := json.Unmarshal(run.Flags, &flags); err != nil || flags["beta"] == true {
+		t.Fatalf("posthog-js flags %s (%v), want beta unknown while PostHog is down", run.Flags, err)
+	}
+	assertProxyAnswered(t, h, run.Requests)
+	m := h.do("GET", "/metrics", "", "", "")
+	if !strings.Contains(string(m.body), `hogsend_posthog_passthrough_total{route="remote config",answer="fallback"} 1`) {
+		t.Fatalf("/metrics has no remote config fall-back:\n%s", m.body)
+	}
+	if len(run.Sent) != 2 || fake.Count() != 0 {
+		t.Fatalf("posthog-js sent %+v; the stopped fake counts %d", run.Sent, fake.Count())
+	}
+	if err := fake.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitMirrored(t, fake, run.Sent)
 }

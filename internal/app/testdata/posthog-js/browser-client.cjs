@@ -1,10 +1,11 @@
 // posthog-js in a jsdom page with api_host = the proxy: it loads its
 // remote config and flags through the proxy, captures what the plan
-// (argv[2], JSON) lists once the flags are in, and prints, as one JSON line,
-// the uuid of every event it sent, each flag's answer (null when unknown),
-// whether the remote config loaded and each request the page made.
+// (argv[2], JSON) lists once they are in, and prints, as one JSON line, the
+// uuid of every event it sent, each flag's answer (null when unknown), the
+// remote config it got and each request the page made.
 //
-// plan: {host, token, distinctId, captures: [{event, properties}], flags: [key]}
+// plan: {host, token, distinctId, captures: [{event, properties}], flags: [key],
+//        waitForFlags (default true; false captures once the config is in)}
 'use strict'
 
 const fs = require('node:fs')
@@ -24,17 +25,19 @@ async function main() {
   })
   const window = dom.window
   const requests = watchRequests(window)
+  const configArrived = watchRemoteConfig(window, plan.token)
   window.eval(bundle)
   const posthog = window.posthog
-  const flagsLoaded = new Promise((resolve) => {
-    posthog.init(plan.token, {
-      api_host: plan.host, request_batching: false, persistence: 'memory', autocapture: false,
-      capture_pageview: false, capture_pageleave: false, disable_session_recording: true,
-      bootstrap: { distinctID: plan.distinctId },
-    })
-    posthog.onFeatureFlags(() => resolve())
+  posthog.init(plan.token, {
+    api_host: plan.host, request_batching: false, persistence: 'memory', autocapture: false,
+    capture_pageview: false, capture_pageleave: false, disable_session_recording: true,
+    bootstrap: { distinctID: plan.distinctId },
   })
-  await flagsLoaded
+  const flagsLoaded = new Promise((resolve) => posthog.onFeatureFlags(() => resolve()))
+  const config = await configArrived
+  if (plan.waitForFlags !== false) {
+    await flagsLoaded
+  }
   const flags = {}
   for (const key of plan.flags || []) {
     flags[key] = posthog.isFeatureEnabled(key, { send_event: false }) ?? null
@@ -46,9 +49,26 @@ async function main() {
   }
   // request_batching off: one capture request per event.
   await requests.answeredAtLeast('/i/v0/e/', sent.length)
-  const remoteConfig = Boolean(window._POSTHOG_REMOTE_CONFIG && window._POSTHOG_REMOTE_CONFIG[plan.token])
   window.close()
-  process.stdout.write(JSON.stringify({ sent, flags, remoteConfig, requests: requests.list, logs }) + '\n')
+  process.stdout.write(JSON.stringify({ sent, flags, remoteConfig: config, requests: requests.list, logs }) + '\n')
+}
+
+// watchRemoteConfig resolves with the config that config.js, loaded by
+// posthog-js as a script tag, puts in window._POSTHOG_REMOTE_CONFIG[token];
+// the script sets the object, then its entry, so the entry is read a
+// microtask after the set.
+function watchRemoteConfig(window, token) {
+  return new Promise((resolve) => {
+    let configs
+    Object.defineProperty(window, '_POSTHOG_REMOTE_CONFIG', {
+      configurable: true,
+      get: () => configs,
+      set: (v) => {
+        configs = v
+        queueMicrotask(() => resolve(configs[token] && configs[token].config))
+      },
+    })
+  })
 }
 
 // watchRequests records every XHR the page sends and lets the caller wait
