@@ -18,9 +18,9 @@ import (
 
 // The real JavaScript clients, posthog-node and posthog-js (in a jsdom
 // page), pointed at the proxy in front of a fake PostHog project
-// (docs/posthog-upstream.md § 1.1, § 2.1): their events reach PostHog once each with
-// their uuids, and their flags are PostHog's, or the proxy's fall-back while
-// PostHog is down. The scripts are in testdata/posthog-js; the npm packages
+// (docs/posthog-upstream.md § 1.1, § 2.1): their events reach PostHog once
+// each with their uuids, and their flags are PostHog's, or the proxy's
+// fall-back while PostHog is down. The scripts are in testdata/posthog-js; the npm packages
 // are what scripts/install-test-deps.sh puts in .deps/node.
 
 // jsModules is where scripts/install-test-deps.sh installs the npm clients,
