@@ -1,6 +1,7 @@
-// Package backoff is the wait between retries that the writer, the schema
-// migration and the conversions share: a sleep that ends with its context,
-// and a jittered exponential delay.
+// Package backoff is what the writer, the schema migration, the
+// conversions, the hand-off and the mirror share to retry: a sleep that ends
+// with its context, a jittered exponential delay, Retry-After, and a client
+// pool rid of the connections a restarted server closed.
 package backoff
 
 import (

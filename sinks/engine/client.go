@@ -95,6 +95,7 @@ func (c *Client) Send(ctx context.Context, r *Request) (Answer, error) {
 		deadline = d
 	}
 	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+		backoff.DropDeadConns(c.hc, err)
 		return Answer{}, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
 	}
 	return Answer{

@@ -209,10 +209,12 @@ func TestHandOffHonoursRetryAfter(t *testing.T) {
 }
 
 // TestHandOffOutage: with the engine unreachable the breaker opens and the
-// attempts stop piling up; once it is back, every record is stored once,
-// in order, and the breaker closes.
+// attempts stop piling up; once it is back (its old connections dead),
+// every record is stored once, in order, and the breaker closes.
 func TestHandOffOutage(t *testing.T) {
-	r := newRig(t, Options{Concurrency: 4, BreakerOpenFor: 200 * time.Millisecond, RetryMax: 200 * time.Millisecond})
+	// The default 30 s backoff cap: lanes whose rounds of failures reach it
+	// must still resume as soon as the breaker lets a probe through.
+	r := newRig(t, Options{Concurrency: 4, BreakerOpenFor: 200 * time.Millisecond})
 	r.engine.Stop()
 	contact := uuid.Must(uuid.NewV7())
 	var ids []string
@@ -221,6 +223,8 @@ func TestHandOffOutage(t *testing.T) {
 	}
 	waitFor(t, "the breaker to open", func() bool { return r.h.BreakerState() == "open" })
 	waitFor(t, "the lag to show", func() bool { n, _ := r.h.Lag(); return n == 200 })
+	probes := r.h.Attempts()
+	waitFor(t, "failed probes past the backoff's doubling", func() bool { return r.h.Attempts() >= probes+8 })
 	if err := r.engine.Restart(); err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,11 @@ func (h *HandOff) deliver(ctx context.Context, r *Request) bool {
 		case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
 			wait = min(wait, h.opts.BreakerOpenFor/4)
 		case err != nil:
-			h.noteRetry(round, r, "no answer", err)
+			// No answer, or 408/5xx: the breaker paces these. A lane that
+			// slept its whole backoff would hold the window's cursor, and
+			// with it every other lane, well after the engine is back.
+			h.noteRetry(round, r, "engine unavailable", err)
+			wait = max(min(wait, h.opts.BreakerOpenFor/4), min(a.RetryAfter, MaxRetryAfter))
 		default:
 			switch classify(r, &a) {
 			case delivered:

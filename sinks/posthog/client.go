@@ -75,6 +75,7 @@ func (c *Client) Send(ctx context.Context, gz []byte) (Answer, error) {
 		deadline = d
 	}
 	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
+		backoff.DropDeadConns(c.hc, err)
 		return Answer{}, fmt.Errorf("POST /batch/: %w", err)
 	}
 	return Answer{Status: resp.StatusCode(), Body: append([]byte(nil), resp.Body()...),

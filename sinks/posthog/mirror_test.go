@@ -182,13 +182,19 @@ func TestMirrorDeliversOnce(t *testing.T) {
 // TestMirrorOutage: with PostHog unreachable the breaker opens; once it is
 // back, every event reaches it once.
 func TestMirrorOutage(t *testing.T) {
-	r := newRig(t, Options{BreakerOpenFor: 200 * time.Millisecond, RetryMax: 200 * time.Millisecond})
+	// The default 30 s backoff cap: batches whose rounds of failures reach
+	// it must still go as soon as the breaker lets a probe through.
+	r := newRig(t, Options{BreakerOpenFor: 200 * time.Millisecond})
+	r.appendCaptures(5, "d1", false)
+	waitFor(t, "a first delivery (pooled connections)", func() bool { return r.ph.Count() == 5 })
 	r.ph.Stop()
-	n := 0
+	n := 5
 	for range 20 {
 		n += len(r.appendCaptures(30, "d1", false))
 	}
 	waitFor(t, "the breaker to open", func() bool { return r.m.BreakerState() == "open" })
+	probes := r.m.Attempts()
+	waitFor(t, "failed probes past the backoff's doubling", func() bool { return r.m.Attempts() >= probes+8 })
 	if err := r.ph.Restart(); err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,11 @@ func (m *Mirror) deliver(ctx context.Context, token string, historical bool, eve
 		case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
 			wait = min(wait, m.opts.BreakerOpenFor/4)
 		case err != nil:
+			// No answer, or 408/5xx: the breaker paces these. A batch that
+			// slept its whole backoff would hold the window's cursor well
+			// after PostHog is back.
 			m.noteRetry(round, len(events), err)
+			wait = max(min(wait, m.opts.BreakerOpenFor/4), min(a.RetryAfter, MaxRetryAfter))
 		default:
 			switch classify(&a) {
 			case delivered:
