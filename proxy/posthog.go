@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -187,7 +188,12 @@ func (s *Server) remoteConfig(ctx *fasthttp.RequestCtx, path string) {
 	}
 	cfg := append(make([]byte, 0, 256), `{"token":`...)
 	cfg = jsontext.AppendString(cfg, token)
-	cfg = append(cfg, `,"supportedCompression":["gzip","gzip-js"],"hasFeatureFlags":false,"analytics":{"endpoint":"/i/v0/e/"},"sessionRecording":false,"heatmaps":false,"surveys":false,"siteApps":[]}`...)
+	// In front of a PostHog project this is the fall-back while it is
+	// away: flags on, so posthog-js still asks /flags (answered with none)
+	// and its onFeatureFlags callbacks run.
+	cfg = append(cfg, `,"supportedCompression":["gzip","gzip-js"],"hasFeatureFlags":`...)
+	cfg = strconv.AppendBool(cfg, s.posthog != nil)
+	cfg = append(cfg, `,"analytics":{"endpoint":"/i/v0/e/"},"sessionRecording":false,"heatmaps":false,"surveys":false,"siteApps":[]}`...)
 	if strings.HasSuffix(path, ".js") {
 		js := append(make([]byte, 0, 384), "(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};window._POSTHOG_REMOTE_CONFIG["...)
 		js = jsontext.AppendString(js, token)

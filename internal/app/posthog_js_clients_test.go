@@ -328,15 +328,15 @@ func TestPostHogNodeWhilePostHogDown(t *testing.T) {
 }
 
 // TestPostHogJSWhilePostHogDown: with PostHog unreachable, posthog-js in a
-// page starts on the proxy's own remote config, knows none of PostHog's
-// flags, and its events are accepted and reach PostHog once each when it is
-// back.
+// page starts on the proxy's own remote config, still asks /flags (so a
+// page waiting on onFeatureFlags goes on), gets none of PostHog's flags,
+// and its events are accepted and reach PostHog once each when it is back.
 func TestPostHogJSWhilePostHogDown(t *testing.T) {
 	fake, h := startJSClientsProxy(t)
 	fake.SetFlag("beta", true)
 	fake.Stop()
 	run := runScript(t, "browser-client.cjs", map[string]any{
-		"host": h.base, "token": projectToken, "distinctId": "visitor-8", "waitForFlags": false,
+		"host": h.base, "token": projectToken, "distinctId": "visitor-8", "waitForFlags": true,
 		"captures": []map[string]any{{"event": "viewed product"}, {"event": "added to cart"}},
 		"flags":    []string{"beta"},
 	})
@@ -349,8 +349,10 @@ func TestPostHogJSWhilePostHogDown(t *testing.T) {
 	}
 	assertProxyAnswered(t, h, run.Requests)
 	m := h.do("GET", "/metrics", "", "", "")
-	if !strings.Contains(string(m.body), `hogsend_posthog_passthrough_total{route="remote config",answer="fallback"} 1`) {
-		t.Fatalf("/metrics has no remote config fall-back:\n%s", m.body)
+	for _, route := range []string{"remote config", "flags"} {
+		if !strings.Contains(string(m.body), `hogsend_posthog_passthrough_total{route="`+route+`",answer="fallback"} 1`) {
+			t.Fatalf("/metrics has no %s fall-back:\n%s", route, m.body)
+		}
 	}
 	if len(run.Sent) != 2 || fake.Count() != 0 {
 		t.Fatalf("posthog-js sent %+v; the stopped fake counts %d", run.Sent, fake.Count())
