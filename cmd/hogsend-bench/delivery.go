@@ -152,6 +152,7 @@ func compareDelivery(o deliveryOptions, t *deliveryTarget, kind trafficKind) err
 type deliveryRun struct {
 	res        *loadResult
 	cpu        string        // the stack's CPU report over the measured phase
+	stackCPU   time.Duration // the stack's and the bench's CPU over it
 	proxyCPU   time.Duration // the proxy's CPU over it
 	benchCPU   time.Duration // this process's: the fake's, with delivery on
 	accepted   int64         // events the proxy stored, warm-up included
@@ -230,6 +231,7 @@ func measuredPhase(o deliveryOptions, t *deliveryTarget, kind trafficKind, st *s
 	stopProfile()
 	run.res = res
 	run.cpu = meter.report(res.acked, res.elapsed)
+	run.stackCPU = meter.used()
 	proxy1, _ := processCPU(st.proxyPID)
 	run.proxyCPU, run.benchCPU = proxy1-proxy0, benchCPU()-bench0
 	if on {
@@ -300,6 +302,26 @@ func printDeliveryComparison(t *deliveryTarget, kind trafficKind, ref *reference
 	fmt.Printf("  bare handler:     %.0f events/s, p99 %s\n", ref.rate, ref.p99)
 	fmt.Printf("  ratio on/off:     %.2f (goal ≥ 0.80); proxy CPU per event +%.2f µs with the %s\n",
 		on.rate()/off.rate(), on.proxyPerEvent()-off.proxyPerEvent(), t.name)
+	printCPUBound(t, off, on)
+	printDelivery(t, on)
+}
+
+// printCPUBound prints the on/off ratio the stack's CPU per event
+// predicts: on a shared machine the rates follow the neighbours, the CPU
+// each event costs does not.
+func printCPUBound(t *deliveryTarget, off, on *deliveryRun) {
+	perEvent := func(d time.Duration, r *deliveryRun) float64 {
+		return float64(d.Nanoseconds()) / 1000 / float64(r.res.acked)
+	}
+	offCost, onCost := perEvent(off.stackCPU, off), perEvent(on.stackCPU, on)
+	// The fake's share: this process's CPU per event beyond the run without it.
+	fakeCost := perEvent(on.benchCPU, on) - perEvent(off.benchCPU, off)
+	fmt.Printf("  if CPU-bound:     on/off %.2f from the stack's CPU per event (%.2f µs off, %.2f µs on: proxy, Redis, ClickHouse, this process); %.2f without the %s's %.2f µs\n",
+		offCost/onCost, offCost, onCost, offCost/(onCost-fakeCost), t.fakeName, fakeCost)
+}
+
+// printDelivery prints what the fake cost and whether delivery kept up.
+func printDelivery(t *deliveryTarget, on *deliveryRun) {
 	secs := on.res.elapsed.Seconds()
 	fmt.Printf("  %-17s %.2f µs CPU per delivered %s (%.0f%% of a core; the bench process, generator included when it is Go)\n",
 		t.fakeName+":", float64(on.benchCPU.Nanoseconds())/1000/float64(max(1, on.delivered1-on.delivered0)), t.unit, 100*on.benchCPU.Seconds()/secs)
