@@ -92,6 +92,21 @@ func newCPUMeter(names []string, pids []int) *cpuMeter {
 	return m
 }
 
+// used is the CPU the named processes and this process with its waited
+// children (the load generator) spent since the meter started.
+func (m *cpuMeter) used() time.Duration {
+	var total time.Duration
+	for i, pid := range m.pids {
+		if end, err := processCPU(pid); err == nil {
+			total += end - m.start[i]
+		}
+	}
+	if end, err := generatorCPU(); err == nil {
+		total += end - m.self
+	}
+	return total
+}
+
 // report prints each process's CPU per event and its share of the wall
 // time (a share of one core; the machine has two).
 func (m *cpuMeter) report(events int64, wall time.Duration) string {

@@ -91,19 +91,10 @@ const outageEventName = "handoff.outage"
 
 // run sends until stop is closed and returns what was acknowledged.
 func (p *pacedEvents) run(stop <-chan struct{}) *loadResult {
-	var seq atomic.Int64
-	start := time.Now()
-	interval := time.Second / time.Duration(p.rate)
 	auth := "Bearer " + p.key
 	uri := "http://" + p.addr + "/v1/events"
 	bodies := make([][]byte, p.conns)
-	return driveHTTP(p.addr, p.conns, 24*time.Hour, func(w, _ int, req *fasthttp.Request) (int64, int, bool) {
-		n := seq.Add(1) - 1
-		select {
-		case <-stop:
-			return 0, 0, false
-		case <-time.After(time.Until(start.Add(time.Duration(n) * interval))):
-		}
+	return pace(p.addr, p.conns, p.rate, stop, func(w int, n int64, req *fasthttp.Request) (int64, int) {
 		body := append(bodies[w][:0], `{"name":"`+outageEventName+`","email":"user`...)
 		body = strconv.AppendInt(body, n%int64(p.contacts), 10)
 		body = append(body, `@bench.example","eventProperties":{"seq":`...)
@@ -114,7 +105,7 @@ func (p *pacedEvents) run(stop <-chan struct{}) *loadResult {
 		req.Header.SetContentType("application/json")
 		req.Header.Set("Authorization", auth)
 		req.SetBodyRaw(bodies[w])
-		return 1, fasthttp.StatusAccepted, true
+		return 1, fasthttp.StatusAccepted
 	})
 }
 

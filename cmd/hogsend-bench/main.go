@@ -29,7 +29,7 @@ func main() {
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
-	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events of one person a request), batch-server (50 events of 50 people a request), conversions (delivery to a fake ad platform), handoff (ingest with the hand-off to a fake engine on vs off, and an engine outage), hostile (batch load beside each attack of internal/abuse) or all")
+	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events of one person a request), batch-server (50 events of 50 people a request), conversions (delivery to a fake ad platform), handoff (ingest with the hand-off to a fake engine on vs off, and an engine outage), mirror (/batch/ ingest with the mirror to a fake PostHog on vs off, and a PostHog outage), hostile (batch load beside each attack of internal/abuse) or all")
 	serveBareOn := flag.String("serve-bare", "", "serve the bare reference handler on this address and nothing else (the bench starts itself so)")
 	hostilePhase := flag.Duration("hostile-phase", 10*time.Second, "length of each phase of the hostile scenario (baseline, then one per attack group)")
 	hostileOnly := flag.String("hostile-groups", "", "comma-separated attack groups the hostile scenario runs (empty: all)")
@@ -39,6 +39,8 @@ func main() {
 	batchConns := flag.Int("batch-conns", 32, "connections of the batch scenario")
 	handOffOutage := flag.Duration("handoff-outage", 60*time.Second, "engine outage of the handoff scenario")
 	handOffRate := flag.Int("handoff-rate", 2000, "events a second of the steady load during the handoff scenario's engine outage")
+	mirrorOutage := flag.Duration("mirror-outage", 60*time.Second, "PostHog outage of the mirror scenario")
+	mirrorRate := flag.Int("mirror-rate", 2000, "events a second of the steady /batch/ load during the mirror scenario's PostHog outage")
 	batchConversions := flag.Bool("batch-conversions", false, "run the batch scenario with conversion forwarding configured")
 	flag.StringVar(&proxyBinary, "proxy-bin", "", "run this hogsend-proxy binary instead of building one from the working tree (A/B comparisons)")
 	flag.Parse()
@@ -65,9 +67,17 @@ func main() {
 	if err == nil && (*scenario == "conversions" || *scenario == "all") {
 		err = runConversions(newEnv(), *conversionsN, *outage)
 	}
+	delivery := deliveryOptions{duration: *duration, warmup: *warmup, conns: *conns, batchConns: *batchConns,
+		contacts: *contacts, generator: *generator, cpuProfile: *cpuProfile}
 	if err == nil && (*scenario == "handoff" || *scenario == "all") {
-		err = runHandOff(handOffOptions{duration: *duration, warmup: *warmup, outage: *handOffOutage, conns: *conns, batchConns: *batchConns,
-			contacts: *contacts, outageRate: *handOffRate, generator: *generator, cpuProfile: *cpuProfile})
+		o := delivery
+		o.outage, o.outageRate = *handOffOutage, *handOffRate
+		err = runHandOff(o)
+	}
+	if err == nil && (*scenario == "mirror" || *scenario == "all") {
+		o := delivery
+		o.outage, o.outageRate = *mirrorOutage, *mirrorRate
+		err = runMirror(o)
 	}
 	if err == nil && (*scenario == "hostile" || *scenario == "all") {
 		err = runHostile(newEnv(), *hostilePhase, *hostileMaxRSS, *hostileOnly, *batchConns, *contacts, *cpuProfile)
