@@ -74,7 +74,7 @@ func eventBody(members []byte, ev *canonical.Event) []byte {
 	b := make([]byte, 0, len(members)+len(ev.Properties)+128)
 	b = append(b, `{"name":`...)
 	b = jsontext.AppendString(b, ev.Name)
-	if inner := objectMembers(members); len(inner) > 0 {
+	if inner := jsontext.Members(members); len(inner) > 0 {
 		b = append(append(b, ','), inner...)
 	}
 	if ev.Source == "posthog" {
@@ -91,7 +91,7 @@ func eventBody(members []byte, ev *canonical.Event) []byte {
 			b = jsontext.AppendString(b, ev.Currency)
 		}
 	}
-	if len(objectMembers(ev.Groups)) > 0 {
+	if len(jsontext.Members(ev.Groups)) > 0 {
 		b = append(b, `,"groups":`...)
 		b = append(b, ev.Groups...)
 	}
@@ -107,11 +107,11 @@ func appendPostHogProperties(b []byte, ev *canonical.Event) []byte {
 	b = append(b, `,"eventProperties":{"_posthogEventId":"`...)
 	b = append(b, ev.ID.String()...)
 	b = append(b, '"')
-	if inner := objectMembers(ev.Properties); len(inner) > 0 {
+	if inner := jsontext.Members(ev.Properties); len(inner) > 0 {
 		b = append(append(b, ','), inner...)
 	}
 	b = append(b, '}')
-	if set := gjson.GetBytes(ev.Properties, `\$set`); set.IsObject() && len(objectMembers([]byte(set.Raw))) > 0 {
+	if set := gjson.GetBytes(ev.Properties, `\$set`); set.IsObject() && len(jsontext.Members([]byte(set.Raw))) > 0 {
 		b = append(b, `,"contactProperties":`...)
 		b = append(b, set.Raw...)
 	}
@@ -120,30 +120,8 @@ func appendPostHogProperties(b []byte, ev *canonical.Event) []byte {
 
 // appendObject appends a JSON object, "{}" for none.
 func appendObject(b, obj []byte) []byte {
-	if len(objectMembers(obj)) == 0 {
+	if len(jsontext.Members(obj)) == 0 {
 		return append(b, "{}"...)
 	}
 	return append(b, obj...)
 }
-
-// objectMembers is the text between an object's braces, trimmed; nil for an
-// empty object or anything that is not an object.
-func objectMembers(obj []byte) []byte {
-	s := trimSpace(obj)
-	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
-		return nil
-	}
-	return trimSpace(s[1 : len(s)-1])
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && isSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"sync"
 
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/jsontext"
@@ -32,9 +33,24 @@ func (b *batch) add(e Event, en *spool.WindowEntry) {
 	b.bytes += len(e.JSON) + 1
 }
 
+// gzipPool reuses gzip writers: a new one allocates its window and tables.
+type gzipPool struct{ p sync.Pool }
+
+func (g *gzipPool) get() *gzip.Writer {
+	if zw, ok := g.p.Get().(*gzip.Writer); ok {
+		return zw
+	}
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
+	return zw
+}
+
 // body is the gzip /batch/ body of events.
-func body(token string, historical bool, events []Event) ([]byte, error) {
-	raw := make([]byte, 0, 64+len(token))
+func (g *gzipPool) body(token string, historical bool, events []Event) ([]byte, error) {
+	size := 64 + len(token)
+	for i := range events {
+		size += len(events[i].JSON) + 1
+	}
+	raw := make([]byte, 0, size)
 	raw = append(raw, `{"api_key":`...)
 	raw = jsontext.AppendString(raw, token)
 	if historical {
@@ -49,10 +65,10 @@ func body(token string, historical bool, events []Event) ([]byte, error) {
 	}
 	raw = append(raw, "]}"...)
 	var out bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&out, gzip.BestSpeed)
-	if err != nil {
-		return nil, fmt.Errorf("gzip: %w", err)
-	}
+	out.Grow(len(raw)/4 + 64)
+	zw := g.get()
+	defer g.p.Put(zw)
+	zw.Reset(&out)
 	if _, err := zw.Write(raw); err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}

@@ -1,6 +1,7 @@
 package posthog
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -32,7 +33,7 @@ func captureEvent(ev *canonical.Event, token string) Event {
 	b = append(b, `,"timestamp":"`...)
 	b = time.UnixMilli(ev.OccurredAt).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
 	b = append(b, '"')
-	if inner := members(ev.TopLevel); len(inner) > 0 {
+	if inner := jsontext.Members(ev.TopLevel); len(inner) > 0 {
 		b = append(append(b, ','), inner...)
 	}
 	b = append(b, `,"properties":`...)
@@ -50,8 +51,32 @@ func nativeEvent(ev *canonical.Event, distinctID, token string) Event {
 }
 
 // appendProperties writes props with "$ip" set to ip (the proxy is the
-// client PostHog sees), any $ip the client sent replaced.
+// client PostHog sees), any $ip the client sent replaced. Properties
+// without an $ip (most) are spliced, not walked.
 func appendProperties(b, props []byte, ip string) []byte {
+	inner := jsontext.Members(props)
+	switch {
+	case ip == "" && inner == nil:
+		return append(b, "{}"...)
+	case ip == "":
+		return append(b, props...)
+	case !bytes.Contains(inner, ipKey):
+		b = append(b, `{"$ip":`...)
+		b = jsontext.AppendString(b, ip)
+		if inner != nil {
+			b = append(append(b, ','), inner...)
+		}
+		return append(b, '}')
+	}
+	return appendReplacingIP(b, props, ip)
+}
+
+// ipKey is how "$ip" appears as a key in the properties ingestion stored
+// (compact JSON as the client sent it; an escaped spelling is walked).
+var ipKey = []byte(`"$ip"`)
+
+// appendReplacingIP walks props to drop the client's $ip.
+func appendReplacingIP(b, props []byte, ip string) []byte {
 	b = append(b, '{')
 	n := 0
 	if ip != "" {
@@ -73,15 +98,6 @@ func appendProperties(b, props []byte, ip string) []byte {
 		return true
 	})
 	return append(b, '}')
-}
-
-// members is the text between the braces of an object ingestion wrote
-// (compact, "{}" or nil for none).
-func members(obj []byte) []byte {
-	if len(obj) < 3 || obj[0] != '{' || obj[len(obj)-1] != '}' {
-		return nil
-	}
-	return obj[1 : len(obj)-1]
 }
 
 // nativeDistinctID is the person a native event is mirrored under: their

@@ -34,7 +34,7 @@ func TestCaptureEventGolden(t *testing.T) {
 // the events.
 func TestBatchBody(t *testing.T) {
 	events := []Event{{JSON: []byte(`{"uuid":"a"}`)}, {JSON: []byte(`{"uuid":"b"}`)}}
-	gz, err := body("phc_p", true, events)
+	gz, err := (&gzipPool{}).body("phc_p", true, events)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +54,8 @@ func FuzzCaptureEvent(f *testing.F) {
 	f.Add([]byte(`{"a":1}`), "1.2.3.4", "e")
 	f.Add([]byte(`{}`), "", "$pageview")
 	f.Add([]byte(`{"$ip":"x","$ip":"y","\u0000":"\ud800"}`), "::1", "\"quoted\"")
+	f.Add([]byte(` { } `), "0", "0")
+	f.Add([]byte(`{ "a" : 1 }`), "1.2.3.4", "e")
 	f.Fuzz(func(t *testing.T, props []byte, ip, name string) {
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(props, &obj) != nil || obj == nil || !utf8.ValidString(ip) {

@@ -84,6 +84,7 @@ type Mirror struct {
 	breaker *gobreaker.CircuitBreaker[Answer]
 	win     *spool.Window
 	out     chan *batch
+	gzips   gzipPool
 
 	// Owned by the reading goroutine.
 	pending   map[batchKey]*batch

@@ -34,7 +34,7 @@ func (m *Mirror) runWorker(ctx context.Context) {
 // deliver sends events until PostHog takes them or they are dead-lettered;
 // false when ctx ended first.
 func (m *Mirror) deliver(ctx context.Context, token string, historical bool, events []Event) bool {
-	gz, err := body(token, historical, events)
+	gz, err := m.gzips.body(token, historical, events)
 	if err != nil {
 		m.log.Error("mirror batch cannot be built", "err", err)
 		return false

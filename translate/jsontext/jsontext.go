@@ -3,7 +3,10 @@
 // nothing of the project, so every package can share it.
 package jsontext
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -52,4 +55,18 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// Members is the text between a JSON object's braces, trimmed: what another
+// object's members can be spliced with. nil for an empty object, or for
+// text that is not an object.
+func Members(obj []byte) []byte {
+	obj = bytes.TrimSpace(obj)
+	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
+		return nil
+	}
+	if inner := bytes.TrimSpace(obj[1 : len(obj)-1]); len(inner) > 0 {
+		return inner
+	}
+	return nil
 }

@@ -14,3 +14,13 @@ func TestAppendString(t *testing.T) {
 	f("é✓😀", `"é✓😀"`)
 	f("bad\xffutf8", `"bad\ufffdutf8"`)
 }
+
+func TestMembers(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"a":1}`: `"a":1`, ` { "a" : 1 } `: `"a" : 1`, `{}`: "", ` { } `: "", `[]`: "", ``: "", `{`: "", `x{"a":1}`: "",
+	} {
+		if got := string(Members([]byte(in))); got != want {
+			t.Errorf("Members(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
