@@ -129,10 +129,8 @@ func (h *HandOff) Run(ctx context.Context) error {
 	}
 	err := h.read(ctx)
 	wg.Wait()
-	if pos, ok := h.win.Done(); ok && pos != h.r.Committed() {
-		if cerr := h.r.Commit(pos); cerr != nil {
-			h.log.Warn("commit hand-off cursor at shutdown", "err", cerr)
-		}
+	if cerr := h.commit(); cerr != nil {
+		h.log.Warn("at shutdown", "err", cerr)
 	}
 	return err
 }
@@ -165,11 +163,7 @@ func (h *HandOff) read(ctx context.Context) error {
 }
 
 func (h *HandOff) commit() error {
-	pos, ok := h.win.Done()
-	if !ok || pos == h.r.Committed() {
-		return nil
-	}
-	if err := h.r.Commit(pos); err != nil {
+	if err := h.win.Commit(h.r); err != nil {
 		return fmt.Errorf("commit hand-off cursor: %w", err)
 	}
 	return nil

@@ -128,10 +128,8 @@ func (m *Mirror) Run(ctx context.Context) error {
 	}
 	err := m.read(ctx)
 	wg.Wait()
-	if pos, ok := m.win.Done(); ok && pos != m.r.Committed() {
-		if cerr := m.r.Commit(pos); cerr != nil {
-			m.log.Warn("commit mirror cursor at shutdown", "err", cerr)
-		}
+	if cerr := m.commit(); cerr != nil {
+		m.log.Warn("at shutdown", "err", cerr)
 	}
 	return err
 }
@@ -179,11 +177,7 @@ func (m *Mirror) readWait() time.Duration {
 }
 
 func (m *Mirror) commit() error {
-	pos, ok := m.win.Done()
-	if !ok || pos == m.r.Committed() {
-		return nil
-	}
-	if err := m.r.Commit(pos); err != nil {
+	if err := m.win.Commit(m.r); err != nil {
 		return fmt.Errorf("commit mirror cursor: %w", err)
 	}
 	return nil

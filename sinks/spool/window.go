@@ -100,3 +100,13 @@ func (w *Window) Lag(now time.Time) (items int, age time.Duration) {
 	}
 	return w.items, max(0, now.Sub(time.UnixMilli(w.entries[0].at)))
 }
+
+// Commit moves r's cursor to what the window has delivered, when that
+// moved since the last commit.
+func (w *Window) Commit(r *Reader) error {
+	pos, ok := w.Done()
+	if !ok || pos == r.Committed() {
+		return nil
+	}
+	return r.Commit(pos)
+}
