@@ -2,9 +2,10 @@ package posthog
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"sync"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/jsontext"
