@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 	"github.com/valyala/fasthttp"
+
+	"github.com/hogsend/hogsend-proxy/internal/hostclient"
 )
 
 // Upstream is the Hogsend engine behind the proxy: every request whose route
@@ -44,21 +44,16 @@ type UpstreamOptions struct {
 
 // NewUpstream returns the Upstream of o.URL.
 func NewUpstream(o UpstreamOptions) (*Upstream, error) {
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("upstream %q: not an http(s) base URL", o.URL)
-	}
 	o = upstreamDefaults(o)
-	up := &Upstream{
-		scheme: u.Scheme, host: u.Host, prefix: strings.TrimSuffix(u.Path, "/"),
-		timeout: o.Timeout, openFor: o.BreakerOpenFor,
-		client: &fasthttp.HostClient{
-			Addr: hostPort(u), IsTLS: u.Scheme == "https", Name: "hogsend-proxy",
-			MaxConns: o.MaxConns, MaxResponseBodySize: o.MaxResponseBytes,
-			ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, MaxIdleConnDuration: 30 * time.Second,
-			DisablePathNormalizing: true, DisableHeaderNamesNormalizing: true, NoDefaultUserAgentHeader: true,
-		},
+	hc, base, err := hostclient.New(o.URL, hostclient.Options{Name: "hogsend-proxy",
+		MaxConns: o.MaxConns, MaxResponseBytes: o.MaxResponseBytes, Timeout: o.Timeout})
+	if err != nil {
+		return nil, fmt.Errorf("upstream: %w", err)
 	}
+	// Requests and answers pass as they are.
+	hc.DisablePathNormalizing, hc.DisableHeaderNamesNormalizing, hc.NoDefaultUserAgentHeader = true, true, true
+	up := &Upstream{scheme: base.Scheme, host: base.Host, prefix: base.Prefix,
+		timeout: o.Timeout, openFor: o.BreakerOpenFor, client: hc}
 	up.breaker = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "upstream",
 		Timeout:     o.BreakerOpenFor,
@@ -84,17 +79,6 @@ func upstreamDefaults(o UpstreamOptions) UpstreamOptions {
 		o.BreakerOpenFor = 5 * time.Second
 	}
 	return o
-}
-
-// hostPort is u's host with the scheme's port when it names none.
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	if u.Scheme == "https" {
-		return u.Host + ":443"
-	}
-	return u.Host + ":80"
 }
 
 // errEngineDown marks an exchange the breaker counts as a failure: the

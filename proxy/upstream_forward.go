@@ -8,7 +8,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/hogsend/hogsend-proxy/internal/backoff"
+	"github.com/hogsend/hogsend-proxy/internal/hostclient"
 )
 
 // hopByHop are the headers that describe one connection, not the message
@@ -52,7 +52,7 @@ var errEngineAnswered = errors.New("hogsend engine answered that it cannot serve
 // exchange does one round trip to the engine.
 func (u *Upstream) exchange(req *fasthttp.Request, resp *fasthttp.Response) error {
 	if err := u.client.DoTimeout(req, resp, u.timeout); err != nil {
-		backoff.DropDeadConns(u.client, err)
+		hostclient.DropDeadConns(u.client, err)
 		return err
 	}
 	switch resp.StatusCode() {

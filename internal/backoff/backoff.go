@@ -1,7 +1,6 @@
 // Package backoff is what the writer, the schema migration, the
 // conversions, the hand-off and the mirror share to retry: a sleep that ends
-// with its context, a jittered exponential delay, Retry-After, and a client
-// pool rid of the connections a restarted server closed.
+// with its context, a jittered exponential delay, and Retry-After.
 package backoff
 
 import (

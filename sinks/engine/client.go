@@ -3,22 +3,19 @@ package engine
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/hogsend/hogsend-proxy/internal/backoff"
+	"github.com/hogsend/hogsend-proxy/internal/hostclient"
 )
 
 // Client sends hand-off requests to the engine with the hand-off's own
 // secret key (HOGSEND_UPSTREAM_API_KEY).
 type Client struct {
 	hc      *fasthttp.HostClient
-	scheme  string
-	host    string
-	prefix  string
+	base    hostclient.Base
 	auth    string
 	timeout time.Duration
 }
@@ -38,32 +35,21 @@ const maxAnswerBytes = 1 << 20
 
 // NewClient returns the client of o.URL.
 func NewClient(o ClientOptions) (*Client, error) {
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("engine %q: not an http(s) base URL", o.URL)
-	}
-	if o.APIKey == "" {
-		return nil, fmt.Errorf("engine %q: the hand-off needs an API key with ingest", o.URL)
-	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = 256
 	}
-	addr := u.Host
-	if u.Port() == "" {
-		addr += map[bool]string{true: ":443", false: ":80"}[u.Scheme == "https"]
+	hc, base, err := hostclient.New(o.URL, hostclient.Options{Name: "hogsend-proxy-handoff",
+		MaxConns: o.MaxConns, MaxResponseBytes: maxAnswerBytes, Timeout: o.Timeout})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
 	}
-	return &Client{
-		scheme: u.Scheme, host: u.Host, prefix: strings.TrimSuffix(u.Path, "/"),
-		auth: "Bearer " + o.APIKey, timeout: o.Timeout,
-		hc: &fasthttp.HostClient{
-			Addr: addr, IsTLS: u.Scheme == "https", Name: "hogsend-proxy-handoff",
-			MaxConns: o.MaxConns, MaxResponseBodySize: maxAnswerBytes,
-			ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, MaxIdleConnDuration: 30 * time.Second,
-		},
-	}, nil
+	if o.APIKey == "" {
+		return nil, fmt.Errorf("engine %q: the hand-off needs an API key with ingest", o.URL)
+	}
+	return &Client{hc: hc, base: base, auth: "Bearer " + o.APIKey, timeout: o.Timeout}, nil
 }
 
 // Answer is the engine's answer to one request.
@@ -82,7 +68,7 @@ func (c *Client) Send(ctx context.Context, r *Request) (Answer, error) {
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	req.Header.SetMethod(r.Method)
-	req.SetRequestURI(c.scheme + "://" + c.host + c.prefix + r.Path)
+	req.SetRequestURI(c.base.URL(r.Path))
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
 	req.Header.SetContentType("application/json")
@@ -95,7 +81,7 @@ func (c *Client) Send(ctx context.Context, r *Request) (Answer, error) {
 		deadline = d
 	}
 	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
-		backoff.DropDeadConns(c.hc, err)
+		hostclient.DropDeadConns(c.hc, err)
 		return Answer{}, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
 	}
 	return Answer{

@@ -3,13 +3,12 @@ package posthog
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/hogsend/hogsend-proxy/internal/backoff"
+	"github.com/hogsend/hogsend-proxy/internal/hostclient"
 )
 
 // Client sends gzip /batch/ requests to a PostHog ingestion host.
@@ -29,28 +28,18 @@ type ClientOptions struct {
 
 // NewClient returns the client of o.URL.
 func NewClient(o ClientOptions) (*Client, error) {
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("posthog %q: not an http(s) base URL", o.URL)
-	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = 64
 	}
-	addr := u.Host
-	if u.Port() == "" {
-		addr += map[bool]string{true: ":443", false: ":80"}[u.Scheme == "https"]
+	hc, base, err := hostclient.New(o.URL, hostclient.Options{Name: "hogsend-proxy-mirror",
+		MaxConns: o.MaxConns, MaxResponseBytes: 1 << 20, Timeout: o.Timeout})
+	if err != nil {
+		return nil, fmt.Errorf("posthog: %w", err)
 	}
-	return &Client{
-		uri: u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/") + "/batch/", timeout: o.Timeout,
-		hc: &fasthttp.HostClient{
-			Addr: addr, IsTLS: u.Scheme == "https", Name: "hogsend-proxy-mirror",
-			MaxConns: o.MaxConns, MaxResponseBodySize: 1 << 20,
-			ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, MaxIdleConnDuration: 30 * time.Second,
-		},
-	}, nil
+	return &Client{hc: hc, uri: base.URL("/batch/"), timeout: o.Timeout}, nil
 }
 
 // Answer is PostHog's answer to one batch.
@@ -75,7 +64,7 @@ func (c *Client) Send(ctx context.Context, gz []byte) (Answer, error) {
 		deadline = d
 	}
 	if err := c.hc.DoDeadline(req, resp, deadline); err != nil {
-		backoff.DropDeadConns(c.hc, err)
+		hostclient.DropDeadConns(c.hc, err)
 		return Answer{}, fmt.Errorf("POST /batch/: %w", err)
 	}
 	return Answer{Status: resp.StatusCode(), Body: append([]byte(nil), resp.Body()...),
