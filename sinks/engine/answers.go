@@ -17,7 +17,6 @@ type Answers struct {
 	waiting map[uuid.UUID]chan Answer
 	kept    map[uuid.UUID]keptAnswer
 	order   []uuid.UUID // kept ids, oldest first
-	now     func() time.Time
 }
 
 type keptAnswer struct {
@@ -32,7 +31,7 @@ const (
 
 // NewAnswers returns an empty registry.
 func NewAnswers() *Answers {
-	return &Answers{waiting: make(map[uuid.UUID]chan Answer), kept: make(map[uuid.UUID]keptAnswer), now: time.Now}
+	return &Answers{waiting: make(map[uuid.UUID]chan Answer), kept: make(map[uuid.UUID]keptAnswer)}
 }
 
 // Await waits up to timeout for the engine's answer to call; ok is false
@@ -75,7 +74,7 @@ func (s *Answers) deliver(call uuid.UUID, a Answer) {
 		ch <- a
 		return
 	}
-	now := s.now()
+	now := time.Now()
 	for len(s.order) > 0 && (len(s.order) >= maxKept || now.Sub(s.kept[s.order[0]].at) > keepFor) {
 		delete(s.kept, s.order[0])
 		s.order = s.order[1:]
