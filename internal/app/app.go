@@ -252,7 +252,9 @@ func (a *App) openIdentity(ctx context.Context) error {
 	if cfg.RedisURL != "" {
 		if err := a.Store.Ping(rctx); err != nil {
 			a.Logger.Warn("identity redis not reachable yet: serving; requests that need identity get 503 until it answers", "err", err)
+			return nil
 		}
+		a.confirmSpooled(rctx)
 		return nil
 	}
 	if err := a.schema.wait(ctx); err != nil {
@@ -264,6 +266,19 @@ func (a *App) openIdentity(ctx context.Context) error {
 	}
 	a.Logger.Info("identity store rebuilt from embedded clickhouse", "pending_spool_entries", n)
 	return nil
+}
+
+// confirmSpooled confirms the claims a killed run left pending; failing
+// that, they expire within identity.PendingClaimWindow as they would have.
+func (a *App) confirmSpooled(ctx context.Context) {
+	n, err := confirmSpooledClaims(ctx, &a.Config, a.Store, a.Reader)
+	if err != nil {
+		a.Logger.Warn("idempotency claims of the spool not confirmed; retries of those requests get 503 until the claims expire", "err", err)
+		return
+	}
+	if n > 0 {
+		a.Logger.Info("confirmed the idempotency claims of the spool", "keys", n)
+	}
 }
 
 // runWriter drains the spool into ClickHouse once its tables are migrated.

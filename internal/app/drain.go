@@ -64,7 +64,8 @@ func Drain(ctx context.Context, cfg config.Config, log *slog.Logger, progress fu
 	}
 }
 
-// openSinks opens the data directory and ClickHouse and starts every sink.
+// openSinks opens the data directory, ClickHouse and Redis (to confirm the
+// spool's idempotency claims) and starts every sink.
 func (a *App) openSinks(ctx context.Context) error {
 	settings, err := LoadConversions(&a.Config)
 	if err != nil {
@@ -74,6 +75,9 @@ func (a *App) openSinks(ctx context.Context) error {
 		return err
 	}
 	if err := a.openClickHouse(ctx); err != nil {
+		return err
+	}
+	if err := a.openIdentity(ctx); err != nil {
 		return err
 	}
 	_, err = a.startSinks(settings, metrics.NewSet())

@@ -16,6 +16,8 @@ import (
 
 	"github.com/hogsend/hogsend-proxy/conversions"
 	"github.com/hogsend/hogsend-proxy/internal/fakeads/linkedinfake"
+	"github.com/hogsend/hogsend-proxy/internal/fakeengine"
+	"github.com/hogsend/hogsend-proxy/internal/fakeposthog"
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
 
@@ -23,12 +25,26 @@ import (
 // driver that retries an unanswered request on the next proxy with the same
 // Idempotency-Key. One is SIGKILLed with a spool ClickHouse has not taken
 // (ClickHouse is paused), and `drain --data-dir` run by another host's
-// binary delivers what it left. Every acknowledged event is stored once and
-// converted once (docs/operations.md § Several proxies).
+// binary delivers what it left. Every acknowledged event is stored once,
+// converted once, handed off to the engine once and mirrored to PostHog
+// once (docs/operations.md § Several proxies).
 func TestFleetSIGKILLAndDrain(t *testing.T) {
 	fake := linkedinfake.New()
 	t.Cleanup(fake.Close)
-	s := newStack(t, "HOGSEND_CONFIG="+signupConfig(t, fake.URL, strconv.Quote(linkedinfake.DefaultToken), ""))
+	eng, err := fakeengine.New(fakeengine.Options{NoRequestLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Close)
+	ph, err := fakeposthog.New(fakeposthog.Options{Token: mirrorToken, NoRequestLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ph.Close)
+	s := newStack(t, "HOGSEND_CONFIG="+signupConfig(t, fake.URL, strconv.Quote(linkedinfake.DefaultToken), ""),
+		"HOGSEND_UPSTREAM_URL="+eng.URL(), "HOGSEND_UPSTREAM_API_KEY="+eng.MintKey("ingest"),
+		"HOGSEND_POSTHOG_UPSTREAM_URL="+ph.URL(), "HOGSEND_POSTHOG_ASSETS_URL="+ph.URL(),
+		"HOGSEND_POSTHOG_TOKENS="+mirrorToken, "HOGSEND_POSTHOG_MIRROR_NATIVE=true")
 	fleet := []*stack{s, s.sibling(), s.sibling()}
 	procs := make([]*proxyProc, len(fleet))
 	bases := make([]string, len(fleet))
@@ -57,9 +73,31 @@ func TestFleetSIGKILLAndDrain(t *testing.T) {
 	if after <= before {
 		t.Fatalf("the killed proxy's spool held nothing ClickHouse lacked (%d stored before the drain, %d after): nothing was tested", before, after)
 	}
+	outcomes = load.settle(outcomes)
 	stored, extra := checkExactlyOnce(t, c, "signed.up", outcomes)
 	t.Logf("%d outcomes (%s), %d stored events, %d stored without an answer", len(outcomes), summary(outcomes), len(stored), extra)
 	checkConvertedOnce(t, c, fake, len(stored))
+	checkDeliveredOnce(t, stored, eng, ph)
+}
+
+// checkDeliveredOnce waits until the engine and PostHog have every stored
+// event, and checks each is there once.
+func checkDeliveredOnce(t *testing.T, stored map[pair]int, eng *fakeengine.Server, ph *fakeposthog.Server) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for (len(eng.Events()) < len(stored) || ph.Count() < len(stored)) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	seen, _ := engineEvents(t, eng, "signed.up")
+	for p := range stored {
+		if !seen[p] {
+			t.Errorf("stored event w=%d seq=%d never reached the engine", p.W, p.Seq)
+		}
+	}
+	if len(seen) != len(stored) || ph.Count() != len(stored) {
+		t.Fatalf("engine has %d events, PostHog %d uuids; ClickHouse stored %d", len(seen), ph.Count(), len(stored))
+	}
+	t.Logf("engine and PostHog each have the %d events once (PostHog was sent %d again)", len(stored), ph.Duplicates())
 }
 
 // sibling is another proxy of the same deployment: the same Redis,
@@ -97,7 +135,7 @@ func runDrain(t *testing.T, m *stack, args ...string) string {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("drain: %v\n%s\n%s", err, stdout.String(), tail(stderr.String(), 4000))
 	}
-	if !strings.Contains(stdout.String(), "left: clickhouse 0 bytes, conversions 0") {
+	if !strings.Contains(stdout.String(), "left: clickhouse 0 bytes, conversions 0, hand-off 0, mirror 0") {
 		t.Fatalf("drain left work behind: %s", stdout.String())
 	}
 	return stdout.String()
@@ -208,6 +246,21 @@ func (l *fleetLoad) send(base string, w, seq int) outcome {
 	}
 	o.Status, o.Body = resp.StatusCode, string(b)
 	return o
+}
+
+// settle sends again, as their clients would, the events whose last answer
+// was none or 503 (a claim the killed proxy left pending). After the drain
+// an event the killed proxy had written is a duplicate of its stored copy;
+// one it had only claimed stays 503 until the claim expires (60 s) and is
+// stored by neither.
+func (l *fleetLoad) settle(outcomes []outcome) []outcome {
+	out := slices.Clone(outcomes)
+	for i, o := range out {
+		if o.Status == 0 || o.Status == http.StatusServiceUnavailable {
+			out[i] = l.deliver(o.W, o.Seq)
+		}
+	}
+	return out
 }
 
 func (l *fleetLoad) acked() int {
