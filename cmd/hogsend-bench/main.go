@@ -29,7 +29,7 @@ func main() {
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
-	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events of one person a request), batch-server (50 events of 50 people a request), conversions (delivery to a fake ad platform), handoff (ingest with the hand-off to a fake engine on vs off, and an engine outage), mirror (/batch/ ingest with the mirror to a fake PostHog on vs off, and a PostHog outage), hostile (batch load beside each attack of internal/abuse) or all")
+	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events of one person a request), batch-server (50 events of 50 people a request), conversions (delivery to a fake ad platform), handoff (ingest with the hand-off to a fake engine on vs off, and an engine outage), mirror (/batch/ ingest with the mirror to a fake PostHog on vs off, and a PostHog outage), fleet (native load on one proxy, then on three sharing its Redis and ClickHouse), hostile (batch load beside each attack of internal/abuse) or all")
 	serveBareOn := flag.String("serve-bare", "", "serve the bare reference handler on this address and nothing else (the bench starts itself so)")
 	hostilePhase := flag.Duration("hostile-phase", 10*time.Second, "length of each phase of the hostile scenario (baseline, then one per attack group)")
 	hostileOnly := flag.String("hostile-groups", "", "comma-separated attack groups the hostile scenario runs (empty: all)")
@@ -78,6 +78,9 @@ func main() {
 		o := delivery
 		o.outage, o.outageRate = *mirrorOutage, *mirrorRate
 		err = runMirror(o)
+	}
+	if err == nil && (*scenario == "fleet" || *scenario == "all") {
+		err = runFleet(newEnv(), *duration, *warmup, *conns, *contacts)
 	}
 	if err == nil && (*scenario == "hostile" || *scenario == "all") {
 		err = runHostile(newEnv(), *hostilePhase, *hostileMaxRSS, *hostileOnly, *batchConns, *contacts, *cpuProfile)
@@ -177,6 +180,8 @@ type benchEnv struct {
 	closed   bool
 	// proxyOutput takes the proxy's stdout and stderr; nil is the bench's.
 	proxyOutput io.Writer
+	// built is the proxy binary built from the working tree, once.
+	built string
 }
 
 func newEnv() *benchEnv { return &benchEnv{} }
@@ -260,23 +265,33 @@ func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, erro
 	fmt.Println("starting redis-server and clickhouse-server on loopback …")
 	redis := testenv.Redis(env)
 	ch := testenv.ClickHouse(env)
+	p, err := startProxy(env, redis.RedisURL(), ch.ClickHouseURL("hogsend"), withPprof, extraEnv...)
+	if err != nil {
+		return nil, err
+	}
+	return &stack{addr: p.addr, base: p.base, ch: ch, redis: redis, proxyPID: p.pid, pprofAddr: p.pprofAddr}, nil
+}
 
-	bin := proxyBinary
-	if bin == "" {
-		bin = filepath.Join(env.TempDir(), "hogsend-proxy")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/hogsend-proxy")
-		build.Stdout, build.Stderr = os.Stdout, os.Stderr
-		if err := build.Run(); err != nil {
-			return nil, fmt.Errorf("build hogsend-proxy: %w", err)
-		}
+// proxyProc is one running hogsend-proxy of a scenario.
+type proxyProc struct {
+	addr, base, pprofAddr string
+	pid                   int
+}
+
+// startProxy starts hogsend-proxy serve on its own port and data directory
+// against redisURL and chURL, and waits until it is ready.
+func startProxy(env *benchEnv, redisURL, chURL string, withPprof bool, extraEnv ...string) (*proxyProc, error) {
+	bin, err := benchProxyBinary(env)
+	if err != nil {
+		return nil, err
 	}
 	port := testenv.FreePort(env)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	proxy := exec.Command(bin, "serve")
 	proxy.Env = append(os.Environ(),
 		"HOGSEND_LISTEN="+addr,
-		"HOGSEND_REDIS_URL="+redis.RedisURL(),
-		"HOGSEND_CLICKHOUSE_URL="+ch.ClickHouseURL("hogsend"),
+		"HOGSEND_REDIS_URL="+redisURL,
+		"HOGSEND_CLICKHOUSE_URL="+chURL,
 		"HOGSEND_DATA_DIR="+filepath.Join(env.TempDir(), "data"),
 		"HOGSEND_ADMIN_API_KEY=bench-admin-key",
 		"HOGSEND_LOG_LEVEL=warn",
@@ -307,7 +322,26 @@ func startStack(env *benchEnv, withPprof bool, extraEnv ...string) (*stack, erro
 	if err := waitReady(base, 60*time.Second); err != nil {
 		return nil, err
 	}
-	return &stack{addr: addr, base: base, ch: ch, redis: redis, proxyPID: proxy.Process.Pid, pprofAddr: pprofAddr}, nil
+	return &proxyProc{addr: addr, base: base, pprofAddr: pprofAddr, pid: proxy.Process.Pid}, nil
+}
+
+// benchProxyBinary is -proxy-bin, else a build of the working tree (once
+// per environment).
+func benchProxyBinary(env *benchEnv) (string, error) {
+	if proxyBinary != "" {
+		return proxyBinary, nil
+	}
+	if env.built != "" {
+		return env.built, nil
+	}
+	bin := filepath.Join(env.TempDir(), "hogsend-proxy")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/hogsend-proxy")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("build hogsend-proxy: %w", err)
+	}
+	env.built = bin
+	return bin, nil
 }
 
 // runBatch is the PostHog scenario on a fresh stack: gzip /batch/ bodies of 50
