@@ -21,7 +21,7 @@ func loadConfig() (config.Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
-	redis.SetLogger(redisLog{app.NewLogger(cfg.LogLevel)})
+	redis.SetLogger(redisLog{app.NewLogger(cfg.LogLevel, cfg.LogFormat)})
 	return cfg, nil
 }
 
@@ -33,7 +33,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	log := app.NewLogger(cfg.LogLevel)
+	log := app.NewLogger(cfg.LogLevel, cfg.LogFormat)
 	setMemoryLimit(cfg.MemoryLimit)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
