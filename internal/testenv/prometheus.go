@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Promtool runs `promtool check <what> args…` with stdin, failing the test
+// Promtool runs `promtool check args…` with stdin, failing the test
 // with promtool's output when it finds a problem. promtool comes with
 // Debian's prometheus package, which `make test` installs.
 func Promtool(tb TB, stdin []byte, args ...string) {
@@ -49,7 +49,27 @@ func Prometheus(tb TB, target string) *Process {
 	}
 	tb.Cleanup(p.cleanup)
 	p.Start(30 * time.Second)
+	if err := p.waitPromReady(30 * time.Second); err != nil {
+		tb.Fatal(err)
+	}
 	return p
+}
+
+// waitPromReady waits for /-/ready: the port opens before the TSDB is
+// loaded, and queries meanwhile get 503.
+func (p *Process) waitPromReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + p.Addr + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("prometheus on %s not ready within %s:\n%s", p.Addr, timeout, p.tail())
 }
 
 // PromSample is one series of an instant query's vector result.
@@ -65,6 +85,9 @@ func (p *Process) PromQuery(expr string) ([]PromSample, error) {
 		return nil, fmt.Errorf("query %s: %w", expr, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusUnprocessableEntity {
+		return nil, fmt.Errorf("query %s: prometheus answered %s", expr, resp.Status)
+	}
 	var body struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
