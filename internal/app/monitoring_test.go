@@ -47,6 +47,12 @@ func TestMonitoring(t *testing.T) {
 			t.Errorf("/metrics has no requests of route %q", route)
 		}
 	}
+	if free := metricValue(t, h, "hogsend_spool_disk_free_bytes"); free <= 0 {
+		t.Errorf("hogsend_spool_disk_free_bytes = %v, want the free space of the data directory's filesystem", free)
+	}
+	if max := metricValue(t, h, "hogsend_spool_max_bytes"); max != float64(h.cfg.SpoolMaxBytes) {
+		t.Errorf("hogsend_spool_max_bytes = %v, want HOGSEND_SPOOL_MAX_BYTES %d", max, h.cfg.SpoolMaxBytes)
+	}
 	testenv.Promtool(t, []byte(page), "metrics")
 	prom := testenv.Prometheus(t, h.app.Addr())
 
@@ -101,6 +107,7 @@ func startMonitoredProxy(t *testing.T) (*harness, string) {
 	cfg.Conversions = conversionsNode(t, fakes.yaml(paidRule))
 	cfg.UpstreamURL, cfg.UpstreamAPIKey = engine.URL(), engine.MintKey("ingest")
 	cfg.PostHogUpstreamURL, cfg.PostHogAssetsURL, cfg.PostHogTokens = ph.URL(), ph.URL(), []string{projectToken}
+	cfg.SpoolMaxBytes = 1 << 30
 	return startHarness(t, cfg), engine.MintKey("ingest")
 }
 

@@ -24,6 +24,8 @@ var hogsendFamilies = index([]Family{
 
 	// The spool and the ClickHouse writer (internal/app/app.go).
 	{"hogsend_spool_bytes", "gauge", "Bytes of spool segments on disk."},
+	{"hogsend_spool_max_bytes", "gauge", "HOGSEND_SPOOL_MAX_BYTES, the cap on spool bytes; 0 = none."},
+	{"hogsend_spool_disk_free_bytes", "gauge", "Bytes free on the spool's filesystem."},
 	{"hogsend_spool_appends_total", "counter", "Records appended to the spool."},
 	{"hogsend_spool_fsyncs_total", "counter", "Spool fsyncs."},
 	{"hogsend_spool_backlog_bytes", "gauge", "Spool bytes a consumer has not read yet, by consumer."},
