@@ -3,26 +3,25 @@ package main
 import (
 	"fmt"
 	"time"
-
-	"github.com/hogsend/hogsend-proxy/internal/fakeengine"
 )
 
 // The hand-off scenario (docs/upstream.md § 3): ingest with the hand-off to
 // a Hogsend engine on and off under native and /batch/ traffic, and an
 // engine outage's drain.
 
-// handOffTarget is a fake Hogsend engine the proxy hands events off to.
+// handOffTarget is a lean stand-in for a Hogsend engine the proxy hands
+// events off to.
 func handOffTarget() *deliveryTarget {
 	return &deliveryTarget{name: "hand-off", fakeName: "fake engine", unit: "record",
 		delivered: "hogsend_handoff_delivered_total", deadLettered: "hogsend_handoff_dead_lettered_total", breaker: "hogsend_handoff_breaker_open",
 		backlog: `hogsend_spool_backlog_bytes{consumer="hogsend_engine"}`, drainGoal: 10000,
 		start: func() (deliveryFake, []string, error) {
-			eng, err := fakeengine.New(fakeengine.Options{NoRequestLog: true})
+			const key = "hsk_bench_handoff"
+			eng, err := newLeanEngine(key)
 			if err != nil {
 				return nil, nil, err
 			}
-			eng.Script.SetLatency(fakeLatency)
-			return eng, []string{"HOGSEND_UPSTREAM_URL=" + eng.URL(), "HOGSEND_UPSTREAM_API_KEY=" + eng.MintKey("ingest")}, nil
+			return eng, []string{"HOGSEND_UPSTREAM_URL=" + eng.URL(), "HOGSEND_UPSTREAM_API_KEY=" + key}, nil
 		}}
 }
 

@@ -1,10 +1,6 @@
 package main
 
-import (
-	"fmt"
-
-	"github.com/hogsend/hogsend-proxy/internal/fakeengine"
-)
+import "fmt"
 
 // runHandOffOutage stops the fake engine for o.outage under a steady native
 // load and checks every acknowledged event reached it once after the
@@ -17,31 +13,13 @@ func runHandOffOutage(o deliveryOptions, t *deliveryTarget) error {
 			return load.run(stop)
 		},
 		verify: func(fake deliveryFake, _ *loadResult, accepted int64) error {
-			eng := fake.(*fakeengine.Server)
-			stored, distinct := storedOnce(eng)
+			eng := fake.(*leanEngine)
+			stored, distinct := eng.storedOnce()
 			fmt.Printf("  engine:           %d events stored, %d distinct; proxy accepted %d; POST /v1/events received %d\n",
-				stored, distinct, accepted, eng.ReceivedOn("POST /v1/events"))
+				stored, distinct, accepted, eng.events.Load())
 			if stored != accepted || distinct != stored {
 				return fmt.Errorf("engine stored %d events (%d distinct), proxy accepted %d", stored, distinct, accepted)
 			}
 			return nil
 		}})
-}
-
-// storedOnce counts the outage load's events at the fake and how many
-// distinct seqs they carry: an event stored twice shows as fewer.
-func storedOnce(eng *fakeengine.Server) (stored, distinct int64) {
-	seen := map[float64]bool{}
-	for _, ev := range eng.Events() {
-		if ev.Name != outageEventName {
-			continue
-		}
-		stored++
-		seq, _ := ev.EventProperties["seq"].(float64)
-		if !seen[seq] {
-			seen[seq] = true
-			distinct++
-		}
-	}
-	return stored, distinct
 }

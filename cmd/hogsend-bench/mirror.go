@@ -1,10 +1,6 @@
 package main
 
-import (
-	"fmt"
-
-	"github.com/hogsend/hogsend-proxy/internal/fakeposthog"
-)
+import "fmt"
 
 // The mirror scenario (docs/posthog-upstream.md § 1): /batch/ ingest with
 // the mirror to a PostHog project on and off, and a PostHog outage's
@@ -13,18 +9,17 @@ import (
 // benchToken is the project token of the bench's /batch/ bodies.
 const benchToken = "phc_bench"
 
-// mirrorTarget is a fake PostHog project the proxy mirrors captures to;
-// it keeps only the uuids it took, to count each once.
+// mirrorTarget is a lean stand-in for a PostHog project the proxy mirrors
+// captures to; it keeps only the uuids it took, to count each once.
 func mirrorTarget() *deliveryTarget {
 	return &deliveryTarget{name: "mirror", fakeName: "fake PostHog", unit: "event",
 		delivered: "hogsend_posthog_mirror_delivered_total", deadLettered: "hogsend_posthog_mirror_dead_lettered_total",
 		breaker: "hogsend_posthog_mirror_breaker_open", backlog: `hogsend_spool_backlog_bytes{consumer="posthog_mirror"}`,
 		start: func() (deliveryFake, []string, error) {
-			ph, err := fakeposthog.New(fakeposthog.Options{Token: benchToken, NoRequestLog: true, NoEventLog: true})
+			ph, err := newLeanPostHog(benchToken)
 			if err != nil {
 				return nil, nil, err
 			}
-			ph.Script.SetLatency(fakeLatency)
 			return ph, []string{"HOGSEND_POSTHOG_UPSTREAM_URL=" + ph.URL(), "HOGSEND_POSTHOG_ASSETS_URL=" + ph.URL(),
 				"HOGSEND_POSTHOG_TOKENS=" + benchToken}, nil
 		}}
@@ -56,14 +51,14 @@ func runMirrorOutage(o deliveryOptions, t *deliveryTarget) error {
 			return load.run(stop)
 		},
 		verify: func(fake deliveryFake, res *loadResult, accepted int64) error {
-			return load.verify(fake.(*fakeposthog.Server), res, accepted)
+			return load.verify(fake.(*leanPostHog), res, accepted)
 		}})
 }
 
 // verify checks the fake took each event the proxy accepted once, and
 // holds the uuid of every event the load sent but those of requests that
 // failed.
-func (p *pacedCapture) verify(ph *fakeposthog.Server, res *loadResult, accepted int64) error {
+func (p *pacedCapture) verify(ph *leanPostHog, res *loadResult, accepted int64) error {
 	sent := p.sentUUIDs()
 	missing := 0
 	for _, id := range sent {

@@ -1,7 +1,7 @@
 // Command hogsend-proxy serves the Hogsend data API and PostHog capture at the
 // edge of a Hogsend deployment. Subcommands: serve (default), migrate, keys,
 // rebuild-identity, conversions replay, upstream replay, posthog replay,
-// version.
+// drain, version.
 package main
 
 import (
@@ -34,6 +34,10 @@ commands:
   posthog replay [--timeout 5m]
                               re-send to the PostHog project the events it refused
                               (posthog_dead_letters), with their uuids
+  drain --data-dir DIR [--timeout 10m]
+                              deliver what a proxy that is gone for good left in its data
+                              directory (spool, conversion queues) to ClickHouse and every
+                              configured destination, then exit; server mode only
   version                     print the version
 
 configuration comes from HOGSEND_* environment variables and the YAML file
@@ -70,6 +74,8 @@ func main() {
 		err = runUpstream(args)
 	case "posthog":
 		err = runPostHog(args)
+	case "drain":
+		err = runDrain(args)
 	case "version", "--version", "-v":
 		fmt.Println("hogsend-proxy", version)
 	case "help", "--help", "-h":

@@ -18,6 +18,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/hogsend/hogsend-proxy/config"
+	"github.com/hogsend/hogsend-proxy/conversions/platforms"
 	"github.com/hogsend/hogsend-proxy/proxy"
 	"github.com/hogsend/hogsend-proxy/sinks/clickhouse"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
@@ -49,6 +50,8 @@ type App struct {
 	stopWriter context.CancelFunc
 	writerDone chan error
 	closeOnce  sync.Once
+	// drainOnly: no listener, no server (hogsend-proxy drain).
+	drainOnly bool
 }
 
 // spoolJournal adapts the spool to ingest.Journal, which knows no sink: a
@@ -95,32 +98,9 @@ func (a *App) start(ctx context.Context) error {
 	}
 
 	set := metrics.NewSet()
-	a.Writer = clickhouse.NewWriter(a.Backend, a.Reader, clickhouse.WriterOptions{
-		MaxRows: cfg.BatchRows, MaxBytes: int(cfg.BatchBytes), MaxDelay: cfg.BatchDelay, Logger: log,
-	})
-	a.registerPipelineMetrics(set)
-	writerCtx, stopWriter := context.WithCancel(context.Background())
-	a.stopWriter = stopWriter
-	a.writerDone = make(chan error, 1)
-	go func() { a.writerDone <- a.runWriter(writerCtx) }()
-	if cfg.Conversions != nil {
-		if err := a.startConversions(convSettings, set); err != nil {
-			return err
-		}
-	}
-
-	var checks []proxy.Check
-	if cfg.HandOff() {
-		if err := a.startHandOff(set); err != nil {
-			return err
-		}
-		checks = append(checks, a.HandOff.check())
-	}
-	if cfg.PostHogUpstreamURL != "" {
-		if err := a.startMirror(set); err != nil {
-			return err
-		}
-		checks = append(checks, a.Mirror.check())
+	checks, err := a.startSinks(convSettings, set)
+	if err != nil {
+		return err
 	}
 	posthogUp, err := openPostHog(&cfg)
 	if err != nil {
@@ -184,6 +164,40 @@ func (a *App) start(ctx context.Context) error {
 	return nil
 }
 
+// startSinks starts what reads the spool: the ClickHouse writer, and the
+// conversions, the hand-off and the mirror where configured. It returns
+// the readiness checks of the optional ones.
+func (a *App) startSinks(convSettings *platforms.Settings, set *metrics.Set) ([]proxy.Check, error) {
+	cfg, log := &a.Config, a.Logger
+	a.Writer = clickhouse.NewWriter(a.Backend, a.Reader, clickhouse.WriterOptions{
+		MaxRows: cfg.BatchRows, MaxBytes: int(cfg.BatchBytes), MaxDelay: cfg.BatchDelay, Logger: log,
+	})
+	a.registerPipelineMetrics(set)
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	a.stopWriter = stopWriter
+	a.writerDone = make(chan error, 1)
+	go func() { a.writerDone <- a.runWriter(writerCtx) }()
+	if cfg.Conversions != nil {
+		if err := a.startConversions(convSettings, set); err != nil {
+			return nil, err
+		}
+	}
+	var checks []proxy.Check
+	if cfg.HandOff() {
+		if err := a.startHandOff(set); err != nil {
+			return nil, err
+		}
+		checks = append(checks, a.HandOff.check())
+	}
+	if cfg.PostHogUpstreamURL != "" {
+		if err := a.startMirror(set); err != nil {
+			return nil, err
+		}
+		checks = append(checks, a.Mirror.check())
+	}
+	return checks, nil
+}
+
 // openLocal creates the data directory, takes the spool (whose lock keeps a
 // second process off it) and the listen address: what fails fast comes
 // before the dependencies that take time.
@@ -198,6 +212,9 @@ func (a *App) openLocal() error {
 	}
 	if a.Reader, err = a.Spool.Reader("clickhouse"); err != nil {
 		return fmt.Errorf("open spool reader: %w", err)
+	}
+	if a.drainOnly {
+		return nil
 	}
 	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return fmt.Errorf("HOGSEND_LISTEN: %w", err)
@@ -236,7 +253,9 @@ func (a *App) openIdentity(ctx context.Context) error {
 	if cfg.RedisURL != "" {
 		if err := a.Store.Ping(rctx); err != nil {
 			a.Logger.Warn("identity redis not reachable yet: serving; requests that need identity get 503 until it answers", "err", err)
+			return nil
 		}
+		a.confirmSpooled(rctx)
 		return nil
 	}
 	if err := a.schema.wait(ctx); err != nil {
@@ -248,6 +267,19 @@ func (a *App) openIdentity(ctx context.Context) error {
 	}
 	a.Logger.Info("identity store rebuilt from embedded clickhouse", "pending_spool_entries", n)
 	return nil
+}
+
+// confirmSpooled confirms the claims a killed run left pending; failing
+// that, they expire within identity.PendingClaimWindow as they would have.
+func (a *App) confirmSpooled(ctx context.Context) {
+	n, err := confirmSpooledClaims(ctx, &a.Config, a.Store, a.Reader)
+	if err != nil {
+		a.Logger.Warn("idempotency claims of the spool not confirmed; retries of those requests get 503 until the claims expire", "err", err)
+		return
+	}
+	if n > 0 {
+		a.Logger.Info("confirmed the idempotency claims of the spool", "keys", n)
+	}
 }
 
 // runWriter drains the spool into ClickHouse once its tables are migrated.

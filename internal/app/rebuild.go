@@ -120,7 +120,30 @@ func loadIdentity(ctx context.Context, cfg *config.Config, backend clickhouse.Ba
 	if err != nil {
 		return snap, 0, fmt.Errorf("load identity snapshot: %w", err)
 	}
-	pending := 0
+	pending, err := replaySpool(ctx, r, func(b *canonical.Batch) {
+		snap.Contacts = append(snap.Contacts, cloneContacts(b.Contacts)...)
+		snap.Aliases = append(snap.Aliases, b.Aliases...)
+		snap.APIKeys = append(snap.APIKeys, b.APIKeys...)
+		for _, ev := range b.Events {
+			if ev.IdempotencyKey != "" && ev.ReceivedAt+cfg.IdempotencyWindow.Milliseconds() > now.UnixMilli() {
+				snap.Idempotency = append(snap.Idempotency, canonical.IdempotencyClaim{
+					Key: ev.IdempotencyKey, ExpiresAt: ev.ReceivedAt + cfg.IdempotencyWindow.Milliseconds(),
+				})
+			}
+		}
+	})
+	if err != nil {
+		return snap, 0, err
+	}
+	return snap, pending, nil
+}
+
+// replaySpool decodes each spool entry after r's cursor and passes it to fn,
+// then rewinds r so that its consumer still reads them. It returns the
+// number of entries.
+func replaySpool(ctx context.Context, r *spool.Reader, fn func(*canonical.Batch)) (int, error) {
+	defer r.Rewind()
+	n := 0
 	var b canonical.Batch
 	var buf []spool.Entry
 	for r.Backlog() > 0 {
@@ -131,29 +154,19 @@ func loadIdentity(ctx context.Context, cfg *config.Config, backend clickhouse.Ba
 			if errors.Is(err, context.DeadlineExceeded) {
 				break
 			}
-			return snap, 0, fmt.Errorf("replay spool: %w", err)
+			return n, fmt.Errorf("replay spool: %w", err)
 		}
 		buf = entries
 		for _, e := range entries {
 			if err := canonical.DecodeBatch(e.Data, &b); err != nil {
-				return snap, 0, fmt.Errorf("replay spool entry at %v: %w", e.Pos, err)
+				return n, fmt.Errorf("replay spool entry at %v: %w", e.Pos, err)
 			}
-			pending++
-			snap.Contacts = append(snap.Contacts, cloneContacts(b.Contacts)...)
-			snap.Aliases = append(snap.Aliases, b.Aliases...)
-			snap.APIKeys = append(snap.APIKeys, b.APIKeys...)
-			for _, ev := range b.Events {
-				if ev.IdempotencyKey != "" && ev.ReceivedAt+cfg.IdempotencyWindow.Milliseconds() > now.UnixMilli() {
-					snap.Idempotency = append(snap.Idempotency, canonical.IdempotencyClaim{
-						Key: ev.IdempotencyKey, ExpiresAt: ev.ReceivedAt + cfg.IdempotencyWindow.Milliseconds(),
-					})
-				}
-			}
+			n++
+			fn(&b)
 		}
 		if len(entries) == 0 {
 			break
 		}
 	}
-	r.Rewind()
-	return snap, pending, nil
+	return n, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,20 +24,7 @@ func TestSIGKILLMidConversionQueue(t *testing.T) {
 	t.Cleanup(fake.Close)
 	// Small batches on a slow platform: the queue drains over seconds.
 	fake.Script.SetLatency(40 * time.Millisecond)
-	cfgPath := filepath.Join(t.TempDir(), "hogsend.yaml")
-	yaml := fmt.Sprintf(`
-conversions:
-  destinations:
-    linkedin: {conversion_urn: "urn:lla:llaPartnerConversion:77", access_token: %q, version: "202607", base_url: %q, max_batch: 5}
-  delivery: {retry_initial: 50ms, retry_max: 500ms}
-  rules:
-    - id: signup
-      trigger: {event: signed.up}
-      destinations: {linkedin: signup}
-`, linkedinfake.DefaultToken, fake.URL)
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := signupConfig(t, fake.URL, strconv.Quote(linkedinfake.DefaultToken), ", max_batch: 5")
 	s := newStack(t, "HOGSEND_CONFIG="+cfgPath)
 	p := s.start()
 
@@ -117,19 +105,7 @@ conversions:
 func TestConversionsReplayCommand(t *testing.T) {
 	fake := linkedinfake.New()
 	t.Cleanup(fake.Close)
-	cfgPath := filepath.Join(t.TempDir(), "hogsend.yaml")
-	yaml := fmt.Sprintf(`
-conversions:
-  destinations:
-    linkedin: {conversion_urn: "urn:lla:llaPartnerConversion:77", access_token: "${LI_TOKEN}", version: "202607", base_url: %q}
-  rules:
-    - id: signup
-      trigger: {event: signed.up}
-      destinations: {linkedin: signup}
-`, fake.URL)
-	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := signupConfig(t, fake.URL, `"${LI_TOKEN}"`, "")
 	s := newStack(t, "HOGSEND_CONFIG="+cfgPath, "LI_TOKEN="+linkedinfake.DefaultToken)
 	s.start()
 	fake.Script.Push(linkedinfake.Unprocessable("conversionHappenedAt is too old"))
@@ -182,4 +158,26 @@ func conversionsIdle(base, destination string) bool {
 	derived, err1 := metric(base, `hogsend_spool_backlog_bytes{consumer="conversions"}`)
 	queued, err2 := metric(base, `hogsend_conversion_queue_bytes{destination="`+destination+`"}`)
 	return err1 == nil && err2 == nil && derived == 0 && queued == 0
+}
+
+// signupConfig writes a config converting signed.up to the LinkedIn fake at
+// url; token is the access_token's YAML value, destExtra more settings of
+// the destination.
+func signupConfig(t *testing.T, url, token, destExtra string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hogsend.yaml")
+	yaml := fmt.Sprintf(`
+conversions:
+  destinations:
+    linkedin: {conversion_urn: "urn:lla:llaPartnerConversion:77", access_token: %s, version: "202607", base_url: %q%s}
+  delivery: {retry_initial: 50ms, retry_max: 500ms}
+  rules:
+    - id: signup
+      trigger: {event: signed.up}
+      destinations: {linkedin: signup}
+`, token, url, destExtra)
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
