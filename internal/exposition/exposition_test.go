@@ -10,6 +10,9 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
 
+// TestWriteAnnotatesEveryFamily: each family gets its HELP and TYPE once,
+// callback counters are typed counter, histograms have le buckets, runtime
+// series outside the catalogue are dropped, and promtool passes the page.
 func TestWriteAnnotatesEveryFamily(t *testing.T) {
 	set := metrics.NewSet()
 	set.NewCounter(`hogsend_events_accepted_total{api="native"}`).Add(3)
@@ -41,7 +44,10 @@ func TestWriteAnnotatesEveryFamily(t *testing.T) {
 	testenv.Promtool(t, out.Bytes(), "metrics")
 }
 
-func TestUncataloguedFamilyFailsTheLint(t *testing.T) {
+// TestUncataloguedFamilyIsUntyped: a family missing from the catalogue is
+// written without help, which promtool reports ("no help text"), so a test
+// that lints a scrape catches it.
+func TestUncataloguedFamilyIsUntyped(t *testing.T) {
 	set := metrics.NewSet()
 	set.NewCounter("hogsend_not_catalogued_total").Inc()
 	var out bytes.Buffer
