@@ -38,6 +38,7 @@ type Config struct {
 	ChDBLibPath       string        // HOGSEND_CHDB_LIB
 	IngestSuspended   bool          // HOGSEND_INGEST_SUSPENDED
 	LogLevel          string        // HOGSEND_LOG_LEVEL
+	LogFormat         string        // HOGSEND_LOG_FORMAT: text or json
 	PprofListen       string        // HOGSEND_PPROF_LISTEN; empty = off
 	PostHogTokens     []string      // HOGSEND_POSTHOG_TOKENS; empty = any well-formed token
 	TrustedProxies    []*net.IPNet  // HOGSEND_TRUSTED_PROXIES
@@ -94,6 +95,7 @@ func Default() Config {
 		BatchBytes:          32 << 20,
 		MemoryLimit:         384 << 20,
 		LogLevel:            "info",
+		LogFormat:           "text",
 		HeaderTimeout:       10 * time.Second,
 		MaxConnsPerIP:       256,
 		MaxInflightBytes:    128 << 20,
@@ -227,6 +229,11 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("HOGSEND_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("HOGSEND_LOG_FORMAT: %q is not text or json", c.LogFormat)
 	}
 	return nil
 }

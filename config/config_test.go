@@ -55,6 +55,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	f(map[string]string{"HOGSEND_REDIS_URL": "redis://h:6379"}, "HOGSEND_CLICKHOUSE_URL")
 	f(map[string]string{"HOGSEND_SPOOL_MAX_BYTES": "lots"}, "HOGSEND_SPOOL_MAX_BYTES")
 	f(map[string]string{"HOGSEND_LOG_LEVEL": "loud"}, "HOGSEND_LOG_LEVEL")
+	f(map[string]string{"HOGSEND_LOG_FORMAT": "xml"}, "HOGSEND_LOG_FORMAT")
 	f(map[string]string{"HOGSEND_CONFIG": "/nonexistent.yaml"}, "HOGSEND_CONFIG")
 	f(map[string]string{"HOGSEND_UPSTREAM_URL": "engine.example:3000"}, "HOGSEND_UPSTREAM_URL")
 	f(map[string]string{"HOGSEND_UPSTREAM_URL": "https://engine.example/?key=secret"}, "HOGSEND_UPSTREAM_URL")

@@ -59,6 +59,7 @@ var fields = []field{
 		return nil
 	}},
 	{"HOGSEND_LOG_LEVEL", "log_level", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = strings.ToLower(v); return nil }},
+	{"HOGSEND_LOG_FORMAT", "log_format", "text (logfmt) or json, one object a line", func(c *Config, v string) error { c.LogFormat = strings.ToLower(v); return nil }},
 	{"HOGSEND_POSTHOG_TOKENS", "posthog_tokens", "comma-separated PostHog project tokens accepted on capture; empty = any well-formed token", func(c *Config, v string) error {
 		c.PostHogTokens = nil
 		for _, t := range strings.Split(v, ",") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
+	"github.com/hogsend/hogsend-proxy/internal/exposition"
 	"github.com/hogsend/hogsend-proxy/translate/jsontext"
 )
 
@@ -71,6 +73,30 @@ func (r *readiness) current() []checkResult {
 	return results
 }
 
+// registerMetrics adds hogsend_dependency_up{dependency} for each check,
+// read from the round of checks /readyz would answer with.
+func (r *readiness) registerMetrics(set *metrics.Set) {
+	for i, c := range r.checks {
+		set.NewGauge(fmt.Sprintf(`hogsend_dependency_up{dependency=%q}`, c.Name), func() float64 { return r.up(i) })
+	}
+}
+
+// up is 1 when check i passed at the current round, else 0. A check that
+// panics reads as down here, so one bad check does not take the scrape with
+// it; /readyz answers its panic as a handler's.
+func (r *readiness) up(i int) (v float64) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("readiness check panicked during a scrape", "dependency", r.checks[i].Name, "panic", p)
+			v = 0
+		}
+	}()
+	if r.current()[i].err != nil {
+		return 0
+	}
+	return 1
+}
+
 func (s *Server) healthz(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, fasthttp.StatusOK, []byte(`{"status":"ok"}`))
 }
@@ -125,7 +151,6 @@ func (s *Server) isAdminBearer(header []byte) bool {
 
 func (s *Server) metricsPage(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
-	s.metrics.set.WritePrometheus(ctx)
-	// Process and Go runtime series: goroutines, heap, GC, open fds.
-	metrics.WriteProcessMetrics(ctx)
+	// With HELP and TYPE per family, and the Go runtime and process series.
+	exposition.Write(ctx, s.metrics.set)
 }

@@ -35,12 +35,22 @@ const (
 	routePostHogUpstream // passed through to the PostHog project
 )
 
+// durationBuckets bound request durations in seconds: a capture batch is
+// acknowledged in about a millisecond, a spool or dependency stall takes
+// seconds (docs/monitoring.md § Metrics).
+var durationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// batchEventBuckets bound the events of a capture request: SDKs send one
+// event at a time up to batches of a few hundred.
+var batchEventBuckets = []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000}
+
 // serverMetrics are the proxy's own series, registered on a Set owned by the
 // caller so nothing here is global.
 type serverMetrics struct {
 	set             *metrics.Set
 	requests        [][600]atomic.Pointer[metrics.Counter] // [route][status]
-	durations       []*metrics.Histogram
+	durations       []*metrics.PrometheusHistogram
+	captureBatch    *metrics.PrometheusHistogram
 	eventsAccepted  *metrics.Counter
 	eventsDuplicate *metrics.Counter
 
@@ -65,9 +75,11 @@ func newServerMetrics(set *metrics.Set) *serverMetrics {
 		posthogAccepted:  set.NewCounter(`hogsend_events_accepted_total{api="posthog"}`),
 		posthogDuplicate: set.NewCounter(`hogsend_events_duplicate_total{api="posthog"}`),
 		panics:           set.NewCounter("hogsend_panics_total"),
+		captureBatch:     set.NewPrometheusHistogramExt("hogsend_capture_batch_events", batchEventBuckets),
 	}
 	for _, r := range routeNames {
-		m.durations = append(m.durations, set.NewHistogram(fmt.Sprintf(`hogsend_http_request_duration_seconds{route=%q}`, r)))
+		name := fmt.Sprintf(`hogsend_http_request_duration_seconds{route=%q}`, r)
+		m.durations = append(m.durations, set.NewPrometheusHistogramExt(name, durationBuckets))
 	}
 	return m
 }

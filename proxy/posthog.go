@@ -112,6 +112,7 @@ func (s *Server) capture(ctx *fasthttp.RequestCtx, path string, l *lease) {
 	}
 	s.metrics.posthogAccepted.Add(res.Stored)
 	s.metrics.posthogDuplicate.Add(res.Duplicates)
+	s.metrics.captureBatch.Update(float64(res.Stored + res.Duplicates))
 	s.metrics.posthogWarnings(res.Warnings)
 	if string(ctx.QueryArgs().Peek("beacon")) == "1" {
 		ctx.SetStatusCode(fasthttp.StatusNoContent)

@@ -104,6 +104,7 @@ func New(o Options) *Server {
 	}
 	s.metrics.set.NewGauge("hogsend_inflight_bytes", func() float64 { return float64(s.budget.inUse()) })
 	s.metrics.set.NewGauge("hogsend_heavy_lanes_busy", func() float64 { return float64(s.heavy.busy()) })
+	s.ready.registerMetrics(s.metrics.set)
 	s.http = &fasthttp.Server{
 		Handler:      s.handle,
 		ErrorHandler: s.handleParseError,

@@ -201,15 +201,14 @@ func metricValue(base, name string) (int64, error) {
 	if err != nil || status != fasthttp.StatusOK {
 		return 0, fmt.Errorf("read /metrics: %d %v", status, err)
 	}
-	i := bytes.Index(body, []byte(name+" "))
-	if i < 0 {
-		return 0, fmt.Errorf("/metrics lacks %s", name)
+	// A sample line starts with the name; the # HELP and # TYPE lines name
+	// the family too.
+	for line := range bytes.SplitSeq(body, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte(name+" ")); ok {
+			return strconv.ParseInt(string(v), 10, 64)
+		}
 	}
-	line := body[i+len(name)+1:]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
-	}
-	return strconv.ParseInt(string(line), 10, 64)
+	return 0, fmt.Errorf("/metrics lacks %s", name)
 }
 
 // refusedAnswers lists the proxy's own count of its answers other than 2xx,

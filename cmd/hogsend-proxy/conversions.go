@@ -49,7 +49,7 @@ func runConversions(args []string) error {
 		return err
 	}
 	defer backend.Close()
-	log := app.NewLogger(cfg.LogLevel)
+	log := app.NewLogger(cfg.LogLevel, cfg.LogFormat)
 	history := conversions.NewHistory(backend.InsertDispatches, log)
 	opts := settings.Dispatch
 	opts.Logger = log

@@ -37,7 +37,7 @@ func runDrain(args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	log := app.NewLogger(cfg.LogLevel)
+	log := app.NewLogger(cfg.LogLevel, cfg.LogFormat)
 	start := time.Now()
 	left, err := app.Drain(ctx, cfg, log, func(l app.DrainLeft) { log.Info("draining", "left", l.String()) })
 	if err != nil {

@@ -98,7 +98,7 @@ func openEmbeddedKeys(cfg *config.Config) (*embeddedKeys, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("HOGSEND_DATA_DIR: %w", err)
 	}
-	sp, err := app.OpenSpool(cfg, app.NewLogger("warn"))
+	sp, err := app.OpenSpool(cfg, app.NewLogger("warn", cfg.LogFormat))
 	if err != nil {
 		return nil, fmt.Errorf("%w (is hogsend-proxy serving on this data directory? stop it, or use the /v1/admin/api-keys routes)", err)
 	}

@@ -39,7 +39,7 @@ func runPostHog(args []string) error {
 		return err
 	}
 	defer backend.Close()
-	res, err := posthog.Replay(ctx, client, backend, app.NewLogger(cfg.LogLevel), time.Now)
+	res, err := posthog.Replay(ctx, client, backend, app.NewLogger(cfg.LogLevel, cfg.LogFormat), time.Now)
 	fmt.Printf("posthog: %d replayed, %d delivered, %d refused again\n", res.Replayed, res.Delivered, res.Refused)
 	if err != nil {
 		return fmt.Errorf("posthog replay: %w", err)

@@ -20,7 +20,7 @@ func runRebuildIdentity(args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := app.RebuildIdentity(context.Background(), cfg, app.NewLogger(cfg.LogLevel), *flush)
+	st, err := app.RebuildIdentity(context.Background(), cfg, app.NewLogger(cfg.LogLevel, cfg.LogFormat), *flush)
 	if err != nil {
 		return fmt.Errorf("rebuild-identity: %w", err)
 	}

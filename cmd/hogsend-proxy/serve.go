@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -14,14 +15,17 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/app"
 )
 
-// loadConfig reads the configuration, and sends go-redis's messages to the
-// configured log.
+// loadConfig reads the configuration, and sends go-redis's messages and the
+// standard log package's (libraries' log.Printf) to the configured log, so
+// that HOGSEND_LOG_FORMAT=json writes nothing but JSON lines.
 func loadConfig() (config.Config, error) {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
-	redis.SetLogger(redisLog{app.NewLogger(cfg.LogLevel)})
+	logger := app.NewLogger(cfg.LogLevel, cfg.LogFormat)
+	redis.SetLogger(redisLog{logger})
+	slog.SetDefault(logger)
 	return cfg, nil
 }
 
@@ -33,7 +37,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	log := app.NewLogger(cfg.LogLevel)
+	log := app.NewLogger(cfg.LogLevel, cfg.LogFormat)
 	setMemoryLimit(cfg.MemoryLimit)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

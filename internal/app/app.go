@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -379,6 +380,9 @@ func (a *App) closeDeps() {
 
 func (a *App) registerPipelineMetrics(set *metrics.Set) {
 	set.NewGauge("hogsend_spool_bytes", func() float64 { return float64(a.Spool.Bytes()) })
+	set.NewGauge("hogsend_spool_max_bytes", func() float64 { return float64(a.Config.SpoolMaxBytes) })
+	spoolDir := filepath.Join(a.Config.DataDir, "spool")
+	set.NewGauge("hogsend_spool_disk_free_bytes", func() float64 { return diskFreeBytes(spoolDir) })
 	set.NewGauge("hogsend_spool_appends_total", func() float64 { return float64(a.Spool.Stats().Appends) })
 	set.NewGauge("hogsend_spool_fsyncs_total", func() float64 { return float64(a.Spool.Stats().Syncs) })
 	set.NewGauge(`hogsend_spool_backlog_bytes{consumer="clickhouse"}`, func() float64 { return float64(a.Reader.Backlog()) })

@@ -37,11 +37,16 @@ func spoolConsumers(cfg *config.Config) []string {
 	return names
 }
 
-// NewLogger returns the service's text logger at level.
-func NewLogger(level string) *slog.Logger {
+// NewLogger returns the service's logger on stderr at level, in format
+// "json" (one object a line) or "text" (logfmt).
+func NewLogger(level, format string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
 // chdbLibCandidates are where `make run` and the install script put libchdb.

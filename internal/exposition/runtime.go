@@ -1,0 +1,36 @@
+package exposition
+
+// runtimeFamilies are the Go runtime and process series /metrics keeps of
+// what the library writes; the rest are dropped.
+var runtimeFamilies = index([]Family{
+	{"go_goroutines", "gauge", "Goroutines that exist now."},
+	{"go_threads", "gauge", "OS threads created."},
+	{"go_gomaxprocs", "gauge", "GOMAXPROCS: threads that run Go code at once."},
+	{"go_info", "gauge", "Go version the binary was built with."},
+	{"go_memlimit_bytes", "gauge", "Go memory limit (GOMEMLIMIT)."},
+	{"go_memstats_alloc_bytes", "gauge", "Heap bytes allocated and in use."},
+	{"go_memstats_alloc_bytes_total", "counter", "Heap bytes allocated, including freed."},
+	{"go_memstats_heap_inuse_bytes", "gauge", "Heap bytes in in-use spans."},
+	{"go_memstats_heap_idle_bytes", "gauge", "Heap bytes in idle spans."},
+	{"go_memstats_heap_objects", "gauge", "Heap objects allocated and not freed."},
+	{"go_memstats_next_gc_bytes", "gauge", "Heap size at which the next GC runs."},
+	{"go_memstats_sys_bytes", "gauge", "Bytes obtained from the OS."},
+	{"go_memstats_mallocs_total", "counter", "Heap objects allocated."},
+	{"go_memstats_frees_total", "counter", "Heap objects freed."},
+	{"go_gc_duration_seconds", "summary", "GC stop-the-world pause durations."},
+	{"go_gc_cpu_seconds_total", "counter", "CPU time spent in GC."},
+	{"go_gc_pauses_seconds", "histogram", "GC pause durations."},
+	{"go_sched_latencies_seconds", "histogram", "Time goroutines waited to run."},
+	{"go_mutex_wait_seconds_total", "counter", "Time goroutines spent blocked on mutexes."},
+	{"process_cpu_seconds_total", "counter", "User and system CPU time."},
+	{"process_resident_memory_bytes", "gauge", "Resident memory."},
+	{"process_virtual_memory_bytes", "gauge", "Virtual memory."},
+	{"process_start_time_seconds", "gauge", "Start time of the process, seconds since the epoch."},
+	{"process_num_threads", "gauge", "OS threads of the process."},
+	{"process_open_fds", "gauge", "Open file descriptors."},
+	{"process_max_fds", "gauge", "Limit on open file descriptors."},
+	{"process_io_read_bytes_total", "counter", "Bytes read by the process, from any source."},
+	{"process_io_written_bytes_total", "counter", "Bytes written by the process, to any destination."},
+	{"process_io_storage_read_bytes_total", "counter", "Bytes read from storage."},
+	{"process_io_storage_written_bytes_total", "counter", "Bytes written to storage."},
+})
