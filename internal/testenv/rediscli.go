@@ -1,0 +1,37 @@
+package testenv
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// redisCLI runs one redis-cli command against addr and returns its answer.
+func redisCLI(cli, addr string, args ...string) (string, error) {
+	host, port, _ := strings.Cut(addr, ":")
+	out, err := exec.Command(cli, append([]string{"-h", host, "-p", port}, args...)...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("redis-cli %s %s: %w: %s", addr, strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// waitFor polls cond every 100 ms until it holds or timeout passes; what
+// names the condition in the failure.
+func waitFor(tb TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: not within %s; last seen: %s", what, timeout, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
