@@ -108,6 +108,9 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 	r := &Redis{prefix: cfg.prefix, graph: cfg.prefix + graphTag, cluster: u.IsCluster()}
 	*set.onConnect = r.checkConn(*set.onConnect, cfg.allowOldLayout)
 	r.c = u.NewClient()
+	if cc, ok := r.c.(*redis.ClusterClient); ok {
+		cc.AddHook(reloadOnFailure{cc})
+	}
 	if err := r.c.Ping(ctx).Err(); err != nil && refused(err) {
 		r.c.Close()
 		return nil, fmt.Errorf("connect identity redis: %w", err)
