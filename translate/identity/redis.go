@@ -102,6 +102,13 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 	if *set.dialerRetries == 0 {
 		*set.dialerRetries = 2
 	}
+	// A cluster client re-sends a pipeline whose answer it lost up to
+	// MaxRedirects times, as the single client would with MaxRetries: none.
+	// A MOVED answer (slots being moved) then fails its call with a 503
+	// and reloads the slot map for the next (docs/redis-cluster.md § 3).
+	if u.Cluster != nil && u.Cluster.MaxRedirects == 0 {
+		u.Cluster.MaxRedirects = -1
+	}
 	if cfg.readTimeout > 0 {
 		*set.readTimeout, *set.writeTimeout = cfg.readTimeout, cfg.writeTimeout
 	}

@@ -8,7 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 	"github.com/hogsend/hogsend-proxy/translate/identity/identitytest"
 )
@@ -71,5 +75,66 @@ func retryUnavailable(t *testing.T, f func() error) {
 			t.Fatalf("still unavailable after failover: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestRedisClusterFlushAndRestore: Flush removes the store's keys from
+// every master (graph and claims, on several shards) and leaves another
+// prefix's alone; Restore then brings a contact and a claim back.
+func TestRedisClusterFlushAndRestore(t *testing.T) {
+	c := testenv.RedisCluster(t)
+	ctx := context.Background()
+	s := newRedis(t, c.URL(), identity.WithKeyPrefix("f:"))
+	other := newRedis(t, c.URL(), identity.WithKeyPrefix("o:"))
+	for i := range 20 {
+		op := emailOp(fmt.Sprintf("p%d@x", i))
+		op.IdempotencyKey = fmt.Sprintf("evt-%d", i)
+		if _, err := resolveOne(ctx, s, op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := resolveOne(ctx, other, emailOp("kept@x")); err != nil {
+		t.Fatal(err)
+	}
+	count := func(pattern string) int {
+		n := 0
+		err := s.Client().(*redis.ClusterClient).ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			keys, err := m.Keys(ctx, pattern).Result()
+			n += len(keys)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count("f:i:*"); n != 20 {
+		t.Fatalf("%d claim keys before flush, want 20", n)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count("f:*"); n != 0 {
+		t.Fatalf("%d keys of the prefix after flush", n)
+	}
+	if cs, err := other.Find(ctx, "kept@x", ""); err != nil || len(cs) != 1 {
+		t.Fatalf("other prefix after flush: %v %v", cs, err)
+	}
+	id := uuid.Must(uuid.NewV7())
+	snap := canonical.Snapshot{
+		Contacts:    []canonical.Contact{{ID: id, Email: "back@x", Version: 7}},
+		Aliases:     []canonical.Alias{{Kind: canonical.KindEmail, Value: "back@x", ContactID: id, Version: 7}},
+		Idempotency: []canonical.IdempotencyClaim{{Key: "evt-back", ExpiresAt: time.Now().Add(time.Hour).UnixMilli()}},
+	}
+	if err := s.Restore(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := s.Find(ctx, "back@x", ""); err != nil || len(cs) != 1 || cs[0].ID != id {
+		t.Fatalf("find after restore: %v %v", cs, err)
+	}
+	op := emailOp("back@x")
+	op.IdempotencyKey = "evt-back"
+	if r, err := resolveOne(ctx, s, op); err != nil || !r.Duplicate {
+		t.Fatalf("restored claim: %+v %v, want a duplicate", r, err)
 	}
 }
