@@ -2,15 +2,21 @@ package testenv
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
 )
 
-// redisCLI runs one redis-cli command against addr and returns its answer.
-func redisCLI(cli, addr string, args ...string) (string, error) {
+// redisCLI runs one redis-cli command against addr, with password when not
+// empty, and returns its answer.
+func redisCLI(cli, addr, password string, args ...string) (string, error) {
 	host, port, _ := strings.Cut(addr, ":")
-	out, err := exec.Command(cli, append([]string{"-h", host, "-p", port}, args...)...).CombinedOutput()
+	cmd := exec.Command(cli, append([]string{"-h", host, "-p", port}, args...)...)
+	if password != "" {
+		cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+password)
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("redis-cli %s %s: %w: %s", addr, strings.Join(args, " "), err, out)
 	}

@@ -34,7 +34,7 @@ func RedisCluster(tb TB) *RedisClusterServers {
 	}
 	create := append([]string{"--cluster", "create"}, addrs...)
 	create = append(create, "--cluster-replicas", "1", "--cluster-yes")
-	if _, err := redisCLI(cli, addrs[0], create...); err != nil {
+	if _, err := redisCLI(cli, addrs[0], "", create...); err != nil {
 		tb.Fatalf("create redis cluster: %v", err)
 	}
 	c.WaitHealthy(30 * time.Second)
@@ -67,7 +67,7 @@ func (c *RedisClusterServers) WaitHealthy(timeout time.Duration) {
 	c.tb.Helper()
 	waitFor(c.tb, timeout, "redis cluster healthy", func() (bool, string) {
 		for _, p := range c.running() {
-			info, err := redisCLI(c.cli, p.Addr, "cluster", "info")
+			info, err := redisCLI(c.cli, p.Addr, "", "cluster", "info")
 			if err != nil {
 				return false, err.Error()
 			}
@@ -83,7 +83,7 @@ func (c *RedisClusterServers) WaitHealthy(timeout time.Duration) {
 func (c *RedisClusterServers) MasterOf(key string) *Process {
 	c.tb.Helper()
 	p := c.running()[0]
-	slotText, err := redisCLI(c.cli, p.Addr, "cluster", "keyslot", key)
+	slotText, err := redisCLI(c.cli, p.Addr, "", "cluster", "keyslot", key)
 	if err != nil {
 		c.tb.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func (c *RedisClusterServers) MasterOf(key string) *Process {
 	if err != nil {
 		c.tb.Fatalf("cluster keyslot %q: %q", key, slotText)
 	}
-	nodes, err := redisCLI(c.cli, p.Addr, "cluster", "nodes")
+	nodes, err := redisCLI(c.cli, p.Addr, "", "cluster", "nodes")
 	if err != nil {
 		c.tb.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func (c *RedisClusterServers) KillMasterOf(key string) *Process {
 func (c *RedisClusterServers) WaitFailover(dead *Process, timeout time.Duration) {
 	c.tb.Helper()
 	waitFor(c.tb, timeout, "redis cluster fails "+dead.Addr+" over", func() (bool, string) {
-		nodes, err := redisCLI(c.cli, c.running()[0].Addr, "cluster", "nodes")
+		nodes, err := redisCLI(c.cli, c.running()[0].Addr, "", "cluster", "nodes")
 		if err != nil {
 			return false, err.Error()
 		}

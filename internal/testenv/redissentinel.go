@@ -17,8 +17,12 @@ const SentinelMaster = "hogsend"
 type RedisSentinelServers struct {
 	Servers   []*Process // the master and its replica, in start order
 	Sentinels []*Process
-	tb        TB
-	cli       string
+	// Passwords, "" for none: the master's and replica's (requirepass),
+	// and the Sentinels' own.
+	MasterPassword, SentinelPassword string
+
+	tb  TB
+	cli string
 }
 
 // RedisSentinel starts the master, its replica and three Sentinels, and
@@ -27,24 +31,43 @@ type RedisSentinelServers struct {
 // one second.
 func RedisSentinel(tb TB) *RedisSentinelServers {
 	tb.Helper()
+	return RedisSentinelWithPasswords(tb, "", "")
+}
+
+// RedisSentinelWithPasswords is RedisSentinel with requirepass on the data
+// servers (master) and on the Sentinels (sentinel), each unless "".
+func RedisSentinelWithPasswords(tb TB, master, sentinel string) *RedisSentinelServers {
+	tb.Helper()
 	cli := requireBinary(tb, "redis-cli", "/usr/bin/redis-cli")
-	s := &RedisSentinelServers{tb: tb, cli: cli}
-	master := Redis(tb)
-	replica := NewRedis(tb)
-	replica.Name = "redis-replica"
-	replica.args = append(replica.args, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))
+	s := &RedisSentinelServers{tb: tb, cli: cli, MasterPassword: master, SentinelPassword: sentinel}
+	primary := s.newServer("redis")
+	primary.Start(15 * time.Second)
+	replica := s.newServer("redis-replica")
+	replica.args = append(replica.args, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
 	replica.Start(15 * time.Second)
-	s.Servers = []*Process{master, replica}
+	s.Servers = []*Process{primary, replica}
 	for i := range 3 {
-		s.Sentinels = append(s.Sentinels, startSentinel(tb, "redis-sentinel-"+strconv.Itoa(i), master.Port))
+		s.Sentinels = append(s.Sentinels, s.startSentinel("redis-sentinel-"+strconv.Itoa(i), primary.Port))
 	}
-	s.waitReady(master, 60*time.Second)
+	s.waitReady(primary, 60*time.Second)
 	return s
+}
+
+// newServer configures a data server, with the master password if any
+// (masterauth too, as either may become a replica).
+func (s *RedisSentinelServers) newServer(name string) *Process {
+	p := NewRedis(s.tb)
+	p.Name = name
+	if s.MasterPassword != "" {
+		p.args = append(p.args, "--requirepass", s.MasterPassword, "--masterauth", s.MasterPassword)
+	}
+	return p
 }
 
 // startSentinel starts one Sentinel monitoring the master on masterPort.
 // Sentinel rewrites its configuration file, so each has its own.
-func startSentinel(tb TB, name string, masterPort int) *Process {
+func (s *RedisSentinelServers) startSentinel(name string, masterPort int) *Process {
+	tb := s.tb
 	tb.Helper()
 	bin := requireBinary(tb, "redis-server", "/usr/bin/redis-server")
 	port := FreePort(tb)
@@ -57,6 +80,13 @@ func startSentinel(tb TB, name string, masterPort int) *Process {
 		"sentinel failover-timeout " + SentinelMaster + " 10000",
 		"sentinel parallel-syncs " + SentinelMaster + " 1",
 	}, "\n") + "\n"
+	if s.MasterPassword != "" {
+		conf += "sentinel auth-pass " + SentinelMaster + " " + s.MasterPassword + "\n"
+	}
+	if s.SentinelPassword != "" {
+		// Sentinels talk to each other with the password they require.
+		conf += "requirepass " + s.SentinelPassword + "\nsentinel sentinel-pass " + s.SentinelPassword + "\n"
+	}
 	path := filepath.Join(p.Dir, "sentinel.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		tb.Fatalf("write sentinel config: %v", err)
@@ -67,13 +97,22 @@ func startSentinel(tb TB, name string, masterPort int) *Process {
 	return p
 }
 
-// URL is the redis+sentinel:// URL naming every Sentinel.
+// URL is the redis+sentinel:// URL naming every Sentinel, with the
+// passwords.
 func (s *RedisSentinelServers) URL() string {
 	addrs := make([]string, len(s.Sentinels))
 	for i, p := range s.Sentinels {
 		addrs[i] = p.Addr
 	}
-	return "redis+sentinel://" + strings.Join(addrs, ",") + "/0?master=" + SentinelMaster
+	user := ""
+	if s.MasterPassword != "" {
+		user = ":" + s.MasterPassword + "@"
+	}
+	u := "redis+sentinel://" + user + strings.Join(addrs, ",") + "/0?master=" + SentinelMaster
+	if s.SentinelPassword != "" {
+		u += "&sentinel_password=" + s.SentinelPassword
+	}
+	return u
 }
 
 // Master is the server every Sentinel names as master.
@@ -93,7 +132,7 @@ func (s *RedisSentinelServers) Master() *Process {
 }
 
 func (s *RedisSentinelServers) masterAddr(sentinel *Process) (string, error) {
-	out, err := redisCLI(s.cli, sentinel.Addr, "sentinel", "get-master-addr-by-name", SentinelMaster)
+	out, err := redisCLI(s.cli, sentinel.Addr, s.SentinelPassword, "sentinel", "get-master-addr-by-name", SentinelMaster)
 	if err != nil {
 		return "", err
 	}
@@ -113,16 +152,16 @@ func (s *RedisSentinelServers) waitReady(master *Process, timeout time.Duration)
 			if addr, err := s.masterAddr(sn); err != nil || addr != master.Addr {
 				return false, fmt.Sprintf("%s names %s (%v)", sn.Addr, addr, err)
 			}
-			q, err := redisCLI(s.cli, sn.Addr, "sentinel", "ckquorum", SentinelMaster)
+			q, err := redisCLI(s.cli, sn.Addr, s.SentinelPassword, "sentinel", "ckquorum", SentinelMaster)
 			if err != nil || !strings.HasPrefix(q, "OK 3 usable") {
 				return false, fmt.Sprintf("%s: %s %v", sn.Addr, q, err)
 			}
-			reps, err := redisCLI(s.cli, sn.Addr, "sentinel", "replicas", SentinelMaster)
+			reps, err := redisCLI(s.cli, sn.Addr, s.SentinelPassword, "sentinel", "replicas", SentinelMaster)
 			if err != nil || !strings.Contains(reps, "\nslave\n") {
 				return false, fmt.Sprintf("%s replicas: %s %v", sn.Addr, reps, err)
 			}
 		}
-		info, err := redisCLI(s.cli, master.Addr, "info", "replication")
+		info, err := redisCLI(s.cli, master.Addr, s.MasterPassword, "info", "replication")
 		if err != nil || !strings.Contains(info, "state=online") {
 			return false, fmt.Sprintf("master replication: %s %v", info, err)
 		}
@@ -140,7 +179,7 @@ func (s *RedisSentinelServers) FailOver(kill bool) *Process {
 	old := s.Master()
 	if kill {
 		old.Kill()
-	} else if _, err := redisCLI(s.cli, s.Sentinels[0].Addr, "sentinel", "failover", SentinelMaster); err != nil {
+	} else if _, err := redisCLI(s.cli, s.Sentinels[0].Addr, s.SentinelPassword, "sentinel", "failover", SentinelMaster); err != nil {
 		s.tb.Fatal(err)
 	}
 	waitFor(s.tb, 60*time.Second, "sentinel failover from "+old.Addr, func() (bool, string) {
@@ -152,7 +191,7 @@ func (s *RedisSentinelServers) FailOver(kill bool) *Process {
 			}
 			addr = a
 		}
-		role, err := redisCLI(s.cli, addr, "role")
+		role, err := redisCLI(s.cli, addr, s.MasterPassword, "role")
 		return err == nil && strings.HasPrefix(role, "master"), fmt.Sprintf("%s role %s %v", addr, role, err)
 	})
 	return old

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -136,5 +137,27 @@ func TestRedisClusterFlushAndRestore(t *testing.T) {
 	op.IdempotencyKey = "evt-back"
 	if r, err := resolveOne(ctx, s, op); err != nil || !r.Duplicate {
 		t.Fatalf("restored claim: %+v %v, want a duplicate", r, err)
+	}
+}
+
+// TestRedisSentinelPasswords: with requirepass on the data servers and on
+// the Sentinels, the URL's user is the master's password and
+// sentinel_password the Sentinels'; a wrong master password is refused at
+// start, not retried as an outage.
+func TestRedisSentinelPasswords(t *testing.T) {
+	s := testenv.RedisSentinelWithPasswords(t, "master-pw", "sentinel-pw")
+	store := newRedis(t, s.URL())
+	ctx := context.Background()
+	if r, err := resolveOne(ctx, store, emailOp("pw@x")); err != nil || !r.Created {
+		t.Fatalf("resolve with passwords: %+v %v", r, err)
+	}
+	wrong := strings.Replace(s.URL(), ":master-pw@", ":nope@", 1)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if r, err := identity.NewRedis(cctx, wrong); err == nil {
+		r.Close()
+		t.Fatal("a wrong master password was accepted")
+	} else if errors.Is(err, identity.ErrUnavailable) || !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Fatalf("wrong master password: %v, want the server's WRONGPASS refusal", err)
 	}
 }
