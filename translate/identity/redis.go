@@ -28,8 +28,9 @@ type Redis struct {
 	c      redis.UniversalClient
 	prefix string
 	// graph is the prefix of the identity graph's keys: prefix and the
-	// graph's hash tag.
-	graph string
+	// graph's hash tag; graphSeq is the KEYS of every graph script.
+	graph    string
+	graphSeq []string
 	// checked is set once a connection has passed checkConn; until then
 	// every new connection is checked.
 	checked atomic.Bool
@@ -112,7 +113,8 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 	if cfg.readTimeout > 0 {
 		*set.readTimeout, *set.writeTimeout = cfg.readTimeout, cfg.writeTimeout
 	}
-	r := &Redis{prefix: cfg.prefix, graph: cfg.prefix + graphTag, cluster: u.IsCluster()}
+	graph := cfg.prefix + graphTag
+	r := &Redis{prefix: cfg.prefix, graph: graph, graphSeq: []string{graph + "seq"}, cluster: u.IsCluster()}
 	*set.onConnect = r.checkConn(*set.onConnect, cfg.allowOldLayout)
 	r.c = u.NewClient()
 	if cc, ok := r.c.(*redis.ClusterClient); ok {
@@ -382,8 +384,9 @@ func (r *Redis) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool
 
 // graphKeys is the KEYS of a graph script: the graph's counter, which
 // names the graph's slot so that a cluster client sends the script there;
-// the script builds its other key names under the same hash tag.
-func (r *Redis) graphKeys() []string { return []string{r.graph + "seq"} }
+// the script builds its other key names under the same hash tag. Callers
+// must not change it.
+func (r *Redis) graphKeys() []string { return r.graphSeq }
 
 // Prefix is the prefix of every key this store writes.
 func (r *Redis) Prefix() string { return r.prefix }

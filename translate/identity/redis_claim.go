@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,8 @@ type claimBatch struct {
 	// ticketValue is "t"+ticket of the last ticketed claim, built once a call.
 	ticketValue, ticketOf string
 	slots                 slotMaker // the call's bucket keys, built once a second
-	// won is the claims this call wrote, released again if the call fails.
-	won []sentClaim
+	// takenOver is the held claims judged stale and written after all.
+	takenOver []sentClaim
 }
 
 // sentClaim is one claim sent, for op number op.
@@ -81,7 +82,7 @@ func expireBuckets(ctx context.Context, pipe redis.Pipeliner, buckets map[string
 }
 
 // taken returns the claims found held (duplicate, pending or stale),
-// recording a refused write in results and the claims written in c.won, or
+// recording a refused write in results, or
 // an error when Redis is down.
 func (c *claimBatch) taken(results []ResolveResult) ([]sentClaim, error) {
 	var taken []sentClaim
@@ -100,8 +101,6 @@ func (c *claimBatch) taken(results []ResolveResult) ([]sentClaim, error) {
 			}
 		}
 		switch {
-		case err == nil && !held:
-			c.won = append(c.won, sc)
 		case held:
 			taken = append(taken, sc)
 		case err != nil && !isReplyError(err):
@@ -138,7 +137,7 @@ func claimOf(op *ResolveOp, slot claimSlot, now, wall int64) (value, ttl string)
 // whether the tickets among them are confirmed (a ticket key lives in a slot
 // of its own), then runs lua/claim.lua on each claim's key alone: a confirmed
 // claim is a duplicate, a pending one pending, and a stale (or since
-// released) one is claimed after all, and joins c.won.
+// released) one is claimed after all, and joins c.takenOver.
 func (r *Redis) judgeTaken(ctx context.Context, c *claimBatch, ops []ResolveOp, nows []int64, taken []sentClaim, results []ResolveResult) error {
 	seen, err := r.readClaims(ctx, taken)
 	if err != nil {
@@ -168,7 +167,7 @@ func (r *Redis) judgeTaken(ctx context.Context, c *claimBatch, ops []ResolveOp, 
 		}
 		switch code {
 		case "0":
-			c.won = append(c.won, sc)
+			c.takenOver = append(c.takenOver, sc)
 		case "1":
 			results[sc.op].Duplicate = true
 		case "2":
@@ -240,6 +239,22 @@ func ticketArg(seen string, confirmed map[string]bool) string {
 	return "0"
 }
 
+// written is the claims the call wrote: the plain writes that found their
+// claim free (whatever else in the pipeline failed), and the takeovers.
+func (c *claimBatch) written() []sentClaim {
+	out := slices.Clone(c.takenOver)
+	for _, sc := range c.claims {
+		if sc.slot.field != "" {
+			if n, err := sc.cmd.Int64(); err == nil && n == 1 {
+				out = append(out, sc)
+			}
+		} else if sc.cmd.Err() == nil {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
 // releaseWon forgets the claims a failed call wrote, so that the caller's
 // retry claims them again at once rather than meeting them pending. A
 // release that fails leaves them pending until PendingClaimWindow, as a
@@ -275,7 +290,7 @@ func (r *Redis) releaseUnused(ctx context.Context, c *claimBatch, results []Reso
 		}
 	}
 	var unused []sentClaim
-	for _, sc := range c.won {
+	for _, sc := range c.written() {
 		if res := &results[sc.op]; res.Err != nil || res.Refused {
 			unused = append(unused, sc)
 		}

@@ -161,3 +161,37 @@ func TestRedisSentinelPasswords(t *testing.T) {
 		t.Fatalf("wrong master password: %v, want the server's WRONGPASS refusal", err)
 	}
 }
+
+// TestRedisClusterFailedCallReleasesItsClaims: with the graph's master
+// killed, a native op whose claim lives on another shard fails as
+// unavailable, and its claim, written there, is released: once the replica
+// has taken over, the retry claims it rather than being told it is pending.
+func TestRedisClusterFailedCallReleasesItsClaims(t *testing.T) {
+	redis.SetLogger(quietLogger{})
+	c := testenv.RedisCluster(t)
+	s := newRedis(t, c.URL())
+	ctx := context.Background()
+	graphMaster := c.MasterOf("hs:{g}:seq")
+	key := ""
+	for i := 0; key == ""; i++ {
+		if k := fmt.Sprintf("evt-%d", i); c.MasterOf("hs:i:"+k) != graphMaster {
+			key = k
+		}
+	}
+	op := emailOp("claim@x")
+	op.IdempotencyKey = key
+	if _, err := resolveOne(ctx, s, emailOp("warm@x")); err != nil {
+		t.Fatal(err)
+	}
+	c.KillMasterOf("hs:{g}:seq")
+	if _, err := resolveOne(ctx, s, op); !errors.Is(err, identity.ErrUnavailable) {
+		t.Fatalf("resolve with the graph's master dead: %v, want ErrUnavailable", err)
+	}
+	c.WaitFailover(graphMaster, 60*time.Second)
+	var r identity.ResolveResult
+	var err error
+	retryUnavailable(t, func() error { r, err = resolveOne(ctx, s, op); return err })
+	if r.ClaimPending || r.Duplicate || !r.Found {
+		t.Fatalf("retry after failover: %+v, want its claim free", r)
+	}
+}

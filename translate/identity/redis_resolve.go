@@ -35,7 +35,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		return nil
 	}
 	if err := r.settle(ctx, pipe, &cl, cmds, ops, nows, results); err != nil {
-		r.releaseWon(ctx, cl.won)
+		r.releaseWon(ctx, cl.written())
 		return err
 	}
 	r.releaseUnused(ctx, &cl, results)
