@@ -41,3 +41,13 @@ func waitFor(tb TB, timeout time.Duration, what string, cond func() (bool, strin
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// addrList is the processes' host:port, comma-separated, as the
+// redis+cluster and redis+sentinel URLs list them.
+func addrList(ps []*Process) string {
+	addrs := make([]string, len(ps))
+	for i, p := range ps {
+		addrs[i] = p.Addr
+	}
+	return strings.Join(addrs, ",")
+}

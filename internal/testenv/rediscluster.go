@@ -43,11 +43,7 @@ func RedisCluster(tb TB) *RedisClusterServers {
 
 // URL is the redis+cluster:// URL naming every node.
 func (c *RedisClusterServers) URL() string {
-	addrs := make([]string, len(c.Nodes))
-	for i, p := range c.Nodes {
-		addrs[i] = p.Addr
-	}
-	return "redis+cluster://" + strings.Join(addrs, ",")
+	return "redis+cluster://" + addrList(c.Nodes)
 }
 
 // running is the nodes not killed.

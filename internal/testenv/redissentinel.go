@@ -100,15 +100,11 @@ func (s *RedisSentinelServers) startSentinel(name string, masterPort int) *Proce
 // URL is the redis+sentinel:// URL naming every Sentinel, with the
 // passwords.
 func (s *RedisSentinelServers) URL() string {
-	addrs := make([]string, len(s.Sentinels))
-	for i, p := range s.Sentinels {
-		addrs[i] = p.Addr
-	}
 	user := ""
 	if s.MasterPassword != "" {
 		user = ":" + s.MasterPassword + "@"
 	}
-	u := "redis+sentinel://" + user + strings.Join(addrs, ",") + "/0?master=" + SentinelMaster
+	u := "redis+sentinel://" + user + addrList(s.Sentinels) + "/0?master=" + SentinelMaster
 	if s.SentinelPassword != "" {
 		u += "&sentinel_password=" + s.SentinelPassword
 	}

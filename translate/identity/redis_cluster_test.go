@@ -15,18 +15,13 @@ import (
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
-	"github.com/hogsend/hogsend-proxy/translate/identity/identitytest"
 )
 
 // TestRedisClusterConformance runs the suite on a Redis Cluster of three
 // masters: every script's keys must be in one slot, or the cluster refuses
 // the call (CROSSSLOT, or a key of another node).
 func TestRedisClusterConformance(t *testing.T) {
-	c := testenv.RedisCluster(t)
-	var n atomic.Int64
-	identitytest.Run(t, func(t *testing.T) identity.Store {
-		return newRedis(t, c.URL(), identity.WithKeyPrefix(fmt.Sprintf("t%d:", n.Add(1))))
-	})
+	runConformance(t, testenv.RedisCluster(t).URL(), "t")
 }
 
 // TestRedisSentinelConformance runs the suite through Sentinel, then moves
@@ -34,11 +29,7 @@ func TestRedisClusterConformance(t *testing.T) {
 // what was written before the switch is found after it.
 func TestRedisSentinelConformance(t *testing.T) {
 	s := testenv.RedisSentinel(t)
-	var n atomic.Int64
-	mk := func(t *testing.T) identity.Store {
-		return newRedis(t, s.URL(), identity.WithKeyPrefix(fmt.Sprintf("t%d:", n.Add(1))))
-	}
-	identitytest.Run(t, mk)
+	runConformance(t, s.URL(), "before")
 
 	store := newRedis(t, s.URL(), identity.WithKeyPrefix("kept:"))
 	ctx := context.Background()
@@ -56,7 +47,7 @@ func TestRedisSentinelConformance(t *testing.T) {
 	if !after.Found || after.Created || after.Contact.ID != before.Contact.ID {
 		t.Fatalf("after failover: %+v, want the contact %s found", after, before.Contact.ID)
 	}
-	identitytest.Run(t, mk)
+	runConformance(t, s.URL(), "after")
 }
 
 // retryUnavailable calls f until it succeeds; while the servers fail over,
@@ -98,16 +89,17 @@ func TestRedisClusterFlushAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	count := func(pattern string) int {
-		n := 0
+		// ForEachMaster calls its masters concurrently.
+		var n atomic.Int64
 		err := s.Client().(*redis.ClusterClient).ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
 			keys, err := m.Keys(ctx, pattern).Result()
-			n += len(keys)
+			n.Add(int64(len(keys)))
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return int(n.Load())
 	}
 	if n := count("f:i:*"); n != 20 {
 		t.Fatalf("%d claim keys before flush, want 20", n)
