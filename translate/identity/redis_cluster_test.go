@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -185,5 +186,53 @@ func TestRedisClusterFailedCallReleasesItsClaims(t *testing.T) {
 	retryUnavailable(t, func() error { r, err = resolveOne(ctx, s, op); return err })
 	if r.ClaimPending || r.Duplicate || !r.Found {
 		t.Fatalf("retry after failover: %+v, want its claim free", r)
+	}
+}
+
+// TestRedisClusterPlacement: the graph's keys are all on the master of its
+// hash tag, and claims of their own spread over every master.
+func TestRedisClusterPlacement(t *testing.T) {
+	c := testenv.RedisCluster(t)
+	s := newRedis(t, c.URL())
+	ctx := context.Background()
+	ops := make([]identity.ResolveOp, 300)
+	for i := range ops {
+		ops[i] = emailOp(fmt.Sprintf("p%d@x", i))
+		ops[i].IdempotencyKey = fmt.Sprintf("evt-%d", i)
+	}
+	if err := s.Resolve(ctx, ops, make([]identity.ResolveResult, len(ops))); err != nil {
+		t.Fatal(err)
+	}
+	graphMaster := c.MasterOf("hs:{g}:seq").Addr
+	graphKeys, claims := map[string]int{}, map[string]int{}
+	var mu sync.Mutex
+	err := s.Client().(*redis.ClusterClient).ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		g, err := m.Keys(ctx, "hs:{g}:*").Result()
+		if err != nil {
+			return err
+		}
+		i, err := m.Keys(ctx, "hs:i:*").Result()
+		mu.Lock()
+		graphKeys[m.Options().Addr], claims[m.Options().Addr] = len(g), len(i)
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("graph keys by master %v, claims by master %v", graphKeys, claims)
+	if len(claims) != 3 {
+		t.Fatalf("%d masters, want 3", len(claims))
+	}
+	for addr, n := range graphKeys {
+		if want := addr == graphMaster; (n > 0) != want {
+			t.Errorf("master %s holds %d graph keys (graph's master %s)", addr, n, graphMaster)
+		}
+	}
+	for addr, n := range claims {
+		// 300 keys over three masters: a third each, give or take.
+		if n < 50 {
+			t.Errorf("master %s holds %d of 300 claims", addr, n)
+		}
 	}
 }
