@@ -158,11 +158,8 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("HOGSEND_LISTEN: %q is not host:port: %v", c.Listen, err)
 	}
-	if c.RedisURL != "" {
-		u, err := url.Parse(c.RedisURL)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			return fmt.Errorf("HOGSEND_REDIS_URL: %q is not a redis://host:port URL", RedactURL(c.RedisURL))
-		}
+	if c.RedisURL != "" && !validRedisURL(c.RedisURL) {
+		return fmt.Errorf("HOGSEND_REDIS_URL: %q is not a redis://host:port, redis+cluster://h1:port,h2:port or redis+sentinel://s1:port,s2:port/0?master=name URL", RedactURL(c.RedisURL))
 	}
 	if c.ClickHouseURL != "" {
 		u, err := url.Parse(c.ClickHouseURL)
@@ -346,3 +343,33 @@ func postHogAssetsHost(ingest string) string {
 // HandOff reports whether stored records are handed off to the engine:
 // it needs the engine's URL and a key to send them with.
 func (c *Config) HandOff() bool { return c.UpstreamURL != "" && c.UpstreamAPIKey != "" }
+
+// validRedisURL checks the forms identity.ParseRedisURL reads: one server,
+// a cluster's nodes or a Sentinel set (with its master's name), each with
+// rediss for TLS. The client checks the rest when it opens.
+func validRedisURL(raw string) bool {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return false
+	}
+	base, kind, _ := strings.Cut(scheme, "+")
+	if base != "redis" && base != "rediss" {
+		return false
+	}
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		rest = rest[at+1:]
+	}
+	hosts, tail, _ := strings.Cut(rest, "?")
+	hosts, _, _ = strings.Cut(hosts, "/")
+	switch kind {
+	case "":
+		u, err := url.Parse(raw)
+		return err == nil && u.Host != "" && !strings.Contains(hosts, ",")
+	case "cluster":
+		return hosts != ""
+	case "sentinel":
+		q, err := url.ParseQuery(tail)
+		return hosts != "" && err == nil && q.Get("master") != ""
+	}
+	return false
+}

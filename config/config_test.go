@@ -105,3 +105,28 @@ func TestParseBytes(t *testing.T) {
 	f("64M", 64<<20)
 	f("0", 0)
 }
+
+// TestRedisURLForms: one server, a cluster's nodes and a Sentinel set pass;
+// a Sentinel set without its master's name, or a list of hosts in a plain
+// redis:// URL, does not.
+func TestRedisURLForms(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"redis://h:6379/0":                                 true,
+		"rediss://u:p@h:6380/1":                            true,
+		"redis+cluster://h1:6379,h2:6379,h3:6379":          true,
+		"rediss+cluster://u:p@h1:6379":                     true,
+		"redis+sentinel://s1:26379,s2:26379/0?master=main": true,
+		"redis+sentinel://s1:26379,s2:26379/0":             false,
+		"redis://h1:6379,h2:6379":                          false,
+		"redis+shard://h:6379":                             false,
+		"http://h:6379":                                    false,
+	} {
+		_, err := Load(env(map[string]string{"HOGSEND_REDIS_URL": raw, "HOGSEND_CLICKHOUSE_URL": "clickhouse://h:9000/db"}))
+		if (err == nil) != ok {
+			t.Errorf("HOGSEND_REDIS_URL=%s: error %v, want ok=%v", raw, err, ok)
+		}
+	}
+	if got := RedactURL("redis+sentinel://u:pw@s1:26379,s2:26379/0?master=m&sentinel_password=spw"); strings.Contains(got, "pw@") || strings.Contains(got, "spw") {
+		t.Errorf("redacted: %s", got)
+	}
+}

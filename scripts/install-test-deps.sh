@@ -11,6 +11,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# redis-cli creates the test Redis Cluster (internal/testenv/rediscluster.go).
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
 command -v clickhouse-client >/dev/null 2>&1 || missing+=(clickhouse-client)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)

@@ -9,19 +9,20 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
 
 // redisStats reads Redis's per-command counters over the measured phase, so
 // that a change to the identity store shows up as calls and server time per
 // event rather than as a guess from the process's CPU.
-type redisStats struct{ c *redis.Client }
+type redisStats struct{ c redis.UniversalClient }
 
 func newRedisStats(url string) (*redisStats, error) {
-	o, err := redis.ParseURL(url)
+	u, err := identity.ParseRedisURL(url)
 	if err != nil {
 		return nil, err
 	}
-	s := &redisStats{c: redis.NewClient(o)}
+	s := &redisStats{c: u.NewClient()}
 	return s, s.c.ConfigResetStat(context.Background()).Err()
 }
 

@@ -43,7 +43,9 @@ func RebuildIdentity(ctx context.Context, cfg config.Config, log *slog.Logger, f
 		return st, err
 	}
 	defer backend.Close()
-	store, err := OpenStore(ctx, &cfg)
+	// A Redis in the key layout before hash tags is what this command
+	// upgrades (docs/redis-cluster.md § 4), so it may open one.
+	store, err := OpenStore(ctx, &cfg, identity.WithOldLayout())
 	if err != nil {
 		return st, err
 	}
@@ -73,27 +75,7 @@ func flushRedis(ctx context.Context, store identity.Store) error {
 	if !ok {
 		return nil
 	}
-	c := rs.Client()
-	iter := c.Scan(ctx, 0, rs.Prefix()+"*", 1000).Iterator()
-	batch := make([]string, 0, 1000)
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == cap(batch) {
-			if err := c.Unlink(ctx, batch...).Err(); err != nil {
-				return fmt.Errorf("flush redis: %w", err)
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("flush redis: %w", err)
-	}
-	if len(batch) > 0 {
-		if err := c.Unlink(ctx, batch...).Err(); err != nil {
-			return fmt.Errorf("flush redis: %w", err)
-		}
-	}
-	return nil
+	return rs.Flush(ctx)
 }
 
 // restoreIdentity loads identity state into store from ClickHouse plus the

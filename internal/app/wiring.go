@@ -157,11 +157,11 @@ func withinBound(bound time.Duration, what string, open func() (clickhouse.Backe
 
 // OpenStore opens Redis when configured, else the in-process store. A Redis
 // not reachable yet is no error (see identity.NewRedis).
-func OpenStore(ctx context.Context, cfg *config.Config) (identity.Store, error) {
+func OpenStore(ctx context.Context, cfg *config.Config, opts ...identity.RedisOption) (identity.Store, error) {
 	if cfg.RedisURL == "" {
 		return identity.NewMemory(), nil
 	}
-	s, err := identity.NewRedis(ctx, cfg.RedisURL)
+	s, err := identity.NewRedis(ctx, cfg.RedisURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("HOGSEND_REDIS_URL: open redis %s: %w", config.RedactURL(cfg.RedisURL), err)
 	}

@@ -260,6 +260,9 @@ type loadGen struct {
 	// pace, if positive, is each worker's pause between sends: a steady
 	// load for tests that run for a minute.
 	pace time.Duration
+	// idempotent gives every event its own idempotency key, so that each
+	// send takes a claim in Redis.
+	idempotent bool
 }
 
 func newLoad(base, key, event string, workers int) *loadGen {
@@ -318,6 +321,9 @@ func (l *loadGen) send(w, seq int) outcome {
 		body = fmt.Sprintf(`{"name":%q,"userId":"fault-w%d","email":"fault-w%d@example.com","eventProperties":{"seq":%d,"w":%d}}`, l.event, w, w, seq, w)
 	}
 	req, _ := http.NewRequest("POST", l.base+"/v1/events", strings.NewReader(body))
+	if l.idempotent {
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("%s-w%d-s%d", l.event, w, seq))
+	}
 	req.Header.Set("Authorization", "Bearer "+l.key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := l.client.Do(req)

@@ -24,17 +24,13 @@ func (m *Memory) APIKeys(context.Context) ([]canonical.APIKey, error) {
 	return out, nil
 }
 
-// Redis keeps the hashes of its API keys in one set, so that listing them
-// does not scan the identity index. Keys written before the set existed are
-// added by one scan, after which the marker key says the set is complete.
-func (r *Redis) apiKeySet() string    { return r.prefix + "keys" }
-func (r *Redis) apiKeyMarker() string { return r.prefix + "keys:indexed" }
+// Redis keeps the hashes of its API keys in one set beside them, under the
+// graph's hash tag, so that listing them scans nothing and a key and the set
+// change together in one MULTI, on one shard of a cluster.
+func (r *Redis) apiKeySet() string { return r.graph + "keys" }
 
 // APIKeys returns every stored API key (revoked and expired ones too).
 func (r *Redis) APIKeys(ctx context.Context) ([]canonical.APIKey, error) {
-	if err := r.indexAPIKeys(ctx); err != nil {
-		return nil, err
-	}
 	hashes, err := r.c.SMembers(ctx, r.apiKeySet()).Result()
 	if err != nil {
 		return nil, unavailable("list api keys", err)
@@ -42,7 +38,7 @@ func (r *Redis) APIKeys(ctx context.Context) ([]canonical.APIKey, error) {
 	p := r.c.Pipeline()
 	cmds := make([]*redis.SliceCmd, len(hashes))
 	for i, h := range hashes {
-		cmds[i] = p.HMGet(ctx, r.prefix+"k:"+h, apiKeyFields...)
+		cmds[i] = p.HMGet(ctx, r.graph+"k:"+h, apiKeyFields...)
 	}
 	if len(hashes) > 0 {
 		if _, err := p.Exec(ctx); err != nil {
@@ -56,36 +52,6 @@ func (r *Redis) APIKeys(ctx context.Context) ([]canonical.APIKey, error) {
 		}
 	}
 	return out, nil
-}
-
-// indexAPIKeys adds the keys stored before the set existed, once.
-func (r *Redis) indexAPIKeys(ctx context.Context) error {
-	n, err := r.c.Exists(ctx, r.apiKeyMarker()).Result()
-	if err != nil {
-		return unavailable("list api keys", err)
-	}
-	if n == 1 {
-		return nil
-	}
-	iter := r.c.ScanType(ctx, 0, r.prefix+"k:*", 1000, "hash").Iterator()
-	var hashes []any
-	for iter.Next(ctx) {
-		hashes = append(hashes, strings.TrimPrefix(iter.Val(), r.prefix+"k:"))
-	}
-	if err := iter.Err(); err != nil {
-		return unavailable("index api keys", err)
-	}
-	_, err = r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if len(hashes) > 0 {
-			p.SAdd(ctx, r.apiKeySet(), hashes...)
-		}
-		p.Set(ctx, r.apiKeyMarker(), "1", 0)
-		return nil
-	})
-	if err != nil {
-		return unavailable("index api keys", err)
-	}
-	return nil
 }
 
 // parseAPIKey reads an HMGET of apiKeyFields; ok is false for a missing key.

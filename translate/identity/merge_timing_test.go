@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
@@ -33,9 +32,7 @@ func BenchmarkRedisLargeSet(b *testing.B) {
 	srv := testenv.Redis(b)
 	// One op may keep Redis busy for long while merges are slow; the client
 	// waits for it rather than failing the measurement.
-	patient := identity.WithRedisOptions(func(o *redis.Options) {
-		o.ReadTimeout, o.WriteTimeout = 30*time.Minute, time.Minute
-	})
+	patient := identity.WithRedisTimeouts(30*time.Minute, time.Minute)
 	s := newRedis(b, srv.RedisURL(), identity.WithKeyPrefix("bl:"), patient)
 	benchmarkLargeSet(b, s, func() time.Duration { return redisCPU(b, s) })
 }

@@ -18,24 +18,34 @@ var _ Store = (*Redis)(nil)
 
 // Redis is the production identity store. Every Resolve op, Find and Delete is
 // one Lua script, so it is atomic per key; a Resolve call sends all its ops in
-// one pipeline. The key layout is described in lua/lib.lua.
+// one pipeline. The key layout is described in docs/redis-layout.md.
 //
-// The scripts touch keys they discover (alias → contact), so they are not
-// Redis Cluster safe; use a single primary (with replicas) per deployment.
+// It runs on one server, a Sentinel set or a Redis Cluster: the identity
+// graph's keys share one hash tag, so every script's keys are in one slot,
+// and each idempotency claim is a key (or bucket) of its own slot
+// (docs/redis-cluster.md § 2).
 type Redis struct {
-	c      *redis.Client
+	c      redis.UniversalClient
 	prefix string
+	// graph is the prefix of the identity graph's keys: prefix and the
+	// graph's hash tag; graphSeq is the KEYS of every graph script.
+	graph    string
+	graphSeq []string
 	// checked is set once a connection has passed checkConn; until then
 	// every new connection is checked.
 	checked atomic.Bool
+	// cluster: a Redis Cluster, where a connection holds only its node's slots.
+	cluster bool
 }
 
 // RedisOption configures NewRedis.
 type RedisOption func(*redisConfig)
 
 type redisConfig struct {
-	prefix string
-	tune   []func(*redis.Options)
+	prefix         string
+	readTimeout    time.Duration
+	writeTimeout   time.Duration
+	allowOldLayout bool
 }
 
 // WithKeyPrefix sets the prefix of every key (default "hs:"), so that several
@@ -44,10 +54,22 @@ func WithKeyPrefix(p string) RedisOption {
 	return func(c *redisConfig) { c.prefix = p }
 }
 
-// WithRedisOptions adjusts the go-redis client options parsed from the URL.
-func WithRedisOptions(f func(*redis.Options)) RedisOption {
-	return func(c *redisConfig) { c.tune = append(c.tune, f) }
+// WithRedisTimeouts overrides the client's read and write timeouts.
+func WithRedisTimeouts(read, write time.Duration) RedisOption {
+	return func(c *redisConfig) { c.readTimeout, c.writeTimeout = read, write }
 }
+
+// WithOldLayout opens a Redis that still holds the graph under the key names
+// before hash tags (errOldLayout), for rebuild-identity, which flushes it.
+func WithOldLayout() RedisOption {
+	return func(c *redisConfig) { c.allowOldLayout = true }
+}
+
+// graphTag is the hash tag of the identity graph's keys (docs/redis-cluster.md § 2).
+const graphTag = "{g}:"
+
+// errOldLayout marks a Redis whose graph keys predate the hash tag.
+var errOldLayout = errors.New("Redis holds identity keys in the layout before Redis Cluster support: run `hogsend-proxy rebuild-identity` once (docs/redis-cluster.md § 4)")
 
 // errTooOld marks a server the store cannot run on.
 var errTooOld = errors.New("Redis 7.0 or later is required")
@@ -62,30 +84,42 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ro, err := redis.ParseURL(url)
+	u, err := ParseRedisURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
+	set := u.settings()
 	// Request deadlines must bound every call, or a dead Redis stalls requests
 	// for the library's own read timeout.
-	ro.ContextTimeoutEnabled = true
+	*set.contextTimeout = true
 	// No library retries unless the URL asks for them: a resent pipeline would
 	// apply ops twice, and the replay would see its own idempotency claim and
-	// report a duplicate.
-	if ro.MaxRetries == 0 {
-		ro.MaxRetries = -1
+	// report it pending.
+	if *set.maxRetries == 0 {
+		*set.maxRetries = -1
 	}
 	// Five dial attempts 100 ms apart (the default) hold every request for half
 	// a second while Redis is down; fail over to the caller's 503 sooner.
-	if ro.DialerRetries == 0 {
-		ro.DialerRetries = 2
+	if *set.dialerRetries == 0 {
+		*set.dialerRetries = 2
 	}
-	for _, f := range cfg.tune {
-		f(ro)
+	// A cluster client re-sends a pipeline whose answer it lost up to
+	// MaxRedirects times, as the single client would with MaxRetries: none.
+	// A MOVED answer (slots being moved) then fails its call with a 503
+	// and reloads the slot map for the next (docs/redis-cluster.md § 3).
+	if u.Cluster != nil && u.Cluster.MaxRedirects == 0 {
+		u.Cluster.MaxRedirects = -1
 	}
-	r := &Redis{prefix: cfg.prefix}
-	ro.OnConnect = r.checkConn(ro.OnConnect)
-	r.c = redis.NewClient(ro)
+	if cfg.readTimeout > 0 {
+		*set.readTimeout, *set.writeTimeout = cfg.readTimeout, cfg.writeTimeout
+	}
+	graph := cfg.prefix + graphTag
+	r := &Redis{prefix: cfg.prefix, graph: graph, graphSeq: []string{graph + "seq"}, cluster: u.IsCluster()}
+	*set.onConnect = r.checkConn(*set.onConnect, cfg.allowOldLayout)
+	r.c = u.NewClient()
+	if cc, ok := r.c.(*redis.ClusterClient); ok {
+		cc.AddHook(reloadOnFailure{cc})
+	}
 	if err := r.c.Ping(ctx).Err(); err != nil && refused(err) {
 		r.c.Close()
 		return nil, fmt.Errorf("connect identity redis: %w", err)
@@ -96,7 +130,7 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 // checkConn wraps the client's OnConnect hook: until one connection has
 // passed, each new one checks the server's version and loads the scripts
 // (which EVALSHA's NOSCRIPT fallback would otherwise load one call at a time).
-func (r *Redis) checkConn(next func(context.Context, *redis.Conn) error) func(context.Context, *redis.Conn) error {
+func (r *Redis) checkConn(next func(context.Context, *redis.Conn) error, allowOldLayout bool) func(context.Context, *redis.Conn) error {
 	return func(ctx context.Context, cn *redis.Conn) error {
 		if next != nil {
 			if err := next(ctx, cn); err != nil {
@@ -106,8 +140,15 @@ func (r *Redis) checkConn(next func(context.Context, *redis.Conn) error) func(co
 		if r.checked.Load() {
 			return nil
 		}
-		if err := checkVersion(ctx, cn); err != nil {
+		sentinel, err := checkVersion(ctx, cn)
+		if err != nil || sentinel {
+			// A Sentinel client runs this hook on its Sentinel connections too.
 			return err
+		}
+		if !allowOldLayout && !r.cluster {
+			if err := r.checkLayout(ctx, cn); err != nil {
+				return err
+			}
 		}
 		if err := loadScripts(ctx, cn); err != nil {
 			return err
@@ -121,7 +162,7 @@ func (r *Redis) checkConn(next func(context.Context, *redis.Conn) error) func(co
 // server too old, or an error reply to the connection's handshake (AUTH,
 // SELECT), as opposed to a connection failure or a server still loading.
 func refused(err error) bool {
-	if errors.Is(err, errTooOld) {
+	if errors.Is(err, errTooOld) || errors.Is(err, errOldLayout) {
 		return true
 	}
 	if !isReplyError(err) {
@@ -137,22 +178,27 @@ func refused(err error) bool {
 
 // checkVersion refuses a server older than Redis 7.0, whose EXPIRE lacks
 // the NX and GT options that keep claim buckets expiring (claim_slot.go):
-// without them every bucket would be kept for ever.
-func checkVersion(ctx context.Context, c redis.Cmdable) error {
+// without them every bucket would be kept for ever. It reports a Sentinel,
+// which holds no data and is not checked.
+func checkVersion(ctx context.Context, c redis.Cmdable) (sentinel bool, err error) {
 	info, err := c.Info(ctx, "server").Result()
 	if err != nil {
-		return unavailable("read server version", err)
+		return false, unavailable("read server version", err)
 	}
 	version := ""
 	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "redis_version:"); ok {
 			version = v
+		}
+		if line == "redis_mode:sentinel" {
+			sentinel = true
 		}
 	}
 	if !versionAtLeast7(version) {
-		return fmt.Errorf("redis_version %q: %w", version, errTooOld)
+		return false, fmt.Errorf("redis_version %q: %w", version, errTooOld)
 	}
-	return nil
+	return sentinel, nil
 }
 
 // versionAtLeast7 reports whether a redis_version string is 7.0 or later.
@@ -162,8 +208,29 @@ func versionAtLeast7(v string) bool {
 	return err == nil && n >= 7
 }
 
+// checkLayout refuses a server whose graph is still under the key names
+// before hash tags: its version counter is there, the tagged one is not. A
+// cluster never held that layout; a connection there serves some slots only.
+func (r *Redis) checkLayout(ctx context.Context, c redis.Cmdable) error {
+	old, err := c.Exists(ctx, r.prefix+"seq").Result()
+	if err != nil {
+		return unavailable("check key layout", err)
+	}
+	if old == 0 {
+		return nil
+	}
+	tagged, err := c.Exists(ctx, r.graph+"seq").Result()
+	if err != nil {
+		return unavailable("check key layout", err)
+	}
+	if tagged == 0 {
+		return fmt.Errorf("prefix %q: %w", r.prefix, errOldLayout)
+	}
+	return nil
+}
+
 // Client exposes the underlying client (health checks, tests).
-func (r *Redis) Client() *redis.Client { return r.c }
+func (r *Redis) Client() redis.UniversalClient { return r.c }
 
 // Ping reports whether Redis answers.
 func (r *Redis) Ping(ctx context.Context) error {
@@ -181,17 +248,14 @@ func (r *Redis) ReleaseIdempotency(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	// One DEL a key: claim keys are in slots of their own on a cluster.
 	p := r.c.Pipeline()
-	var plain []string
 	for _, k := range keys {
 		if slot := claimSlotOf(r.prefix, k); slot.field != "" {
 			p.HDel(ctx, slot.key, slot.field)
 		} else {
-			plain = append(plain, slot.key)
+			p.Del(ctx, slot.key)
 		}
-	}
-	if len(plain) > 0 {
-		p.Del(ctx, plain...)
 	}
 	if _, err := p.Exec(ctx); err != nil {
 		return unavailable("release idempotency keys", err)
@@ -238,7 +302,7 @@ func (r *Redis) ConfirmIdempotency(ctx context.Context, keys, tickets []string, 
 
 // Find returns the live contacts matching email or userID.
 func (r *Redis) Find(ctx context.Context, email, userID string) ([]canonical.Contact, error) {
-	v, err := scriptFind.run(ctx, r.c, r.prefix, NormalizeEmail(email), NormalizeID(userID))
+	v, err := scriptFind.run(ctx, r.c, r.graphKeys(), r.graph, NormalizeEmail(email), NormalizeID(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +325,7 @@ func (r *Redis) Delete(ctx context.Context, email, userID string, now int64) ([]
 	if now == 0 {
 		now = time.Now().UnixMilli()
 	}
-	v, err := scriptDelete.run(ctx, r.c, r.prefix, NormalizeEmail(email), NormalizeID(userID), now)
+	v, err := scriptDelete.run(ctx, r.c, r.graphKeys(), r.graph, NormalizeEmail(email), NormalizeID(userID), now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -295,7 +359,7 @@ var apiKeyFields = []string{"hash", "prefix", "name", "scopes", "created", "expi
 // PutAPIKey stores or replaces an API key.
 func (r *Redis) PutAPIKey(ctx context.Context, k canonical.APIKey) error {
 	_, err := r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, r.prefix+"k:"+k.Hash,
+		p.HSet(ctx, r.graph+"k:"+k.Hash,
 			"hash", k.Hash, "prefix", k.Prefix, "name", k.Name, "scopes", strings.Join(k.Scopes, ","),
 			"created", k.CreatedAt, "expires", k.ExpiresAt, "revoked", k.RevokedAt,
 			"origins", strings.Join(k.AllowedOrigins, " "))
@@ -310,13 +374,19 @@ func (r *Redis) PutAPIKey(ctx context.Context, k canonical.APIKey) error {
 
 // APIKey looks a key up by hash.
 func (r *Redis) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool, error) {
-	v, err := r.c.HMGet(ctx, r.prefix+"k:"+hash, apiKeyFields...).Result()
+	v, err := r.c.HMGet(ctx, r.graph+"k:"+hash, apiKeyFields...).Result()
 	if err != nil {
 		return canonical.APIKey{}, false, unavailable("get api key", err)
 	}
 	k, ok := parseAPIKey(v)
 	return k, ok, nil
 }
+
+// graphKeys is the KEYS of a graph script: the graph's counter, which
+// names the graph's slot so that a cluster client sends the script there;
+// the script builds its other key names under the same hash tag. Callers
+// must not change it.
+func (r *Redis) graphKeys() []string { return r.graphSeq }
 
 // Prefix is the prefix of every key this store writes.
 func (r *Redis) Prefix() string { return r.prefix }

@@ -22,7 +22,7 @@ const restoreChunk = 1000
 // idempotency claims. Every row is version-checked by its script, so a restore
 // over newer state changes nothing that is newer.
 func (r *Redis) Restore(ctx context.Context, s canonical.Snapshot) error {
-	if err := loadScripts(ctx, r.c); err != nil {
+	if err := loadScriptsEverywhere(ctx, r.c); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	contacts := slices.Clone(s.Contacts)
@@ -37,12 +37,12 @@ func (r *Redis) Restore(ctx context.Context, s canonical.Snapshot) error {
 			return fmt.Errorf("restore contact %s: %w", c.ID, err)
 		}
 		args := make([]any, 0, 12+2*len(props))
-		args = append(args, r.prefix, c.ID.String(), c.Version, c.ExternalID, c.Email, c.AnonymousID,
+		args = append(args, r.graph, c.ID.String(), c.Version, c.ExternalID, c.Email, c.AnonymousID,
 			c.Source, c.FirstSeenAt, c.LastSeenAt, c.CreatedAt, c.UpdatedAt, c.DeletedAt)
 		for _, pr := range props {
 			args = append(args, "."+pr.name, pr.raw)
 		}
-		p.EvalSha(ctx, scriptRestoreContact.sha, nil, args...)
+		p.EvalSha(ctx, scriptRestoreContact.sha, r.graphKeys(), args...)
 		return nil
 	})
 	if err != nil {
@@ -57,7 +57,7 @@ func (r *Redis) Restore(ctx context.Context, s canonical.Snapshot) error {
 		if a.Deleted {
 			deleted = "1"
 		}
-		p.EvalSha(ctx, scriptRestoreAlias.sha, nil, r.prefix, a.Kind, a.Value, a.ContactID.String(), a.Version, deleted)
+		p.EvalSha(ctx, scriptRestoreAlias.sha, r.graphKeys(), r.graph, a.Kind, a.Value, a.ContactID.String(), a.Version, deleted)
 		return nil
 	})
 	if err != nil {
@@ -65,7 +65,7 @@ func (r *Redis) Restore(ctx context.Context, s canonical.Snapshot) error {
 	}
 	err = r.chunked(ctx, "restore column index", len(contacts), func(p redis.Pipeliner, i int) error {
 		if contacts[i].DeletedAt == 0 {
-			p.EvalSha(ctx, scriptRestoreIndex.sha, nil, r.prefix, contacts[i].ID.String())
+			p.EvalSha(ctx, scriptRestoreIndex.sha, r.graphKeys(), r.graph, contacts[i].ID.String())
 		}
 		return nil
 	})
@@ -82,7 +82,7 @@ func (r *Redis) Restore(ctx context.Context, s canonical.Snapshot) error {
 		cl := s.Idempotency[i]
 		if cl.ExpiresAt > wall {
 			slot := claimSlotOf(r.prefix, cl.Key)
-			p.EvalSha(ctx, scriptRestoreClaim.sha, nil, r.prefix, slot.key, slot.field, cl.ExpiresAt)
+			p.EvalSha(ctx, scriptRestoreClaim.sha, []string{slot.key}, r.prefix, slot.field, cl.ExpiresAt)
 		}
 		return nil
 	})

@@ -53,8 +53,8 @@ var (
 	}
 )
 
-// loadScripts puts every script into Redis's script cache, so the first
-// EVALSHA of each does not pay a NOSCRIPT round trip.
+// loadScripts puts every script into the script cache of the server behind
+// c, so the first EVALSHA of each does not pay a NOSCRIPT round trip.
 func loadScripts(ctx context.Context, c redis.Cmdable) error {
 	pipe := c.Pipeline()
 	for _, s := range allScripts {
@@ -72,12 +72,24 @@ func loadScripts(ctx context.Context, c redis.Cmdable) error {
 	return nil
 }
 
-// run evaluates one script by SHA, loading it on NOSCRIPT (after a restart or
-// SCRIPT FLUSH). Only for single calls; Resolve handles its pipeline itself.
-func (s *script) run(ctx context.Context, c *redis.Client, args ...any) (any, error) {
-	v, err := c.EvalSha(ctx, s.sha, nil, args...).Result()
+// loadScriptsEverywhere loads the scripts on every master of a cluster (a
+// pipeline of keyless commands reaches one node), or on the one server.
+func loadScriptsEverywhere(ctx context.Context, c redis.UniversalClient) error {
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			return loadScripts(ctx, m)
+		})
+	}
+	return loadScripts(ctx, c)
+}
+
+// run evaluates one script by SHA, loading it on NOSCRIPT (after a restart,
+// a failover or SCRIPT FLUSH). keys route the call to their slot's node.
+// Only for single calls; Resolve handles its pipeline itself.
+func (s *script) run(ctx context.Context, c redis.Scripter, keys []string, args ...any) (any, error) {
+	v, err := c.EvalSha(ctx, s.sha, keys, args...).Result()
 	if isNoScript(err) {
-		v, err = c.Eval(ctx, s.src, nil, args...).Result()
+		v, err = c.Eval(ctx, s.src, keys, args...).Result()
 	}
 	if err != nil {
 		return nil, unavailable(s.name, err)

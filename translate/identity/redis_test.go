@@ -20,10 +20,16 @@ import (
 // TestRedisConformance shares one redis-server across the suite; every store
 // gets its own key prefix, so each starts empty.
 func TestRedisConformance(t *testing.T) {
-	srv := testenv.Redis(t)
+	runConformance(t, testenv.Redis(t).RedisURL(), "t")
+}
+
+// runConformance runs the suite on the Redis at url, each store under a key
+// prefix of its own: base and a number.
+func runConformance(t *testing.T, url, base string) {
+	t.Helper()
 	var n atomic.Int64
 	identitytest.Run(t, func(t *testing.T) identity.Store {
-		return newRedis(t, srv.RedisURL(), identity.WithKeyPrefix(fmt.Sprintf("t%d:", n.Add(1))))
+		return newRedis(t, url, identity.WithKeyPrefix(fmt.Sprintf("%s%d:", base, n.Add(1))))
 	})
 }
 

@@ -1,15 +1,16 @@
 -- Shared helpers, prepended to every script (Redis scripts cannot import).
--- ARGV[1] is the key prefix of every script.
+-- ARGV[1] is the prefix of the identity graph's keys, which share one hash
+-- tag (the store's prefix and '{g}:'), so that on a Redis Cluster a graph
+-- script's keys are all in the slot of its KEYS[1], P..'seq'.
 --
--- Layout (P = prefix), explained in docs/redis-layout.md § 1:
+-- Layout (P = graph prefix), explained in docs/redis-layout.md § 1:
 --   P..'c:'..id          contact hash (fields and '.'..name per property)
 --   P..'ca:'..id         set of 'kind:value' alias keys pointing at the contact
 --   P..'a:'..kind..':'..value   alias: '<contact uuid>:<version>'
---   P..'i:'..key         idempotency claim: 'p', '1' or 't'..ticket (§ 2.1)
---   P..'ib:'..second     claims of PostHog UUIDv7s of that second (§ 2.2)
---   P..'t:'..ticket      confirmed claim ticket (PX window)
 --   P..'seq'             version counter
 --   P..'k:'..hash        API key hash
+-- Idempotency claims and tickets are outside the graph, each in its own slot:
+-- claim.lua and restore_claim.lua get their one key in KEYS.
 -- Every value is a string; Lua numbers only appear for comparisons.
 --
 -- Scripts read contacts and aliases through the caches below and write them
@@ -370,54 +371,4 @@ local function matchContacts(email, uid)
     if c and c ~= cs[1] then cs[#cs + 1] = c end
   end
   return cs
-end
-
--- judgeClaim judges the claim value v met at request time now: '1' held by a
--- confirmed claim (a duplicate), '2' by a pending one, '0' stale (its request
--- died before its records were durable, so a new claim takes it over). A
--- claim is 'p' (pending, a key that expires with the pending window), 'p'..
--- <base-36 ms deadline> (pending, a bucket field, stale past the deadline),
--- '1' (confirmed), or 't'..ticket: pending until P..'t:'..ticket exists and
--- stale past the deadline the ticket carries (<base-36 ms>..'.'..nonce).
-local function judgeClaim(v, now)
-  local kind = string.sub(v, 1, 1)
-  local deadline
-  if kind == 'p' then
-    if v == 'p' then return '2' end
-    deadline = tonumber(string.sub(v, 2), 36)
-  elseif kind == 't' then
-    local ticket = string.sub(v, 2)
-    if redis.call('EXISTS', P .. 't:' .. ticket) == 1 then return '1' end
-    deadline = tonumber(string.match(ticket, '^(%w+)%.') or '', 36)
-  else
-    return '1'
-  end
-  if deadline and tonumber(now) < deadline then return '2' end
-  return '0'
-end
-
--- claimIdem claims idempotency key k (the full Redis key; with field f, a
--- field of the bucket hash k) with value ('p', 'p'..deadline, or 't'..ticket)
--- at request time now: a key for ttl ms; for a bucket, ttl is '<nx>:<gt>',
--- the expiry (Unix ms) of a new bucket and the latest an existing one is
--- extended to (claim_slot.go's bucketExpiry). Returns '0' claimed, '1'
--- duplicate, '2' pending (judgeClaim).
-local function claimIdem(k, f, value, ttl, now)
-  if f ~= '' then
-    local v = redis.call('HGET', k, f)
-    if v then
-      local code = judgeClaim(v, now)
-      if code ~= '0' then return code end
-    end
-    local nx, gt = string.match(ttl, '^(%d+):(%d+)$')
-    redis.call('HSET', k, f, value)
-    redis.call('PEXPIREAT', k, nx, 'NX')
-    redis.call('PEXPIREAT', k, gt, 'GT')
-    return '0'
-  end
-  if redis.call('SET', k, value, 'NX', 'PX', ttl) then return '0' end
-  local code = judgeClaim(redis.call('GET', k), now)
-  if code ~= '0' then return code end
-  redis.call('SET', k, value, 'PX', ttl)
-  return '0'
 end

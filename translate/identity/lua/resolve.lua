@@ -1,5 +1,5 @@
 -- resolve: one ResolveOp, atomically. Mirrors memory_resolve.go step by step.
--- ARGV: prefix now newID source flags idemKey idemField idemWindowMs idemValue
+-- KEYS: the graph's counter (lib.lua). ARGV: prefix now newID source flags
 --       ext extUUID email anon anonUUID
 --       nset (name value)*nset nonce (name value)*nonce
 --       [nunset name*nunset [distinct distinctUUID mergeFrom mergeFromUUID
@@ -10,14 +10,13 @@
 -- absent or equal to distinct.
 -- flags: 1 = NoCreate, 2 = RefuseIdentified, 4 = Identify, 8 = MergeDangerously,
 -- 16 = TrustPublic, 32 = TrustVerified (bits).
--- Reply: found created linked merged duplicate version [contact block]
+-- Reply: found created linked merged version [contact block]
 --        nlosers (block)* naliases (kind value contactID fromID reason)* refused
 --        unproven
 -- refused: '0', '1' = Refused (RefuseIdentified), '2' = MergeRefused; unproven
 -- '1' = Unproven.
--- idemKey is the claim's full Redis key ('' for no claim), idemField its
--- field when the key is a bucket, and idemWindowMs then the bucket's expiry
--- ('<nx>:<gt>', as claimIdem takes it).
+-- The op's idempotency claim is not here: it is in a slot of its own, and
+-- the store claims it beside the script in the same pipeline.
 local now = ARGV[2]
 local newID = ARGV[3]
 local source = ARGV[4]
@@ -28,14 +27,10 @@ local identify = math.floor(flags / 4) % 2 == 1
 local dangerously = math.floor(flags / 8) % 2 == 1
 local trustPublic = math.floor(flags / 16) % 2 == 1
 local trustVerified = math.floor(flags / 32) % 2 == 1
-local idem = ARGV[6]
-local idemField = ARGV[7]
-local windowMs = ARGV[8]
-local idemValue = ARGV[9]
-local keys = {ARGV[10], ARGV[12], ARGV[13]}
-local uuids = {ARGV[11], '', ARGV[14]}
-local nset = tonumber(ARGV[15])
-local setAt = 16
+local keys = {ARGV[6], ARGV[8], ARGV[9]}
+local uuids = {ARGV[7], '', ARGV[10]}
+local nset = tonumber(ARGV[11])
+local setAt = 12
 local onceAt = setAt + 2 * nset + 1
 local nonce = tonumber(ARGV[onceAt - 1])
 local unsetAt = onceAt + 2 * nonce + 1
@@ -167,7 +162,7 @@ if refuseIdentified then
   if src then all[#all + 1] = src end
   for _, c in ipairs(all) do
     if c.ext ~= '' or c.email ~= '' then
-      return {'0', '0', '0', '0', '0', '0', '0', '0', '1', '0'}
+      return {'0', '0', '0', '0', '0', '0', '0', '1', '0'}
     end
   end
 end
@@ -437,12 +432,7 @@ if survivor then
   flushAliases()
 end
 
--- The resolve runs even for a duplicate (upstream behaviour); the claim comes last.
--- A new claim is pending ('p', or a ticket) until ConfirmIdempotency.
-local dup = '0'
-if idem ~= '' then dup = claimIdem(idem, idemField, idemValue, windowMs, now) end
-
-local out = {survivor and '1' or '0', created, linked, merged, dup, version or '0'}
+local out = {survivor and '1' or '0', created, linked, merged, version or '0'}
 if survivor then appendContact(out, survivor) end
 out[#out + 1] = string.format('%d', #losers)
 for _, l in ipairs(losers) do appendContact(out, l) end

@@ -3,8 +3,8 @@
 -- of the two expiries; a pending or ticketed one is confirmed outright, never
 -- left pending for a whole window. A bucket's claim (field not '') keeps its
 -- bucket until at least expAt.
--- ARGV: prefix key field expAtMs (key the full Redis key)
-local k, f, expAt = ARGV[2], ARGV[3], ARGV[4]
+-- KEYS: the claim's Redis key. ARGV: prefix field expAtMs
+local k, f, expAt = KEYS[1], ARGV[2], ARGV[3]
 if f ~= '' then
   if redis.call('HGET', k, f) ~= '1' then redis.call('HSET', k, f, '1') end
   redis.call('PEXPIREAT', k, expAt, 'NX')
