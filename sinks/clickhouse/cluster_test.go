@@ -65,6 +65,9 @@ func nodeServer(t *testing.T, p *testenv.Process, db string) *Server {
 
 func testClusterMigrate(t *testing.T, c *testenv.ClickHouseCluster) {
 	s := newClusterServer(t, c, "mig")
+	if got := queryRow(t, s, "SELECT value FROM system.settings WHERE name = 'insert_distributed_sync'"); got[0] != "1" {
+		t.Fatalf("insert_distributed_sync = %s in the proxy's session, want 1", got[0])
+	}
 	if err := s.Migrate(testContext(t)); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
