@@ -18,7 +18,7 @@ import (
 // Clients keep getting 202s (the spool holds what cannot be inserted), and
 // once the servers are back every acknowledged event is stored exactly
 // once, read through the Distributed table, and each shard's replicas hold
-// the same rows (docs/clickhouse-cluster.md § What survives what).
+// the same rows (docs/clickhouse-cluster.md § 5).
 func TestClusterReplicaThenShardKilledUnderLoad(t *testing.T) {
 	const event = "cluster.kill"
 	c := testenv.StartClickHouseCluster(t, 2, 2)

@@ -112,7 +112,7 @@ func (c *ClickHouseCluster) Restart(tb TB, p *Process) {
 
 // remoteServers is the remote_servers section: internal_replication makes
 // a Distributed insert write one replica per shard and leaves the copy to
-// the replicated table (docs/clickhouse-cluster.md § Inserts).
+// the replicated table (docs/clickhouse-cluster.md § 3).
 func (c *ClickHouseCluster) remoteServers() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "    <remote_servers>\n        <%s>\n", ClusterName)

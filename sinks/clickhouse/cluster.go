@@ -7,7 +7,7 @@ import (
 // On a cluster (HOGSEND_CLICKHOUSE_CLUSTER) every table is created ON
 // CLUSTER as a Replicated*MergeTree, and the tables that grow with traffic
 // are sharded behind a Distributed table of the name the proxy reads and
-// writes (docs/clickhouse-cluster.md § Tables).
+// writes (docs/clickhouse-cluster.md § 2).
 
 // shardKeys is the sharding expression of each sharded table: rows that a
 // ReplacingMergeTree collapses (or argMax reads pick from) share the
@@ -31,7 +31,7 @@ const localSuffix = "_local"
 // clusterSettings are the proxy's session settings on a cluster: an insert
 // into a Distributed table returns once every shard has the rows, so a
 // failed one is retried from the spool rather than queued on a server's
-// disk (docs/clickhouse-cluster.md § Inserts). The replica choice
+// disk (docs/clickhouse-cluster.md § 3). The replica choice
 // (load_balancing) is the user profile's: servers before 19.x take only
 // numeric settings from the client.
 func clusterSettings() ch.Settings {

@@ -13,7 +13,7 @@ const insertBenchRows = 10000
 // into a 2 shards × 2 replicas cluster through the Distributed table
 // (synchronous, what the proxy does), and straight into one shard's
 // replicated table (what a client sharding by itself would do per shard);
-// docs/clickhouse-cluster.md § Inserts has the figures.
+// docs/clickhouse-cluster.md § 3 has the figures.
 func BenchmarkClusterInsert(b *testing.B) {
 	one := testenv.ClickHouse(b)
 	c := testenv.StartClickHouseCluster(b, 2, 2)
