@@ -51,11 +51,7 @@ func StartClickHouseCluster(tb TB, shards, replicas int) *ClickHouseCluster {
 	for s := 0; s < shards; s++ {
 		var shard []*Process
 		for r := 0; r < replicas; r++ {
-			port := FreePort(tb)
-			shard = append(shard, &Process{
-				Name: fmt.Sprintf("clickhouse-s%dr%d", s+1, r+1), Port: port,
-				Addr: fmt.Sprintf("127.0.0.1:%d", port), Dir: tb.TempDir(), tb: tb, bin: bin,
-			})
+			shard = append(shard, newProcess(tb, fmt.Sprintf("clickhouse-s%dr%d", s+1, r+1), bin))
 		}
 		c.Shards = append(c.Shards, shard)
 	}

@@ -22,12 +22,8 @@ func ZooKeeper(tb TB) *Process {
 	if _, err := os.Stat(zookeeperJars[1]); err != nil {
 		Unavailable(tb, "%s not found (Debian package zookeeperd)", zookeeperJars[1])
 	}
-	port := FreePort(tb)
-	dir := tb.TempDir()
-	p := &Process{
-		Name: "zookeeper", Port: port, Addr: fmt.Sprintf("127.0.0.1:%d", port),
-		Dir: dir, tb: tb, bin: java,
-	}
+	p := newProcess(tb, "zookeeper", java)
+	port, dir := p.Port, p.Dir
 	conf := filepath.Join(dir, "zoo.cfg")
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf(zookeeperConfig, dir, port)), 0o644); err != nil {
 		tb.Fatalf("write zookeeper config: %v", err)

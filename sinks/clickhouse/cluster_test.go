@@ -26,7 +26,9 @@ func TestClusterBackend(t *testing.T) {
 		"ConversionTables": func(t *testing.T, c *testenv.ClickHouseCluster) {
 			testConversionTables(t, newClusterServer(t, c, "conv"))
 		},
-		"LoadSnapshot": testClusterLoadSnapshot,
+		"LoadSnapshot": func(t *testing.T, c *testenv.ClickHouseCluster) {
+			testServerLoadSnapshot(t, newClusterServer(t, c, "snap"))
+		},
 		"DeadLetters": func(t *testing.T, c *testenv.ClickHouseCluster) {
 			s := newClusterServer(t, c, "dead")
 			testEngineDeadLetters(t, s)
@@ -214,18 +216,6 @@ func testClusterContactFinal(t *testing.T, c *testenv.ClickHouseCluster) {
 	if err != nil || len(facts) != 3 {
 		t.Fatalf("contact facts: %v, %v", facts, err)
 	}
-}
-
-func testClusterLoadSnapshot(t *testing.T, c *testenv.ClickHouseCluster) {
-	s := newClusterServer(t, c, "snap")
-	ctx := testContext(t)
-	f, _ := s.features(ctx)
-	want := writeSnapshotFixture(t, s)
-	got, err := s.LoadSnapshot(ctx, 0, 7*24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSnapshot(t, got, want, f.precisionMillis())
 }
 
 // TestParseServerURLHosts: several hosts, tried in order, default ports,
