@@ -74,6 +74,10 @@ func TestClusterReplicaThenShardKilledUnderLoad(t *testing.T) {
 		t.Errorf("rows before FINAL: %d through the Distributed table, %d on the shards, want %d (each event once: re-sent blocks deduplicated)", raw, total, len(stored))
 	}
 	t.Logf("sent %d (%s); stored %d (in-flight extra %d); rows before FINAL %d", len(outcomes), summary(outcomes), len(stored), extra, raw)
+	for _, p := range append(c.Nodes(), c.ZooKeeper) {
+		_, peak := testenv.ProcMemory(p.PID())
+		t.Logf("%s: peak RSS %d MiB", p.Name, peak>>20)
+	}
 }
 
 // storedCount is how many rows of event the Distributed table reads.

@@ -147,10 +147,12 @@ func (c *ClickHouseCluster) configure(tb TB, p *Process, remote string, shard, r
 	tb.Cleanup(p.cleanup)
 }
 
-// The interserver port (replicas fetch parts there), the ZooKeeper port, and
-// the macros shard, replica (shard and replica numbers: the replica name is
-// unique in the whole cluster, as a host name would be).
-const clusterConfig = `    <interserver_http_port>%d</interserver_http_port>
+// A memory cap (servers from 20.x read it), the interserver port (replicas
+// fetch parts there), the ZooKeeper port, and the macros shard, replica
+// (shard and replica numbers: the replica name is unique in the whole
+// cluster, as a host name would be).
+const clusterConfig = `    <max_server_memory_usage>1073741824</max_server_memory_usage>
+    <interserver_http_port>%d</interserver_http_port>
     <interserver_http_host>127.0.0.1</interserver_http_host>
     <zookeeper>
         <node><host>127.0.0.1</host><port>%d</port></node>
