@@ -77,7 +77,7 @@ func StartClickHouseCluster(tb TB, shards, replicas int) *ClickHouseCluster {
 func (c *ClickHouseCluster) WaitReady(tb TB, p *Process) {
 	tb.Helper()
 	if err := p.waitPort(90 * time.Second); err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("%v\nerror log:\n%s", err, errorLogTail(p))
 	}
 	query := url.QueryEscape("SELECT count() FROM system.zookeeper WHERE path = '/'")
 	addr := fmt.Sprintf("http://127.0.0.1:%d/?query=%s", c.httpPorts[p.Name], query)
@@ -91,7 +91,7 @@ func (c *ClickHouseCluster) WaitReady(tb TB, p *Process) {
 			}
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%s has no ZooKeeper session after 90s (last: %v):\n%s", p.Name, err, p.tail())
+			tb.Fatalf("%s has no ZooKeeper session after 90s (last: %v):\n%s", p.Name, err, errorLogTail(p))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -147,11 +147,16 @@ func (c *ClickHouseCluster) configure(tb TB, p *Process, remote string, shard, r
 	tb.Cleanup(p.cleanup)
 }
 
-// A memory cap (servers from 20.x read it), the interserver port (replicas
-// fetch parts there), the ZooKeeper port, and the macros shard, replica
+// A memory cap (servers from 20.x read it); a server SIGKILLed mid-insert
+// or mid-merge starts with the parts ZooKeeper never recorded detached,
+// rather than refusing to start (docs/clickhouse-cluster.md § 1); the
+// interserver port (replicas fetch parts there), the ZooKeeper port, and the macros shard, replica
 // (shard and replica numbers: the replica name is unique in the whole
 // cluster, as a host name would be).
 const clusterConfig = `    <max_server_memory_usage>1073741824</max_server_memory_usage>
+    <merge_tree>
+        <replicated_max_ratio_of_wrong_parts>1</replicated_max_ratio_of_wrong_parts>
+    </merge_tree>
     <interserver_http_port>%d</interserver_http_port>
     <interserver_http_host>127.0.0.1</interserver_http_host>
     <zookeeper>
@@ -174,3 +179,13 @@ const clusterProfile = `<load_balancing>in_order</load_balancing>
             <background_pool_size>2</background_pool_size>
             <background_schedule_pool_size>4</background_schedule_pool_size>
             <max_threads>2</max_threads>`
+
+// errorLogTail is the end of server p's error log, where ClickHouse writes
+// why it stopped.
+func errorLogTail(p *Process) string {
+	b, _ := os.ReadFile(filepath.Join(p.Dir, "clickhouse-server.err.log"))
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
