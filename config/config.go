@@ -22,6 +22,7 @@ type Config struct {
 	Listen            string        // HOGSEND_LISTEN
 	RedisURL          string        // HOGSEND_REDIS_URL; empty = in-process identity store
 	ClickHouseURL     string        // HOGSEND_CLICKHOUSE_URL; empty = embedded chDB
+	ClickHouseCluster string        // HOGSEND_CLICKHOUSE_CLUSTER; empty = one server
 	DataDir           string        // HOGSEND_DATA_DIR
 	AdminAPIKey       string        // HOGSEND_ADMIN_API_KEY
 	UserTokenSecret   string        // HOGSEND_USER_TOKEN_SECRET
@@ -161,11 +162,8 @@ func (c *Config) Validate() error {
 	if c.RedisURL != "" && !validRedisURL(c.RedisURL) {
 		return fmt.Errorf("HOGSEND_REDIS_URL: %q is not a redis://host:port, redis+cluster://h1:port,h2:port or redis+sentinel://s1:port,s2:port/0?master=name URL", RedactURL(c.RedisURL))
 	}
-	if c.ClickHouseURL != "" {
-		u, err := url.Parse(c.ClickHouseURL)
-		if err != nil || u.Scheme != "clickhouse" || u.Host == "" {
-			return fmt.Errorf("HOGSEND_CLICKHOUSE_URL: %q is not a clickhouse://host:9000/database URL", RedactURL(c.ClickHouseURL))
-		}
+	if err := c.validateClickHouse(); err != nil {
+		return err
 	}
 	if err := c.validatePostHogUpstream(); err != nil {
 		return err

@@ -22,6 +22,7 @@ var fields = []field{
 	{"HOGSEND_LISTEN", "listen", "address the HTTP server listens on", func(c *Config, v string) error { c.Listen = v; return nil }},
 	{"HOGSEND_REDIS_URL", "redis_url", "Redis for identity and idempotency; empty = in-process store", func(c *Config, v string) error { c.RedisURL = v; return nil }},
 	{"HOGSEND_CLICKHOUSE_URL", "clickhouse_url", "ClickHouse native-protocol URL; empty = embedded chDB", func(c *Config, v string) error { c.ClickHouseURL = v; return nil }},
+	{"HOGSEND_CLICKHOUSE_CLUSTER", "clickhouse_cluster", "ClickHouse cluster (remote_servers name) to create replicated, sharded tables on; empty = one server", func(c *Config, v string) error { c.ClickHouseCluster = v; return nil }},
 	{"HOGSEND_DATA_DIR", "data_dir", "spool and embedded data directory", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"HOGSEND_ADMIN_API_KEY", "admin_api_key", "a bearer equal to it has full-admin", func(c *Config, v string) error { c.AdminAPIKey = v; return nil }},
 	{"HOGSEND_USER_TOKEN_SECRET", "user_token_secret", "HMAC secret of the userTokens that let publishable keys act on a userId", func(c *Config, v string) error { c.UserTokenSecret = v; return nil }},

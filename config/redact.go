@@ -1,13 +1,20 @@
 package config
 
-import "net/url"
+import (
+	"net/url"
+	"strings"
+)
 
 // RedactURL hides the password of a Redis or ClickHouse URL (in its user
 // info or a password parameter) for error messages and logs.
 func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
+	first, hosts := SplitHosts(raw)
+	u, err := url.Parse(first)
 	if err != nil {
 		return "(unparsable url)"
+	}
+	if len(hosts) > 1 {
+		u.Host = strings.Join(hosts, ",")
 	}
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")

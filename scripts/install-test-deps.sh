@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the servers the tests start themselves: Debian's redis-server,
-# clickhouse-server and prometheus (with promtool, which lints /metrics and
-# the alert rules); with --bench also wrk, the load generator of `make bench`;
+# clickhouse-server, prometheus (with promtool, which lints /metrics and the
+# alert rules) and zookeeperd (with its Java runtime; the ClickHouse cluster
+# tests' ZooKeeper); with --bench also wrk, the load generator of `make bench`;
 # then the JavaScript clients the tests run through the proxy (posthog-node,
 # posthog-js and jsdom, with npm into .deps/node of the repository).
 # Idempotent: installs only what is missing.
@@ -16,6 +17,8 @@ command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
 command -v clickhouse-client >/dev/null 2>&1 || missing+=(clickhouse-client)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
+[ -f /usr/share/java/zookeeper.jar ] || missing+=(zookeeperd)
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 if [ "${1:-}" = "--bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 fi
@@ -34,7 +37,7 @@ install_apt_packages() {
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
   # The packages start system services we do not use; tests run their own.
-  for svc in redis-server clickhouse-server prometheus; do
+  for svc in redis-server clickhouse-server prometheus zookeeper; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
       $SUDO systemctl stop "$svc" || true
     fi

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hogsend/hogsend-proxy/config"
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
 
@@ -13,6 +15,33 @@ import (
 // earlier identity resolves to the same contact.
 func TestRebuildIdentity(t *testing.T) {
 	cfg, redis, ch := serverConfig(t)
+	testRebuildIdentity(t, cfg, redis, ch.Kill, func() { ch.Restart(60 * time.Second) })
+}
+
+// TestRebuildIdentityOnCluster: the same on a 2 shards × 2 replicas
+// ClickHouse cluster, through its Distributed tables, with every server down
+// while the last writes arrive (docs/clickhouse-cluster.md).
+func TestRebuildIdentityOnCluster(t *testing.T) {
+	redis := testenv.Redis(t)
+	c := testenv.StartClickHouseCluster(t, 2, 2)
+	cfg := baseConfig(t, t.TempDir())
+	cfg.RedisURL, cfg.ClickHouseURL, cfg.ClickHouseCluster = redis.RedisURL(), c.URL("hogsend"), testenv.ClusterName
+	kill := func() {
+		for _, p := range c.Nodes() {
+			p.Kill()
+		}
+	}
+	restart := func() {
+		for _, p := range c.Nodes() {
+			c.Restart(t, p)
+		}
+	}
+	testRebuildIdentity(t, cfg, redis, kill, restart)
+}
+
+// testRebuildIdentity loses Redis, with killCH and restartCH taking
+// ClickHouse down while the last writes arrive and back before the rebuild.
+func testRebuildIdentity(t *testing.T, cfg config.Config, redis *testenv.Process, killCH, restartCH func()) {
 	cfg.ShutdownTimeout = 2 * time.Second
 	h := startHarness(t, cfg)
 	a := upsert(t, h, `{"email":"rb.a@example.com","userId":"u_rb_a","properties":{"p":1}}`)["id"].(string)
@@ -27,7 +56,7 @@ func TestRebuildIdentity(t *testing.T) {
 	}
 	h.rows("SELECT 1") // drained
 	// The last writes stay in the spool: ClickHouse is down when they arrive.
-	ch.Kill()
+	killCH()
 	late := upsert(t, h, `{"email":"rb.late@example.com","anonymousId":"anon-late"}`)["id"].(string)
 	if r := h.json("POST", "/v1/events", `{"name":"rb","email":"rb.late@example.com"}`, "Idempotency-Key", "rb-late"); r.status != 202 {
 		t.Fatalf("late event: %d %s", r.status, r.body)
@@ -43,7 +72,7 @@ func TestRebuildIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.Close()
-	ch.Restart(60 * time.Second)
+	restartCH()
 
 	st, err := RebuildIdentity(context.Background(), cfg, testLogger(), false)
 	if err != nil {

@@ -82,7 +82,7 @@ func locateChDB(cfg *config.Config) error {
 // OpenBackend opens ClickHouse: the server when configured, else embedded chDB.
 func OpenBackend(ctx context.Context, cfg *config.Config) (clickhouse.Backend, error) {
 	if cfg.ClickHouseURL != "" {
-		b, err := clickhouse.OpenServer(ctx, cfg.ClickHouseURL)
+		b, err := clickhouse.OpenCluster(ctx, cfg.ClickHouseURL, cfg.ClickHouseCluster)
 		if err != nil {
 			return nil, fmt.Errorf("HOGSEND_CLICKHOUSE_URL: open clickhouse %s: %w", config.RedactURL(cfg.ClickHouseURL), err)
 		}

@@ -58,15 +58,23 @@ type stack struct {
 // key with `keys create` (server mode). extraEnv are HOGSEND_* overrides.
 func newStack(t *testing.T, extraEnv ...string) *stack {
 	t.Helper()
+	ch := testenv.ClickHouse(t)
+	s := newStackOn(t, ch.ClickHouseURL("hogsend"), extraEnv...)
+	s.ch = ch
+	return s
+}
+
+// newStackOn is newStack on the ClickHouse at chURL (a cluster's, say).
+func newStackOn(t *testing.T, chURL string, extraEnv ...string) *stack {
+	t.Helper()
 	s := &stack{t: t, bin: proxyBinary(t)}
 	s.redis = testenv.Redis(t)
-	s.ch = testenv.ClickHouse(t)
 	s.dataDir = t.TempDir()
 	port := testenv.FreePort(t)
 	s.base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	s.env = append([]string{
 		"HOGSEND_REDIS_URL=" + s.redis.RedisURL(),
-		"HOGSEND_CLICKHOUSE_URL=" + s.ch.ClickHouseURL("hogsend"),
+		"HOGSEND_CLICKHOUSE_URL=" + chURL,
 		"HOGSEND_DATA_DIR=" + s.dataDir,
 		fmt.Sprintf("HOGSEND_LISTEN=127.0.0.1:%d", port),
 		"HOGSEND_SHUTDOWN_TIMEOUT=10s",
@@ -396,7 +404,13 @@ type chReader struct {
 
 func openCH(t *testing.T, ch *testenv.Process) *chReader {
 	t.Helper()
-	srv, err := clickhouse.OpenServer(context.Background(), ch.ClickHouseURL("hogsend"))
+	return openCHURL(t, ch.ClickHouseURL("hogsend"))
+}
+
+// openCHURL is openCH on the ClickHouse at url.
+func openCHURL(t *testing.T, url string) *chReader {
+	t.Helper()
+	srv, err := clickhouse.OpenServer(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open clickhouse: %v", err)
 	}

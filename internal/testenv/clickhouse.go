@@ -21,13 +21,8 @@ func ClickHouse(tb TB) *Process {
 func NewClickHouse(tb TB) *Process {
 	tb.Helper()
 	bin := requireBinary(tb, "clickhouse-server", "/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server")
-	port := FreePort(tb)
-	httpPort := FreePort(tb)
-	dir := tb.TempDir()
-	p := &Process{
-		Name: "clickhouse", Port: port, Addr: fmt.Sprintf("127.0.0.1:%d", port),
-		Dir: dir, tb: tb, bin: bin,
-	}
+	p := newProcess(tb, "clickhouse", bin)
+	port, dir, httpPort := p.Port, p.Dir, FreePort(tb)
 	conf := filepath.Join(dir, "config.xml")
 	users := filepath.Join(dir, "users.xml")
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf(clickhouseConfig, dir, dir, httpPort, port, dir, dir, dir)), 0o644); err != nil {

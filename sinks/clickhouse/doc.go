@@ -27,6 +27,14 @@
 // wins); user_events is keyed by (user_id, event, occurred_at, id), so an event
 // re-inserted after a retry collapses into one row. Readers use FINAL.
 //
+// # On a cluster
+//
+// OpenCluster names a cluster: Migrate then creates every table ON CLUSTER
+// as a Replicated*MergeTree, the ones that grow with traffic sharded by
+// contact behind Distributed tables of the names above, the small ones
+// replicated whole to every server, and inserts wait for every shard. See
+// cluster.go and docs/clickhouse-cluster.md.
+//
 // # Server versions and the type mapping
 //
 // Migrate reads SELECT version() and picks column types the server supports

@@ -28,7 +28,7 @@ func detectFeatures(ctx context.Context, r runner) (features, error) {
 // migrate applies the migrations not yet recorded in db.schema_migrations.
 // The database must exist. It returns the versions it applied.
 func migrate(ctx context.Context, r runner, db string, f features) ([]uint32, error) {
-	if err := r.exec(ctx, migrationsTableDDL(db)); err != nil {
+	if err := r.exec(ctx, migrationsTableDDL(db, f)); err != nil {
 		return nil, fmt.Errorf("create %s.%s: %w", db, tableMigrations, err)
 	}
 	applied := map[uint32]bool{}

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -92,6 +93,9 @@ type features struct {
 	Codecs         bool // column CODEC(ZSTD(1))
 	Decimal        bool // Decimal(14,2)
 	InsertDedup    bool // non_replicated_deduplication_window
+	// Cluster is the cluster the tables are created on (HOGSEND_CLICKHOUSE_CLUSTER);
+	// empty for one server. See cluster.go.
+	Cluster string
 }
 
 // modernFrom is the first version all the modern features are taken from.
@@ -140,7 +144,8 @@ func (f features) valueType() string {
 }
 
 func (f features) settings() string {
-	if f.InsertDedup {
+	// Replicated tables deduplicate inserted blocks by default.
+	if f.InsertDedup && f.Cluster == "" {
 		// Makes a retried identical insert block a no-op on the server too.
 		return "\nSETTINGS non_replicated_deduplication_window = 1000"
 	}
@@ -179,206 +184,208 @@ func migrations(db string, f features) []migration {
 	return []migration{{
 		Version: 1,
 		Name:    "initial schema",
-		Stmts: []string{
-			`CREATE TABLE IF NOT EXISTS ` + db + `.user_events (
+		Stmts: slices.Concat(
+			f.createTable(db, tableEvents, `(
     id UUID,
-    event ` + lc + `,
+    event `+lc+`,
     user_id String,
     contact_id UUID,
     distinct_id String,
-    properties ` + f.jsonType() + `,
-    value ` + f.valueType() + `,
-    currency ` + lc + `,
-    groups ` + f.jsonType() + `,
-    source ` + lc + `,
-    lib ` + lc + `,
+    properties `+f.jsonType()+`,
+    value `+f.valueType()+`,
+    currency `+lc+`,
+    groups `+f.jsonType()+`,
+    source `+lc+`,
+    lib `+lc+`,
     ip String,
     idempotency_key String,
-    occurred_at ` + t + `,
-    received_at ` + t + `
-) ENGINE = ReplacingMergeTree
+    occurred_at `+t+`,
+    received_at `+t+`
+)`, "ReplacingMergeTree", "", `
 PARTITION BY toYYYYMM(occurred_at)
-ORDER BY (user_id, event, occurred_at, id)` + f.settings(),
+ORDER BY (user_id, event, occurred_at, id)`+f.settings()),
 
-			`CREATE TABLE IF NOT EXISTS ` + db + `.contacts (
+			f.createTable(db, tableContacts, `(
     id UUID,
     external_id String,
     email String,
     anonymous_id String,
-    properties ` + f.jsonType() + `,
-    source ` + lc + `,
-    first_seen_at ` + t + `,
-    last_seen_at ` + t + `,
-    created_at ` + t + `,
-    updated_at ` + t + `,
-    deleted_at ` + t + `,
+    properties `+f.jsonType()+`,
+    source `+lc+`,
+    first_seen_at `+t+`,
+    last_seen_at `+t+`,
+    created_at `+t+`,
+    updated_at `+t+`,
+    deleted_at `+t+`,
     is_deleted UInt8,
     version UInt64
-) ENGINE = ReplacingMergeTree(version)
-ORDER BY id` + f.settings(),
+)`, "ReplacingMergeTree", "version", `
+ORDER BY id`+f.settings()),
 
-			`CREATE TABLE IF NOT EXISTS ` + db + `.contact_aliases (
-    alias_kind ` + lc + `,
+			f.createTable(db, tableAliases, `(
+    alias_kind `+lc+`,
     alias_value String,
     contact_id UUID,
     from_contact_id UUID,
-    reason ` + lc + `,
+    reason `+lc+`,
     is_deleted UInt8,
     version UInt64,
-    created_at ` + t + `
-) ENGINE = ReplacingMergeTree(version)
-ORDER BY (alias_kind, alias_value)` + f.settings(),
+    created_at `+t+`
+)`, "ReplacingMergeTree", "version", `
+ORDER BY (alias_kind, alias_value)`+f.settings()),
 
-			`CREATE TABLE IF NOT EXISTS ` + db + `.api_keys (
+			f.createTable(db, tableAPIKeys, `(
     key_hash String,
     key_prefix String,
     name String,
     scopes Array(String),
-    created_at ` + t + `,
-    expires_at ` + t + `,
-    revoked_at ` + t + `,
+    created_at `+t+`,
+    expires_at `+t+`,
+    revoked_at `+t+`,
     version UInt64,
     allowed_origins Array(String)
-) ENGINE = ReplacingMergeTree(version)
-ORDER BY key_hash` + f.settings(),
-		},
+)`, "ReplacingMergeTree", "version", `
+ORDER BY key_hash`+f.settings()),
+		),
 	}, {
 		Version: 2,
 		Name:    "list memberships",
-		Stmts: []string{
-			`CREATE TABLE IF NOT EXISTS ` + db + `.list_memberships (
+		Stmts: slices.Concat(
+			f.createTable(db, tableLists, `(
     contact_id UUID,
     email String,
-    list_id ` + lc + `,
+    list_id `+lc+`,
     subscribed UInt8,
     version UInt64,
-    updated_at ` + t + `
-) ENGINE = ReplacingMergeTree(version)
-ORDER BY (contact_id, list_id)` + f.settings(),
-		},
+    updated_at `+t+`
+)`, "ReplacingMergeTree", "version", `
+ORDER BY (contact_id, list_id)`+f.settings()),
+		),
 	}, {
 		Version: 3,
 		Name:    "dead letters",
-		Stmts: []string{
+		Stmts: slices.Concat(
 			// Rows ClickHouse refused (see DeadLetter). A row dead-lettered
 			// twice (a retried insert, a re-read spool entry) collapses by
 			// its table, spool entry and record.
-			`CREATE TABLE IF NOT EXISTS ` + db + `.dead_letters (
-    failed_at ` + t + `,
-    ` + "`table`" + ` ` + lc + `,
-    row ` + f.jsonType() + `,
-    record ` + f.jsonType() + `,
+			f.createTable(db, tableDeadLetters, `(
+    failed_at `+t+`,
+    `+"`table`"+` `+lc+`,
+    row `+f.jsonType()+`,
+    record `+f.jsonType()+`,
     reason String,
     spool_segment UInt64,
     spool_offset Int64
-) ENGINE = ReplacingMergeTree
-ORDER BY (` + "`table`" + `, spool_segment, spool_offset, cityHash64(record))` + f.settings(),
-		},
+)`, "ReplacingMergeTree", "", `
+ORDER BY (`+"`table`"+`, spool_segment, spool_offset, cityHash64(record))`+f.settings()),
+		),
 	}, {
 		Version: 4,
 		Name:    "conversions",
-		Stmts: []string{
+		Stmts: slices.Concat(
 			// Click and browser ids seen on any event, per contact: the
 			// attribution context of later conversions.
-			`CREATE TABLE IF NOT EXISTS ` + db + `.contact_clicks (
+			f.createTable(db, tableClicks, `(
     contact_id UUID,
-    kind ` + lc + `,
+    kind `+lc+`,
     value String,
-    clicked_at ` + t + `,
+    clicked_at `+t+`,
     event_id UUID
-) ENGINE = ReplacingMergeTree
-ORDER BY (contact_id, kind, value, clicked_at)` + f.settings(),
+)`, "ReplacingMergeTree", "", `
+ORDER BY (contact_id, kind, value, clicked_at)`+f.settings()),
 
 			// One row per state change of a conversion at a destination
 			// (queued, each attempt, delivered, failed): the history, read
 			// with argMax(status, at) for the current state.
-			`CREATE TABLE IF NOT EXISTS ` + db + `.conversion_dispatches (
-    at ` + t + `,
-    destination ` + lc + `,
+			f.createTable(db, tableDispatches, `(
+    at `+t+`,
+    destination `+lc+`,
     dedup_id String,
-    rule_id ` + lc + `,
+    rule_id `+lc+`,
     event_id UUID,
     contact_id UUID,
-    event_name ` + lc + `,
-    status ` + lc + `,
+    event_name `+lc+`,
+    status `+lc+`,
     attempts UInt32,
     http_status UInt16,
     last_error String,
     latency_ms UInt32
-) ENGINE = MergeTree
+)`, "MergeTree", "", `
 PARTITION BY toYYYYMM(at)
-ORDER BY (destination, dedup_id, at)`,
+ORDER BY (destination, dedup_id, at)`),
 
 			// Conversions a platform refused for good, with the platform's
 			// reason and the conversion as JSON so that a replay re-sends it
 			// unchanged; replayed_at is set by a later version when replayed.
-			`CREATE TABLE IF NOT EXISTS ` + db + `.conversion_dead_letters (
-    destination ` + lc + `,
+			f.createTable(db, tableConvDead, `(
+    destination `+lc+`,
     dedup_id String,
-    conversion ` + f.jsonType() + `,
+    conversion `+f.jsonType()+`,
     reason String,
-    failed_at ` + t + `,
-    replayed_at ` + t + `,
+    failed_at `+t+`,
+    replayed_at `+t+`,
     version UInt64
-) ENGINE = ReplacingMergeTree(version)
-ORDER BY (destination, dedup_id)` + f.settings(),
-		},
+)`, "ReplacingMergeTree", "version", `
+ORDER BY (destination, dedup_id)`+f.settings()),
+		),
 	}, {
 		Version: 5,
 		Name:    "engine dead letters",
-		Stmts: []string{
+		Stmts: slices.Concat(
 			// Hand-off requests a Hogsend engine refused for good, as sent,
 			// with its answer, so that a replay sends them again unchanged;
 			// replayed_at is set by a later version when replayed
 			// (docs/upstream.md § 3.4).
-			`CREATE TABLE IF NOT EXISTS ` + db + `.engine_dead_letters (
+			f.createTable(db, tableEngineDead, `(
     call_id UUID,
     kind UInt8,
     contact_id UUID,
-    method ` + lc + `,
-    path ` + lc + `,
+    method `+lc+`,
+    path `+lc+`,
     idempotency_key String,
     body String,
     status UInt16,
     answer String,
-    failed_at ` + t + `,
-    replayed_at ` + t + `,
+    failed_at `+t+`,
+    replayed_at `+t+`,
     version UInt64
-) ENGINE = ReplacingMergeTree(version)
-ORDER BY call_id` + f.settings(),
-		},
+)`, "ReplacingMergeTree", "version", `
+ORDER BY call_id`+f.settings()),
+		),
 	}, {
 		Version: 6,
 		Name:    "posthog dead letters",
-		Stmts: []string{
+		Stmts: slices.Concat(
 			// Mirrored events a PostHog project refused for good, as sent,
 			// with its answer, so that a replay sends them again unchanged;
 			// replayed_at is set by a later version when replayed
 			// (docs/posthog-upstream.md § 1.4).
-			`CREATE TABLE IF NOT EXISTS ` + db + `.posthog_dead_letters (
+			f.createTable(db, tablePostHogDead, `(
     uuid String,
-    token ` + lc + `,
+    token `+lc+`,
     historical UInt8,
     event String,
     status UInt16,
     answer String,
-    failed_at ` + t + `,
-    replayed_at ` + t + `,
+    failed_at `+t+`,
+    replayed_at `+t+`,
     version UInt64
-) ENGINE = ReplacingMergeTree(version)
-ORDER BY uuid` + f.settings(),
-		},
+)`, "ReplacingMergeTree", "version", `
+ORDER BY uuid`+f.settings()),
+		),
 	}}
 }
 
-// migrationsTableDDL creates the table that records applied migrations.
-func migrationsTableDDL(db string) string {
-	return `CREATE TABLE IF NOT EXISTS ` + db + `.schema_migrations (
+// migrationsTableDDL creates the table that records applied migrations; on
+// a cluster every server holds all of it, so any server answers which
+// migrations ran.
+func migrationsTableDDL(db string, f features) string {
+	return f.createTable(db, tableMigrations, `(
     version UInt32,
     name String,
     applied_at DateTime
-) ENGINE = ReplacingMergeTree
-ORDER BY version`
+)`, "ReplacingMergeTree", "", `
+ORDER BY version`)[0]
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -23,6 +23,8 @@ type Server struct {
 	conn driver.Conn
 	opts *ch.Options // for the bootstrap connection of Migrate
 	db   string
+	// cluster is the cluster the tables are created on; empty for one server.
+	cluster string
 
 	mu   sync.Mutex
 	feat *features // detected lazily, then cached
@@ -40,32 +42,45 @@ type Server struct {
 // The database defaults to "hogsend"; user and password may also be given
 // as URL user info. OpenServer does no network IO, so a server that is down
 // at start-up does not stop the proxy; Ping checks it.
-func OpenServer(_ context.Context, rawURL string) (*Server, error) {
+func OpenServer(ctx context.Context, rawURL string) (*Server, error) {
+	return OpenCluster(ctx, rawURL, "")
+}
+
+// OpenCluster is OpenServer for the servers of the named cluster (its name
+// in their remote_servers): Migrate creates replicated, sharded tables on
+// it and inserts wait for every shard (docs/clickhouse-cluster.md). The URL
+// may name several of its servers, clickhouse://h1:9000,h2:9000/db, which
+// new connections try in turn. An empty cluster is one server.
+func OpenCluster(_ context.Context, rawURL, cluster string) (*Server, error) {
 	opts, db, err := parseServerURL(rawURL)
 	if err != nil {
 		return nil, err
+	}
+	if cluster != "" {
+		if !identifier.MatchString(cluster) {
+			return nil, fmt.Errorf("clickhouse cluster name %q is not a plain identifier", cluster)
+		}
+		opts.Settings = clusterSettings()
 	}
 	conn, err := ch.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse %s: %w", config.RedactURL(rawURL), err)
 	}
-	return &Server{conn: conn, opts: opts, db: db}, nil
+	return &Server{conn: conn, opts: opts, db: db, cluster: cluster}, nil
 }
 
 func parseServerURL(rawURL string) (*ch.Options, string, error) {
-	u, err := url.Parse(rawURL)
+	first, hostList := config.SplitHosts(rawURL)
+	u, err := url.Parse(first)
 	if err != nil {
 		return nil, "", fmt.Errorf("parse clickhouse url: %w", err)
 	}
 	if u.Scheme != "clickhouse" && u.Scheme != "tcp" {
 		return nil, "", fmt.Errorf("clickhouse url %s: scheme must be clickhouse:// (native protocol)", config.RedactURL(rawURL))
 	}
-	host := u.Host
-	if host == "" {
-		return nil, "", fmt.Errorf("clickhouse url %s: missing host", config.RedactURL(rawURL))
-	}
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "9000")
+	addrs, hostnames, err := serverAddrs(hostList)
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse url %s: %w", config.RedactURL(rawURL), err)
 	}
 	db := strings.Trim(u.Path, "/")
 	if db == "" {
@@ -76,14 +91,14 @@ func parseServerURL(rawURL string) (*ch.Options, string, error) {
 	}
 	opts := &ch.Options{
 		Protocol:         ch.Native,
-		Addr:             []string{host},
+		Addr:             addrs,
 		Auth:             ch.Auth{Database: db, Username: "default"},
 		DialTimeout:      5 * time.Second,
 		ReadTimeout:      5 * time.Minute,
 		MaxOpenConns:     8,
 		MaxIdleConns:     4,
 		ConnMaxLifetime:  time.Hour,
-		Compression:      defaultCompression(u.Hostname()),
+		Compression:      defaultCompression(hostnames),
 		ConnOpenStrategy: ch.ConnOpenInOrder,
 	}
 	if u.User != nil {
@@ -122,7 +137,11 @@ func parseServerURL(rawURL string) (*ch.Options, string, error) {
 				return nil, "", fmt.Errorf("clickhouse url %s: secure: %w", config.RedactURL(rawURL), err)
 			}
 			if on {
-				opts.TLS = &tls.Config{ServerName: u.Hostname()}
+				// With several hosts, crypto/tls checks each one's own name.
+				opts.TLS = &tls.Config{}
+				if len(hostnames) == 1 {
+					opts.TLS.ServerName = hostnames[0]
+				}
 			}
 		default:
 			return nil, "", fmt.Errorf("clickhouse url %s: unknown parameter %q", config.RedactURL(rawURL), key)
@@ -131,18 +150,40 @@ func parseServerURL(rawURL string) (*ch.Options, string, error) {
 	return opts, db, nil
 }
 
-// defaultCompression is LZ4 for a server across a network, where it saves
-// about four fifths of the bytes sent, and none for one on this host's
-// loopback, where compressing and decompressing every block would only cost
-// both processes CPU.
-func defaultCompression(host string) *ch.Compression {
-	if host == "localhost" {
-		return nil
+// serverAddrs is the host:port of every host of the URL (port 9000 when
+// none is given), and their host names; ch.ConnOpenInOrder tries them in
+// this order.
+func serverAddrs(hosts []string) (addrs, hostnames []string, err error) {
+	for _, h := range hosts {
+		if h == "" {
+			return nil, nil, errors.New("missing host")
+		}
+		name, port, err := net.SplitHostPort(h)
+		if err != nil {
+			name, port = strings.Trim(h, "[]"), "9000"
+		}
+		addrs = append(addrs, net.JoinHostPort(name, port))
+		hostnames = append(hostnames, name)
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
+	return addrs, hostnames, nil
+}
+
+// defaultCompression is LZ4 for servers across a network, where it saves
+// about four fifths of the bytes sent, and none when every one is on this
+// host's loopback, where compressing and decompressing every block would
+// only cost both processes CPU.
+func defaultCompression(hosts []string) *ch.Compression {
+	for _, host := range hosts {
+		if !loopback(host) {
+			return &ch.Compression{Method: ch.CompressionLZ4}
+		}
 	}
-	return &ch.Compression{Method: ch.CompressionLZ4}
+	return nil
+}
+
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // Database is the database the tables are in.
@@ -175,7 +216,7 @@ func (s *Server) createDatabase(ctx context.Context) error {
 		return fmt.Errorf("open clickhouse bootstrap connection: %w", err)
 	}
 	defer conn.Close()
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+s.db); err != nil {
+	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+s.db+features{Cluster: s.cluster}.onCluster()); err != nil {
 		return fmt.Errorf("create database %s: %w", s.db, err)
 	}
 	return nil
@@ -192,6 +233,7 @@ func (s *Server) features(ctx context.Context) (features, error) {
 	if err != nil {
 		return features{}, err
 	}
+	f.Cluster = s.cluster
 	s.feat = &f
 	return f, nil
 }

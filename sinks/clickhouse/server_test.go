@@ -257,6 +257,11 @@ func TestServerContactsAliasesKeysLatestVersionWins(t *testing.T) {
 
 func TestServerLoadSnapshot(t *testing.T) {
 	s, _ := newTestServer(t)
+	testServerLoadSnapshot(t, s)
+}
+
+// testServerLoadSnapshot writes the snapshot fixture and reads it back.
+func testServerLoadSnapshot(t *testing.T, s *Server) {
 	ctx := testContext(t)
 	f, _ := s.features(ctx)
 	want := writeSnapshotFixture(t, s)
