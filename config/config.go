@@ -76,6 +76,11 @@ type Config struct {
 	PostHogTimeout      time.Duration // HOGSEND_POSTHOG_TIMEOUT
 	PostHogMirrorNative bool          // HOGSEND_POSTHOG_MIRROR_NATIVE
 	PostHogMirrorToken  string        // HOGSEND_POSTHOG_MIRROR_TOKEN
+
+	// DeliveryYield slows the hand-off and the mirror while the process
+	// is short of CPU, so that ingest keeps it (docs/operations.md §
+	// Delivery pacing).
+	DeliveryYield bool // HOGSEND_DELIVERY_YIELD
 }
 
 // Embedded reports whether the service runs without Redis and ClickHouse servers.
@@ -112,6 +117,7 @@ func Default() Config {
 		UpstreamSyncTimeout: 2 * time.Second,
 		UpstreamConcurrency: 64,
 		PostHogTimeout:      10 * time.Second,
+		DeliveryYield:       true,
 	}
 }
 

@@ -96,14 +96,8 @@ var fields = []field{
 	{"HOGSEND_POSTHOG_UPSTREAM_URL", "posthog_upstream_url", "PostHog ingestion host (e.g. https://eu.i.posthog.com): captured events are mirrored to it, and what PostHog serves besides capture passes through; empty = none", func(c *Config, v string) error { c.PostHogUpstreamURL = v; return nil }},
 	{"HOGSEND_POSTHOG_ASSETS_URL", "posthog_assets_url", "PostHog assets host for /static/ and /array/ (default: the Cloud assets host of the ingestion host, else the ingestion host)", func(c *Config, v string) error { c.PostHogAssetsURL = v; return nil }},
 	{"HOGSEND_POSTHOG_TIMEOUT", "posthog_timeout", "longest wait for PostHog's answer to a passed-through request or a mirrored batch", durationField(func(c *Config) *time.Duration { return &c.PostHogTimeout })},
-	{"HOGSEND_POSTHOG_MIRROR_NATIVE", "posthog_mirror_native", "mirror native events to PostHog too, under the person's userId or email", func(c *Config, v string) error {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("%q is not a boolean", v)
-		}
-		c.PostHogMirrorNative = b
-		return nil
-	}},
+	{"HOGSEND_POSTHOG_MIRROR_NATIVE", "posthog_mirror_native", "mirror native events to PostHog too, under the person's userId or email", boolField(func(c *Config) *bool { return &c.PostHogMirrorNative })},
+	{"HOGSEND_DELIVERY_YIELD", "delivery_yield", "the hand-off and the mirror send fewer requests at once while the process is short of CPU, so that ingest keeps it; false = always at full concurrency", boolField(func(c *Config) *bool { return &c.DeliveryYield })},
 	{"HOGSEND_POSTHOG_MIRROR_TOKEN", "posthog_mirror_token", "project token of mirrored events that carry none (native events, captures with a secret token); default: the first of HOGSEND_POSTHOG_TOKENS", func(c *Config, v string) error { c.PostHogMirrorToken = v; return nil }},
 	{"HOGSEND_UPSTREAM_MODE", "upstream_mode", "async: native writes answer from the proxy's state at once; sync: they wait for the engine's answer", func(c *Config, v string) error { c.UpstreamMode = v; return nil }},
 	{"HOGSEND_UPSTREAM_SYNC_TIMEOUT", "upstream_sync_timeout", "longest wait of a sync-mode write (and of a delete) for the engine's answer", durationField(func(c *Config) *time.Duration { return &c.UpstreamSyncTimeout })},
@@ -147,6 +141,17 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+func boolField(ptr func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean", v)
+		}
+		*ptr(c) = b
+		return nil
+	}
 }
 
 func durationField(ptr func(*Config) *time.Duration) func(*Config, string) error {

@@ -52,6 +52,7 @@ type App struct {
 	closeOnce  sync.Once
 	// drainOnly: no listener, no server (hogsend-proxy drain).
 	drainOnly bool
+	pacing    *pacing
 }
 
 // spoolJournal adapts the spool to ingest.Journal, which knows no sink: a
@@ -182,6 +183,7 @@ func (a *App) startSinks(convSettings *platforms.Settings, set *metrics.Set) ([]
 			return nil, err
 		}
 	}
+	a.startPacing(set)
 	var checks []proxy.Check
 	if cfg.HandOff() {
 		if err := a.startHandOff(set); err != nil {
@@ -357,6 +359,7 @@ func (a *App) closeDeps() {
 		if a.Mirror != nil {
 			a.Mirror.stop()
 		}
+		a.pacing.stop()
 		if a.stopWriter != nil {
 			a.stopWriter()
 			if err := <-a.writerDone; err != nil && !errors.Is(err, context.Canceled) {

@@ -41,6 +41,8 @@ func Drain(ctx context.Context, cfg config.Config, log *slog.Logger, progress fu
 	if cfg.Embedded() {
 		return DrainLeft{}, errors.New("drain: an embedded proxy's data directory holds its ClickHouse too: run `serve` on it instead (drain is for server mode, HOGSEND_CLICKHOUSE_URL)")
 	}
+	// Nothing else runs: delivery has the CPU to itself.
+	cfg.DeliveryYield = false
 	a := &App{Config: cfg, Logger: log, drainOnly: true}
 	defer a.closeDeps()
 	if err := a.openSinks(ctx); err != nil {

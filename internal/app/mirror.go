@@ -53,7 +53,8 @@ func (a *App) startMirror(set *metrics.Set) error {
 	}
 	log := a.Logger.With("component", "posthog_mirror")
 	m.Mirror = posthog.New(m.reader, posthog.Options{
-		Client: client, DeadLetters: a.Backend, Native: cfg.PostHogMirrorNative, Token: cfg.PostHogMirrorToken, Logger: log,
+		Client: client, DeadLetters: a.Backend, Native: cfg.PostHogMirrorNative, Token: cfg.PostHogMirrorToken,
+		Budget: a.pacing.mirror, Logger: log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel

@@ -165,7 +165,7 @@ func localCount(t *testing.T, srv *clickhouse.Server, event string) int64 {
 func logMissing(t *testing.T, outcomes []outcome, stored map[pair]int) {
 	t.Helper()
 	type span struct {
-		n, lo, hi int
+		n, lo, hi   int
 		first, last time.Time
 	}
 	spans := map[int]*span{}

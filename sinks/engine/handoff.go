@@ -12,6 +12,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/hogsend/hogsend-proxy/internal/pace"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
@@ -36,9 +37,13 @@ type Options struct {
 	RetryInitial    time.Duration // first backoff (200 ms)
 	RetryMax        time.Duration // backoff cap (30 s); Retry-After is honoured up to MaxRetryAfter
 	BreakerFailures uint32        // consecutive failures that open the breaker (5)
-	BreakerOpenFor  time.Duration // open period before a probe (5 s)
-	Logger          *slog.Logger
-	Now             func() time.Time
+	BreakerOpenFor  time.Duration // open period before a probe (1 s): how late delivery resumes after an outage
+	// Gate, when set, bounds the exchanges in flight below Concurrency
+	// while the process is short of CPU (docs/operations.md § Delivery
+	// pacing).
+	Gate   *pace.Gate
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // MaxRetryAfter caps how long an engine's Retry-After holds a lane.
@@ -61,7 +66,7 @@ func (o *Options) defaults() {
 		o.BreakerFailures = 5
 	}
 	if o.BreakerOpenFor <= 0 {
-		o.BreakerOpenFor = 5 * time.Second
+		o.BreakerOpenFor = time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -74,8 +74,14 @@ func (h *HandOff) deliver(ctx context.Context, r *Request) bool {
 	}
 }
 
-// exchange makes one attempt through the breaker.
+// exchange makes one attempt through the breaker, once the gate has room.
 func (h *HandOff) exchange(ctx context.Context, r *Request) (Answer, error) {
+	if g := h.opts.Gate; g != nil {
+		if err := g.Acquire(ctx); err != nil {
+			return Answer{}, err
+		}
+		defer g.Release()
+	}
 	return h.breaker.Execute(func() (Answer, error) {
 		h.attempts.Add(1)
 		a, err := h.opts.Client.Send(ctx, r)

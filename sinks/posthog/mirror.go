@@ -11,6 +11,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/hogsend/hogsend-proxy/internal/pace"
 	"github.com/hogsend/hogsend-proxy/sinks/spool"
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
@@ -39,9 +40,12 @@ type Options struct {
 	RetryInitial    time.Duration // first backoff (200 ms)
 	RetryMax        time.Duration // backoff cap (30 s)
 	BreakerFailures uint32        // consecutive failures that open the breaker (5)
-	BreakerOpenFor  time.Duration // open period before a probe (5 s)
-	Logger          *slog.Logger
-	Now             func() time.Time
+	BreakerOpenFor  time.Duration // open period before a probe (1 s): how late delivery resumes after an outage
+	// Budget, when set, bounds the events sent a second while the process
+	// is short of CPU (docs/operations.md § Delivery pacing).
+	Budget *pace.Budget
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // MaxRetryAfter caps how long PostHog's Retry-After holds a batch.
@@ -60,7 +64,7 @@ func (o *Options) defaults() {
 	for _, d := range []struct {
 		v *time.Duration
 		d time.Duration
-	}{{&o.MaxDelay, 200 * time.Millisecond}, {&o.RetryInitial, 200 * time.Millisecond}, {&o.RetryMax, 30 * time.Second}, {&o.BreakerOpenFor, 5 * time.Second}} {
+	}{{&o.MaxDelay, 200 * time.Millisecond}, {&o.RetryInitial, 200 * time.Millisecond}, {&o.RetryMax, 30 * time.Second}, {&o.BreakerOpenFor, time.Second}} {
 		if *d.v <= 0 {
 			*d.v = d.d
 		}

@@ -34,6 +34,9 @@ func (m *Mirror) runWorker(ctx context.Context) {
 // deliver sends events until PostHog takes them or they are dead-lettered;
 // false when ctx ended first.
 func (m *Mirror) deliver(ctx context.Context, token string, historical bool, events []Event) bool {
+	if b := m.opts.Budget; b != nil && b.Wait(ctx, len(events)) != nil {
+		return false
+	}
 	gz, err := m.gzips.body(token, historical, events)
 	if err != nil {
 		m.log.Error("mirror batch cannot be built", "err", err)

@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/hogsend/hogsend-proxy/internal/pace"
+	"github.com/hogsend/hogsend-proxy/sinks/engine"
+	"github.com/hogsend/hogsend-proxy/sinks/posthog"
+)
+
+// mirrorFloor is the events a second the mirror keeps sending however
+// short of CPU the process is.
+const mirrorFloor = 1000
+
+// pacing is the gates of the hand-off and the mirror and the pacer that
+// moves them (docs/operations.md § Delivery pacing); nil gates mean full
+// concurrency.
+type pacing struct {
+	handOff *pace.Gate
+	mirror  *pace.Budget
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// startPacing paces the configured deliveries by the process's CPU
+// pressure, unless HOGSEND_DELIVERY_YIELD is off.
+func (a *App) startPacing(set *metrics.Set) {
+	cfg := &a.Config
+	p := &pacing{}
+	a.pacing = p
+	if !cfg.DeliveryYield || (!cfg.HandOff() && cfg.PostHogUpstreamURL == "") {
+		return
+	}
+	var gates []pace.Paced
+	if cfg.HandOff() {
+		// One lane keeps records moving, several hundred a second at the
+		// engine's usual 1 ms.
+		p.handOff = pace.NewGate(1, cfg.UpstreamConcurrency)
+		gates = append(gates, p.handOff)
+		set.NewGauge(`hogsend_delivery_limit{consumer="`+engine.SpoolConsumer+`"}`, func() float64 { return float64(p.handOff.Limit()) })
+	}
+	if cfg.PostHogUpstreamURL != "" {
+		p.mirror = pace.NewBudget(mirrorFloor)
+		gates = append(gates, p.mirror)
+		set.NewGauge(`hogsend_delivery_rate_limit{consumer="`+posthog.SpoolConsumer+`"}`, func() float64 { return min(p.mirror.Rate(), 1e9) })
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel, p.done = cancel, make(chan struct{})
+	go func() {
+		defer close(p.done)
+		pace.NewPacer(pace.NewScheduler(0, 0), 0, gates...).Run(ctx)
+	}()
+}
+
+func (p *pacing) stop() {
+	if p != nil && p.cancel != nil {
+		p.cancel()
+		<-p.done
+	}
+}
