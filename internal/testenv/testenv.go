@@ -57,17 +57,6 @@ func requireBinary(tb TB, bin string, extra ...string) string {
 	return ""
 }
 
-// FreePort returns a free TCP port on 127.0.0.1.
-func FreePort(tb TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("find free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func (p *Process) start() error {
 	if p.log == nil {
 		f, err := os.OpenFile(p.Dir+"/"+p.Name+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
