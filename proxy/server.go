@@ -48,6 +48,10 @@ type Options struct {
 	// HeavyLanes is how many large capture payloads decode and parse at
 	// once (see heavyBytes); default half of GOMAXPROCS, at least one.
 	HeavyLanes int
+	// InFlight, when set, counts the requests being handled: background
+	// delivery yields only while they queue (docs/operations.md §
+	// Delivery pacing).
+	InFlight *atomic.Int64
 	// Upstream, when set, is the Hogsend engine the routes the proxy does
 	// not serve go to; nil answers them 404.
 	Upstream *Upstream
@@ -61,6 +65,7 @@ type Options struct {
 
 // Server serves the native data API plus health and metrics.
 type Server struct {
+	inFlight  *atomic.Int64
 	ingest    *ingest.Ingestor
 	auth      *Authenticator
 	metrics   *serverMetrics
@@ -92,7 +97,8 @@ type Server struct {
 func New(o Options) *Server {
 	o = withDefaults(o)
 	s := &Server{
-		ingest: o.Ingest, auth: o.Auth, metrics: newServerMetrics(o.Metrics),
+		inFlight: o.InFlight,
+		ingest:   o.Ingest, auth: o.Auth, metrics: newServerMetrics(o.Metrics),
 		ready: &readiness{checks: append(append(o.Checks, o.Upstream.checks()...), o.PostHog.checks()...), log: o.Logger},
 		log:   o.Logger, suspended: o.IngestSuspended, userTokenSecret: o.UserTokenSecret,
 		adminKey: []byte(o.AdminAPIKey), captureOpts: o.Capture, trustedProxies: o.TrustedProxies,
@@ -208,6 +214,10 @@ func (s *Server) Shutdown() error { return s.http.Shutdown() }
 // handle serves one request behind a recover, with its body read against
 // the in-flight budget before any handler sees it.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	if s.inFlight != nil {
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
+	}
 	start := time.Now()
 	route := routeRefused
 	l := &lease{budget: s.budget}

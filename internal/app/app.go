@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -53,6 +54,8 @@ type App struct {
 	// drainOnly: no listener, no server (hogsend-proxy drain).
 	drainOnly bool
 	pacing    *pacing
+	// inFlight counts the requests the server is handling, for pacing.
+	inFlight atomic.Int64
 }
 
 // spoolJournal adapts the spool to ingest.Journal, which knows no sink: a
@@ -147,8 +150,9 @@ func (a *App) start(ctx context.Context) error {
 			}},
 			{Name: "spool", Fn: a.spoolReady},
 		}, checks...),
-		HandOff: a.edgeHandOff(),
-		PostHog: posthogUp,
+		HandOff:  a.edgeHandOff(),
+		PostHog:  posthogUp,
+		InFlight: &a.inFlight,
 	})
 	if cfg.PprofListen != "" {
 		if a.pprof, err = startPprof(cfg.PprofListen, log); err != nil {

@@ -100,3 +100,18 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A saturated process yields only while the foreground is busy.
+func TestWhileBusy(t *testing.T) {
+	p := &fixedPressure{}
+	p.on.Store(true)
+	var busy atomic.Bool
+	w := WhileBusy(p, busy.Load)
+	if v := w.Judge(); v != Calm {
+		t.Fatalf("saturated, foreground idle: %d, want calm", v)
+	}
+	busy.Store(true)
+	if v := w.Judge(); v != Saturated {
+		t.Fatalf("saturated, foreground busy: %d, want saturated", v)
+	}
+}

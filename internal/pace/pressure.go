@@ -107,3 +107,22 @@ func bucketMid(lo, hi float64) float64 {
 	}
 	return (lo + hi) / 2
 }
+
+// whileBusy is a Pressure that counts only while the foreground is busy.
+type whileBusy struct {
+	p    Pressure
+	busy func() bool
+}
+
+// WhileBusy judges by p while busy reports the foreground (ingest)
+// waiting on the CPU, and calm otherwise: delivery then has the CPU
+// ingest does not want, even if it fills it itself.
+func WhileBusy(p Pressure, busy func() bool) Pressure { return whileBusy{p: p, busy: busy} }
+
+func (w whileBusy) Judge() Verdict {
+	v := w.p.Judge() // keeps the scheduler's window current
+	if !w.busy() {
+		return Calm
+	}
+	return v
+}
