@@ -87,22 +87,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, version str
 // start runs the start-up stages in order.
 func (a *App) start(ctx context.Context) error {
 	cfg, log := a.Config, a.Logger
-	convSettings, err := LoadConversions(&cfg)
-	if err != nil {
-		return err
-	}
-	if err := a.openLocal(); err != nil {
-		return err
-	}
-	if err := a.openClickHouse(ctx); err != nil {
-		return err
-	}
-	if err := a.openIdentity(ctx); err != nil {
-		return err
-	}
-
 	set := metrics.NewSet()
-	checks, err := a.startSinks(convSettings, set)
+	checks, err := a.openSinks(ctx, set)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/hogsend/hogsend-proxy/config"
+	"github.com/hogsend/hogsend-proxy/proxy"
 )
 
 // DrainLeft is what a data directory still holds for each destination, in
@@ -45,7 +46,7 @@ func Drain(ctx context.Context, cfg config.Config, log *slog.Logger, progress fu
 	cfg.DeliveryYield = false
 	a := &App{Config: cfg, Logger: log, drainOnly: true}
 	defer a.closeDeps()
-	if err := a.openSinks(ctx); err != nil {
+	if _, err := a.openSinks(ctx, metrics.NewSet()); err != nil {
 		return DrainLeft{}, err
 	}
 	lastReport := time.Now()
@@ -66,24 +67,24 @@ func Drain(ctx context.Context, cfg config.Config, log *slog.Logger, progress fu
 	}
 }
 
-// openSinks opens the data directory, ClickHouse and Redis (to confirm the
-// spool's idempotency claims) and starts every sink.
-func (a *App) openSinks(ctx context.Context) error {
+// openSinks opens the data directory, ClickHouse and the identity store
+// (a drain confirms the spool's idempotency claims there) and starts every
+// sink; it returns the readiness checks of the optional ones.
+func (a *App) openSinks(ctx context.Context, set *metrics.Set) ([]proxy.Check, error) {
 	settings, err := LoadConversions(&a.Config)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.openLocal(); err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.openClickHouse(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.openIdentity(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	_, err = a.startSinks(settings, metrics.NewSet())
-	return err
+	return a.startSinks(settings, set)
 }
 
 // left is what each sink has not committed as delivered.
