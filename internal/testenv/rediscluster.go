@@ -26,7 +26,9 @@ func RedisCluster(tb TB) *RedisClusterServers {
 	for i := range 6 {
 		p := NewRedis(tb)
 		p.Name = "redis-cluster-" + strconv.Itoa(i)
+		// The bus port of its own: the default, port+10000, may be taken.
 		p.args = append(p.args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-port", strconv.Itoa(FreePort(tb)),
 			"--cluster-node-timeout", "1000", "--cluster-replica-validity-factor", "0")
 		p.Start(15 * time.Second)
 		c.Nodes = append(c.Nodes, p)
