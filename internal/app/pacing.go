@@ -50,7 +50,7 @@ func (a *App) startPacing(set *metrics.Set) {
 	if cfg.PostHogUpstreamURL != "" {
 		p.mirror = pace.NewBudget(mirrorFloor)
 		gates = append(gates, p.mirror)
-		set.NewGauge(`hogsend_delivery_rate_limit{consumer="`+posthog.SpoolConsumer+`"}`, func() float64 { return min(p.mirror.Rate(), 1e9) })
+		set.NewGauge(`hogsend_delivery_rate_limit{consumer="`+posthog.SpoolConsumer+`"}`, p.mirror.Rate)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel, p.done = cancel, make(chan struct{})

@@ -3,7 +3,6 @@ package faulttest
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -167,9 +166,9 @@ func checkConvertedOnce(t *testing.T, c *chReader, fake *linkedinfake.Server, n 
 // that gets no answer, or 503, goes to the next proxy with the same
 // Idempotency-Key, as a client behind a load balancer retries.
 type fleetLoad struct {
-	bases        []string
-	key, event   string
-	client       *http.Client
+	// proxies send one event to one proxy each, emailed and with an
+	// Idempotency-Key.
+	proxies      []*loadGen
 	stop         chan struct{}
 	wg           sync.WaitGroup
 	mu           sync.Mutex
@@ -180,9 +179,13 @@ type fleetLoad struct {
 }
 
 func newFleetLoad(bases []string, key, event string, workers int) *fleetLoad {
-	return &fleetLoad{bases: bases, key: key, event: event, stop: make(chan struct{}),
-		client:  &http.Client{Timeout: 15 * time.Second},
-		results: make([][]outcome, workers), maxAttempts: 20, retryBackoff: 20 * time.Millisecond}
+	l := &fleetLoad{stop: make(chan struct{}), results: make([][]outcome, workers), maxAttempts: 20, retryBackoff: 20 * time.Millisecond}
+	for _, base := range bases {
+		g := newLoad(base, key, event, workers)
+		g.emailed, g.idempotent = true, true
+		l.proxies = append(l.proxies, g)
+	}
+	return l
 }
 
 func (l *fleetLoad) run() *fleetLoad {
@@ -216,35 +219,12 @@ func (l *fleetLoad) worker(w int) {
 func (l *fleetLoad) deliver(w, seq int) outcome {
 	var o outcome
 	for attempt := 0; attempt < l.maxAttempts; attempt++ {
-		o = l.send(l.bases[(w+seq+attempt)%len(l.bases)], w, seq)
+		o = l.proxies[(w+seq+attempt)%len(l.proxies)].send(w, seq)
 		if o.Status != 0 && o.Status != http.StatusServiceUnavailable {
 			return o
 		}
 		time.Sleep(l.retryBackoff)
 	}
-	return o
-}
-
-func (l *fleetLoad) send(base string, w, seq int) outcome {
-	o := outcome{W: w, Seq: seq, Start: time.Now()}
-	body := fmt.Sprintf(`{"name":%q,"userId":"fleet-w%d","email":"fleet-w%d@example.com","eventProperties":{"seq":%d,"w":%d}}`, l.event, w, w, seq, w)
-	req, _ := http.NewRequest("POST", base+"/v1/events", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+l.key)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", fmt.Sprintf("fleet-%d-%d", w, seq))
-	resp, err := l.client.Do(req)
-	if err != nil {
-		o.Err, o.End = err, time.Now()
-		return o
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	o.End = time.Now()
-	if err != nil {
-		o.Err = fmt.Errorf("read body: %w", err)
-		return o
-	}
-	o.Status, o.Body = resp.StatusCode, string(b)
 	return o
 }
 

@@ -98,7 +98,7 @@ func (s *Scheduler) MeanWait() float64 {
 // finite bound.
 func bucketMid(lo, hi float64) float64 {
 	switch {
-	case lo < 0 || lo != lo:
+	case lo < 0:
 		return 0
 	case hi > 1e9:
 		return lo
