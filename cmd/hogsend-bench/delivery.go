@@ -21,6 +21,7 @@ type deliveryOptions struct {
 	duration, warmup, outage time.Duration
 	conns, batchConns        int
 	contacts, outageRate     int
+	rounds                   int // off/on pairs compareDelivery runs
 	generator, cpuProfile    string
 }
 
@@ -120,11 +121,13 @@ func batchKind(o deliveryOptions, shape string, build func(n, perBody, contacts 
 }
 
 // compareDelivery measures kind against the bare handler, then with
-// delivery to t off and on, each on a fresh stack, and prints the
-// comparison.
+// delivery to t off and on, each on a fresh stack, over o.rounds rounds in
+// the order off-on, on-off, … so that a machine whose speed drifts during
+// the run favours neither, and prints each round and the median ratio.
 func compareDelivery(o deliveryOptions, t *deliveryTarget, kind trafficKind) error {
-	fmt.Printf("\n%s, %s: bare handler, then the proxy without and with the %s (%s answering in %s); warm-up %s, then %s each\n",
-		t.name, kind.name, t.name, t.fakeName, fakeLatency, o.warmup, o.duration)
+	rounds := max(1, o.rounds)
+	fmt.Printf("\n%s, %s: bare handler, then %d rounds of the proxy without and with the %s (%s answering in %s); warm-up %s, then %s each\n",
+		t.name, kind.name, rounds, t.name, t.fakeName, fakeLatency, o.warmup, o.duration)
 	env := newEnv()
 	ref, err := measureBare(env, o.warmup, o.duration, func(addr string, d time.Duration) (*loadResult, error) {
 		return kind.bare(env, addr, d)
@@ -133,19 +136,41 @@ func compareDelivery(o deliveryOptions, t *deliveryTarget, kind trafficKind) err
 	if err != nil {
 		return err
 	}
-	off, err := measureDeliveryRun(o, t, kind, false)
-	if err != nil {
-		return err
+	var pairs []deliveryPair
+	for r := range rounds {
+		p, err := measureDeliveryPair(o, t, kind, r%2 == 1)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\nround %d of %d\n", r+1, rounds)
+		printDeliveryComparison(t, kind, ref, p.off, p.on)
+		if p.on.deliveredEnd != p.on.accepted {
+			return fmt.Errorf("%s %d != events accepted %d", t.delivered, p.on.deliveredEnd, p.on.accepted)
+		}
+		pairs = append(pairs, p)
 	}
-	on, err := measureDeliveryRun(o, t, kind, true)
-	if err != nil {
-		return err
-	}
-	printDeliveryComparison(t, kind, ref, off, on)
-	if on.deliveredEnd != on.accepted {
-		return fmt.Errorf("%s %d != events accepted %d", t.delivered, on.deliveredEnd, on.accepted)
-	}
+	printRounds(t, kind, pairs)
 	return nil
+}
+
+// deliveryPair is one round: the same load with delivery off and on.
+type deliveryPair struct{ off, on *deliveryRun }
+
+// measureDeliveryPair runs kind off then on, or on then off.
+func measureDeliveryPair(o deliveryOptions, t *deliveryTarget, kind trafficKind, onFirst bool) (deliveryPair, error) {
+	var p deliveryPair
+	for _, on := range []bool{onFirst, !onFirst} {
+		run, err := measureDeliveryRun(o, t, kind, on)
+		if err != nil {
+			return p, err
+		}
+		if on {
+			p.on = run
+		} else {
+			p.off = run
+		}
+	}
+	return p, nil
 }
 
 // deliveryRun is what one run of a kind measured.

@@ -41,6 +41,7 @@ func main() {
 	handOffRate := flag.Int("handoff-rate", 2000, "events a second of the steady load during the handoff scenario's engine outage")
 	mirrorOutage := flag.Duration("mirror-outage", 60*time.Second, "PostHog outage of the mirror scenario")
 	mirrorRate := flag.Int("mirror-rate", 2000, "events a second of the steady /batch/ load during the mirror scenario's PostHog outage")
+	deliveryRounds := flag.Int("delivery-rounds", 3, "off/on rounds of the handoff and mirror scenarios' comparison (the median ratio is their result)")
 	batchConversions := flag.Bool("batch-conversions", false, "run the batch scenario with conversion forwarding configured")
 	flag.StringVar(&proxyBinary, "proxy-bin", "", "run this hogsend-proxy binary instead of building one from the working tree (A/B comparisons)")
 	flag.Parse()
@@ -68,7 +69,7 @@ func main() {
 		err = runConversions(newEnv(), *conversionsN, *outage)
 	}
 	delivery := deliveryOptions{duration: *duration, warmup: *warmup, conns: *conns, batchConns: *batchConns,
-		contacts: *contacts, generator: *generator, cpuProfile: *cpuProfile}
+		contacts: *contacts, generator: *generator, cpuProfile: *cpuProfile, rounds: *deliveryRounds}
 	if err == nil && (*scenario == "handoff" || *scenario == "all") {
 		o := delivery
 		o.outage, o.outageRate = *handOffOutage, *handOffRate
