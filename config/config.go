@@ -18,31 +18,32 @@ import (
 type Config struct {
 	// Conversions is the YAML file's conversions section, parsed by
 	// conversions/platforms at start-up; nil when absent.
-	Conversions       *yaml.Node
-	Listen            string        // HOGSEND_LISTEN
-	RedisURL          string        // HOGSEND_REDIS_URL; empty = in-process identity store
-	ClickHouseURL     string        // HOGSEND_CLICKHOUSE_URL; empty = embedded chDB
-	ClickHouseCluster string        // HOGSEND_CLICKHOUSE_CLUSTER; empty = one server
-	DataDir           string        // HOGSEND_DATA_DIR
-	AdminAPIKey       string        // HOGSEND_ADMIN_API_KEY
-	UserTokenSecret   string        // HOGSEND_USER_TOKEN_SECRET
-	IdempotencyWindow time.Duration // HOGSEND_IDEMPOTENCY_WINDOW
-	SpoolMaxBytes     int64         // HOGSEND_SPOOL_MAX_BYTES; 0 = unlimited
-	MaxBodyBytes      int64         // HOGSEND_MAX_BODY_BYTES
-	ShutdownTimeout   time.Duration // HOGSEND_SHUTDOWN_TIMEOUT
-	ReadTimeout       time.Duration // HOGSEND_READ_TIMEOUT
-	MaxConns          int           // HOGSEND_MAX_CONNS
-	BatchRows         int           // HOGSEND_CLICKHOUSE_BATCH_ROWS
-	BatchDelay        time.Duration // HOGSEND_CLICKHOUSE_BATCH_DELAY
-	BatchBytes        int64         // HOGSEND_CLICKHOUSE_BATCH_BYTES
-	MemoryLimit       int64         // HOGSEND_MEMORY_LIMIT; 0 = none
-	ChDBLibPath       string        // HOGSEND_CHDB_LIB
-	IngestSuspended   bool          // HOGSEND_INGEST_SUSPENDED
-	LogLevel          string        // HOGSEND_LOG_LEVEL
-	LogFormat         string        // HOGSEND_LOG_FORMAT: text or json
-	PprofListen       string        // HOGSEND_PPROF_LISTEN; empty = off
-	PostHogTokens     []string      // HOGSEND_POSTHOG_TOKENS; empty = any well-formed token
-	TrustedProxies    []*net.IPNet  // HOGSEND_TRUSTED_PROXIES
+	Conversions        *yaml.Node
+	Listen             string        // HOGSEND_LISTEN
+	RedisURL           string        // HOGSEND_REDIS_URL; empty = in-process identity store
+	IdentityCacheBytes int64         // HOGSEND_IDENTITY_CACHE_BYTES; copies of contacts for touches; 0 = none
+	ClickHouseURL      string        // HOGSEND_CLICKHOUSE_URL; empty = embedded chDB
+	ClickHouseCluster  string        // HOGSEND_CLICKHOUSE_CLUSTER; empty = one server
+	DataDir            string        // HOGSEND_DATA_DIR
+	AdminAPIKey        string        // HOGSEND_ADMIN_API_KEY
+	UserTokenSecret    string        // HOGSEND_USER_TOKEN_SECRET
+	IdempotencyWindow  time.Duration // HOGSEND_IDEMPOTENCY_WINDOW
+	SpoolMaxBytes      int64         // HOGSEND_SPOOL_MAX_BYTES; 0 = unlimited
+	MaxBodyBytes       int64         // HOGSEND_MAX_BODY_BYTES
+	ShutdownTimeout    time.Duration // HOGSEND_SHUTDOWN_TIMEOUT
+	ReadTimeout        time.Duration // HOGSEND_READ_TIMEOUT
+	MaxConns           int           // HOGSEND_MAX_CONNS
+	BatchRows          int           // HOGSEND_CLICKHOUSE_BATCH_ROWS
+	BatchDelay         time.Duration // HOGSEND_CLICKHOUSE_BATCH_DELAY
+	BatchBytes         int64         // HOGSEND_CLICKHOUSE_BATCH_BYTES
+	MemoryLimit        int64         // HOGSEND_MEMORY_LIMIT; 0 = none
+	ChDBLibPath        string        // HOGSEND_CHDB_LIB
+	IngestSuspended    bool          // HOGSEND_INGEST_SUSPENDED
+	LogLevel           string        // HOGSEND_LOG_LEVEL
+	LogFormat          string        // HOGSEND_LOG_FORMAT: text or json
+	PprofListen        string        // HOGSEND_PPROF_LISTEN; empty = off
+	PostHogTokens      []string      // HOGSEND_POSTHOG_TOKENS; empty = any well-formed token
+	TrustedProxies     []*net.IPNet  // HOGSEND_TRUSTED_PROXIES
 
 	// The public edge's limits (docs/operations.md § Limits).
 	HeaderTimeout     time.Duration // HOGSEND_HEADER_TIMEOUT
@@ -93,6 +94,7 @@ func Default() Config {
 		DataDir:             "./data",
 		IdempotencyWindow:   168 * time.Hour,
 		MaxBodyBytes:        20 << 20,
+		IdentityCacheBytes:  32 << 20,
 		ShutdownTimeout:     30 * time.Second,
 		ReadTimeout:         30 * time.Second,
 		MaxConns:            10000,
@@ -188,6 +190,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SpoolMaxBytes < 0 {
 		return fmt.Errorf("HOGSEND_SPOOL_MAX_BYTES: must be 0 (unlimited) or positive")
+	}
+	if c.IdentityCacheBytes < 0 {
+		return fmt.Errorf("HOGSEND_IDENTITY_CACHE_BYTES: %d is negative", c.IdentityCacheBytes)
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("HOGSEND_MAX_BODY_BYTES: %d is too small (minimum 1024)", c.MaxBodyBytes)

@@ -21,6 +21,7 @@ type field struct {
 var fields = []field{
 	{"HOGSEND_LISTEN", "listen", "address the HTTP server listens on", func(c *Config, v string) error { c.Listen = v; return nil }},
 	{"HOGSEND_REDIS_URL", "redis_url", "Redis for identity and idempotency; empty = in-process store", func(c *Config, v string) error { c.RedisURL = v; return nil }},
+	{"HOGSEND_IDENTITY_CACHE_BYTES", "identity_cache_bytes", "copies of contacts a Redis identity store keeps, so that an event changing nothing but last_seen is a touch; 0 = none", bytesField(func(c *Config) *int64 { return &c.IdentityCacheBytes })},
 	{"HOGSEND_CLICKHOUSE_URL", "clickhouse_url", "ClickHouse native-protocol URL; empty = embedded chDB", func(c *Config, v string) error { c.ClickHouseURL = v; return nil }},
 	{"HOGSEND_CLICKHOUSE_CLUSTER", "clickhouse_cluster", "ClickHouse cluster (remote_servers name) to create replicated, sharded tables on; empty = one server", func(c *Config, v string) error { c.ClickHouseCluster = v; return nil }},
 	{"HOGSEND_DATA_DIR", "data_dir", "spool and embedded data directory", func(c *Config, v string) error { c.DataDir = v; return nil }},

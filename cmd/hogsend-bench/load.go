@@ -115,13 +115,18 @@ func (l *eventLoad) run(d time.Duration) (*loadResult, error) {
 		body = append(body, `@bench.example","eventProperties":{"path":"/pricing","n":`...)
 		body = strconv.AppendInt(body, int64(n), 10)
 		bodies[w] = append(body, `}}`...)
-		req.SetRequestURI("http://" + l.addr + "/v1/events")
-		req.Header.SetMethod(fasthttp.MethodPost)
-		req.Header.SetContentType("application/json")
-		req.Header.Set("Authorization", auth)
-		req.SetBodyRaw(bodies[w])
+		l.eventRequest(req, auth, bodies[w])
 		return 1, fasthttp.StatusAccepted, true
 	}), nil
+}
+
+// eventRequest makes req a POST /v1/events of body.
+func (l *eventLoad) eventRequest(req *fasthttp.Request, auth string, body []byte) {
+	req.SetRequestURI("http://" + l.addr + "/v1/events")
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/json")
+	req.Header.Set("Authorization", auth)
+	req.SetBodyRaw(body)
 }
 
 func waitReady(base string, timeout time.Duration) error {

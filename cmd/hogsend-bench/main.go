@@ -26,6 +26,7 @@ func main() {
 	duration := flag.Duration("duration", 20*time.Second, "how long to drive load")
 	conns := flag.Int("conns", 64, "keep-alive connections (one in-flight request each)")
 	contacts := flag.Int("contacts", 100000, "distinct contacts the emails are drawn from")
+	knownPeople := flag.Bool("known-people", true, "events scenario: send every contact's first event before the warm-up, so that the measured load is of known people (steady state)")
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
@@ -57,7 +58,7 @@ func main() {
 	defer env.close()
 	var err error
 	if *scenario == "events" || *scenario == "all" {
-		err = run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator)
+		err = run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator, *knownPeople)
 	}
 	if err == nil && (*scenario == "batch" || *scenario == "all") {
 		err = runBatch(newEnv(), *duration, *warmup, *batchConns, *contacts, *cpuProfile, *generator, *batchConversions, browserFlush)
@@ -93,7 +94,7 @@ func main() {
 	}
 }
 
-func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile, generator string) error {
+func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile, generator string, knownPeople bool) error {
 	if generator == "wrk" {
 		if _, err := exec.LookPath("wrk"); err != nil {
 			fmt.Println("wrk not found; using the Go generator")
@@ -127,6 +128,13 @@ func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpu
 	if generator == "wrk" {
 		dir := env.TempDir()
 		drive = func(d time.Duration) (*loadResult, error) { return load.runWrk(d, dir) }
+	}
+	if knownPeople {
+		res, err := load.introduce()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  known people:     every contact's first event sent first (%d in %.1fs)\n", res.acked, res.elapsed.Seconds())
 	}
 	if warmup > 0 {
 		if _, err := drive(warmup); err != nil {

@@ -103,6 +103,10 @@ func (a *App) start(ctx context.Context) error {
 	})
 	set.NewGauge("hogsend_identity_pending_rows", func() float64 { rows, _ := a.Ingest.PendingIdentity(); return float64(rows) })
 	set.NewGauge("hogsend_identity_pending_bytes", func() float64 { _, b := a.Ingest.PendingIdentity(); return float64(b) })
+	if r, ok := a.Store.(*identity.Redis); ok {
+		set.NewGauge(`hogsend_identity_touches_total{result="fresh"}`, func() float64 { n, stale := r.TouchCounts(); return float64(n - stale) })
+		set.NewGauge(`hogsend_identity_touches_total{result="stale"}`, func() float64 { _, stale := r.TouchCounts(); return float64(stale) })
+	}
 	up, err := openUpstream(cfg)
 	if err != nil {
 		return err

@@ -161,6 +161,7 @@ func OpenStore(ctx context.Context, cfg *config.Config, opts ...identity.RedisOp
 	if cfg.RedisURL == "" {
 		return identity.NewMemory(), nil
 	}
+	opts = append([]identity.RedisOption{identity.WithContactCache(int(cfg.IdentityCacheBytes))}, opts...)
 	s, err := identity.NewRedis(ctx, cfg.RedisURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("HOGSEND_REDIS_URL: open redis %s: %w", config.RedactURL(cfg.RedisURL), err)

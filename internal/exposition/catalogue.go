@@ -35,6 +35,7 @@ var hogsendFamilies = index([]Family{
 	{"hogsend_clickhouse_dead_lettered_total", "counter", "Records ClickHouse refused for good, set aside."},
 	{"hogsend_identity_pending_rows", "gauge", "Identity rows of failed writes not yet written."},
 	{"hogsend_identity_pending_bytes", "gauge", "Bytes of identity rows not yet written."},
+	{"hogsend_identity_touches_total", "counter", "Resolves of a cached contact sent as touches, by result: fresh (the copy held) or stale (resolved in full)."},
 
 	// Conversions (internal/app/conversions.go).
 	{"hogsend_conversions_derived_total", "counter", "Conversions derived and queued."},

@@ -18,6 +18,9 @@ import (
 // TestDifferential runs the same random op sequences against the memory store
 // and the Redis store and requires identical results, field for field: the
 // two implementations of the algorithm (Go and Lua) must not drift apart.
+// The Redis store runs twice: uncached, and as two caching stores on one
+// graph (two proxies), each op sent to either, so that a copy one holds is
+// met by changes the other makes.
 func TestDifferential(t *testing.T) {
 	srv := testenv.Redis(t)
 	ctx := context.Background()
@@ -31,11 +34,22 @@ func TestDifferential(t *testing.T) {
 	claimKeys := []string{"k0", "k1", "k2",
 		"ph:018bcfe5-6800-7000-8000-000000000001", "ph:018bcfe5-6bb0-7000-8000-000000000002",
 		"ph:018bcfe5-6fe8-7000-8000-000000000003"}
+	var touches, stale uint64
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
 			mem := identity.NewMemory()
 			red := newRedis(t, srv.RedisURL(), identity.WithKeyPrefix(fmt.Sprintf("d%d:", seed)))
+			var fleet [2]*identity.Redis
+			for i := range fleet {
+				fleet[i] = newRedis(t, srv.RedisURL(), identity.WithKeyPrefix(fmt.Sprintf("dc%d:", seed)), identity.WithContactCache(1<<20))
+			}
+			defer func() {
+				for _, f := range fleet {
+					n, s := f.TouchCounts()
+					touches, stale = touches+n, stale+s
+				}
+			}()
 			var stats [9]int // created linked merged duplicate not-found deleted merge-refused refused unproven
 			for step := range 300 {
 				now := identitytestT0 + int64(step)
@@ -46,11 +60,14 @@ func TestDifferential(t *testing.T) {
 					}
 					mc, ma, merr := mem.Delete(ctx, e, u, now)
 					rc, ra, rerr := red.Delete(ctx, e, u, now)
-					if merr != nil || rerr != nil {
-						t.Fatalf("delete: %v / %v", merr, rerr)
+					fc, fa, ferr := fleet[r.IntN(2)].Delete(ctx, e, u, now)
+					if merr != nil || rerr != nil || ferr != nil {
+						t.Fatalf("delete: %v / %v / %v", merr, rerr, ferr)
 					}
 					same(t, step, "delete contacts", mc, rc)
 					same(t, step, "delete aliases", ma, ra)
+					same(t, step, "cached delete contacts", mc, fc)
+					same(t, step, "cached delete aliases", ma, fa)
 					stats[5] += len(mc)
 					continue
 				}
@@ -122,6 +139,11 @@ func TestDifferential(t *testing.T) {
 					t.Fatal(err)
 				}
 				same(t, step, "resolve", mres, rres)
+				f := fleet[r.IntN(2)]
+				if err := f.Resolve(ctx, ops, rres); err != nil {
+					t.Fatal(err)
+				}
+				same(t, step, "cached resolve", mres, rres)
 				var claimed, tickets []string
 				for i, x := range mres {
 					if k := ops[i].IdempotencyKey; k != "" && !x.Duplicate && !x.ClaimPending && !x.Refused && x.Err == nil && ops[i].ClaimTicket == "" {
@@ -134,8 +156,10 @@ func TestDifferential(t *testing.T) {
 				if err := mem.ConfirmIdempotency(ctx, claimed, tickets, time.Hour); err != nil {
 					t.Fatal(err)
 				}
-				if err := red.ConfirmIdempotency(ctx, claimed, tickets, time.Hour); err != nil {
-					t.Fatal(err)
+				for _, s := range []*identity.Redis{red, f} {
+					if err := s.ConfirmIdempotency(ctx, claimed, tickets, time.Hour); err != nil {
+						t.Fatal(err)
+					}
 				}
 				for _, x := range mres {
 					for i, on := range []bool{x.Created, x.Linked, x.Merged, x.Duplicate || x.ClaimPending,
@@ -160,6 +184,11 @@ func TestDifferential(t *testing.T) {
 				same(t, -1, "find", mc, rc)
 			}
 		})
+	}
+	// The cached stores must have touched, and met copies the other changed.
+	t.Logf("touches %d, of which stale %d", touches, stale)
+	if touches == 0 || stale == 0 {
+		t.Errorf("touches %d, stale %d: the cache was not exercised", touches, stale)
 	}
 }
 

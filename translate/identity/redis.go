@@ -36,6 +36,12 @@ type Redis struct {
 	checked atomic.Bool
 	// cluster: a Redis Cluster, where a connection holds only its node's slots.
 	cluster bool
+	// cache holds copies of resolved contacts for touches (redis_touch.go);
+	// nil when disabled.
+	cache *contactCache
+	// touches counts the touches run; staleTouches those that found their
+	// copy stale.
+	touches, staleTouches atomic.Uint64
 }
 
 // RedisOption configures NewRedis.
@@ -43,6 +49,7 @@ type RedisOption func(*redisConfig)
 
 type redisConfig struct {
 	prefix         string
+	cacheBytes     int
 	readTimeout    time.Duration
 	writeTimeout   time.Duration
 	allowOldLayout bool
@@ -57,6 +64,13 @@ func WithKeyPrefix(p string) RedisOption {
 // WithRedisTimeouts overrides the client's read and write timeouts.
 func WithRedisTimeouts(read, write time.Duration) RedisOption {
 	return func(c *redisConfig) { c.readTimeout, c.writeTimeout = read, write }
+}
+
+// WithContactCache keeps copies of resolved contacts, up to about maxBytes,
+// so that an op that changes nothing but last_seen costs a touch instead of
+// a full resolve (docs/redis-layout.md § 4); 0 disables it.
+func WithContactCache(maxBytes int) RedisOption {
+	return func(c *redisConfig) { c.cacheBytes = maxBytes }
 }
 
 // WithOldLayout opens a Redis that still holds the graph under the key names
@@ -115,6 +129,9 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 	}
 	graph := cfg.prefix + graphTag
 	r := &Redis{prefix: cfg.prefix, graph: graph, graphSeq: []string{graph + "seq"}, cluster: u.IsCluster()}
+	if cfg.cacheBytes > 0 {
+		r.cache = newContactCache(cfg.cacheBytes)
+	}
 	*set.onConnect = r.checkConn(*set.onConnect, cfg.allowOldLayout)
 	r.c = u.NewClient()
 	if cc, ok := r.c.(*redis.ClusterClient); ok {
@@ -348,6 +365,11 @@ func (r *Redis) Delete(ctx context.Context, email, userID string, now int64) ([]
 	if rd.err != nil {
 		return nil, nil, fmt.Errorf("delete: %w", rd.err)
 	}
+	if r.cache != nil {
+		for i := range contacts {
+			r.cache.forget(contacts[i].ID)
+		}
+	}
 	return contacts, tombs, nil
 }
 
@@ -380,6 +402,12 @@ func (r *Redis) APIKey(ctx context.Context, hash string) (canonical.APIKey, bool
 	}
 	k, ok := parseAPIKey(v)
 	return k, ok, nil
+}
+
+// TouchCounts are the touches run so far and how many of them found their
+// copy stale (and resolved in full).
+func (r *Redis) TouchCounts() (touches, stale uint64) {
+	return r.touches.Load(), r.staleTouches.Load()
 }
 
 // graphKeys is the KEYS of a graph script: the graph's counter, which

@@ -156,7 +156,7 @@ func (r *Redis) judgeTaken(ctx context.Context, c *claimBatch, ops []ResolveOp, 
 			r.prefix, sc.slot.field, value, ttl, nows[sc.op], seen[n], ticketArg(seen[n], confirmed))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		if err := retryNoScript(ctx, r.c, scriptClaim, cmds); err != nil {
+		if err := retryNoScript(ctx, r.c, cmds); err != nil {
 			return err
 		}
 	}

@@ -22,7 +22,7 @@ import (
 // masters: every script's keys must be in one slot, or the cluster refuses
 // the call (CROSSSLOT, or a key of another node).
 func TestRedisClusterConformance(t *testing.T) {
-	runConformance(t, testenv.RedisCluster(t).URL(), "t")
+	runConformance(t, testenv.RedisCluster(t).URL(), "t", identity.WithContactCache(1<<20))
 }
 
 // TestRedisSentinelConformance runs the suite through Sentinel, then moves
@@ -48,7 +48,7 @@ func TestRedisSentinelConformance(t *testing.T) {
 	if !after.Found || after.Created || after.Contact.ID != before.Contact.ID {
 		t.Fatalf("after failover: %+v, want the contact %s found", after, before.Contact.ID)
 	}
-	runConformance(t, s.URL(), "after")
+	runConformance(t, s.URL(), "after", identity.WithContactCache(1<<20))
 }
 
 // retryUnavailable calls f until it succeeds; while the servers fail over,

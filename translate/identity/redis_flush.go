@@ -10,6 +10,9 @@ import (
 // Flush removes every key under the store's prefix (other data in the same
 // Redis is left alone), graph and claims alike, on every master of a cluster.
 func (r *Redis) Flush(ctx context.Context) error {
+	if r.cache != nil {
+		r.cache.clear()
+	}
 	if cc, ok := r.c.(*redis.ClusterClient); ok {
 		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
 			return flushPrefix(ctx, m, r.prefix)

@@ -24,17 +24,18 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 	if len(ops) > len(cmdBuf) {
 		cmds = make([]*redis.Cmd, 0, len(ops))
 	}
-	nows := make([]int64, len(ops))
+	rc := resolveCall{ops: ops, results: results, nows: make([]int64, len(ops)),
+		preps: make([]prepared, len(ops)), plans: make([]*touchPlan, len(ops))}
 	pipe := r.c.Pipeline()
 	cl := claimBatch{wall: wall}
 	for i := range ops {
-		cmds = append(cmds, r.queueOp(ctx, pipe, &cl, ops, i, wall, nows, results))
+		cmds = append(cmds, r.queueOp(ctx, pipe, &cl, &rc, i, wall))
 	}
 	expireBuckets(ctx, pipe, cl.buckets)
 	if pipe.Len() == 0 {
 		return nil
 	}
-	if err := r.settle(ctx, pipe, &cl, cmds, ops, nows, results); err != nil {
+	if err := r.settle(ctx, pipe, &cl, cmds, &rc); err != nil {
 		r.releaseWon(ctx, cl.written())
 		return err
 	}
@@ -42,9 +43,19 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 	return nil
 }
 
-// queueOp queues ops[i] on pipe: its resolve script, if it is not claim-only,
-// and its claim. It returns the script's command, or nil.
-func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatch, ops []ResolveOp, i int, wall int64, nows []int64, results []ResolveResult) *redis.Cmd {
+// resolveCall is one Resolve's ops and what it works out for each.
+type resolveCall struct {
+	ops     []ResolveOp
+	results []ResolveResult
+	nows    []int64
+	preps   []prepared
+	plans   []*touchPlan // the touch an op runs instead of the full resolve
+}
+
+// queueOp queues rc.ops[i] on pipe: its touch or full resolve, if it is
+// not claim-only, and its claim. It returns the script's command, or nil.
+func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatch, rc *resolveCall, i int, wall int64) *redis.Cmd {
+	ops, results, nows := rc.ops, rc.results, rc.nows
 	results[i] = ResolveResult{}
 	op := &ops[i]
 	if err := checkTicket(op); err != nil {
@@ -68,7 +79,11 @@ func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatc
 		results[i].Err = err
 		return nil
 	}
-	cmd := pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(op, &p, nows[i])...)
+	rc.preps[i] = p
+	if plan, ok := r.planTouch(op, &p); ok {
+		rc.plans[i] = &plan
+	}
+	cmd := pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(op, &p, nows[i], rc.plans[i])...)
 	// The resolve runs even for a duplicate (upstream behaviour); the claim
 	// is pending ('p', or a ticket) until ConfirmIdempotency.
 	if op.IdempotencyKey != "" {
@@ -78,21 +93,22 @@ func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatc
 }
 
 // settle sends the pipeline and fills results: claims found held are judged,
-// then each script's reply decoded. An error means Redis is unavailable.
-func (r *Redis) settle(ctx context.Context, pipe redis.Pipeliner, cl *claimBatch, cmds []*redis.Cmd, ops []ResolveOp, nows []int64, results []ResolveResult) error {
+// then each script's reply decoded, and the touches that found their copy
+// stale resolved in full. An error means Redis is unavailable.
+func (r *Redis) settle(ctx context.Context, pipe redis.Pipeliner, cl *claimBatch, cmds []*redis.Cmd, rc *resolveCall) error {
 	if _, err := pipe.Exec(ctx); err != nil {
 		// A claim already taken answers nil; a resolve may have met an
-		// empty script cache. retryNoScript looks at each resolve.
-		if err := retryNoScript(ctx, r.c, scriptResolve, cmds); err != nil {
+		// empty script cache. retryNoScript looks at each script.
+		if err := retryNoScript(ctx, r.c, cmds); err != nil {
 			return err
 		}
 	}
-	taken, err := cl.taken(results)
+	taken, err := cl.taken(rc.results)
 	if err != nil {
 		return err
 	}
 	if len(taken) > 0 {
-		if err := r.judgeTaken(ctx, cl, ops, nows, taken, results); err != nil {
+		if err := r.judgeTaken(ctx, cl, rc.ops, rc.nows, taken, rc.results); err != nil {
 			return err
 		}
 	}
@@ -100,25 +116,45 @@ func (r *Redis) settle(ctx context.Context, pipe redis.Pipeliner, cl *claimBatch
 		if cmd == nil {
 			continue
 		}
-		v, err := cmd.Result()
-		if err != nil {
-			if !isReplyError(err) {
-				return unavailable("resolve", err)
-			}
-			// An error reply (OOM, LOADING, a script error) spoils this op
-			// only; it is still an availability problem for the caller.
-			results[i].Err = unavailable("resolve", err)
-			continue
+		if err := r.settleResolve(cmd, rc, i); err != nil {
+			return err
 		}
-		decodeResolve(asSlice(v), nows[i], &results[i])
 	}
+	return nil
+}
+
+// settleResolve decodes the reply of rc.ops[i]'s script, a touch or a full
+// resolve, into rc.results[i].
+func (r *Redis) settleResolve(cmd *redis.Cmd, rc *resolveCall, i int) error {
+	v, err := cmd.Result()
+	if err != nil {
+		if !isReplyError(err) {
+			return unavailable("resolve", err)
+		}
+		// An error reply (OOM, LOADING, a script error) spoils this op
+		// only; it is still an availability problem for the caller.
+		rc.results[i].Err = unavailable("resolve", err)
+		return nil
+	}
+	a := asSlice(v)
+	if plan := rc.plans[i]; plan != nil {
+		r.touches.Add(1)
+		if version, ok := touchReply(a); ok {
+			touched(plan, version, rc.nows[i], &rc.results[i])
+			return nil
+		}
+		r.staleTouches.Add(1)
+		r.cache.forget(plan.contact.ID)
+	}
+	decodeResolve(a, rc.nows[i], &rc.results[i])
+	r.rememberResolve(&rc.ops[i], &rc.preps[i], &rc.results[i])
 	return nil
 }
 
 // retryNoScript re-sends, as EVAL of s with the full source, the runs that
 // failed with NOSCRIPT (script cache flushed, Redis restarted or failed
 // over). Runs that ran are not resent. A connection failure is returned as is.
-func retryNoScript(ctx context.Context, c redis.UniversalClient, s *script, cmds []*redis.Cmd) error {
+func retryNoScript(ctx context.Context, c redis.UniversalClient, cmds []*redis.Cmd) error {
 	var redo []int
 	for i, cmd := range cmds {
 		if cmd == nil {
@@ -126,7 +162,7 @@ func retryNoScript(ctx context.Context, c redis.UniversalClient, s *script, cmds
 		}
 		err := cmd.Err()
 		if err != nil && !isReplyError(err) {
-			return unavailable(s.name, err)
+			return unavailable("identity script", err)
 		}
 		if isNoScript(err) {
 			redo = append(redo, i)
@@ -144,19 +180,24 @@ func retryNoScript(ctx context.Context, c redis.UniversalClient, s *script, cmds
 		for k := range keys {
 			keys[k] = a[3+k].(string)
 		}
+		s := scriptBySHA(a[1].(string))
 		cmds[i] = pipe.Eval(ctx, s.src, keys, a[3+nkeys:]...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isReplyError(err) {
-		return unavailable(s.name, err)
+		return unavailable("identity script", err)
 	}
 	return nil
 }
 
-// resolveArgs builds ARGV for lua/resolve.lua (layout documented there).
-func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
+// resolveArgs builds ARGV for lua/resolve.lua (layout documented there),
+// touching first when plan is set.
+func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64, plan *touchPlan) []any {
 	n := 12 + 2*len(op.Set) + 2*len(op.SetOnce)
-	if p.distinct != "" || len(op.Unset) > 0 {
+	if p.distinct != "" || len(op.Unset) > 0 || plan != nil {
 		n += 1 + len(op.Unset) + 6
+	}
+	if plan != nil {
+		n += len(plan.args)
 	}
 	args := make([]any, 0, n)
 	flags := 0
@@ -177,6 +218,9 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
 		flags |= 16
 	case TrustVerified:
 		flags |= 32
+	}
+	if plan != nil {
+		flags |= 64
 	}
 	keys := &p.keys
 	args = append(args,
@@ -199,17 +243,21 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64) []any {
 			args = append(args, p.Name, p.Value)
 		}
 	}
-	// Trailing groups, left out when empty so that native ops cost nothing more.
-	if p.distinct == "" && len(op.Unset) == 0 {
+	// Trailing groups, left out when empty so that native ops cost nothing
+	// more, unless the touch group follows them.
+	if p.distinct == "" && len(op.Unset) == 0 && plan == nil {
 		return args
 	}
 	args = append(args, len(op.Unset))
 	for _, name := range op.Unset {
 		args = append(args, name)
 	}
-	if p.distinct != "" {
+	if p.distinct != "" || plan != nil {
 		args = append(args, p.distinct, uuidForm(p.distinct), p.mergeFrom, uuidForm(p.mergeFrom),
 			p.provenUser, p.emailClaim)
+	}
+	if plan != nil {
+		args = append(args, plan.args...)
 	}
 	return args
 }

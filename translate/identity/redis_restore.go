@@ -22,6 +22,9 @@ const restoreChunk = 1000
 // idempotency claims. Every row is version-checked by its script, so a restore
 // over newer state changes nothing that is newer.
 func (r *Redis) Restore(ctx context.Context, s canonical.Snapshot) error {
+	if r.cache != nil {
+		r.cache.clear()
+	}
 	if err := loadScriptsEverywhere(ctx, r.c); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

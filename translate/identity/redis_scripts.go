@@ -22,22 +22,35 @@ type script struct {
 	sha  string
 }
 
-func mustScript(name string) *script {
-	lib, err := luaFS.ReadFile("lua/lib.lua")
-	if err != nil {
-		panic(err)
+func mustScript(name string) *script { return mustScriptOf(name, "lib", name) }
+
+// mustScriptOf joins the named files of lua/ into one script.
+func mustScriptOf(name string, files ...string) *script {
+	var src strings.Builder
+	for _, f := range files {
+		b, err := luaFS.ReadFile("lua/" + f + ".lua")
+		if err != nil {
+			panic(err)
+		}
+		src.Write(b)
+		src.WriteByte('\n')
 	}
-	body, err := luaFS.ReadFile("lua/" + name + ".lua")
-	if err != nil {
-		panic(err)
+	sum := sha1.Sum([]byte(src.String()))
+	return &script{name: name, src: src.String(), sha: hex.EncodeToString(sum[:])}
+}
+
+// scriptBySHA is the script of an EVALSHA's sha (one of allScripts).
+func scriptBySHA(sha string) *script {
+	for _, s := range allScripts {
+		if s.sha == sha {
+			return s
+		}
 	}
-	src := string(lib) + "\n" + string(body)
-	sum := sha1.Sum([]byte(src))
-	return &script{name: name, src: src, sha: hex.EncodeToString(sum[:])}
+	panic("identity: EVALSHA of an unknown script " + sha)
 }
 
 var (
-	scriptResolve        = mustScript("resolve")
+	scriptResolve        = mustScriptOf("resolve", "touch", "lib", "resolve")
 	scriptFind           = mustScript("find")
 	scriptDelete         = mustScript("delete")
 	scriptRestoreContact = mustScript("restore_contact")

@@ -20,16 +20,18 @@ import (
 // TestRedisConformance shares one redis-server across the suite; every store
 // gets its own key prefix, so each starts empty.
 func TestRedisConformance(t *testing.T) {
-	runConformance(t, testenv.Redis(t).RedisURL(), "t")
+	url := testenv.Redis(t).RedisURL()
+	t.Run("Cached", func(t *testing.T) { runConformance(t, url, "c", identity.WithContactCache(1<<20)) })
+	t.Run("Uncached", func(t *testing.T) { runConformance(t, url, "t") })
 }
 
 // runConformance runs the suite on the Redis at url, each store under a key
 // prefix of its own: base and a number.
-func runConformance(t *testing.T, url, base string) {
+func runConformance(t *testing.T, url, base string, opts ...identity.RedisOption) {
 	t.Helper()
 	var n atomic.Int64
 	identitytest.Run(t, func(t *testing.T) identity.Store {
-		return newRedis(t, url, identity.WithKeyPrefix(fmt.Sprintf("%s%d:", base, n.Add(1))))
+		return newRedis(t, url, append(opts, identity.WithKeyPrefix(fmt.Sprintf("%s%d:", base, n.Add(1))))...)
 	})
 }
 

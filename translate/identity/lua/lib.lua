@@ -105,11 +105,25 @@ local function callChunked(cmd, key, args)
   end
 end
 
+-- TOUCH are the fields a touch changes (touch.lua): any other change is one
+-- of the contact's content, which moves its content version 'cv' to the
+-- version written, so that a proxy's cached copy of it stops validating.
+local TOUCH = {last = true, updated = true, version = true}
+
 -- flushContact writes what changed in c: one HSET, and an HDEL if a property
 -- was removed.
 local function flushContact(c)
   local w, d = {}, {}
-  for i = 1, #c.metaW do w[i] = c.metaW[i] end
+  local content = #c.dirty > 0 or not c.cv
+  for i = 1, #c.metaW do
+    w[i] = c.metaW[i]
+    if i % 2 == 1 and not TOUCH[w[i]] then content = true end
+  end
+  if content then
+    c.cv = c.version
+    w[#w + 1] = 'cv'
+    w[#w + 1] = c.version
+  end
   for _, f in ipairs(c.dirty) do
     local v = c.p[f]
     if v then

@@ -9,7 +9,10 @@
 -- when empty (a native op sends what it always did); mergeFrom is '' when
 -- absent or equal to distinct.
 -- flags: 1 = NoCreate, 2 = RefuseIdentified, 4 = Identify, 8 = MergeDangerously,
--- 16 = TrustPublic, 32 = TrustVerified (bits).
+-- 16 = TrustPublic, 32 = TrustVerified, 64 = touch first (bits).
+-- Touch first (redis_touch.go): lua/touch.lua, which runs before lib.lua
+-- and this, may answer the op alone ('T' version); the touch group (id seen
+-- (aliasKey rule)*) then follows both bracketed groups, which are sent.
 -- Reply: found created linked merged version [contact block]
 --        nlosers (block)* naliases (kind value contactID fromID reason)* refused
 --        unproven
@@ -85,8 +88,10 @@ local function applyPatch(c)
     if val == '' then
       if c.p[f] ~= nil then setProp(c, f, nil) end
     elseif nested(name) and isObj(val) then
-      setProp(c, f, mergeObj(c.p[f] or '', val))
-    else
+      local merged = mergeObj(c.p[f] or '', val)
+      if merged ~= c.p[f] then setProp(c, f, merged) end
+    elseif c.p[f] ~= val then
+      -- An unchanged value is no change: the content version stays.
       setProp(c, f, val)
     end
   end

@@ -1,0 +1,206 @@
+package identity
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/tidwall/gjson"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+)
+
+// Touches (docs/redis-layout.md § 4): most ops are one more event of a
+// known person that changes nothing but last_seen. When the cache holds the
+// person, such an op asks lua/resolve.lua to touch first: to check the copy
+// against Redis and only bump last_seen, and to resolve in full only when
+// the copy is stale. Both happen in the one script, so the ops of one call
+// still apply in order.
+
+// touchPlan is the touch that may resolve one op from a cached copy.
+type touchPlan struct {
+	contact canonical.Contact
+	args    []any // the touch group of resolve.lua's ARGV
+}
+
+// distinctKey is the cache key of a PostHog distinct id, apart from the
+// native keys: its alias rule differs.
+func distinctKey(d string) string { return "d:" + d }
+
+func slotKey(slot int, v string) string { return slotKinds[slot] + ":" + v }
+
+// planTouch returns the touch of op, when the cache holds the contact every
+// key of op points at and op would change nothing but last_seen.
+func (r *Redis) planTouch(op *ResolveOp, p *prepared) (touchPlan, bool) {
+	if r.cache == nil || !touchable(op, p) {
+		return touchPlan{}, false
+	}
+	var c canonical.Contact
+	have := false
+	args := make([]any, 2, 8)
+	same := func(k cachedKey, got canonical.Contact) bool {
+		if have && got.ID != c.ID {
+			return false
+		}
+		c, have = got, true
+		return true
+	}
+	for s, v := range p.keys {
+		if v == "" {
+			continue
+		}
+		key := slotKey(s, v)
+		k, got, ok := r.cache.contact(key)
+		if !ok || !same(k, got) || column(&got, s) == "" {
+			return touchPlan{}, false // a miss, two people, or a column to fill
+		}
+		args = append(args, key, "=")
+	}
+	if p.distinct != "" {
+		k, got, ok := r.cache.contact(distinctKey(p.distinct))
+		if !ok || !same(k, got) {
+			return touchPlan{}, false
+		}
+		if k.rule == '=' {
+			args = append(args, slotKey(slotExternal, p.distinct), "=")
+		} else {
+			args = append(args, slotKey(slotExternal, p.distinct), "0", slotKey(slotAnonymous, p.distinct), "=")
+		}
+	}
+	if !have || op.RefuseIdentified && (c.ExternalID != "" || c.Email != "") || !patchUnchanged(op, c.Properties) {
+		return touchPlan{}, false
+	}
+	args[0], args[1] = c.ID.String(), c.Version
+	return touchPlan{contact: c, args: args}, true
+}
+
+// touchable: ops that merge, promote, claim an email or may be refused by
+// trust always resolve in full.
+func touchable(op *ResolveOp, p *prepared) bool {
+	return !op.ClaimOnly && p.mergeFrom == "" && !op.Identify && p.emailClaim == "" && op.Trust != TrustVerified
+}
+
+func column(c *canonical.Contact, slot int) string {
+	switch slot {
+	case slotExternal:
+		return c.ExternalID
+	case slotEmail:
+		return c.Email
+	}
+	return c.AnonymousID
+}
+
+// patchUnchanged reports whether op's Set, SetOnce and Unset leave props
+// (a contact's properties) as they are, applied as lua/resolve.lua does.
+func patchUnchanged(op *ResolveOp, props []byte) bool {
+	if len(op.Set)+len(op.SetOnce)+len(op.Unset) == 0 {
+		return true
+	}
+	var buf [32]prop
+	have := buf[:0]
+	ok := true
+	gjson.ParseBytes(props).ForEach(func(k, v gjson.Result) bool {
+		if len(have) == cap(buf) {
+			ok = false // many properties: the full resolve compares them
+			return false
+		}
+		have = append(have, prop{name: k.String(), raw: []byte(v.Raw)})
+		return true
+	})
+	if !ok {
+		return false
+	}
+	for _, p := range op.SetOnce {
+		if _, found := lookupProp(have, p.Name); !isNullJSON(p.Value) && !found {
+			return false
+		}
+	}
+	for _, p := range op.Set {
+		raw, found := lookupProp(have, p.Name)
+		switch {
+		case isNullJSON(p.Value):
+			if found {
+				return false
+			}
+		case nestedMerge(p.Name) && isObjectJSON(p.Value), !found, !bytes.Equal(raw, p.Value):
+			return false
+		}
+	}
+	for _, name := range op.Unset {
+		if _, found := lookupProp(have, name); found {
+			return false
+		}
+	}
+	return true
+}
+
+func lookupProp(ps []prop, name string) ([]byte, bool) {
+	for _, p := range ps {
+		if p.name == name {
+			return p.raw, true
+		}
+	}
+	return nil, false
+}
+
+// touchReply reports a touch's reply ('T' version) and its version.
+func touchReply(a []any) (uint64, bool) {
+	if len(a) != 2 {
+		return 0, false
+	}
+	if t, _ := a[0].(string); t != "T" {
+		return 0, false
+	}
+	s, _ := a[1].(string)
+	v, err := strconv.ParseUint(s, 10, 64)
+	return v, err == nil
+}
+
+// touched fills res from a touch's reply: the copy, as the touch left it.
+func touched(plan *touchPlan, version uint64, now int64, res *ResolveResult) {
+	res.Found, res.Linked = true, true
+	res.Contact = plan.contact
+	res.Contact.LastSeenAt, res.Contact.UpdatedAt, res.Contact.Version = now, now, version
+}
+
+// rememberResolve keeps a copy of what a full resolve of op returned, with
+// the keys of op now known to point at it; a merge's losers are dropped.
+func (r *Redis) rememberResolve(op *ResolveOp, p *prepared, res *ResolveResult) {
+	if r.cache == nil {
+		return
+	}
+	for i := range res.Losers {
+		r.cache.forget(res.Losers[i].ID)
+	}
+	c := &res.Contact
+	if res.Err != nil || !res.Found || res.Refused || res.MergeRefused || res.Unproven || c.DeletedAt != 0 {
+		return
+	}
+	var keyBuf [4]string
+	var ruleBuf [4]byte
+	keys, rules := keyBuf[:0], ruleBuf[:0]
+	for s, v := range p.keys {
+		if v != "" && (column(c, s) == v || wroteAlias(res, slotKinds[s], v, c.ID)) {
+			keys, rules = append(keys, slotKey(s, v)), append(rules, '=')
+		}
+	}
+	if d := p.distinct; d != "" {
+		switch {
+		case c.ExternalID == d || wroteAlias(res, canonical.KindExternal, d, c.ID):
+			keys, rules = append(keys, distinctKey(d)), append(rules, '=')
+		case c.AnonymousID == d || wroteAlias(res, canonical.KindAnonymous, d, c.ID):
+			keys, rules = append(keys, distinctKey(d)), append(rules, '0')
+		}
+	}
+	r.cache.remember(c, keys, rules)
+}
+
+// wroteAlias reports whether res wrote the alias kind:value to id.
+func wroteAlias(res *ResolveResult, kind, value string, id uuid.UUID) bool {
+	for _, a := range res.Aliases {
+		if a.Kind == kind && a.Value == value && a.ContactID == id && !a.Deleted {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,98 @@
+package identity_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/hogsend/hogsend-proxy/internal/testenv"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
+	"github.com/hogsend/hogsend-proxy/translate/identity"
+)
+
+// Two proxies on one graph, each with its cache: while one keeps serving two
+// people from its copies, the other merges them; the first's next resolve of
+// the loser's key answers with the survivor, never with its stale copy.
+func TestTouchNeverAnswersAStaleMerge(t *testing.T) {
+	url := testenv.Redis(t).RedisURL()
+	a := newRedis(t, url, identity.WithKeyPrefix("m:"), identity.WithContactCache(1<<20))
+	b := newRedis(t, url, identity.WithKeyPrefix("m:"), identity.WithContactCache(1<<20))
+	now := identitytestT0
+	event := func(s *identity.Redis, keys ...identity.Key) identity.ResolveResult {
+		t.Helper()
+		now++
+		return touchResolve(t, s, identity.ResolveOp{Keys: keys, NewID: uuid.Must(uuid.NewV7()), Now: now,
+			Set: []identity.Prop{{Name: "plan", Value: []byte(`"pro"`)}}})
+	}
+	x := event(a, key(canonical.KindEmail, "x@x")).Contact
+	y := event(a, key(canonical.KindExternal, "y")).Contact
+	for range 3 {
+		event(a, key(canonical.KindEmail, "x@x"))
+		r := event(a, key(canonical.KindExternal, "y"))
+		if r.Contact.LastSeenAt != now || r.Contact.ID != y.ID {
+			t.Fatalf("touch answered %+v, want y seen at %d", r.Contact, now)
+		}
+	}
+	if n, stale := a.TouchCounts(); n != 6 || stale != 0 {
+		t.Fatalf("touches %d (stale %d), want 6 fresh: the repeated events should touch", n, stale)
+	}
+	// y (an external id) survives x; x's copy in a is now stale.
+	m := event(b, key(canonical.KindEmail, "x@x"), key(canonical.KindExternal, "y"))
+	if !m.Merged || m.Contact.ID != y.ID || len(m.Losers) != 1 || m.Losers[0].ID != x.ID {
+		t.Fatalf("merge: %+v", m)
+	}
+	r := event(a, key(canonical.KindEmail, "x@x"))
+	if r.Contact.ID != y.ID || r.Contact.Email != "x@x" || r.Contact.ExternalID != "y" {
+		t.Fatalf("after the merge x@x resolved to %+v, want the survivor %s", r.Contact, y.ID)
+	}
+	if r.Contact.Version <= m.Contact.Version {
+		t.Fatalf("version %d not above the merge's %d", r.Contact.Version, m.Contact.Version)
+	}
+	if _, stale := a.TouchCounts(); stale != 1 {
+		t.Fatalf("stale touches %d, want 1 (x's copy)", stale)
+	}
+	// A property b changes makes a's copy of y stale too.
+	now++
+	touchResolve(t, b, identity.ResolveOp{Keys: []identity.Key{key(canonical.KindExternal, "y")}, NewID: uuid.Must(uuid.NewV7()), Now: now,
+		Set: []identity.Prop{{Name: "plan", Value: []byte(`"team"`)}}})
+	now++
+	r = touchResolve(t, a, identity.ResolveOp{Keys: []identity.Key{key(canonical.KindExternal, "y")}, NewID: uuid.Must(uuid.NewV7()), Now: now})
+	if string(r.Contact.Properties) != `{"plan":"team"}` {
+		t.Fatalf("properties %s after b's change, want the new plan", r.Contact.Properties)
+	}
+}
+
+// A delete through one proxy is seen by the other's next resolve, which
+// creates a new contact instead of touching the deleted one.
+func TestTouchSeesADelete(t *testing.T) {
+	url := testenv.Redis(t).RedisURL()
+	a := newRedis(t, url, identity.WithKeyPrefix("d:"), identity.WithContactCache(1<<20))
+	b := newRedis(t, url, identity.WithKeyPrefix("d:"), identity.WithContactCache(1<<20))
+	op := func(now int64) identity.ResolveOp {
+		return identity.ResolveOp{Keys: []identity.Key{key(canonical.KindEmail, "d@x")}, NewID: uuid.Must(uuid.NewV7()), Now: now}
+	}
+	first := touchResolve(t, a, op(identitytestT0)).Contact
+	touchResolve(t, a, op(identitytestT0+1))
+	if _, _, err := b.Delete(context.Background(), "d@x", "", identitytestT0+2); err != nil {
+		t.Fatal(err)
+	}
+	r := touchResolve(t, a, op(identitytestT0+3))
+	if !r.Created || r.Contact.ID == first.ID {
+		t.Fatalf("after the delete: %+v, want a new contact", r)
+	}
+}
+
+func key(kind, v string) identity.Key { return identity.Key{Kind: kind, Value: v} }
+
+func touchResolve(t *testing.T, s identity.Store, op identity.ResolveOp) identity.ResolveResult {
+	t.Helper()
+	res := make([]identity.ResolveResult, 1)
+	if err := s.Resolve(context.Background(), []identity.ResolveOp{op}, res); err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	return res[0]
+}
