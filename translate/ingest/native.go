@@ -116,17 +116,30 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e native.EventInput, source 
 	if res.Refused {
 		return EventResult{}, apikeys.ErrAnonymousIdentified
 	}
+	w, out := in.eventWrite(&e, &op, &res, source, received, publishable)
+	if err := in.commitWrite(ctx, &w); err != nil {
+		return EventResult{}, err
+	}
+	if n := len(w.batch.Calls); n > 0 && w.batch.Calls[n-1].Kind == canonical.CallEvent {
+		out.Call = w.batch.Calls[n-1].ID
+	}
+	return out, nil
+}
+
+// eventWrite is the build stage of a native event: the records its
+// resolve res calls for, and the answer so far.
+func (in *Ingestor) eventWrite(e *native.EventInput, op *identity.ResolveOp, res *identity.ResolveResult, source string, received int64, publishable bool) (write, EventResult) {
 	out := EventResult{Stored: !res.Duplicate && !res.ClaimPending, ContactKey: e.AnonymousID}
 	w := write{claimPending: res.ClaimPending}
 	if res.Found {
 		out.ContactKey = res.Contact.Key()
-		w.found = append(w.found, &res)
-		if in.rows.needed(&res, len(e.ContactProperties) > 0) {
-			w.addRows(&res)
+		w.found = append(w.found, res)
+		if in.rows.needed(res, len(e.ContactProperties) > 0) {
+			w.addRows(res)
 		}
 	} // else an observation only: no contact, stored under the anonymous id
 	if out.Stored {
-		w.batch.Events = append(w.batch.Events, nativeEvent(&e, &res, out.ContactKey, source, received))
+		w.batch.Events = append(w.batch.Events, nativeEvent(e, res, out.ContactKey, source, received))
 		if op.IdempotencyKey != "" {
 			w.claimed = []string{op.IdempotencyKey}
 		}
@@ -137,14 +150,8 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e native.EventInput, source 
 			out.ListsError = err.Error()
 		}
 	}
-	in.nativeEventCalls(&w, &e, &res)
-	if err := in.commitWrite(ctx, &w); err != nil {
-		return EventResult{}, err
-	}
-	if n := len(w.batch.Calls); n > 0 && w.batch.Calls[n-1].Kind == canonical.CallEvent {
-		out.Call = w.batch.Calls[n-1].ID
-	}
-	return out, nil
+	in.nativeEventCalls(&w, e, res)
+	return w, out
 }
 
 // eventOp is the resolve of a native event's person, with its idempotency
