@@ -422,19 +422,8 @@ func countClaims(ops []identity.ResolveOp) int {
 // uuidKey is the idempotency key of a PostHog event: its client uuid.
 func uuidKey(id uuid.UUID) string {
 	// One allocation: "ph:" and the canonical 8-4-4-4-12 form.
-	const hexDigits = "0123456789abcdef"
 	var b [3 + 36]byte
-	copy(b[:], "ph:")
-	j := 3
-	for i, c := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
-		j += 2
-	}
-	return string(b[:])
+	return string(appendUUID(append(b[:0], "ph:"...), id))
 }
 
 // IllegalDistinctID reports ids that never merge (docs/contracts/posthog-capture.md §4.4): blank, or one of

@@ -58,15 +58,15 @@ func BenchmarkDecodeTranslateNativeEvent(b *testing.B) {
 			b.Fatal(err)
 		}
 		received := in.now().UnixMilli()
-		op := in.eventOp(&e, "api", received, false)
-		var res identity.ResolveResult
+		r := new(eventRecords)
+		op := in.eventOp(&e, r, "api", received, false)
 		m.pause()
-		res, err = in.resolve(op)
+		r.res, err = in.resolve(op)
 		m.start()
 		if err != nil {
 			b.Fatal(err)
 		}
-		w, out := in.eventWrite(&e, &op, &res, "api", received, false)
+		w, out := in.eventWrite(&e, &op, r, "api", received, false)
 		if !out.Stored {
 			b.Fatal("event not stored")
 		}
