@@ -3,8 +3,6 @@ package ingest
 import (
 	"unsafe"
 
-	"github.com/google/uuid"
-
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 	"github.com/hogsend/hogsend-proxy/translate/identity"
 )
@@ -32,16 +30,4 @@ func (r *eventRecords) contactKey(c *canonical.Contact) string {
 	}
 	b := appendUUID(r.keyText[:0], c.ID)
 	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// appendUUID appends id's canonical 8-4-4-4-12 text.
-func appendUUID(b []byte, id uuid.UUID) []byte {
-	const hexDigits = "0123456789abcdef"
-	for i, c := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
-		}
-		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
-	}
-	return b
 }
