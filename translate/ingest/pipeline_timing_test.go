@@ -226,3 +226,33 @@ func (m *stageMeter) report(n int) {
 	m.b.ReportMetric(float64(m.b.Elapsed().Nanoseconds())/events, "ns/event")
 	m.b.ReportMetric(float64(m.mallocs)/events, "allocs/event")
 }
+
+// BenchmarkTrackEventWhole is BenchmarkDecodeTranslateNativeEvent with the
+// rest of TrackEvent counted too: the coalescer, the in-process store's
+// resolve and the commit to a journal that keeps nothing.
+func BenchmarkTrackEventWhole(b *testing.B) {
+	uuid.EnableRandPool()
+	in := New(identity.NewMemory(), discardJournal{}, Options{IdempotencyWindow: time.Hour})
+	defer in.Close()
+	bodies := nativeBenchBodies(4096)
+	var limits native.Limits
+	track := func(body []byte) {
+		e, err := limits.ParseEvent(body, true, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res, err := in.TrackEvent(context.Background(), e, "api", false); err != nil || !res.Stored {
+			b.Fatalf("stored %v: %v", res.Stored, err)
+		}
+	}
+	for _, body := range bodies {
+		track(body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		track(bodies[i%len(bodies)])
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
+}
