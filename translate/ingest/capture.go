@@ -156,10 +156,11 @@ func (in *Ingestor) planPersonOps(c *captureBatch) {
 	c.ops = make([]identity.ResolveOp, 0, len(events))
 	// leader is the first plain op of each person that later events share.
 	leader := make(map[personKey]int, 4)
+	keys := claimKeys{buf: make([]byte, 0, len(events)*claimKeyLen)}
 	now := c.now.UnixMilli()
 	for i := range events {
 		c.plan[i] = plannedEvent{own: -1, person: -1}
-		if op, ok := in.personOp(&events[i], now, &c.trust, &c.out.Warnings); ok {
+		if op, ok := in.personOp(&events[i], now, &c.trust, &keys, &c.out.Warnings); ok {
 			c.plan[i] = c.addOp(op, leader)
 		}
 	}
@@ -234,6 +235,7 @@ func (in *Ingestor) captureWrite(c *captureBatch) write {
 	n := len(c.payload.Events)
 	w := write{ticket: c.ticket, claimed: make([]string, 0, n), found: foundResults(c.results)}
 	w.batch.Events = make([]canonical.Event, 0, n)
+	w.reserveRows()
 	for i, pe := range c.plan {
 		e := c.event(i)
 		if pe.person >= 0 {
@@ -417,24 +419,6 @@ func countClaims(ops []identity.ResolveOp) int {
 		}
 	}
 	return n
-}
-
-// uuidKey is the idempotency key of a PostHog event: its client uuid.
-func uuidKey(id uuid.UUID) string {
-	// One allocation: "ph:" and the canonical 8-4-4-4-12 form.
-	const hexDigits = "0123456789abcdef"
-	var b [3 + 36]byte
-	copy(b[:], "ph:")
-	j := 3
-	for i, c := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
-		j += 2
-	}
-	return string(b[:])
 }
 
 // IllegalDistinctID reports ids that never merge (docs/contracts/posthog-capture.md §4.4): blank, or one of

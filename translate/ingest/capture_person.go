@@ -11,7 +11,8 @@ import (
 	"github.com/hogsend/hogsend-proxy/translate/posthog"
 )
 
-// personOp builds the identity op of one event under PostHog's identity
+// personOp builds the identity op of one event, its uuid claim's key made
+// in keys, under PostHog's identity
 // rules, within what the request's credential proves
 // (docs/identity-trust.md): every distinct_id is an alias of a
 // contact; $identify and $create_alias merge (refused when the other person
@@ -20,11 +21,11 @@ import (
 // $set.email is an email key with full trust, else only fills an empty
 // email; with $process_person_profile false the event changes and creates
 // no contact. ok is false when the event has no op; warnings are appended.
-func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64, trust *requestTrust, warns *[]string) (identity.ResolveOp, bool) {
+func (in *Ingestor) personOp(ev *posthog.RawEvent, now int64, trust *requestTrust, keys *claimKeys, warns *[]string) (identity.ResolveOp, bool) {
 	f := &ev.Facts
 	op := identity.ResolveOp{Distinct: ev.DistinctID, Source: "posthog", Now: now}
 	if !ev.UUIDGenerated {
-		op.IdempotencyKey, op.IdempotencyWindow = uuidKey(ev.UUID), in.window
+		op.IdempotencyKey, op.IdempotencyWindow = keys.of(ev.UUID), in.window
 	}
 	// Personless events (and placeholder ids such as "anonymous", which would
 	// gather strangers into one contact) are deduplicated and linked to a

@@ -280,11 +280,19 @@ func TestCaptureTokenAllowList(t *testing.T) {
 	}
 }
 
-func TestUUIDKey(t *testing.T) {
-	for range 100 {
-		id := uuid.Must(uuid.NewV7())
-		if got, want := uuidKey(id), "ph:"+id.String(); got != want {
-			t.Fatalf("uuidKey = %q, want %q", got, want)
+// TestClaimKeys: every key made in one buffer keeps its text while the
+// buffer grows past its capacity.
+func TestClaimKeys(t *testing.T) {
+	keys := claimKeys{buf: make([]byte, 0, 2*claimKeyLen)}
+	ids := make([]uuid.UUID, 100)
+	got := make([]string, len(ids))
+	for i := range ids {
+		ids[i] = uuid.Must(uuid.NewV7())
+		got[i] = keys.of(ids[i])
+	}
+	for i, id := range ids {
+		if want := "ph:" + id.String(); got[i] != want {
+			t.Fatalf("key %d = %q, want %q", i, got[i], want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hogsend/hogsend-proxy/translate/identity"
@@ -20,17 +21,25 @@ type Coalescer struct {
 	maxBatch int
 	timeout  time.Duration
 	done     chan struct{}
+	// pending keeps *pendingResolve for reuse: a request would otherwise
+	// allocate one, its channel and its one-op slices.
+	pending sync.Pool
 }
 
 // errCoalescerClosed refuses ops queued after Close; the store is as good as
 // down for them.
 var errCoalescerClosed = fmt.Errorf("%w: resolver closed", identity.ErrUnavailable)
 
+// pendingResolve is one caller's ops waiting for a worker. done holds one
+// signal per use, so that it outlives the use and the value can be reused.
 type pendingResolve struct {
 	ops  []identity.ResolveOp
 	res  []identity.ResolveResult
 	err  error
 	done chan struct{}
+	// one and oneRes hold the op and result of Resolve.
+	one    [1]identity.ResolveOp
+	oneRes [1]identity.ResolveResult
 }
 
 // NewCoalescer starts workers goroutines that resolve batches of about
@@ -51,12 +60,14 @@ func NewCoalescer(store identity.Resolver, workers, maxBatch int, timeout time.D
 
 // Resolve queues one op and waits for its result.
 func (c *Coalescer) Resolve(op identity.ResolveOp) (identity.ResolveResult, error) {
-	var res [1]identity.ResolveResult
-	err := c.ResolveAll([]identity.ResolveOp{op}, res[:])
+	p := c.get()
+	defer c.put(p)
+	p.one[0] = op
+	err := c.wait(p, p.one[:], p.oneRes[:])
 	if err == nil {
-		err = res[0].Err
+		err = p.oneRes[0].Err
 	}
-	return res[0], err
+	return p.oneRes[0], err
 }
 
 // ResolveAll queues ops as one unit and waits for their results. It does not
@@ -64,7 +75,14 @@ func (c *Coalescer) Resolve(op identity.ResolveOp) (identity.ResolveResult, erro
 // caller must see the outcome (an idempotency key claimed for an event that
 // was never stored would lose the event on retry).
 func (c *Coalescer) ResolveAll(ops []identity.ResolveOp, res []identity.ResolveResult) error {
-	p := &pendingResolve{ops: ops, res: res[:len(ops)], done: make(chan struct{})}
+	p := c.get()
+	defer c.put(p)
+	return c.wait(p, ops, res[:len(ops)])
+}
+
+// wait queues ops as p and waits for their results in res.
+func (c *Coalescer) wait(p *pendingResolve, ops []identity.ResolveOp, res []identity.ResolveResult) error {
+	p.ops, p.res, p.err = ops, res, nil
 	select {
 	case c.reqs <- p:
 	case <-c.done:
@@ -72,6 +90,22 @@ func (c *Coalescer) ResolveAll(ops []identity.ResolveOp, res []identity.ResolveR
 	}
 	<-p.done
 	return p.err
+}
+
+func (c *Coalescer) get() *pendingResolve {
+	if p, ok := c.pending.Get().(*pendingResolve); ok {
+		return p
+	}
+	return &pendingResolve{done: make(chan struct{}, 1)}
+}
+
+// put gives p back once its worker has signalled, clearing what refers to
+// the caller's ops and results.
+func (c *Coalescer) put(p *pendingResolve) {
+	p.ops, p.res, p.err = nil, nil, nil
+	clear(p.one[:])
+	clear(p.oneRes[:])
+	c.pending.Put(p)
 }
 
 // Close stops the workers once queued ops are done.
@@ -116,7 +150,7 @@ func (c *Coalescer) work() {
 			copy(p.res, results[off:off+len(p.ops)])
 			off += len(p.ops)
 			p.err = err
-			close(p.done)
+			p.done <- struct{}{}
 			batch[i] = nil
 		}
 		clear(results)

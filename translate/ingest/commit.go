@@ -31,6 +31,26 @@ type write struct {
 	claimPending bool
 }
 
+// reserveRows sizes the batch's contact and alias rows, and added, for the
+// rows of every found resolve when there are several: a capture request adds
+// them one resolve at a time, and growing them would allocate several times
+// per request.
+func (w *write) reserveRows() {
+	if len(w.found) < 2 {
+		return
+	}
+	contacts, aliases := 0, 0
+	for _, res := range w.found {
+		contacts += 1 + len(res.Losers)
+		aliases += len(res.Aliases)
+	}
+	w.added = make([]*identity.ResolveResult, 0, len(w.found))
+	w.batch.Contacts = make([]canonical.Contact, 0, contacts)
+	if aliases > 0 {
+		w.batch.Aliases = make([]canonical.Alias, 0, aliases)
+	}
+}
+
 // addRows puts the contact and alias rows of res in the batch.
 func (w *write) addRows(res *identity.ResolveResult) {
 	addResolved(&w.batch, res)

@@ -72,7 +72,7 @@ func TestCaptureWaitsForAPendingClaim(t *testing.T) {
 	in := New(store, j, Options{IdempotencyWindow: time.Hour})
 	defer in.Close()
 	ctx := context.Background()
-	held := identity.ResolveOp{ClaimOnly: true, IdempotencyKey: uuidKey(uuid.MustParse(uuidB)),
+	held := identity.ResolveOp{ClaimOnly: true, IdempotencyKey: new(claimKeys).of(uuid.MustParse(uuidB)),
 		IdempotencyWindow: time.Hour, Now: time.Now().UnixMilli()}
 	res := make([]identity.ResolveResult, 1)
 	if err := store.Resolve(ctx, []identity.ResolveOp{held}, res); err != nil || res[0].Err != nil || res[0].Duplicate || res[0].ClaimPending {

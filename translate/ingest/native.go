@@ -30,8 +30,8 @@ type EventResult struct {
 	Call uuid.UUID
 }
 
-func identityKeys(email, userID, anonymousID string) []identity.Key {
-	keys := make([]identity.Key, 0, 3)
+// identityKeys are a request's identity keys, appended to keys.
+func identityKeys(keys []identity.Key, email, userID, anonymousID string) []identity.Key {
 	if userID != "" {
 		keys = append(keys, identity.Key{Kind: canonical.KindExternal, Value: userID})
 	}
@@ -67,7 +67,7 @@ func (in *Ingestor) UpsertContact(ctx context.Context, u native.ContactUpsert, p
 	}
 	now := in.now().UnixMilli()
 	res, err := in.resolve(identity.ResolveOp{
-		Keys:             identityKeys(u.Email, u.UserID, u.AnonymousID),
+		Keys:             identityKeys(make([]identity.Key, 0, 3), u.Email, u.UserID, u.AnonymousID),
 		Set:              u.Properties,
 		NewID:            newContactID(),
 		Now:              now,
@@ -108,36 +108,16 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e native.EventInput, source 
 		return EventResult{}, err
 	}
 	received := in.now().UnixMilli()
-	op := in.eventOp(&e, source, received, publishable)
-	res, err := in.resolve(op)
-	if err != nil {
+	r := new(eventRecords)
+	op := in.eventOp(&e, r, source, received, publishable)
+	var err error
+	if r.res, err = in.resolve(op); err != nil {
 		return EventResult{}, err
 	}
-	if res.Refused {
+	if r.res.Refused {
 		return EventResult{}, apikeys.ErrAnonymousIdentified
 	}
-	out := EventResult{Stored: !res.Duplicate && !res.ClaimPending, ContactKey: e.AnonymousID}
-	w := write{claimPending: res.ClaimPending}
-	if res.Found {
-		out.ContactKey = res.Contact.Key()
-		w.found = append(w.found, &res)
-		if in.rows.needed(&res, len(e.ContactProperties) > 0) {
-			w.addRows(&res)
-		}
-	} // else an observation only: no contact, stored under the anonymous id
-	if out.Stored {
-		w.batch.Events = append(w.batch.Events, nativeEvent(&e, &res, out.ContactKey, source, received))
-		if op.IdempotencyKey != "" {
-			w.claimed = []string{op.IdempotencyKey}
-		}
-	}
-	// A publishable caller's list write that asserts an identity is skipped.
-	if e.HasLists && !(publishable && (e.Email != "" || e.UserID != "")) {
-		if err := addLists(&w.batch, &res.Contact, e.Lists, received); err != nil {
-			out.ListsError = err.Error()
-		}
-	}
-	in.nativeEventCalls(&w, &e, &res)
+	w, out := in.eventWrite(&e, &op, r, source, received, publishable)
 	if err := in.commitWrite(ctx, &w); err != nil {
 		return EventResult{}, err
 	}
@@ -147,12 +127,42 @@ func (in *Ingestor) TrackEvent(ctx context.Context, e native.EventInput, source 
 	return out, nil
 }
 
+// eventWrite is the build stage of a native event: the records its
+// resolve r.res calls for, and the answer so far.
+func (in *Ingestor) eventWrite(e *native.EventInput, op *identity.ResolveOp, r *eventRecords, source string, received int64, publishable bool) (write, EventResult) {
+	res := &r.res
+	out := EventResult{Stored: !res.Duplicate && !res.ClaimPending, ContactKey: e.AnonymousID}
+	w := write{claimPending: res.ClaimPending, found: r.found[:0], added: r.added[:0]}
+	w.batch.Contacts, w.batch.Events = r.contacts[:0], r.events[:0]
+	if res.Found {
+		out.ContactKey = r.contactKey(&res.Contact)
+		w.found = append(w.found, res)
+		if in.rows.needed(res, len(e.ContactProperties) > 0) {
+			w.addRows(res)
+		}
+	} // else an observation only: no contact, stored under the anonymous id
+	if out.Stored {
+		w.batch.Events = append(w.batch.Events, nativeEvent(e, res, out.ContactKey, source, received))
+		if op.IdempotencyKey != "" {
+			w.claimed = append(r.claimed[:0], op.IdempotencyKey)
+		}
+	}
+	// A publishable caller's list write that asserts an identity is skipped.
+	if e.HasLists && !(publishable && (e.Email != "" || e.UserID != "")) {
+		if err := addLists(&w.batch, &res.Contact, e.Lists, received); err != nil {
+			out.ListsError = err.Error()
+		}
+	}
+	in.nativeEventCalls(&w, e, res)
+	return w, out
+}
+
 // eventOp is the resolve of a native event's person, with its idempotency
 // claim.
-func (in *Ingestor) eventOp(e *native.EventInput, source string, received int64, publishable bool) identity.ResolveOp {
+func (in *Ingestor) eventOp(e *native.EventInput, r *eventRecords, source string, received int64, publishable bool) identity.ResolveOp {
 	anonymous := publishable && e.Email == "" && e.UserID == ""
 	op := identity.ResolveOp{
-		Keys:             identityKeys(e.Email, e.UserID, e.AnonymousID),
+		Keys:             identityKeys(r.keys[:0], e.Email, e.UserID, e.AnonymousID),
 		Set:              e.ContactProperties,
 		NewID:            newContactID(),
 		Source:           source,

@@ -117,16 +117,6 @@ func parseObject(body []byte) (gjson.Result, error) {
 	return root, nil
 }
 
-// fields returns the last value of each top-level key, as JSON.parse keeps it.
-func fields(root gjson.Result) map[string]gjson.Result {
-	m := make(map[string]gjson.Result, 8)
-	root.ForEach(func(k, v gjson.Result) bool {
-		m[k.String()] = v
-		return true
-	})
-	return m
-}
-
 func received(v gjson.Result) string {
 	switch v.Type {
 	case gjson.Null:
@@ -156,8 +146,8 @@ func (c *checker) err() error {
 }
 
 // str validates an optional string field; ok is false when absent or invalid.
-func (c *checker) str(f map[string]gjson.Result, name string, min, max int) (string, bool) {
-	v, ok := f[name]
+func (c *checker) str(f *fieldSet, name string, min, max int) (string, bool) {
+	v, ok := f.get(name)
 	if !ok {
 		return "", false
 	}
@@ -191,7 +181,7 @@ func utf16Len(s string) int {
 	return n
 }
 
-func (c *checker) email(f map[string]gjson.Result) string {
+func (c *checker) email(f *fieldSet) string {
 	s, ok := c.str(f, "email", 0, 0)
 	if !ok {
 		return ""
@@ -205,13 +195,12 @@ func (c *checker) email(f map[string]gjson.Result) string {
 
 // record is object under the limits: at most MaxProperties members, none
 // whose value's JSON text is over MaxPropertyBytes. The walk stops at the
-// first member past either.
-func (c *checker) record(f map[string]gjson.Result, name string, l Limits) (gjson.Result, bool) {
-	v, ok := c.object(f, name)
+// first member past either; n is the members walked.
+func (c *checker) record(f *fieldSet, name string, l Limits) (v gjson.Result, n int, ok bool) {
+	v, ok = c.object(f, name)
 	if !ok {
-		return v, false
+		return v, 0, false
 	}
-	n := 0
 	v.ForEach(func(k, val gjson.Result) bool {
 		if n++; n > l.MaxProperties {
 			c.add(tooManyMembers([]string{name}, l.MaxProperties))
@@ -222,12 +211,12 @@ func (c *checker) record(f map[string]gjson.Result, name string, l Limits) (gjso
 		}
 		return ok
 	})
-	return v, ok
+	return v, n, ok
 }
 
 // object validates an optional record field and returns it.
-func (c *checker) object(f map[string]gjson.Result, name string) (gjson.Result, bool) {
-	v, ok := f[name]
+func (c *checker) object(f *fieldSet, name string) (gjson.Result, bool) {
+	v, ok := f.get(name)
 	if !ok {
 		return v, false
 	}
@@ -238,12 +227,17 @@ func (c *checker) object(f map[string]gjson.Result, name string) (gjson.Result, 
 	return v, true
 }
 
-func props(v gjson.Result) []identity.Prop {
-	var out []identity.Prop
+// props are the members of the record v, n of them, their values views of
+// the body's text.
+func props(v gjson.Result, n int) []identity.Prop {
+	if n == 0 {
+		return nil
+	}
+	out := make([]identity.Prop, 0, n)
 	v.ForEach(func(k, val gjson.Result) bool {
 		p := identity.Prop{Name: k.String()}
 		if val.Type != gjson.Null {
-			p.Value = []byte(val.Raw)
+			p.Value = rawBytes(val.Raw)
 		}
 		out = append(out, p)
 		return true
@@ -251,7 +245,7 @@ func props(v gjson.Result) []identity.Prop {
 	return out
 }
 
-func (c *checker) lists(f map[string]gjson.Result) ([]ListFlag, bool) {
+func (c *checker) lists(f *fieldSet) ([]ListFlag, bool) {
 	v, ok := c.object(f, "lists")
 	if !ok {
 		return nil, false
@@ -268,7 +262,7 @@ func (c *checker) lists(f map[string]gjson.Result) ([]ListFlag, bool) {
 	return out, true
 }
 
-func (c *checker) identity(f map[string]gjson.Result) (email, userID, anonymousID string) {
+func (c *checker) identity(f *fieldSet) (email, userID, anonymousID string) {
 	email = c.email(f)
 	if s, ok := c.str(f, "userId", 1, 0); ok {
 		userID = identity.NormalizeID(s)
@@ -312,11 +306,12 @@ func parseContactUpsert(body []byte, isJSON, anonymousOK bool, l Limits) (Contac
 	if err != nil {
 		return u, err
 	}
-	f := fields(root)
+	f := &fieldSet{}
+	fields(root, f)
 	var c checker
 	u.Email, u.UserID, u.AnonymousID = c.identity(f)
-	if p, ok := c.record(f, "properties", l); ok {
-		u.Properties = props(p)
+	if p, n, ok := c.record(f, "properties", l); ok {
+		u.Properties = props(p, n)
 	}
 	u.Lists, u.HasLists = c.lists(f)
 	u.UserToken, _ = c.str(f, "userToken", 0, 0)
@@ -360,25 +355,26 @@ func parseEvent(body []byte, isJSON bool, headerKey string, anonymousOK bool, l 
 	if err != nil {
 		return e, err
 	}
-	f := fields(root)
+	f := &fieldSet{}
+	fields(root, f)
 	var c checker
-	if _, ok := f["name"]; !ok {
+	if _, ok := f.get("name"); !ok {
 		c.add(typeIssue([]string{"name"}, "string", "undefined"))
 	} else {
 		e.Name, _ = c.str(f, "name", 1, 0)
 	}
 	e.Email, e.UserID, e.AnonymousID = c.identity(f)
-	e.EventProperties = []byte("{}")
-	if p, ok := c.record(f, "eventProperties", l); ok {
-		e.EventProperties = []byte(p.Raw)
+	e.EventProperties = emptyObject()
+	if p, _, ok := c.record(f, "eventProperties", l); ok {
+		e.EventProperties = rawBytes(p.Raw)
 	}
-	if p, ok := c.record(f, "contactProperties", l); ok {
-		e.ContactProperties = props(p)
+	if p, n, ok := c.record(f, "contactProperties", l); ok {
+		e.ContactProperties = props(p, n)
 	}
 	e.HasValue, e.Value = c.value(f)
 	e.Currency = c.currency(f)
 	e.Lists, e.HasLists = c.lists(f)
-	e.Groups = []byte("{}")
+	e.Groups = emptyObject()
 	if g, ok := c.object(f, "groups"); ok {
 		e.Groups = c.groups(g)
 	}
@@ -424,8 +420,8 @@ func nativeIdempotencyKey(k string) string {
 }
 
 // value validates the optional number field "value".
-func (c *checker) value(f map[string]gjson.Result) (bool, float64) {
-	v, ok := f["value"]
+func (c *checker) value(f *fieldSet) (bool, float64) {
+	v, ok := f.get("value")
 	switch {
 	case !ok:
 		return false, 0
@@ -443,7 +439,7 @@ func (c *checker) value(f map[string]gjson.Result) (bool, float64) {
 
 // currency validates the optional ISO 4217-shaped field "currency" and
 // returns it upper-cased.
-func (c *checker) currency(f map[string]gjson.Result) string {
+func (c *checker) currency(f *fieldSet) string {
 	s, ok := c.str(f, "currency", 0, 0)
 	if !ok {
 		return ""
@@ -475,7 +471,7 @@ func (c *checker) groups(g gjson.Result) []byte {
 	if len(c.issues) > n {
 		return nil
 	}
-	return []byte(g.Raw)
+	return rawBytes(g.Raw)
 }
 
 // ParseContactKeys validates a DELETE /v1/contacts body.
@@ -488,7 +484,8 @@ func ParseContactKeys(body []byte, isJSON bool) (ContactKeys, error) {
 	if err != nil {
 		return k, err
 	}
-	f := fields(root)
+	f := &fieldSet{}
+	fields(root, f)
 	var c checker
 	if s, ok := c.str(f, "email", 0, 0); ok {
 		k.Email = identity.NormalizeEmail(s)
@@ -547,22 +544,11 @@ func ValidEmail(s string) bool {
 	if last := local[len(local)-1]; last == '.' || last == '\'' {
 		return false
 	}
-	labels := strings.Split(domain, ".")
-	if len(labels) < 2 {
+	dot := strings.LastIndexByte(domain, '.')
+	if dot < 0 || !validTLD(domain[dot+1:]) {
 		return false
 	}
-	for i, l := range labels {
-		if i == len(labels)-1 {
-			if len(l) < 2 {
-				return false
-			}
-			for j := 0; j < len(l); j++ {
-				if !isAlpha(l[j]) {
-					return false
-				}
-			}
-			continue
-		}
+	for l := range strings.SplitSeq(domain[:dot], ".") {
 		if l == "" || !isAlnum(l[0]) {
 			return false
 		}
@@ -570,6 +556,19 @@ func ValidEmail(s string) bool {
 			if !isAlnum(l[j]) && l[j] != '-' {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// validTLD is the email pattern's last domain label: two letters or more.
+func validTLD(l string) bool {
+	if len(l) < 2 {
+		return false
+	}
+	for j := 0; j < len(l); j++ {
+		if !isAlpha(l[j]) {
+			return false
 		}
 	}
 	return true
