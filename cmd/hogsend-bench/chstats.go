@@ -16,7 +16,10 @@ type chStats struct {
 	start map[string]int64
 }
 
-var chCounters = []string{"InsertQuery", "InsertedRows", "MergedRows", "MergedUncompressedBytes", "MergesTimeMilliseconds"}
+// chCounters are the system.events read; MergeTreeDataWriterBlocks is the
+// parts inserts wrote, ReplicatedPartFetches those a replica copied.
+var chCounters = []string{"InsertQuery", "InsertedRows", "MergedRows", "MergedUncompressedBytes", "MergesTimeMilliseconds",
+	"MergeTreeDataWriterBlocks", "ReplicatedPartFetches"}
 
 func newCHStats(url string) (*chStats, error) {
 	s := &chStats{url: url}

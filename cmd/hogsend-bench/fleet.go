@@ -1,72 +1,77 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
-
-	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
 
-// The fleet scenario (docs/operations.md § Several proxies): the same
+// The fleet scenario (docs/operations.md § Fleet benchmark): the same
 // native load on one proxy, then spread over three sharing its Redis and
-// ClickHouse. On one machine three proxies are not faster; what it shows is
-// whether anything per instance grows with their number: Redis commands and
-// bytes per event, ClickHouse inserts per event.
+// ClickHouse, by default a Redis Cluster and a sharded ClickHouse. On one
+// machine three proxies are not faster; what it shows is whether anything
+// per instance or per shard grows with their number: Redis commands and
+// bytes per event on each master, ClickHouse inserts and parts per event on
+// each shard.
 
 // fleetSize is the number of proxies of the second run.
 const fleetSize = 3
 
 // fleetRun is one measured run of the scenario.
 type fleetRun struct {
-	proxies            int
-	acked              int64
-	elapsed            time.Duration
-	p50, p99           time.Duration
-	errors             int
-	redisCalls         int64
-	redisIn, redisOut  int64
-	inserts, insertRow int64
-	cpu                string
+	proxies  int
+	acked    int64
+	elapsed  time.Duration
+	p50, p99 time.Duration
+	errors   int
+	// redis is each master's work over the run, shards each ClickHouse
+	// shard's, batches the inserts the proxies made.
+	redis   []redisNode
+	shards  []chShard
+	batches int64
+	cpu     string
 }
 
-func runFleet(env *benchEnv, duration, warmup time.Duration, conns, contacts int) error {
+func runFleet(env *benchEnv, o fleetOptions, duration, warmup time.Duration, conns, contacts int) error {
 	defer env.close()
 	if err := requireWrk(); err != nil {
 		return err
 	}
-	st, err := startStack(env, false)
+	b, err := startFleetBackend(env, o)
 	if err != nil {
 		return err
 	}
-	key, err := mintKey(st.base, "bench-admin-key")
+	fleet, key, err := startFleet(env, b)
 	if err != nil {
 		return err
 	}
-	fleet := []*proxyProc{{addr: st.addr, base: st.base, pid: st.proxyPID}}
-	fmt.Printf("fleet: warm-up %s, then %s of POST /v1/events over %d connections, on 1 proxy, then on %d sharing its Redis and ClickHouse\n", warmup, duration, conns, fleetSize)
-	one, err := measureFleet(env, st, fleet, key, duration, warmup, conns, contacts)
+	fmt.Printf("fleet: warm-up %s, then %s of POST /v1/events over %d connections, on 1 proxy, then on %d, sharing %s\n",
+		warmup, duration, conns, fleetSize, b.label)
+	one, err := measureFleet(env, b, fleet[:1], key, duration, warmup, conns, contacts)
 	if err != nil {
 		return err
 	}
+	many, err := measureFleet(env, b, fleet, key, duration, warmup, conns, contacts)
+	if err != nil {
+		return err
+	}
+	printFleet(b.label, one, many)
+	return nil
+}
+
+// startFleet starts fleetSize proxies on the backend, one after another
+// (the first migrates the tables), and mints the load's key.
+func startFleet(env *benchEnv, b *fleetBackend) ([]*proxyProc, string, error) {
+	var fleet []*proxyProc
 	for len(fleet) < fleetSize {
-		p, err := startProxy(env, st.redis.RedisURL(), st.ch.ClickHouseURL("hogsend"), false)
+		p, err := startProxy(env, b.redisURL, b.chURL, false, b.proxyEnv...)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		fleet = append(fleet, p)
 	}
-	many, err := measureFleet(env, st, fleet, key, duration, warmup, conns, contacts)
-	if err != nil {
-		return err
-	}
-	printFleet(one, many)
-	return nil
+	key, err := mintKey(fleet[0].base, "bench-admin-key")
+	return fleet, key, err
 }
 
 func requireWrk() error {
@@ -79,42 +84,100 @@ func requireWrk() error {
 }
 
 // measureFleet drives the load over fleet, conns split evenly, one wrk per
-// proxy (a round-robin balancer's share), and reads what Redis and
-// ClickHouse did for it.
-func measureFleet(env *benchEnv, st *stack, fleet []*proxyProc, key string, duration, warmup time.Duration, conns, contacts int) (*fleetRun, error) {
+// proxy (a round-robin balancer's share), and reads what every Redis master
+// and ClickHouse shard did for it. ClickHouse is read once it has stored
+// every acknowledged event, before and after, so that its counters cover
+// the measured events and not the writers' lag.
+func measureFleet(env *benchEnv, b *fleetBackend, fleet []*proxyProc, key string, duration, warmup time.Duration, conns, contacts int) (*fleetRun, error) {
 	if _, err := driveFleet(env, fleet, key, warmup, conns, contacts); err != nil {
 		return nil, err
 	}
-	rc, err := redisCounters(st.redis.RedisURL(), true)
+	if err := awaitFleetStored(b, fleet); err != nil {
+		return nil, err
+	}
+	redisStart, err := readRedisNodes(b.redisNodes, true)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := newCHStats(st.ch.ClickHouseURL("hogsend"))
+	ch, err := newCHShardStats(b.shards)
 	if err != nil {
 		return nil, err
 	}
-	names, pids := []string{"redis", "clickhouse"}, []int{st.redis.PID(), st.ch.PID()}
-	for i, p := range fleet {
-		names, pids = append(names, fmt.Sprintf("proxy %d", i+1)), append(pids, p.pid)
+	batches, err := fleetBatches(fleet)
+	if err != nil {
+		return nil, err
 	}
-	meter := newCPUMeter(names, pids)
+	meter := fleetCPU(b, fleet)
 	res, err := driveFleet(env, fleet, key, duration, conns, contacts)
 	if err != nil {
 		return nil, err
 	}
 	run := &fleetRun{proxies: len(fleet), acked: res.acked, elapsed: res.elapsed, p50: res.p(0.5), p99: res.p(0.99), errors: int(res.errors)}
 	run.cpu = meter.report(res.acked, res.elapsed)
-	end, err := redisCounters(st.redis.RedisURL(), false)
+	redisEnd, err := readRedisNodes(b.redisNodes, false)
 	if err != nil {
 		return nil, err
 	}
-	run.redisCalls, run.redisIn, run.redisOut = end.calls-rc.calls, end.in-rc.in, end.out-rc.out
-	after, err := ch.read()
-	if err != nil {
-		return nil, err
+	run.redis = redisNodesSince(redisStart, redisEnd)
+	return run, run.readClickHouse(b, fleet, ch, batches)
+}
+
+// readClickHouse waits until ClickHouse has every acknowledged event and
+// reads the shards' and the proxies' insert counters since the run began.
+func (run *fleetRun) readClickHouse(b *fleetBackend, fleet []*proxyProc, ch *chShardStats, batches int64) error {
+	if err := awaitFleetStored(b, fleet); err != nil {
+		return err
 	}
-	run.inserts, run.insertRow = after["InsertQuery"]-ch.start["InsertQuery"], after["InsertedRows"]-ch.start["InsertedRows"]
-	return run, nil
+	var err error
+	if run.shards, err = ch.since(); err != nil {
+		return err
+	}
+	end, err := fleetBatches(fleet)
+	run.batches = end - batches
+	return err
+}
+
+// fleetCPU starts measuring every server and every proxy of the run.
+func fleetCPU(b *fleetBackend, fleet []*proxyProc) *cpuMeter {
+	names, pids := b.processes()
+	for i, p := range fleet {
+		names, pids = append(names, fmt.Sprintf("proxy %d", i+1)), append(pids, p.pid)
+	}
+	return newCPUMeter(names, pids)
+}
+
+// fleetBatches is the inserts into ClickHouse the proxies made so far.
+func fleetBatches(fleet []*proxyProc) (int64, error) {
+	var total int64
+	for _, p := range fleet {
+		n, err := metricValue(p.base, "hogsend_clickhouse_insert_batches_total")
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// awaitFleetStored waits until user_events holds every event the proxies
+// acknowledged, each once.
+func awaitFleetStored(b *fleetBackend, fleet []*proxyProc) error {
+	var acked int64
+	for _, p := range fleet {
+		n, err := acceptedEvents(p.base, "native")
+		if err != nil {
+			return err
+		}
+		acked += n
+	}
+	rows, err := countEvents(b.chURL, acked, 180*time.Second)
+	if err != nil {
+		return err
+	}
+	if rows != acked {
+		return fmt.Errorf("rows in user_events (%d) != acknowledged by the fleet (%d)", rows, acked)
+	}
+	return nil
 }
 
 // driveFleet runs one wrk per proxy at once and merges their results: the
@@ -123,12 +186,13 @@ func driveFleet(env *benchEnv, fleet []*proxyProc, key string, d time.Duration, 
 	results := make([]*loadResult, len(fleet))
 	errs := make([]error, len(fleet))
 	var wg sync.WaitGroup
+	run := time.Now().UnixNano()
 	for i, p := range fleet {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			l := &eventLoad{addr: p.addr, key: key, conns: max(1, conns/len(fleet)), contacts: contacts}
-			results[i], errs[i] = l.runWrk(d, env.TempDir())
+			results[i], errs[i] = runFleetWrk(l, fmt.Sprintf("fleet-%d-%d", run, i), d, env.TempDir())
 		}()
 	}
 	wg.Wait()
@@ -145,55 +209,4 @@ func driveFleet(env *benchEnv, fleet []*proxyProc, key string, d time.Duration, 
 		}
 	}
 	return merged, nil
-}
-
-// redisTotals are Redis's command calls and network bytes since its last
-// stats reset.
-type redisTotals struct{ calls, in, out int64 }
-
-func redisCounters(url string, reset bool) (redisTotals, error) {
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		return redisTotals{}, err
-	}
-	c := redis.NewClient(o)
-	defer c.Close()
-	ctx := context.Background()
-	if reset {
-		if err := c.ConfigResetStat(ctx).Err(); err != nil {
-			return redisTotals{}, fmt.Errorf("redis config resetstat: %w", err)
-		}
-	}
-	info, err := c.Info(ctx, "commandstats", "stats").Result()
-	if err != nil {
-		return redisTotals{}, fmt.Errorf("redis info: %w", err)
-	}
-	var t redisTotals
-	for _, st := range testenv.ParseRedisCommandStats(info) {
-		t.calls += st.Calls
-	}
-	for _, line := range strings.Split(info, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		switch k {
-		case "total_net_input_bytes":
-			t.in = n
-		case "total_net_output_bytes":
-			t.out = n
-		}
-	}
-	return t, nil
-}
-
-func printFleet(runs ...*fleetRun) {
-	base := float64(runs[0].acked) / runs[0].elapsed.Seconds()
-	for _, r := range runs {
-		n := float64(max(r.acked, 1))
-		rate := float64(r.acked) / r.elapsed.Seconds()
-		fmt.Printf("\nfleet of %d proxies on one Redis and one ClickHouse\n", r.proxies)
-		fmt.Printf("  acknowledged:     %.0f events/s (%.2f of one proxy's), p50 %s p99 %s, errors %d\n", rate, rate/base, r.p50, r.p99, r.errors)
-		fmt.Print(r.cpu)
-		fmt.Printf("  redis:            %.2f commands, %.0f bytes in and %.0f out per event\n", float64(r.redisCalls)/n, float64(r.redisIn)/n, float64(r.redisOut)/n)
-		fmt.Printf("  clickhouse:       %.2f inserts per 1000 events, %.0f rows per insert\n", 1000*float64(r.inserts)/n, float64(r.insertRow)/float64(max(r.inserts, 1)))
-	}
 }

@@ -30,7 +30,7 @@ func main() {
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
-	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events of one person a request), batch-server (50 events of 50 people a request), conversions (delivery to a fake ad platform), handoff (ingest with the hand-off to a fake engine on vs off, and an engine outage), mirror (/batch/ ingest with the mirror to a fake PostHog on vs off, and a PostHog outage), fleet (native load on one proxy, then on three sharing its Redis and ClickHouse), hostile (batch load beside each attack of internal/abuse) or all")
+	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events of one person a request), batch-server (50 events of 50 people a request), conversions (delivery to a fake ad platform), handoff (ingest with the hand-off to a fake engine on vs off, and an engine outage), mirror (/batch/ ingest with the mirror to a fake PostHog on vs off, and a PostHog outage), fleet (native load on one proxy, then on three sharing a Redis Cluster and a sharded ClickHouse, see -fleet-on), hostile (batch load beside each attack of internal/abuse) or all")
 	serveBareOn := flag.String("serve-bare", "", "serve the bare reference handler on this address and nothing else (the bench starts itself so)")
 	hostilePhase := flag.Duration("hostile-phase", 10*time.Second, "length of each phase of the hostile scenario (baseline, then one per attack group)")
 	hostileOnly := flag.String("hostile-groups", "", "comma-separated attack groups the hostile scenario runs (empty: all)")
@@ -43,6 +43,9 @@ func main() {
 	mirrorOutage := flag.Duration("mirror-outage", 60*time.Second, "PostHog outage of the mirror scenario")
 	mirrorRate := flag.Int("mirror-rate", 2000, "events a second of the steady /batch/ load during the mirror scenario's PostHog outage")
 	deliveryRounds := flag.Int("delivery-rounds", 3, "off/on rounds of the handoff and mirror scenarios' comparison (the median ratio is their result)")
+	fleetOn := flag.String("fleet-on", "cluster", "what the fleet scenario's proxies share: cluster (a 3-master Redis Cluster, ZooKeeper and a 2-shard ClickHouse) or single (one redis-server and one clickhouse-server)")
+	fleetRedisReplicas := flag.Int("fleet-redis-replicas", 0, "replicas per Redis master of the fleet scenario's cluster")
+	fleetCHReplicas := flag.Int("fleet-clickhouse-replicas", 1, "replicas per ClickHouse shard of the fleet scenario's cluster")
 	batchConversions := flag.Bool("batch-conversions", false, "run the batch scenario with conversion forwarding configured")
 	flag.StringVar(&proxyBinary, "proxy-bin", "", "run this hogsend-proxy binary instead of building one from the working tree (A/B comparisons)")
 	flag.Parse()
@@ -82,7 +85,8 @@ func main() {
 		err = runMirror(o)
 	}
 	if err == nil && (*scenario == "fleet" || *scenario == "all") {
-		err = runFleet(newEnv(), *duration, *warmup, *conns, *contacts)
+		fleet := fleetOptions{on: *fleetOn, redisReplicas: *fleetRedisReplicas, chReplicas: *fleetCHReplicas}
+		err = runFleet(newEnv(), fleet, *duration, *warmup, *conns, *contacts)
 	}
 	if err == nil && (*scenario == "hostile" || *scenario == "all") {
 		err = runHostile(newEnv(), *hostilePhase, *hostileMaxRSS, *hostileOnly, *batchConns, *contacts, *cpuProfile)

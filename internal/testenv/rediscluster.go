@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// RedisClusterServers is a Redis Cluster of three masters and three replicas
-// on loopback, each node a redis-server in its own temporary directory.
+// RedisClusterServers is a Redis Cluster of three masters, each with its
+// replicas, on loopback, each node a redis-server in its own temporary directory.
 type RedisClusterServers struct {
 	Nodes []*Process
 	tb    TB
@@ -20,10 +20,18 @@ type RedisClusterServers struct {
 // replica take over a killed master within a few seconds.
 func RedisCluster(tb TB) *RedisClusterServers {
 	tb.Helper()
+	return RedisClusterOf(tb, 1)
+}
+
+// RedisClusterOf is RedisCluster with replicas replicas per master (0 for
+// three masters alone, as a benchmark on a small machine runs it).
+func RedisClusterOf(tb TB, replicas int) *RedisClusterServers {
+	tb.Helper()
 	cli := requireBinary(tb, "redis-cli", "/usr/bin/redis-cli")
 	c := &RedisClusterServers{tb: tb, cli: cli}
-	addrs := make([]string, 0, 6)
-	for i := range 6 {
+	n := 3 * (1 + replicas)
+	addrs := make([]string, 0, n)
+	for i := range n {
 		p := NewRedis(tb)
 		p.Name = "redis-cluster-" + strconv.Itoa(i)
 		// The bus port of its own: the default, port+10000, may be taken.
@@ -35,7 +43,7 @@ func RedisCluster(tb TB) *RedisClusterServers {
 		addrs = append(addrs, p.Addr)
 	}
 	create := append([]string{"--cluster", "create"}, addrs...)
-	create = append(create, "--cluster-replicas", "1", "--cluster-yes")
+	create = append(create, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	if _, err := redisCLI(cli, addrs[0], "", create...); err != nil {
 		tb.Fatalf("create redis cluster: %v", err)
 	}
