@@ -112,6 +112,9 @@ func measureFleet(env *benchEnv, b *fleetBackend, fleet []*proxyProc, key string
 	if err != nil {
 		return nil, err
 	}
+	if res.acked == 0 {
+		return nil, fmt.Errorf("fleet of %d: no event acknowledged, %d errors", len(fleet), res.errors)
+	}
 	run := &fleetRun{proxies: len(fleet), acked: res.acked, elapsed: res.elapsed, p50: res.p(0.5), p99: res.p(0.99), errors: int(res.errors)}
 	run.cpu = meter.report(res.acked, res.elapsed)
 	redisEnd, err := readRedisNodes(b.redisNodes, false)

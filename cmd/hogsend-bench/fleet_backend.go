@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/hogsend/hogsend-proxy/internal/testenv"
 )
@@ -15,6 +16,10 @@ type fleetOptions struct {
 	// redisReplicas is the replicas per Redis master, chReplicas the
 	// replicas per ClickHouse shard, on "cluster".
 	redisReplicas, chReplicas int
+	// batchDelay, when set, is every proxy's HOGSEND_CLICKHOUSE_BATCH_DELAY:
+	// each proxy inserts once per delay, so a fleet's inserts per shard per
+	// second grow with its size unless the delay does.
+	batchDelay time.Duration
 }
 
 // chShards is the number of ClickHouse shards on "cluster".
@@ -33,6 +38,15 @@ type fleetBackend struct {
 }
 
 func startFleetBackend(env *benchEnv, o fleetOptions) (*fleetBackend, error) {
+	b, err := startFleetServers(env, o)
+	if err == nil && o.batchDelay > 0 {
+		b.proxyEnv = append(b.proxyEnv, "HOGSEND_CLICKHOUSE_BATCH_DELAY="+o.batchDelay.String())
+		b.label += fmt.Sprintf(", proxies inserting every %s", o.batchDelay)
+	}
+	return b, err
+}
+
+func startFleetServers(env *benchEnv, o fleetOptions) (*fleetBackend, error) {
 	switch o.on {
 	case "single":
 		fmt.Println("starting redis-server and clickhouse-server on loopback …")

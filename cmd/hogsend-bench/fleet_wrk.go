@@ -17,14 +17,13 @@ const fleetWrkScript = `
 local contacts = %d
 local n = 0
 math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer %s"
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %s"}
 request = function()
   n = n + 1
   local body = '{"name":"page.viewed","email":"user' .. math.random(0, contacts - 1) ..
     '@bench.example","eventProperties":{"path":"/pricing","n":' .. n .. '}}'
-  return wrk.format(nil, "/v1/events", {["Idempotency-Key"] = "%s-" .. n}, body)
+  headers["Idempotency-Key"] = "%s-" .. n
+  return wrk.format("POST", "/v1/events", headers, body)
 end
 `
 

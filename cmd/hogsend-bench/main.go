@@ -46,6 +46,7 @@ func main() {
 	fleetOn := flag.String("fleet-on", "cluster", "what the fleet scenario's proxies share: cluster (a 3-master Redis Cluster, ZooKeeper and a 2-shard ClickHouse) or single (one redis-server and one clickhouse-server)")
 	fleetRedisReplicas := flag.Int("fleet-redis-replicas", 0, "replicas per Redis master of the fleet scenario's cluster")
 	fleetCHReplicas := flag.Int("fleet-clickhouse-replicas", 1, "replicas per ClickHouse shard of the fleet scenario's cluster")
+	fleetBatchDelay := flag.Duration("fleet-batch-delay", 0, "HOGSEND_CLICKHOUSE_BATCH_DELAY of the fleet scenario's proxies (0: the proxy's default)")
 	batchConversions := flag.Bool("batch-conversions", false, "run the batch scenario with conversion forwarding configured")
 	flag.StringVar(&proxyBinary, "proxy-bin", "", "run this hogsend-proxy binary instead of building one from the working tree (A/B comparisons)")
 	flag.Parse()
@@ -85,7 +86,7 @@ func main() {
 		err = runMirror(o)
 	}
 	if err == nil && (*scenario == "fleet" || *scenario == "all") {
-		fleet := fleetOptions{on: *fleetOn, redisReplicas: *fleetRedisReplicas, chReplicas: *fleetCHReplicas}
+		fleet := fleetOptions{on: *fleetOn, redisReplicas: *fleetRedisReplicas, chReplicas: *fleetCHReplicas, batchDelay: *fleetBatchDelay}
 		err = runFleet(newEnv(), fleet, *duration, *warmup, *conns, *contacts)
 	}
 	if err == nil && (*scenario == "hostile" || *scenario == "all") {
