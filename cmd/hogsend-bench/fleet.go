@@ -29,7 +29,10 @@ type fleetRun struct {
 	redis   []redisNode
 	shards  []chShard
 	batches int64
-	cpu     string
+	// fsyncs is the proxies' spool fsyncs: each proxy commits its own
+	// groups, so the events a group carries shrink as the fleet grows.
+	fsyncs int64
+	cpu    string
 }
 
 func runFleet(env *benchEnv, o fleetOptions, duration, warmup time.Duration, conns, contacts int) error {
@@ -103,7 +106,11 @@ func measureFleet(env *benchEnv, b *fleetBackend, fleet []*proxyProc, key string
 	if err != nil {
 		return nil, err
 	}
-	batches, err := fleetBatches(fleet)
+	batches, err := fleetMetric(fleet, insertBatches)
+	if err != nil {
+		return nil, err
+	}
+	fsyncs, err := fleetMetric(fleet, spoolFsyncs)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +124,11 @@ func measureFleet(env *benchEnv, b *fleetBackend, fleet []*proxyProc, key string
 	}
 	run := &fleetRun{proxies: len(fleet), acked: res.acked, elapsed: res.elapsed, p50: res.p(0.5), p99: res.p(0.99), errors: int(res.errors)}
 	run.cpu = meter.report(res.acked, res.elapsed)
+	end, err := fleetMetric(fleet, spoolFsyncs)
+	if err != nil {
+		return nil, err
+	}
+	run.fsyncs = end - fsyncs
 	redisEnd, err := readRedisNodes(b.redisNodes, false)
 	if err != nil {
 		return nil, err
@@ -135,7 +147,7 @@ func (run *fleetRun) readClickHouse(b *fleetBackend, fleet []*proxyProc, ch *chS
 	if run.shards, err = ch.since(); err != nil {
 		return err
 	}
-	end, err := fleetBatches(fleet)
+	end, err := fleetMetric(fleet, insertBatches)
 	run.batches = end - batches
 	return err
 }
@@ -149,11 +161,17 @@ func fleetCPU(b *fleetBackend, fleet []*proxyProc) *cpuMeter {
 	return newCPUMeter(names, pids)
 }
 
-// fleetBatches is the inserts into ClickHouse the proxies made so far.
-func fleetBatches(fleet []*proxyProc) (int64, error) {
+// The proxies' counters the scenario sums over the fleet.
+const (
+	insertBatches = "hogsend_clickhouse_insert_batches_total"
+	spoolFsyncs   = "hogsend_spool_fsyncs_total"
+)
+
+// fleetMetric is the sum of counter name over the proxies of fleet.
+func fleetMetric(fleet []*proxyProc, name string) (int64, error) {
 	var total int64
 	for _, p := range fleet {
-		n, err := metricValue(p.base, "hogsend_clickhouse_insert_batches_total")
+		n, err := metricValue(p.base, name)
 		if err != nil {
 			return 0, err
 		}

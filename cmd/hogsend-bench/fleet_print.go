@@ -40,6 +40,7 @@ func printFleetRun(label string, r, base *fleetRun) {
 	fmt.Printf("\nfleet of %d proxies on %s\n", r.proxies, label)
 	fmt.Printf("  acknowledged:     %.0f events/s (%.2f of one proxy's), p50 %s p99 %s, errors %d\n", r.rate(), r.rate()/base.rate(), r.p50, r.p99, r.errors)
 	fmt.Print(r.cpu)
+	fmt.Printf("  spool:            %.1f events per fsync (each proxy commits its own groups)\n", float64(r.acked)/float64(max(r.fsyncs, 1)))
 	t := r.redisTotal()
 	fmt.Printf("  redis:            %.2f commands, %.0f bytes in and %.0f out per event over %d masters\n",
 		r.perEvent(t.calls), r.perEvent(t.in), r.perEvent(t.out), len(r.redis))
