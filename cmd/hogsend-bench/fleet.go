@@ -50,11 +50,11 @@ func runFleet(env *benchEnv, o fleetOptions, duration, warmup time.Duration, con
 	}
 	fmt.Printf("fleet: warm-up %s, then %s of POST /v1/events over %d connections, on 1 proxy, then on %d, sharing %s\n",
 		warmup, duration, conns, fleetSize, b.label)
-	one, err := measureFleet(env, b, fleet[:1], key, duration, warmup, conns, contacts)
+	one, err := measureFleet(env, b, fleet, 1, key, duration, warmup, conns, contacts)
 	if err != nil {
 		return err
 	}
-	many, err := measureFleet(env, b, fleet, key, duration, warmup, conns, contacts)
+	many, err := measureFleet(env, b, fleet, fleetSize, key, duration, warmup, conns, contacts)
 	if err != nil {
 		return err
 	}
@@ -86,12 +86,14 @@ func requireWrk() error {
 	return nil
 }
 
-// measureFleet drives the load over fleet, conns split evenly, one wrk per
-// proxy (a round-robin balancer's share), and reads what every Redis master
-// and ClickHouse shard did for it. ClickHouse is read once it has stored
-// every acknowledged event, before and after, so that its counters cover
-// the measured events and not the writers' lag.
-func measureFleet(env *benchEnv, b *fleetBackend, fleet []*proxyProc, key string, duration, warmup time.Duration, conns, contacts int) (*fleetRun, error) {
+// measureFleet drives the load over the first n proxies of all, conns
+// split evenly, one wrk per proxy (a round-robin balancer's share), and
+// reads what every Redis master and ClickHouse shard did for it. ClickHouse
+// is read once it has stored every acknowledged event, before and after, so
+// that its counters cover the measured events and not the writers' lag. The
+// CPU of the proxies left idle is measured too: what a proxy costs unloaded.
+func measureFleet(env *benchEnv, b *fleetBackend, all []*proxyProc, n int, key string, duration, warmup time.Duration, conns, contacts int) (*fleetRun, error) {
+	fleet := all[:n]
 	if _, err := driveFleet(env, fleet, key, warmup, conns, contacts); err != nil {
 		return nil, err
 	}
@@ -114,7 +116,7 @@ func measureFleet(env *benchEnv, b *fleetBackend, fleet []*proxyProc, key string
 	if err != nil {
 		return nil, err
 	}
-	meter := fleetCPU(b, fleet)
+	meter := fleetCPU(b, all, n)
 	res, err := driveFleet(env, fleet, key, duration, conns, contacts)
 	if err != nil {
 		return nil, err
@@ -152,11 +154,16 @@ func (run *fleetRun) readClickHouse(b *fleetBackend, fleet []*proxyProc, ch *chS
 	return err
 }
 
-// fleetCPU starts measuring every server and every proxy of the run.
-func fleetCPU(b *fleetBackend, fleet []*proxyProc) *cpuMeter {
+// fleetCPU starts measuring every server and every proxy of all; those
+// past the first loaded take no load in this run.
+func fleetCPU(b *fleetBackend, all []*proxyProc, loaded int) *cpuMeter {
 	names, pids := b.processes()
-	for i, p := range fleet {
-		names, pids = append(names, fmt.Sprintf("proxy %d", i+1)), append(pids, p.pid)
+	for i, p := range all {
+		name := fmt.Sprintf("proxy %d", i+1)
+		if i >= loaded {
+			name += " (idle)"
+		}
+		names, pids = append(names, name), append(pids, p.pid)
 	}
 	return newCPUMeter(names, pids)
 }
