@@ -127,7 +127,11 @@ func (m *cpuMeter) report(events int64, wall time.Duration) string {
 		parts = append(parts, "load generator "+share(end-m.self))
 	}
 	if end, steal, err := machineCPU(); err == nil {
-		parts = append(parts, "whole machine "+share(end-m.system), fmt.Sprintf("hypervisor steal %.0f%%", 100*(steal-m.steal).Seconds()/wall.Seconds()))
+		// Other work is the machine's busy time no measured process spent:
+		// neighbours on a shared machine, and the kernel's own threads.
+		other := end - m.system - m.used()
+		parts = append(parts, "whole machine "+share(end-m.system), fmt.Sprintf("other work %.0f%%", 100*other.Seconds()/wall.Seconds()),
+			fmt.Sprintf("hypervisor steal %.0f%%", 100*(steal-m.steal).Seconds()/wall.Seconds()))
 	}
 	return fmt.Sprintf("  cpu per event:    %s\n", strings.Join(parts, ", "))
 }
