@@ -48,6 +48,11 @@ func runFleet(env *benchEnv, o fleetOptions, duration, warmup time.Duration, con
 	if err != nil {
 		return err
 	}
+	if o.knownPeople {
+		if err := knowFleet(fleet, key, conns, contacts); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("fleet: warm-up %s, then %s of POST /v1/events over %d connections, on 1 proxy, then on %d, sharing %s\n",
 		warmup, duration, conns, fleetSize, b.label)
 	one, err := measureFleet(env, b, fleet, 1, key, duration, warmup, conns, contacts)
@@ -88,31 +93,14 @@ func requireWrk() error {
 
 // measureFleet drives the load over the first n proxies of all, conns
 // split evenly, one wrk per proxy (a round-robin balancer's share), and
-// reads what every Redis master and ClickHouse shard did for it. ClickHouse
-// is read once it has stored every acknowledged event, before and after, so
-// that its counters cover the measured events and not the writers' lag. The
-// CPU of the proxies left idle is measured too: what a proxy costs unloaded.
+// reads what every Redis master and ClickHouse shard did for it. The CPU of
+// the proxies left idle is measured too: what a proxy costs unloaded.
 func measureFleet(env *benchEnv, b *fleetBackend, all []*proxyProc, n int, key string, duration, warmup time.Duration, conns, contacts int) (*fleetRun, error) {
 	fleet := all[:n]
 	if _, err := driveFleet(env, fleet, key, warmup, conns, contacts); err != nil {
 		return nil, err
 	}
-	if err := awaitFleetStored(b, fleet); err != nil {
-		return nil, err
-	}
-	redisStart, err := readRedisNodes(b.redisNodes, true)
-	if err != nil {
-		return nil, err
-	}
-	ch, err := newCHShardStats(b.shards)
-	if err != nil {
-		return nil, err
-	}
-	batches, err := fleetMetric(fleet, insertBatches)
-	if err != nil {
-		return nil, err
-	}
-	fsyncs, err := fleetMetric(fleet, spoolFsyncs)
+	counters, err := startFleetCounters(b, all)
 	if err != nil {
 		return nil, err
 	}
@@ -126,31 +114,60 @@ func measureFleet(env *benchEnv, b *fleetBackend, all []*proxyProc, n int, key s
 	}
 	run := &fleetRun{proxies: len(fleet), acked: res.acked, elapsed: res.elapsed, p50: res.p(0.5), p99: res.p(0.99), errors: int(res.errors)}
 	run.cpu = meter.report(res.acked, res.elapsed)
-	end, err := fleetMetric(fleet, spoolFsyncs)
-	if err != nil {
-		return nil, err
-	}
-	run.fsyncs = end - fsyncs
-	redisEnd, err := readRedisNodes(b.redisNodes, false)
-	if err != nil {
-		return nil, err
-	}
-	run.redis = redisNodesSince(redisStart, redisEnd)
-	return run, run.readClickHouse(b, fleet, ch, batches)
+	return run, counters.since(run, b, all)
 }
 
-// readClickHouse waits until ClickHouse has every acknowledged event and
-// reads the shards' and the proxies' insert counters since the run began.
-func (run *fleetRun) readClickHouse(b *fleetBackend, fleet []*proxyProc, ch *chShardStats, batches int64) error {
-	if err := awaitFleetStored(b, fleet); err != nil {
-		return err
+// fleetCounters are the Redis, ClickHouse and proxy counters at the start
+// of a run's measured load.
+type fleetCounters struct {
+	redis           []redisNode
+	ch              *chShardStats
+	batches, fsyncs int64
+}
+
+// startFleetCounters waits until ClickHouse has stored every acknowledged
+// event, so that its counters cover the measured events and not the
+// writers' lag, and reads (Redis: resets) every counter.
+func startFleetCounters(b *fleetBackend, all []*proxyProc) (*fleetCounters, error) {
+	if err := awaitFleetStored(b, all); err != nil {
+		return nil, err
 	}
+	c := &fleetCounters{}
 	var err error
-	if run.shards, err = ch.since(); err != nil {
+	if c.redis, err = readRedisNodes(b.redisNodes, true); err != nil {
+		return nil, err
+	}
+	if c.ch, err = newCHShardStats(b.shards); err != nil {
+		return nil, err
+	}
+	if c.batches, err = fleetMetric(all, insertBatches); err != nil {
+		return nil, err
+	}
+	c.fsyncs, err = fleetMetric(all, spoolFsyncs)
+	return c, err
+}
+
+// since fills run with the counters' growth: the spools' and Redis's at
+// once, ClickHouse's once it has stored every acknowledged event.
+func (c *fleetCounters) since(run *fleetRun, b *fleetBackend, all []*proxyProc) error {
+	fsyncs, err := fleetMetric(all, spoolFsyncs)
+	if err != nil {
 		return err
 	}
-	end, err := fleetMetric(fleet, insertBatches)
-	run.batches = end - batches
+	run.fsyncs = fsyncs - c.fsyncs
+	redisEnd, err := readRedisNodes(b.redisNodes, false)
+	if err != nil {
+		return err
+	}
+	run.redis = redisNodesSince(c.redis, redisEnd)
+	if err := awaitFleetStored(b, all); err != nil {
+		return err
+	}
+	if run.shards, err = c.ch.since(); err != nil {
+		return err
+	}
+	batches, err := fleetMetric(all, insertBatches)
+	run.batches = batches - c.batches
 	return err
 }
 

@@ -20,6 +20,9 @@ type fleetOptions struct {
 	// each proxy inserts once per delay, so a fleet's inserts per shard per
 	// second grow with its size unless the delay does.
 	batchDelay time.Duration
+	// knownPeople introduces every contact to every proxy first
+	// (knowFleet), as -known-people does for the events scenario.
+	knownPeople bool
 }
 
 // chShards is the number of ClickHouse shards on "cluster".

@@ -26,7 +26,7 @@ func main() {
 	duration := flag.Duration("duration", 20*time.Second, "how long to drive load")
 	conns := flag.Int("conns", 64, "keep-alive connections (one in-flight request each)")
 	contacts := flag.Int("contacts", 100000, "distinct contacts the emails are drawn from")
-	knownPeople := flag.Bool("known-people", true, "events scenario: send every contact's first event before the warm-up, so that the measured load is of known people (steady state)")
+	knownPeople := flag.Bool("known-people", true, "events and fleet scenarios: send every contact's first event before the warm-up (the fleet: through every proxy), so that the measured load is of known people (steady state)")
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
@@ -86,7 +86,7 @@ func main() {
 		err = runMirror(o)
 	}
 	if err == nil && (*scenario == "fleet" || *scenario == "all") {
-		fleet := fleetOptions{on: *fleetOn, redisReplicas: *fleetRedisReplicas, chReplicas: *fleetCHReplicas, batchDelay: *fleetBatchDelay}
+		fleet := fleetOptions{on: *fleetOn, redisReplicas: *fleetRedisReplicas, chReplicas: *fleetCHReplicas, batchDelay: *fleetBatchDelay, knownPeople: *knownPeople}
 		err = runFleet(newEnv(), fleet, *duration, *warmup, *conns, *contacts)
 	}
 	if err == nil && (*scenario == "hostile" || *scenario == "all") {
