@@ -38,6 +38,9 @@ const batchPerBody = 50
 // o.runs times in each mode of o, then the RSS run, and prints a summary
 // of each scenario and mode.
 func runEdge(o perfOptions, scenario string) error {
+	if scenario != "all" && !slices.ContainsFunc(edgeScenarios, func(sc edgeScenario) bool { return sc.name == scenario }) {
+		return nil
+	}
 	// One build of the proxy for every run's fresh environment.
 	binEnv := newEnv()
 	defer binEnv.close()
