@@ -71,7 +71,7 @@ func paceBatch(l *batchLoad, bodies [][]byte, rate int, d time.Duration) *loadRe
 		req.SetRequestURI(uri)
 		req.Header.SetMethod(fasthttp.MethodPost)
 		req.Header.SetContentType("text/plain")
-		req.SetBodyRaw(bodies[n])
+		req.SetBodyRaw(bodies[n%int64(len(bodies))]) // enoughBodies leaves n below len
 		return int64(l.events), fasthttp.StatusOK
 	})
 }
