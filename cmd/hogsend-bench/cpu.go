@@ -135,3 +135,15 @@ func (m *cpuMeter) report(events int64, wall time.Duration) string {
 	}
 	return fmt.Sprintf("  cpu per event:    %s\n", strings.Join(parts, ", "))
 }
+
+// perEvent is each named process's CPU per event since the meter started,
+// in µs, by name; processes that have exited are left out.
+func (m *cpuMeter) perEvent(events int64) map[string]float64 {
+	out := make(map[string]float64, len(m.pids))
+	for i, pid := range m.pids {
+		if end, err := processCPU(pid); err == nil {
+			out[m.names[i]] = float64((end - m.start[i]).Nanoseconds()) / 1000 / float64(events)
+		}
+	}
+	return out
+}

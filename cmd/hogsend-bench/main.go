@@ -30,7 +30,7 @@ func main() {
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
-	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events of one person a request), batch-server (50 events of 50 people a request), conversions (delivery to a fake ad platform), handoff (ingest with the hand-off to a fake engine on vs off, and an engine outage), mirror (/batch/ ingest with the mirror to a fake PostHog on vs off, and a PostHog outage), fleet (native load on one proxy, then on three sharing a Redis Cluster and a sharded ClickHouse, see -fleet-on), hostile (batch load beside each attack of internal/abuse) or all")
+	scenario := flag.String("scenario", "all", "events (POST /v1/events), batch (PostHog /batch/ gzip, 50 events of one person a request), batch-server (50 events of 50 people a request): each -runs times in each -mode, as ratios to a bare handler, with p99 at half the peak rate and the proxy's peak RSS; conversions (delivery to a fake ad platform), handoff (ingest with the hand-off to a fake engine on vs off, and an engine outage), mirror (/batch/ ingest with the mirror to a fake PostHog on vs off, and a PostHog outage), fleet (native load on one proxy, then on three sharing a Redis Cluster and a sharded ClickHouse, see -fleet-on), hostile (batch load beside each attack of internal/abuse) or all")
 	serveBareOn := flag.String("serve-bare", "", "serve the bare reference handler on this address and nothing else (the bench starts itself so)")
 	hostilePhase := flag.Duration("hostile-phase", 10*time.Second, "length of each phase of the hostile scenario (baseline, then one per attack group)")
 	hostileOnly := flag.String("hostile-groups", "", "comma-separated attack groups the hostile scenario runs (empty: all)")
@@ -48,6 +48,9 @@ func main() {
 	fleetCHReplicas := flag.Int("fleet-clickhouse-replicas", 1, "replicas per ClickHouse shard of the fleet scenario's cluster")
 	fleetBatchDelay := flag.Duration("fleet-batch-delay", 0, "HOGSEND_CLICKHOUSE_BATCH_DELAY of the fleet scenario's proxies (0: the proxy's default)")
 	batchConversions := flag.Bool("batch-conversions", false, "run the batch scenario with conversion forwarding configured")
+	runs := flag.Int("runs", 3, "events, batch and batch-server: runs of each, every one on a fresh stack with the bare handler measured beside it (the summary gives the median and every run)")
+	mode := flag.String("mode", "server", "events, batch and batch-server: server (Redis and ClickHouse), embedded (in-process identity and chDB; needs CHDB_LIB_PATH) or both")
+	rssRate := flag.Int("rss-rate", 20000, "events scenario: events/s of POST /v1/events paced on a server-mode proxy whose peak RSS is printed (0 skips it)")
 	flag.StringVar(&proxyBinary, "proxy-bin", "", "run this hogsend-proxy binary instead of building one from the working tree (A/B comparisons)")
 	flag.Parse()
 	if *serveBareOn != "" {
@@ -58,17 +61,14 @@ func main() {
 		return
 	}
 
-	env := newEnv()
-	defer env.close()
-	var err error
-	if *scenario == "events" || *scenario == "all" {
-		err = run(env, *duration, *warmup, *conns, *contacts, *cpuProfile, *generator, *knownPeople)
+	modes, err := parseModes(*mode)
+	if err == nil && *runs < 1 {
+		err = fmt.Errorf("-runs %d: want at least 1", *runs)
 	}
-	if err == nil && (*scenario == "batch" || *scenario == "all") {
-		err = runBatch(newEnv(), *duration, *warmup, *batchConns, *contacts, *cpuProfile, *generator, *batchConversions, browserFlush)
-	}
-	if err == nil && (*scenario == "batch-server" || *scenario == "all") {
-		err = runBatch(newEnv(), *duration, *warmup, *batchConns, *contacts, *cpuProfile, *generator, *batchConversions, serverFlush)
+	if err == nil {
+		err = runEdge(perfOptions{duration: *duration, warmup: *warmup, conns: *conns, batchConns: *batchConns, contacts: *contacts,
+			cpuProfile: *cpuProfile, generator: resolveGenerator(*generator), knownPeople: *knownPeople,
+			batchConversions: *batchConversions, runs: *runs, rssRate: *rssRate, modes: modes}, *scenario)
 	}
 	if err == nil && (*scenario == "conversions" || *scenario == "all") {
 		err = runConversions(newEnv(), *conversionsN, *outage)
@@ -94,97 +94,72 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hogsend-bench:", err)
-		env.close()
 		os.Exit(1)
 	}
 }
 
-func run(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile, generator string, knownPeople bool) error {
-	if generator == "wrk" {
-		if _, err := exec.LookPath("wrk"); err != nil {
-			fmt.Println("wrk not found; using the Go generator")
-			generator = "go"
-		}
-	}
-	fmt.Printf("bare handler first: warm-up %s, then %s of the same load\n", warmup, duration)
-	ref, err := measureBare(env, warmup, duration, func(addr string, d time.Duration) (*loadResult, error) {
-		l := &eventLoad{addr: addr, key: "bare", conns: conns, contacts: contacts}
-		if generator == "wrk" {
-			return l.runWrk(d, env.TempDir())
-		}
-		return l.run(d)
+// run is the events scenario on a fresh stack in mode: the bare handler,
+// then the proxy at full speed, then at half the rate it reached.
+func run(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario) (*perfRun, error) {
+	fmt.Printf("bare handler first: warm-up %s, then %s of the same load\n", o.warmup, o.duration)
+	ref, err := measureBare(env, o.warmup, o.duration, func(addr string, d time.Duration) (*loadResult, error) {
+		return eventDriver(env, &eventLoad{addr: addr, key: "bare", conns: o.conns, contacts: o.contacts}, o.generator)(d)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st, err := startStack(env, cpuProfile != "")
+	st, err := startModeStack(env, mode, o.cpuProfile != "")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	addr, base, ch, pprofAddr := st.addr, st.base, st.ch, st.pprofAddr
-	key, err := mintKey(base, "bench-admin-key")
+	load, err := newPerfEventLoad(st, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
-
-	fmt.Printf("warm-up %s, then %s of POST /v1/events over %d connections, emails from %d contacts, generator %s\n", warmup, duration, conns, contacts, generator)
-	load := &eventLoad{addr: addr, key: key, conns: conns, contacts: contacts}
-	drive := load.run
-	if generator == "wrk" {
-		dir := env.TempDir()
-		drive = func(d time.Duration) (*loadResult, error) { return load.runWrk(d, dir) }
-	}
-	if knownPeople {
-		res, err := load.introduce()
-		if err != nil {
-			return err
-		}
-		fmt.Printf("  known people:     every contact's first event sent first (%d in %.1fs)\n", res.acked, res.elapsed.Seconds())
-	}
-	if warmup > 0 {
-		if _, err := drive(warmup); err != nil {
-			return err
+	fmt.Printf("warm-up %s, then %s of POST /v1/events over %d connections, emails from %d contacts, generator %s\n", o.warmup, o.duration, o.conns, o.contacts, o.generator)
+	drive := eventDriver(env, load, o.generator)
+	if o.warmup > 0 {
+		if _, err := drive(o.warmup); err != nil {
+			return nil, err
 		}
 	}
 	profileDone := make(chan error, 1)
-	if cpuProfile != "" {
-		go func() { profileDone <- fetchProfile(pprofAddr, duration, cpuProfile) }()
+	if o.cpuProfile != "" {
+		go func() { profileDone <- fetchProfile(st.pprofAddr, o.duration, o.cpuProfile) }()
 	} else {
 		profileDone <- nil
 	}
-	meter := st.cpu()
-	res, err := drive(duration)
+	m := startMeasuring(st)
+	res, err := drive(o.duration)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cpu := meter.report(res.acked, res.elapsed)
+	got := m.done(res.acked, res.elapsed)
 	if err := <-profileDone; err != nil {
-		return err
+		return nil, err
 	}
 	// The server's own count of 202s is the acknowledged total: a client
 	// stopping at the deadline drops answers to requests already in flight.
-	serverAcked, err := acceptedEvents(base, "native")
+	serverAcked, err := acceptedEvents(st.base, "native")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	start := time.Now()
-	rows, err := countEvents(ch.ClickHouseURL("hogsend"), serverAcked, 180*time.Second)
+	stored, err := st.stored(serverAcked)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	drain := time.Since(start)
 	fmt.Println()
 	fmt.Println("POST /v1/events, one event per request, durable acknowledgement (fsync) before 202")
 	fmt.Printf("  acknowledged:     %d events in %.1fs = %.0f events/s\n", res.acked, res.elapsed.Seconds(), float64(res.acked)/res.elapsed.Seconds())
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
 	fmt.Printf("  errors:           %d (non-202 answers or transport errors) %s\n", res.errors, strings.Join(res.firstErrors, "; "))
-	fmt.Print(cpu)
-	fmt.Printf("  user_events rows: %d; server-acknowledged 202s incl. warm-up: %d; drained %.1fs after the load stopped\n", rows, serverAcked, drain.Seconds())
+	fmt.Print(got.report)
+	fmt.Printf("  stored:           %s; server-acknowledged 202s incl. warm-up: %d; drained %.1fs after the load stopped\n", stored, serverAcked, time.Since(start).Seconds())
 	printRatio(ref, res)
-	if rows != serverAcked {
-		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, serverAcked)
-	}
-	return nil
+	rate := int(float64(res.acked) / res.elapsed.Seconds() / 2)
+	half := measureHalfPeak(st, rate, func() *loadResult { return paceEvents(load, rate, o.duration) })
+	return finishRun(ref, res, got, half, o.duration, sc.halfGoal), nil
 }
 
 // benchEnv satisfies testenv.TB outside a test binary.
@@ -358,139 +333,88 @@ func benchProxyBinary(env *benchEnv) (string, error) {
 	return bin, nil
 }
 
-// runBatch is the PostHog scenario on a fresh stack: gzip /batch/ bodies of 50
-// posthog-js-shaped events, every uuid unique.
-func runBatch(env *benchEnv, duration, warmup time.Duration, conns, contacts int, cpuProfile, generator string, withConversions bool, shape batchShape) error {
-	defer env.close()
-	if generator == "wrk" {
-		if _, err := exec.LookPath("wrk"); err != nil {
-			fmt.Println("wrk not found; using the Go generator")
-			generator = "go"
-		}
-	}
-	const perBody = 50
-	// Enough bodies for the whole run at up to 150,000 events/s: every uuid
-	// is sent once, so a faster system runs out and says so below.
-	n := max(15000, int((warmup+duration).Seconds()*150000/perBody))
-	fmt.Printf("\nbuilding %d gzip /batch/ bodies of %d posthog-js-shaped events, %s …\n", n, perBody, shape)
-	bodies := buildBatchBodies(n, perBody, contacts, shape)
-	fmt.Printf("bare handler first: warm-up %s, then %s of the same load\n", warmup, duration)
-	ref, err := measureBare(env, warmup, duration, func(addr string, d time.Duration) (*loadResult, error) {
-		l := &batchLoad{addr: addr, conns: conns, bodies: bodies, events: perBody, wrap: true, progress: bareRequestsMetric}
-		if generator != "wrk" {
-			var next atomic.Int64
-			return l.run(d, &next)
-		}
-		res, _, err := l.runWrk(d, env.TempDir(), 0, func(time.Duration) error { return nil })
-		return res, err
+// runBatch is the PostHog scenario on a fresh stack in mode: gzip /batch/
+// bodies of 50 posthog-js-shaped events, every uuid sent once; the bare
+// handler, then the proxy at full speed, then at half the rate it reached.
+func runBatch(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario, bodies [][]byte) (*perfRun, error) {
+	fmt.Printf("bare handler first: warm-up %s, then %s of the same load\n", o.warmup, o.duration)
+	ref, err := measureBare(env, o.warmup, o.duration, func(addr string, d time.Duration) (*loadResult, error) {
+		l := &batchLoad{addr: addr, conns: o.batchConns, bodies: bodies, events: batchPerBody, wrap: true, progress: bareRequestsMetric}
+		return batchDriver(env, l, new(atomic.Int64), o.generator)(d, func(time.Duration) error { return nil })
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var extraEnv []string
-	if withConversions {
-		// Conversion forwarding on: every event passes the deriver (clicks
-		// recorded, rules checked); none converts.
-		cfg := filepath.Join(env.TempDir(), "hogsend.yaml")
-		yaml := "conversions:\n  destinations:\n    tiktok: {pixel_code: \"CABCD1234567890\", access_token: \"t\", base_url: \"http://127.0.0.1:9\"}\n" +
-			"  rules:\n    - id: signup\n      trigger: {event: signed_up}\n      destinations: {tiktok: CompleteRegistration}\n"
-		if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
-			return err
-		}
-		extraEnv = append(extraEnv, "HOGSEND_CONFIG="+cfg)
-		fmt.Println("conversion forwarding enabled (one rule, matching no event of the load)")
-	}
-	st, err := startStack(env, cpuProfile != "", extraEnv...)
+	extraEnv, err := batchConversionsEnv(env, o.batchConversions)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Printf("warm-up %s, then %s of POST /batch/ over %d connections (text/plain gzip), generator %s\n", warmup, duration, conns, generator)
-	load := &batchLoad{addr: st.addr, conns: conns, bodies: bodies, events: perBody}
+	st, err := startModeStack(env, mode, o.cpuProfile != "", extraEnv...)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("warm-up %s, then %s of POST /batch/ over %d connections (text/plain gzip), generator %s\n", o.warmup, o.duration, o.batchConns, o.generator)
+	load := &batchLoad{addr: st.addr, conns: o.batchConns, bodies: bodies, events: batchPerBody}
 	var next atomic.Int64
-	// drive runs the load for d, calling started once the first request has
-	// been answered (wrk first loads the bodies), so that what is measured
-	// is the load itself.
-	drive := func(d time.Duration, started func(generatorSetup time.Duration) error) (*loadResult, error) {
-		if generator != "wrk" {
-			if err := started(0); err != nil {
-				return nil, err
-			}
-			return load.run(d, &next)
-		}
-		res, sent, err := load.runWrk(d, env.TempDir(), int(next.Load()), started)
-		next.Add(int64(sent))
-		return res, err
-	}
-	if warmup > 0 {
+	drive := batchDriver(env, load, &next, o.generator)
+	if o.warmup > 0 {
 		// Connection buffers, caches, Redis's and Go's heaps, ClickHouse's
 		// first parts: measured from steady state on, like the events scenario.
-		if _, err := drive(warmup, func(time.Duration) error { return nil }); err != nil {
-			return err
+		if _, err := drive(o.warmup, func(time.Duration) error { return nil }); err != nil {
+			return nil, err
 		}
 	}
 	var (
-		meter             *cpuMeter
-		appends0, fsyncs0 int64
-		rstats            *redisStats
-		chstats           *chStats
+		m     *measuring
+		stats *batchStats
 	)
-	res, err := drive(duration, func(generatorSetup time.Duration) error {
-		if cpuProfile != "" {
-			go func() { fetchProfile(st.pprofAddr, min(duration, 10*time.Second), cpuProfile+".batch") }()
+	res, err := drive(o.duration, func(generatorSetup time.Duration) error {
+		if o.cpuProfile != "" {
+			go func() { fetchProfile(st.pprofAddr, min(o.duration, 10*time.Second), o.cpuProfile+".batch") }()
 		}
-		meter = st.cpu()
+		m = startMeasuring(st)
 		// wrk's CPU is counted when it exits, loading of the bodies included;
 		// that part happened before the load.
-		meter.self -= generatorSetup
-		appends0, _ = metricValue(st.base, "hogsend_spool_appends_total")
-		fsyncs0, _ = metricValue(st.base, "hogsend_spool_fsyncs_total")
+		m.meter.self -= generatorSetup
 		var err error
-		if rstats, err = newRedisStats(st.redis.RedisURL()); err != nil {
-			return err
-		}
-		chstats, err = newCHStats(st.ch.ClickHouseURL("hogsend"))
+		stats, err = startBatchStats(st)
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// CPU over the load alone, as in the events scenario: read before the
 	// queries and the wait for ClickHouse below.
-	cpuReport := meter.report(res.acked, res.elapsed)
-	redisReport, chReport := rstats.report(res.acked), chstats.report(res.acked)
-	appends1, _ := metricValue(st.base, "hogsend_spool_appends_total")
-	fsyncs1, _ := metricValue(st.base, "hogsend_spool_fsyncs_total")
+	got := m.done(res.acked, res.elapsed)
+	statsReport := stats.report(st, res.acked, res.elapsed)
 	acked, err := acceptedEvents(st.base, "posthog")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	start := time.Now()
-	rows, err := countEvents(st.ch.ClickHouseURL("hogsend"), acked, 180*time.Second)
+	stored, err := st.stored(acked)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Println()
-	fmt.Printf("POST /batch/ (PostHog), %s per gzip request, durable acknowledgement before 200\n", shape)
+	fmt.Printf("POST /batch/ (PostHog), %s per gzip request, durable acknowledgement before 200\n", sc.shape)
 	if int(next.Load()) >= len(bodies) {
 		fmt.Printf("  (all %d prepared bodies were sent before the deadline)\n", len(bodies))
 	}
 	fmt.Printf("  acknowledged:     %d events in %.1fs = %.0f events/s (%.0f requests/s)\n", res.acked, res.elapsed.Seconds(),
-		float64(res.acked)/res.elapsed.Seconds(), float64(res.acked)/perBody/res.elapsed.Seconds())
+		float64(res.acked)/res.elapsed.Seconds(), float64(res.acked)/batchPerBody/res.elapsed.Seconds())
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
 	fmt.Printf("  errors:           %d %s\n", res.errors, strings.Join(res.firstErrors, "; "))
 	if res.errors > 0 {
 		fmt.Printf("  proxy refused:    %s\n", refusedAnswers(st.base))
 	}
-	fmt.Print(cpuReport)
-	fmt.Printf("  spool:            %.0f appends/s, %.0f fsyncs/s (%.1f requests per group commit)\n",
-		float64(appends1-appends0)/res.elapsed.Seconds(), float64(fsyncs1-fsyncs0)/res.elapsed.Seconds(),
-		float64(appends1-appends0)/max(1, float64(fsyncs1-fsyncs0)))
-	fmt.Print(redisReport)
-	fmt.Print(chReport)
-	fmt.Printf("  user_events rows: %d; server-acknowledged: %d (warm-up included); drained %.1fs after the load stopped\n", rows, acked, time.Since(start).Seconds())
+	fmt.Print(got.report)
+	fmt.Print(statsReport)
+	fmt.Printf("  stored:           %s; server-acknowledged: %d (warm-up included); drained %.1fs after the load stopped\n", stored, acked, time.Since(start).Seconds())
 	printRatio(ref, res)
-	if rows != acked {
-		return fmt.Errorf("rows in user_events (%d) != acknowledged (%d)", rows, acked)
-	}
-	return nil
+	rate := float64(res.acked) / res.elapsed.Seconds() / 2
+	requests := max(1, int(rate/batchPerBody))
+	paced := enoughBodies(bodies, int(next.Load()), requests, o.duration, sc.shape, batchPerBody, o.contacts)
+	half := measureHalfPeak(st, requests*batchPerBody, func() *loadResult { return paceBatch(load, paced, requests, o.duration) })
+	return finishRun(ref, res, got, half, o.duration, sc.halfGoal), nil
 }

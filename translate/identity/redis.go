@@ -124,6 +124,11 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 	if u.Cluster != nil && u.Cluster.MaxRedirects == 0 {
 		u.Cluster.MaxRedirects = -1
 	}
+	// RESP2 unless the URL asks for 3: the store uses nothing RESP3 adds,
+	// and a RESP3 client looks for push notifications before every reply.
+	if *set.protocol == 0 {
+		*set.protocol = 2
+	}
 	if cfg.readTimeout > 0 {
 		*set.readTimeout, *set.writeTimeout = cfg.readTimeout, cfg.writeTimeout
 	}

@@ -163,19 +163,20 @@ type clientSettings struct {
 	maxRetries, dialerRetries *int
 	readTimeout, writeTimeout *time.Duration
 	onConnect                 *func(context.Context, *redis.Conn) error
+	protocol                  *int
 }
 
 func (u RedisURL) settings() clientSettings {
 	switch {
 	case u.Cluster != nil:
 		o := u.Cluster
-		return clientSettings{&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.OnConnect}
+		return clientSettings{&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.OnConnect, &o.Protocol}
 	case u.Failover != nil:
 		o := u.Failover
-		return clientSettings{&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.OnConnect}
+		return clientSettings{&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.OnConnect, &o.Protocol}
 	}
 	o := u.Single
-	return clientSettings{&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.OnConnect}
+	return clientSettings{&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.OnConnect, &o.Protocol}
 }
 
 // NewClient makes the client of the URL.
