@@ -33,3 +33,16 @@ func (l *eventLoad) introduce() (*loadResult, error) {
 	}
 	return res, nil
 }
+
+// printTouches prints how many resolves were touches of a cached contact
+// (docs/redis-layout.md § 4), warm-up and known people included; nothing
+// for a proxy without the series (embedded, or before touches).
+func printTouches(base string) {
+	fresh, err1 := metricValue(base, `hogsend_identity_touches_total{result="fresh"}`)
+	stale, err2 := metricValue(base, `hogsend_identity_touches_total{result="stale"}`)
+	accepted, err3 := acceptedEvents(base, "native")
+	if err1 != nil || err2 != nil || err3 != nil {
+		return
+	}
+	fmt.Printf("  touches:          %d fresh, %d stale, of %d events accepted\n", fresh, stale, accepted)
+}

@@ -156,6 +156,7 @@ func run(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario) (*perfRu
 	fmt.Printf("  errors:           %d (non-202 answers or transport errors) %s\n", res.errors, strings.Join(res.firstErrors, "; "))
 	fmt.Print(got.report)
 	fmt.Printf("  stored:           %s; server-acknowledged 202s incl. warm-up: %d; drained %.1fs after the load stopped\n", stored, serverAcked, time.Since(start).Seconds())
+	printTouches(st.base)
 	printRatio(ref, res)
 	rate := int(float64(res.acked) / res.elapsed.Seconds() / 2)
 	half := measureHalfPeak(st, rate, func() *loadResult { return paceEvents(load, rate, o.duration) })

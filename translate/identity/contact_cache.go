@@ -1,141 +1,134 @@
 package identity
 
 import (
-	"math/rand/v2"
+	"hash/maphash"
 	"slices"
 	"sync"
-
-	"github.com/google/uuid"
+	"sync/atomic"
 
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
-// contactCache holds copies of contacts this process resolved, and which of
-// their keys point at them, so that the resolve of a known person that
-// changes nothing but last_seen is a touch (lua/touch.lua) instead of a full
-// resolve. A copy is never trusted alone: every touch checks it against
-// Redis atomically (docs/redis-layout.md § 4). Safe for concurrent use.
+// contactCache holds copies of contacts this process resolved, by the keys
+// known to point at them, so that the resolve of a known person that
+// changes nothing but last_seen is a touch instead of a full resolve. A copy
+// is never trusted alone: every touch checks it against Redis in the same
+// script (docs/redis-layout.md § 4). Safe for concurrent use: the keys are
+// spread over shards of their own lock, as every resolve looks one up.
 type contactCache struct {
+	seed   maphash.Seed
+	shards [cacheShards]cacheShard
+}
+
+const cacheShards = 32
+
+type cacheShard struct {
 	mu       sync.Mutex
 	keys     map[string]cachedKey
-	contacts map[uuid.UUID]*cachedContact
-	bytes    int // an estimate of what keys and contacts hold
+	bytes    int // an estimate of what keys and their copies hold
 	maxBytes int
 }
 
-// cachedKey is where an identity key pointed when it was last seen.
+// cachedKey is the copy a key pointed at when it was last seen.
 type cachedKey struct {
-	id uuid.UUID
-	// rule is what touch.lua checks of the key's alias: '=' it must point
-	// at id; '0' it must be absent or point at id (the external alias of
-	// a distinct id found by its anonymous alias).
+	c *cachedContact
+	// rule is what the touch checks of the key's alias: '=' it must point
+	// at the copy's contact; '0' it must be absent or point at it (the
+	// external alias of a distinct id found by its anonymous alias).
 	rule byte
 }
 
-// cachedContact is a copy of a contact as read at its Version.
+// cachedContact is a copy of a contact as read at its Version; it is never
+// changed, only replaced, and marked stale once a touch found it so.
 type cachedContact struct {
-	c canonical.Contact
+	c     canonical.Contact
+	stale atomic.Bool
 }
 
-// Per-entry overheads of the maps, for the byte estimate.
+// Per-entry overheads, for the byte estimate: a key's map entry, and a copy
+// (a copy shared by several keys is counted under each, which only makes
+// the estimate err high).
 const (
 	cachedKeyBytes     = 64
 	cachedContactBytes = 256
 )
 
 func newContactCache(maxBytes int) *contactCache {
-	return &contactCache{
-		keys:     make(map[string]cachedKey),
-		contacts: make(map[uuid.UUID]*cachedContact),
-		maxBytes: maxBytes,
+	cc := &contactCache{seed: maphash.MakeSeed()}
+	for i := range cc.shards {
+		cc.shards[i] = cacheShard{keys: make(map[string]cachedKey), maxBytes: max(1, maxBytes/cacheShards)}
 	}
+	return cc
 }
 
-// contact returns the copy a key points at, if both are held.
-func (cc *contactCache) contact(key string) (cachedKey, canonical.Contact, bool) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	k, ok := cc.keys[key]
-	if !ok {
-		return k, canonical.Contact{}, false
-	}
-	c, ok := cc.contacts[k.id]
-	if !ok {
-		return k, canonical.Contact{}, false
-	}
-	return k, c.c, true
+func (cc *contactCache) shard(key string) *cacheShard {
+	return &cc.shards[maphash.String(cc.seed, key)%cacheShards]
 }
 
-// remember stores c, unless a copy read at a later version is held, and
-// points keys at it.
+// contact returns the live copy key points at, if one is held.
+func (cc *contactCache) contact(key string) (cachedKey, bool) {
+	s := cc.shard(key)
+	s.mu.Lock()
+	k, ok := s.keys[key]
+	s.mu.Unlock()
+	if !ok || k.c.stale.Load() {
+		return cachedKey{}, false
+	}
+	return k, true
+}
+
+// remember points keys at a copy of c, unless a key already points at a
+// copy read at a later version.
 func (cc *contactCache) remember(c *canonical.Contact, keys []string, rules []byte) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if old, ok := cc.contacts[c.ID]; !ok || old.c.Version < c.Version {
-		if ok {
-			cc.bytes -= cachedContactBytes + len(old.c.Properties)
+	cp := &cachedContact{c: *c}
+	cp.c.Properties = slices.Clip(cp.c.Properties)
+	size := cachedContactBytes + len(cp.c.Properties) + len(cp.c.Email) + len(cp.c.ExternalID) + len(cp.c.AnonymousID)
+	for i, key := range keys {
+		s := cc.shard(key)
+		s.mu.Lock()
+		old, had := s.keys[key]
+		if had && old.c.c.Version > c.Version && !old.c.stale.Load() {
+			s.mu.Unlock()
+			continue
 		}
-		cp := *c
-		cp.Properties = slices.Clip(cp.Properties)
-		cc.contacts[c.ID] = &cachedContact{c: cp}
-		cc.bytes += cachedContactBytes + len(cp.Properties)
-	}
-	for i, k := range keys {
-		if _, ok := cc.keys[k]; !ok {
-			cc.bytes += cachedKeyBytes + len(k)
+		if had {
+			s.bytes -= entrySize(key, old.c)
 		}
-		cc.keys[k] = cachedKey{id: c.ID, rule: rules[i]}
+		s.keys[key] = cachedKey{c: cp, rule: rules[i]}
+		s.bytes += cachedKeyBytes + len(key) + size
+		s.evict()
+		s.mu.Unlock()
 	}
-	cc.evict()
 }
 
-// forget drops the copy of id; keys pointing at it miss until remembered.
-func (cc *contactCache) forget(id uuid.UUID) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if old, ok := cc.contacts[id]; ok {
-		cc.bytes -= cachedContactBytes + len(old.c.Properties)
-		delete(cc.contacts, id)
-	}
+func entrySize(key string, c *cachedContact) int {
+	return cachedKeyBytes + len(key) + cachedContactBytes + len(c.c.Properties) +
+		len(c.c.Email) + len(c.c.ExternalID) + len(c.c.AnonymousID)
 }
 
 // clear drops everything: after a restore or a flush nothing held holds.
 func (cc *contactCache) clear() {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	clear(cc.keys)
-	clear(cc.contacts)
-	cc.bytes = 0
+	for i := range cc.shards {
+		s := &cc.shards[i]
+		s.mu.Lock()
+		clear(s.keys)
+		s.bytes = 0
+		s.mu.Unlock()
+	}
 }
 
-// evict drops entries, the first met in the maps' random order, until a
-// quarter of the budget is free again; keys go first, as a key without its
-// contact only misses.
-func (cc *contactCache) evict() {
-	if cc.bytes <= cc.maxBytes {
+// evict drops keys, the first met in the map's random order, until a
+// quarter of the shard's budget is free again.
+func (s *cacheShard) evict() {
+	if s.bytes <= s.maxBytes {
 		return
 	}
-	target := cc.maxBytes * 3 / 4
-	for k := range cc.keys {
-		if cc.bytes <= target {
+	target := s.maxBytes * 3 / 4
+	for key, k := range s.keys {
+		if s.bytes <= target {
 			return
 		}
-		delete(cc.keys, k)
-		cc.bytes -= cachedKeyBytes + len(k)
-		// Half as many contacts as keys, so both shrink.
-		if rand.IntN(2) == 0 {
-			cc.dropOneContact()
-		}
-	}
-	for cc.bytes > target && len(cc.contacts) > 0 {
-		cc.dropOneContact()
-	}
-}
-
-func (cc *contactCache) dropOneContact() {
-	for id, c := range cc.contacts {
-		cc.bytes -= cachedContactBytes + len(c.c.Properties)
-		delete(cc.contacts, id)
-		return
+		s.bytes -= entrySize(key, k.c)
+		delete(s.keys, key)
 	}
 }

@@ -370,11 +370,6 @@ func (r *Redis) Delete(ctx context.Context, email, userID string, now int64) ([]
 	if rd.err != nil {
 		return nil, nil, fmt.Errorf("delete: %w", rd.err)
 	}
-	if r.cache != nil {
-		for i := range contacts {
-			r.cache.forget(contacts[i].ID)
-		}
-	}
 	return contacts, tombs, nil
 }
 

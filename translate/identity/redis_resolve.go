@@ -25,7 +25,7 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 		cmds = make([]*redis.Cmd, 0, len(ops))
 	}
 	rc := resolveCall{ops: ops, results: results, nows: make([]int64, len(ops)),
-		preps: make([]prepared, len(ops)), plans: make([]*touchPlan, len(ops))}
+		preps: make([]prepared, len(ops)), plans: make([]touchPlan, len(ops))}
 	pipe := r.c.Pipeline()
 	cl := claimBatch{wall: wall}
 	for i := range ops {
@@ -49,7 +49,7 @@ type resolveCall struct {
 	results []ResolveResult
 	nows    []int64
 	preps   []prepared
-	plans   []*touchPlan // the touch an op runs instead of the full resolve
+	plans   []touchPlan // the touch an op tries before the full resolve
 }
 
 // queueOp queues rc.ops[i] on pipe: its touch or full resolve, if it is
@@ -80,10 +80,12 @@ func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatc
 		return nil
 	}
 	rc.preps[i] = p
-	if plan, ok := r.planTouch(op, &p); ok {
-		rc.plans[i] = &plan
+	var plan *touchPlan
+	if t, ok := r.planTouch(op, &p); ok {
+		rc.plans[i] = t
+		plan = &rc.plans[i]
 	}
-	cmd := pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(op, &p, nows[i], rc.plans[i])...)
+	cmd := pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(op, &p, nows[i], plan)...)
 	// The resolve runs even for a duplicate (upstream behaviour); the claim
 	// is pending ('p', or a ticket) until ConfirmIdempotency.
 	if op.IdempotencyKey != "" {
@@ -137,14 +139,14 @@ func (r *Redis) settleResolve(cmd *redis.Cmd, rc *resolveCall, i int) error {
 		return nil
 	}
 	a := asSlice(v)
-	if plan := rc.plans[i]; plan != nil {
+	if plan := &rc.plans[i]; plan.copy != nil {
 		r.touches.Add(1)
 		if version, ok := touchReply(a); ok {
 			touched(plan, version, rc.nows[i], &rc.results[i])
 			return nil
 		}
 		r.staleTouches.Add(1)
-		r.cache.forget(plan.contact.ID)
+		plan.copy.stale.Store(true)
 	}
 	decodeResolve(a, rc.nows[i], &rc.results[i])
 	r.rememberResolve(&rc.ops[i], &rc.preps[i], &rc.results[i])

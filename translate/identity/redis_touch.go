@@ -17,10 +17,11 @@ import (
 // the copy is stale. Both happen in the one script, so the ops of one call
 // still apply in order.
 
-// touchPlan is the touch that may resolve one op from a cached copy.
+// touchPlan is the touch that may resolve one op from a cached copy; the
+// zero value plans none.
 type touchPlan struct {
-	contact canonical.Contact
-	args    []any // the touch group of resolve.lua's ARGV
+	copy *cachedContact
+	args []any // the touch group of resolve.lua's ARGV
 }
 
 // distinctKey is the cache key of a PostHog distinct id, apart from the
@@ -29,49 +30,47 @@ func distinctKey(d string) string { return "d:" + d }
 
 func slotKey(slot int, v string) string { return slotKinds[slot] + ":" + v }
 
-// planTouch returns the touch of op, when the cache holds the contact every
+// planTouch returns the touch of op, when the cache holds the copy every
 // key of op points at and op would change nothing but last_seen.
 func (r *Redis) planTouch(op *ResolveOp, p *prepared) (touchPlan, bool) {
 	if r.cache == nil || !touchable(op, p) {
 		return touchPlan{}, false
 	}
-	var c canonical.Contact
-	have := false
+	var copy *cachedContact
 	args := make([]any, 2, 8)
-	same := func(k cachedKey, got canonical.Contact) bool {
-		if have && got.ID != c.ID {
-			return false
-		}
-		c, have = got, true
-		return true
-	}
 	for s, v := range p.keys {
 		if v == "" {
 			continue
 		}
 		key := slotKey(s, v)
-		k, got, ok := r.cache.contact(key)
-		if !ok || !same(k, got) || column(&got, s) == "" {
+		k, ok := r.cache.contact(key)
+		if !ok || copy != nil && k.c.c.ID != copy.c.ID || column(&k.c.c, s) == "" {
 			return touchPlan{}, false // a miss, two people, or a column to fill
 		}
+		copy = k.c
 		args = append(args, key, "=")
 	}
 	if p.distinct != "" {
-		k, got, ok := r.cache.contact(distinctKey(p.distinct))
-		if !ok || !same(k, got) {
+		k, ok := r.cache.contact(distinctKey(p.distinct))
+		if !ok || copy != nil && k.c.c.ID != copy.c.ID {
 			return touchPlan{}, false
 		}
+		copy = k.c
 		if k.rule == '=' {
 			args = append(args, slotKey(slotExternal, p.distinct), "=")
 		} else {
 			args = append(args, slotKey(slotExternal, p.distinct), "0", slotKey(slotAnonymous, p.distinct), "=")
 		}
 	}
-	if !have || op.RefuseIdentified && (c.ExternalID != "" || c.Email != "") || !patchUnchanged(op, c.Properties) {
+	if copy == nil {
+		return touchPlan{}, false
+	}
+	c := &copy.c
+	if op.RefuseIdentified && (c.ExternalID != "" || c.Email != "") || !patchUnchanged(op, c.Properties) {
 		return touchPlan{}, false
 	}
 	args[0], args[1] = c.ID.String(), c.Version
-	return touchPlan{contact: c, args: args}, true
+	return touchPlan{copy: copy, args: args}, true
 }
 
 // touchable: ops that merge, promote, claim an email or may be refused by
@@ -159,7 +158,7 @@ func touchReply(a []any) (uint64, bool) {
 // touched fills res from a touch's reply: the copy, as the touch left it.
 func touched(plan *touchPlan, version uint64, now int64, res *ResolveResult) {
 	res.Found, res.Linked = true, true
-	res.Contact = plan.contact
+	res.Contact = plan.copy.c
 	res.Contact.LastSeenAt, res.Contact.UpdatedAt, res.Contact.Version = now, now, version
 }
 
@@ -169,9 +168,7 @@ func (r *Redis) rememberResolve(op *ResolveOp, p *prepared, res *ResolveResult) 
 	if r.cache == nil {
 		return
 	}
-	for i := range res.Losers {
-		r.cache.forget(res.Losers[i].ID)
-	}
+	// A loser's copies need no dropping: their next touch finds them stale.
 	c := &res.Contact
 	if res.Err != nil || !res.Found || res.Refused || res.MergeRefused || res.Unproven || c.DeletedAt != 0 {
 		return
