@@ -82,7 +82,6 @@ func (cc *contactCache) contact(key string) (cachedKey, bool) {
 func (cc *contactCache) remember(c *canonical.Contact, keys []string, rules []byte) {
 	cp := &cachedContact{c: *c}
 	cp.c.Properties = slices.Clip(cp.c.Properties)
-	size := cachedContactBytes + len(cp.c.Properties) + len(cp.c.Email) + len(cp.c.ExternalID) + len(cp.c.AnonymousID)
 	for i, key := range keys {
 		s := cc.shard(key)
 		s.mu.Lock()
@@ -95,7 +94,7 @@ func (cc *contactCache) remember(c *canonical.Contact, keys []string, rules []by
 			s.bytes -= entrySize(key, old.c)
 		}
 		s.keys[key] = cachedKey{c: cp, rule: rules[i]}
-		s.bytes += cachedKeyBytes + len(key) + size
+		s.bytes += entrySize(key, cp)
 		s.evict()
 		s.mu.Unlock()
 	}

@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"bytes"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -95,7 +94,7 @@ func patchUnchanged(op *ResolveOp, props []byte) bool {
 	if len(op.Set)+len(op.SetOnce)+len(op.Unset) == 0 {
 		return true
 	}
-	var buf [32]prop
+	var buf [32]rawProp
 	have := buf[:0]
 	ok := true
 	gjson.ParseBytes(props).ForEach(func(k, v gjson.Result) bool {
@@ -103,7 +102,7 @@ func patchUnchanged(op *ResolveOp, props []byte) bool {
 			ok = false // many properties: the full resolve compares them
 			return false
 		}
-		have = append(have, prop{name: k.String(), raw: []byte(v.Raw)})
+		have = append(have, rawProp{name: k.String(), raw: v.Raw})
 		return true
 	})
 	if !ok {
@@ -121,7 +120,7 @@ func patchUnchanged(op *ResolveOp, props []byte) bool {
 			if found {
 				return false
 			}
-		case nestedMerge(p.Name) && isObjectJSON(p.Value), !found, !bytes.Equal(raw, p.Value):
+		case nestedMerge(p.Name) && isObjectJSON(p.Value), !found, raw != string(p.Value):
 			return false
 		}
 	}
@@ -133,13 +132,16 @@ func patchUnchanged(op *ResolveOp, props []byte) bool {
 	return true
 }
 
-func lookupProp(ps []prop, name string) ([]byte, bool) {
+// rawProp is a stored property as read from a copy's JSON, without copying.
+type rawProp struct{ name, raw string }
+
+func lookupProp(ps []rawProp, name string) (string, bool) {
 	for _, p := range ps {
 		if p.name == name {
 			return p.raw, true
 		}
 	}
-	return nil, false
+	return "", false
 }
 
 // touchReply reports a touch's reply ('T' version) and its version.

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -122,11 +121,7 @@ func shapedBatchBodies(bodies, n int, shape batchShape) [][]byte {
 				id, e, person, identified, e, e, id, identified, person)
 		}
 		js.WriteString(`]}`)
-		var gz bytes.Buffer
-		zw := gzip.NewWriter(&gz)
-		zw.Write(js.Bytes())
-		zw.Close()
-		out[i] = gz.Bytes()
+		out[i] = gzipBytes(js.Bytes())
 	}
 	return out
 }
