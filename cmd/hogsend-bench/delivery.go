@@ -23,6 +23,7 @@ type deliveryOptions struct {
 	contacts, outageRate     int
 	rounds                   int // off/on pairs compareDelivery runs
 	generator, cpuProfile    string
+	traffic                  string // the handoff scenario's traffic: native, batch or both
 }
 
 // fakeLatency is how long the receiving fake takes to answer each request.

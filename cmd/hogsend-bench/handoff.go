@@ -30,12 +30,33 @@ func handOffTarget() *deliveryTarget {
 func runHandOff(o deliveryOptions) error {
 	o.useGenerator()
 	t := handOffTarget()
-	for _, kind := range []trafficKind{nativeKind(o), batchKind(o, identifiedShape, buildIdentifiedBodies)} {
+	kinds, err := handOffKinds(o)
+	if err != nil {
+		return err
+	}
+	for _, kind := range kinds {
 		if err := compareDelivery(o, t, kind); err != nil {
 			return fmt.Errorf("hand-off, %s: %w", kind.name, err)
 		}
 	}
+	if o.outage <= 0 {
+		return nil
+	}
 	return runHandOffOutage(o, t)
+}
+
+// handOffKinds is the traffic -handoff-traffic names.
+func handOffKinds(o deliveryOptions) ([]trafficKind, error) {
+	native, batch := nativeKind(o), batchKind(o, identifiedShape, buildIdentifiedBodies)
+	switch o.traffic {
+	case "native":
+		return []trafficKind{native}, nil
+	case "batch":
+		return []trafficKind{batch}, nil
+	case "both", "":
+		return []trafficKind{native, batch}, nil
+	}
+	return nil, fmt.Errorf("-handoff-traffic %q: want native, batch or both", o.traffic)
 }
 
 // nativeKind is POST /v1/events, one event with an email per request.

@@ -38,10 +38,11 @@ func main() {
 	conversionsN := flag.Int("conversions", 20000, "conversions queued in the conversions scenario")
 	outage := flag.Duration("outage", 60*time.Second, "platform outage of the conversions scenario")
 	batchConns := flag.Int("batch-conns", 32, "connections of the batch scenario")
-	handOffOutage := flag.Duration("handoff-outage", 60*time.Second, "engine outage of the handoff scenario")
+	handOffOutage := flag.Duration("handoff-outage", 60*time.Second, "engine outage of the handoff scenario (0: compare only)")
 	handOffRate := flag.Int("handoff-rate", 2000, "events a second of the steady load during the handoff scenario's engine outage")
 	mirrorOutage := flag.Duration("mirror-outage", 60*time.Second, "PostHog outage of the mirror scenario")
 	mirrorRate := flag.Int("mirror-rate", 2000, "events a second of the steady /batch/ load during the mirror scenario's PostHog outage")
+	handOffTraffic := flag.String("handoff-traffic", "both", "traffic of the handoff scenario's on/off comparison: native (POST /v1/events), batch (identified /batch/) or both")
 	deliveryRounds := flag.Int("delivery-rounds", 3, "off/on rounds of the handoff and mirror scenarios' comparison (the median ratio is their result)")
 	fleetOn := flag.String("fleet-on", "cluster", "what the fleet scenario's proxies share: cluster (a 3-master Redis Cluster, ZooKeeper and a 2-shard ClickHouse) or single (one redis-server and one clickhouse-server)")
 	fleetRedisReplicas := flag.Int("fleet-redis-replicas", 0, "replicas per Redis master of the fleet scenario's cluster")
@@ -74,7 +75,8 @@ func main() {
 		err = runConversions(newEnv(), *conversionsN, *outage)
 	}
 	delivery := deliveryOptions{duration: *duration, warmup: *warmup, conns: *conns, batchConns: *batchConns,
-		contacts: *contacts, generator: *generator, cpuProfile: *cpuProfile, rounds: *deliveryRounds}
+		contacts: *contacts, generator: *generator, cpuProfile: *cpuProfile, rounds: *deliveryRounds,
+		traffic: *handOffTraffic}
 	if err == nil && (*scenario == "handoff" || *scenario == "all") {
 		o := delivery
 		o.outage, o.outageRate = *handOffOutage, *handOffRate

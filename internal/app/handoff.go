@@ -42,7 +42,7 @@ func (a *App) startHandOff(set *metrics.Set) error {
 	log := a.Logger.With("component", "handoff")
 	h.HandOff = engine.New(h.reader, engine.Options{
 		Client: client, DeadLetters: a.Backend, Answers: h.Answers, Sync: cfg.UpstreamMode == "sync",
-		Concurrency: cfg.UpstreamConcurrency, Gate: a.pacing.handOff, Logger: log,
+		Concurrency: cfg.UpstreamConcurrency, Gate: a.pacing.handOff, Budget: a.pacing.handOffRate, Logger: log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel

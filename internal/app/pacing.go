@@ -20,14 +20,19 @@ const busyPerCPU = 8
 // short of CPU the process is.
 const mirrorFloor = 1000
 
+// handOffFloor is the records a second the hand-off keeps sending however
+// short of CPU the process is: each is an HTTP exchange of its own.
+const handOffFloor = 100
+
 // pacing is the gates of the hand-off and the mirror and the pacer that
 // moves them (docs/operations.md § Delivery pacing); nil gates mean full
 // concurrency.
 type pacing struct {
-	handOff *pace.Gate
-	mirror  *pace.Budget
-	cancel  context.CancelFunc
-	done    chan struct{}
+	handOff     *pace.Gate
+	handOffRate *pace.Budget
+	mirror      *pace.Budget
+	cancel      context.CancelFunc
+	done        chan struct{}
 }
 
 // startPacing paces the configured deliveries by the process's CPU
@@ -44,8 +49,10 @@ func (a *App) startPacing(set *metrics.Set) {
 		// One lane keeps records moving, several hundred a second at the
 		// engine's usual 1 ms.
 		p.handOff = pace.NewGate(1, cfg.UpstreamConcurrency)
-		gates = append(gates, p.handOff)
+		p.handOffRate = pace.NewBudget(handOffFloor)
+		gates = append(gates, p.handOff, p.handOffRate)
 		set.NewGauge(`hogsend_delivery_limit{consumer="`+engine.SpoolConsumer+`"}`, func() float64 { return float64(p.handOff.Limit()) })
+		set.NewGauge(`hogsend_delivery_rate_limit{consumer="`+engine.SpoolConsumer+`"}`, p.handOffRate.Rate)
 	}
 	if cfg.PostHogUpstreamURL != "" {
 		p.mirror = pace.NewBudget(mirrorFloor)

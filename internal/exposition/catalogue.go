@@ -60,7 +60,7 @@ var hogsendFamilies = index([]Family{
 	{"hogsend_handoff_lag_seconds", "gauge", "Age of the oldest call not yet delivered."},
 	{"hogsend_handoff_breaker_open", "gauge", "Hand-off breaker: 1 open, 0.5 half-open, 0 closed."},
 	{"hogsend_delivery_limit", "gauge", "Requests the hand-off may have in flight now, by consumer: lower while the process is short of CPU."},
-	{"hogsend_delivery_rate_limit", "gauge", "Events a second the mirror may send now, by consumer: lower while the process is short of CPU (1e9: unbounded)."},
+	{"hogsend_delivery_rate_limit", "gauge", "Units a second a consumer may send now (the mirror events, the hand-off exchanges): lower while the process is short of CPU (1e9: unbounded)."},
 
 	// The PostHog mirror (internal/app/mirror.go).
 	{"hogsend_posthog_mirror_delivered_total", "counter", "Events PostHog took."},

@@ -41,7 +41,11 @@ type Options struct {
 	// Gate, when set, bounds the exchanges in flight below Concurrency
 	// while the process is short of CPU (docs/operations.md § Delivery
 	// pacing).
-	Gate   *pace.Gate
+	Gate *pace.Gate
+	// Budget, when set, bounds the exchanges a second as well: at one in
+	// flight a 1 ms engine still takes hundreds a second of the CPU ingest
+	// is short of.
+	Budget *pace.Budget
 	Logger *slog.Logger
 	Now    func() time.Time
 }

@@ -74,8 +74,14 @@ func (h *HandOff) deliver(ctx context.Context, r *Request) bool {
 	}
 }
 
-// exchange makes one attempt through the breaker, once the gate has room.
+// exchange makes one attempt through the breaker, once the budget and the
+// gate have room (the budget first, so that a wait holds no slot).
 func (h *HandOff) exchange(ctx context.Context, r *Request) (Answer, error) {
+	if b := h.opts.Budget; b != nil {
+		if err := b.Wait(ctx, 1); err != nil {
+			return Answer{}, err
+		}
+	}
 	if g := h.opts.Gate; g != nil {
 		if err := g.Acquire(ctx); err != nil {
 			return Answer{}, err

@@ -236,6 +236,7 @@ func (in *Ingestor) captureWrite(c *captureBatch) write {
 	w := write{ticket: c.ticket, claimed: make([]string, 0, n), found: foundResults(c.results)}
 	w.batch.Events = make([]canonical.Event, 0, n)
 	w.reserveRows()
+	var bodies callBodies
 	for i, pe := range c.plan {
 		e := c.event(i)
 		if pe.person >= 0 {
@@ -247,7 +248,7 @@ func (in *Ingestor) captureWrite(c *captureBatch) write {
 		w.batch.Events = append(w.batch.Events, e)
 		c.out.Stored++
 		if in.engineCalls && pe.person >= 0 && c.results[pe.person].Found {
-			if call, ok := captureCall(&e, &c.results[pe.person].Contact); ok {
+			if call, ok := bodies.captureCall(&e, pe.person, &c.results[pe.person].Contact); ok {
 				w.batch.Calls = append(w.batch.Calls, call)
 			}
 		}

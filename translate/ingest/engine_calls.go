@@ -118,14 +118,26 @@ func duplicateCall(e *native.EventInput, contact uuid.UUID) (canonical.EngineCal
 	return upsertCall(&u, contact), true
 }
 
+// callBodies builds the calls of one capture request, sharing a person's
+// identity body among that person's events: a browser's flush is fifty
+// events of one person.
+type callBodies struct {
+	person int // the op whose body is held; valid when body is set
+	body   []byte
+}
+
 // captureCall is a PostHog event of a person the engine can name: its
-// userId and email as the contact has them now.
-func captureCall(ev *canonical.Event, c *canonical.Contact) (canonical.EngineCall, bool) {
+// userId and email as the contact has them now. person is the contact's
+// op in the request.
+func (b *callBodies) captureCall(ev *canonical.Event, person int, c *canonical.Contact) (canonical.EngineCall, bool) {
 	if ev.Historical || c.ExternalID == "" && c.Email == "" {
 		return canonical.EngineCall{}, false
 	}
-	o := identityBody(c.Email, c.ExternalID, "")
-	return canonical.EngineCall{ID: ev.ID, Kind: canonical.CallEvent, ContactID: c.ID, Body: o.bytes()}, true
+	if b.body == nil || b.person != person {
+		o := identityBody(c.Email, c.ExternalID, "")
+		b.person, b.body = person, o.bytes()
+	}
+	return canonical.EngineCall{ID: ev.ID, Kind: canonical.CallEvent, ContactID: c.ID, Body: b.body}, true
 }
 
 // nativeEventCalls adds the hand-off of a native event: the event itself

@@ -177,3 +177,40 @@ func TestEngineCallsOfCapture(t *testing.T) {
 		t.Fatalf("an import added calls: %d", n)
 	}
 }
+
+// TestCaptureCallsOfInterleavedPeople: a request's calls share a person's
+// identity body, and each call still names its own person when people
+// alternate.
+func TestCaptureCallsOfInterleavedPeople(t *testing.T) {
+	j := &flakyJournal{}
+	in := newHandOffIngestor(j)
+	defer in.Close()
+	body := `{"api_key":"phc_t","batch":[
+{"event":"$identify","distinct_id":"u1","uuid":"018f0000-0000-7000-8000-000000000201","properties":{"$anon_distinct_id":"anon-1","$set":{"email":"u1@b.co"}}},
+{"event":"$identify","distinct_id":"u2","uuid":"018f0000-0000-7000-8000-000000000202","properties":{"$anon_distinct_id":"anon-2","$set":{"email":"u2@b.co"}}},
+{"event":"$pageview","distinct_id":"u1","uuid":"018f0000-0000-7000-8000-000000000203","properties":{}},
+{"event":"$pageview","distinct_id":"u2","uuid":"018f0000-0000-7000-8000-000000000204","properties":{}},
+{"event":"$pageview","distinct_id":"u1","uuid":"018f0000-0000-7000-8000-000000000205","properties":{}}]}`
+	if _, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(body), ContentType: "application/json"}, CaptureOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	calls := j.calls()
+	want := []string{"u1", "u2", "u1", "u2", "u1"}
+	if len(calls) != len(want) {
+		t.Fatalf("%d calls, want %d: %+v", len(calls), len(want), calls)
+	}
+	contactOf := map[string]uuid.UUID{}
+	for i, user := range want {
+		b := jsonOf(t, calls[i].Body)
+		if b["userId"] != user || b["email"] != user+"@b.co" {
+			t.Errorf("call %d body %s, want userId %s", i, calls[i].Body, user)
+		}
+		if id, seen := contactOf[user]; seen && id != calls[i].ContactID {
+			t.Errorf("call %d contact %s, want %s", i, calls[i].ContactID, id)
+		}
+		contactOf[user] = calls[i].ContactID
+	}
+	if contactOf["u1"] == contactOf["u2"] {
+		t.Errorf("both people on contact %s", contactOf["u1"])
+	}
+}
