@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +63,12 @@ func runRSSRate(o perfOptions) error {
 	}
 	stop := watchPeakRSS(st.proxyPID)
 	res := paceEvents(load, o.rssRate, o.duration)
+	goMem := readGoMemory(st.base)
+	if o.cpuProfile != "" {
+		if err := fetchHeapProfile(st.pprofAddr, o.cpuProfile+".rss-heap"); err != nil {
+			fmt.Println("  heap profile:", err)
+		}
+	}
 	peak := stop()
 	reached := float64(res.acked) / res.elapsed.Seconds()
 	fmt.Printf("  paced load:       %.0f events/s reached of %d asked, p50 %s  p99 %s, %d errors\n",
@@ -68,5 +77,43 @@ func runRSSRate(o perfOptions) error {
 		fmt.Printf("  (the proxy did not sustain %d events/s: the peak below is at %.0f)\n", o.rssRate, reached)
 	}
 	fmt.Printf("  proxy peak RSS:   %d MiB (goal ≤ %d MiB at %d events/s)\n", peak>>20, rssGoal>>20, o.rssRate)
+	fmt.Printf("  Go runtime:       %s\n", goMem)
+	return nil
+}
+
+// goMemory is the proxy's Go runtime memory at the end of a run: what of
+// its RSS the Go heap explains.
+type goMemory struct{ sys, heapInuse, heapLive, nextGC int64 }
+
+func readGoMemory(base string) goMemory {
+	var m goMemory
+	m.sys, _ = metricValue(base, "go_memstats_sys_bytes")
+	m.heapInuse, _ = metricValue(base, "go_memstats_heap_inuse_bytes")
+	m.heapLive, _ = metricValue(base, "go_memstats_alloc_bytes")
+	m.nextGC, _ = metricValue(base, "go_memstats_next_gc_bytes")
+	return m
+}
+
+func (m goMemory) String() string {
+	return fmt.Sprintf("obtained from the OS %d MiB, heap in use %d MiB, allocated %d MiB, next GC at %d MiB",
+		m.sys>>20, m.heapInuse>>20, m.heapLive>>20, m.nextGC>>20)
+}
+
+// fetchHeapProfile saves the proxy's heap profile (in-use and allocated
+// space) to path.
+func fetchHeapProfile(addr, path string) error {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap")
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
 	return nil
 }
