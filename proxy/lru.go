@@ -16,8 +16,13 @@ type lruEntry[K comparable, V any] struct {
 	prev, next *lruEntry[K, V]
 }
 
+// lruInitialEntries is the room an LRU's map starts with.
+const lruInitialEntries = 256
+
 func newLRU[K comparable, V any](capacity int) *lru[K, V] {
-	l := &lru[K, V]{capacity: max(capacity, 1), items: make(map[K]*lruEntry[K, V], min(capacity, 1<<16))}
+	// The map grows with use: sized for its capacity up front, an LRU
+	// nobody fills would hold its whole capacity's memory.
+	l := &lru[K, V]{capacity: max(capacity, 1), items: make(map[K]*lruEntry[K, V], min(capacity, lruInitialEntries))}
 	l.ring.prev, l.ring.next = &l.ring, &l.ring
 	return l
 }

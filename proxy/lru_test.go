@@ -52,3 +52,23 @@ func TestLRUExpiry(t *testing.T) {
 		t.Fatalf("update through the pointer lost: %d", *w)
 	}
 }
+
+// An LRU holds its whole capacity though its map starts smaller, and
+// evicts only past it.
+func TestLRUGrowsToItsCapacity(t *testing.T) {
+	const capacity = 4 * lruInitialEntries
+	l := newLRU[int, int](capacity)
+	for i := range capacity {
+		l.put(i, i, 100)
+	}
+	if l.len() != capacity {
+		t.Fatalf("len %d, want %d", l.len(), capacity)
+	}
+	if v, ok := l.get(0, 0); !ok || *v != 0 {
+		t.Fatal("the first entry was evicted before the LRU was full")
+	}
+	l.put(capacity, capacity, 100) // evicts 1, now the least recently used
+	if _, ok := l.get(1, 0); ok || l.len() != capacity {
+		t.Fatalf("past capacity: 1 kept %v, len %d", ok, l.len())
+	}
+}

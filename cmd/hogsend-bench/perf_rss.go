@@ -53,7 +53,7 @@ func runRSSRate(o perfOptions) error {
 	defer env.close()
 	env.built = o.built
 	fmt.Printf("\n=== proxy RSS at %d events/s of POST /v1/events, server mode, %s ===\n", o.rssRate, o.duration)
-	st, err := startModeStack(env, serverMode, false)
+	st, err := startModeStack(env, serverMode, o.cpuProfile != "")
 	if err != nil {
 		return err
 	}

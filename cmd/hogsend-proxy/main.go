@@ -7,7 +7,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/google/uuid"
@@ -45,11 +44,6 @@ named by HOGSEND_CONFIG; see README.md.
 `
 
 func main() {
-	// The live heap is small and allocation-heavy request handling makes the
-	// default GC target (100%) cost ~5% of throughput; trade a little memory.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(300)
-	}
 	// Event and contact ids (UUIDv7) come from a pooled random buffer
 	// instead of one crypto/rand read and allocation each.
 	uuid.EnableRandPool()

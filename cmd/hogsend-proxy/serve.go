@@ -55,10 +55,9 @@ func runServe(args []string) error {
 	return a.Shutdown(cfg.ShutdownTimeout)
 }
 
-// setMemoryLimit makes the collector work harder as the heap nears limit:
-// main raises GOGC for throughput, which alone lets a busy heap grow to four
-// times what is live. GOMEMLIMIT in the environment wins, as the runtime
-// reads it itself.
+// setMemoryLimit makes the collector work harder as the heap nears limit,
+// whatever GOGC lets it grow to (docs/operations.md § Memory).
+// GOMEMLIMIT in the environment wins, as the runtime reads it itself.
 func setMemoryLimit(limit int64) {
 	if limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
