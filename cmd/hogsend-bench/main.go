@@ -219,23 +219,28 @@ func countEvents(url string, want int64, timeout time.Duration) (int64, error) {
 	return waitRows(ctx, url, "1", want, timeout)
 }
 
+// fetchProfile saves a CPU profile of the proxy over about d to path.
 func fetchProfile(addr string, d time.Duration, path string) error {
-	secs := int(d.Seconds()) - 1
-	if secs < 1 {
-		secs = 1
-	}
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+	secs := max(int(d.Seconds())-1, 1)
+	return savePprof(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), path)
+}
+
+// savePprof saves what a pprof URL of the proxy answers to path.
+func savePprof(url, path string) error {
+	resp, err := http.Get(url)
 	if err != nil {
-		return fmt.Errorf("cpu profile: %w", err)
+		return fmt.Errorf("profile %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("profile %s: %w", url, err)
 	}
 	defer f.Close()
-	_, err = io.Copy(f, resp.Body)
-	return err
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		return fmt.Errorf("profile %s: %w", url, err)
+	}
+	return nil
 }
 
 // stack is a running Redis + ClickHouse + hogsend-proxy for one scenario.

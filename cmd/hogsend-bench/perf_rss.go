@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net/http"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -65,7 +62,7 @@ func runRSSRate(o perfOptions) error {
 	res := paceEvents(load, o.rssRate, o.duration)
 	goMem := readGoMemory(st.base)
 	if o.cpuProfile != "" {
-		if err := fetchHeapProfile(st.pprofAddr, o.cpuProfile+".rss-heap"); err != nil {
+		if err := savePprof("http://"+st.pprofAddr+"/debug/pprof/heap", o.cpuProfile+".rss-heap"); err != nil {
 			fmt.Println("  heap profile:", err)
 		}
 	}
@@ -97,23 +94,4 @@ func readGoMemory(base string) goMemory {
 func (m goMemory) String() string {
 	return fmt.Sprintf("obtained from the OS %d MiB, heap in use %d MiB, allocated %d MiB, next GC at %d MiB",
 		m.sys>>20, m.heapInuse>>20, m.heapLive>>20, m.nextGC>>20)
-}
-
-// fetchHeapProfile saves the proxy's heap profile (in-use and allocated
-// space) to path.
-func fetchHeapProfile(addr, path string) error {
-	resp, err := http.Get("http://" + addr + "/debug/pprof/heap")
-	if err != nil {
-		return fmt.Errorf("heap profile: %w", err)
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("heap profile: %w", err)
-	}
-	defer f.Close()
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		return fmt.Errorf("heap profile: %w", err)
-	}
-	return nil
 }

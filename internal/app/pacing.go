@@ -46,8 +46,8 @@ func (a *App) startPacing(set *metrics.Set) {
 	}
 	var gates []pace.Paced
 	if cfg.HandOff() {
-		// One lane keeps records moving, several hundred a second at the
-		// engine's usual 1 ms.
+		// At the floors, one exchange in flight and 100 a second keep
+		// records moving.
 		p.handOff = pace.NewGate(1, cfg.UpstreamConcurrency)
 		p.handOffRate = pace.NewBudget(handOffFloor)
 		gates = append(gates, p.handOff, p.handOffRate)

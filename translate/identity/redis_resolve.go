@@ -139,14 +139,14 @@ func (r *Redis) settleResolve(cmd *redis.Cmd, rc *resolveCall, i int) error {
 		return nil
 	}
 	a := asSlice(v)
-	if plan := &rc.plans[i]; plan.copy != nil {
+	if plan := &rc.plans[i]; plan.held != nil {
 		r.touches.Add(1)
 		if version, ok := touchReply(a); ok {
 			touched(plan, version, rc.nows[i], &rc.results[i])
 			return nil
 		}
 		r.staleTouches.Add(1)
-		plan.copy.stale.Store(true)
+		plan.held.stale.Store(true)
 	}
 	decodeResolve(a, rc.nows[i], &rc.results[i])
 	r.rememberResolve(&rc.ops[i], &rc.preps[i], &rc.results[i])

@@ -19,7 +19,7 @@ import (
 // touchPlan is the touch that may resolve one op from a cached copy; the
 // zero value plans none.
 type touchPlan struct {
-	copy *cachedContact
+	held *cachedContact
 	args []any // the touch group of resolve.lua's ARGV
 }
 
@@ -35,7 +35,7 @@ func (r *Redis) planTouch(op *ResolveOp, p *prepared) (touchPlan, bool) {
 	if r.cache == nil || !touchable(op, p) {
 		return touchPlan{}, false
 	}
-	var copy *cachedContact
+	var held *cachedContact
 	args := make([]any, 2, 8)
 	for s, v := range p.keys {
 		if v == "" {
@@ -43,33 +43,33 @@ func (r *Redis) planTouch(op *ResolveOp, p *prepared) (touchPlan, bool) {
 		}
 		key := slotKey(s, v)
 		k, ok := r.cache.contact(key)
-		if !ok || copy != nil && k.c.c.ID != copy.c.ID || column(&k.c.c, s) == "" {
+		if !ok || held != nil && k.c.c.ID != held.c.ID || column(&k.c.c, s) == "" {
 			return touchPlan{}, false // a miss, two people, or a column to fill
 		}
-		copy = k.c
+		held = k.c
 		args = append(args, key, "=")
 	}
 	if p.distinct != "" {
 		k, ok := r.cache.contact(distinctKey(p.distinct))
-		if !ok || copy != nil && k.c.c.ID != copy.c.ID {
+		if !ok || held != nil && k.c.c.ID != held.c.ID {
 			return touchPlan{}, false
 		}
-		copy = k.c
+		held = k.c
 		if k.rule == '=' {
 			args = append(args, slotKey(slotExternal, p.distinct), "=")
 		} else {
 			args = append(args, slotKey(slotExternal, p.distinct), "0", slotKey(slotAnonymous, p.distinct), "=")
 		}
 	}
-	if copy == nil {
+	if held == nil {
 		return touchPlan{}, false
 	}
-	c := &copy.c
+	c := &held.c
 	if op.RefuseIdentified && (c.ExternalID != "" || c.Email != "") || !patchUnchanged(op, c.Properties) {
 		return touchPlan{}, false
 	}
 	args[0], args[1] = c.ID.String(), c.Version
-	return touchPlan{copy: copy, args: args}, true
+	return touchPlan{held: held, args: args}, true
 }
 
 // touchable: ops that merge, promote, claim an email or may be refused by
@@ -160,7 +160,7 @@ func touchReply(a []any) (uint64, bool) {
 // touched fills res from a touch's reply: the copy, as the touch left it.
 func touched(plan *touchPlan, version uint64, now int64, res *ResolveResult) {
 	res.Found, res.Linked = true, true
-	res.Contact = plan.copy.c
+	res.Contact = plan.held.c
 	res.Contact.LastSeenAt, res.Contact.UpdatedAt, res.Contact.Version = now, now, version
 }
 

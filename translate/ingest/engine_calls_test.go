@@ -30,6 +30,14 @@ func (j *flakyJournal) calls() []canonical.EngineCall {
 	return out
 }
 
+// captureJSON sends body to in as an uncompressed /batch/ request.
+func captureJSON(t *testing.T, in *Ingestor, body string) {
+	t.Helper()
+	if _, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(body), ContentType: "application/json"}, CaptureOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func jsonOf(t *testing.T, b []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -155,9 +163,7 @@ func TestEngineCallsOfCapture(t *testing.T) {
 {"event":"$identify","distinct_id":"u9","uuid":"018f0000-0000-7000-8000-000000000101","properties":{"$anon_distinct_id":"anon-9","$set":{"email":"u9@b.co"}}},
 {"event":"$pageview","distinct_id":"u9","uuid":"018f0000-0000-7000-8000-000000000102","properties":{}},
 {"event":"$pageview","distinct_id":"anon-7","uuid":"018f0000-0000-7000-8000-000000000103","properties":{}}]}`
-	if _, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(body), ContentType: "application/json"}, CaptureOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	captureJSON(t, in, body)
 	calls := j.calls()
 	if len(calls) != 2 {
 		t.Fatalf("calls = %+v, want the two events of u9", calls)
@@ -170,9 +176,7 @@ func TestEngineCallsOfCapture(t *testing.T) {
 		}
 	}
 	hist := `{"api_key":"phc_t","historical_migration":true,"batch":[{"event":"old","distinct_id":"u9","uuid":"018f0000-0000-7000-8000-000000000104"}]}`
-	if _, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(hist), ContentType: "application/json"}, CaptureOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	captureJSON(t, in, hist)
 	if n := len(j.calls()); n != 2 {
 		t.Fatalf("an import added calls: %d", n)
 	}
@@ -191,9 +195,7 @@ func TestCaptureCallsOfInterleavedPeople(t *testing.T) {
 {"event":"$pageview","distinct_id":"u1","uuid":"018f0000-0000-7000-8000-000000000203","properties":{}},
 {"event":"$pageview","distinct_id":"u2","uuid":"018f0000-0000-7000-8000-000000000204","properties":{}},
 {"event":"$pageview","distinct_id":"u1","uuid":"018f0000-0000-7000-8000-000000000205","properties":{}}]}`
-	if _, err := in.Capture(context.Background(), CaptureRequest{Path: "/batch", Body: []byte(body), ContentType: "application/json"}, CaptureOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	captureJSON(t, in, body)
 	calls := j.calls()
 	want := []string{"u1", "u2", "u1", "u2", "u1"}
 	if len(calls) != len(want) {
