@@ -43,14 +43,19 @@ type cachedKey struct {
 type cachedContact struct {
 	c     canonical.Contact
 	stale atomic.Bool
+	// used is set when a key's lookup finds the copy, and cleared by the
+	// eviction pass that spares it for that (a second chance).
+	used atomic.Bool
 }
 
-// Per-entry overheads, for the byte estimate: a key's map entry, and a copy
-// (a copy shared by several keys is counted under each, which only makes
-// the estimate err high).
+// Per-entry overheads, for the byte estimate: a key's map slot with its
+// share of the map's spare room, and a copy's struct in its allocation
+// size class; strings count their length rounded up to a word. A copy
+// shared by several keys is counted under each, which errs high.
+// TestCacheEstimateErrsHigh holds both against the Go heap.
 const (
-	cachedKeyBytes     = 64
-	cachedContactBytes = 256
+	cachedKeyBytes     = 96
+	cachedContactBytes = 160
 )
 
 func newContactCache(maxBytes int) *contactCache {
@@ -73,6 +78,9 @@ func (cc *contactCache) contact(key string) (cachedKey, bool) {
 	s.mu.Unlock()
 	if !ok || k.c.stale.Load() {
 		return cachedKey{}, false
+	}
+	if !k.c.used.Load() {
+		k.c.used.Store(true) // a store only when it changes keeps the line shared
 	}
 	return k, true
 }
@@ -101,9 +109,12 @@ func (cc *contactCache) remember(c *canonical.Contact, keys []string, rules []by
 }
 
 func entrySize(key string, c *cachedContact) int {
-	return cachedKeyBytes + len(key) + cachedContactBytes + len(c.c.Properties) +
-		len(c.c.Email) + len(c.c.ExternalID) + len(c.c.AnonymousID)
+	return cachedKeyBytes + words(len(key)) + cachedContactBytes + words(len(c.c.Properties)) +
+		words(len(c.c.Email)) + words(len(c.c.ExternalID)) + words(len(c.c.AnonymousID))
 }
+
+// words rounds n up to the 8 bytes the allocator hands out at the least.
+func words(n int) int { return (n + 7) &^ 7 }
 
 // clear drops everything: after a restore or a flush nothing held holds.
 func (cc *contactCache) clear() {
@@ -116,18 +127,29 @@ func (cc *contactCache) clear() {
 	}
 }
 
-// evict drops keys, the first met in the map's random order, until a
-// quarter of the shard's budget is free again.
+// evict drops keys until a sixteenth of the shard's budget is free again,
+// so that the shard stays nearly full. The map's iteration starts at a
+// random place; a copy found since the last pass is spared once (its mark
+// cleared), so the people in use stay and those not seen since go first.
 func (s *cacheShard) evict() {
 	if s.bytes <= s.maxBytes {
 		return
 	}
-	target := s.maxBytes * 3 / 4
-	for key, k := range s.keys {
-		if s.bytes <= target {
-			return
+	target := s.maxBytes - s.maxBytes/evictFraction
+	for pass := 0; pass < 2 && s.bytes > target; pass++ {
+		for key, k := range s.keys {
+			if s.bytes <= target {
+				return
+			}
+			if pass == 0 && k.c.used.Swap(false) {
+				continue
+			}
+			s.bytes -= entrySize(key, k.c)
+			delete(s.keys, key)
 		}
-		s.bytes -= entrySize(key, k.c)
-		delete(s.keys, key)
 	}
 }
+
+// evictFraction: an eviction frees 1/evictFraction of the shard's budget, a
+// few dozen keys, so that one pass's cost is spread over as many misses.
+const evictFraction = 16
