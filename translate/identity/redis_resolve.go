@@ -13,7 +13,10 @@ import (
 
 // Resolve sends every op as one EVALSHA of lua/resolve.lua in a single
 // pipeline: one round trip per call, each op atomic on the server. Claims
-// go beside the scripts as plain commands (redis_claim.go).
+// go beside the scripts as plain commands (redis_claim.go). The touches
+// that end the call share one script call instead (redis_touches.go); from
+// the first that meets a stale copy on, those ops resolve in a second round
+// trip, in order.
 func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveResult) error {
 	if len(results) < len(ops) {
 		return fmt.Errorf("resolve: %d results for %d ops", len(results), len(ops))
@@ -26,11 +29,16 @@ func (r *Redis) Resolve(ctx context.Context, ops []ResolveOp, results []ResolveR
 	}
 	rc := resolveCall{ops: ops, results: results, nows: make([]int64, len(ops)),
 		preps: make([]prepared, len(ops)), plans: make([]touchPlan, len(ops))}
+	for i := range ops {
+		r.planOp(&rc, i, wall)
+	}
+	rc.chooseBatch()
 	pipe := r.c.Pipeline()
 	cl := claimBatch{wall: wall}
 	for i := range ops {
-		cmds = append(cmds, r.queueOp(ctx, pipe, &cl, &rc, i, wall))
+		cmds = append(cmds, r.queueOp(ctx, pipe, &cl, &rc, i))
 	}
+	rc.batch.queue(ctx, pipe, r, &rc)
 	expireBuckets(ctx, pipe, cl.buckets)
 	if pipe.Len() == 0 {
 		return nil
@@ -50,46 +58,59 @@ type resolveCall struct {
 	nows    []int64
 	preps   []prepared
 	plans   []touchPlan // the touch an op tries before the full resolve
+	batch   touchBatch  // the ops whose touches share one script call
 }
 
-// queueOp queues rc.ops[i] on pipe: its touch or full resolve, if it is
-// not claim-only, and its claim. It returns the script's command, or nil.
-func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatch, rc *resolveCall, i int, wall int64) *redis.Cmd {
-	ops, results, nows := rc.ops, rc.results, rc.nows
-	results[i] = ResolveResult{}
-	op := &ops[i]
+// planOp works out what rc.ops[i] needs: its time, its keys, and the touch
+// that may resolve it from a cached copy. An op that cannot run gets its
+// error in rc.results[i].
+func (r *Redis) planOp(rc *resolveCall, i int, wall int64) {
+	op := &rc.ops[i]
+	rc.results[i] = ResolveResult{}
 	if err := checkTicket(op); err != nil {
-		results[i].Err = err
-		return nil
+		rc.results[i].Err = err
+		return
 	}
-	nows[i] = op.Now
-	if nows[i] == 0 {
-		nows[i] = wall
+	rc.nows[i] = op.Now
+	if rc.nows[i] == 0 {
+		rc.nows[i] = wall
 	}
 	if op.ClaimOnly {
 		if op.IdempotencyKey == "" {
-			results[i].Err = errors.New("resolve: claim-only op without an idempotency key")
-			return nil
+			rc.results[i].Err = errors.New("resolve: claim-only op without an idempotency key")
 		}
-		cl.add(ctx, pipe, r.prefix, ops, i, nows[i])
-		return nil
+		return
 	}
 	p, err := prepareOp(op)
 	if err != nil {
-		results[i].Err = err
-		return nil
+		rc.results[i].Err = err
+		return
 	}
 	rc.preps[i] = p
-	var plan *touchPlan
 	if t, ok := r.planTouch(op, &p); ok {
 		rc.plans[i] = t
-		plan = &rc.plans[i]
 	}
-	cmd := pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(op, &p, nows[i], plan)...)
+}
+
+// queueOp queues rc.ops[i] on pipe: its touch-first or full resolve, unless
+// it is claim-only or its touch waits in the batch, and its claim. It
+// returns the script's command, or nil.
+func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatch, rc *resolveCall, i int) *redis.Cmd {
+	op := &rc.ops[i]
+	if rc.results[i].Err != nil {
+		return nil
+	}
+	var cmd *redis.Cmd
+	if plan := &rc.plans[i]; !op.ClaimOnly && !plan.batched {
+		if plan.held == nil {
+			plan = nil
+		}
+		cmd = pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(op, &rc.preps[i], rc.nows[i], plan)...)
+	}
 	// The resolve runs even for a duplicate (upstream behaviour); the claim
 	// is pending ('p', or a ticket) until ConfirmIdempotency.
 	if op.IdempotencyKey != "" {
-		cl.add(ctx, pipe, r.prefix, ops, i, nows[i])
+		cl.add(ctx, pipe, r.prefix, rc.ops, i, rc.nows[i])
 	}
 	return cmd
 }
@@ -102,6 +123,9 @@ func (r *Redis) settle(ctx context.Context, pipe redis.Pipeliner, cl *claimBatch
 		// A claim already taken answers nil; a resolve may have met an
 		// empty script cache. retryNoScript looks at each script.
 		if err := retryNoScript(ctx, r.c, cmds); err != nil {
+			return err
+		}
+		if err := retryNoScript(ctx, r.c, rc.batch.cmds()); err != nil {
 			return err
 		}
 	}
@@ -122,7 +146,7 @@ func (r *Redis) settle(ctx context.Context, pipe redis.Pipeliner, cl *claimBatch
 			return err
 		}
 	}
-	return nil
+	return r.settleBatch(ctx, rc)
 }
 
 // settleResolve decodes the reply of rc.ops[i]'s script, a touch or a full

@@ -50,7 +50,8 @@ func scriptBySHA(sha string) *script {
 }
 
 var (
-	scriptResolve        = mustScriptOf("resolve", "touch", "lib", "resolve")
+	scriptResolve        = mustScriptOf("resolve", "touch_check", "touch", "lib", "resolve")
+	scriptTouches        = mustScriptOf("touches", "touch_check", "touches")
 	scriptFind           = mustScript("find")
 	scriptDelete         = mustScript("delete")
 	scriptRestoreContact = mustScript("restore_contact")
@@ -60,7 +61,7 @@ var (
 	scriptClaim          = mustScript("claim")
 
 	allScripts = []*script{
-		scriptResolve, scriptFind, scriptDelete,
+		scriptResolve, scriptTouches, scriptFind, scriptDelete,
 		scriptRestoreContact, scriptRestoreAlias, scriptRestoreIndex,
 		scriptRestoreClaim, scriptClaim,
 	}

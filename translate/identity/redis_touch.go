@@ -11,16 +11,18 @@ import (
 
 // Touches (docs/redis-layout.md § 4): most ops are one more event of a
 // known person that changes nothing but last_seen. When the cache holds the
-// person, such an op asks lua/resolve.lua to touch first: to check the copy
-// against Redis and only bump last_seen, and to resolve in full only when
-// the copy is stale. Both happen in the one script, so the ops of one call
-// still apply in order.
+// person, such an op is checked against Redis and only bumps last_seen; it
+// resolves in full only when its copy is stale. Inside a call, an op asks
+// lua/resolve.lua to touch first, so that both happen in its one script and
+// the ops of the call still apply in order; the touches that end a call
+// share one script call instead (redis_touches.go).
 
 // touchPlan is the touch that may resolve one op from a cached copy; the
 // zero value plans none.
 type touchPlan struct {
-	held *cachedContact
-	args []any // the touch group of resolve.lua's ARGV
+	held    *cachedContact
+	args    []any // the touch group of resolve.lua's ARGV
+	batched bool  // the touch is in the call's touch batch (redis_touches.go)
 }
 
 // distinctKey is the cache key of a PostHog distinct id, apart from the

@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -95,4 +96,92 @@ func touchResolve(t *testing.T, s identity.Store, op identity.ResolveOp) identit
 		t.Fatal(res[0].Err)
 	}
 	return res[0]
+}
+
+// The touches that end a call share one script call; when one copy is
+// stale, it and the ops after it resolve in a second round trip, in order.
+func TestTouchesEndingACallShareOneScript(t *testing.T) {
+	srv := testenv.Redis(t)
+	a := newRedis(t, srv.RedisURL(), identity.WithKeyPrefix("b:"), identity.WithContactCache(1<<20))
+	b := newRedis(t, srv.RedisURL(), identity.WithKeyPrefix("b:"))
+	emails := []string{"x@x", "y@y", "z@z"}
+	call := func(s *identity.Redis, now int64) []identity.ResolveResult {
+		t.Helper()
+		ops := make([]identity.ResolveOp, len(emails))
+		for i, e := range emails {
+			ops[i] = identity.ResolveOp{Keys: []identity.Key{key(canonical.KindEmail, e)}, NewID: uuid.Must(uuid.NewV7()), Now: now}
+		}
+		res := make([]identity.ResolveResult, len(ops))
+		if err := s.Resolve(context.Background(), ops, res); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if r.Err != nil || r.Contact.Email != emails[i] || r.Contact.LastSeenAt != now {
+				t.Fatalf("op %d: %+v, want %s seen at %d", i, r, emails[i], now)
+			}
+			if i > 0 && r.Contact.Version <= res[i-1].Contact.Version {
+				t.Fatalf("op %d: version %d not above op %d's %d: ops out of call order", i, r.Contact.Version, i-1, res[i-1].Contact.Version)
+			}
+		}
+		return res
+	}
+	created := call(a, identitytestT0)
+	scripts := evalCounter(t, a)
+	call(a, identitytestT0+1)
+	if n := scripts(); n != 1 {
+		t.Fatalf("three touches took %d script calls, want 1", n)
+	}
+	if n, stale := a.TouchCounts(); n != 3 || stale != 0 {
+		t.Fatalf("touches %d (stale %d), want 3 fresh", n, stale)
+	}
+	// y gains an external id through b: a's copy of y is stale.
+	touchResolve(t, b, identity.ResolveOp{Keys: []identity.Key{key(canonical.KindEmail, "y@y"), key(canonical.KindExternal, "Y")},
+		NewID: uuid.Must(uuid.NewV7()), Now: identitytestT0 + 2})
+	scripts = evalCounter(t, a)
+	res := call(a, identitytestT0+3)
+	if n := scripts(); n != 3 {
+		t.Fatalf("%d script calls, want 3: the batch, then y in full and z touched in order", n)
+	}
+	if res[1].Contact.ExternalID != "Y" || res[1].Contact.ID != created[1].Contact.ID {
+		t.Fatalf("y resolved to %+v, want its contact with the external id b set", res[1].Contact)
+	}
+	if n, stale := a.TouchCounts(); n != 6 || stale != 1 {
+		t.Fatalf("touches %d (stale %d), want 6 of which 1 stale", n, stale)
+	}
+}
+
+// evalCounter returns a function that tells how many EVALSHA and EVAL calls
+// s's server ran since evalCounter was called.
+func evalCounter(t *testing.T, s *identity.Redis) func() int {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Client().ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return func() int {
+		info, err := s.Client().Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, line := range strings.Split(info, "\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:calls="); ok {
+				n += atoiPrefix(rest)
+			} else if rest, ok := strings.CutPrefix(line, "cmdstat_eval:calls="); ok {
+				n += atoiPrefix(rest)
+			}
+		}
+		return n
+	}
+}
+
+func atoiPrefix(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }

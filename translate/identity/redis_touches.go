@@ -1,0 +1,136 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// touchBatch is the last ops of one Resolve call when they are all touches:
+// they share one call of lua/touches.lua, queued after the call's other
+// commands, so that Redis sets a script up once for all of them instead of
+// once per op. Nothing in the call runs after them, and the script stops at
+// the first stale copy, so the ops still apply in call order.
+type touchBatch struct {
+	ops  []int // indexes into the call's ops, in call order
+	slot [1]*redis.Cmd
+}
+
+// chooseBatch batches the touches that end the call: it walks back from the
+// last op to the first one that resolves in full. Claim-only ops and ops
+// that failed their checks run no script and do not end the run.
+func (rc *resolveCall) chooseBatch() {
+	for i := len(rc.ops) - 1; i >= 0; i-- {
+		if rc.results[i].Err != nil || rc.ops[i].ClaimOnly {
+			continue
+		}
+		plan := &rc.plans[i]
+		if plan.held == nil {
+			break
+		}
+		plan.batched = true
+		rc.batch.ops = append(rc.batch.ops, i)
+	}
+	slices.Reverse(rc.batch.ops)
+}
+
+// queue adds the batch's script call to pipe. ARGV layout in lua/touches.lua.
+func (b *touchBatch) queue(ctx context.Context, pipe redis.Pipeliner, r *Redis, rc *resolveCall) {
+	if len(b.ops) == 0 {
+		return
+	}
+	n := 1
+	for _, i := range b.ops {
+		n += 2 + len(rc.plans[i].args)
+	}
+	args := make([]any, 0, n)
+	args = append(args, r.graph)
+	for _, i := range b.ops {
+		t := rc.plans[i].args // id seen (aliasKey rule)*
+		args = append(args, t[0], t[1], rc.nows[i], (len(t)-2)/2)
+		args = append(args, t[2:]...)
+	}
+	b.slot[0] = pipe.EvalSha(ctx, scriptTouches.sha, r.graphKeys(), args...)
+}
+
+// cmds is the batch's script command, in a slice retryNoScript may replace
+// it in.
+func (b *touchBatch) cmds() []*redis.Cmd {
+	if b.slot[0] == nil {
+		return nil
+	}
+	return b.slot[:]
+}
+
+// settleBatch fills the results of the batched ops the script touched, and
+// resolves the rest in order: the first in full, its copy being stale, and
+// those after it as they would have been without the batch.
+func (r *Redis) settleBatch(ctx context.Context, rc *resolveCall) error {
+	cmd := rc.batch.slot[0]
+	if cmd == nil {
+		return nil
+	}
+	v, err := cmd.Result()
+	if err != nil {
+		if !isReplyError(err) {
+			return unavailable("touches", err)
+		}
+		// As for a resolve: an error reply spoils these ops only.
+		for _, i := range rc.batch.ops {
+			rc.results[i].Err = unavailable("touches", err)
+		}
+		return nil
+	}
+	a := asSlice(v)
+	if len(a) > len(rc.batch.ops) {
+		return unavailable("touches", fmt.Errorf("%d replies for %d touches", len(a), len(rc.batch.ops)))
+	}
+	for k, reply := range a {
+		i := rc.batch.ops[k]
+		s, _ := reply.(string)
+		version, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return unavailable("touches", fmt.Errorf("touch reply %q", s))
+		}
+		r.touches.Add(1)
+		touched(&rc.plans[i], version, rc.nows[i], &rc.results[i])
+	}
+	rest := rc.batch.ops[len(a):]
+	if len(rest) == 0 {
+		return nil
+	}
+	first := &rc.plans[rest[0]]
+	r.touches.Add(1)
+	r.staleTouches.Add(1)
+	first.held.stale.Store(true)
+	*first = touchPlan{}
+	return r.resolveRest(ctx, rc, rest)
+}
+
+// resolveRest resolves ops in order in a second round trip: each with its
+// touch first, when it still has one, else in full.
+func (r *Redis) resolveRest(ctx context.Context, rc *resolveCall, ops []int) error {
+	pipe := r.c.Pipeline()
+	cmds := make([]*redis.Cmd, len(ops))
+	for k, i := range ops {
+		plan := &rc.plans[i]
+		if plan.held == nil {
+			plan = nil
+		}
+		cmds[k] = pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(&rc.ops[i], &rc.preps[i], rc.nows[i], plan)...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		if err := retryNoScript(ctx, r.c, cmds); err != nil {
+			return err
+		}
+	}
+	for k, i := range ops {
+		if err := r.settleResolve(cmds[k], rc, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
