@@ -3,6 +3,7 @@ package identity
 import (
 	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -90,6 +91,9 @@ func (cc *contactCache) contact(key string) (cachedKey, bool) {
 func (cc *contactCache) remember(c *canonical.Contact, keys []string, rules []byte) {
 	cp := &cachedContact{c: *c}
 	cp.c.Properties = slices.Clip(cp.c.Properties)
+	for _, key := range keys {
+		shareColumn(&cp.c, key)
+	}
 	for i, key := range keys {
 		s := cc.shard(key)
 		s.mu.Lock()
@@ -105,6 +109,24 @@ func (cc *contactCache) remember(c *canonical.Contact, keys []string, rules []by
 		s.bytes += entrySize(key, cp)
 		s.evict()
 		s.mu.Unlock()
+	}
+}
+
+// shareColumn points the identity column a key names at the key's own
+// bytes, so that a copy does not keep the reply's string of the same value
+// alive beside the key (a person's email, twice, for every copy).
+func shareColumn(c *canonical.Contact, key string) {
+	kind, value, ok := strings.Cut(key, ":")
+	if !ok {
+		return
+	}
+	switch {
+	case kind == canonical.KindEmail && c.Email == value:
+		c.Email = value
+	case kind == canonical.KindExternal && c.ExternalID == value:
+		c.ExternalID = value
+	case kind == canonical.KindAnonymous && c.AnonymousID == value:
+		c.AnonymousID = value
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -152,4 +153,36 @@ func TestCacheSparesCopiesInUse(t *testing.T) {
 	if lost > 0 {
 		t.Fatalf("%d of %d people in use were evicted while %d of the rest were", lost, len(hot), evicted)
 	}
+}
+
+// A copy's email is the key's own bytes, not a second string of them.
+func TestCacheCopySharesItsKey(t *testing.T) {
+	cc := newContactCache(1 << 20)
+	c, key := cachePerson(7)
+	cc.remember(c, []string{key}, []byte{'='})
+	k, ok := cc.contact(key)
+	if !ok {
+		t.Fatal("the copy is not held")
+	}
+	held, _ := cc.heldKey(key)
+	email := k.c.c.Email
+	if email != c.Email {
+		t.Fatalf("email %q, want %q", email, c.Email)
+	}
+	if unsafe.StringData(email) != unsafe.StringData(held[len(key)-len(email):]) {
+		t.Fatal("the copy's email is a string of its own beside the key")
+	}
+}
+
+// heldKey returns the map's own key string equal to key.
+func (cc *contactCache) heldKey(key string) (string, bool) {
+	s := cc.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.keys {
+		if k == key {
+			return k, true
+		}
+	}
+	return "", false
 }
