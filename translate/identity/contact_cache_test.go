@@ -3,6 +3,7 @@ package identity
 import (
 	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -185,4 +186,28 @@ func (cc *contactCache) heldKey(key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Lookups, copies and evictions from many goroutines keep the budget.
+func TestCacheConcurrentUse(t *testing.T) {
+	const budget = 64 << 10
+	cc := newContactCache(budget)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 2_000 {
+				c, key := cachePerson(g*1_000 + n%1_500)
+				if _, ok := cc.contact(key); !ok {
+					cc.remember(c, []string{key}, []byte{'='})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	held, keys := cc.heldBytes()
+	if held > budget || keys == 0 {
+		t.Fatalf("%d keys in %d bytes, budget %d", keys, held, budget)
+	}
 }
