@@ -72,9 +72,7 @@ func buildBatchBodies(n, perBody, contacts int, shape batchShape) [][]byte {
 			for i := w; i < n; i += 2 {
 				js.Reset()
 				person := rng.IntN(contacts)
-				js.WriteString(`{"api_key":"phc_bench","sent_at":"`)
-				js.WriteString(time.Now().UTC().Format(time.RFC3339Nano))
-				js.WriteString(`","batch":[`)
+				writeBatchHeader(&js)
 				for e := 0; e < perBody; e++ {
 					if e > 0 {
 						js.WriteByte(',')
@@ -82,18 +80,10 @@ func buildBatchBodies(n, perBody, contacts int, shape batchShape) [][]byte {
 					if shape == serverFlush && e > 0 {
 						person = rng.IntN(contacts)
 					}
-					// A server SDK sends for signed-in users: every event has a person.
-					anonymous := shape == browserFlush && person%2 == 0
-					id := uuid.Must(uuid.NewV7())
-					fmt.Fprintf(&js, `{"uuid":"%s","event":"$pageview","timestamp":"%s","properties":{"token":"phc_bench","distinct_id":"visitor-%d","$process_person_profile":%t,"$current_url":"https://app.example/pricing?i=%d","$host":"app.example","$pathname":"/pricing","$browser":"Chrome","$browser_version":131,"$os":"Mac OS X","$os_version":"15.1","$device_type":"Desktop","$screen_height":1117,"$screen_width":1728,"$viewport_height":959,"$viewport_width":1728,"$lib":"web","$lib_version":"1.449.2","$insert_id":"%d","$time":%d,"$session_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","$window_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a6c","$pageview_id":"%s","$referrer":"$direct","$referring_domain":"$direct","$is_identified":%t,"$device_id":"0193a1b2-0000-7000-8000-%012d","$sdk_debug_replay_internal_buffer_length":0,"title":"Pricing"}}`,
-						id, time.Now().UTC().Format(time.RFC3339Nano), person, !anonymous, e, e, time.Now().Unix(), id, !anonymous, person)
+					writeVisitorEvent(&js, person, e, shape.anonymous(person))
 				}
 				js.WriteString(`]}`)
-				gz.Reset()
-				zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
-				zw.Write(js.Bytes())
-				zw.Close()
-				bodies[i] = bytes.Clone(gz.Bytes())
+				bodies[i] = gzipBody(&gz, js.Bytes())
 			}
 		}(w)
 	}
@@ -115,4 +105,34 @@ func (l *batchLoad) run(d time.Duration, next *atomic.Int64) (*loadResult, error
 		req.SetBodyRaw(l.bodies[i])
 		return int64(l.events), fasthttp.StatusOK, true
 	}), nil
+}
+
+// anonymous reports whether person's events are a personless visitor's: in
+// a browser's flush half the visitors have not identified; a server SDK
+// sends for signed-in users, so every event has a person.
+func (s batchShape) anonymous(person int) bool { return s == browserFlush && person%2 == 0 }
+
+// writeBatchHeader starts a /batch/ body: the project token, sent_at, and
+// the opening of the batch array.
+func writeBatchHeader(js *bytes.Buffer) {
+	js.WriteString(`{"api_key":"phc_bench","sent_at":"`)
+	js.WriteString(time.Now().UTC().Format(time.RFC3339Nano))
+	js.WriteString(`","batch":[`)
+}
+
+// writeVisitorEvent appends the e-th posthog-js-shaped $pageview of a body,
+// of visitor person, with a uuid of its own.
+func writeVisitorEvent(js *bytes.Buffer, person, e int, anonymous bool) {
+	id := uuid.Must(uuid.NewV7())
+	fmt.Fprintf(js, `{"uuid":"%s","event":"$pageview","timestamp":"%s","properties":{"token":"phc_bench","distinct_id":"visitor-%d","$process_person_profile":%t,"$current_url":"https://app.example/pricing?i=%d","$host":"app.example","$pathname":"/pricing","$browser":"Chrome","$browser_version":131,"$os":"Mac OS X","$os_version":"15.1","$device_type":"Desktop","$screen_height":1117,"$screen_width":1728,"$viewport_height":959,"$viewport_width":1728,"$lib":"web","$lib_version":"1.449.2","$insert_id":"%d","$time":%d,"$session_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","$window_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a6c","$pageview_id":"%s","$referrer":"$direct","$referring_domain":"$direct","$is_identified":%t,"$device_id":"0193a1b2-0000-7000-8000-%012d","$sdk_debug_replay_internal_buffer_length":0,"title":"Pricing"}}`,
+		id, time.Now().UTC().Format(time.RFC3339Nano), person, !anonymous, e, e, time.Now().Unix(), id, !anonymous, person)
+}
+
+// gzipBody is js gzipped, in a slice of its own (gz is reused).
+func gzipBody(gz *bytes.Buffer, js []byte) []byte {
+	gz.Reset()
+	zw, _ := gzip.NewWriterLevel(gz, gzip.DefaultCompression)
+	zw.Write(js)
+	zw.Close()
+	return bytes.Clone(gz.Bytes())
 }

@@ -26,7 +26,7 @@ func main() {
 	duration := flag.Duration("duration", 20*time.Second, "how long to drive load")
 	conns := flag.Int("conns", 64, "keep-alive connections (one in-flight request each)")
 	contacts := flag.Int("contacts", 100000, "distinct contacts the emails are drawn from")
-	knownPeople := flag.Bool("known-people", true, "events and fleet scenarios: send every contact's first event before the warm-up (the fleet: through every proxy), so that the measured load is of known people (steady state)")
+	knownPeople := flag.Bool("known-people", true, "events, batch, batch-server and fleet scenarios: send every contact's (visitor's) first event before the warm-up (the fleet: through every proxy), so that the measured load is of known people (steady state)")
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (creates contacts, warms caches)")
 	generator := flag.String("generator", "wrk", "load generator: wrk (C, light on CPU; falls back to go when missing) or go")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the proxy during the measured phase to this file")
@@ -360,6 +360,13 @@ func runBatch(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario, bod
 	st, err := startModeStack(env, mode, o.cpuProfile != "", extraEnv...)
 	if err != nil {
 		return nil, err
+	}
+	if o.knownPeople {
+		n, took, err := introduceVisitors(st.addr, o.batchConns, o.contacts, sc.shape)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Printf("  known people:     every visitor's first event sent first (%d with a person, in %.1fs)\n", n, took.Seconds())
 	}
 	fmt.Printf("warm-up %s, then %s of POST /batch/ over %d connections (text/plain gzip), generator %s\n", o.warmup, o.duration, o.batchConns, o.generator)
 	load := &batchLoad{addr: st.addr, conns: o.batchConns, bodies: bodies, events: batchPerBody}
