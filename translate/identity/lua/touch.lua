@@ -11,7 +11,11 @@ do
     local onceAt = 12 + 2 * tonumber(ARGV[11]) + 1
     local unsetAt = onceAt + 2 * tonumber(ARGV[onceAt - 1]) + 1
     local tAt = unsetAt + tonumber(ARGV[unsetAt - 1]) + 6
-    local v = touchContact(ARGV[1], ARGV[tAt], tonumber(ARGV[tAt + 1]), ARGV[2], tAt + 2, #ARGV)
-    if v then return {'T', v} end
+    local P, id = ARGV[1], ARGV[tAt]
+    if touchFresh(P, id, tonumber(ARGV[tAt + 1]), tAt + 2, #ARGV) then
+      local v = string.format('%d', redis.call('INCR', P .. 'seq'))
+      touchWrite(P, id, ARGV[2], v)
+      return {'T', v}
+    end
   end
 end
