@@ -72,3 +72,44 @@ func commandMicros(b *testing.B, s *identity.Redis) float64 {
 	}
 	return float64(total)
 }
+
+// BenchmarkRedisTouches measures the resolve of a server SDK's /batch/ of
+// known people: 50 ops of 50 distinct ids the cache holds, which all touch
+// in one script call. redis-µs/touch is Redis's own time, ns/touch and the
+// allocations the proxy's side of it.
+func BenchmarkRedisTouches(b *testing.B) {
+	const people, perCall = 5_000, 50
+	srv := testenv.Redis(b)
+	s := newRedis(b, srv.RedisURL(), identity.WithKeyPrefix("bt:"), identity.WithContactCache(32<<20))
+	ctx := context.Background()
+	ops := make([]identity.ResolveOp, perCall)
+	res := make([]identity.ResolveResult, perCall)
+	call := func(person func(i int) int) {
+		now := time.Now().UnixMilli()
+		for i := range ops {
+			ops[i] = identity.ResolveOp{Distinct: fmt.Sprintf("visitor-%d", person(i)), Trust: identity.TrustPublic,
+				Source: "posthog", NewID: uuid.Must(uuid.NewV7()), Now: now}
+		}
+		if err := s.Resolve(ctx, ops, res); err != nil {
+			b.Fatal(err)
+		}
+		if res[0].Err != nil || !res[0].Found {
+			b.Fatalf("resolve: %+v", res[0])
+		}
+	}
+	for from := 0; from < people; from += perCall {
+		call(func(i int) int { return from + i })
+	}
+	touches0, _ := s.TouchCounts()
+	usec0 := commandMicros(b, s)
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		call(func(int) int { n = (n + 7919) % people; return n })
+	}
+	if touches, stale := s.TouchCounts(); touches-touches0 != uint64(b.N*perCall) || stale != 0 {
+		b.Fatalf("%d touches (%d stale) for %d ops: not every op touched", touches-touches0, stale, b.N*perCall)
+	}
+	b.ReportMetric((commandMicros(b, s)-usec0)/float64(b.N*perCall), "redis-µs/touch")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perCall), "ns/touch")
+}

@@ -2,7 +2,6 @@ package identity_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -164,24 +163,11 @@ func evalCounter(t *testing.T, s *identity.Redis) func() int {
 			t.Fatal(err)
 		}
 		n := 0
-		for _, line := range strings.Split(info, "\n") {
-			if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:calls="); ok {
-				n += atoiPrefix(rest)
-			} else if rest, ok := strings.CutPrefix(line, "cmdstat_eval:calls="); ok {
-				n += atoiPrefix(rest)
+		for _, st := range testenv.ParseRedisCommandStats(info) {
+			if st.Name == "evalsha" || st.Name == "eval" {
+				n += int(st.Calls)
 			}
 		}
 		return n
 	}
-}
-
-func atoiPrefix(s string) int {
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
