@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,34 +59,21 @@ func (s batchShape) String() string {
 // anonymous and personless, as posthog-js sends for visitors who have not
 // identified; in a server SDK's every event is an identified person's.
 func buildBatchBodies(n, perBody, contacts int, shape batchShape) [][]byte {
-	bodies := make([][]byte, n)
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(w), 7))
-			var js, gz bytes.Buffer
-			for i := w; i < n; i += 2 {
-				js.Reset()
-				person := rng.IntN(contacts)
-				writeBatchHeader(&js)
-				for e := 0; e < perBody; e++ {
-					if e > 0 {
-						js.WriteByte(',')
-					}
-					if shape == serverFlush && e > 0 {
-						person = rng.IntN(contacts)
-					}
-					writeVisitorEvent(&js, person, e, shape.anonymous(person))
-				}
-				js.WriteString(`]}`)
-				bodies[i] = gzipBody(&gz, js.Bytes())
+	return gzipBodiesInParallel(n, func(i int, js *bytes.Buffer) {
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		writeBatchHeader(js, time.Now().UTC().Format(time.RFC3339Nano))
+		person := rng.IntN(contacts)
+		for e := 0; e < perBody; e++ {
+			if e > 0 {
+				js.WriteByte(',')
 			}
-		}(w)
-	}
-	wg.Wait()
-	return bodies
+			if shape == serverFlush && e > 0 {
+				person = rng.IntN(contacts)
+			}
+			writeVisitorEvent(js, person, e, shape.anonymous(person))
+		}
+		js.WriteString(`]}`)
+	})
 }
 
 func (l *batchLoad) run(d time.Duration, next *atomic.Int64) (*loadResult, error) {
@@ -112,12 +97,10 @@ func (l *batchLoad) run(d time.Duration, next *atomic.Int64) (*loadResult, error
 // sends for signed-in users, so every event has a person.
 func (s batchShape) anonymous(person int) bool { return s == browserFlush && person%2 == 0 }
 
-// writeBatchHeader starts a /batch/ body: the project token, sent_at, and
-// the opening of the batch array.
-func writeBatchHeader(js *bytes.Buffer) {
-	js.WriteString(`{"api_key":"phc_bench","sent_at":"`)
-	js.WriteString(time.Now().UTC().Format(time.RFC3339Nano))
-	js.WriteString(`","batch":[`)
+// writeBatchHeader starts a /batch/ body sent at now: the project token,
+// sent_at, and the opening of the batch array.
+func writeBatchHeader(js *bytes.Buffer, now string) {
+	fmt.Fprintf(js, `{"api_key":"phc_bench","sent_at":"%s","batch":[`, now)
 }
 
 // writeVisitorEvent appends the e-th posthog-js-shaped $pageview of a body,
@@ -126,13 +109,4 @@ func writeVisitorEvent(js *bytes.Buffer, person, e int, anonymous bool) {
 	id := uuid.Must(uuid.NewV7())
 	fmt.Fprintf(js, `{"uuid":"%s","event":"$pageview","timestamp":"%s","properties":{"token":"phc_bench","distinct_id":"visitor-%d","$process_person_profile":%t,"$current_url":"https://app.example/pricing?i=%d","$host":"app.example","$pathname":"/pricing","$browser":"Chrome","$browser_version":131,"$os":"Mac OS X","$os_version":"15.1","$device_type":"Desktop","$screen_height":1117,"$screen_width":1728,"$viewport_height":959,"$viewport_width":1728,"$lib":"web","$lib_version":"1.449.2","$insert_id":"%d","$time":%d,"$session_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","$window_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a6c","$pageview_id":"%s","$referrer":"$direct","$referring_domain":"$direct","$is_identified":%t,"$device_id":"0193a1b2-0000-7000-8000-%012d","$sdk_debug_replay_internal_buffer_length":0,"title":"Pricing"}}`,
 		id, time.Now().UTC().Format(time.RFC3339Nano), person, !anonymous, e, e, time.Now().Unix(), id, !anonymous, person)
-}
-
-// gzipBody is js gzipped, in a slice of its own (gz is reused).
-func gzipBody(gz *bytes.Buffer, js []byte) []byte {
-	gz.Reset()
-	zw, _ := gzip.NewWriterLevel(gz, gzip.DefaultCompression)
-	zw.Write(js)
-	zw.Close()
-	return bytes.Clone(gz.Bytes())
 }

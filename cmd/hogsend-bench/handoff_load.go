@@ -59,7 +59,7 @@ func gzipBodiesInParallel(n int, write func(i int, js *bytes.Buffer)) [][]byte {
 // writeIdentifiedBatch writes one person's flush: $identify, then pageviews.
 func writeIdentifiedBatch(js *bytes.Buffer, person, perBody int) {
 	now := time.Now().UTC().Format(time.RFC3339Nano)
-	fmt.Fprintf(js, `{"api_key":"phc_bench","sent_at":"%s","batch":[`, now)
+	writeBatchHeader(js, now)
 	for e := 0; e < perBody; e++ {
 		if e > 0 {
 			js.WriteByte(',')

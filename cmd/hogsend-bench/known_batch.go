@@ -34,19 +34,15 @@ func introductionBodies(contacts int, shape batchShape) ([][]byte, int) {
 			people = append(people, p)
 		}
 	}
-	var bodies [][]byte
-	var js, gz bytes.Buffer
-	for from := 0; from < len(people); from += batchPerBody {
-		js.Reset()
-		writeBatchHeader(&js)
-		for e, p := range people[from:min(from+batchPerBody, len(people))] {
+	n := (len(people) + batchPerBody - 1) / batchPerBody
+	return gzipBodiesInParallel(n, func(i int, js *bytes.Buffer) {
+		writeBatchHeader(js, time.Now().UTC().Format(time.RFC3339Nano))
+		for e, p := range people[i*batchPerBody : min((i+1)*batchPerBody, len(people))] {
 			if e > 0 {
 				js.WriteByte(',')
 			}
-			writeVisitorEvent(&js, p, e, false)
+			writeVisitorEvent(js, p, e, false)
 		}
 		js.WriteString(`]}`)
-		bodies = append(bodies, gzipBody(&gz, js.Bytes()))
-	}
-	return bodies, len(people)
+	}), len(people)
 }

@@ -101,11 +101,8 @@ func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatc
 		return nil
 	}
 	var cmd *redis.Cmd
-	if plan := &rc.plans[i]; !op.ClaimOnly && !plan.batched {
-		if plan.held == nil {
-			plan = nil
-		}
-		cmd = pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(op, &rc.preps[i], rc.nows[i], plan)...)
+	if !op.ClaimOnly && !rc.plans[i].batched {
+		cmd = r.queueResolve(ctx, pipe, rc, i)
 	}
 	// The resolve runs even for a duplicate (upstream behaviour); the claim
 	// is pending ('p', or a ticket) until ConfirmIdempotency.
@@ -113,6 +110,16 @@ func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatc
 		cl.add(ctx, pipe, r.prefix, rc.ops, i, rc.nows[i])
 	}
 	return cmd
+}
+
+// queueResolve queues rc.ops[i]'s resolve.lua on pipe: touching first when
+// it has a touch plan, else in full.
+func (r *Redis) queueResolve(ctx context.Context, pipe redis.Pipeliner, rc *resolveCall, i int) *redis.Cmd {
+	plan := &rc.plans[i]
+	if plan.held == nil {
+		plan = nil
+	}
+	return pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(&rc.ops[i], &rc.preps[i], rc.nows[i], plan)...)
 }
 
 // settle sends the pipeline and fills results: claims found held are judged,
@@ -169,12 +176,19 @@ func (r *Redis) settleResolve(cmd *redis.Cmd, rc *resolveCall, i int) error {
 			touched(plan, version, rc.nows[i], &rc.results[i])
 			return nil
 		}
-		r.staleTouches.Add(1)
-		plan.held.stale.Store(true)
+		r.staleCopy(plan)
 	}
 	decodeResolve(a, rc.nows[i], &rc.results[i])
 	r.rememberResolve(&rc.ops[i], &rc.preps[i], &rc.results[i])
 	return nil
+}
+
+// staleCopy counts a touch that found plan's copy stale, marks the copy so
+// that no op is planned from it again, and clears the plan.
+func (r *Redis) staleCopy(plan *touchPlan) {
+	r.staleTouches.Add(1)
+	plan.held.stale.Store(true)
+	*plan = touchPlan{}
 }
 
 // retryNoScript re-sends, as EVAL of s with the full source, the runs that

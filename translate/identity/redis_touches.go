@@ -102,11 +102,8 @@ func (r *Redis) settleBatch(ctx context.Context, rc *resolveCall) error {
 	if len(rest) == 0 {
 		return nil
 	}
-	first := &rc.plans[rest[0]]
 	r.touches.Add(1)
-	r.staleTouches.Add(1)
-	first.held.stale.Store(true)
-	*first = touchPlan{}
+	r.staleCopy(&rc.plans[rest[0]])
 	return r.resolveRest(ctx, rc, rest)
 }
 
@@ -116,11 +113,7 @@ func (r *Redis) resolveRest(ctx context.Context, rc *resolveCall, ops []int) err
 	pipe := r.c.Pipeline()
 	cmds := make([]*redis.Cmd, len(ops))
 	for k, i := range ops {
-		plan := &rc.plans[i]
-		if plan.held == nil {
-			plan = nil
-		}
-		cmds[k] = pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(&rc.ops[i], &rc.preps[i], rc.nows[i], plan)...)
+		cmds[k] = r.queueResolve(ctx, pipe, rc, i)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		if err := retryNoScript(ctx, r.c, cmds); err != nil {
