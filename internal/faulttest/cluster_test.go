@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -45,10 +44,12 @@ func TestClusterReplicaThenShardKilledUnderLoad(t *testing.T) {
 		p.Kill()
 	}
 	t.Logf("shard 2 killed")
-	waitAccepted(t, s.base, accepted+1000)
-	if !strings.Contains(proxy.logs.String(), "clickhouse writer: insert failed") {
-		t.Fatal("no insert failed while a whole shard was down: the Distributed insert must wait for every shard")
+	// The writer inserts once a batch delay; 1,000 events can be accepted
+	// before its first insert after the kill, so wait for the insert itself.
+	if !waitLogged(t, proxy, "clickhouse writer: insert failed", 60*time.Second) {
+		t.Fatal("no insert failed within 60s of a whole shard going down: the Distributed insert must wait for every shard")
 	}
+	waitAccepted(t, s.base, accepted+1000)
 	for _, p := range c.Shards[1] {
 		c.Restart(t, p)
 	}

@@ -574,6 +574,21 @@ func waitAccepted(t *testing.T, base string, n float64) {
 	}
 }
 
+// waitLogged polls the proxy's log until it holds line, so a test waits for
+// what the proxy did rather than for an amount of traffic that may pass
+// before it did it.
+func waitLogged(t *testing.T, p *proxyProc, line string, timeout time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(p.logs.String(), line) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
 // waitUnanswered waits until the load's clients have had n sends without an
 // HTTP answer.
 func waitUnanswered(t *testing.T, l *loadGen, n int64) {
