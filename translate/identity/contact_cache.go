@@ -71,11 +71,14 @@ func (cc *contactCache) shard(key string) *cacheShard {
 	return &cc.shards[maphash.String(cc.seed, key)%cacheShards]
 }
 
-// contact returns the live copy key points at, if one is held.
-func (cc *contactCache) contact(key string) (cachedKey, bool) {
-	s := cc.shard(key)
+// contact returns the live copy the key kind:value points at, if one is
+// held. The key is built on the stack: a lookup allocates nothing.
+func (cc *contactCache) contact(kind, value string) (cachedKey, bool) {
+	var buf [96]byte
+	key := append(append(append(buf[:0], kind...), ':'), value...)
+	s := &cc.shards[maphash.Bytes(cc.seed, key)%cacheShards]
 	s.mu.Lock()
-	k, ok := s.keys[key]
+	k, ok := s.keys[string(key)]
 	s.mu.Unlock()
 	if !ok || k.c.stale.Load() {
 		return cachedKey{}, false

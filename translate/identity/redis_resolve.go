@@ -237,7 +237,7 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64, plan *touchPl
 		n += 1 + len(op.Unset) + 6
 	}
 	if plan != nil {
-		n += len(plan.args)
+		n += 2 + 2*plan.pairs(p)
 	}
 	args := make([]any, 0, n)
 	flags := 0
@@ -297,7 +297,11 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64, plan *touchPl
 			p.provenUser, p.emailClaim)
 	}
 	if plan != nil {
-		args = append(args, plan.args...)
+		var bufArr [192]byte
+		var endArr [12]int
+		t := textArgs{buf: bufArr[:0], ends: endArr[:0]}
+		plan.addChecks(&t, p, now, false)
+		args = t.appendTo(args)
 	}
 	return args
 }

@@ -18,16 +18,22 @@ import (
 // share one script call instead (redis_touches.go).
 
 // touchPlan is the touch that may resolve one op from a cached copy; the
-// zero value plans none.
+// zero value plans none. The keys it checks are the op's (its prepared
+// keys and distinct id), so the plan holds only what the cache said.
 type touchPlan struct {
-	held    *cachedContact
-	args    []any // the touch group of resolve.lua's ARGV
-	batched bool  // the touch is in the call's touch batch (redis_touches.go)
+	held *cachedContact
+	// distinct is the rule of the op's distinct id: '=' its external alias
+	// points at the copy, '0' its anonymous alias does (and the external
+	// one is absent or does too), 0 when the op has none.
+	distinct byte
+	batched  bool // the touch is in the call's touch batch (redis_touches.go)
 }
 
-// distinctKey is the cache key of a PostHog distinct id, apart from the
-// native keys: its alias rule differs.
-func distinctKey(d string) string { return "d:" + d }
+// distinctKind is the cache's key kind of a PostHog distinct id, apart
+// from the native kinds: its alias rule differs.
+const distinctKind = "d"
+
+func distinctKey(d string) string { return distinctKind + ":" + d }
 
 func slotKey(slot int, v string) string { return slotKinds[slot] + ":" + v }
 
@@ -37,41 +43,77 @@ func (r *Redis) planTouch(op *ResolveOp, p *prepared) (touchPlan, bool) {
 	if r.cache == nil || !touchable(op, p) {
 		return touchPlan{}, false
 	}
-	var held *cachedContact
-	args := make([]any, 2, 8)
+	var plan touchPlan
 	for s, v := range p.keys {
 		if v == "" {
 			continue
 		}
-		key := slotKey(s, v)
-		k, ok := r.cache.contact(key)
-		if !ok || held != nil && k.c.c.ID != held.c.ID || column(&k.c.c, s) == "" {
+		k, ok := r.cache.contact(slotKinds[s], v)
+		if !ok || plan.held != nil && k.c.c.ID != plan.held.c.ID || column(&k.c.c, s) == "" {
 			return touchPlan{}, false // a miss, two people, or a column to fill
 		}
-		held = k.c
-		args = append(args, key, "=")
+		plan.held = k.c
 	}
 	if p.distinct != "" {
-		k, ok := r.cache.contact(distinctKey(p.distinct))
-		if !ok || held != nil && k.c.c.ID != held.c.ID {
+		k, ok := r.cache.contact(distinctKind, p.distinct)
+		if !ok || plan.held != nil && k.c.c.ID != plan.held.c.ID {
 			return touchPlan{}, false
 		}
-		held = k.c
-		if k.rule == '=' {
-			args = append(args, slotKey(slotExternal, p.distinct), "=")
-		} else {
-			args = append(args, slotKey(slotExternal, p.distinct), "0", slotKey(slotAnonymous, p.distinct), "=")
-		}
+		plan.held, plan.distinct = k.c, k.rule
 	}
-	if held == nil {
+	if plan.held == nil {
 		return touchPlan{}, false
 	}
-	c := &held.c
+	c := &plan.held.c
 	if op.RefuseIdentified && (c.ExternalID != "" || c.Email != "") || !patchUnchanged(op, c.Properties) {
 		return touchPlan{}, false
 	}
-	args[0], args[1] = c.ID.String(), c.Version
-	return touchPlan{held: held, args: args}, true
+	return plan, true
+}
+
+// addChecks appends the plan's touch group of a script's ARGV: id seen,
+// then npairs when withCount (touches.lua wants it), then (aliasKey rule)
+// for every key the touch checks.
+func (plan *touchPlan) addChecks(t *textArgs, p *prepared, now int64, withCount bool) {
+	t.addUUID(plan.held.c.ID)
+	t.addUint(plan.held.c.Version)
+	if withCount {
+		t.addInt(now)
+		t.addInt(int64(plan.pairs(p)))
+	}
+	for s, v := range p.keys {
+		if v != "" {
+			t.add(slotKinds[s], ":", v)
+			t.add("=")
+		}
+	}
+	switch plan.distinct {
+	case '=':
+		t.add(canonical.KindExternal, ":", p.distinct)
+		t.add("=")
+	case '0':
+		t.add(canonical.KindExternal, ":", p.distinct)
+		t.add("0")
+		t.add(canonical.KindAnonymous, ":", p.distinct)
+		t.add("=")
+	}
+}
+
+// pairs is how many (aliasKey rule) pairs addChecks writes.
+func (plan *touchPlan) pairs(p *prepared) int {
+	n := 0
+	for _, v := range p.keys {
+		if v != "" {
+			n++
+		}
+	}
+	switch plan.distinct {
+	case '=':
+		n++
+	case '0':
+		n += 2
+	}
+	return n
 }
 
 // touchable: ops that merge, promote, claim an email or may be refused by

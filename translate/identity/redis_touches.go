@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -42,17 +41,11 @@ func (b *touchBatch) queue(ctx context.Context, pipe redis.Pipeliner, r *Redis, 
 	if len(b.ops) == 0 {
 		return
 	}
-	n := 1
+	t := textArgs{buf: make([]byte, 0, 128*len(b.ops)), ends: make([]int, 0, 10*len(b.ops))}
 	for _, i := range b.ops {
-		n += 2 + len(rc.plans[i].args)
+		rc.plans[i].addChecks(&t, &rc.preps[i], rc.nows[i], true)
 	}
-	args := make([]any, 0, n)
-	args = append(args, r.graph)
-	for _, i := range b.ops {
-		t := rc.plans[i].args // id seen (aliasKey rule)*
-		args = append(args, t[0], t[1], rc.nows[i], (len(t)-2)/2)
-		args = append(args, t[2:]...)
-	}
+	args := t.appendTo(append(make([]any, 0, 1+len(t.ends)), r.graph))
 	b.slot[0] = pipe.EvalSha(ctx, scriptTouches.sha, r.graphKeys(), args...)
 }
 
@@ -84,27 +77,36 @@ func (r *Redis) settleBatch(ctx context.Context, rc *resolveCall) error {
 		}
 		return nil
 	}
-	a := asSlice(v)
-	if len(a) > len(rc.batch.ops) {
-		return unavailable("touches", fmt.Errorf("%d replies for %d touches", len(a), len(rc.batch.ops)))
+	n, top, err := touchesReply(v, len(rc.batch.ops))
+	if err != nil {
+		return unavailable("touches", err)
 	}
-	for k, reply := range a {
-		i := rc.batch.ops[k]
-		s, _ := reply.(string)
-		version, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return unavailable("touches", fmt.Errorf("touch reply %q", s))
-		}
+	for k, i := range rc.batch.ops[:n] {
 		r.touches.Add(1)
-		touched(&rc.plans[i], version, rc.nows[i], &rc.results[i])
+		touched(&rc.plans[i], top-uint64(n)+1+uint64(k), rc.nows[i], &rc.results[i])
 	}
-	rest := rc.batch.ops[len(a):]
+	rest := rc.batch.ops[n:]
 	if len(rest) == 0 {
 		return nil
 	}
 	r.touches.Add(1)
 	r.staleCopy(&rc.plans[rest[0]])
 	return r.resolveRest(ctx, rc, rest)
+}
+
+// touchesReply reads lua/touches.lua's reply {n, top} to a batch of sent
+// touches: the first n were touched, the last of them to version top.
+func touchesReply(v any, sent int) (int, uint64, error) {
+	a := asSlice(v)
+	if len(a) != 2 {
+		return 0, 0, fmt.Errorf("touches reply %v", v)
+	}
+	n, okN := a[0].(int64)
+	top, okTop := a[1].(int64)
+	if !okN || !okTop || n < 0 || n > int64(sent) || n > 0 && top < n {
+		return 0, 0, fmt.Errorf("touches reply %v for %d touches", v, sent)
+	}
+	return int(n), uint64(top), nil
 }
 
 // resolveRest resolves ops in order in a second round trip: each with its

@@ -4,9 +4,11 @@
 -- one INCRBY, in order, as one INCR each would have given them.
 -- KEYS: the graph's counter. ARGV: prefix, then per op:
 --   id seen now npairs (aliasKey rule)*npairs
--- Reply: the versions written, one per op, in order, up to the first op
--- whose copy was stale: that op and those after it were not touched, and
--- the caller resolves them in order, as if none had been batched.
+-- Reply: {n, top}: the first n ops were touched, with versions top-n+1 to
+-- top in order. When n is short of the ops sent, op n+1 found its copy
+-- stale: it and those after it were not touched, and the caller resolves them in order, as if
+-- none had been batched. Two integers instead of n strings spare both
+-- sides a reply element per op.
 local P = ARGV[1]
 local fresh = {}
 local i = 2
@@ -17,12 +19,9 @@ while i <= #ARGV do
   fresh[#fresh + 1] = i
   i = last + 1
 end
-local out = {}
-if #fresh == 0 then return out end
+if #fresh == 0 then return {0, 0} end
 local top = redis.call('INCRBY', P .. 'seq', #fresh)
 for k, at in ipairs(fresh) do
-  local v = string.format('%d', top - #fresh + k)
-  touchWrite(P, ARGV[at], ARGV[at + 2], v)
-  out[k] = v
+  touchWrite(P, ARGV[at], ARGV[at + 2], string.format('%d', top - #fresh + k))
 end
-return out
+return {#fresh, top}
