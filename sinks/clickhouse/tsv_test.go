@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -29,6 +30,48 @@ func TestTSVEscapeRoundTrip(t *testing.T) {
 	f("it's", `it\'s`)
 	f("nul\x00cr\rbs\bff\f", `nul\0cr\rbs\bff\f`)
 	f("ünï 😀", "ünï 😀")
+	f("\\\t", `\\\t`)                           // escapes back to back
+	f("\nstart and end\n", `\nstart and end\n`) // escapes at both ends
+}
+
+// tsvEscapeByteWise is the format's rule written plainly, one byte at a
+// time: what the word-at-a-time escaper must agree with.
+func tsvEscapeByteWise(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\t', '\n', '\r', 0, '\b', '\f':
+			b.WriteByte('\\')
+			b.WriteByte(map[byte]byte{'\t': 't', '\n': 'n', '\r': 'r', 0: '0', '\b': 'b', '\f': 'f'}[c])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Every byte value, at every place of a word and across words, escapes as
+// the format says, from strings and from byte slices alike.
+func TestTSVEscapeEveryByte(t *testing.T) {
+	const clean = "abcdefghijklmnopqrstuvwx" // three words
+	for b := 0; b < 256; b++ {
+		for at := 0; at <= len(clean); at++ {
+			in := clean[:at] + string([]byte{byte(b)}) + clean[at:]
+			want := tsvEscapeByteWise(in)
+			if got := string(appendTSVString([]byte("x"), in)); got != "x"+want {
+				t.Fatalf("string with byte %#x at %d: %q, want %q", b, at, got, "x"+want)
+			}
+			if got := string(appendTSVBytes(nil, []byte(in))); got != want {
+				t.Fatalf("bytes with byte %#x at %d: %q, want %q", b, at, got, want)
+			}
+		}
+	}
+	if got, want := string(appendTSVString(nil, "é\x00ü'\x80\xff\\\x0e\x0d"+clean)), `é\0ü\'`+"\x80\xff"+`\\`+"\x0e"+`\r`+clean; got != want {
+		t.Errorf("mixed: %q, want %q", got, want)
+	}
 }
 
 func TestParseTSVRows(t *testing.T) {
@@ -80,6 +123,9 @@ func FuzzTSVRoundTrip(f *testing.F) {
 		if err := parseTSV(line, func(row []string) error { got = slices.Clone(row); return nil }); err != nil {
 			t.Fatal(err)
 		}
+		if esc := string(appendTSVString(nil, a)); esc != tsvEscapeByteWise(a) {
+			t.Fatalf("escape of %q = %q, want %q", a, esc, tsvEscapeByteWise(a))
+		}
 		want := []string{a, b}
 		if !slices.Equal(got, want) {
 			t.Fatalf("round trip of %q = %q", want, got)
@@ -98,4 +144,20 @@ func FuzzParseTSV(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// appendTSVTime writes what time.Time.AppendFormat would, over the whole
+// stored range.
+func TestAppendTSVTimeMatchesFormat(t *testing.T) {
+	for ms := int64(minStoredMillis); ms <= maxStoredMillis; ms += 987_654_321_987 / 1000 {
+		for _, at := range []int64{ms, ms + 999, ms - 1} {
+			st := storedTime(at)
+			if got, want := string(appendTSVTime(nil, at, true)), st.Format("2006-01-02 15:04:05.000"); got != want {
+				t.Fatalf("%d: %q, want %q", at, got, want)
+			}
+			if got, want := string(appendTSVTime(nil, at, false)), st.Format("2006-01-02 15:04:05"); got != want {
+				t.Fatalf("%d: %q, want %q", at, got, want)
+			}
+		}
+	}
 }
