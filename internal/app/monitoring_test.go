@@ -70,6 +70,10 @@ func TestMonitoring(t *testing.T) {
 	if max := metricValue(t, h, "hogsend_spool_max_bytes"); max != float64(h.cfg.SpoolMaxBytes) {
 		t.Errorf("hogsend_spool_max_bytes = %v, want HOGSEND_SPOOL_MAX_BYTES %d", max, h.cfg.SpoolMaxBytes)
 	}
+	commits, fsyncs := metricValue(t, h, "hogsend_spool_commit_seconds_count"), metricValue(t, h, "hogsend_spool_fsyncs_total")
+	if commits < 1 || commits > fsyncs {
+		t.Errorf("hogsend_spool_commit_seconds counted %v commits of %v fsyncs, want every successful one", commits, fsyncs)
+	}
 	testenv.Promtool(t, []byte(page), "metrics")
 	prom := testenv.Prometheus(t, h.app.Addr())
 

@@ -28,6 +28,7 @@ var hogsendFamilies = index([]Family{
 	{"hogsend_spool_disk_free_bytes", "gauge", "Bytes free on the spool's filesystem."},
 	{"hogsend_spool_appends_total", "counter", "Records appended to the spool."},
 	{"hogsend_spool_fsyncs_total", "counter", "Spool fsyncs."},
+	{"hogsend_spool_commit_seconds", "histogram", "Time of a spool group commit (one write and one fsync): the disk's part of an acknowledgement's latency."},
 	{"hogsend_spool_backlog_bytes", "gauge", "Spool bytes a consumer has not read yet, by consumer."},
 	{"hogsend_clickhouse_insert_batches_total", "counter", "Batches inserted into ClickHouse."},
 	{"hogsend_clickhouse_insert_rows_total", "counter", "Rows inserted into ClickHouse."},

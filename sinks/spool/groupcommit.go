@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+	"time"
 )
 
 // Group commit: Append frames its payload (so checksums are computed on the
@@ -232,6 +233,7 @@ func (s *Spool) flush() {
 		return
 	}
 	off := s.activeSize
+	start := time.Now()
 	_, err := s.active.WriteAt(s.batch, off)
 	if err != nil {
 		err = fmt.Errorf("spool: write segment %d: %w", s.activeSeq, err)
@@ -263,6 +265,9 @@ func (s *Spool) flush() {
 		s.diskBytes.Add(int64(len(s.batch)))
 		s.appends.Add(uint64(len(s.piece)))
 		s.fullAt.Store(0)
+		if observe := s.observeCommit.Load(); observe != nil {
+			(*observe)(time.Since(start))
+		}
 		s.publish()
 		for _, r := range s.piece {
 			r.finish(r.pos, nil)

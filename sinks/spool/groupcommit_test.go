@@ -241,3 +241,40 @@ func TestFsyncFailureMakesSpoolUnhealthy(t *testing.T) {
 		t.Fatalf("read %q %q %q, want one two five", got[0].Data, got[1].Data, got[2].Data)
 	}
 }
+
+// The observer is told of every group commit that made appends durable,
+// with the time its write and fsync took, and of none that failed.
+func TestObserveCommits(t *testing.T) {
+	const slow = 20 * time.Millisecond
+	var calls atomic.Int64
+	h := &hooks{syncData: func(f *os.File) error {
+		if calls.Add(1) == 3 {
+			return errors.New("disk on fire")
+		}
+		time.Sleep(slow)
+		return f.Sync()
+	}}
+	s, _ := openTest(t, Options{Consumers: []string{"c"}, hooks: h})
+	var mu sync.Mutex
+	var seen []time.Duration
+	s.ObserveCommits(func(d time.Duration) {
+		mu.Lock()
+		seen = append(seen, d)
+		mu.Unlock()
+	})
+	mustAppend(t, s, []byte("one"))
+	mustAppend(t, s, []byte("two"))
+	if _, err := s.Append(context.Background(), []byte("three")); err == nil {
+		t.Fatal("the third append's fsync failed, yet it was acknowledged")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 || uint64(len(seen)) != s.Stats().Syncs-1 {
+		t.Fatalf("observed %d commits (%v), want the 2 that succeeded of %d", len(seen), seen, s.Stats().Syncs)
+	}
+	for i, d := range seen {
+		if d < slow {
+			t.Errorf("commit %d observed as %v, shorter than its fsync (%v)", i, d, slow)
+		}
+	}
+}

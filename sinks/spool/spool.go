@@ -123,6 +123,8 @@ type Spool struct {
 	// fullAt is when an append was last refused for room (Unix ns), 0 once
 	// an append succeeded since.
 	fullAt atomic.Int64
+	// observeCommit, when set, is told how long each group commit took.
+	observeCommit atomic.Pointer[func(time.Duration)]
 }
 
 // Open opens or creates the spool in opts.Dir. The tail of the last segment
@@ -334,6 +336,12 @@ func (s *Spool) fail(err error) {
 		s.log.Error("spool: unusable after IO error, appends are refused", "err", err)
 	}
 }
+
+// ObserveCommits has f told the duration of every group commit that
+// succeeds (its one write and one fsync): the least an append waits, so
+// the disk's part of an acknowledgement's latency. f runs on the spool's
+// writer and must be quick; it replaces the observer set before.
+func (s *Spool) ObserveCommits(f func(time.Duration)) { s.observeCommit.Store(&f) }
 
 // Stats returns cumulative counters.
 func (s *Spool) Stats() Stats {
