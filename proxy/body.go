@@ -25,8 +25,11 @@ const (
 )
 
 // bodyPool keeps body buffers of up to 1 MiB by power-of-two capacity.
+// A sync.Pool holds pointers; the empty *[]byte a get leaves behind waits
+// in holders for the next put, so that neither allocates.
 type bodyPool struct {
 	classes [maxPooledClass + 1]sync.Pool
+	holders sync.Pool
 }
 
 // classOf is the smallest pooled class holding n bytes.
@@ -44,8 +47,11 @@ func (p *bodyPool) get(n int) []byte {
 	if class > maxPooledClass {
 		return make([]byte, 0, n)
 	}
-	if b, ok := p.classes[class].Get().(*[]byte); ok {
-		return (*b)[:0]
+	if h, ok := p.classes[class].Get().(*[]byte); ok {
+		b := (*h)[:0]
+		*h = nil
+		p.holders.Put(h)
+		return b
 	}
 	return make([]byte, 0, 1<<class)
 }
@@ -56,8 +62,12 @@ func (p *bodyPool) put(b []byte) {
 	if class < minBodyClass || class > maxPooledClass || cap(b) != 1<<class {
 		return
 	}
-	b = b[:0]
-	p.classes[class].Put(&b)
+	h, ok := p.holders.Get().(*[]byte)
+	if !ok {
+		h = new([]byte)
+	}
+	*h = b[:0]
+	p.classes[class].Put(h)
 }
 
 // oversizedHeader marks a request whose declared body is over the limit.

@@ -21,11 +21,13 @@ type byteBudget struct {
 
 	mu   sync.Mutex
 	used int64
-	wake chan struct{} // closed and replaced on every release
+	// wake is closed by the next release, made only when someone waits:
+	// a release with nobody waiting allocates nothing.
+	wake chan struct{}
 }
 
 func newByteBudget(max int64, wait time.Duration) *byteBudget {
-	return &byteBudget{max: max, wait: wait, wake: make(chan struct{})}
+	return &byteBudget{max: max, wait: wait}
 }
 
 // acquire takes n bytes, waiting up to the budget's wait for room.
@@ -44,6 +46,9 @@ func (b *byteBudget) acquire(n int64) error {
 				timer.Stop()
 			}
 			return nil
+		}
+		if b.wake == nil {
+			b.wake = make(chan struct{})
 		}
 		wake := b.wake
 		b.mu.Unlock()
@@ -65,8 +70,10 @@ func (b *byteBudget) release(n int64) {
 	}
 	b.mu.Lock()
 	b.used -= n
-	close(b.wake)
-	b.wake = make(chan struct{})
+	if b.wake != nil {
+		close(b.wake)
+		b.wake = nil
+	}
 	b.mu.Unlock()
 }
 

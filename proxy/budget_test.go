@@ -66,3 +66,54 @@ func TestCaptureBudgetErrorIs429(t *testing.T) {
 		t.Fatalf("%d %s", ctx.Response.StatusCode(), body)
 	}
 }
+
+// Several waiters all wake on one release and take what fits; a release
+// with nobody waiting allocates nothing.
+func TestBudgetWakesEveryWaiter(t *testing.T) {
+	b := newByteBudget(100, 5*time.Second)
+	holder := &lease{budget: b}
+	holder.Reserve(100)
+	got := make(chan error, 4)
+	for range 4 {
+		go func() { got <- (&lease{budget: b}).Reserve(25) }()
+	}
+	time.Sleep(20 * time.Millisecond) // the four are waiting
+	holder.end()
+	for range 4 {
+		if err := <-got; err != nil {
+			t.Fatalf("waiter: %v", err)
+		}
+	}
+	if used := b.inUse(); used != 100 {
+		t.Fatalf("in use %d, want the four waiters' 100", used)
+	}
+	idle := newByteBudget(100, time.Second)
+	if allocs := testing.AllocsPerRun(100, func() {
+		if err := idle.acquire(10); err != nil {
+			t.Fatal(err)
+		}
+		idle.release(10)
+	}); allocs != 0 {
+		t.Errorf("%v allocations an acquire and release with nobody waiting, want 0", allocs)
+	}
+}
+
+// Buffers go back to their class and come out again without allocating.
+func TestBodyPoolReuses(t *testing.T) {
+	var p bodyPool
+	b := p.get(3000)
+	if cap(b) != 4096 || len(b) != 0 {
+		t.Fatalf("get(3000): len %d cap %d, want an empty 4096", len(b), cap(b))
+	}
+	p.put(append(b, "body"...))
+	if allocs := testing.AllocsPerRun(100, func() { p.put(p.get(3000)) }); allocs != 0 && !raceEnabled {
+		t.Errorf("%v allocations a get and put, want 0", allocs)
+	}
+	if again := p.get(4096); cap(again) != 4096 || len(again) != 0 {
+		t.Fatalf("get(4096): len %d cap %d, want an empty pooled 4096", len(again), cap(again))
+	}
+	p.put(make([]byte, 0, 3000)) // not a class's size: left to the GC
+	if odd := p.get(3000); cap(odd) != 4096 {
+		t.Fatalf("a buffer of a size no class has came back: cap %d", cap(odd))
+	}
+}
