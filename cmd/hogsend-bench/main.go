@@ -157,10 +157,11 @@ func run(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario) (*perfRu
 	fmt.Printf("  latency:          p50 %s  p90 %s  p99 %s\n", res.p(0.50), res.p(0.90), res.p(0.99))
 	fmt.Printf("  errors:           %d (non-202 answers or transport errors) %s\n", res.errors, strings.Join(res.firstErrors, "; "))
 	fmt.Print(got.report)
-	fmt.Printf("  stored:           %s; server-acknowledged 202s incl. warm-up: %d; drained %.1fs after the load stopped\n", stored, serverAcked, time.Since(start).Seconds())
+	drain := time.Since(start)
+	fmt.Printf("  stored:           %s; server-acknowledged 202s incl. warm-up: %d; drained %.1fs after the load stopped\n", stored, serverAcked, drain.Seconds())
 	printTouches(st.base)
 	printRatio(ref, res)
-	rate := int(float64(res.acked) / res.elapsed.Seconds() / 2)
+	rate := int(halfPeakRate(res, drain))
 	half := measureHalfPeak(st, rate, func() *loadResult { return paceEvents(load, rate, o.duration) })
 	return finishRun(ref, res, got, half, o.duration, sc.halfGoal), nil
 }
@@ -425,9 +426,10 @@ func runBatch(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario, bod
 	}
 	fmt.Print(got.report)
 	fmt.Print(statsReport)
-	fmt.Printf("  stored:           %s; server-acknowledged: %d (warm-up included); drained %.1fs after the load stopped\n", stored, acked, time.Since(start).Seconds())
+	drain := time.Since(start)
+	fmt.Printf("  stored:           %s; server-acknowledged: %d (warm-up included); drained %.1fs after the load stopped\n", stored, acked, drain.Seconds())
 	printRatio(ref, res)
-	rate := float64(res.acked) / res.elapsed.Seconds() / 2
+	rate := halfPeakRate(res, drain)
 	requests := max(1, int(rate/batchPerBody))
 	paced := enoughBodies(bodies, int(next.Load()), requests, o.duration, sc.shape, batchPerBody, o.contacts)
 	half := measureHalfPeak(st, requests*batchPerBody, func() *loadResult { return paceBatch(load, paced, requests, o.duration) })
