@@ -78,6 +78,11 @@ func TestBudgetWakesEveryWaiter(t *testing.T) {
 		go func() { got <- (&lease{budget: b}).Reserve(25) }()
 	}
 	time.Sleep(20 * time.Millisecond) // the four are waiting
+	select {
+	case err := <-got:
+		t.Fatalf("a waiter got an answer (%v) while the budget was full", err)
+	default:
+	}
 	holder.end()
 	for range 4 {
 		if err := <-got; err != nil {

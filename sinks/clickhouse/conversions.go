@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hogsend/hogsend-proxy/conversions"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
 // The conversion rows are the conversions package's domain types; the
@@ -21,11 +22,11 @@ type (
 )
 
 func appendClickTSV(b []byte, c *Click, ms bool) []byte {
-	b = appendTSVUUID(b, c.ContactID)
+	b = canonical.AppendUUID(b, c.ContactID)
 	b = appendTSVString(append(b, '\t'), c.Kind)
 	b = appendTSVString(append(b, '\t'), c.Value)
 	b = appendTSVTime(append(b, '\t'), c.At, ms)
-	return appendTSVUUID(append(b, '\t'), c.EventID)
+	return canonical.AppendUUID(append(b, '\t'), c.EventID)
 }
 
 func appendDispatchTSV(b []byte, d *Dispatch, ms bool) []byte {
@@ -33,8 +34,8 @@ func appendDispatchTSV(b []byte, d *Dispatch, ms bool) []byte {
 	b = appendTSVString(append(b, '\t'), d.Destination)
 	b = appendTSVString(append(b, '\t'), d.DedupID)
 	b = appendTSVString(append(b, '\t'), d.RuleID)
-	b = appendTSVUUID(append(b, '\t'), d.EventID)
-	b = appendTSVUUID(append(b, '\t'), d.ContactID)
+	b = canonical.AppendUUID(append(b, '\t'), d.EventID)
+	b = canonical.AppendUUID(append(b, '\t'), d.ContactID)
 	b = appendTSVString(append(b, '\t'), d.EventName)
 	b = appendTSVString(append(b, '\t'), d.Status)
 	b = appendTSVUint(append(b, '\t'), uint64(d.Attempts))

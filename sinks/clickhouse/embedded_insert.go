@@ -40,10 +40,10 @@ func (e *Embedded) InsertEvents(ctx context.Context, rows []canonical.Event) err
 
 // appendEventTSV appends one user_events row (without the newline).
 func appendEventTSV(b []byte, r *canonical.Event, ms bool) []byte {
-	b = appendTSVUUID(b, r.ID)
+	b = canonical.AppendUUID(b, r.ID)
 	b = appendTSVString(append(b, '\t'), r.Name)
 	b = appendTSVString(append(b, '\t'), r.UserID)
-	b = appendTSVUUID(append(b, '\t'), r.ContactID)
+	b = canonical.AppendUUID(append(b, '\t'), r.ContactID)
 	b = appendTSVString(append(b, '\t'), r.DistinctID)
 	b = appendTSVBytes(append(b, '\t'), jsonOrEmpty(r.Properties))
 	b = appendTSVValue(append(b, '\t'), r.HasValue, r.Value)
@@ -67,7 +67,7 @@ func (e *Embedded) InsertContacts(ctx context.Context, rows []canonical.Contact)
 
 // appendContactTSV appends one contacts row (without the newline).
 func appendContactTSV(b []byte, r *canonical.Contact, ms bool) []byte {
-	b = appendTSVUUID(b, r.ID)
+	b = canonical.AppendUUID(b, r.ID)
 	b = appendTSVString(append(b, '\t'), r.ExternalID)
 	b = appendTSVString(append(b, '\t'), r.Email)
 	b = appendTSVString(append(b, '\t'), r.AnonymousID)
@@ -94,8 +94,8 @@ func (e *Embedded) InsertAliases(ctx context.Context, rows []canonical.Alias) er
 func appendAliasTSV(b []byte, r *canonical.Alias, ms bool) []byte {
 	b = appendTSVString(b, r.Kind)
 	b = appendTSVString(append(b, '\t'), r.Value)
-	b = appendTSVUUID(append(b, '\t'), r.ContactID)
-	b = appendTSVUUID(append(b, '\t'), r.FromContactID)
+	b = canonical.AppendUUID(append(b, '\t'), r.ContactID)
+	b = canonical.AppendUUID(append(b, '\t'), r.FromContactID)
 	b = appendTSVString(append(b, '\t'), r.Reason)
 	b = appendTSVUint(append(b, '\t'), uint64(boolUInt8(r.Deleted)))
 	b = appendTSVUint(append(b, '\t'), r.Version)
@@ -133,7 +133,7 @@ func (e *Embedded) InsertLists(ctx context.Context, rows []canonical.ListMembers
 
 // appendListTSV appends one list_memberships row (without the newline).
 func appendListTSV(b []byte, r *canonical.ListMembership, ms bool) []byte {
-	b = appendTSVUUID(b, r.ContactID)
+	b = canonical.AppendUUID(b, r.ContactID)
 	b = appendTSVString(append(b, '\t'), r.Email)
 	b = appendTSVString(append(b, '\t'), r.ListID)
 	b = appendTSVUint(append(b, '\t'), uint64(boolUInt8(r.Subscribed)))

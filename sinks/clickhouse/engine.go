@@ -8,15 +8,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hogsend/hogsend-proxy/sinks/engine"
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
 // EngineDeadLetter is the hand-off's dead-letter row (engine_dead_letters).
 type EngineDeadLetter = engine.DeadLetter
 
 func appendEngineDeadTSV(b []byte, d *EngineDeadLetter, ms bool) []byte {
-	b = appendTSVUUID(b, d.Call)
+	b = canonical.AppendUUID(b, d.Call)
 	b = appendTSVUint(append(b, '\t'), uint64(d.Kind))
-	b = appendTSVUUID(append(b, '\t'), d.ContactID)
+	b = canonical.AppendUUID(append(b, '\t'), d.ContactID)
 	b = appendTSVString(append(b, '\t'), d.Method)
 	b = appendTSVString(append(b, '\t'), d.Path)
 	b = appendTSVString(append(b, '\t'), d.IdempotencyKey)

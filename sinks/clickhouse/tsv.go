@@ -3,8 +3,6 @@ package clickhouse
 import (
 	"bytes"
 	"strconv"
-
-	"github.com/google/uuid"
 )
 
 // The embedded backend moves rows as ClickHouse's TabSeparated text: INSERT
@@ -81,22 +79,6 @@ func appendTSVStringArray(dst []byte, a []string) []byte {
 		dst = append(dst, '\'')
 	}
 	return append(dst, ']')
-}
-
-func appendTSVUUID(dst []byte, u uuid.UUID) []byte {
-	var b [36]byte
-	// uuid.UUID.String allocates; encode into a stack buffer instead.
-	const hex = "0123456789abcdef"
-	j := 0
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j], b[j+1] = hex[c>>4], hex[c&0xf]
-		j += 2
-	}
-	return append(dst, b[:]...)
 }
 
 // appendTSVTime appends ms as "YYYY-MM-DD hh:mm:ss[.mmm]" (UTC): with

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
 func TestTSVEscapeRoundTrip(t *testing.T) {
@@ -97,8 +99,8 @@ func TestAppendTSVScalars(t *testing.T) {
 		}
 	}
 	u := uuid.MustParse("0190b2a4-1c2d-7e3f-8a4b-5c6d7e8f9a0b")
-	f(appendTSVUUID(nil, u), u.String())
-	f(appendTSVUUID(nil, uuid.Nil), "00000000-0000-0000-0000-000000000000")
+	f(canonical.AppendUUID(nil, u), u.String())
+	f(canonical.AppendUUID(nil, uuid.Nil), "00000000-0000-0000-0000-000000000000")
 	f(appendTSVTime(nil, 1_700_000_000_123, true), "2023-11-14 22:13:20.123")
 	f(appendTSVTime(nil, 1_700_000_000_123, false), "2023-11-14 22:13:20")
 	f(appendTSVTime(nil, 0, true), "1970-01-01 00:00:00.000")

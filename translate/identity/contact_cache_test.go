@@ -218,3 +218,20 @@ func TestCacheConcurrentUse(t *testing.T) {
 		t.Fatalf("%d keys in %d bytes, budget %d", keys, held, budget)
 	}
 }
+
+// A lookup builds its key on the stack: planning a touch of a cached
+// person allocates nothing for the cache.
+func TestCacheLookupAllocatesNothing(t *testing.T) {
+	cc := newContactCache(1 << 20)
+	c, key := cachePerson(3)
+	cc.remember(c, []string{key}, []byte{'='})
+	email := c.Email
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, ok := cc.contact("email", email); !ok {
+			t.Fatal("not held")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations a lookup, want 0", allocs)
+	}
+}

@@ -1,15 +1,16 @@
 package identity
 
 import (
-	"encoding/hex"
 	"strconv"
 
 	"github.com/google/uuid"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
 // textArgs builds script arguments as text in one buffer. go-redis boxes
 // each argument into an interface, which allocates for a string or an
-// integer; a *string does not. So args appends them as pointers into one
+// integer; a *string does not. So appendTo hands them over as pointers into one
 // slice of substrings of one string: a call's touches cost four
 // allocations, not one or two per argument.
 type textArgs struct {
@@ -35,16 +36,9 @@ func (t *textArgs) addInt(v int64) {
 	t.ends = append(t.ends, len(t.buf))
 }
 
-// addUUID appends id in its 36-character form, as uuid.UUID.String writes it.
+// addUUID appends id in its 36-character form.
 func (t *textArgs) addUUID(id uuid.UUID) {
-	var b [36]byte
-	hex.Encode(b[0:8], id[0:4])
-	hex.Encode(b[9:13], id[4:6])
-	hex.Encode(b[14:18], id[6:8])
-	hex.Encode(b[19:23], id[8:10])
-	hex.Encode(b[24:], id[10:])
-	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
-	t.buf = append(t.buf, b[:]...)
+	t.buf = canonical.AppendUUID(t.buf, id)
 	t.ends = append(t.ends, len(t.buf))
 }
 

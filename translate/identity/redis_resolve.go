@@ -237,7 +237,7 @@ func (r *Redis) resolveArgs(op *ResolveOp, p *prepared, now int64, plan *touchPl
 		n += 1 + len(op.Unset) + 6
 	}
 	if plan != nil {
-		n += 2 + 2*plan.pairs(p)
+		n += 2 + 2*maxAliasChecks
 	}
 	args := make([]any, 0, n)
 	flags := 0

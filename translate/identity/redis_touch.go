@@ -71,49 +71,50 @@ func (r *Redis) planTouch(op *ResolveOp, p *prepared) (touchPlan, bool) {
 	return plan, true
 }
 
-// addChecks appends the plan's touch group of a script's ARGV: id seen,
-// then npairs when withCount (touches.lua wants it), then (aliasKey rule)
-// for every key the touch checks.
-func (plan *touchPlan) addChecks(t *textArgs, p *prepared, now int64, withCount bool) {
-	t.addUUID(plan.held.c.ID)
-	t.addUint(plan.held.c.Version)
-	if withCount {
-		t.addInt(now)
-		t.addInt(int64(plan.pairs(p)))
-	}
+// aliasCheck is one (aliasKey rule) pair a touch checks.
+type aliasCheck struct{ kind, value, rule string }
+
+// maxAliasChecks: one per native key kind, and two for a distinct id.
+const maxAliasChecks = numSlots + 2
+
+// checks lists the alias keys the touch checks: every key of the op, and
+// its distinct id's by the rule the cache found.
+func (plan *touchPlan) checks(p *prepared) ([maxAliasChecks]aliasCheck, int) {
+	var out [maxAliasChecks]aliasCheck
+	n := 0
 	for s, v := range p.keys {
 		if v != "" {
-			t.add(slotKinds[s], ":", v)
-			t.add("=")
-		}
-	}
-	switch plan.distinct {
-	case '=':
-		t.add(canonical.KindExternal, ":", p.distinct)
-		t.add("=")
-	case '0':
-		t.add(canonical.KindExternal, ":", p.distinct)
-		t.add("0")
-		t.add(canonical.KindAnonymous, ":", p.distinct)
-		t.add("=")
-	}
-}
-
-// pairs is how many (aliasKey rule) pairs addChecks writes.
-func (plan *touchPlan) pairs(p *prepared) int {
-	n := 0
-	for _, v := range p.keys {
-		if v != "" {
+			out[n] = aliasCheck{slotKinds[s], v, "="}
 			n++
 		}
 	}
 	switch plan.distinct {
 	case '=':
+		out[n] = aliasCheck{canonical.KindExternal, p.distinct, "="}
 		n++
 	case '0':
+		out[n] = aliasCheck{canonical.KindExternal, p.distinct, "0"}
+		out[n+1] = aliasCheck{canonical.KindAnonymous, p.distinct, "="}
 		n += 2
 	}
-	return n
+	return out, n
+}
+
+// addChecks appends the plan's touch group of a script's ARGV: id seen,
+// then now and npairs when withCount (touches.lua wants them), then
+// (aliasKey rule) for every key the touch checks.
+func (plan *touchPlan) addChecks(t *textArgs, p *prepared, now int64, withCount bool) {
+	checks, n := plan.checks(p)
+	t.addUUID(plan.held.c.ID)
+	t.addUint(plan.held.c.Version)
+	if withCount {
+		t.addInt(now)
+		t.addInt(int64(n))
+	}
+	for _, c := range checks[:n] {
+		t.add(c.kind, ":", c.value)
+		t.add(c.rule)
+	}
 }
 
 // touchable: ops that merge, promote, claim an email or may be refused by

@@ -4,6 +4,8 @@ import (
 	"unsafe"
 
 	"github.com/google/uuid"
+
+	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
 
 // claimKeyLen is the length of a PostHog event's claim key: "ph:" and a
@@ -19,19 +21,7 @@ type claimKeys struct{ buf []byte }
 // of is the idempotency key of a PostHog event with client uuid id.
 func (k *claimKeys) of(id uuid.UUID) string {
 	start := len(k.buf)
-	k.buf = appendUUID(append(k.buf, "ph:"...), id)
+	k.buf = canonical.AppendUUID(append(k.buf, "ph:"...), id)
 	key := k.buf[start:]
 	return unsafe.String(unsafe.SliceData(key), len(key))
-}
-
-// appendUUID appends id's canonical 8-4-4-4-12 text.
-func appendUUID(b []byte, id uuid.UUID) []byte {
-	const hexDigits = "0123456789abcdef"
-	for i, c := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
-		}
-		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
-	}
-	return b
 }

@@ -28,6 +28,6 @@ func (r *eventRecords) contactKey(c *canonical.Contact) string {
 	if c.ExternalID != "" || c.AnonymousID != "" {
 		return c.Key()
 	}
-	b := appendUUID(r.keyText[:0], c.ID)
+	b := canonical.AppendUUID(r.keyText[:0], c.ID)
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }

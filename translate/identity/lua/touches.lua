@@ -6,9 +6,9 @@
 --   id seen now npairs (aliasKey rule)*npairs
 -- Reply: {n, top}: the first n ops were touched, with versions top-n+1 to
 -- top in order. When n is short of the ops sent, op n+1 found its copy
--- stale: it and those after it were not touched, and the caller resolves them in order, as if
--- none had been batched. Two integers instead of n strings spare both
--- sides a reply element per op.
+-- stale: it and those after it were not touched, and the caller resolves
+-- them in order, as if none had been batched. Two integers instead of n
+-- strings spare both sides a reply element per op.
 local P = ARGV[1]
 local fresh = {}
 local i = 2
