@@ -162,7 +162,7 @@ func run(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario) (*perfRu
 	printTouches(st.base)
 	printRatio(ref, res)
 	rate := int(halfPeakRate(res, drain))
-	half := measureHalfPeak(st, rate, func() *loadResult { return paceEvents(load, rate, o.duration) })
+	half := measureHalfPeak(st, "POST /v1/events", rate, func() *loadResult { return paceEvents(load, rate, o.duration) })
 	return finishRun(ref, res, got, half, o.duration, sc.halfGoal), nil
 }
 
@@ -432,6 +432,6 @@ func runBatch(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario, bod
 	rate := halfPeakRate(res, drain)
 	requests := max(1, int(rate/batchPerBody))
 	paced := enoughBodies(bodies, int(next.Load()), requests, o.duration, sc.shape, batchPerBody, o.contacts)
-	half := measureHalfPeak(st, requests*batchPerBody, func() *loadResult { return paceBatch(load, paced, requests, o.duration) })
+	half := measureHalfPeak(st, "posthog capture", requests*batchPerBody, func() *loadResult { return paceBatch(load, paced, requests, o.duration) })
 	return finishRun(ref, res, got, half, o.duration, sc.halfGoal), nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -26,9 +27,11 @@ func halfPeakRate(res *loadResult, drain time.Duration) float64 {
 
 // halfPeak is what a half-peak load measured.
 type halfPeak struct {
-	rate    int // asked, events a second
-	res     *loadResult
-	peakRSS int64
+	rate     int // asked, events a second
+	res      *loadResult
+	peakRSS  int64
+	proxy    routeLatency // the proxy's own histogram of the load's requests
+	proxyErr error
 }
 
 // newPerfEventLoad mints an ingest key on st and returns the events load
@@ -102,16 +105,27 @@ func enoughBodies(bodies [][]byte, next, rate int, d time.Duration, shape batchS
 	return append(append(make([][]byte, 0, want), left...), extra...)
 }
 
-// measureHalfPeak runs drive, a paced load at rate events a second, and
-// samples the proxy's RSS meanwhile.
-func measureHalfPeak(st *stack, rate int, drive func() *loadResult) *halfPeak {
+// measureHalfPeak runs drive, a paced load at rate events a second of
+// route, and samples the proxy's RSS and reads its request durations
+// meanwhile.
+func measureHalfPeak(st *stack, route string, rate int, drive func() *loadResult) *halfPeak {
+	before, errBefore := readRouteLatency(st.base, route)
 	stop := watchPeakRSS(st.proxyPID)
 	res := drive()
-	return &halfPeak{rate: rate, res: res, peakRSS: stop()}
+	h := &halfPeak{rate: rate, res: res, peakRSS: stop()}
+	after, errAfter := readRouteLatency(st.base, route)
+	h.proxy, h.proxyErr = after.since(before), errors.Join(errBefore, errAfter)
+	return h
 }
 
 // print prints the half-peak load's latency beside goal.
 func (h *halfPeak) print(d, goal time.Duration) {
 	fmt.Printf("  half peak:        %d events/s paced for %s: %.0f/s acknowledged, p50 %s  p99 %s (goal p99 ≤ %s), %d errors\n",
 		h.rate, d, float64(h.res.acked)/h.res.elapsed.Seconds(), h.res.p(0.50), h.res.p(0.99), goal, h.res.errors)
+	if h.proxyErr != nil {
+		fmt.Printf("  proxy's own:      %v\n", h.proxyErr)
+		return
+	}
+	fmt.Printf("  proxy's own:      p50 %s  p99 %s  p99.9 %s (handler start to answer, by its histogram's buckets)\n",
+		h.proxy.upTo(0.50), h.proxy.upTo(0.99), h.proxy.upTo(0.999))
 }
