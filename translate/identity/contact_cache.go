@@ -1,11 +1,12 @@
 package identity
 
 import (
+	"bytes"
 	"hash/maphash"
-	"slices"
-	"strings"
+	"runtime"
 	"sync"
-	"sync/atomic"
+
+	"github.com/google/uuid"
 
 	"github.com/hogsend/hogsend-proxy/translate/canonical"
 )
@@ -16,6 +17,11 @@ import (
 // is never trusted alone: every touch checks it against Redis in the same
 // script (docs/redis-layout.md § 4). Safe for concurrent use: the keys are
 // spread over shards of their own lock, as every resolve looks one up.
+//
+// The copies are records in arenas of bytes outside the Go heap, found
+// through maps of hashes to offsets: nothing of the cache holds a pointer,
+// so the collector neither scans its people nor counts them towards the
+// heap's next target, however many it holds (docs/redis-layout.md § 4.1).
 type contactCache struct {
 	seed   maphash.Seed
 	shards [cacheShards]cacheShard
@@ -23,158 +29,189 @@ type contactCache struct {
 
 const cacheShards = 32
 
+// cacheShard keeps its copies in two generations: new records go to cur;
+// once cur is full, prev is dropped and cur becomes prev. A copy found in
+// prev is written again into cur, so the people in use stay and those not
+// seen for a generation go.
 type cacheShard struct {
-	mu       sync.Mutex
-	keys     map[string]cachedKey
-	bytes    int // an estimate of what keys and their copies hold
-	maxBytes int
+	mu        sync.Mutex
+	cur, prev cacheGen
 }
 
-// cachedKey is the copy a key pointed at when it was last seen.
+// cacheGen is one generation: records appended to an arena, found by the
+// hash of their key.
+type cacheGen struct {
+	index map[uint64]uint32 // key hash → offset of its record in arena
+	arena []byte            // written up to len; cap is the generation's budget
+}
+
+// cachedKey is what a key's record says, read without its text.
 type cachedKey struct {
-	c *cachedContact
+	id uuid.UUID
 	// rule is what the touch checks of the key's alias: '=' it must point
 	// at the copy's contact; '0' it must be absent or point at it (the
 	// external alias of a distinct id found by its anonymous alias).
-	rule byte
+	rule   byte
+	filled byte // recordExternal|recordEmail|recordAnonymous
 }
 
-// cachedContact is a copy of a contact as read at its Version; it is never
-// changed, only replaced, and marked stale once a touch found it so.
-type cachedContact struct {
-	c     canonical.Contact
-	stale atomic.Bool
-	// used is set when a key's lookup finds the copy, and cleared by the
-	// eviction pass that spares it for that (a second chance).
-	used atomic.Bool
-}
-
-// Per-entry overheads, for the byte estimate: a key's map slot with its
-// share of the map's spare room, and a copy's struct in its allocation
-// size class; strings count their length rounded up to a word. A copy
-// shared by several keys is counted under each, which errs high.
-// TestCacheEstimateErrsHigh holds both against the Go heap.
-const (
-	cachedKeyBytes     = 96
-	cachedContactBytes = 160
-)
+// indexSlotBytes is what a key's index entry is counted: its map slot with
+// its share of the map's spare room, 24–36 bytes as the map grows. The
+// budget counts it with the record.
+const indexSlotBytes = 32
 
 func newContactCache(maxBytes int) *contactCache {
 	cc := &contactCache{seed: maphash.MakeSeed()}
+	genBytes := max(recordHead, maxBytes/cacheShards/2)
+	mem := mapArenas(genBytes * 2 * cacheShards)
 	for i := range cc.shards {
-		cc.shards[i] = cacheShard{keys: make(map[string]cachedKey), maxBytes: max(1, maxBytes/cacheShards)}
+		s := &cc.shards[i]
+		off := i * 2 * genBytes
+		s.cur = cacheGen{index: map[uint64]uint32{}, arena: mem[off : off : off+genBytes]}
+		s.prev = cacheGen{index: map[uint64]uint32{}, arena: mem[off+genBytes : off+genBytes : off+2*genBytes]}
 	}
+	runtime.AddCleanup(cc, unmapArenas, mem)
 	return cc
 }
 
-func (cc *contactCache) shard(key string) *cacheShard {
-	return &cc.shards[maphash.String(cc.seed, key)%cacheShards]
-}
-
-// contact returns the live copy the key kind:value points at, if one is
-// held. The key is built on the stack: a lookup allocates nothing.
-func (cc *contactCache) contact(kind, value string) (cachedKey, bool) {
-	var buf [96]byte
-	key := append(append(append(buf[:0], kind...), ':'), value...)
-	s := &cc.shards[maphash.Bytes(cc.seed, key)%cacheShards]
-	s.mu.Lock()
-	k, ok := s.keys[string(key)]
-	s.mu.Unlock()
-	if !ok || k.c.stale.Load() {
+// find returns what the record of the key kind:value says, if one is held.
+// The key is built on the stack: a lookup allocates nothing.
+func (cc *contactCache) find(kind, value string) (cachedKey, bool) {
+	s, rec, ok := cc.lockedRecord(kind, value)
+	defer s.mu.Unlock()
+	if !ok {
 		return cachedKey{}, false
 	}
-	if !k.c.used.Load() {
-		k.c.used.Store(true) // a store only when it changes keeps the line shared
-	}
-	return k, true
+	return cachedKey{id: recordID(rec), rule: rec[0], filled: rec[1]}, true
 }
 
-// remember points keys at a copy of c, unless a key already points at a
-// copy read at a later version.
-func (cc *contactCache) remember(c *canonical.Contact, keys []string, rules []byte) {
-	cp := &cachedContact{c: *c}
-	cp.c.Properties = slices.Clip(cp.c.Properties)
-	for _, key := range keys {
-		shareColumn(&cp.c, key)
+// load fills c with the copy of the key kind:value if it is still a copy
+// of contact id; c's text is a copy of its own (one allocation).
+func (cc *contactCache) load(kind, value string, id uuid.UUID, c *canonical.Contact) bool {
+	s, rec, ok := cc.lockedRecord(kind, value)
+	defer s.mu.Unlock()
+	if !ok || recordID(rec) != id {
+		return false
 	}
+	decodeRecord(rec, c)
+	return true
+}
+
+// lockedRecord locks the shard of the key kind:value and looks its record
+// up; the caller unlocks the shard.
+func (cc *contactCache) lockedRecord(kind, value string) (*cacheShard, []byte, bool) {
+	var buf [96]byte
+	key := append(append(append(buf[:0], kind...), ':'), value...)
+	h := maphash.Bytes(cc.seed, key)
+	s := cc.shard(h)
+	s.mu.Lock()
+	rec, ok := s.lookup(h, key)
+	return s, rec, ok
+}
+
+// remember writes a copy of c for each of keys, with its rule, unless a
+// key already has a copy read at a later version.
+func (cc *contactCache) remember(c *canonical.Contact, keys []string, rules []byte) {
 	for i, key := range keys {
-		s := cc.shard(key)
+		h := cc.hash(key)
+		s := cc.shard(h)
 		s.mu.Lock()
-		old, had := s.keys[key]
-		if had && old.c.c.Version > c.Version && !old.c.stale.Load() {
-			s.mu.Unlock()
-			continue
+		if rec, ok := s.lookup(h, []byte(key)); !ok || recordVersion(rec) <= c.Version {
+			s.write(h, key, rules[i], c)
 		}
-		if had {
-			s.bytes -= entrySize(key, old.c)
-		}
-		s.keys[key] = cachedKey{c: cp, rule: rules[i]}
-		s.bytes += entrySize(key, cp)
-		s.evict()
 		s.mu.Unlock()
 	}
 }
 
-// shareColumn points the identity column a key names at the key's own
-// bytes, so that a copy does not keep the reply's string of the same value
-// alive beside the key (a person's email, twice, for every copy).
-func shareColumn(c *canonical.Contact, key string) {
-	kind, value, ok := strings.Cut(key, ":")
-	if !ok {
-		return
-	}
-	switch {
-	case kind == canonical.KindEmail && c.Email == value:
-		c.Email = value
-	case kind == canonical.KindExternal && c.ExternalID == value:
-		c.ExternalID = value
-	case kind == canonical.KindAnonymous && c.AnonymousID == value:
-		c.AnonymousID = value
+// drop forgets the copy of the key kind:value if it is one of contact id:
+// a touch found it stale.
+func (cc *contactCache) drop(kind, value string, id uuid.UUID) {
+	key := kind + ":" + value
+	h := cc.hash(key)
+	s := cc.shard(h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec, ok := s.lookup(h, []byte(key)); ok && recordID(rec) == id {
+		delete(s.cur.index, h)
+		delete(s.prev.index, h)
 	}
 }
-
-func entrySize(key string, c *cachedContact) int {
-	return cachedKeyBytes + words(len(key)) + cachedContactBytes + words(len(c.c.Properties)) +
-		words(len(c.c.Email)) + words(len(c.c.ExternalID)) + words(len(c.c.AnonymousID))
-}
-
-// words rounds n up to the 8 bytes the allocator hands out at the least.
-func words(n int) int { return (n + 7) &^ 7 }
 
 // clear drops everything: after a restore or a flush nothing held holds.
 func (cc *contactCache) clear() {
 	for i := range cc.shards {
 		s := &cc.shards[i]
 		s.mu.Lock()
-		clear(s.keys)
-		s.bytes = 0
+		s.cur.reset()
+		s.prev.reset()
 		s.mu.Unlock()
 	}
 }
 
-// evict drops keys until a sixteenth of the shard's budget is free again,
-// so that the shard stays nearly full. The map's iteration starts at a
-// random place; a copy found since the last pass is spared once (its mark
-// cleared), so the people in use stay and those not seen since go first.
-func (s *cacheShard) evict() {
-	if s.bytes <= s.maxBytes {
-		return
+func (cc *contactCache) hash(key string) uint64 { return maphash.String(cc.seed, key) }
+
+func (cc *contactCache) shard(h uint64) *cacheShard { return &cc.shards[h%cacheShards] }
+
+// lookup returns the record of key, whose hash is h: from cur, or from
+// prev, whence it is written again into cur if cur has room.
+func (s *cacheShard) lookup(h uint64, key []byte) ([]byte, bool) {
+	if rec, ok := s.cur.record(h, key); ok {
+		return rec, true
 	}
-	target := s.maxBytes - s.maxBytes/evictFraction
-	for pass := 0; pass < 2 && s.bytes > target; pass++ {
-		for key, k := range s.keys {
-			if s.bytes <= target {
-				return
-			}
-			if pass == 0 && k.c.used.Swap(false) {
-				continue
-			}
-			s.bytes -= entrySize(key, k.c)
-			delete(s.keys, key)
-		}
+	rec, ok := s.prev.record(h, key)
+	if !ok {
+		return nil, false
 	}
+	if s.cur.fits(len(rec)) {
+		off := len(s.cur.arena)
+		s.cur.arena = append(s.cur.arena, rec...)
+		s.cur.index[h] = uint32(off)
+		delete(s.prev.index, h)
+		rec = s.cur.arena[off:]
+	}
+	return rec, true
 }
 
-// evictFraction: an eviction frees 1/evictFraction of the shard's budget, a
-// few dozen keys, so that one pass's cost is spread over as many misses.
-const evictFraction = 16
+// write appends key's record of c to cur, after dropping prev when cur is
+// full. A record larger than a generation is not kept, nor its older copy.
+func (s *cacheShard) write(h uint64, key string, rule byte, c *canonical.Contact) {
+	size := recordSize(key, c)
+	if len(key) > maxRecordKey || size+indexSlotBytes > cap(s.cur.arena) {
+		delete(s.cur.index, h)
+		delete(s.prev.index, h)
+		return
+	}
+	if !s.cur.fits(size) {
+		s.prev.reset()
+		s.cur, s.prev = s.prev, s.cur
+	}
+	off := len(s.cur.arena)
+	s.cur.arena = appendRecord(s.cur.arena, key, rule, c)
+	s.cur.index[h] = uint32(off)
+	delete(s.prev.index, h)
+}
+
+// record returns g's record of key, whose hash is h.
+func (g *cacheGen) record(h uint64, key []byte) ([]byte, bool) {
+	off, ok := g.index[h]
+	if !ok {
+		return nil, false
+	}
+	rec := g.arena[off:]
+	rec = rec[:recordLen(rec)]
+	if !bytes.Equal(recordKey(rec), key) {
+		return nil, false // another key of the same hash
+	}
+	return rec, true
+}
+
+// fits reports whether a record of size bytes and its index entry are
+// within g's budget.
+func (g *cacheGen) fits(size int) bool {
+	return len(g.arena)+size+indexSlotBytes*(len(g.index)+1) <= cap(g.arena)
+}
+
+func (g *cacheGen) reset() {
+	g.arena = g.arena[:0]
+	clear(g.index)
+}

@@ -116,7 +116,7 @@ func (r *Redis) queueOp(ctx context.Context, pipe redis.Pipeliner, cl *claimBatc
 // it has a touch plan, else in full.
 func (r *Redis) queueResolve(ctx context.Context, pipe redis.Pipeliner, rc *resolveCall, i int) *redis.Cmd {
 	plan := &rc.plans[i]
-	if plan.held == nil {
+	if !plan.ready {
 		plan = nil
 	}
 	return pipe.EvalSha(ctx, scriptResolve.sha, r.graphKeys(), r.resolveArgs(&rc.ops[i], &rc.preps[i], rc.nows[i], plan)...)
@@ -170,24 +170,32 @@ func (r *Redis) settleResolve(cmd *redis.Cmd, rc *resolveCall, i int) error {
 		return nil
 	}
 	a := asSlice(v)
-	if plan := &rc.plans[i]; plan.held != nil {
+	if plan := &rc.plans[i]; plan.ready {
 		r.touches.Add(1)
 		if version, ok := touchReply(a); ok {
 			touched(plan, version, rc.nows[i], &rc.results[i])
 			return nil
 		}
-		r.staleCopy(plan)
+		r.staleCopy(plan, &rc.preps[i])
 	}
 	decodeResolve(a, rc.nows[i], &rc.results[i])
 	r.rememberResolve(&rc.ops[i], &rc.preps[i], &rc.results[i])
 	return nil
 }
 
-// staleCopy counts a touch that found plan's copy stale, marks the copy so
-// that no op is planned from it again, and clears the plan.
-func (r *Redis) staleCopy(plan *touchPlan) {
+// staleCopy counts a touch that found plan's copy stale, drops the copy
+// under every key of the op, p, so that no op is planned from it again, and
+// clears the plan. Other keys of the copy are caught by their own touches.
+func (r *Redis) staleCopy(plan *touchPlan, p *prepared) {
 	r.staleTouches.Add(1)
-	plan.held.stale.Store(true)
+	for s, v := range p.keys {
+		if v != "" {
+			r.cache.drop(slotKinds[s], v, plan.held.ID)
+		}
+	}
+	if p.distinct != "" {
+		r.cache.drop(distinctKind, p.distinct, plan.held.ID)
+	}
 	*plan = touchPlan{}
 }
 

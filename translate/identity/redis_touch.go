@@ -21,7 +21,8 @@ import (
 // zero value plans none. The keys it checks are the op's (its prepared
 // keys and distinct id), so the plan holds only what the cache said.
 type touchPlan struct {
-	held *cachedContact
+	held  canonical.Contact // the copy, read from the cache
+	ready bool              // held is set: the op touches first
 	// distinct is the rule of the op's distinct id: '=' its external alias
 	// points at the copy, '0' its anonymous alias does (and the external
 	// one is absent or does too), 0 when the op has none.
@@ -37,6 +38,9 @@ func distinctKey(d string) string { return distinctKind + ":" + d }
 
 func slotKey(slot int, v string) string { return slotKinds[slot] + ":" + v }
 
+// slotFilled is the record's filled bit of an identity slot's column.
+var slotFilled = [numSlots]byte{slotExternal: recordExternal, slotEmail: recordEmail, slotAnonymous: recordAnonymous}
+
 // planTouch returns the touch of op, when the cache holds the copy every
 // key of op points at and op would change nothing but last_seen.
 func (r *Redis) planTouch(op *ResolveOp, p *prepared) (touchPlan, bool) {
@@ -44,30 +48,33 @@ func (r *Redis) planTouch(op *ResolveOp, p *prepared) (touchPlan, bool) {
 		return touchPlan{}, false
 	}
 	var plan touchPlan
+	var id uuid.UUID
+	kind, value := "", ""
 	for s, v := range p.keys {
 		if v == "" {
 			continue
 		}
-		k, ok := r.cache.contact(slotKinds[s], v)
-		if !ok || plan.held != nil && k.c.c.ID != plan.held.c.ID || column(&k.c.c, s) == "" {
+		k, ok := r.cache.find(slotKinds[s], v)
+		if !ok || kind != "" && k.id != id || k.filled&slotFilled[s] == 0 {
 			return touchPlan{}, false // a miss, two people, or a column to fill
 		}
-		plan.held = k.c
+		id, kind, value = k.id, slotKinds[s], v
 	}
 	if p.distinct != "" {
-		k, ok := r.cache.contact(distinctKind, p.distinct)
-		if !ok || plan.held != nil && k.c.c.ID != plan.held.c.ID {
+		k, ok := r.cache.find(distinctKind, p.distinct)
+		if !ok || kind != "" && k.id != id {
 			return touchPlan{}, false
 		}
-		plan.held, plan.distinct = k.c, k.rule
+		id, kind, value, plan.distinct = k.id, distinctKind, p.distinct, k.rule
 	}
-	if plan.held == nil {
+	if kind == "" || !r.cache.load(kind, value, id, &plan.held) {
 		return touchPlan{}, false
 	}
-	c := &plan.held.c
+	c := &plan.held
 	if op.RefuseIdentified && (c.ExternalID != "" || c.Email != "") || !patchUnchanged(op, c.Properties) {
 		return touchPlan{}, false
 	}
+	plan.ready = true
 	return plan, true
 }
 
@@ -105,8 +112,8 @@ func (plan *touchPlan) checks(p *prepared) ([maxAliasChecks]aliasCheck, int) {
 // (aliasKey rule) for every key the touch checks.
 func (plan *touchPlan) addChecks(t *textArgs, p *prepared, now int64, withCount bool) {
 	checks, n := plan.checks(p)
-	t.addUUID(plan.held.c.ID)
-	t.addUint(plan.held.c.Version)
+	t.addUUID(plan.held.ID)
+	t.addUint(plan.held.Version)
 	if withCount {
 		t.addInt(now)
 		t.addInt(int64(n))
@@ -205,7 +212,7 @@ func touchReply(a []any) (uint64, bool) {
 // touched fills res from a touch's reply: the copy, as the touch left it.
 func touched(plan *touchPlan, version uint64, now int64, res *ResolveResult) {
 	res.Found, res.Linked = true, true
-	res.Contact = plan.held.c
+	res.Contact = plan.held
 	res.Contact.LastSeenAt, res.Contact.UpdatedAt, res.Contact.Version = now, now, version
 }
 

@@ -27,7 +27,7 @@ func (rc *resolveCall) chooseBatch() {
 			continue
 		}
 		plan := &rc.plans[i]
-		if plan.held == nil {
+		if !plan.ready {
 			break
 		}
 		plan.batched = true
@@ -90,7 +90,7 @@ func (r *Redis) settleBatch(ctx context.Context, rc *resolveCall) error {
 		return nil
 	}
 	r.touches.Add(1)
-	r.staleCopy(&rc.plans[rest[0]])
+	r.staleCopy(&rc.plans[rest[0]], &rc.preps[rest[0]])
 	return r.resolveRest(ctx, rc, rest)
 }
 
