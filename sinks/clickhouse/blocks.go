@@ -16,10 +16,18 @@ import (
 // (docs/architecture.md § ClickHouse writer).
 const insertBlockBytes = 4 << 20
 
+// insertBlockRows bounds a block's rows too. A column keeps its capacity
+// from one block of an insert to the next (a flush resets it), and grows by
+// append within one, 1.25× a step once large: building n rows' String
+// positions allocates about five times their size. Blocks of a few
+// thousand rows make that one block's worth, reused by the insert's other
+// blocks, instead of the whole insert's.
+const insertBlockRows = 8192
+
 // blockEnds cuts the rows of data (one slice per column, all of one length)
-// into blocks of about maxBytes of String values and returns each block's
-// end row; there is always at least one block.
-func blockEnds(data []any, maxBytes int) []int {
+// into blocks of about maxBytes of String values and at most maxRows rows,
+// and returns each block's end row; there is always at least one block.
+func blockEnds(data []any, maxBytes, maxRows int) []int {
 	n := columnLen(data)
 	var strs [][]string
 	for _, d := range data {
@@ -28,15 +36,15 @@ func blockEnds(data []any, maxBytes int) []int {
 		}
 	}
 	var ends []int
-	size := 0
+	size, start := 0, 0
 	for i := range n {
 		row := 0
 		for _, s := range strs {
 			row += len(s[i])
 		}
-		if size > 0 && size+row > maxBytes {
+		if size > 0 && size+row > maxBytes || i-start == maxRows {
 			ends = append(ends, i)
-			size = 0
+			size, start = 0, i
 		}
 		size += row
 	}

@@ -11,17 +11,21 @@ func TestBlockEnds(t *testing.T) {
 		name string
 		data []any
 		max  int
+		rows int
 		want []int
 	}{
-		{"no rows", []any{[]string{}, []int64{}}, 10, []int{0}},
-		{"one block", []any{[]string{"ab", "cd"}, []int64{1, 2}}, 10, []int{2}},
-		{"strings of every column count", []any{[]string{"aaaa", "bbbb", "cc"}, []string{"xx", "yy", "z"}}, 7, []int{1, 2, 3}},
-		{"cut before the row that passes", []any{[]string{"aaa", "bbb", "ccc", "d"}}, 6, []int{2, 4}},
-		{"a row past the bound is a block of its own", []any{[]string{"a", "0123456789", "b"}}, 4, []int{1, 2, 3}},
-		{"no string column", []any{[]int64{1, 2, 3}}, 1, []int{3}},
+		{"no rows", []any{[]string{}, []int64{}}, 10, 5, []int{0}},
+		{"one block", []any{[]string{"ab", "cd"}, []int64{1, 2}}, 10, 5, []int{2}},
+		{"strings of every column count", []any{[]string{"aaaa", "bbbb", "cc"}, []string{"xx", "yy", "z"}}, 7, 5, []int{1, 2, 3}},
+		{"cut before the row that passes", []any{[]string{"aaa", "bbb", "ccc", "d"}}, 6, 5, []int{2, 4}},
+		{"a row past the bound is a block of its own", []any{[]string{"a", "0123456789", "b"}}, 4, 5, []int{1, 2, 3}},
+		{"no string column", []any{[]int64{1, 2, 3}}, 1, 5, []int{3}},
+		{"rows bound a block", []any{[]string{"a", "b", "c", "d", "e"}}, 100, 2, []int{2, 4, 5}},
+		{"rows bound a block without strings", []any{[]int64{1, 2, 3, 4}}, 1, 3, []int{3, 4}},
+		{"bytes cut first, rows count from the cut", []any{[]string{"aaa", "b", "c", "d", "e"}}, 3, 2, []int{1, 3, 5}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := blockEnds(c.data, c.max); !slices.Equal(got, c.want) {
+			if got := blockEnds(c.data, c.max, c.rows); !slices.Equal(got, c.want) {
 				t.Fatalf("blockEnds = %v, want %v", got, c.want)
 			}
 		})

@@ -39,7 +39,7 @@ func (s *Server) insertColumns(ctx context.Context, table string, cols []string,
 	if err != nil {
 		return fmt.Errorf("insert into %s.%s: %w", s.db, table, err)
 	}
-	ends := blockEnds(data, insertBlockBytes)
+	ends := blockEnds(data, insertBlockBytes, insertBlockRows)
 	s.reserveStrings(bcols, types, data, ends)
 	if err := sendBlocks(batch, cols, data, ends); err != nil {
 		return fmt.Errorf("insert into %s.%s: %w", s.db, table, err)

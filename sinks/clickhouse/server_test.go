@@ -468,7 +468,7 @@ func TestServerInsertInBlocks(t *testing.T) {
 		rows[i].Properties = []byte(fmt.Sprintf(`{"i":%d,"pad":"%s"}`, i, strings.Repeat("b", 600+i%131)))
 		want += int64(len(rows[i].Properties))
 	}
-	if blocks := len(blockEnds([]any{propertiesOf(rows)}, insertBlockBytes)); blocks < 3 {
+	if blocks := len(blockEnds([]any{propertiesOf(rows)}, insertBlockBytes, len(rows))); blocks < 3 {
 		t.Fatalf("%d blocks: the test must span several", blocks)
 	}
 	if err := s.InsertEvents(ctx, rows); err != nil {
