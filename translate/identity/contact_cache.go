@@ -2,7 +2,9 @@ package identity
 
 import (
 	"bytes"
+	"fmt"
 	"hash/maphash"
+	"math"
 	"runtime"
 	"sync"
 
@@ -60,10 +62,16 @@ type cachedKey struct {
 // budget counts it with the record.
 const indexSlotBytes = 32
 
-func newContactCache(maxBytes int) *contactCache {
+// newContactCache maps the arenas of a cache of maxBytes; a size the system
+// refuses to map is an error rather than a heap the size of it.
+func newContactCache(maxBytes int) (*contactCache, error) {
 	cc := &contactCache{seed: maphash.MakeSeed()}
-	genBytes := max(recordHead, maxBytes/cacheShards/2)
-	mem := mapArenas(genBytes * 2 * cacheShards)
+	// Records are found by 32-bit offsets: a generation holds at most 4 GiB.
+	genBytes := min(max(recordHead, maxBytes/cacheShards/2), math.MaxUint32)
+	mem, err := mapArenas(genBytes * 2 * cacheShards)
+	if err != nil {
+		return nil, fmt.Errorf("identity cache of %d bytes: %w", maxBytes, err)
+	}
 	for i := range cc.shards {
 		s := &cc.shards[i]
 		off := i * 2 * genBytes
@@ -71,7 +79,7 @@ func newContactCache(maxBytes int) *contactCache {
 		s.prev = cacheGen{index: map[uint64]uint32{}, arena: mem[off+genBytes : off+genBytes : off+2*genBytes]}
 	}
 	runtime.AddCleanup(cc, unmapArenas, mem)
-	return cc
+	return cc, nil
 }
 
 // find returns what the record of the key kind:value says, if one is held.

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"runtime"
 	"strings"
@@ -19,6 +20,26 @@ func cachePerson(n int) (*canonical.Contact, string) {
 	c := &canonical.Contact{ID: uuid.New(), Email: email, Source: "native",
 		FirstSeenAt: 1, LastSeenAt: 2, CreatedAt: 1, UpdatedAt: 2, Version: uint64(n + 1)}
 	return c, slotKey(slotEmail, email)
+}
+
+func testCache(t testing.TB, maxBytes int) *contactCache {
+	t.Helper()
+	cc, err := newContactCache(maxBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cc
+}
+
+// A cache the system cannot map (its 64 arenas of 4 GiB, the most a
+// generation holds) is refused, not taken from the heap.
+func TestCacheRefusesWhatCannotBeMapped(t *testing.T) {
+	if mode, _ := os.ReadFile("/proc/sys/vm/overcommit_memory"); strings.TrimSpace(string(mode)) != "0" {
+		t.Skip("the kernel maps what it is asked for only under its default overcommit heuristic")
+	}
+	if _, err := newContactCache(1 << 62); err == nil {
+		t.Fatal("256 GiB of arenas were mapped")
+	}
 }
 
 // lookup finds what the cache holds for a key, kind:value, and its copy.
@@ -66,7 +87,7 @@ func TestCacheKeepsEveryField(t *testing.T) {
 		CreatedAt: 33, UpdatedAt: 44, DeletedAt: 0, Version: 1 << 40}
 	keys := []string{slotKey(slotExternal, "user-42"), slotKey(slotEmail, "ada@example.com"), distinctKey("anon-9")}
 	rules := []byte{'=', '=', '0'}
-	cc := newContactCache(1 << 20)
+	cc := testCache(t, 1<<20)
 	cc.remember(c, keys, rules)
 	for i, key := range keys {
 		k, got, ok := lookup(cc, key)
@@ -102,7 +123,7 @@ func TestCacheKeepsTheLaterVersion(t *testing.T) {
 		{"older is ignored", 7, 5, 7},
 		{"same replaces", 5, 5, 5},
 	} {
-		cc := newContactCache(1 << 20)
+		cc := testCache(t, 1<<20)
 		cc.remember(&canonical.Contact{ID: id, Email: "v@example.com", Version: tc.first}, []string{key}, []byte{'='})
 		cc.remember(&canonical.Contact{ID: id, Email: "v@example.com", Version: tc.then}, []string{key}, []byte{'='})
 		_, got, ok := lookup(cc, key)
@@ -115,7 +136,7 @@ func TestCacheKeepsTheLaterVersion(t *testing.T) {
 // A copy dropped as stale is no longer found, and an older version may be
 // kept in its place; a drop naming another contact changes nothing.
 func TestCacheDrop(t *testing.T) {
-	cc := newContactCache(1 << 20)
+	cc := testCache(t, 1<<20)
 	c, key := cachePerson(1)
 	c.Version = 9
 	cc.remember(c, []string{key}, []byte{'='})
@@ -139,7 +160,7 @@ func TestCacheDrop(t *testing.T) {
 // full the cache holds at least half of what the budget has room for.
 func TestCacheKeepsItsBudget(t *testing.T) {
 	const budget = 1 << 20
-	cc := newContactCache(budget)
+	cc := testCache(t, budget)
 	rules := []byte{'='}
 	c0, key0 := cachePerson(0)
 	perPerson := recordSize(key0, c0) + indexSlotBytes
@@ -165,7 +186,7 @@ func TestCacheKeepsPeopleInUse(t *testing.T) {
 	const people = 4_000
 	rules := []byte{'='}
 	c0, key0 := cachePerson(0)
-	cc := newContactCache(people * (recordSize(key0, c0) + indexSlotBytes))
+	cc := testCache(t, people*(recordSize(key0, c0)+indexSlotBytes))
 	var hot []string
 	for n := range people / 4 {
 		c, key := cachePerson(n)
@@ -190,7 +211,7 @@ func TestCacheKeepsPeopleInUse(t *testing.T) {
 // A copy larger than a generation is not kept, nor the older copy it
 // replaces.
 func TestCacheRefusesOversizedCopies(t *testing.T) {
-	cc := newContactCache(64 << 10)
+	cc := testCache(t, 64<<10)
 	c, key := cachePerson(1)
 	cc.remember(c, []string{key}, []byte{'='})
 	big := *c
@@ -206,7 +227,7 @@ func TestCacheRefusesOversizedCopies(t *testing.T) {
 // budget.
 func TestCacheConcurrentUse(t *testing.T) {
 	const budget = 64 << 10
-	cc := newContactCache(budget)
+	cc := testCache(t, budget)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -232,7 +253,7 @@ func TestCacheConcurrentUse(t *testing.T) {
 // Planning a touch finds keys without allocating, and reads the copy with
 // one allocation for its text.
 func TestCacheLookupAllocations(t *testing.T) {
-	cc := newContactCache(1 << 20)
+	cc := testCache(t, 1<<20)
 	c, key := cachePerson(3)
 	c.Properties = []byte(`{"plan":"pro"}`)
 	cc.remember(c, []string{key}, []byte{'='})
@@ -268,7 +289,7 @@ func TestCacheIsOutsideTheHeap(t *testing.T) {
 		contacts[n], keys[n] = cachePerson(n)
 	}
 	before := heapInUse()
-	cc := newContactCache(4 * records)
+	cc := testCache(t, 4*records)
 	for n := range people {
 		cc.remember(contacts[n], keys[n:n+1], []byte{'='})
 	}

@@ -135,7 +135,10 @@ func NewRedis(ctx context.Context, url string, opts ...RedisOption) (*Redis, err
 	graph := cfg.prefix + graphTag
 	r := &Redis{prefix: cfg.prefix, graph: graph, graphSeq: []string{graph + "seq"}, cluster: u.IsCluster()}
 	if cfg.cacheBytes > 0 {
-		r.cache = newContactCache(cfg.cacheBytes)
+		var err error
+		if r.cache, err = newContactCache(cfg.cacheBytes); err != nil {
+			return nil, err
+		}
 	}
 	*set.onConnect = r.checkConn(*set.onConnect, cfg.allowOldLayout)
 	r.c = u.NewClient()
