@@ -62,12 +62,19 @@ func recordSize(key string, c *canonical.Contact) int {
 	n := recordHead + len(key) + recordFixed
 	value := keyValue(key)
 	for i, s := range recordText(c) {
-		if i < 3 && s != "" && s == value {
-			s = ""
-		}
+		s = storedText(i, s, value)
 		n += uvarintLen(uint64(len(s))) + len(s)
 	}
 	return n
+}
+
+// storedText is what a record writes of its i-th text field s: nothing for
+// an identity column equal to the key's value, which filled says is set.
+func storedText(i int, s, keyValue string) string {
+	if i < 3 && s != "" && s == keyValue {
+		return ""
+	}
+	return s
 }
 
 // uvarintLen is the bytes binary.AppendUvarint writes for v.
@@ -93,9 +100,7 @@ func appendRecord(b []byte, key string, rule byte, c *canonical.Contact) []byte 
 	}
 	value := keyValue(key)
 	for i, s := range recordText(c) {
-		if i < 3 && s != "" && s == value {
-			s = "" // the key's own value: filled says it is set
-		}
+		s = storedText(i, s, value)
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
