@@ -93,16 +93,16 @@ func (cc *contactCache) find(kind, value string) (cachedKey, bool) {
 	return cachedKey{id: recordID(rec), rule: rec[0], filled: rec[1]}, true
 }
 
-// load fills c with the copy of the key kind:value if it is still a copy
-// of contact id; c's text is a copy of its own (one allocation).
-func (cc *contactCache) load(kind, value string, id uuid.UUID, c *canonical.Contact) bool {
+// read is find that also fills c with the copy; c's text is a copy of its
+// own (one allocation).
+func (cc *contactCache) read(kind, value string, c *canonical.Contact) (cachedKey, bool) {
 	s, rec, ok := cc.lockedRecord(kind, value)
 	defer s.mu.Unlock()
-	if !ok || recordID(rec) != id {
-		return false
+	if !ok {
+		return cachedKey{}, false
 	}
 	decodeRecord(rec, c)
-	return true
+	return cachedKey{id: recordID(rec), rule: rec[0], filled: rec[1]}, true
 }
 
 // lockedRecord locks the shard of the key kind:value and looks its record
@@ -124,7 +124,7 @@ func (cc *contactCache) remember(c *canonical.Contact, keys []string, rules []by
 		h := cc.hash(key)
 		s := cc.shard(h)
 		s.mu.Lock()
-		if rec, ok := s.lookup(h, []byte(key)); !ok || recordVersion(rec) <= c.Version {
+		if rec, ok := s.peek(h, []byte(key)); !ok || recordVersion(rec) <= c.Version {
 			s.write(h, key, rules[i], c)
 		}
 		s.mu.Unlock()
@@ -139,7 +139,7 @@ func (cc *contactCache) drop(kind, value string, id uuid.UUID) {
 	s := cc.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rec, ok := s.lookup(h, []byte(key)); ok && recordID(rec) == id {
+	if rec, ok := s.peek(h, []byte(key)); ok && recordID(rec) == id {
 		delete(s.cur.index, h)
 		delete(s.prev.index, h)
 	}
@@ -159,6 +159,15 @@ func (cc *contactCache) clear() {
 func (cc *contactCache) hash(key string) uint64 { return maphash.String(cc.seed, key) }
 
 func (cc *contactCache) shard(h uint64) *cacheShard { return &cc.shards[h%cacheShards] }
+
+// peek returns the record of key, whose hash is h, from cur or prev, where
+// it stays: for writers, which replace or drop it anyway.
+func (s *cacheShard) peek(h uint64, key []byte) ([]byte, bool) {
+	if rec, ok := s.cur.record(h, key); ok {
+		return rec, true
+	}
+	return s.prev.record(h, key)
+}
 
 // lookup returns the record of key, whose hash is h: from cur, or from
 // prev, whence it is written again into cur if cur has room.

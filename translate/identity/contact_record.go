@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"bytes"
 	"encoding/binary"
 	"unsafe"
 
@@ -170,12 +169,8 @@ func decodeRecord(rec []byte, c *canonical.Contact) {
 // column written as the key's value restored from the key.
 func recordTextOf(rec []byte) [5][]byte {
 	filled := rec[1]
-	value := recordKey(rec)
-	if i := bytes.IndexByte(value, ':'); i >= 0 {
-		value = value[i+1:] // as keyValue
-	} else {
-		value = nil
-	}
+	key := recordKey(rec)
+	value := key[len(key)-len(keyValue(unsafe.String(unsafe.SliceData(key), len(key)))):]
 	p := recordFields(rec)[recordFixed:]
 	var text [5][]byte
 	for i := range text {

@@ -48,34 +48,42 @@ func (r *Redis) planTouch(op *ResolveOp, p *prepared) (touchPlan, bool) {
 		return touchPlan{}, false
 	}
 	var plan touchPlan
-	var id uuid.UUID
-	kind, value := "", ""
 	for s, v := range p.keys {
 		if v == "" {
 			continue
 		}
-		k, ok := r.cache.find(slotKinds[s], v)
-		if !ok || kind != "" && k.id != id || k.filled&slotFilled[s] == 0 {
+		k, ok := plan.lookup(r.cache, slotKinds[s], v)
+		if !ok || k.filled&slotFilled[s] == 0 {
 			return touchPlan{}, false // a miss, two people, or a column to fill
 		}
-		id, kind, value = k.id, slotKinds[s], v
 	}
 	if p.distinct != "" {
-		k, ok := r.cache.find(distinctKind, p.distinct)
-		if !ok || kind != "" && k.id != id {
+		k, ok := plan.lookup(r.cache, distinctKind, p.distinct)
+		if !ok {
 			return touchPlan{}, false
 		}
-		id, kind, value, plan.distinct = k.id, distinctKind, p.distinct, k.rule
+		plan.distinct = k.rule
 	}
-	if kind == "" || !r.cache.load(kind, value, id, &plan.held) {
+	if !plan.ready {
 		return touchPlan{}, false
 	}
 	c := &plan.held
 	if op.RefuseIdentified && (c.ExternalID != "" || c.Email != "") || !patchUnchanged(op, c.Properties) {
 		return touchPlan{}, false
 	}
-	plan.ready = true
 	return plan, true
+}
+
+// lookup finds the key kind:value for the plan: the first key found reads
+// the copy into held, each later one must point at the same contact.
+func (plan *touchPlan) lookup(cc *contactCache, kind, value string) (cachedKey, bool) {
+	if !plan.ready {
+		k, ok := cc.read(kind, value, &plan.held)
+		plan.ready = ok
+		return k, ok
+	}
+	k, ok := cc.find(kind, value)
+	return k, ok && k.id == plan.held.ID
 }
 
 // aliasCheck is one (aliasKey rule) pair a touch checks.
