@@ -38,6 +38,9 @@ func TestHandOffKeepsToItsBudget(t *testing.T) {
 		t.Fatalf("%d records at the engine 0.3 s after the first, at a budget of 1 a second", got)
 	}
 	waitFor(t, "every record at the engine", func() bool { return r.engine.StoredEvents() == n })
+	// The lane counts a delivery once the engine's answer is back, after
+	// the engine stored the record.
+	waitFor(t, "every delivery counted", func() bool { return r.h.Delivered() == n })
 	if r.h.Delivered() != n || r.h.DeadLettered() != 0 {
 		t.Fatalf("delivered %d dead-lettered %d", r.h.Delivered(), r.h.DeadLettered())
 	}
