@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
@@ -169,5 +170,55 @@ func evalCounter(t *testing.T, s *identity.Redis) func() int {
 			}
 		}
 		return n
+	}
+}
+
+// A call of 1,200 touches shares one script call that checks each op
+// against its own keys: every op touches, in order, and a copy made stale
+// far into the call is the only one found stale.
+func TestTouchesOfManyPeopleShareOneScriptInOrder(t *testing.T) {
+	srv := testenv.Redis(t)
+	a := newRedis(t, srv.RedisURL(), identity.WithKeyPrefix("m:"), identity.WithContactCache(8<<20))
+	b := newRedis(t, srv.RedisURL(), identity.WithKeyPrefix("m:"))
+	const people = 1200
+	call := func(now int64) []identity.ResolveResult {
+		t.Helper()
+		ops := make([]identity.ResolveOp, people)
+		for i := range ops {
+			ops[i] = identity.ResolveOp{Keys: []identity.Key{key(canonical.KindEmail, fmt.Sprintf("p%d@x", i)),
+				key(canonical.KindExternal, fmt.Sprintf("P%d", i))}, NewID: uuid.Must(uuid.NewV7()), Now: now}
+		}
+		res := make([]identity.ResolveResult, people)
+		if err := a.Resolve(context.Background(), ops, res); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if r.Err != nil || r.Contact.ExternalID != fmt.Sprintf("P%d", i) || r.Contact.LastSeenAt != now {
+				t.Fatalf("op %d: %+v", i, r)
+			}
+			if i > 0 && r.Contact.Version <= res[i-1].Contact.Version {
+				t.Fatalf("op %d: version %d not above op %d's %d", i, r.Contact.Version, i-1, res[i-1].Contact.Version)
+			}
+		}
+		return res
+	}
+	call(identitytestT0)
+	scripts := evalCounter(t, a)
+	call(identitytestT0 + 1)
+	if n := scripts(); n != 1 {
+		t.Fatalf("%d touches took %d script calls, want 1", people, n)
+	}
+	if n, stale := a.TouchCounts(); n != people || stale != 0 {
+		t.Fatalf("touches %d (stale %d), want %d fresh", n, stale, people)
+	}
+	const moved = 1100
+	touchResolve(t, b, identity.ResolveOp{Keys: []identity.Key{key(canonical.KindEmail, fmt.Sprintf("p%d@x", moved)),
+		key(canonical.KindAnonymous, "anon-1100")}, NewID: uuid.Must(uuid.NewV7()), Now: identitytestT0 + 2})
+	res := call(identitytestT0 + 3)
+	if res[moved].Contact.AnonymousID != "anon-1100" {
+		t.Fatalf("op %d resolved to %+v, want the anonymous id b set", moved, res[moved].Contact)
+	}
+	if n, stale := a.TouchCounts(); n != 2*people || stale != 1 {
+		t.Fatalf("touches %d (stale %d), want %d of which 1 stale", n, stale, 2*people)
 	}
 }
