@@ -146,6 +146,9 @@ type reference struct {
 	rate float64 // events per second
 	p99  time.Duration
 	cpu  string // its CPU per event
+	// own, generator and machine are the bare handler's, its load
+	// generator's and the whole machine's CPU per event, in µs.
+	own, generator, machine float64
 }
 
 // measureBare drives a bare handler with drive (warm-up first) and
@@ -169,14 +172,34 @@ func measureBare(env *benchEnv, warmup, duration time.Duration, drive func(addr 
 	if res.errors > 0 {
 		return nil, fmt.Errorf("bare handler: %d errors: %v", res.errors, res.firstErrors)
 	}
-	return &reference{rate: float64(res.acked) / res.elapsed.Seconds(), p99: res.p(0.99), cpu: meter.report(res.acked, res.elapsed)}, nil
+	ref := &reference{rate: float64(res.acked) / res.elapsed.Seconds(), p99: res.p(0.99), cpu: meter.report(res.acked, res.elapsed),
+		own: meter.perEvent(res.acked)["bare handler"]}
+	ref.generator, ref.machine = meter.sharedPerEvent(res.acked)
+	return ref, nil
 }
 
-// printRatio prints the bare handler's figures and the proxy's throughput
-// as a ratio of them.
-func printRatio(ref *reference, res *loadResult) {
+// printRatio prints the bare handler's figures, the proxy's throughput as
+// a ratio of them, and the storage ceiling of the run when it has one.
+func printRatio(ref *reference, res *loadResult, got phaseFigures) {
 	rate := float64(res.acked) / res.elapsed.Seconds()
 	fmt.Printf("  bare handler:     %.0f events/s, p99 %s, same load and generator\n", ref.rate, ref.p99)
 	fmt.Print(ref.cpu)
 	fmt.Printf("  ratio to bare:    %.2f (throughput, proxy ÷ bare handler)\n", rate/ref.rate)
+	if c, ok := storageCeiling(ref, got); ok {
+		fmt.Printf("  storage ceiling:  %.2f (bare run's machine ÷ (bare handler + this run's load generator + ClickHouse), per event: the ratio of a proxy with no work of its own beyond the bare handler's)\n", c)
+	}
+}
+
+// storageCeiling is the highest ratio to bare a run could reach if the
+// proxy spent nothing beyond the bare handler's own work and nothing ran
+// but the load generator and ClickHouse storing the events, both costing
+// what they cost in the run (docs/operations.md § Edge benchmarks). Only
+// server-mode runs measure ClickHouse apart from the proxy.
+func storageCeiling(ref *reference, got phaseFigures) (float64, bool) {
+	ch, ok := got.perEvent["clickhouse"]
+	floor := ref.own + got.generator + ch
+	if !ok || ref.machine <= 0 || floor <= 0 {
+		return 0, false
+	}
+	return ref.machine / floor, true
 }

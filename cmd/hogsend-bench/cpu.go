@@ -136,6 +136,19 @@ func (m *cpuMeter) report(events int64, wall time.Duration) string {
 	return fmt.Sprintf("  cpu per event:    %s\n", strings.Join(parts, ", "))
 }
 
+// sharedPerEvent is the load generator's and the whole machine's CPU per
+// event since the meter started, in µs (0 where it cannot be read).
+func (m *cpuMeter) sharedPerEvent(events int64) (generator, machine float64) {
+	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 / float64(max(events, 1)) }
+	if end, err := generatorCPU(); err == nil {
+		generator = us(end - m.self)
+	}
+	if end, _, err := machineCPU(); err == nil {
+		machine = us(end - m.system)
+	}
+	return generator, machine
+}
+
 // perEvent is each named process's CPU per event since the meter started,
 // in µs, by name; processes that have exited are left out.
 func (m *cpuMeter) perEvent(events int64) map[string]float64 {

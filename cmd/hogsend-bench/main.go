@@ -160,7 +160,7 @@ func run(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario) (*perfRu
 	drain := time.Since(start)
 	fmt.Printf("  stored:           %s; server-acknowledged 202s incl. warm-up: %d; drained %.1fs after the load stopped\n", stored, serverAcked, drain.Seconds())
 	printTouches(st.base)
-	printRatio(ref, res)
+	printRatio(ref, res, got)
 	rate := int(halfPeakRate(res, drain))
 	half := measureHalfPeak(st, "POST /v1/events", rate, func() *loadResult { return paceEvents(load, rate, o.duration) })
 	return finishRun(ref, res, got, half, o.duration, sc.halfGoal), nil
@@ -428,7 +428,7 @@ func runBatch(env *benchEnv, o perfOptions, mode stackMode, sc edgeScenario, bod
 	fmt.Print(statsReport)
 	drain := time.Since(start)
 	fmt.Printf("  stored:           %s; server-acknowledged: %d (warm-up included); drained %.1fs after the load stopped\n", stored, acked, drain.Seconds())
-	printRatio(ref, res)
+	printRatio(ref, res, got)
 	rate := halfPeakRate(res, drain)
 	requests := max(1, int(rate/batchPerBody))
 	paced := enoughBodies(bodies, int(next.Load()), requests, o.duration, sc.shape, batchPerBody, o.contacts)

@@ -24,9 +24,10 @@ type measuring struct {
 // phaseFigures is what a measured phase cost: the CPU report as printed,
 // CPU per event by process, and the proxy's peak RSS.
 type phaseFigures struct {
-	report   string
-	perEvent map[string]float64
-	peakRSS  int64
+	report    string
+	perEvent  map[string]float64
+	generator float64 // the load generator's CPU per event, µs
+	peakRSS   int64
 }
 
 func startMeasuring(st *stack) *measuring {
@@ -36,7 +37,8 @@ func startMeasuring(st *stack) *measuring {
 // done reads the figures of events acknowledged over wall.
 func (m *measuring) done(events int64, wall time.Duration) phaseFigures {
 	perEvent := m.meter.perEvent(events)
-	return phaseFigures{report: m.meter.report(events, wall), perEvent: perEvent, peakRSS: m.stopRSS()}
+	generator, _ := m.meter.sharedPerEvent(events)
+	return phaseFigures{report: m.meter.report(events, wall), perEvent: perEvent, generator: generator, peakRSS: m.stopRSS()}
 }
 
 // finishRun prints the half-peak load and the proxy's RSS of a run and
@@ -44,6 +46,7 @@ func (m *measuring) done(events int64, wall time.Duration) phaseFigures {
 func finishRun(ref *reference, res *loadResult, peak phaseFigures, half *halfPeak, d, halfGoal time.Duration) *perfRun {
 	half.print(d, halfGoal)
 	fmt.Printf("  proxy peak RSS:   %d MiB at full speed, %d MiB at half of it\n", peak.peakRSS>>20, half.peakRSS>>20)
-	return &perfRun{ratio: float64(res.acked) / res.elapsed.Seconds() / ref.rate, cpu: peak.perEvent,
+	ceiling, _ := storageCeiling(ref, peak)
+	return &perfRun{ratio: float64(res.acked) / res.elapsed.Seconds() / ref.rate, ceiling: ceiling, cpu: peak.perEvent,
 		peakRSS: max(peak.peakRSS, half.peakRSS), half: half}
 }

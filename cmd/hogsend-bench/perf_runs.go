@@ -12,6 +12,7 @@ import (
 // process, the proxy's peak RSS, and the half-peak load.
 type perfRun struct {
 	ratio   float64
+	ceiling float64            // storageCeiling's, 0 where the run has none
 	cpu     map[string]float64 // µs an event, by process
 	peakRSS int64
 	half    *halfPeak
@@ -114,9 +115,12 @@ func runScenario(o perfOptions, sc edgeScenario, mode stackMode, bodies [][]byte
 // edgeSummary is the summary of a scenario's runs in one mode: medians,
 // and every run's value from the lowest to the highest.
 func edgeSummary(sc edgeScenario, mode stackMode, runs []*perfRun) string {
-	var ratios, p50s, p99s, rss []float64
+	var ratios, ceilings, p50s, p99s, rss []float64
 	for _, r := range runs {
 		ratios = append(ratios, r.ratio)
+		if r.ceiling > 0 {
+			ceilings = append(ceilings, r.ceiling)
+		}
 		p50s = append(p50s, ms(r.half.res.p(0.50)))
 		p99s = append(p99s, ms(r.half.res.p(0.99)))
 		rss = append(rss, float64(r.peakRSS>>20))
@@ -124,6 +128,9 @@ func edgeSummary(sc edgeScenario, mode stackMode, runs []*perfRun) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %s: median of %d runs\n", sc.title, modeTitle(mode), len(runs))
 	fmt.Fprintf(&b, "  ratio to bare:    median %.2f (%s; goal ≥ 0.50)\n", median(ratios), spread(ratios, "%.2f"))
+	if len(ceilings) > 0 {
+		fmt.Fprintf(&b, "  storage ceiling:  median %.2f (%s)\n", median(ceilings), spread(ceilings, "%.2f"))
+	}
 	fmt.Fprintf(&b, "  half-peak:        median p50 %.2f ms, p99 %.2f ms (p99 %s; goal ≤ %s)\n", median(p50s), median(p99s), spread(p99s, "%.2f ms"), sc.halfGoal)
 	fmt.Fprintf(&b, "  cpu per event:    median %s\n", medianCPU(runs))
 	fmt.Fprintf(&b, "  proxy peak RSS:   median %.0f MiB (%s)\n", median(rss), spread(rss, "%.0f MiB"))
