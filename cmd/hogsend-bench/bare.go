@@ -146,9 +146,9 @@ type reference struct {
 	rate float64 // events per second
 	p99  time.Duration
 	cpu  string // its CPU per event
-	// own, generator and machine are the bare handler's, its load
-	// generator's and the whole machine's CPU per event, in µs.
-	own, generator, machine float64
+	// perEvent is the CPU per event of the bare handler, its load
+	// generator and the whole machine (cpuMeter.perEvent).
+	perEvent map[string]float64
 }
 
 // measureBare drives a bare handler with drive (warm-up first) and
@@ -172,10 +172,8 @@ func measureBare(env *benchEnv, warmup, duration time.Duration, drive func(addr 
 	if res.errors > 0 {
 		return nil, fmt.Errorf("bare handler: %d errors: %v", res.errors, res.firstErrors)
 	}
-	ref := &reference{rate: float64(res.acked) / res.elapsed.Seconds(), p99: res.p(0.99), cpu: meter.report(res.acked, res.elapsed),
-		own: meter.perEvent(res.acked)["bare handler"]}
-	ref.generator, ref.machine = meter.sharedPerEvent(res.acked)
-	return ref, nil
+	return &reference{rate: float64(res.acked) / res.elapsed.Seconds(), p99: res.p(0.99), cpu: meter.report(res.acked, res.elapsed),
+		perEvent: meter.perEvent(res.acked)}, nil
 }
 
 // printRatio prints the bare handler's figures, the proxy's throughput as
@@ -197,9 +195,10 @@ func printRatio(ref *reference, res *loadResult, got phaseFigures) {
 // server-mode runs measure ClickHouse apart from the proxy.
 func storageCeiling(ref *reference, got phaseFigures) (float64, bool) {
 	ch, ok := got.perEvent["clickhouse"]
-	floor := ref.own + got.generator + ch
-	if !ok || ref.machine <= 0 || floor <= 0 {
+	machine := ref.perEvent["whole machine"]
+	floor := ref.perEvent["bare handler"] + got.perEvent["load generator"] + ch
+	if !ok || machine <= 0 || floor <= 0 {
 		return 0, false
 	}
-	return ref.machine / floor, true
+	return machine / floor, true
 }

@@ -136,27 +136,22 @@ func (m *cpuMeter) report(events int64, wall time.Duration) string {
 	return fmt.Sprintf("  cpu per event:    %s\n", strings.Join(parts, ", "))
 }
 
-// sharedPerEvent is the load generator's and the whole machine's CPU per
-// event since the meter started, in µs (0 where it cannot be read).
-func (m *cpuMeter) sharedPerEvent(events int64) (generator, machine float64) {
-	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 / float64(max(events, 1)) }
-	if end, err := generatorCPU(); err == nil {
-		generator = us(end - m.self)
-	}
-	if end, _, err := machineCPU(); err == nil {
-		machine = us(end - m.system)
-	}
-	return generator, machine
-}
-
-// perEvent is each named process's CPU per event since the meter started,
-// in µs, by name; processes that have exited are left out.
+// perEvent is the CPU per event since the meter started, in µs, of each
+// named process, of the "load generator" and of the "whole machine", by
+// name; what cannot be read (a process that has exited) is left out.
 func (m *cpuMeter) perEvent(events int64) map[string]float64 {
-	out := make(map[string]float64, len(m.pids))
+	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 / float64(max(events, 1)) }
+	out := make(map[string]float64, len(m.pids)+2)
 	for i, pid := range m.pids {
 		if end, err := processCPU(pid); err == nil {
-			out[m.names[i]] = float64((end - m.start[i]).Nanoseconds()) / 1000 / float64(events)
+			out[m.names[i]] = us(end - m.start[i])
 		}
+	}
+	if end, err := generatorCPU(); err == nil {
+		out["load generator"] = us(end - m.self)
+	}
+	if end, _, err := machineCPU(); err == nil {
+		out["whole machine"] = us(end - m.system)
 	}
 	return out
 }

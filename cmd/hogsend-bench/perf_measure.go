@@ -24,10 +24,9 @@ type measuring struct {
 // phaseFigures is what a measured phase cost: the CPU report as printed,
 // CPU per event by process, and the proxy's peak RSS.
 type phaseFigures struct {
-	report    string
-	perEvent  map[string]float64
-	generator float64 // the load generator's CPU per event, µs
-	peakRSS   int64
+	report   string
+	perEvent map[string]float64
+	peakRSS  int64
 }
 
 func startMeasuring(st *stack) *measuring {
@@ -37,8 +36,7 @@ func startMeasuring(st *stack) *measuring {
 // done reads the figures of events acknowledged over wall.
 func (m *measuring) done(events int64, wall time.Duration) phaseFigures {
 	perEvent := m.meter.perEvent(events)
-	generator, _ := m.meter.sharedPerEvent(events)
-	return phaseFigures{report: m.meter.report(events, wall), perEvent: perEvent, generator: generator, peakRSS: m.stopRSS()}
+	return phaseFigures{report: m.meter.report(events, wall), perEvent: perEvent, peakRSS: m.stopRSS()}
 }
 
 // finishRun prints the half-peak load and the proxy's RSS of a run and
