@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -42,12 +43,41 @@ func (c *ClickHouseCluster) URL(db string) string {
 	return "clickhouse://" + strings.Join(addrs, ",") + "/" + db
 }
 
+// clusterStarts is how many times a cluster is started on fresh ports when
+// one of its ports was taken before its server bound it.
+const clusterStarts = 3
+
+// errPortTaken: a server exited at start-up because one of its ports was
+// in use. Its ports were free when drawn (FreePort), but the cluster's
+// dozen of them stay unbound for a second or two while the servers start,
+// and another test process, or a draw of the same cluster, can take one.
+var errPortTaken = errors.New("a port was taken before the server bound it")
+
 // StartClickHouseCluster starts ZooKeeper and shards × replicas servers, and
-// waits until every server listens.
+// waits until every server is ready.
 func StartClickHouseCluster(tb TB, shards, replicas int) *ClickHouseCluster {
 	tb.Helper()
 	bin := requireBinary(tb, "clickhouse-server", "/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server")
-	c := &ClickHouseCluster{ZooKeeper: ZooKeeper(tb), httpPorts: map[string]int{}}
+	zk := ZooKeeper(tb)
+	for start := 1; ; start++ {
+		c, err := launchClickHouseCluster(tb, bin, zk, shards, replicas)
+		if err == nil {
+			for _, p := range c.Nodes() {
+				c.WaitReady(tb, p)
+			}
+			return c
+		}
+		if start == clusterStarts || !errors.Is(err, errPortTaken) {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// launchClickHouseCluster configures and starts the servers on fresh ports
+// and waits until each listens; when one does not, it kills them all.
+func launchClickHouseCluster(tb TB, bin string, zk *Process, shards, replicas int) (*ClickHouseCluster, error) {
+	tb.Helper()
+	c := &ClickHouseCluster{ZooKeeper: zk, httpPorts: map[string]int{}}
 	for s := 0; s < shards; s++ {
 		var shard []*Process
 		for r := 0; r < replicas; r++ {
@@ -67,17 +97,36 @@ func StartClickHouseCluster(tb TB, shards, replicas int) *ClickHouseCluster {
 		}
 	}
 	for _, p := range c.Nodes() {
-		c.WaitReady(tb, p)
+		if err := listening(p); err != nil {
+			for _, n := range c.Nodes() {
+				n.Kill()
+			}
+			return nil, err
+		}
 	}
-	return c
+	return c, nil
+}
+
+// listening waits until server p listens; the error wraps errPortTaken when
+// p stopped because a port of its was in use.
+func listening(p *Process) error {
+	err := p.waitPort(90 * time.Second)
+	if err == nil {
+		return nil
+	}
+	errLog := errorLogTail(p)
+	if strings.Contains(errLog, "Address already in use") {
+		return fmt.Errorf("%w: %w\nerror log:\n%s", errPortTaken, err, errLog)
+	}
+	return fmt.Errorf("%w\nerror log:\n%s", err, errLog)
 }
 
 // WaitReady waits until server p listens and has its ZooKeeper session: a
 // server that listens may still refuse replicated DDL until then.
 func (c *ClickHouseCluster) WaitReady(tb TB, p *Process) {
 	tb.Helper()
-	if err := p.waitPort(90 * time.Second); err != nil {
-		tb.Fatalf("%v\nerror log:\n%s", err, errorLogTail(p))
+	if err := listening(p); err != nil {
+		tb.Fatal(err)
 	}
 	query := url.QueryEscape("SELECT count() FROM system.zookeeper WHERE path = '/'")
 	addr := fmt.Sprintf("http://127.0.0.1:%d/?query=%s", c.httpPorts[p.Name], query)

@@ -1,9 +1,11 @@
 package testenv
 
 import (
+	"errors"
 	"net"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -50,6 +52,33 @@ func TestClickHouseStarts(t *testing.T) {
 		t.Fatalf("dial clickhouse: %v", err)
 	}
 	c.Close()
+}
+
+// A server whose port another process took before it bound it is told
+// apart (errPortTaken), so that a cluster starts again on fresh ports.
+func TestTakenPortIsToldApart(t *testing.T) {
+	p := NewClickHouse(t)
+	// Bound without listening (and without SO_REUSEADDR): the server's
+	// bind fails, and a dial to the port is refused rather than answered.
+	taker, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(taker)
+	if err := syscall.Bind(taker, &syscall.SockaddrInet4{Port: p.Port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := listening(p); !errors.Is(err, errPortTaken) {
+		t.Fatalf("start on a taken port: %v, want errPortTaken", err)
+	}
+	syscall.Close(taker)
+	p.Start(60 * time.Second)
+	if err := listening(p); err != nil {
+		t.Fatalf("started again on the freed port: %v", err)
+	}
 }
 
 func TestParseRedisCommandStats(t *testing.T) {
